@@ -1,0 +1,181 @@
+//! What a child incarnation is handed: its identity, its history, its shutdown token and its
+//! mailbox.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot, OwnedMutexGuard};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+
+use crate::exit::ExitReason;
+use crate::node::{MailboxInner, Node};
+use crate::spec::AnyArc;
+
+/// The mailbox type of a child that declared none. It has no values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoMailbox {}
+
+/// Lets an incarnation that must finish its start-up before its next sibling starts (workers
+/// with `init`, supervisors) say when it has.
+pub(crate) struct StartSignal(Mutex<Option<oneshot::Sender<Result<(), ExitReason>>>>);
+
+impl StartSignal {
+    pub(crate) fn new() -> (Arc<Self>, oneshot::Receiver<Result<(), ExitReason>>) {
+        let (tx, rx) = oneshot::channel();
+        (Arc::new(StartSignal(Mutex::new(Some(tx)))), rx)
+    }
+
+    /// Sends the outcome if it was not sent yet; `true` if this call sent it.
+    pub(crate) fn send(&self, outcome: Result<(), ExitReason>) -> bool {
+        let sender = self.0.lock().map(|mut s| s.take()).unwrap_or(None);
+        match sender {
+            Some(tx) => {
+                // The supervisor may have stopped waiting; then the outcome has no reader.
+                let _ = tx.send(outcome);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The untyped parts of a context, as a supervisor builds them.
+pub(crate) struct RawContext {
+    pub node: Arc<Node>,
+    pub incarnation: u64,
+    pub last_exit: Option<ExitReason>,
+    pub token: CancellationToken,
+    pub start_signal: Option<Arc<StartSignal>>,
+    pub args: Option<AnyArc>,
+}
+
+impl RawContext {
+    pub(crate) fn signal_started(&self) {
+        if let Some(s) = &self.start_signal {
+            s.send(Ok(()));
+        }
+    }
+
+    pub(crate) fn take_args<A: Clone + 'static>(&mut self) -> Option<A> {
+        self.args.take()?.downcast_ref::<A>().cloned()
+    }
+}
+
+/// Handed to every incarnation of a child: who it is, how it got here, when to stop, and its
+/// mailbox (`M`, [`NoMailbox`] by default).
+///
+/// Shutdown is cooperative: when the supervisor stops the child it cancels the token, and the
+/// child should return soon after ([`cancelled`](Self::cancelled) resolves, [`recv`](Self::recv)
+/// returns `None`). A child that does not stop within its shutdown timeout is aborted.
+pub struct ChildContext<M = NoMailbox> {
+    pub(crate) raw: RawContext,
+    mailbox: Option<OwnedMutexGuard<mpsc::Receiver<M>>>,
+}
+
+/// A context whose mailbox is still held by a previous incarnation being torn down.
+pub(crate) struct PendingContext<M> {
+    raw: RawContext,
+    mailbox: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
+}
+
+impl<M: Send + 'static> PendingContext<M> {
+    pub(crate) async fn attach(self) -> ChildContext<M> {
+        let guard = self.mailbox.lock_owned().await;
+        ChildContext {
+            raw: self.raw,
+            mailbox: Some(guard),
+        }
+    }
+}
+
+impl<M: Send + 'static> ChildContext<M> {
+    pub(crate) fn try_attach(raw: RawContext) -> Result<Self, PendingContext<M>> {
+        let Some(inner) = raw.node.mailbox::<M>() else {
+            return Ok(ChildContext { raw, mailbox: None });
+        };
+        let rx = Arc::clone(&inner.rx);
+        match Arc::clone(&rx).try_lock_owned() {
+            Ok(guard) => Ok(ChildContext {
+                raw,
+                mailbox: Some(guard),
+            }),
+            Err(_) => Err(PendingContext { raw, mailbox: rx }),
+        }
+    }
+
+    pub(crate) async fn attach_async(raw: RawContext) -> Self {
+        match Self::try_attach(raw) {
+            Ok(ctx) => ctx,
+            Err(pending) => pending.attach().await,
+        }
+    }
+
+    /// The next message of the mailbox; `None` once shutdown was requested, or at once if the
+    /// child has no mailbox. Messages sent while the child was restarting are delivered here.
+    pub async fn recv(&mut self) -> Option<M> {
+        let rx = self.mailbox.as_deref_mut()?;
+        tokio::select! {
+            biased;
+            _ = self.raw.token.cancelled() => None,
+            msg = rx.recv() => msg,
+        }
+    }
+
+    /// A message if one is waiting, without waiting.
+    pub fn try_recv(&mut self) -> Option<M> {
+        self.mailbox.as_deref_mut()?.try_recv().ok()
+    }
+}
+
+impl<M> ChildContext<M> {
+    /// The child's id among its siblings.
+    pub fn id(&self) -> &str {
+        &self.raw.node.id
+    }
+
+    /// The full path from the root (`app/api/listener`).
+    pub fn path(&self) -> &str {
+        &self.raw.node.path
+    }
+
+    /// Which incarnation this is: 0 for the first start, then 1, 2, ... for each restart.
+    pub fn incarnation(&self) -> u64 {
+        self.raw.incarnation
+    }
+
+    /// How the previous incarnation ended (`None` for the first).
+    pub fn last_exit(&self) -> Option<&ExitReason> {
+        self.raw.last_exit.as_ref()
+    }
+
+    /// The token the supervisor cancels to ask this incarnation to stop.
+    pub fn token(&self) -> &CancellationToken {
+        &self.raw.token
+    }
+
+    /// Resolves when the supervisor asks this incarnation to stop.
+    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        self.raw.token.cancelled()
+    }
+
+    /// Whether the supervisor has asked this incarnation to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.raw.token.is_cancelled()
+    }
+}
+
+impl<M> std::fmt::Debug for ChildContext<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildContext")
+            .field("path", &self.path())
+            .field("incarnation", &self.incarnation())
+            .field("last_exit", &self.last_exit())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl Node {
+    pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
+        self.mailbox.as_ref()?.downcast_ref::<MailboxInner<M>>()
+    }
+}

@@ -1,0 +1,172 @@
+//! A static description of a tree, usable without starting anything (docs, pictures, checks).
+
+use std::fmt::{self, Write};
+
+use crate::backoff::Backoff;
+use crate::spec::{AutoShutdown, Intensity, Restart, Shutdown, Strategy};
+
+/// A whole tree, as the `supervision_tree!` macro describes it in a `const`.
+#[derive(Clone, Copy, Debug)]
+pub struct TreeDescription {
+    /// The tree's type name.
+    pub name: &'static str,
+    /// The root supervisor.
+    pub root: NodeDescription,
+}
+
+/// What a node is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NodeKind {
+    /// A worker.
+    Worker,
+    /// A static supervisor.
+    Supervisor {
+        /// Its strategy.
+        strategy: Strategy,
+        /// Its restart intensity.
+        intensity: Intensity,
+        /// Its auto_shutdown.
+        auto_shutdown: AutoShutdown,
+    },
+    /// A dynamic supervisor; its one child in `children` is the template.
+    Dynamic {
+        /// Its restart intensity.
+        intensity: Intensity,
+        /// The bound on its children, if any.
+        max_children: Option<usize>,
+    },
+}
+
+/// One node of a [`TreeDescription`].
+#[derive(Clone, Copy, Debug)]
+pub struct NodeDescription {
+    /// The id (`"<template>"` for a dynamic supervisor's template).
+    pub id: &'static str,
+    /// Worker, supervisor or dynamic supervisor.
+    pub kind: NodeKind,
+    /// Restart type (of the node within its parent).
+    pub restart: Restart,
+    /// Shutdown policy.
+    pub shutdown: Shutdown,
+    /// Significant for the parent's auto_shutdown.
+    pub significant: bool,
+    /// Backoff before restarts.
+    pub backoff: Backoff,
+    /// The mailbox message type, as written in the tree.
+    pub mailbox: Option<&'static str>,
+    /// Children, in start order.
+    pub children: &'static [NodeDescription],
+}
+
+impl NodeDescription {
+    /// The number of nodes in this subtree, this one included.
+    pub fn len(&self) -> usize {
+        1 + self.children.iter().map(NodeDescription::len).sum::<usize>()
+    }
+
+    /// Always `false`: a node counts itself.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Calls `f` with each node of the subtree and its path, depth first, in start order.
+    pub fn walk(&self, f: &mut dyn FnMut(&str, &NodeDescription)) {
+        fn go(node: &NodeDescription, path: &mut String, f: &mut dyn FnMut(&str, &NodeDescription)) {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(node.id);
+            f(path, node);
+            for child in node.children {
+                go(child, path, f);
+            }
+            path.truncate(len);
+        }
+        go(self, &mut String::new(), f);
+    }
+
+    fn label(&self) -> String {
+        let mut s = String::from(self.id);
+        match self.kind {
+            NodeKind::Worker => {}
+            NodeKind::Supervisor {
+                strategy,
+                intensity,
+                auto_shutdown,
+            } => {
+                let _ = write!(
+                    s,
+                    " ({}, {} in {:?}",
+                    strategy.name(),
+                    intensity.max_restarts,
+                    intensity.period
+                );
+                if auto_shutdown != AutoShutdown::Never {
+                    let _ = write!(s, ", auto_shutdown {auto_shutdown:?}");
+                }
+                s.push(')');
+            }
+            NodeKind::Dynamic {
+                intensity,
+                max_children,
+            } => {
+                let _ = write!(
+                    s,
+                    " (dynamic, {} in {:?}",
+                    intensity.max_restarts, intensity.period
+                );
+                if let Some(max) = max_children {
+                    let _ = write!(s, ", max {max}");
+                }
+                s.push(')');
+            }
+        }
+        if self.restart != Restart::Permanent {
+            let _ = write!(s, " [{}]", self.restart.name());
+        }
+        if self.significant {
+            s.push_str(" [significant]");
+        }
+        if let Some(m) = self.mailbox {
+            let _ = write!(s, " <{m}>");
+        }
+        s
+    }
+}
+
+impl fmt::Display for TreeDescription {
+    /// Draws the tree, one node a line:
+    ///
+    /// ```text
+    /// app (one_for_one, 3 in 5s)
+    /// ├── db
+    /// └── api (rest_for_one, 5 in 30s)
+    ///     └── listener <ListenerMsg>
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn go(
+            f: &mut fmt::Formatter<'_>,
+            node: &NodeDescription,
+            prefix: &str,
+            last: bool,
+        ) -> fmt::Result {
+            let (branch, next) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            writeln!(f, "{prefix}{branch}{}", node.label())?;
+            let prefix = format!("{prefix}{next}");
+            for (i, child) in node.children.iter().enumerate() {
+                go(f, child, &prefix, i + 1 == node.children.len())?;
+            }
+            Ok(())
+        }
+        writeln!(f, "{}", self.root.label())?;
+        for (i, child) in self.root.children.iter().enumerate() {
+            go(f, child, "", i + 1 == self.root.children.len())?;
+        }
+        Ok(())
+    }
+}

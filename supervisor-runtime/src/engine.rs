@@ -1,0 +1,854 @@
+//! The supervisor: one task that owns its children's state, takes exits and commands from two
+//! channels, and applies SEMANTICS S2-S8.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep_until, timeout, Instant};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::backoff::Jitter;
+use crate::context::{RawContext, StartSignal};
+use crate::error::{ManagementError, StartError};
+use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord, HISTORY_CAPACITY};
+use crate::exit::{panic_message, Escalation, ExitReason};
+use crate::node::{ChildState, Node, SupNode};
+use crate::spec::{
+    check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown,
+    StartFn, Starter, Strategy, SupervisorSpec,
+};
+
+type Reply<T> = oneshot::Sender<Result<T, ManagementError>>;
+
+/// A request to a running supervisor.
+pub(crate) enum Command {
+    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
+    CountChildren(oneshot::Sender<ChildCounts>),
+    History(oneshot::Sender<Vec<RestartRecord>>),
+    Terminate(Arc<str>, Reply<()>),
+    Restart(Arc<str>, Reply<()>),
+    Delete(Arc<str>, Reply<()>),
+    StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
+    StartDynamic(AnyArc, Reply<Arc<Node>>),
+}
+
+/// An incarnation's end, as its task reports it.
+struct Exit {
+    seq: u64,
+    incarnation: u64,
+    reason: ExitReason,
+}
+
+/// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
+pub(crate) struct CatchUnwind(pub BoxFuture);
+
+impl Future for CatchUnwind {
+    type Output = ExitReason;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(ExitReason::Panic(panic_message(payload))),
+        }
+    }
+}
+
+/// A task handle that aborts the task when dropped, so no path can leave a child behind.
+pub(crate) struct TaskHandle<T>(pub JoinHandle<T>);
+
+impl<T> Drop for TaskHandle<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Running {
+    task: TaskHandle<()>,
+    token: CancellationToken,
+}
+
+struct Child {
+    spec: Arc<ErasedChild>,
+    args: Option<AnyArc>,
+    node: Arc<Node>,
+    /// Number of the current (or last) incarnation.
+    incarnation: u64,
+    started_once: bool,
+    running: Option<Running>,
+    restart_at: Option<Instant>,
+    last_exit: Option<ExitReason>,
+    backoff_level: u32,
+    started_at: Instant,
+}
+
+impl Child {
+    fn new(spec: Arc<ErasedChild>, node: Arc<Node>, args: Option<AnyArc>) -> Self {
+        Child {
+            spec,
+            args,
+            node,
+            incarnation: 0,
+            started_once: false,
+            running: None,
+            restart_at: None,
+            last_exit: None,
+            backoff_level: 0,
+            started_at: Instant::now(),
+        }
+    }
+
+    fn state(&self) -> ChildState {
+        if self.running.is_some() {
+            self.node.state()
+        } else if self.restart_at.is_some() {
+            ChildState::Restarting
+        } else {
+            ChildState::Stopped
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.running.is_some() || self.restart_at.is_some()
+    }
+}
+
+/// The restart intensity window of S4.1: timestamps within `period` of now, full precision.
+struct Window {
+    stamps: VecDeque<Instant>,
+    max: u32,
+    period: Duration,
+}
+
+impl Window {
+    /// Records a restart decision at `now`; `false` when it exceeds the intensity.
+    fn allow(&mut self, now: Instant) -> bool {
+        while let Some(&oldest) = self.stamps.front() {
+            if now.duration_since(oldest) >= self.period {
+                self.stamps.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.stamps.push_back(now);
+        self.stamps.len() <= self.max as usize
+    }
+}
+
+/// The start function of a nested supervisor. Kept out of `Engine::start_child` so that the
+/// supervisor future does not contain itself.
+pub(crate) fn supervisor_start_fn(spec: Arc<SupervisorSpec>) -> StartFn {
+    Arc::new(move |raw| Box::pin(Engine::run(Arc::clone(&spec), raw)))
+}
+
+pub(crate) struct Engine {
+    spec: Arc<SupervisorSpec>,
+    node: Arc<Node>,
+    events: Events,
+    children: BTreeMap<u64, Child>,
+    next_seq: u64,
+    exits_tx: mpsc::UnboundedSender<Exit>,
+    exits_rx: mpsc::UnboundedReceiver<Exit>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    token: CancellationToken,
+    window: Window,
+    history: VecDeque<RestartRecord>,
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// Exits of restart attempts that failed to start (S4.3), handled like any exit.
+    failed_starts: VecDeque<(u64, ExitReason)>,
+    jitter: Jitter,
+}
+
+impl Engine {
+    /// Runs one incarnation of a supervisor: start the children, supervise, stop.
+    pub(crate) async fn run(spec: Arc<SupervisorSpec>, raw: RawContext) -> ExitReason {
+        let path = Arc::clone(&raw.node.path);
+        let span = tracing::info_span!("supervisor", path = %path);
+        async move {
+            let Some(sup) = raw.node.sup.as_deref() else {
+                return ExitReason::error("supervisor node without supervisor state");
+            };
+            let (cmd_tx, commands) = mpsc::unbounded_channel();
+            let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+            let children = spec
+                .children
+                .iter()
+                .zip(&sup.children)
+                .enumerate()
+                .map(|(i, (s, n))| (i as u64, Child::new(Arc::clone(s), Arc::clone(n), None)))
+                .collect::<BTreeMap<_, _>>();
+            let mut engine = Engine {
+                window: Window {
+                    stamps: VecDeque::new(),
+                    max: spec.intensity.max_restarts,
+                    period: spec.intensity.period,
+                },
+                next_seq: children.len() as u64,
+                children,
+                events: sup.events.clone(),
+                node: Arc::clone(&raw.node),
+                spec,
+                exits_tx,
+                exits_rx,
+                commands,
+                token: raw.token.clone(),
+                history: VecDeque::new(),
+                timers: BinaryHeap::new(),
+                failed_starts: VecDeque::new(),
+                jitter: Jitter::new(),
+            };
+            sup.set_sender(Some(cmd_tx));
+            let reason = match engine.start_all().await {
+                Ok(()) => {
+                    raw.signal_started();
+                    engine.supervise().await
+                }
+                Err(reason) => reason,
+            };
+            sup.set_sender(None);
+            reason
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn sup(&self) -> Option<&SupNode> {
+        self.node.sup.as_deref()
+    }
+
+    /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse.
+    async fn start_all(&mut self) -> Result<(), ExitReason> {
+        let seqs: Vec<u64> = self.children.keys().copied().collect();
+        for seq in seqs {
+            if let Err(cause) = self.start_child(seq).await {
+                self.shutdown_all().await;
+                if self.token.is_cancelled() {
+                    return Err(ExitReason::Shutdown);
+                }
+                let (id, path) = match self.children.get(&seq) {
+                    Some(c) => (Arc::clone(&c.node.id), Arc::clone(&c.node.path)),
+                    None => (Arc::from("?"), Arc::clone(&self.node.path)),
+                };
+                tracing::error!(child = %path, %cause, "failed to start child");
+                return Err(ExitReason::error(StartError::ChildFailed { id, path, cause }));
+            }
+        }
+        Ok(())
+    }
+
+    async fn supervise(&mut self) -> ExitReason {
+        loop {
+            while let Some((seq, reason)) = self.failed_starts.pop_front() {
+                if let Some(end) = self.on_exit(seq, reason).await {
+                    return end;
+                }
+            }
+            let next_timer = self.timers.peek().map(|Reverse((at, _))| *at);
+            tokio::select! {
+                biased;
+                _ = self.token.cancelled() => {
+                    self.shutdown_all().await;
+                    return ExitReason::Shutdown;
+                }
+                Some(exit) = self.exits_rx.recv() => {
+                    if let Some(end) = self.handle_exit(exit).await {
+                        return end;
+                    }
+                }
+                Some(cmd) = self.commands.recv() => self.handle_command(cmd).await,
+                _ = sleep_until(next_timer.unwrap_or_else(Instant::now)), if next_timer.is_some() => {
+                    self.fire_timers().await;
+                }
+            }
+        }
+    }
+
+    /// Spawns a new incarnation of child `seq` and, for children that report their start,
+    /// waits until they have.
+    async fn start_child(&mut self, seq: u64) -> Result<(), ExitReason> {
+        let shutdown = self.token.clone();
+        let exits = self.exits_tx.clone();
+        let Some(child) = self.children.get_mut(&seq) else {
+            return Ok(());
+        };
+        if child.started_once {
+            child.incarnation += 1;
+        }
+        child.started_once = true;
+        child.restart_at = None;
+        child.started_at = Instant::now();
+        let token = CancellationToken::new();
+        let awaits_start = match &child.spec.start {
+            Starter::Fn { awaits_start, .. } => *awaits_start,
+            Starter::Supervisor { .. } => true,
+        };
+        let (signal, started) = if awaits_start {
+            let (s, rx) = StartSignal::new();
+            (Some(s), Some(rx))
+        } else {
+            (None, None)
+        };
+        let raw = RawContext {
+            node: Arc::clone(&child.node),
+            incarnation: child.incarnation,
+            last_exit: child.last_exit.clone(),
+            token: token.clone(),
+            start_signal: signal.clone(),
+            args: child.args.clone(),
+        };
+        let future: BoxFuture = match &child.spec.start {
+            Starter::Fn { call, .. } | Starter::Supervisor { call, .. } => call(raw),
+        };
+        let incarnation = child.incarnation;
+        child.node.set_state(if awaits_start {
+            ChildState::Starting
+        } else {
+            ChildState::Running
+        });
+        let span = tracing::debug_span!("child", path = %child.node.path, incarnation);
+        let task = tokio::spawn(
+            async move {
+                let reason = CatchUnwind(future).await;
+                // An incarnation that ends before reporting its start failed to start: the
+                // supervisor waiting for it gets the reason, and nothing else must.
+                if let Some(signal) = signal {
+                    if signal.send(Err(reason.clone())) {
+                        return;
+                    }
+                }
+                let _ = exits.send(Exit {
+                    seq,
+                    incarnation,
+                    reason,
+                });
+            }
+            .instrument(span),
+        );
+        child.running = Some(Running {
+            task: TaskHandle(task),
+            token,
+        });
+        if let Some(started) = started {
+            let outcome = tokio::select! {
+                biased;
+                r = started => r.unwrap_or(Err(ExitReason::Killed)),
+                _ = shutdown.cancelled() => Err(ExitReason::Shutdown),
+            };
+            if let Err(reason) = outcome {
+                if matches!(reason, ExitReason::Shutdown) {
+                    self.shutdown_child(seq).await;
+                } else if let Some(child) = self.children.get_mut(&seq) {
+                    if let Some(mut run) = child.running.take() {
+                        let _ = (&mut run.task.0).await;
+                    }
+                    child.node.set_state(ChildState::Stopped);
+                }
+                return Err(reason);
+            }
+        }
+        let Some(child) = self.children.get_mut(&seq) else {
+            return Ok(());
+        };
+        child.node.set_state(ChildState::Running);
+        let path = &child.node.path;
+        tracing::debug!(child = %path, incarnation, "started");
+        self.events.emit(|| Event::Started {
+            path: Arc::clone(path),
+            incarnation,
+        });
+        Ok(())
+    }
+
+    async fn handle_exit(&mut self, exit: Exit) -> Option<ExitReason> {
+        let child = self.children.get_mut(&exit.seq)?;
+        if child.running.is_none() || child.incarnation != exit.incarnation {
+            // An incarnation this supervisor already stopped: its end is not a failure (S6.4).
+            return None;
+        }
+        child.running = None;
+        self.on_exit(exit.seq, exit.reason).await
+    }
+
+    /// A child exited on its own, or a restart attempt failed to start: apply S3-S5, S8.
+    /// Returns the supervisor's own exit reason when it must stop.
+    async fn on_exit(&mut self, seq: u64, reason: ExitReason) -> Option<ExitReason> {
+        let strategy = self.strategy();
+        let auto_shutdown = self.spec.auto_shutdown;
+        let child = self.children.get_mut(&seq)?;
+        child.node.set_state(ChildState::Stopped);
+        child.last_exit = Some(reason.clone());
+        let path = Arc::clone(&child.node.path);
+        if reason.is_abnormal() {
+            tracing::warn!(child = %path, %reason, "child exited");
+        } else {
+            tracing::debug!(child = %path, %reason, "child exited");
+        }
+        self.events.emit(|| Event::Exited {
+            path: Arc::clone(&path),
+            reason: reason.clone(),
+        });
+        let restart = match child.spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => reason.is_abnormal(),
+            Restart::Temporary => false,
+        };
+        if !restart {
+            // S3.5: no restart, no intensity. S8: only a child's own exit counts.
+            let significant = child.spec.significant;
+            if child.spec.restart == Restart::Temporary {
+                self.remove(seq);
+            }
+            let stop = significant
+                && match auto_shutdown {
+                    AutoShutdown::Never => false,
+                    AutoShutdown::AnySignificant => true,
+                    AutoShutdown::AllSignificant => !self
+                        .children
+                        .values()
+                        .any(|c| c.spec.significant && c.alive()),
+                };
+            if stop {
+                self.shutdown_all().await;
+                tracing::info!(supervisor = %self.node.path, "auto_shutdown");
+                let path = Arc::clone(&self.node.path);
+                self.events.emit(|| Event::AutoShutdown { path });
+                return Some(ExitReason::Shutdown);
+            }
+            return None;
+        }
+
+        let now = Instant::now();
+        if self.history.len() == HISTORY_CAPACITY {
+            self.history.pop_front();
+        }
+        self.history.push_back(RestartRecord {
+            at: now,
+            child: Arc::clone(&path),
+            reason: reason.clone(),
+        });
+        if !self.window.allow(now) {
+            return Some(self.give_up(path, reason).await);
+        }
+
+        let child = self.children.get_mut(&seq)?;
+        if let Some(reset) = child.spec.backoff.reset_period() {
+            if now.duration_since(child.started_at) >= reset {
+                child.backoff_level = 0;
+            }
+        }
+        let delay = child
+            .spec
+            .backoff
+            .delay(child.backoff_level, self.jitter.unit());
+        child.backoff_level = child.backoff_level.saturating_add(1);
+
+        let group: Vec<u64> = match strategy {
+            Strategy::OneForOne => vec![seq],
+            Strategy::OneForAll => self.stop_group(seq, ..).await,
+            Strategy::RestForOne => self.stop_group(seq, seq..).await,
+        };
+        self.schedule(&group, delay, seq).await;
+        None
+    }
+
+    fn strategy(&self) -> Strategy {
+        if self.spec.dynamic.is_some() {
+            Strategy::OneForOne
+        } else {
+            self.spec.strategy
+        }
+    }
+
+    /// Stops the running children of `range` other than `failed`, in reverse start order, and
+    /// returns the children to restart: `failed` and those that were alive, less the temporary
+    /// ones, which are dropped (S5.2, S5.3).
+    async fn stop_group(
+        &mut self,
+        failed: u64,
+        range: impl std::ops::RangeBounds<u64> + Clone,
+    ) -> Vec<u64> {
+        let members: Vec<u64> = self
+            .children
+            .range(range)
+            .filter(|(s, c)| **s == failed || c.alive())
+            .map(|(s, _)| *s)
+            .collect();
+        for &seq in members.iter().rev() {
+            if seq != failed {
+                self.shutdown_child(seq).await;
+            }
+        }
+        let mut group = Vec::with_capacity(members.len());
+        for seq in members {
+            let temporary = self
+                .children
+                .get(&seq)
+                .is_some_and(|c| c.spec.restart == Restart::Temporary);
+            if temporary && seq != failed {
+                self.remove(seq);
+            } else {
+                group.push(seq);
+            }
+        }
+        group
+    }
+
+    /// Restarts `group` (in start order) now, or marks it restarting until `delay` has passed.
+    async fn schedule(&mut self, group: &[u64], delay: Duration, failed: u64) {
+        let at = Instant::now() + delay;
+        for &seq in group {
+            if let Some(child) = self.children.get_mut(&seq) {
+                let restarts = child.node.count_restart();
+                child.node.set_state(ChildState::Restarting);
+                child.restart_at = Some(at);
+                if seq == failed {
+                    let path = &child.node.path;
+                    tracing::info!(child = %path, ?delay, restarts, "restarting");
+                    self.events.emit(|| Event::Restarting {
+                        path: Arc::clone(path),
+                        delay,
+                        restarts,
+                    });
+                }
+            }
+        }
+        if delay.is_zero() {
+            self.restart_group(group.to_vec()).await;
+        } else {
+            for &seq in group {
+                self.timers.push(Reverse((at, seq)));
+            }
+        }
+    }
+
+    async fn fire_timers(&mut self) {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        while let Some(Reverse((at, seq))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            // A child stopped or rescheduled since keeps another deadline (or none).
+            if self.children.get(&seq).and_then(|c| c.restart_at) == Some(at) {
+                due.push(seq);
+            }
+        }
+        due.sort_unstable();
+        self.restart_group(due).await;
+    }
+
+    /// Starts the children of a restart in start order. A child that fails to start becomes an
+    /// exit of its own (S4.3); the rest of its group waits for that exit's decision.
+    async fn restart_group(&mut self, group: Vec<u64>) {
+        for seq in group {
+            let pending = self
+                .children
+                .get(&seq)
+                .is_some_and(|c| c.running.is_none() && c.restart_at.is_some());
+            if !pending {
+                continue;
+            }
+            if let Err(reason) = self.start_child(seq).await {
+                if let Some(child) = self.children.get_mut(&seq) {
+                    child.restart_at = None;
+                }
+                if !self.token.is_cancelled() {
+                    self.failed_starts.push_back((seq, reason));
+                }
+                return;
+            }
+        }
+    }
+
+    /// S4.4: stop everything in reverse start order, then report the escalation.
+    async fn give_up(&mut self, child: Arc<str>, cause: ExitReason) -> ExitReason {
+        self.shutdown_all().await;
+        let escalation = Arc::new(Escalation {
+            supervisor: Arc::clone(&self.node.path),
+            child,
+            cause,
+        });
+        tracing::error!(supervisor = %self.node.path, %escalation, "restart intensity exceeded; giving up");
+        let path = Arc::clone(&self.node.path);
+        let esc = Arc::clone(&escalation);
+        self.events.emit(|| Event::GaveUp {
+            path,
+            escalation: esc,
+        });
+        ExitReason::Escalation(escalation)
+    }
+
+    /// Stops one child by its shutdown policy (S6.2) and returns how it ended.
+    async fn shutdown_child(&mut self, seq: u64) -> Option<ExitReason> {
+        let child = self.children.get_mut(&seq)?;
+        child.restart_at = None;
+        let Some(Running { mut task, token }) = child.running.take() else {
+            child.node.set_state(ChildState::Stopped);
+            return None;
+        };
+        let reason = match child.spec.shutdown() {
+            Shutdown::BrutalKill => {
+                task.0.abort();
+                let _ = (&mut task.0).await;
+                ExitReason::Killed
+            }
+            Shutdown::Timeout(limit) => {
+                token.cancel();
+                match timeout(limit, &mut task.0).await {
+                    Ok(_) => ExitReason::Shutdown,
+                    Err(_) => {
+                        task.0.abort();
+                        let _ = (&mut task.0).await;
+                        ExitReason::Killed
+                    }
+                }
+            }
+            Shutdown::Infinity => {
+                token.cancel();
+                let _ = (&mut task.0).await;
+                ExitReason::Shutdown
+            }
+        };
+        child.node.set_state(ChildState::Stopped);
+        let path = &child.node.path;
+        tracing::debug!(child = %path, %reason, "stopped");
+        self.events.emit(|| Event::Stopped {
+            path: Arc::clone(path),
+            reason: reason.clone(),
+        });
+        Some(reason)
+    }
+
+    /// S6.1: every child, in reverse start order; a dynamic supervisor's children concurrently
+    /// (S5.4).
+    async fn shutdown_all(&mut self) {
+        self.timers.clear();
+        let order: Vec<u64> = self.children.keys().rev().copied().collect();
+        if self.spec.dynamic.is_some() {
+            self.shutdown_concurrently(&order).await;
+        }
+        for seq in order {
+            self.shutdown_child(seq).await;
+        }
+    }
+
+    /// Signals every child first, so their timeouts run side by side, then collects them.
+    async fn shutdown_concurrently(&mut self, order: &[u64]) {
+        let started = Instant::now();
+        for seq in order {
+            if let Some(Running { task, token }) =
+                self.children.get(seq).and_then(|c| c.running.as_ref())
+            {
+                token.cancel();
+                if let Some(Shutdown::BrutalKill) = self.children.get(seq).map(|c| c.spec.shutdown())
+                {
+                    task.0.abort();
+                }
+            }
+        }
+        for &seq in order {
+            let Some(child) = self.children.get_mut(&seq) else {
+                continue;
+            };
+            child.restart_at = None;
+            let Some(Running { mut task, .. }) = child.running.take() else {
+                continue;
+            };
+            let reason = match child.spec.shutdown() {
+                Shutdown::Timeout(limit) => {
+                    match tokio::time::timeout_at(started + limit, &mut task.0).await {
+                        Ok(_) => ExitReason::Shutdown,
+                        Err(_) => {
+                            task.0.abort();
+                            let _ = (&mut task.0).await;
+                            ExitReason::Killed
+                        }
+                    }
+                }
+                Shutdown::BrutalKill => {
+                    let _ = (&mut task.0).await;
+                    ExitReason::Killed
+                }
+                Shutdown::Infinity => {
+                    let _ = (&mut task.0).await;
+                    ExitReason::Shutdown
+                }
+            };
+            child.node.set_state(ChildState::Stopped);
+            let path = &child.node.path;
+            self.events.emit(|| Event::Stopped {
+                path: Arc::clone(path),
+                reason,
+            });
+        }
+    }
+
+    fn remove(&mut self, seq: u64) {
+        if let Some(child) = self.children.remove(&seq) {
+            child.node.set_state(ChildState::Deleted);
+        }
+    }
+
+    fn find(&self, id: &str) -> Result<u64, ManagementError> {
+        self.children
+            .iter()
+            .find(|(_, c)| &*c.node.id == id)
+            .map(|(s, _)| *s)
+            .ok_or_else(|| ManagementError::NotFound(Arc::from(id)))
+    }
+
+    async fn handle_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::WhichChildren(reply) => {
+                let list = self
+                    .children
+                    .values()
+                    .map(|c| ChildInfo {
+                        id: Arc::clone(&c.node.id),
+                        state: c.state(),
+                        kind: c.node.kind,
+                        restarts: c.node.restarts(),
+                    })
+                    .collect();
+                let _ = reply.send(list);
+            }
+            Command::CountChildren(reply) => {
+                let mut counts = ChildCounts::default();
+                for c in self.children.values() {
+                    counts.specs += 1;
+                    counts.active += usize::from(c.running.is_some());
+                    match c.node.kind {
+                        ChildKind::Worker => counts.workers += 1,
+                        ChildKind::Supervisor => counts.supervisors += 1,
+                    }
+                }
+                let _ = reply.send(counts);
+            }
+            Command::History(reply) => {
+                let _ = reply.send(self.history.iter().cloned().collect());
+            }
+            Command::Terminate(id, reply) => {
+                let result = self.terminate(&id).await;
+                let _ = reply.send(result);
+            }
+            Command::Restart(id, reply) => {
+                let result = self.restart_stopped(&id).await;
+                let _ = reply.send(result);
+            }
+            Command::Delete(id, reply) => {
+                let result = self.find(&id).and_then(|seq| {
+                    let child = &self.children[&seq];
+                    match child.state() {
+                        ChildState::Stopped => {
+                            self.remove(seq);
+                            Ok(())
+                        }
+                        ChildState::Restarting => Err(ManagementError::Restarting(id)),
+                        _ => Err(ManagementError::Running(id)),
+                    }
+                });
+                let _ = reply.send(result);
+            }
+            Command::StartChild(spec, reply) => {
+                let result = self.add_static(*spec).await;
+                let _ = reply.send(result);
+            }
+            Command::StartDynamic(args, reply) => {
+                let result = self.add_dynamic(args).await;
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// S9.3: stop a child without counting it as a failure; a temporary child's spec goes.
+    async fn terminate(&mut self, id: &str) -> Result<(), ManagementError> {
+        let seq = self.find(id)?;
+        self.shutdown_child(seq).await;
+        if self.children[&seq].spec.restart == Restart::Temporary {
+            self.remove(seq);
+        }
+        Ok(())
+    }
+
+    async fn restart_stopped(&mut self, id: &Arc<str>) -> Result<(), ManagementError> {
+        let seq = self.find(id)?;
+        match self.children[&seq].state() {
+            ChildState::Stopped => {}
+            ChildState::Restarting => return Err(ManagementError::Restarting(Arc::clone(id))),
+            _ => return Err(ManagementError::Running(Arc::clone(id))),
+        }
+        self.start_child(seq)
+            .await
+            .map_err(|cause| ManagementError::StartFailed {
+                id: Arc::clone(id),
+                cause: cause.to_string(),
+            })
+    }
+
+    async fn add_static(&mut self, spec: ErasedChild) -> Result<Arc<Node>, ManagementError> {
+        if self.spec.dynamic.is_some() {
+            return Err(ManagementError::WrongKind(Arc::clone(&self.node.path)));
+        }
+        if self.find(&spec.id).is_ok() {
+            return Err(ManagementError::AlreadyExists(spec.id));
+        }
+        let path = format!("{}/{}", self.node.path, spec.id);
+        check_child(&spec, &path, self.spec.auto_shutdown)?;
+        let id = Arc::clone(&spec.id);
+        self.add_and_start(Arc::new(spec), id, None).await
+    }
+
+    async fn add_dynamic(&mut self, args: AnyArc) -> Result<Arc<Node>, ManagementError> {
+        let Some(dynamic) = &self.spec.dynamic else {
+            return Err(ManagementError::WrongKind(Arc::clone(&self.node.path)));
+        };
+        if let Some(max) = dynamic.max_children {
+            if self.children.len() >= max {
+                return Err(ManagementError::MaxChildren(max));
+            }
+        }
+        let template = Arc::new(dynamic.template.clone());
+        let id: Arc<str> = Arc::from(self.next_seq.to_string());
+        self.add_and_start(template, id, Some(args)).await
+    }
+
+    async fn add_and_start(
+        &mut self,
+        spec: Arc<ErasedChild>,
+        id: Arc<str>,
+        args: Option<AnyArc>,
+    ) -> Result<Arc<Node>, ManagementError> {
+        let Some(sup) = self.sup() else {
+            return Err(ManagementError::NotRunning(Arc::clone(&self.node.path)));
+        };
+        let node = Node::instantiate(
+            &spec,
+            Arc::clone(&id),
+            Some(&self.node.path),
+            &sup.events,
+            spec.mailbox_factory(),
+        );
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.children
+            .insert(seq, Child::new(spec, Arc::clone(&node), args));
+        match self.start_child(seq).await {
+            Ok(()) => Ok(node),
+            Err(cause) => {
+                self.remove(seq);
+                Err(ManagementError::StartFailed {
+                    id,
+                    cause: cause.to_string(),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Typed errors of the runtime.
+
+use std::sync::Arc;
+
+use crate::exit::{Escalation, ExitReason};
+
+/// Broad kind of an error, for logging and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCategory {
+    /// The tree description is invalid; fix the code.
+    Spec,
+    /// A child failed while the tree was starting.
+    Start,
+    /// A supervisor gave up and the failure reached the caller.
+    Escalation,
+    /// A management request named a child that is absent or in the wrong state.
+    Management,
+    /// A supervisor is no longer running.
+    Stopped,
+    /// A message could not be delivered to a child's mailbox.
+    Mailbox,
+}
+
+/// The rule of SEMANTICS S1.4 an invalid spec breaks.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecRule {
+    /// Two siblings share an id.
+    #[error("duplicate child id `{0}`")]
+    DuplicateId(Arc<str>),
+    /// An id is empty or contains `/`, which separates path segments.
+    #[error("invalid id `{0}`: ids are non-empty and contain no `/`")]
+    InvalidId(Arc<str>),
+    /// The intensity period is zero.
+    #[error("restart intensity period must be greater than zero")]
+    ZeroPeriod,
+    /// A permanent child cannot be significant: it never exits on its own for good.
+    #[error("a permanent child cannot be significant")]
+    SignificantPermanent,
+    /// A significant child sits under a supervisor with `auto_shutdown = never`.
+    #[error("significant child under a supervisor with auto_shutdown never")]
+    SignificantWithoutAutoShutdown,
+    /// `auto_shutdown` is set but no child is significant.
+    #[error("auto_shutdown is set but no child is significant")]
+    AutoShutdownWithoutSignificant,
+    /// A dynamic supervisor's template is significant.
+    #[error("a dynamic supervisor's template cannot be significant")]
+    SignificantTemplate,
+    /// A dynamic supervisor with `max_children = 0` could never start a child.
+    #[error("max_children must be at least 1")]
+    ZeroMaxChildren,
+    /// A backoff whose parameters make no sense.
+    #[error("invalid backoff: {0}")]
+    Backoff(&'static str),
+    /// A temporary child is never restarted, so a backoff on it is a mistake.
+    #[error("backoff on a temporary child, which is never restarted")]
+    BackoffOnTemporary,
+    /// A supervisor needs at least one child (dynamic supervisors excepted).
+    #[error("a supervisor needs at least one child")]
+    NoChildren,
+}
+
+/// An invalid tree, rejected before anything starts (S1.4).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid spec at `{path}`: {rule}")]
+pub struct SpecError {
+    /// Path of the offending node (`app/api/listener`).
+    pub path: String,
+    /// The broken rule.
+    pub rule: SpecRule,
+}
+
+/// Why a tree (or a child added at run time) could not start.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The spec is invalid.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// A child failed during start; the children already started were stopped (S2.2).
+    #[error("failed to start child {id}: {cause}")]
+    ChildFailed {
+        /// Id of the child that failed.
+        id: Arc<str>,
+        /// Full path of that child.
+        path: Arc<str>,
+        /// How its start ended.
+        cause: ExitReason,
+    },
+    /// The supervisor was asked to stop while it was still starting.
+    #[error("supervisor `{0}` was stopped while starting")]
+    Cancelled(Arc<str>),
+    /// A typed handle could not be bound to the started tree.
+    #[error(transparent)]
+    Handle(#[from] LookupError),
+}
+
+/// How a whole tree ended badly, as `join` or `shutdown` reports it (S7.2).
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TreeError {
+    /// The root supervisor gave up; the escalation holds the chain down to the first failure.
+    #[error(transparent)]
+    GaveUp(Arc<Escalation>),
+    /// The root supervisor's own task panicked or was aborted from outside.
+    #[error("the root supervisor task ended abnormally: {0}")]
+    Aborted(ExitReason),
+}
+
+/// A management request that could not be carried out (S9.3).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagementError {
+    /// No child with that id.
+    #[error("no child `{0}`")]
+    NotFound(Arc<str>),
+    /// The child is running; stop it first.
+    #[error("child `{0}` is running")]
+    Running(Arc<str>),
+    /// The child is waiting to be restarted.
+    #[error("child `{0}` is restarting")]
+    Restarting(Arc<str>),
+    /// A sibling already has that id.
+    #[error("a child `{0}` already exists")]
+    AlreadyExists(Arc<str>),
+    /// The dynamic supervisor already has `max_children` children.
+    #[error("max_children ({0}) reached")]
+    MaxChildren(usize),
+    /// The request only applies to dynamic supervisors (or only to static ones).
+    #[error("supervisor `{0}` is not of the kind this request needs")]
+    WrongKind(Arc<str>),
+    /// The supervisor is not running (stopped, restarting, or gave up).
+    #[error("supervisor `{0}` is not running")]
+    NotRunning(Arc<str>),
+    /// The new child's spec is invalid.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The new child failed to start.
+    #[error("failed to start child {id}: {cause}")]
+    StartFailed {
+        /// Id of the child.
+        id: Arc<str>,
+        /// How its start ended.
+        cause: String,
+    },
+}
+
+/// A lookup of a child or supervisor by path that failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// No node at that path.
+    #[error("no child at `{0}`")]
+    NotFound(String),
+    /// The node exists but is not a supervisor.
+    #[error("`{0}` is not a supervisor")]
+    NotASupervisor(String),
+    /// The node exists but is not a dynamic supervisor, or has other argument types.
+    #[error("`{0}` is not a dynamic supervisor with these argument and message types")]
+    NotDynamic(String),
+    /// The child's mailbox carries another message type.
+    #[error("child `{path}` has mailbox type `{declared}`, not `{requested}`")]
+    WrongMessageType {
+        /// Path of the child.
+        path: String,
+        /// The type the child declared.
+        declared: &'static str,
+        /// The type asked for.
+        requested: &'static str,
+    },
+}
+
+/// A message that could not be put in a child's mailbox; the message is handed back.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailboxError<M> {
+    /// The mailbox is at capacity.
+    #[error("mailbox is full")]
+    Full(M),
+    /// The child was deleted (or, being temporary, exited), so nothing will read the message.
+    #[error("child was deleted")]
+    Deleted(M),
+    /// The child declared no mailbox.
+    #[error("child has no mailbox")]
+    NoMailbox(M),
+}
+
+impl<M> MailboxError<M> {
+    /// The message that was not delivered.
+    pub fn into_inner(self) -> M {
+        match self {
+            MailboxError::Full(m) | MailboxError::Deleted(m) | MailboxError::NoMailbox(m) => m,
+        }
+    }
+}
+
+macro_rules! categorised {
+    ($ty:ty, |$s:ident| $cat:expr, |$r:ident| $rec:expr) => {
+        impl $ty {
+            /// The broad kind of this error.
+            pub fn category(&self) -> ErrorCategory {
+                let $s = self;
+                $cat
+            }
+            /// `true` when retrying (later, or after fixing the state) can succeed; `false` when
+            /// the code or the tree must change.
+            pub fn is_recoverable(&self) -> bool {
+                let $r = self;
+                $rec
+            }
+        }
+    };
+}
+
+categorised!(SpecError, |_s| ErrorCategory::Spec, |_r| false);
+categorised!(
+    StartError,
+    |s| match s {
+        StartError::Spec(_) | StartError::Handle(_) => ErrorCategory::Spec,
+        StartError::ChildFailed { .. } => ErrorCategory::Start,
+        StartError::Cancelled(_) => ErrorCategory::Stopped,
+    },
+    |r| matches!(r, StartError::ChildFailed { .. } | StartError::Cancelled(_))
+);
+categorised!(TreeError, |_s| ErrorCategory::Escalation, |_r| true);
+categorised!(
+    ManagementError,
+    |s| match s {
+        ManagementError::NotRunning(_) => ErrorCategory::Stopped,
+        ManagementError::Spec(_) => ErrorCategory::Spec,
+        ManagementError::StartFailed { .. } => ErrorCategory::Start,
+        _ => ErrorCategory::Management,
+    },
+    |r| !matches!(r, ManagementError::Spec(_) | ManagementError::WrongKind(_))
+);
+categorised!(LookupError, |_s| ErrorCategory::Management, |_r| false);
+
+impl<M> MailboxError<M> {
+    /// The broad kind of this error.
+    pub fn category(&self) -> ErrorCategory {
+        ErrorCategory::Mailbox
+    }
+    /// `true` for a full mailbox (retry later); `false` otherwise.
+    pub fn is_recoverable(&self) -> bool {
+        matches!(self, MailboxError::Full(_))
+    }
+}

@@ -1,0 +1,165 @@
+//! Why a child stopped, and the chain of causes a supervisor carries when it gives up.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A type-erased error a child returned.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why an incarnation of a child ended (SEMANTICS S3.1).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// The child returned `Ok(())` on its own.
+    Normal,
+    /// The child was stopped by its supervisor (shutdown, a sibling's restart, `terminate_child`)
+    /// or a supervisor child stopped itself through auto_shutdown.
+    Shutdown,
+    /// The child returned `Err`.
+    Error(Arc<dyn std::error::Error + Send + Sync + 'static>),
+    /// The child panicked; the panic message is kept.
+    Panic(Arc<str>),
+    /// A child supervisor gave up.
+    Escalation(Arc<Escalation>),
+    /// The child did not stop within its shutdown timeout (or had `brutal_kill`) and was aborted.
+    Killed,
+}
+
+impl ExitReason {
+    /// Wraps any error a child returned.
+    pub fn error(error: impl Into<BoxError>) -> Self {
+        ExitReason::Error(Arc::from(error.into()))
+    }
+
+    /// `true` for error, panic, escalation and killed: the exits a transient child is restarted
+    /// after (S3.3).
+    pub fn is_abnormal(&self) -> bool {
+        !matches!(self, ExitReason::Normal | ExitReason::Shutdown)
+    }
+
+    /// A short name of the kind of exit (`normal`, `shutdown`, `error`, `panic`, `escalation`,
+    /// `killed`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExitReason::Normal => "normal",
+            ExitReason::Shutdown => "shutdown",
+            ExitReason::Error(_) => "error",
+            ExitReason::Panic(_) => "panic",
+            ExitReason::Escalation(_) => "escalation",
+            ExitReason::Killed => "killed",
+        }
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitReason::Normal => f.write_str("normal exit"),
+            ExitReason::Shutdown => f.write_str("shutdown"),
+            ExitReason::Error(e) => write!(f, "{e}"),
+            ExitReason::Panic(msg) => write!(f, "panicked: {msg}"),
+            ExitReason::Escalation(e) => write!(f, "{e}"),
+            ExitReason::Killed => f.write_str("killed after its shutdown timeout"),
+        }
+    }
+}
+
+/// What a supervisor that gave up reports to its parent (S4.4, S7).
+///
+/// `cause` is the exit that tripped the restart intensity; when that exit is itself an
+/// escalation, [`chain`](Escalation::chain) walks down to the first failure.
+#[derive(Clone, Debug)]
+pub struct Escalation {
+    /// Path of the supervisor that gave up (`app/api`).
+    pub supervisor: Arc<str>,
+    /// Path of the child whose exit tripped the intensity (`app/api/listener`).
+    pub child: Arc<str>,
+    /// That child's exit.
+    pub cause: ExitReason,
+}
+
+/// One link of an escalation chain: `supervisor` gave up because `child` exited with `reason`.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainLink<'a> {
+    /// The supervisor that gave up.
+    pub supervisor: &'a str,
+    /// The child whose exit tripped it.
+    pub child: &'a str,
+    /// That child's exit reason (an escalation for every link but the last).
+    pub reason: &'a ExitReason,
+}
+
+impl Escalation {
+    /// The links from this supervisor down to the first failure, outermost first.
+    pub fn chain(&self) -> Vec<ChainLink<'_>> {
+        let mut links = Vec::new();
+        let mut current = self;
+        loop {
+            links.push(ChainLink {
+                supervisor: &current.supervisor,
+                child: &current.child,
+                reason: &current.cause,
+            });
+            match &current.cause {
+                ExitReason::Escalation(inner) => current = inner,
+                _ => return links,
+            }
+        }
+    }
+
+    /// The first failure: the exit at the bottom of the chain, with the path of the child.
+    pub fn root_cause(&self) -> (&str, &ExitReason) {
+        let mut current = self;
+        while let ExitReason::Escalation(inner) = &current.cause {
+            current = inner;
+        }
+        (&current.child, &current.cause)
+    }
+}
+
+impl fmt::Display for Escalation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (child, cause) = self.root_cause();
+        write!(f, "supervisor `{}` gave up", self.supervisor)?;
+        for link in self.chain().iter().skip(1) {
+            write!(f, " <- `{}` gave up", link.supervisor)?;
+        }
+        write!(f, " after `{child}` exited ({cause})")
+    }
+}
+
+impl std::error::Error for Escalation {}
+
+/// Turns what a child returned into an [`ExitReason`].
+///
+/// Implemented for `Result<(), E>` with any `E` convertible to [`BoxError`] (every
+/// `std::error::Error + Send + Sync`, `String`, `&str`, `anyhow::Error`, ...).
+pub trait IntoExit {
+    /// The exit reason this value stands for.
+    fn into_exit(self) -> ExitReason;
+}
+
+impl IntoExit for ExitReason {
+    fn into_exit(self) -> ExitReason {
+        self
+    }
+}
+
+impl<E: Into<BoxError>> IntoExit for Result<(), E> {
+    fn into_exit(self) -> ExitReason {
+        match self {
+            Ok(()) => ExitReason::Normal,
+            Err(e) => ExitReason::error(e),
+        }
+    }
+}
+
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> Arc<str> {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        Arc::from(*s)
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        Arc::from(s.as_str())
+    } else {
+        Arc::from("<non-string panic payload>")
+    }
+}

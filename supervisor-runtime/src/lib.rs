@@ -1,0 +1,70 @@
+//! The runtime of [`supervisor`](https://docs.rs/supervisor): Erlang/OTP supervision trees on
+//! tokio.
+//!
+//! Describe a tree with [`SupervisorSpec`] and [`ChildSpec`] (or the `supervision_tree!` macro
+//! of the `supervisor` crate, which expands into these builders), start it with
+//! [`Supervisor::start`], and hold the [`SupervisorHandle`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use supervisor_runtime::{ChildContext, ChildSpec, Restart, Supervisor, SupervisorSpec};
+//!
+//! async fn worker(ctx: ChildContext) -> Result<(), std::io::Error> {
+//!     ctx.cancelled().await; // serve until asked to stop
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tree = SupervisorSpec::new("app")
+//!     .intensity(3, Duration::from_secs(5))
+//!     .child(ChildSpec::worker("db", worker))
+//!     .child(ChildSpec::worker("cache", worker).restart(Restart::Transient));
+//! let app = Supervisor::start(tree).await?;
+//! assert_eq!(app.count_children().await?.active, 2);
+//! app.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod backoff;
+mod context;
+mod describe;
+mod engine;
+mod error;
+mod event;
+mod exit;
+mod handle;
+mod node;
+mod spec;
+mod worker;
+
+pub use async_trait::async_trait;
+pub use tokio_util::sync::CancellationToken;
+
+pub use backoff::Backoff;
+pub use context::{ChildContext, NoMailbox};
+pub use describe::{NodeDescription, NodeKind, TreeDescription};
+pub use error::{
+    ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule, StartError,
+    TreeError,
+};
+pub use event::{
+    ChildCounts, ChildInfo, Event, RestartRecord, EVENT_CAPACITY, HISTORY_CAPACITY,
+};
+pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
+pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef};
+pub use node::ChildState;
+pub use spec::{
+    AutoShutdown, ChildKind, ChildSpec, Intensity, Restart, Shutdown, Strategy, SupervisorSpec,
+    Template, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+};
+pub use worker::Worker;
+
+/// What the `supervision_tree!` expansion names; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use core::time::Duration;
+    pub use std::sync::Arc;
+}

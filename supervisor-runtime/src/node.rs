@@ -1,0 +1,173 @@
+//! The live tree: one node per declared child, created once when the tree starts and kept across
+//! restarts, so that handles and mailboxes outlive incarnations.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+use crate::engine::Command;
+use crate::event::Events;
+use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec, TypeTag};
+
+/// Where a child is in its life (S9.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChildState {
+    /// Its current incarnation is being started (a worker's `init`, a supervisor's children).
+    Starting,
+    /// An incarnation is running.
+    Running,
+    /// It exited and waits for its restart (backoff, or a group restart in progress).
+    Restarting,
+    /// Not running: terminated, exited without restart, or its supervisor is not running.
+    Stopped,
+    /// Its spec is gone: deleted, or a temporary child that exited.
+    Deleted,
+}
+
+impl ChildState {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            0 => ChildState::Starting,
+            1 => ChildState::Running,
+            2 => ChildState::Restarting,
+            3 => ChildState::Stopped,
+            _ => ChildState::Deleted,
+        }
+    }
+
+    /// Lower-case name (`running`, `restarting`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChildState::Starting => "starting",
+            ChildState::Running => "running",
+            ChildState::Restarting => "restarting",
+            ChildState::Stopped => "stopped",
+            ChildState::Deleted => "deleted",
+        }
+    }
+}
+
+pub(crate) struct MailboxInner<M> {
+    pub tx: mpsc::Sender<M>,
+    pub rx: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
+}
+
+pub(crate) type MailboxFactory = fn(usize) -> Box<dyn Any + Send + Sync>;
+
+pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
+    |capacity| {
+        let (tx, rx) = mpsc::channel::<M>(capacity);
+        Box::new(MailboxInner {
+            tx,
+            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+        })
+    }
+}
+
+/// One child of the live tree.
+pub(crate) struct Node {
+    pub id: Arc<str>,
+    pub path: Arc<str>,
+    pub kind: ChildKind,
+    state: AtomicU8,
+    restarts: AtomicU32,
+    pub mailbox: Option<Box<dyn Any + Send + Sync>>,
+    pub message: TypeTag,
+    pub sup: Option<Box<SupNode>>,
+}
+
+/// The parts of a node that only supervisors have.
+pub(crate) struct SupNode {
+    /// Commands to the running incarnation; `None` while it is not running.
+    pub cmd: Mutex<Option<mpsc::UnboundedSender<Command>>>,
+    /// Nodes of the declared children, in order.
+    pub children: Vec<Arc<Node>>,
+    /// Argument and message types of a dynamic supervisor's template.
+    pub dynamic: Option<(TypeTag, TypeTag)>,
+    pub events: Events,
+}
+
+impl Node {
+    pub(crate) fn state(&self) -> ChildState {
+        ChildState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_state(&self, state: ChildState) {
+        let v = match state {
+            ChildState::Starting => 0,
+            ChildState::Running => 1,
+            ChildState::Restarting => 2,
+            ChildState::Stopped => 3,
+            ChildState::Deleted => 4,
+        };
+        self.state.store(v, Ordering::Release);
+    }
+
+    pub(crate) fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_restart(&self) -> u32 {
+        self.restarts.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Builds the node of `spec` (and of its whole subtree) under `parent_path`.
+    pub(crate) fn instantiate(
+        spec: &ErasedChild,
+        id: Arc<str>,
+        parent_path: Option<&str>,
+        events: &Events,
+        mailbox: Option<MailboxFactory>,
+    ) -> Arc<Node> {
+        let path: Arc<str> = match parent_path {
+            Some(p) => Arc::from(format!("{p}/{id}")),
+            None => Arc::clone(&id),
+        };
+        let sup = match &spec.start {
+            Starter::Fn { .. } => None,
+            Starter::Supervisor { spec: s, .. } => Some(Box::new(SupNode::instantiate(s, &path, events))),
+        };
+        Arc::new(Node {
+            id,
+            kind: spec.kind(),
+            state: AtomicU8::new(3),
+            restarts: AtomicU32::new(0),
+            mailbox: mailbox.map(|make| make(spec.mailbox_capacity)),
+            message: spec.message,
+            sup,
+            path,
+        })
+    }
+}
+
+impl SupNode {
+    fn instantiate(spec: &SupervisorSpec, path: &str, events: &Events) -> SupNode {
+        let children = spec
+            .children
+            .iter()
+            .map(|c| {
+                let factory = c.mailbox_factory();
+                Node::instantiate(c, Arc::clone(&c.id), Some(path), events, factory)
+            })
+            .collect();
+        SupNode {
+            cmd: Mutex::new(None),
+            children,
+            dynamic: spec.dynamic.as_ref().map(|d| (d.args, d.template.message)),
+            events: events.clone(),
+        }
+    }
+
+    pub(crate) fn sender(&self) -> Option<mpsc::UnboundedSender<Command>> {
+        self.cmd.lock().ok()?.clone()
+    }
+
+    pub(crate) fn set_sender(&self, tx: Option<mpsc::UnboundedSender<Command>>) {
+        if let Ok(mut slot) = self.cmd.lock() {
+            *slot = tx;
+        }
+    }
+}
