@@ -1,0 +1,863 @@
+//! The supervision rules of SEMANTICS.md, each test named by the rule it checks, all on tokio's
+//! paused clock.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{settle, until, Probe, MS, S};
+use supervisor::{
+    async_trait, AutoShutdown, Backoff, BoxError, ChildContext, ChildKind, ChildSpec, ChildState,
+    Event, ExitReason, ManagementError, Restart, Shutdown, SpecRule, StartError, Strategy,
+    Supervisor, SupervisorSpec, Template, TreeError, Worker,
+};
+use tokio::time::Instant;
+
+fn sup(id: &str) -> SupervisorSpec {
+    SupervisorSpec::new(id)
+}
+
+// S1.3
+#[tokio::test(start_paused = true)]
+async fn s1_3_defaults_are_elixirs_not_otps() {
+    let p = Probe::default();
+    let spec = sup("app").child(ChildSpec::worker("w", p.failing("w", MS)));
+    let intensity = spec.get_intensity();
+    assert_eq!((intensity.max_restarts, intensity.period), (3, 5 * S));
+    assert_eq!(spec.get_strategy(), Strategy::OneForOne);
+    let app = Supervisor::start(spec).await.unwrap();
+    // Three restarts within 5 s pass; the fourth failure gives up.
+    let err = app.join().await.unwrap_err();
+    assert!(matches!(err, TreeError::GaveUp(_)));
+    assert_eq!(p.runs("w"), 4);
+}
+
+// S1.4
+#[tokio::test(start_paused = true)]
+async fn s1_4_invalid_spec_is_a_typed_error_before_anything_starts() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("a", p.idle("a2")));
+    let err = Supervisor::start(spec).await.unwrap_err();
+    match &err {
+        StartError::Spec(e) => {
+            assert_eq!(e.path, "app/a");
+            assert_eq!(e.rule, SpecRule::DuplicateId("a".into()));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!err.is_recoverable());
+    settle().await;
+    assert!(p.take().is_empty(), "nothing may start");
+}
+
+// S2.1
+#[tokio::test(start_paused = true)]
+async fn s2_1_children_start_in_order_and_init_gates_the_next_sibling() {
+    struct Slow {
+        p: Probe,
+        name: &'static str,
+    }
+    #[async_trait]
+    impl Worker for Slow {
+        async fn init(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+            self.p.push(format!("init {} begins", self.name));
+            tokio::time::sleep(S).await;
+            self.p.push(format!("init {} ends", self.name));
+            Ok(())
+        }
+        async fn run(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+    let p = Probe::default();
+    let (p1, p2) = (p.clone(), p.clone());
+    let spec = sup("app")
+        .child(ChildSpec::from_worker("a", move || Slow { p: p1.clone(), name: "a" }))
+        .child(ChildSpec::from_worker("b", move || Slow { p: p2.clone(), name: "b" }))
+        .child(ChildSpec::worker("c", p.idle("c")));
+    let t0 = Instant::now();
+    let app = Supervisor::start(spec).await.unwrap();
+    assert_eq!(t0.elapsed(), 2 * S, "start waits for each init in turn");
+    settle().await;
+    assert_eq!(
+        p.take(),
+        ["init a begins", "init a ends", "init b begins", "init b ends", "start c"]
+    );
+    app.shutdown().await.unwrap();
+}
+
+// S2.2
+#[tokio::test(start_paused = true)]
+async fn s2_2_failed_start_stops_started_children_in_reverse_and_names_the_child() {
+    struct Broken;
+    #[async_trait]
+    impl Worker for Broken {
+        async fn init(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+            Err("port in use".into())
+        }
+        async fn run(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("b", p.idle("b")))
+        .child(ChildSpec::from_worker("c", || Broken))
+        .child(ChildSpec::worker("d", p.idle("d")));
+    let err = Supervisor::start(spec).await.unwrap_err();
+    assert_eq!(err.to_string(), "failed to start child c: port in use");
+    assert_eq!(p.take(), ["start a", "start b", "stop b", "stop a"]);
+    assert_eq!(p.live(), 0);
+}
+
+// S2.3
+#[tokio::test(start_paused = true)]
+async fn s2_3_start_returns_only_when_the_whole_subtree_is_up() {
+    struct Gate(Probe);
+    #[async_trait]
+    impl Worker for Gate {
+        async fn init(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+            tokio::time::sleep(3 * S).await;
+            self.0.push("deep init done");
+            Ok(())
+        }
+        async fn run(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+    let p = Probe::default();
+    let p1 = p.clone();
+    let spec = sup("app").child(ChildSpec::supervisor(sup("mid").child(ChildSpec::supervisor(
+        sup("leaf").child(ChildSpec::from_worker("w", move || Gate(p1.clone()))),
+    ))));
+    let app = Supervisor::start(spec).await.unwrap();
+    assert_eq!(p.take(), ["deep init done"]);
+    let w = app.child::<supervisor::NoMailbox>("mid/leaf/w").unwrap();
+    assert_eq!(w.state(), ChildState::Running);
+    app.shutdown().await.unwrap();
+}
+
+// S2.2 (nested)
+#[tokio::test(start_paused = true)]
+async fn s2_2_nested_start_failure_names_the_whole_chain() {
+    struct Broken;
+    #[async_trait]
+    impl Worker for Broken {
+        async fn init(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+            Err("no config".into())
+        }
+        async fn run(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+    let spec = sup("app").child(ChildSpec::supervisor(
+        sup("api").child(ChildSpec::from_worker("listener", || Broken)),
+    ));
+    let err = Supervisor::start(spec).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to start child api: failed to start child listener: no config"
+    );
+}
+
+// S3.1
+#[tokio::test(start_paused = true)]
+async fn s3_1_a_panic_is_an_exit_with_its_message() {
+    let spec = sup("app").intensity(0, S).child(ChildSpec::worker("w", |_ctx: ChildContext| async {
+        panic!("bad state {}", 42);
+        #[allow(unreachable_code)]
+        Ok::<(), String>(())
+    }));
+    let app = Supervisor::start(spec).await.unwrap();
+    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+    match &e.cause {
+        ExitReason::Panic(msg) => assert_eq!(&**msg, "bad state 42"),
+        other => panic!("expected a panic exit, got {other:?}"),
+    }
+}
+
+// S3.2
+#[tokio::test(start_paused = true)]
+async fn s3_2_permanent_child_is_restarted_after_a_normal_exit() {
+    let p = Probe::default();
+    let p1 = p.clone();
+    let spec = sup("app").intensity(10, S).child(ChildSpec::worker("w", move |ctx: ChildContext| {
+        let p = p1.clone();
+        async move {
+            if p.run("w") < 3 {
+                return Ok(());
+            }
+            ctx.cancelled().await;
+            Ok::<(), String>(())
+        }
+    }));
+    let app = Supervisor::start(spec).await.unwrap();
+    settle().await;
+    assert_eq!(p.runs("w"), 3);
+    assert_eq!(app.child::<supervisor::NoMailbox>("w").unwrap().restart_count(), 2);
+    app.shutdown().await.unwrap();
+}
+
+// S3.3
+#[tokio::test(start_paused = true)]
+async fn s3_3_transient_child_is_restarted_only_after_abnormal_exits() {
+    let p = Probe::default();
+    let p1 = p.clone();
+    let spec = sup("app").child(
+        ChildSpec::worker("w", move |_ctx: ChildContext| {
+            let p = p1.clone();
+            async move {
+                match p.run("w") {
+                    1 => Err("error".to_string()),
+                    2 => panic!("panic"),
+                    _ => Ok(()),
+                }
+            }
+        })
+        .restart(Restart::Transient),
+    );
+    let app = Supervisor::start(spec).await.unwrap();
+    settle().await;
+    assert_eq!(p.runs("w"), 3, "restarted after the error and the panic, not after ok");
+    let w = app.child::<supervisor::NoMailbox>("w").unwrap();
+    assert_eq!(w.state(), ChildState::Stopped);
+    assert_eq!(app.which_children().await.unwrap()[0].state, ChildState::Stopped);
+    app.shutdown().await.unwrap();
+}
+
+// S3.4
+#[tokio::test(start_paused = true)]
+async fn s3_4_temporary_child_is_never_restarted_and_its_spec_is_dropped() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("keep", p.idle("keep")))
+        .child(ChildSpec::worker("once", p.failing("once", S)).restart(Restart::Temporary));
+    let app = Supervisor::start(spec).await.unwrap();
+    let once = app.child::<supervisor::NoMailbox>("once").unwrap();
+    tokio::time::sleep(2 * S).await;
+    assert_eq!(p.runs("once"), 1);
+    assert_eq!(once.state(), ChildState::Deleted);
+    let ids: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(ids, [Arc::from("keep")]);
+    app.shutdown().await.unwrap();
+}
+
+// S3.5
+#[tokio::test(start_paused = true)]
+async fn s3_5_exits_without_restart_do_not_count_toward_intensity() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .intensity(0, 60 * S)
+        .child(ChildSpec::worker("keep", p.idle("keep")))
+        .child(ChildSpec::worker("t1", p.failing("t1", S)).restart(Restart::Temporary))
+        .child(ChildSpec::worker("t2", p.failing("t2", S)).restart(Restart::Temporary))
+        .child(
+            ChildSpec::worker("tr", move |_ctx: ChildContext| async { Ok::<(), String>(()) })
+                .restart(Restart::Transient),
+        );
+    let app = Supervisor::start(spec).await.unwrap();
+    tokio::time::sleep(5 * S).await;
+    assert_eq!(app.count_children().await.unwrap().active, 1, "max_restarts = 0, yet alive");
+    app.shutdown().await.unwrap();
+}
+
+// S4.1
+#[tokio::test(start_paused = true)]
+async fn s4_1_exactly_max_restarts_pass_and_one_more_gives_up() {
+    for max in [0u32, 1, 3, 7] {
+        let p = Probe::default();
+        let spec = sup("app")
+            .intensity(max, 10 * S)
+            .child(ChildSpec::worker("w", p.failing("w", MS)));
+        let app = Supervisor::start(spec).await.unwrap();
+        let err = app.join().await.unwrap_err();
+        assert!(matches!(err, TreeError::GaveUp(_)));
+        assert_eq!(p.runs("w") as u32, max + 1, "max_restarts = {max}");
+        assert_eq!(p.live(), 0);
+    }
+}
+
+// S4.1
+#[tokio::test(start_paused = true)]
+async fn s4_1_window_expiry_lets_it_continue_to_the_exact_instant() {
+    // Failures at t = 1, 2, 3 fill the window (3 within 5 s). A fourth at t = 6 finds the first
+    // expired (6 - 1 >= 5) and is allowed; one at t = 5.999 would not be.
+    for (fourth_at, gives_up) in [(Duration::from_millis(6000), false), (Duration::from_millis(5999), true)] {
+        let p = Probe::default();
+        let p1 = p.clone();
+        let spec = sup("app").intensity(3, 5 * S).child(ChildSpec::worker("w", move |ctx: ChildContext| {
+            let p = p1.clone();
+            async move {
+                let n = p.run("w");
+                let at = match n {
+                    1..=3 => S * n as u32,
+                    4 => fourth_at,
+                    _ => {
+                        ctx.cancelled().await;
+                        return Ok(());
+                    }
+                };
+                tokio::time::sleep_until(p_start() + at).await;
+                Err::<(), _>("fail")
+            }
+        }));
+        START.with(|s| s.set(Some(Instant::now())));
+        let app = Supervisor::start(spec).await.unwrap();
+        tokio::time::sleep(10 * S).await;
+        let alive = app.count_children().await.is_ok();
+        assert_eq!(!alive, gives_up, "fourth failure at {fourth_at:?}");
+        if alive {
+            assert_eq!(p.runs("w"), 5);
+            app.shutdown().await.unwrap();
+        }
+    }
+}
+
+thread_local! {
+    static START: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+fn p_start() -> Instant {
+    START.with(|s| s.get()).expect("start set")
+}
+
+// S4.2
+#[tokio::test(start_paused = true)]
+async fn s4_2_a_one_for_all_restart_counts_once() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .strategy(Strategy::OneForAll)
+        .intensity(1, 60 * S)
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("b", p.idle("b")))
+        .child(ChildSpec::worker("c", p.failing("c", S)));
+    let app = Supervisor::start(spec).await.unwrap();
+    let mut events = app.subscribe();
+    until(&mut events, |e| matches!(e, Event::Restarting { .. })).await;
+    settle().await;
+    assert_eq!((p.runs("a"), p.runs("b"), p.runs("c")), (2, 2, 2), "one decision restarted all three");
+    let err = app.join().await.unwrap_err();
+    assert!(matches!(err, TreeError::GaveUp(_)), "the second decision exceeds 1");
+    assert_eq!(p.runs("c"), 2);
+}
+
+// S4.3
+#[tokio::test(start_paused = true)]
+async fn s4_3_a_restart_that_fails_to_start_counts_and_is_retried() {
+    struct Flaky(Probe);
+    #[async_trait]
+    impl Worker for Flaky {
+        async fn init(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+            self.0.push(format!("init {}", ctx.incarnation()));
+            match ctx.incarnation() {
+                1 | 2 => Err("not yet".into()),
+                _ => Ok(()),
+            }
+        }
+        async fn run(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+            if ctx.incarnation() == 0 {
+                return Err("first run fails".into());
+            }
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+    for (max, survives) in [(3, true), (2, false)] {
+        let p = Probe::default();
+        let p1 = p.clone();
+        let spec = sup("app")
+            .intensity(max, 60 * S)
+            .child(ChildSpec::from_worker("w", move || Flaky(p1.clone())));
+        let app = Supervisor::start(spec).await.unwrap();
+        settle().await;
+        if survives {
+            assert_eq!(p.take(), ["init 0", "init 1", "init 2", "init 3"]);
+            let w = app.child::<supervisor::NoMailbox>("w").unwrap();
+            assert_eq!((w.state(), w.restart_count()), (ChildState::Running, 3));
+            app.shutdown().await.unwrap();
+        } else {
+            assert_eq!(p.take(), ["init 0", "init 1", "init 2"]);
+            let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+            assert_eq!(e.cause.to_string(), "not yet");
+        }
+    }
+}
+
+// S4.4
+#[tokio::test(start_paused = true)]
+async fn s4_4_giving_up_stops_children_in_reverse_and_escalates_with_path_and_cause() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .intensity(0, S)
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("b", p.failing("b", S)))
+        .child(ChildSpec::worker("c", p.idle("c")));
+    let app = Supervisor::start(spec).await.unwrap();
+    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+    assert_eq!(p.take(), ["start a", "start b", "start c", "fail b", "stop c", "stop a"]);
+    assert_eq!(&*e.supervisor, "app");
+    assert_eq!(&*e.child, "app/b");
+    assert_eq!(e.cause.to_string(), "boom 1");
+    assert_eq!(p.live(), 0);
+}
+
+// S5.1
+#[tokio::test(start_paused = true)]
+async fn s5_1_one_for_one_restarts_only_the_child_that_exited() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("b", p.failing("b", S)))
+        .child(ChildSpec::worker("c", p.idle("c")));
+    let app = Supervisor::start(spec).await.unwrap();
+    tokio::time::sleep(S + MS).await;
+    assert_eq!((p.runs("a"), p.runs("b"), p.runs("c")), (1, 2, 1));
+    app.shutdown().await.unwrap();
+}
+
+// S5.2
+#[tokio::test(start_paused = true)]
+async fn s5_2_one_for_all_stops_others_in_reverse_restarts_in_order_and_drops_temporaries() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .strategy(Strategy::OneForAll)
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("t", p.idle("t")).restart(Restart::Temporary))
+        .child(ChildSpec::worker("b", p.failing("b", S)))
+        .child(ChildSpec::worker("c", p.idle("c")));
+    let app = Supervisor::start(spec).await.unwrap();
+    let mut events = app.subscribe();
+    until(&mut events, |e| matches!(e, Event::Exited { .. })).await;
+    settle().await;
+    assert_eq!(
+        p.take(),
+        [
+            "start a", "start t", "start b", "start c", "fail b", // the failure
+            "stop c", "stop t", "stop a", // others, reverse start order
+            "start a", "start b", "start c", // all but the temporary, in order
+        ]
+    );
+    let ids: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    app.shutdown().await.unwrap();
+}
+
+// S5.3
+#[tokio::test(start_paused = true)]
+async fn s5_3_rest_for_one_follows_start_order_not_id_order() {
+    // Ids sort the other way round from start order: an implementation ordering by id would
+    // restart `alpha` and leave `beta` alone.
+    let p = Probe::default();
+    let spec = sup("app")
+        .strategy(Strategy::RestForOne)
+        .child(ChildSpec::worker("zulu", p.idle("zulu")))
+        .child(ChildSpec::worker("mike", p.failing("mike", S)))
+        .child(ChildSpec::worker("beta", p.idle("beta")))
+        .child(ChildSpec::worker("alpha", p.idle("alpha")));
+    let app = Supervisor::start(spec).await.unwrap();
+    let late = app.start_child(ChildSpec::worker("aaa", p.idle("aaa"))).await.unwrap();
+    assert_eq!(late.path(), "app/aaa");
+    let mut events = app.subscribe();
+    until(&mut events, |e| matches!(e, Event::Exited { .. })).await;
+    settle().await;
+    assert_eq!(
+        p.take(),
+        [
+            "start zulu", "start mike", "start beta", "start alpha", "start aaa", "fail mike",
+            "stop aaa", "stop alpha", "stop beta", // after mike, reverse start order
+            "start mike", "start beta", "start alpha", "start aaa", // in start order
+        ]
+    );
+    assert_eq!(p.runs("zulu"), 1);
+    app.shutdown().await.unwrap();
+}
+
+// S5.4
+#[tokio::test(start_paused = true)]
+async fn s5_4_dynamic_children_start_with_args_respect_max_children_and_restart_alone() {
+    let p = Probe::default();
+    let p1 = p.clone();
+    let template = Template::new(move |ctx: ChildContext, user: String| {
+        let p = p1.clone();
+        async move {
+            let n = p.run(&user);
+            p.push(format!("{user} #{n} as {}", ctx.path()));
+            if user == "bob" && n == 1 {
+                return Err("bob crashed".to_string());
+            }
+            ctx.cancelled().await;
+            Ok(())
+        }
+    });
+    let spec = sup("app").child(ChildSpec::supervisor(
+        SupervisorSpec::dynamic("sessions", template).max_children(2),
+    ));
+    let app = Supervisor::start(spec).await.unwrap();
+    let sessions = app.dynamic::<String, supervisor::NoMailbox>("sessions").unwrap();
+    let alice = sessions.start_child("alice".into()).await.unwrap();
+    let _bob = sessions.start_child("bob".into()).await.unwrap();
+    assert_eq!(
+        sessions.start_child("carol".into()).await.unwrap_err(),
+        ManagementError::MaxChildren(2)
+    );
+    settle().await;
+    assert_eq!(
+        p.take(),
+        ["alice #1 as app/sessions/0", "bob #1 as app/sessions/1", "bob #2 as app/sessions/1"]
+    );
+    assert_eq!(alice.restart_count(), 0);
+    app.shutdown().await.unwrap();
+}
+
+// S5.4
+#[tokio::test(start_paused = true)]
+async fn s5_4_dynamic_children_stop_concurrently() {
+    let p = Probe::default();
+    let p1 = p.clone();
+    let template = Template::new(move |_ctx: ChildContext, ()| {
+        let p = p1.clone();
+        async move {
+            let _live = p.guard();
+            std::future::pending::<()>().await;
+            Ok::<(), String>(())
+        }
+    })
+    .shutdown(Shutdown::Timeout(2 * S));
+    let app = Supervisor::start(SupervisorSpec::dynamic("pool", template)).await.unwrap();
+    let pool = app.dynamic::<(), supervisor::NoMailbox>("").unwrap();
+    for _ in 0..5 {
+        pool.start_child(()).await.unwrap();
+    }
+    assert_eq!(p.live(), 5);
+    let t0 = Instant::now();
+    app.shutdown().await.unwrap();
+    assert_eq!(t0.elapsed(), 2 * S, "five 2 s timeouts ran side by side");
+    assert_eq!(p.live(), 0);
+}
+
+// S6.1
+#[tokio::test(start_paused = true)]
+async fn s6_1_shutdown_stops_children_in_reverse_start_order_one_after_another() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::supervisor(
+            sup("mid")
+                .child(ChildSpec::worker("m1", p.idle("m1")))
+                .child(ChildSpec::worker("m2", p.idle("m2"))),
+        ))
+        .child(ChildSpec::worker("c", p.idle("c")));
+    let app = Supervisor::start(spec).await.unwrap();
+    app.shutdown().await.unwrap();
+    assert_eq!(
+        p.take(),
+        ["start a", "start m1", "start m2", "start c", "stop c", "stop m2", "stop m1", "stop a"]
+    );
+}
+
+// S6.2
+#[tokio::test(start_paused = true)]
+async fn s6_2_timeout_child_is_killed_after_its_timeout_and_others_follow_their_policy() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("polite", p.idle("polite")).shutdown(Shutdown::BrutalKill))
+        .child(ChildSpec::worker("slow", p.stubborn("slow")).shutdown(Shutdown::Timeout(3 * S)))
+        .child(ChildSpec::worker("inf", move |ctx: ChildContext| async move {
+            ctx.cancelled().await;
+            tokio::time::sleep(10 * S).await; // a long, but finite, clean-up
+            Ok::<(), String>(())
+        }).shutdown(Shutdown::Infinity));
+    let app = Supervisor::start(spec).await.unwrap();
+    let mut events = app.subscribe();
+    let t0 = Instant::now();
+    app.shutdown().await.unwrap();
+    assert_eq!(t0.elapsed(), 13 * S, "10 s for infinity, 3 s for the timeout, 0 for brutal kill");
+    let mut stopped = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let Event::Stopped { path, reason } = e {
+            stopped.push(format!("{path} {}", reason.kind()));
+        }
+    }
+    assert_eq!(stopped, ["app/inf shutdown", "app/slow killed", "app/polite killed"]);
+    // Brutal kill gives no chance to observe cancellation.
+    assert_eq!(p.take(), ["start polite", "start slow"]);
+    assert_eq!(p.live(), 0);
+}
+
+// S6.3
+#[tokio::test(start_paused = true)]
+async fn s6_3_no_task_is_left_after_shutdown_or_after_giving_up() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+    let p = Probe::default();
+    let tree = || {
+        sup("app")
+            .intensity(0, S)
+            .child(ChildSpec::worker("a", p.idle("a")))
+            .child(ChildSpec::supervisor(
+                sup("mid")
+                    .child(ChildSpec::worker("s", p.stubborn("s")).shutdown(Shutdown::Timeout(S)))
+                    .child(ChildSpec::worker("b", p.idle("b"))),
+            ))
+    };
+    let app = Supervisor::start(tree()).await.unwrap();
+    assert_eq!(p.live(), 3);
+    assert!(metrics.num_alive_tasks() >= before + 5);
+    app.shutdown().await.unwrap();
+    assert_eq!(p.live(), 0);
+    assert_eq!(metrics.num_alive_tasks(), before);
+
+    let app = Supervisor::start(tree().child(ChildSpec::worker("f", p.failing("f", S))))
+        .await
+        .unwrap();
+    assert!(app.join().await.is_err());
+    assert_eq!(p.live(), 0);
+    assert_eq!(metrics.num_alive_tasks(), before);
+}
+
+// S6.4
+#[tokio::test(start_paused = true)]
+async fn s6_4_stops_by_the_supervisor_or_terminate_child_are_not_failures() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .strategy(Strategy::OneForAll)
+        .intensity(0, 60 * S)
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("b", p.idle("b")));
+    let app = Supervisor::start(spec).await.unwrap();
+    app.terminate_child("a").await.unwrap();
+    app.terminate_child("b").await.unwrap();
+    app.restart_child("a").await.unwrap();
+    settle().await;
+    let states: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.state).collect();
+    assert_eq!(states, [ChildState::Running, ChildState::Stopped]);
+    assert!(app.restart_history().await.unwrap().is_empty());
+    app.shutdown().await.unwrap();
+}
+
+// S7.1
+#[tokio::test(start_paused = true)]
+async fn s7_1_a_child_supervisor_that_gives_up_is_an_abnormal_exit_of_the_parent_child() {
+    let p = Probe::default();
+    let p1 = p.clone();
+    let spec = sup("app").child(
+        ChildSpec::supervisor(sup("inner").intensity(0, S).child(ChildSpec::worker("w", move |ctx: ChildContext| {
+            let p = p1.clone();
+            async move {
+                if p.run("w") == 1 {
+                    return Err("first".to_string());
+                }
+                ctx.cancelled().await;
+                Ok(())
+            }
+        })))
+        // Transient: OTP would not restart it (escalation is reported as `shutdown` there).
+        .restart(Restart::Transient),
+    );
+    let app = Supervisor::start(spec).await.unwrap();
+    settle().await;
+    assert_eq!(p.runs("w"), 2, "the parent restarted the transient child supervisor");
+    let inner = app.child::<supervisor::NoMailbox>("inner").unwrap();
+    assert_eq!((inner.state(), inner.restart_count()), (ChildState::Running, 1));
+    let history = app.restart_history().await.unwrap();
+    assert!(matches!(history[0].reason, ExitReason::Escalation(_)));
+    app.shutdown().await.unwrap();
+}
+
+// S7.2
+#[tokio::test(start_paused = true)]
+async fn s7_2_escalation_through_three_levels_shows_the_chain_at_the_root() {
+    let p = Probe::default();
+    let spec = sup("app").intensity(0, S).child(ChildSpec::supervisor(
+        sup("mid").intensity(0, S).child(ChildSpec::worker("bystander", p.idle("bystander"))).child(
+            ChildSpec::supervisor(
+                sup("leaf").intensity(0, S).child(ChildSpec::worker("w", p.failing("w", S))),
+            ),
+        ),
+    ));
+    let app = Supervisor::start(spec).await.unwrap();
+    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+    let chain: Vec<_> = e
+        .chain()
+        .iter()
+        .map(|l| format!("{} <- {} ({})", l.supervisor, l.child, l.reason.kind()))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "app <- app/mid (escalation)",
+            "app/mid <- app/mid/leaf (escalation)",
+            "app/mid/leaf <- app/mid/leaf/w (error)",
+        ]
+    );
+    assert_eq!(e.root_cause().0, "app/mid/leaf/w");
+    assert_eq!(
+        e.to_string(),
+        "supervisor `app` gave up <- `app/mid` gave up <- `app/mid/leaf` gave up after `app/mid/leaf/w` exited (boom 1)"
+    );
+    assert_eq!(p.live(), 0);
+}
+
+// S7.3
+#[tokio::test(start_paused = true)]
+async fn s7_3_a_leaf_causes_the_product_of_intensities_before_the_root_gives_up() {
+    let p = Probe::default();
+    let spec = sup("app").intensity(2, 60 * S).child(ChildSpec::supervisor(
+        sup("mid").intensity(1, 60 * S).child(ChildSpec::worker("w", p.failing("w", S))),
+    ));
+    let app = Supervisor::start(spec).await.unwrap();
+    assert!(app.join().await.is_err());
+    // mid lets w run 2 times per incarnation; app lets mid run 3 times.
+    assert_eq!(p.runs("w"), 2 * 3);
+}
+
+// S8.1, S8.2
+#[tokio::test(start_paused = true)]
+async fn s8_2_any_significant_stops_the_supervisor_when_one_exits_for_good() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .child(ChildSpec::worker("other", p.idle("other")))
+        .child(
+            ChildSpec::worker("job", |_ctx: ChildContext| async {
+                tokio::time::sleep(S).await;
+                Ok::<(), String>(())
+            })
+            .restart(Restart::Transient)
+            .significant(true),
+        );
+    let app = Supervisor::start(spec).await.unwrap();
+    app.join().await.unwrap();
+    assert_eq!(p.take(), ["start other", "stop other"]);
+}
+
+// S8.2
+#[tokio::test(start_paused = true)]
+async fn s8_2_all_significant_waits_for_the_last_significant_child() {
+    let job = |secs: u64| {
+        move |_ctx: ChildContext| async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            Ok::<(), String>(())
+        }
+    };
+    let spec = sup("app")
+        .auto_shutdown(AutoShutdown::AllSignificant)
+        .child(ChildSpec::worker("a", job(1)).restart(Restart::Temporary).significant(true))
+        .child(ChildSpec::worker("b", job(3)).restart(Restart::Transient).significant(true));
+    let t0 = Instant::now();
+    let app = Supervisor::start(spec).await.unwrap();
+    app.join().await.unwrap();
+    assert_eq!(t0.elapsed(), 3 * S);
+}
+
+// S8.3
+#[tokio::test(start_paused = true)]
+async fn s8_3_terminate_child_of_a_significant_child_does_not_trigger_auto_shutdown() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .child(ChildSpec::worker("sig", p.idle("sig")).restart(Restart::Transient).significant(true))
+        .child(ChildSpec::worker("other", p.idle("other")));
+    let app = Supervisor::start(spec).await.unwrap();
+    app.terminate_child("sig").await.unwrap();
+    settle().await;
+    assert_eq!(app.count_children().await.unwrap().active, 1, "still supervising");
+    app.shutdown().await.unwrap();
+}
+
+// S9.1, S9.2
+#[tokio::test(start_paused = true)]
+async fn s9_1_which_and_count_children_report_in_start_order() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("w", p.failing("w", S)).backoff(Backoff::fixed(10 * S)))
+        .child(ChildSpec::supervisor(sup("s").child(ChildSpec::worker("x", p.idle("x")))))
+        .child(ChildSpec::worker("idle", p.idle("idle")));
+    let app = Supervisor::start(spec).await.unwrap();
+    tokio::time::sleep(2 * S).await;
+    app.terminate_child("idle").await.unwrap();
+    let list = app.which_children().await.unwrap();
+    let got: Vec<_> = list.iter().map(|c| (&*c.id, c.state, c.kind, c.restarts)).collect();
+    assert_eq!(
+        got,
+        [
+            ("w", ChildState::Restarting, ChildKind::Worker, 1),
+            ("s", ChildState::Running, ChildKind::Supervisor, 0),
+            ("idle", ChildState::Stopped, ChildKind::Worker, 0),
+        ]
+    );
+    let counts = app.count_children().await.unwrap();
+    assert_eq!((counts.specs, counts.active, counts.supervisors, counts.workers), (3, 1, 1, 2));
+    app.shutdown().await.unwrap();
+}
+
+// S9.3
+#[tokio::test(start_paused = true)]
+async fn s9_3_management_acts_only_on_children_in_the_right_state() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .child(ChildSpec::worker("a", p.idle("a")))
+        .child(ChildSpec::worker("t", p.idle("t")).restart(Restart::Temporary));
+    let app = Supervisor::start(spec).await.unwrap();
+    assert_eq!(app.restart_child("a").await, Err(ManagementError::Running("a".into())));
+    assert_eq!(app.delete_child("a").await, Err(ManagementError::Running("a".into())));
+    assert_eq!(app.terminate_child("nope").await, Err(ManagementError::NotFound("nope".into())));
+    let dup = app.start_child(ChildSpec::worker("a", p.idle("a2"))).await.unwrap_err();
+    assert_eq!(dup, ManagementError::AlreadyExists("a".into()));
+    // terminate keeps the spec, except a temporary child's.
+    app.terminate_child("a").await.unwrap();
+    app.terminate_child("t").await.unwrap();
+    let ids: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, ["a"]);
+    app.restart_child("a").await.unwrap();
+    app.terminate_child("a").await.unwrap();
+    app.delete_child("a").await.unwrap();
+    assert_eq!(app.count_children().await.unwrap().specs, 0);
+    let sessions = app.dynamic::<(), supervisor::NoMailbox>("");
+    assert!(sessions.is_err(), "a static supervisor is not dynamic");
+    app.shutdown().await.unwrap();
+}
+
+// S9.4
+#[tokio::test(start_paused = true)]
+async fn s9_4_transitions_are_events_with_paths_and_history_is_bounded() {
+    let p = Probe::default();
+    let spec = sup("app").intensity(1000, 3600 * S).child(ChildSpec::supervisor(
+        sup("api").intensity(1000, 3600 * S).child(ChildSpec::worker("w", p.failing("w", S))),
+    ));
+    let app = Supervisor::start(spec).await.unwrap();
+    let mut events = app.subscribe();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let e = events.recv().await.unwrap();
+        let what = match &e {
+            Event::Exited { reason, .. } => format!("exited {}", reason.kind()),
+            Event::Restarting { restarts, .. } => format!("restarting #{restarts}"),
+            Event::Started { incarnation, .. } => format!("started #{incarnation}"),
+            other => format!("{other:?}"),
+        };
+        seen.push(format!("{} {what}", e.path()));
+    }
+    assert_eq!(
+        seen,
+        [
+            "app/api/w exited error",
+            "app/api/w restarting #1",
+            "app/api/w started #1",
+            "app/api/w exited error",
+        ]
+    );
+    tokio::time::sleep(100 * S).await;
+    let api = app.supervisor("api").unwrap();
+    let history = api.restart_history().await.unwrap();
+    assert_eq!(history.len(), supervisor::HISTORY_CAPACITY);
+    assert!(history.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(&*history[0].child, "app/api/w");
+    app.shutdown().await.unwrap();
+}
