@@ -1,1 +1,549 @@
-fn main(){}
+//! W1-W5: the supervisor against a bare-tokio floor written in the same harness and measured in
+//! the same run. `cargo bench` prints one table; `cargo bench -- quick` runs fewer repetitions.
+//!
+//! Memory (W2) is measured in a fresh child process per figure, so that memory freed by an
+//! earlier workload and kept by the allocator cannot hide the cost.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use supervisor::{ChildContext, ChildSpec, Supervisor, SupervisorSpec};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+const CHILD_ENV: &str = "SUPERVISOR_BENCH_MEMORY";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn runtime_mt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort_unstable();
+    xs[xs.len() / 2]
+}
+
+fn percentile(xs: &[Duration], p: f64) -> Duration {
+    let mut v = xs.to_vec();
+    v.sort_unstable();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Latencies from a crash to the next incarnation running, shared by ours and the floor.
+#[derive(Default)]
+struct Restarts {
+    crash_at: Option<Instant>,
+    samples: Vec<Duration>,
+}
+
+impl Restarts {
+    /// Called when an incarnation starts; `true` while more crashes are wanted.
+    fn started(&mut self, wanted: usize) -> bool {
+        if let Some(c) = self.crash_at.take() {
+            self.samples.push(c.elapsed());
+        }
+        self.samples.len() < wanted
+    }
+}
+
+fn crash(panic: bool) -> Result<(), &'static str> {
+    if panic {
+        std::panic::panic_any("crash")
+    }
+    Err("crash")
+}
+
+// W1 -------------------------------------------------------------------------------------
+
+async fn w1_ours(n: usize, panic: bool) -> Vec<Duration> {
+    let state = Arc::new(Mutex::new(Restarts::default()));
+    let done = Arc::new(Notify::new());
+    let (s, d) = (Arc::clone(&state), Arc::clone(&done));
+    let spec = SupervisorSpec::new("w1")
+        .intensity(1, Duration::from_nanos(1))
+        .child(ChildSpec::worker("c", move |ctx: ChildContext| {
+            let more = s.lock().unwrap().started(n);
+            let (s, d) = (Arc::clone(&s), Arc::clone(&d));
+            async move {
+                if !more {
+                    d.notify_one();
+                    ctx.cancelled().await;
+                    return Ok(());
+                }
+                s.lock().unwrap().crash_at = Some(Instant::now());
+                crash(panic)
+            }
+        }));
+    let app = Supervisor::start(spec).await.expect("start");
+    done.notified().await;
+    app.shutdown().await.expect("shutdown");
+    let samples = std::mem::take(&mut state.lock().unwrap().samples);
+    samples
+}
+
+async fn w1_floor(n: usize, panic: bool) -> Vec<Duration> {
+    let state = Arc::new(Mutex::new(Restarts::default()));
+    let mut set = JoinSet::new();
+    let spawn = |set: &mut JoinSet<Result<(), &'static str>>| {
+        let s = Arc::clone(&state);
+        set.spawn(async move {
+            if !s.lock().unwrap().started(n) {
+                return Ok(());
+            }
+            s.lock().unwrap().crash_at = Some(Instant::now());
+            crash(panic)
+        });
+    };
+    spawn(&mut set);
+    while let Some(result) = set.join_next().await {
+        match result {
+            Ok(Ok(())) => break,
+            Ok(Err(_)) | Err(_) => spawn(&mut set),
+        }
+    }
+    let samples = std::mem::take(&mut state.lock().unwrap().samples);
+    samples
+}
+
+// W2 -------------------------------------------------------------------------------------
+
+fn idle_spec(id: &str, n: usize) -> SupervisorSpec {
+    SupervisorSpec::new(id).children((0..n).map(|i| {
+        ChildSpec::worker(i.to_string(), |ctx: ChildContext| async move {
+            ctx.cancelled().await;
+            Ok::<(), std::convert::Infallible>(())
+        })
+    }))
+}
+
+async fn w2_ours(n: usize) -> (Duration, Box<dyn std::any::Any>) {
+    let spec = idle_spec("w2", n);
+    let t = Instant::now();
+    let app = Supervisor::start(spec).await.expect("start");
+    (t.elapsed(), Box::new(app))
+}
+
+async fn w2_floor(n: usize) -> (Duration, Box<dyn std::any::Any>) {
+    let stop = CancellationToken::new();
+    let t = Instant::now();
+    let mut set = JoinSet::new();
+    for _ in 0..n {
+        let stop = stop.clone();
+        set.spawn(async move { stop.cancelled().await });
+    }
+    // "Up" for a bare task is spawned; yield once so each has been polled, as ours are.
+    tokio::task::yield_now().await;
+    (t.elapsed(), Box::new((set, stop.drop_guard())))
+}
+
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Runs in a child process: prints resident bytes per child for one variant.
+fn memory_child(spec: &str) {
+    let (variant, n) = spec.split_once(':').expect("variant:n");
+    let n: usize = n.parse().expect("n");
+    let rt = runtime();
+    let before = rss_bytes();
+    let (_, keep) = rt.block_on(async {
+        match variant {
+            "ours" => w2_ours(n).await,
+            _ => w2_floor(n).await,
+        }
+    });
+    let after = rss_bytes();
+    println!("{}", (after.saturating_sub(before)) / n);
+    drop(keep);
+}
+
+fn memory_per_child(variant: &str, n: usize) -> Option<usize> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::process::Command::new(exe)
+        .env(CHILD_ENV, format!("{variant}:{n}"))
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+// W3 -------------------------------------------------------------------------------------
+
+/// Counts incarnations that came up and wakes the bench when `target` have since the reset.
+#[derive(Default)]
+struct UpCounter {
+    up: AtomicUsize,
+    target: AtomicUsize,
+    all_up: Notify,
+}
+
+impl UpCounter {
+    fn arm(&self, target: usize) {
+        self.up.store(0, Ordering::SeqCst);
+        self.target.store(target, Ordering::SeqCst);
+    }
+    fn one_up(&self) {
+        if self.up.fetch_add(1, Ordering::SeqCst) + 1 == self.target.load(Ordering::SeqCst) {
+            self.all_up.notify_one();
+        }
+    }
+}
+
+async fn w3_ours(n: usize, reps: usize) -> Vec<Duration> {
+    let up = Arc::new(UpCounter::default());
+    let trigger = Arc::new(Notify::new());
+    let mut spec = SupervisorSpec::new("w3")
+        .strategy(supervisor::Strategy::OneForAll)
+        .intensity(u32::MAX, Duration::from_nanos(1));
+    for i in 0..n {
+        let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
+        spec = spec.child(ChildSpec::worker(i.to_string(), move |ctx: ChildContext| {
+            up.one_up();
+            let trigger = Arc::clone(&trigger);
+            async move {
+                if i == n / 2 {
+                    tokio::select! {
+                        _ = trigger.notified() => return Err("crash"),
+                        _ = ctx.cancelled() => {}
+                    }
+                } else {
+                    ctx.cancelled().await;
+                }
+                Ok(())
+            }
+        }));
+    }
+    up.arm(n);
+    let app = Supervisor::start(spec).await.expect("start");
+    up.all_up.notified().await;
+    let mut samples = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        up.arm(n);
+        let t = Instant::now();
+        trigger.notify_one();
+        up.all_up.notified().await;
+        samples.push(t.elapsed());
+    }
+    app.shutdown().await.expect("shutdown");
+    samples
+}
+
+async fn w3_floor(n: usize, reps: usize) -> Vec<Duration> {
+    let up = Arc::new(UpCounter::default());
+    let trigger = Arc::new(Notify::new());
+    let spawn_all = |set: &mut JoinSet<(usize, bool)>, tokens: &mut Vec<(CancellationToken, tokio::task::AbortHandle)>| {
+        tokens.clear();
+        for i in 0..n {
+            let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
+            let token = CancellationToken::new();
+            let t = token.clone();
+            let handle = set.spawn(async move {
+                up.one_up();
+                if i == n / 2 {
+                    tokio::select! {
+                        _ = trigger.notified() => return (i, true),
+                        _ = t.cancelled() => {}
+                    }
+                } else {
+                    t.cancelled().await;
+                }
+                (i, false)
+            });
+            tokens.push((token, handle));
+        }
+    };
+    let mut set = JoinSet::new();
+    let mut tokens = Vec::new();
+    up.arm(n);
+    spawn_all(&mut set, &mut tokens);
+    up.all_up.notified().await;
+    let mut samples = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        up.arm(n);
+        let t = Instant::now();
+        trigger.notify_one();
+        // Detect the crash, stop the others in reverse order, respawn all.
+        while let Some(Ok((_, crashed))) = set.join_next().await {
+            if crashed {
+                break;
+            }
+        }
+        for (token, _) in tokens.iter().rev() {
+            token.cancel();
+        }
+        while set.join_next().await.is_some() {}
+        spawn_all(&mut set, &mut tokens);
+        up.all_up.notified().await;
+        samples.push(t.elapsed());
+    }
+    for (token, _) in &tokens {
+        token.cancel();
+    }
+    while set.join_next().await.is_some() {}
+    samples
+}
+
+// W4 -------------------------------------------------------------------------------------
+
+async fn w4_ours(depth: usize, reps: usize) -> Vec<Duration> {
+    let up = Arc::new(UpCounter::default());
+    let trigger = Arc::new(Notify::new());
+    let (u, tr) = (Arc::clone(&up), Arc::clone(&trigger));
+    let leaf = ChildSpec::worker("leaf", move |ctx: ChildContext| {
+        u.one_up();
+        let tr = Arc::clone(&tr);
+        async move {
+            tokio::select! {
+                _ = tr.notified() => Err("crash"),
+                _ = ctx.cancelled() => Ok(()),
+            }
+        }
+    });
+    let mut child = leaf;
+    for level in (1..depth).rev() {
+        child = ChildSpec::supervisor(
+            SupervisorSpec::new(format!("s{level}"))
+                .intensity(0, Duration::from_secs(1))
+                .child(child),
+        );
+    }
+    let spec = SupervisorSpec::new("s0")
+        .intensity(u32::MAX, Duration::from_nanos(1))
+        .child(child);
+    up.arm(1);
+    let app = Supervisor::start(spec).await.expect("start");
+    up.all_up.notified().await;
+    let mut samples = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        up.arm(1);
+        let t = Instant::now();
+        trigger.notify_one();
+        up.all_up.notified().await;
+        samples.push(t.elapsed());
+    }
+    app.shutdown().await.expect("shutdown");
+    samples
+}
+
+fn floor_chain(
+    level: usize,
+    depth: usize,
+    up: Arc<UpCounter>,
+    trigger: Arc<Notify>,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), ()>> + Send>> {
+    Box::pin(async move {
+        if level == depth - 1 {
+            up.one_up();
+            trigger.notified().await;
+            return Err(());
+        }
+        // Each level owns its child task and fails when the child fails.
+        let child = tokio::spawn(floor_chain(level + 1, depth, up, trigger));
+        match child.await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
+    })
+}
+
+async fn w4_floor(depth: usize, reps: usize) -> Vec<Duration> {
+    let up = Arc::new(UpCounter::default());
+    let trigger = Arc::new(Notify::new());
+    let spawn = || tokio::spawn(floor_chain(1, depth, Arc::clone(&up), Arc::clone(&trigger)));
+    up.arm(1);
+    let mut chain = spawn();
+    up.all_up.notified().await;
+    let mut samples = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        up.arm(1);
+        let t = Instant::now();
+        trigger.notify_one();
+        let _ = (&mut chain).await;
+        chain = spawn();
+        up.all_up.notified().await;
+        samples.push(t.elapsed());
+    }
+    chain.abort();
+    samples
+}
+
+// W5 -------------------------------------------------------------------------------------
+
+async fn w5_ours(n: usize) -> Duration {
+    let app = Supervisor::start(idle_spec("w5", n)).await.expect("start");
+    let t = Instant::now();
+    app.shutdown().await.expect("shutdown");
+    t.elapsed()
+}
+
+async fn w5_floor(n: usize) -> Duration {
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let token = CancellationToken::new();
+        let t = token.clone();
+        tasks.push((token, tokio::spawn(async move { t.cancelled().await })));
+    }
+    tokio::task::yield_now().await;
+    let t = Instant::now();
+    for (token, task) in tasks.into_iter().rev() {
+        token.cancel();
+        let _ = task.await;
+    }
+    t.elapsed()
+}
+
+// ----------------------------------------------------------------------------------------
+
+struct Row {
+    name: String,
+    ours: Duration,
+    floor: Duration,
+    target: String,
+}
+
+fn fmt_d(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 10_000 {
+        format!("{ns} ns")
+    } else if ns < 10_000_000 {
+        format!("{:.1} us", ns as f64 / 1e3)
+    } else {
+        format!("{:.2} ms", ns as f64 / 1e6)
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        memory_child(&spec);
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "quick");
+    let scale = |full: usize, q: usize| if quick { q } else { full };
+    // Panics are part of W1; their default report would flood the output.
+    std::panic::set_hook(Box::new(|_| {}));
+
+    let mut rows = Vec::new();
+    let w1_n = scale(10_000, 1_000);
+    for (flavor, rt) in [("current_thread", runtime()), ("multi_thread(2)", runtime_mt())] {
+        for panic in [true, false] {
+            let kind = if panic { "panic" } else { "Err" };
+            // Interleave and repeat so that neither side always runs on a warmer cache.
+            let (mut ours, mut floor) = (Vec::new(), Vec::new());
+            for _ in 0..3 {
+                floor.extend(rt.block_on(w1_floor(w1_n, panic)));
+                ours.extend(rt.block_on(w1_ours(w1_n, panic)));
+            }
+            for (p, label) in [(0.5, "p50"), (0.99, "p99")] {
+                rows.push(Row {
+                    name: format!("W1 {kind} restart {label}, {flavor}"),
+                    ours: percentile(&ours, p),
+                    floor: percentile(&floor, p),
+                    target: match (panic, label) {
+                        (true, "p50") => "<= 1.15x".into(),
+                        (false, "p50") => "<= 1 us".into(),
+                        _ => String::new(),
+                    },
+                });
+            }
+        }
+    }
+
+    let rt = runtime();
+    let reps = scale(5, 2);
+    for n in [10_000, 100_000] {
+        let (mut ours, mut floor) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            floor.push(rt.block_on(async { w2_floor(n).await.0 }));
+            ours.push(rt.block_on(async { w2_ours(n).await.0 }));
+        }
+        rows.push(Row {
+            name: format!("W2 start {n} idle children"),
+            ours: median(ours),
+            floor: median(floor),
+            target: "<= 2x".into(),
+        });
+    }
+    let w3_reps = scale(30, 5);
+    let (o, f) = (rt.block_on(w3_ours(1000, w3_reps)), rt.block_on(w3_floor(1000, w3_reps)));
+    rows.push(Row {
+        name: "W3 one_for_all 1000, one crashes".into(),
+        ours: median(o),
+        floor: median(f),
+        target: "<= 2x".into(),
+    });
+    let w4_reps = scale(500, 50);
+    let (o, f) = (rt.block_on(w4_ours(10, w4_reps)), rt.block_on(w4_floor(10, w4_reps)));
+    rows.push(Row {
+        name: "W4 escalate through 10 levels".into(),
+        ours: median(o),
+        floor: median(f),
+        target: "<= 2x".into(),
+    });
+    let (mut o, mut f) = (Vec::new(), Vec::new());
+    for _ in 0..scale(10, 3) {
+        f.push(rt.block_on(w5_floor(10_000)));
+        o.push(rt.block_on(w5_ours(10_000)));
+    }
+    rows.push(Row {
+        name: "W5 ordered shutdown of 10000".into(),
+        ours: median(o),
+        floor: median(f),
+        target: "<= 2x".into(),
+    });
+
+    println!();
+    println!(
+        "{:<44} {:>12} {:>12} {:>7}  target",
+        "workload (median unless noted)", "supervisor", "bare tokio", "ratio"
+    );
+    println!("{}", "-".repeat(90));
+    for r in &rows {
+        println!(
+            "{:<44} {:>12} {:>12} {:>6.2}x  {}",
+            r.name,
+            fmt_d(r.ours),
+            fmt_d(r.floor),
+            r.ours.as_secs_f64() / r.floor.as_secs_f64().max(1e-12),
+            r.target
+        );
+    }
+    for n in [10_000, 100_000] {
+        let ours = memory_per_child("ours", n);
+        let floor = memory_per_child("floor", n);
+        let show = |v: Option<usize>| v.map_or("n/a".to_string(), |b| format!("{b} B"));
+        println!(
+            "{:<44} {:>12} {:>12} {:>7}  <= 1024 B",
+            format!("W2 resident memory per child, {n}"),
+            show(ours),
+            show(floor),
+            match (ours, floor) {
+                (Some(o), Some(f)) if f > 0 => format!("{:.2}x", o as f64 / f as f64),
+                _ => "-".into(),
+            }
+        );
+    }
+    println!(
+        "\nmachine: {} cores; {} repetitions{}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if quick { "quick" } else { "full" },
+        ""
+    );
+}
