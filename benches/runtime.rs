@@ -136,6 +136,8 @@ async fn w2_ours(n: usize) -> (Duration, Box<dyn std::any::Any>) {
     (t.elapsed(), Box::new(app))
 }
 
+type FloorTree = (JoinSet<()>, tokio_util::sync::DropGuard);
+
 async fn w2_floor(n: usize) -> (Duration, Box<dyn std::any::Any>) {
     let stop = CancellationToken::new();
     let t = Instant::now();
@@ -215,21 +217,24 @@ async fn w3_ours(n: usize, reps: usize) -> Vec<Duration> {
         .intensity(u32::MAX, Duration::from_nanos(1));
     for i in 0..n {
         let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
-        spec = spec.child(ChildSpec::worker(i.to_string(), move |ctx: ChildContext| {
-            up.one_up();
-            let trigger = Arc::clone(&trigger);
-            async move {
-                if i == n / 2 {
-                    tokio::select! {
-                        _ = trigger.notified() => return Err("crash"),
-                        _ = ctx.cancelled() => {}
+        spec = spec.child(ChildSpec::worker(
+            i.to_string(),
+            move |ctx: ChildContext| {
+                up.one_up();
+                let trigger = Arc::clone(&trigger);
+                async move {
+                    if i == n / 2 {
+                        tokio::select! {
+                            _ = trigger.notified() => return Err("crash"),
+                            _ = ctx.cancelled() => {}
+                        }
+                    } else {
+                        ctx.cancelled().await;
                     }
-                } else {
-                    ctx.cancelled().await;
+                    Ok(())
                 }
-                Ok(())
-            }
-        }));
+            },
+        ));
     }
     up.arm(n);
     let app = Supervisor::start(spec).await.expect("start");
@@ -249,27 +254,29 @@ async fn w3_ours(n: usize, reps: usize) -> Vec<Duration> {
 async fn w3_floor(n: usize, reps: usize) -> Vec<Duration> {
     let up = Arc::new(UpCounter::default());
     let trigger = Arc::new(Notify::new());
-    let spawn_all = |set: &mut JoinSet<(usize, bool)>, tokens: &mut Vec<(CancellationToken, tokio::task::AbortHandle)>| {
-        tokens.clear();
-        for i in 0..n {
-            let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
-            let token = CancellationToken::new();
-            let t = token.clone();
-            let handle = set.spawn(async move {
-                up.one_up();
-                if i == n / 2 {
-                    tokio::select! {
-                        _ = trigger.notified() => return (i, true),
-                        _ = t.cancelled() => {}
+    let spawn_all =
+        |set: &mut JoinSet<(usize, bool)>,
+         tokens: &mut Vec<(CancellationToken, tokio::task::AbortHandle)>| {
+            tokens.clear();
+            for i in 0..n {
+                let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
+                let token = CancellationToken::new();
+                let t = token.clone();
+                let handle = set.spawn(async move {
+                    up.one_up();
+                    if i == n / 2 {
+                        tokio::select! {
+                            _ = trigger.notified() => return (i, true),
+                            _ = t.cancelled() => {}
+                        }
+                    } else {
+                        t.cancelled().await;
                     }
-                } else {
-                    t.cancelled().await;
-                }
-                (i, false)
-            });
-            tokens.push((token, handle));
-        }
-    };
+                    (i, false)
+                });
+                tokens.push((token, handle));
+            }
+        };
     let mut set = JoinSet::new();
     let mut tokens = Vec::new();
     up.arm(n);
@@ -442,7 +449,10 @@ fn main() {
 
     let mut rows = Vec::new();
     let w1_n = scale(10_000, 1_000);
-    for (flavor, rt) in [("current_thread", runtime()), ("multi_thread(2)", runtime_mt())] {
+    for (flavor, rt) in [
+        ("current_thread", runtime()),
+        ("multi_thread(2)", runtime_mt()),
+    ] {
         for panic in [true, false] {
             let kind = if panic { "panic" } else { "Err" };
             // Interleave and repeat so that neither side always runs on a warmer cache.
@@ -471,8 +481,22 @@ fn main() {
     for n in [10_000, 100_000] {
         let (mut ours, mut floor) = (Vec::new(), Vec::new());
         for _ in 0..reps {
-            floor.push(rt.block_on(async { w2_floor(n).await.0 }));
-            ours.push(rt.block_on(async { w2_ours(n).await.0 }));
+            floor.push(rt.block_on(async {
+                let (t, keep) = w2_floor(n).await;
+                if let Ok(floor) = keep.downcast::<FloorTree>() {
+                    let (mut set, stop) = *floor;
+                    drop(stop);
+                    while set.join_next().await.is_some() {}
+                }
+                t
+            }));
+            ours.push(rt.block_on(async {
+                let (t, keep) = w2_ours(n).await;
+                if let Ok(app) = keep.downcast::<supervisor::SupervisorHandle>() {
+                    app.shutdown().await.expect("shutdown");
+                }
+                t
+            }));
         }
         rows.push(Row {
             name: format!("W2 start {n} idle children"),
@@ -482,7 +506,10 @@ fn main() {
         });
     }
     let w3_reps = scale(30, 5);
-    let (o, f) = (rt.block_on(w3_ours(1000, w3_reps)), rt.block_on(w3_floor(1000, w3_reps)));
+    let (o, f) = (
+        rt.block_on(w3_ours(1000, w3_reps)),
+        rt.block_on(w3_floor(1000, w3_reps)),
+    );
     rows.push(Row {
         name: "W3 one_for_all 1000, one crashes".into(),
         ours: median(o),
@@ -490,7 +517,10 @@ fn main() {
         target: "<= 2x".into(),
     });
     let w4_reps = scale(500, 50);
-    let (o, f) = (rt.block_on(w4_ours(10, w4_reps)), rt.block_on(w4_floor(10, w4_reps)));
+    let (o, f) = (
+        rt.block_on(w4_ours(10, w4_reps)),
+        rt.block_on(w4_floor(10, w4_reps)),
+    );
     rows.push(Row {
         name: "W4 escalate through 10 levels".into(),
         ours: median(o),
@@ -541,9 +571,8 @@ fn main() {
         );
     }
     println!(
-        "\nmachine: {} cores; {} repetitions{}",
+        "\nmachine: {} cores; {} repetitions",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if quick { "quick" } else { "full" },
-        ""
     );
 }

@@ -36,9 +36,8 @@ fn consumer(p: &Probe) -> impl Fn(ChildContext<Msg>) -> common::BoxFut + Send + 
 #[tokio::test(start_paused = true)]
 async fn no_message_is_lost_through_the_mailbox_across_a_restart() {
     let p = Probe::default();
-    let spec = SupervisorSpec::new("app").child(
-        ChildSpec::with_mailbox("sink", consumer(&p)).backoff(Backoff::fixed(S)),
-    );
+    let spec = SupervisorSpec::new("app")
+        .child(ChildSpec::with_mailbox("sink", consumer(&p)).backoff(Backoff::fixed(S)));
     let app = Supervisor::start(spec).await.unwrap();
     let sink = app.child::<Msg>("sink").unwrap();
     for n in 0..3 {
@@ -84,8 +83,14 @@ async fn a_full_mailbox_and_a_deleted_child_answer_typed_errors_with_the_message
     sink.terminate().await.unwrap();
     sink.delete().await.unwrap();
     assert_eq!(sink.state(), ChildState::Deleted);
-    assert_eq!(sink.try_send(Msg::Work(4)).unwrap_err(), MailboxError::Deleted(Msg::Work(4)));
-    assert_eq!(sink.send(Msg::Work(5)).await.unwrap_err().into_inner(), Msg::Work(5));
+    assert_eq!(
+        sink.try_send(Msg::Work(4)).unwrap_err(),
+        MailboxError::Deleted(Msg::Work(4))
+    );
+    assert_eq!(
+        sink.send(Msg::Work(5)).await.unwrap_err().into_inner(),
+        Msg::Work(5)
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -97,7 +102,10 @@ async fn lookups_check_paths_and_message_types() {
     ));
     let app = Supervisor::start(spec).await.unwrap();
     assert!(app.child::<Msg>("api/sink").is_ok());
-    assert!(app.child::<NoMailbox>("api/sink").is_ok(), "an untyped view is always allowed");
+    assert!(
+        app.child::<NoMailbox>("api/sink").is_ok(),
+        "an untyped view is always allowed"
+    );
     assert!(matches!(
         app.child::<String>("api/sink"),
         Err(LookupError::WrongMessageType { .. })
@@ -106,31 +114,48 @@ async fn lookups_check_paths_and_message_types() {
         app.child::<Msg>("api/nope").unwrap_err(),
         LookupError::NotFound("app/api/nope".into())
     );
-    assert!(matches!(app.supervisor("api/sink"), Err(LookupError::NotASupervisor(_))));
+    assert!(matches!(
+        app.supervisor("api/sink"),
+        Err(LookupError::NotASupervisor(_))
+    ));
     app.shutdown().await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_child_ref_reaches_the_current_incarnation_even_after_its_supervisor_restarts() {
     let p = Probe::default();
-    let spec = SupervisorSpec::new("app").strategy(Strategy::OneForAll).child(ChildSpec::supervisor(
-        SupervisorSpec::new("api")
-            .child(ChildSpec::with_mailbox("sink", consumer(&p)))
-            .child(ChildSpec::worker("flaky", p.failing("flaky", 10 * S)))
-            .intensity(0, S),
-    ));
+    let spec = SupervisorSpec::new("app")
+        .strategy(Strategy::OneForAll)
+        .child(ChildSpec::supervisor(
+            SupervisorSpec::new("api")
+                .child(ChildSpec::with_mailbox("sink", consumer(&p)))
+                .child(ChildSpec::worker("flaky", p.failing("flaky", 10 * S)))
+                .intensity(0, S),
+        ));
     let app = Supervisor::start(spec).await.unwrap();
     let sink = app.child::<Msg>("api/sink").unwrap();
     let api = app.supervisor("api").unwrap();
     sink.send(Msg::Work(1)).await.unwrap();
     // `flaky` fails at 10 s; `api` (intensity 0) gives up and `app` restarts it.
     let mut events = app.subscribe();
-    until(&mut events, |e| matches!(e, Event::Started { path, incarnation: 1 } if &**path == "app/api")).await;
+    until(
+        &mut events,
+        |e| matches!(e, Event::Started { path, incarnation: 1 } if &**path == "app/api"),
+    )
+    .await;
     sink.send(Msg::Work(2)).await.unwrap();
     settle().await;
     let received: Vec<_> = p.take().into_iter().filter(|l| l.contains('@')).collect();
-    assert_eq!(received, ["1@0", "2@0"], "a fresh incarnation of `sink` under a fresh `api`");
-    assert_eq!(api.which_children().await.unwrap().len(), 2, "the old SupervisorRef reaches the new `api`");
+    assert_eq!(
+        received,
+        ["1@0", "2@0"],
+        "a fresh incarnation of `sink` under a fresh `api`"
+    );
+    assert_eq!(
+        api.which_children().await.unwrap().len(),
+        2,
+        "the old SupervisorRef reaches the new `api`"
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -153,7 +178,10 @@ async fn fixed_and_exponential_backoff_delay_restarts_by_their_schedule() {
     tokio::time::sleep(5 * S).await;
     let starts: Vec<String> = p.take().into_iter().take(7).collect();
     // Delays 100, 200, 400, 800, 1600, 1600 ms (capped).
-    assert_eq!(starts, ["0ns", "100ms", "300ms", "700ms", "1.5s", "3.1s", "4.7s"]);
+    assert_eq!(
+        starts,
+        ["0ns", "100ms", "300ms", "700ms", "1.5s", "3.1s", "4.7s"]
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -195,7 +223,8 @@ async fn the_worker_trait_gets_init_run_and_stop_with_a_fresh_value_each_incarna
     impl Worker for Counter {
         async fn init(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
             self.seen += 1;
-            self.p.push(format!("init #{} seen {}", ctx.incarnation(), self.seen));
+            self.p
+                .push(format!("init #{} seen {}", ctx.incarnation(), self.seen));
             Ok(())
         }
         async fn run(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
@@ -207,28 +236,40 @@ async fn the_worker_trait_gets_init_run_and_stop_with_a_fresh_value_each_incarna
             Ok(())
         }
         async fn stop(&mut self, ctx: &mut ChildContext) {
-            self.p.push(format!("stop #{} cancelled {}", ctx.incarnation(), ctx.is_cancelled()));
+            self.p.push(format!(
+                "stop #{} cancelled {}",
+                ctx.incarnation(),
+                ctx.is_cancelled()
+            ));
         }
     }
     let p = Probe::default();
     let p1 = p.clone();
-    let spec = SupervisorSpec::new("app")
-        .child(ChildSpec::from_worker("c", move || Counter { p: p1.clone(), seen: 0 }));
+    let spec = SupervisorSpec::new("app").child(ChildSpec::from_worker("c", move || Counter {
+        p: p1.clone(),
+        seen: 0,
+    }));
     let app = Supervisor::start(spec).await.unwrap();
     settle().await;
     app.shutdown().await.unwrap();
     assert_eq!(
         p.take(),
-        ["init #0 seen 1", "stop #0 cancelled false", "init #1 seen 1", "stop #1 cancelled true"]
+        [
+            "init #0 seen 1",
+            "stop #0 cancelled false",
+            "init #1 seen 1",
+            "stop #1 cancelled true"
+        ]
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn dropping_the_handle_shuts_the_tree_down() {
     let p = Probe::default();
-    let app = Supervisor::start(SupervisorSpec::new("app").child(ChildSpec::worker("a", p.idle("a"))))
-        .await
-        .unwrap();
+    let app =
+        Supervisor::start(SupervisorSpec::new("app").child(ChildSpec::worker("a", p.idle("a"))))
+            .await
+            .unwrap();
     assert_eq!(p.live(), 1);
     drop(app);
     settle().await;
@@ -246,7 +287,12 @@ async fn ported_circuit_breaker_runs_exactly_max_plus_one_times() {
     let spec = SupervisorSpec::new("app")
         .intensity(3, 60 * S)
         .child(ChildSpec::worker("w", p.failing("w", MS)));
-    let err = Supervisor::start(spec).await.unwrap().join().await.unwrap_err();
+    let err = Supervisor::start(spec)
+        .await
+        .unwrap()
+        .join()
+        .await
+        .unwrap_err();
     assert!(matches!(err, TreeError::GaveUp(_)));
     assert_eq!(p.runs("w"), 4);
 }
@@ -257,14 +303,21 @@ async fn ported_circuit_breaker_runs_exactly_max_plus_one_times() {
 async fn ported_permanent_restarts_on_success_until_intensity() {
     let p = Probe::default();
     let p1 = p.clone();
-    let spec = SupervisorSpec::new("app").intensity(3, 60 * S).child(ChildSpec::worker("w", move |_ctx: ChildContext| {
-        let p = p1.clone();
-        async move {
-            p.run("w");
-            Ok::<(), String>(())
-        }
-    }));
-    let err = Supervisor::start(spec).await.unwrap().join().await.unwrap_err();
+    let spec = SupervisorSpec::new("app")
+        .intensity(3, 60 * S)
+        .child(ChildSpec::worker("w", move |_ctx: ChildContext| {
+            let p = p1.clone();
+            async move {
+                p.run("w");
+                Ok::<(), String>(())
+            }
+        }));
+    let err = Supervisor::start(spec)
+        .await
+        .unwrap()
+        .join()
+        .await
+        .unwrap_err();
     let TreeError::GaveUp(e) = err else { panic!() };
     assert_eq!(e.cause.kind(), "normal");
     assert_eq!(p.runs("w"), 4);
@@ -296,7 +349,10 @@ async fn ported_rest_for_one_restarts_exactly_the_downstream_children() {
         .child(ChildSpec::worker("child3", p.idle("child3")));
     let app = Supervisor::start(spec).await.unwrap();
     settle().await;
-    assert_eq!((p.runs("child1"), p.runs("child2"), p.runs("child3")), (1, 3, 3));
+    assert_eq!(
+        (p.runs("child1"), p.runs("child2"), p.runs("child3")),
+        (1, 3, 3)
+    );
     app.shutdown().await.unwrap();
 }
 

@@ -76,8 +76,14 @@ async fn s2_1_children_start_in_order_and_init_gates_the_next_sibling() {
     let p = Probe::default();
     let (p1, p2) = (p.clone(), p.clone());
     let spec = sup("app")
-        .child(ChildSpec::from_worker("a", move || Slow { p: p1.clone(), name: "a" }))
-        .child(ChildSpec::from_worker("b", move || Slow { p: p2.clone(), name: "b" }))
+        .child(ChildSpec::from_worker("a", move || Slow {
+            p: p1.clone(),
+            name: "a",
+        }))
+        .child(ChildSpec::from_worker("b", move || Slow {
+            p: p2.clone(),
+            name: "b",
+        }))
         .child(ChildSpec::worker("c", p.idle("c")));
     let t0 = Instant::now();
     let app = Supervisor::start(spec).await.unwrap();
@@ -85,7 +91,13 @@ async fn s2_1_children_start_in_order_and_init_gates_the_next_sibling() {
     settle().await;
     assert_eq!(
         p.take(),
-        ["init a begins", "init a ends", "init b begins", "init b ends", "start c"]
+        [
+            "init a begins",
+            "init a ends",
+            "init b begins",
+            "init b ends",
+            "start c"
+        ]
     );
     app.shutdown().await.unwrap();
 }
@@ -133,9 +145,11 @@ async fn s2_3_start_returns_only_when_the_whole_subtree_is_up() {
     }
     let p = Probe::default();
     let p1 = p.clone();
-    let spec = sup("app").child(ChildSpec::supervisor(sup("mid").child(ChildSpec::supervisor(
-        sup("leaf").child(ChildSpec::from_worker("w", move || Gate(p1.clone()))),
-    ))));
+    let spec = sup("app").child(ChildSpec::supervisor(sup("mid").child(
+        ChildSpec::supervisor(
+            sup("leaf").child(ChildSpec::from_worker("w", move || Gate(p1.clone()))),
+        ),
+    )));
     let app = Supervisor::start(spec).await.unwrap();
     assert_eq!(p.take(), ["deep init done"]);
     let w = app.child::<supervisor::NoMailbox>("mid/leaf/w").unwrap();
@@ -169,13 +183,18 @@ async fn s2_2_nested_start_failure_names_the_whole_chain() {
 // S3.1
 #[tokio::test(start_paused = true)]
 async fn s3_1_a_panic_is_an_exit_with_its_message() {
-    let spec = sup("app").intensity(0, S).child(ChildSpec::worker("w", |_ctx: ChildContext| async {
-        panic!("bad state {}", 42);
-        #[allow(unreachable_code)]
-        Ok::<(), String>(())
-    }));
+    let spec =
+        sup("app")
+            .intensity(0, S)
+            .child(ChildSpec::worker("w", |_ctx: ChildContext| async {
+                panic!("bad state {}", 42);
+                #[allow(unreachable_code)]
+                Ok::<(), String>(())
+            }));
     let app = Supervisor::start(spec).await.unwrap();
-    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else {
+        panic!()
+    };
     match &e.cause {
         ExitReason::Panic(msg) => assert_eq!(&**msg, "bad state 42"),
         other => panic!("expected a panic exit, got {other:?}"),
@@ -187,20 +206,28 @@ async fn s3_1_a_panic_is_an_exit_with_its_message() {
 async fn s3_2_permanent_child_is_restarted_after_a_normal_exit() {
     let p = Probe::default();
     let p1 = p.clone();
-    let spec = sup("app").intensity(10, S).child(ChildSpec::worker("w", move |ctx: ChildContext| {
-        let p = p1.clone();
-        async move {
-            if p.run("w") < 3 {
-                return Ok(());
-            }
-            ctx.cancelled().await;
-            Ok::<(), String>(())
-        }
-    }));
+    let spec =
+        sup("app")
+            .intensity(10, S)
+            .child(ChildSpec::worker("w", move |ctx: ChildContext| {
+                let p = p1.clone();
+                async move {
+                    if p.run("w") < 3 {
+                        return Ok(());
+                    }
+                    ctx.cancelled().await;
+                    Ok::<(), String>(())
+                }
+            }));
     let app = Supervisor::start(spec).await.unwrap();
     settle().await;
     assert_eq!(p.runs("w"), 3);
-    assert_eq!(app.child::<supervisor::NoMailbox>("w").unwrap().restart_count(), 2);
+    assert_eq!(
+        app.child::<supervisor::NoMailbox>("w")
+            .unwrap()
+            .restart_count(),
+        2
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -224,10 +251,17 @@ async fn s3_3_transient_child_is_restarted_only_after_abnormal_exits() {
     );
     let app = Supervisor::start(spec).await.unwrap();
     settle().await;
-    assert_eq!(p.runs("w"), 3, "restarted after the error and the panic, not after ok");
+    assert_eq!(
+        p.runs("w"),
+        3,
+        "restarted after the error and the panic, not after ok"
+    );
     let w = app.child::<supervisor::NoMailbox>("w").unwrap();
     assert_eq!(w.state(), ChildState::Stopped);
-    assert_eq!(app.which_children().await.unwrap()[0].state, ChildState::Stopped);
+    assert_eq!(
+        app.which_children().await.unwrap()[0].state,
+        ChildState::Stopped
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -243,7 +277,13 @@ async fn s3_4_temporary_child_is_never_restarted_and_its_spec_is_dropped() {
     tokio::time::sleep(2 * S).await;
     assert_eq!(p.runs("once"), 1);
     assert_eq!(once.state(), ChildState::Deleted);
-    let ids: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.id).collect();
+    let ids: Vec<_> = app
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     assert_eq!(ids, [Arc::from("keep")]);
     app.shutdown().await.unwrap();
 }
@@ -258,12 +298,18 @@ async fn s3_5_exits_without_restart_do_not_count_toward_intensity() {
         .child(ChildSpec::worker("t1", p.failing("t1", S)).restart(Restart::Temporary))
         .child(ChildSpec::worker("t2", p.failing("t2", S)).restart(Restart::Temporary))
         .child(
-            ChildSpec::worker("tr", move |_ctx: ChildContext| async { Ok::<(), String>(()) })
-                .restart(Restart::Transient),
+            ChildSpec::worker("tr", move |_ctx: ChildContext| async {
+                Ok::<(), String>(())
+            })
+            .restart(Restart::Transient),
         );
     let app = Supervisor::start(spec).await.unwrap();
     tokio::time::sleep(5 * S).await;
-    assert_eq!(app.count_children().await.unwrap().active, 1, "max_restarts = 0, yet alive");
+    assert_eq!(
+        app.count_children().await.unwrap().active,
+        1,
+        "max_restarts = 0, yet alive"
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -288,25 +334,31 @@ async fn s4_1_exactly_max_restarts_pass_and_one_more_gives_up() {
 async fn s4_1_window_expiry_lets_it_continue_to_the_exact_instant() {
     // Failures at t = 1, 2, 3 fill the window (3 within 5 s). A fourth at t = 6 finds the first
     // expired (6 - 1 >= 5) and is allowed; one at t = 5.999 would not be.
-    for (fourth_at, gives_up) in [(Duration::from_millis(6000), false), (Duration::from_millis(5999), true)] {
+    for (fourth_at, gives_up) in [
+        (Duration::from_millis(6000), false),
+        (Duration::from_millis(5999), true),
+    ] {
         let p = Probe::default();
         let p1 = p.clone();
-        let spec = sup("app").intensity(3, 5 * S).child(ChildSpec::worker("w", move |ctx: ChildContext| {
-            let p = p1.clone();
-            async move {
-                let n = p.run("w");
-                let at = match n {
-                    1..=3 => S * n as u32,
-                    4 => fourth_at,
-                    _ => {
-                        ctx.cancelled().await;
-                        return Ok(());
-                    }
-                };
-                tokio::time::sleep_until(p_start() + at).await;
-                Err::<(), _>("fail")
-            }
-        }));
+        let spec = sup("app").intensity(3, 5 * S).child(ChildSpec::worker(
+            "w",
+            move |ctx: ChildContext| {
+                let p = p1.clone();
+                async move {
+                    let n = p.run("w");
+                    let at = match n {
+                        1..=3 => S * n as u32,
+                        4 => fourth_at,
+                        _ => {
+                            ctx.cancelled().await;
+                            return Ok(());
+                        }
+                    };
+                    tokio::time::sleep_until(p_start() + at).await;
+                    Err::<(), _>("fail")
+                }
+            },
+        ));
         START.with(|s| s.set(Some(Instant::now())));
         let app = Supervisor::start(spec).await.unwrap();
         tokio::time::sleep(10 * S).await;
@@ -341,9 +393,16 @@ async fn s4_2_a_one_for_all_restart_counts_once() {
     let mut events = app.subscribe();
     until(&mut events, |e| matches!(e, Event::Restarting { .. })).await;
     settle().await;
-    assert_eq!((p.runs("a"), p.runs("b"), p.runs("c")), (2, 2, 2), "one decision restarted all three");
+    assert_eq!(
+        (p.runs("a"), p.runs("b"), p.runs("c")),
+        (2, 2, 2),
+        "one decision restarted all three"
+    );
     let err = app.join().await.unwrap_err();
-    assert!(matches!(err, TreeError::GaveUp(_)), "the second decision exceeds 1");
+    assert!(
+        matches!(err, TreeError::GaveUp(_)),
+        "the second decision exceeds 1"
+    );
     assert_eq!(p.runs("c"), 2);
 }
 
@@ -383,7 +442,9 @@ async fn s4_3_a_restart_that_fails_to_start_counts_and_is_retried() {
             app.shutdown().await.unwrap();
         } else {
             assert_eq!(p.take(), ["init 0", "init 1", "init 2"]);
-            let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+            let TreeError::GaveUp(e) = app.join().await.unwrap_err() else {
+                panic!()
+            };
             assert_eq!(e.cause.to_string(), "not yet");
         }
     }
@@ -399,8 +460,13 @@ async fn s4_4_giving_up_stops_children_in_reverse_and_escalates_with_path_and_ca
         .child(ChildSpec::worker("b", p.failing("b", S)))
         .child(ChildSpec::worker("c", p.idle("c")));
     let app = Supervisor::start(spec).await.unwrap();
-    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
-    assert_eq!(p.take(), ["start a", "start b", "start c", "fail b", "stop c", "stop a"]);
+    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        p.take(),
+        ["start a", "start b", "start c", "fail b", "stop c", "stop a"]
+    );
     assert_eq!(&*e.supervisor, "app");
     assert_eq!(&*e.child, "app/b");
     assert_eq!(e.cause.to_string(), "boom 1");
@@ -443,7 +509,13 @@ async fn s5_2_one_for_all_stops_others_in_reverse_restarts_in_order_and_drops_te
             "start a", "start b", "start c", // all but the temporary, in order
         ]
     );
-    let ids: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.id.to_string()).collect();
+    let ids: Vec<_> = app
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.to_string())
+        .collect();
     assert_eq!(ids, ["a", "b", "c"]);
     app.shutdown().await.unwrap();
 }
@@ -461,7 +533,10 @@ async fn s5_3_rest_for_one_follows_start_order_not_id_order() {
         .child(ChildSpec::worker("beta", p.idle("beta")))
         .child(ChildSpec::worker("alpha", p.idle("alpha")));
     let app = Supervisor::start(spec).await.unwrap();
-    let late = app.start_child(ChildSpec::worker("aaa", p.idle("aaa"))).await.unwrap();
+    let late = app
+        .start_child(ChildSpec::worker("aaa", p.idle("aaa")))
+        .await
+        .unwrap();
     assert_eq!(late.path(), "app/aaa");
     let mut events = app.subscribe();
     until(&mut events, |e| matches!(e, Event::Exited { .. })).await;
@@ -469,9 +544,19 @@ async fn s5_3_rest_for_one_follows_start_order_not_id_order() {
     assert_eq!(
         p.take(),
         [
-            "start zulu", "start mike", "start beta", "start alpha", "start aaa", "fail mike",
-            "stop aaa", "stop alpha", "stop beta", // after mike, reverse start order
-            "start mike", "start beta", "start alpha", "start aaa", // in start order
+            "start zulu",
+            "start mike",
+            "start beta",
+            "start alpha",
+            "start aaa",
+            "fail mike",
+            "stop aaa",
+            "stop alpha",
+            "stop beta", // after mike, reverse start order
+            "start mike",
+            "start beta",
+            "start alpha",
+            "start aaa", // in start order
         ]
     );
     assert_eq!(p.runs("zulu"), 1);
@@ -499,7 +584,9 @@ async fn s5_4_dynamic_children_start_with_args_respect_max_children_and_restart_
         SupervisorSpec::dynamic("sessions", template).max_children(2),
     ));
     let app = Supervisor::start(spec).await.unwrap();
-    let sessions = app.dynamic::<String, supervisor::NoMailbox>("sessions").unwrap();
+    let sessions = app
+        .dynamic::<String, supervisor::NoMailbox>("sessions")
+        .unwrap();
     let alice = sessions.start_child("alice".into()).await.unwrap();
     let _bob = sessions.start_child("bob".into()).await.unwrap();
     assert_eq!(
@@ -509,7 +596,11 @@ async fn s5_4_dynamic_children_start_with_args_respect_max_children_and_restart_
     settle().await;
     assert_eq!(
         p.take(),
-        ["alice #1 as app/sessions/0", "bob #1 as app/sessions/1", "bob #2 as app/sessions/1"]
+        [
+            "alice #1 as app/sessions/0",
+            "bob #1 as app/sessions/1",
+            "bob #2 as app/sessions/1"
+        ]
     );
     assert_eq!(alice.restart_count(), 0);
     app.shutdown().await.unwrap();
@@ -529,7 +620,9 @@ async fn s5_4_dynamic_children_stop_concurrently() {
         }
     })
     .shutdown(Shutdown::Timeout(2 * S));
-    let app = Supervisor::start(SupervisorSpec::dynamic("pool", template)).await.unwrap();
+    let app = Supervisor::start(SupervisorSpec::dynamic("pool", template))
+        .await
+        .unwrap();
     let pool = app.dynamic::<(), supervisor::NoMailbox>("").unwrap();
     for _ in 0..5 {
         pool.start_child(()).await.unwrap();
@@ -568,23 +661,33 @@ async fn s6_2_timeout_child_is_killed_after_its_timeout_and_others_follow_their_
     let spec = sup("app")
         .child(ChildSpec::worker("polite", p.idle("polite")).shutdown(Shutdown::BrutalKill))
         .child(ChildSpec::worker("slow", p.stubborn("slow")).shutdown(Shutdown::Timeout(3 * S)))
-        .child(ChildSpec::worker("inf", move |ctx: ChildContext| async move {
-            ctx.cancelled().await;
-            tokio::time::sleep(10 * S).await; // a long, but finite, clean-up
-            Ok::<(), String>(())
-        }).shutdown(Shutdown::Infinity));
+        .child(
+            ChildSpec::worker("inf", move |ctx: ChildContext| async move {
+                ctx.cancelled().await;
+                tokio::time::sleep(10 * S).await; // a long, but finite, clean-up
+                Ok::<(), String>(())
+            })
+            .shutdown(Shutdown::Infinity),
+        );
     let app = Supervisor::start(spec).await.unwrap();
     let mut events = app.subscribe();
     let t0 = Instant::now();
     app.shutdown().await.unwrap();
-    assert_eq!(t0.elapsed(), 13 * S, "10 s for infinity, 3 s for the timeout, 0 for brutal kill");
+    assert_eq!(
+        t0.elapsed(),
+        13 * S,
+        "10 s for infinity, 3 s for the timeout, 0 for brutal kill"
+    );
     let mut stopped = Vec::new();
     while let Ok(e) = events.try_recv() {
         if let Event::Stopped { path, reason } = e {
             stopped.push(format!("{path} {}", reason.kind()));
         }
     }
-    assert_eq!(stopped, ["app/inf shutdown", "app/slow killed", "app/polite killed"]);
+    assert_eq!(
+        stopped,
+        ["app/inf shutdown", "app/slow killed", "app/polite killed"]
+    );
     // Brutal kill gives no chance to observe cancellation.
     assert_eq!(p.take(), ["start polite", "start slow"]);
     assert_eq!(p.live(), 0);
@@ -635,7 +738,13 @@ async fn s6_4_stops_by_the_supervisor_or_terminate_child_are_not_failures() {
     app.terminate_child("b").await.unwrap();
     app.restart_child("a").await.unwrap();
     settle().await;
-    let states: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.state).collect();
+    let states: Vec<_> = app
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.state)
+        .collect();
     assert_eq!(states, [ChildState::Running, ChildState::Stopped]);
     assert!(app.restart_history().await.unwrap().is_empty());
     app.shutdown().await.unwrap();
@@ -647,24 +756,34 @@ async fn s7_1_a_child_supervisor_that_gives_up_is_an_abnormal_exit_of_the_parent
     let p = Probe::default();
     let p1 = p.clone();
     let spec = sup("app").child(
-        ChildSpec::supervisor(sup("inner").intensity(0, S).child(ChildSpec::worker("w", move |ctx: ChildContext| {
-            let p = p1.clone();
-            async move {
-                if p.run("w") == 1 {
-                    return Err("first".to_string());
+        ChildSpec::supervisor(sup("inner").intensity(0, S).child(ChildSpec::worker(
+            "w",
+            move |ctx: ChildContext| {
+                let p = p1.clone();
+                async move {
+                    if p.run("w") == 1 {
+                        return Err("first".to_string());
+                    }
+                    ctx.cancelled().await;
+                    Ok(())
                 }
-                ctx.cancelled().await;
-                Ok(())
-            }
-        })))
+            },
+        )))
         // Transient: OTP would not restart it (escalation is reported as `shutdown` there).
         .restart(Restart::Transient),
     );
     let app = Supervisor::start(spec).await.unwrap();
     settle().await;
-    assert_eq!(p.runs("w"), 2, "the parent restarted the transient child supervisor");
+    assert_eq!(
+        p.runs("w"),
+        2,
+        "the parent restarted the transient child supervisor"
+    );
     let inner = app.child::<supervisor::NoMailbox>("inner").unwrap();
-    assert_eq!((inner.state(), inner.restart_count()), (ChildState::Running, 1));
+    assert_eq!(
+        (inner.state(), inner.restart_count()),
+        (ChildState::Running, 1)
+    );
     let history = app.restart_history().await.unwrap();
     assert!(matches!(history[0].reason, ExitReason::Escalation(_)));
     app.shutdown().await.unwrap();
@@ -675,14 +794,19 @@ async fn s7_1_a_child_supervisor_that_gives_up_is_an_abnormal_exit_of_the_parent
 async fn s7_2_escalation_through_three_levels_shows_the_chain_at_the_root() {
     let p = Probe::default();
     let spec = sup("app").intensity(0, S).child(ChildSpec::supervisor(
-        sup("mid").intensity(0, S).child(ChildSpec::worker("bystander", p.idle("bystander"))).child(
-            ChildSpec::supervisor(
-                sup("leaf").intensity(0, S).child(ChildSpec::worker("w", p.failing("w", S))),
-            ),
-        ),
+        sup("mid")
+            .intensity(0, S)
+            .child(ChildSpec::worker("bystander", p.idle("bystander")))
+            .child(ChildSpec::supervisor(
+                sup("leaf")
+                    .intensity(0, S)
+                    .child(ChildSpec::worker("w", p.failing("w", S))),
+            )),
     ));
     let app = Supervisor::start(spec).await.unwrap();
-    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else { panic!() };
+    let TreeError::GaveUp(e) = app.join().await.unwrap_err() else {
+        panic!()
+    };
     let chain: Vec<_> = e
         .chain()
         .iter()
@@ -709,7 +833,9 @@ async fn s7_2_escalation_through_three_levels_shows_the_chain_at_the_root() {
 async fn s7_3_a_leaf_causes_the_product_of_intensities_before_the_root_gives_up() {
     let p = Probe::default();
     let spec = sup("app").intensity(2, 60 * S).child(ChildSpec::supervisor(
-        sup("mid").intensity(1, 60 * S).child(ChildSpec::worker("w", p.failing("w", S))),
+        sup("mid")
+            .intensity(1, 60 * S)
+            .child(ChildSpec::worker("w", p.failing("w", S))),
     ));
     let app = Supervisor::start(spec).await.unwrap();
     assert!(app.join().await.is_err());
@@ -748,8 +874,16 @@ async fn s8_2_all_significant_waits_for_the_last_significant_child() {
     };
     let spec = sup("app")
         .auto_shutdown(AutoShutdown::AllSignificant)
-        .child(ChildSpec::worker("a", job(1)).restart(Restart::Temporary).significant(true))
-        .child(ChildSpec::worker("b", job(3)).restart(Restart::Transient).significant(true));
+        .child(
+            ChildSpec::worker("a", job(1))
+                .restart(Restart::Temporary)
+                .significant(true),
+        )
+        .child(
+            ChildSpec::worker("b", job(3))
+                .restart(Restart::Transient)
+                .significant(true),
+        );
     let t0 = Instant::now();
     let app = Supervisor::start(spec).await.unwrap();
     app.join().await.unwrap();
@@ -762,12 +896,20 @@ async fn s8_3_terminate_child_of_a_significant_child_does_not_trigger_auto_shutd
     let p = Probe::default();
     let spec = sup("app")
         .auto_shutdown(AutoShutdown::AnySignificant)
-        .child(ChildSpec::worker("sig", p.idle("sig")).restart(Restart::Transient).significant(true))
+        .child(
+            ChildSpec::worker("sig", p.idle("sig"))
+                .restart(Restart::Transient)
+                .significant(true),
+        )
         .child(ChildSpec::worker("other", p.idle("other")));
     let app = Supervisor::start(spec).await.unwrap();
     app.terminate_child("sig").await.unwrap();
     settle().await;
-    assert_eq!(app.count_children().await.unwrap().active, 1, "still supervising");
+    assert_eq!(
+        app.count_children().await.unwrap().active,
+        1,
+        "still supervising"
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -777,13 +919,18 @@ async fn s9_1_which_and_count_children_report_in_start_order() {
     let p = Probe::default();
     let spec = sup("app")
         .child(ChildSpec::worker("w", p.failing("w", S)).backoff(Backoff::fixed(10 * S)))
-        .child(ChildSpec::supervisor(sup("s").child(ChildSpec::worker("x", p.idle("x")))))
+        .child(ChildSpec::supervisor(
+            sup("s").child(ChildSpec::worker("x", p.idle("x"))),
+        ))
         .child(ChildSpec::worker("idle", p.idle("idle")));
     let app = Supervisor::start(spec).await.unwrap();
     tokio::time::sleep(2 * S).await;
     app.terminate_child("idle").await.unwrap();
     let list = app.which_children().await.unwrap();
-    let got: Vec<_> = list.iter().map(|c| (&*c.id, c.state, c.kind, c.restarts)).collect();
+    let got: Vec<_> = list
+        .iter()
+        .map(|c| (&*c.id, c.state, c.kind, c.restarts))
+        .collect();
     assert_eq!(
         got,
         [
@@ -793,7 +940,15 @@ async fn s9_1_which_and_count_children_report_in_start_order() {
         ]
     );
     let counts = app.count_children().await.unwrap();
-    assert_eq!((counts.specs, counts.active, counts.supervisors, counts.workers), (3, 1, 1, 2));
+    assert_eq!(
+        (
+            counts.specs,
+            counts.active,
+            counts.supervisors,
+            counts.workers
+        ),
+        (3, 1, 1, 2)
+    );
     app.shutdown().await.unwrap();
 }
 
@@ -805,15 +960,33 @@ async fn s9_3_management_acts_only_on_children_in_the_right_state() {
         .child(ChildSpec::worker("a", p.idle("a")))
         .child(ChildSpec::worker("t", p.idle("t")).restart(Restart::Temporary));
     let app = Supervisor::start(spec).await.unwrap();
-    assert_eq!(app.restart_child("a").await, Err(ManagementError::Running("a".into())));
-    assert_eq!(app.delete_child("a").await, Err(ManagementError::Running("a".into())));
-    assert_eq!(app.terminate_child("nope").await, Err(ManagementError::NotFound("nope".into())));
-    let dup = app.start_child(ChildSpec::worker("a", p.idle("a2"))).await.unwrap_err();
+    assert_eq!(
+        app.restart_child("a").await,
+        Err(ManagementError::Running("a".into()))
+    );
+    assert_eq!(
+        app.delete_child("a").await,
+        Err(ManagementError::Running("a".into()))
+    );
+    assert_eq!(
+        app.terminate_child("nope").await,
+        Err(ManagementError::NotFound("nope".into()))
+    );
+    let dup = app
+        .start_child(ChildSpec::worker("a", p.idle("a2")))
+        .await
+        .unwrap_err();
     assert_eq!(dup, ManagementError::AlreadyExists("a".into()));
     // terminate keeps the spec, except a temporary child's.
     app.terminate_child("a").await.unwrap();
     app.terminate_child("t").await.unwrap();
-    let ids: Vec<_> = app.which_children().await.unwrap().into_iter().map(|c| c.id.to_string()).collect();
+    let ids: Vec<_> = app
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.to_string())
+        .collect();
     assert_eq!(ids, ["a"]);
     app.restart_child("a").await.unwrap();
     app.terminate_child("a").await.unwrap();
@@ -828,9 +1001,13 @@ async fn s9_3_management_acts_only_on_children_in_the_right_state() {
 #[tokio::test(start_paused = true)]
 async fn s9_4_transitions_are_events_with_paths_and_history_is_bounded() {
     let p = Probe::default();
-    let spec = sup("app").intensity(1000, 3600 * S).child(ChildSpec::supervisor(
-        sup("api").intensity(1000, 3600 * S).child(ChildSpec::worker("w", p.failing("w", S))),
-    ));
+    let spec = sup("app")
+        .intensity(1000, 3600 * S)
+        .child(ChildSpec::supervisor(
+            sup("api")
+                .intensity(1000, 3600 * S)
+                .child(ChildSpec::worker("w", p.failing("w", S))),
+        ));
     let app = Supervisor::start(spec).await.unwrap();
     let mut events = app.subscribe();
     let mut seen = Vec::new();

@@ -131,9 +131,9 @@ impl Backoff {
         match self.kind {
             Kind::None => Duration::ZERO,
             Kind::Fixed(d) => d,
-            Kind::Linear { initial, step, max } => initial
-                .saturating_add(step.saturating_mul(level))
-                .min(max),
+            Kind::Linear { initial, step, max } => {
+                initial.saturating_add(step.saturating_mul(level)).min(max)
+            }
             Kind::Exponential {
                 initial,
                 max,
@@ -242,8 +242,14 @@ mod tests {
             .multiplier(0.5)
             .check()
             .is_err());
-        assert!(Backoff::exponential(MS, MS * 10).jitter(1.5).check().is_err());
+        assert!(Backoff::exponential(MS, MS * 10)
+            .jitter(1.5)
+            .check()
+            .is_err());
         assert!(Backoff::linear(MS * 10, MS, MS).check().is_err());
-        assert!(Backoff::exponential(MS, MS * 10).jitter(1.0).check().is_ok());
+        assert!(Backoff::exponential(MS, MS * 10)
+            .jitter(1.0)
+            .check()
+            .is_ok());
     }
 }

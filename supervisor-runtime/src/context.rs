@@ -42,21 +42,49 @@ impl StartSignal {
 pub(crate) struct RawContext {
     pub node: Arc<Node>,
     pub incarnation: u64,
-    pub last_exit: Option<ExitReason>,
     pub token: CancellationToken,
+    /// What a first incarnation of a plain worker does without: boxed, so that an idle child's
+    /// future stays small.
+    pub extra: Option<Box<ContextExtra>>,
+}
+
+#[derive(Default)]
+pub(crate) struct ContextExtra {
+    pub last_exit: Option<ExitReason>,
     pub start_signal: Option<Arc<StartSignal>>,
     pub args: Option<AnyArc>,
 }
 
 impl RawContext {
+    pub(crate) fn new(
+        node: Arc<Node>,
+        incarnation: u64,
+        token: CancellationToken,
+        extra: ContextExtra,
+    ) -> Self {
+        let empty =
+            extra.last_exit.is_none() && extra.start_signal.is_none() && extra.args.is_none();
+        RawContext {
+            node,
+            incarnation,
+            token,
+            extra: (!empty).then(|| Box::new(extra)),
+        }
+    }
+
     pub(crate) fn signal_started(&self) {
-        if let Some(s) = &self.start_signal {
+        if let Some(s) = self.extra.as_ref().and_then(|e| e.start_signal.as_ref()) {
             s.send(Ok(()));
         }
     }
 
     pub(crate) fn take_args<A: Clone + 'static>(&mut self) -> Option<A> {
-        self.args.take()?.downcast_ref::<A>().cloned()
+        self.extra
+            .as_mut()?
+            .args
+            .take()?
+            .downcast_ref::<A>()
+            .cloned()
     }
 }
 
@@ -144,7 +172,7 @@ impl<M> ChildContext<M> {
 
     /// How the previous incarnation ended (`None` for the first).
     pub fn last_exit(&self) -> Option<&ExitReason> {
-        self.raw.last_exit.as_ref()
+        self.raw.extra.as_ref()?.last_exit.as_ref()
     }
 
     /// The token the supervisor cancels to ask this incarnation to stop.

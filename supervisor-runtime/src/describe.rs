@@ -61,7 +61,11 @@ pub struct NodeDescription {
 impl NodeDescription {
     /// The number of nodes in this subtree, this one included.
     pub fn len(&self) -> usize {
-        1 + self.children.iter().map(NodeDescription::len).sum::<usize>()
+        1 + self
+            .children
+            .iter()
+            .map(NodeDescription::len)
+            .sum::<usize>()
     }
 
     /// Always `false`: a node counts itself.
@@ -71,7 +75,11 @@ impl NodeDescription {
 
     /// Calls `f` with each node of the subtree and its path, depth first, in start order.
     pub fn walk(&self, f: &mut dyn FnMut(&str, &NodeDescription)) {
-        fn go(node: &NodeDescription, path: &mut String, f: &mut dyn FnMut(&str, &NodeDescription)) {
+        fn go(
+            node: &NodeDescription,
+            path: &mut String,
+            f: &mut dyn FnMut(&str, &NodeDescription),
+        ) {
             let len = path.len();
             if !path.is_empty() {
                 path.push('/');

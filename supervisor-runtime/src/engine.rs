@@ -17,13 +17,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::backoff::Jitter;
-use crate::context::{RawContext, StartSignal};
+use crate::context::{ContextExtra, RawContext, StartSignal};
 use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{panic_message, Escalation, ExitReason};
 use crate::node::{ChildState, Node, SupNode};
 use crate::spec::{
-    check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown,
+    check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Start,
     StartFn, Starter, Strategy, SupervisorSpec,
 };
 
@@ -77,38 +77,59 @@ struct Running {
 
 struct Child {
     spec: Arc<ErasedChild>,
-    args: Option<AnyArc>,
     node: Arc<Node>,
     /// Number of the current (or last) incarnation.
     incarnation: u64,
     started_once: bool,
     running: Option<Running>,
+    /// State a child that never failed does without: boxed to keep large flat trees small.
+    history: Option<Box<ChildHistory>>,
+}
+
+#[derive(Default)]
+struct ChildHistory {
+    args: Option<AnyArc>,
     restart_at: Option<Instant>,
     last_exit: Option<ExitReason>,
     backoff_level: u32,
-    started_at: Instant,
+    started_at: Option<Instant>,
 }
 
 impl Child {
     fn new(spec: Arc<ErasedChild>, node: Arc<Node>, args: Option<AnyArc>) -> Self {
         Child {
             spec,
-            args,
             node,
             incarnation: 0,
             started_once: false,
             running: None,
-            restart_at: None,
-            last_exit: None,
-            backoff_level: 0,
-            started_at: Instant::now(),
+            history: args.map(|args| {
+                Box::new(ChildHistory {
+                    args: Some(args),
+                    ..ChildHistory::default()
+                })
+            }),
+        }
+    }
+
+    fn history(&mut self) -> &mut ChildHistory {
+        self.history.get_or_insert_with(Box::default)
+    }
+
+    fn restart_at(&self) -> Option<Instant> {
+        self.history.as_ref().and_then(|h| h.restart_at)
+    }
+
+    fn set_restart_at(&mut self, at: Option<Instant>) {
+        if at.is_some() || self.history.is_some() {
+            self.history().restart_at = at;
         }
     }
 
     fn state(&self) -> ChildState {
         if self.running.is_some() {
             self.node.state()
-        } else if self.restart_at.is_some() {
+        } else if self.restart_at().is_some() {
             ChildState::Restarting
         } else {
             ChildState::Stopped
@@ -116,7 +137,7 @@ impl Child {
     }
 
     fn alive(&self) -> bool {
-        self.running.is_some() || self.restart_at.is_some()
+        self.running.is_some() || self.restart_at().is_some()
     }
 }
 
@@ -145,7 +166,15 @@ impl Window {
 /// The start function of a nested supervisor. Kept out of `Engine::start_child` so that the
 /// supervisor future does not contain itself.
 pub(crate) fn supervisor_start_fn(spec: Arc<SupervisorSpec>) -> StartFn {
-    Arc::new(move |raw| Box::pin(Engine::run(Arc::clone(&spec), raw)))
+    Arc::new(SupervisorStart(spec))
+}
+
+struct SupervisorStart(Arc<SupervisorSpec>);
+
+impl Start for SupervisorStart {
+    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture {
+        Box::pin(Engine::run(Arc::clone(&self.0), raw))
+    }
 }
 
 pub(crate) struct Engine {
@@ -237,7 +266,11 @@ impl Engine {
                     None => (Arc::from("?"), Arc::clone(&self.node.path)),
                 };
                 tracing::error!(child = %path, %cause, "failed to start child");
-                return Err(ExitReason::error(StartError::ChildFailed { id, path, cause }));
+                return Err(ExitReason::error(StartError::ChildFailed {
+                    id,
+                    path,
+                    cause,
+                }));
             }
         }
         Ok(())
@@ -282,8 +315,15 @@ impl Engine {
             child.incarnation += 1;
         }
         child.started_once = true;
-        child.restart_at = None;
-        child.started_at = Instant::now();
+        child.set_restart_at(None);
+        if child
+            .spec
+            .backoff
+            .as_ref()
+            .is_some_and(|b| b.reset_period().is_some())
+        {
+            child.history().started_at = Some(Instant::now());
+        }
         let token = CancellationToken::new();
         let awaits_start = match &child.spec.start {
             Starter::Fn { awaits_start, .. } => *awaits_start,
@@ -295,16 +335,21 @@ impl Engine {
         } else {
             (None, None)
         };
-        let raw = RawContext {
-            node: Arc::clone(&child.node),
-            incarnation: child.incarnation,
-            last_exit: child.last_exit.clone(),
-            token: token.clone(),
+        let extra = ContextExtra {
+            last_exit: child.history.as_ref().and_then(|h| h.last_exit.clone()),
             start_signal: signal.clone(),
-            args: child.args.clone(),
+            args: child.history.as_ref().and_then(|h| h.args.clone()),
         };
+        let raw = RawContext::new(
+            Arc::clone(&child.node),
+            child.incarnation,
+            token.clone(),
+            extra,
+        );
         let future: BoxFuture = match &child.spec.start {
-            Starter::Fn { call, .. } | Starter::Supervisor { call, .. } => call(raw),
+            Starter::Fn { call, .. } | Starter::Supervisor { call, .. } => {
+                Arc::clone(call).start(raw)
+            }
         };
         let incarnation = child.incarnation;
         child.node.set_state(if awaits_start {
@@ -312,25 +357,28 @@ impl Engine {
         } else {
             ChildState::Running
         });
-        let span = tracing::debug_span!("child", path = %child.node.path, incarnation);
-        let task = tokio::spawn(
-            async move {
-                let reason = CatchUnwind(future).await;
-                // An incarnation that ends before reporting its start failed to start: the
-                // supervisor waiting for it gets the reason, and nothing else must.
-                if let Some(signal) = signal {
-                    if signal.send(Err(reason.clone())) {
-                        return;
-                    }
+        let task = async move {
+            let reason = CatchUnwind(future).await;
+            // An incarnation that ends before reporting its start failed to start: the
+            // supervisor waiting for it gets the reason, and nothing else must.
+            if let Some(signal) = signal {
+                if signal.send(Err(reason.clone())) {
+                    return;
                 }
-                let _ = exits.send(Exit {
-                    seq,
-                    incarnation,
-                    reason,
-                });
             }
-            .instrument(span),
-        );
+            let _ = exits.send(Exit {
+                seq,
+                incarnation,
+                reason,
+            });
+        };
+        // A span per incarnation only when someone records it: it costs memory in every task.
+        let task = if tracing::enabled!(tracing::Level::DEBUG) {
+            let span = tracing::debug_span!("child", path = %child.node.path, incarnation);
+            tokio::spawn(task.instrument(span))
+        } else {
+            tokio::spawn(task)
+        };
         child.running = Some(Running {
             task: TaskHandle(task),
             token,
@@ -383,7 +431,7 @@ impl Engine {
         let auto_shutdown = self.spec.auto_shutdown;
         let child = self.children.get_mut(&seq)?;
         child.node.set_state(ChildState::Stopped);
-        child.last_exit = Some(reason.clone());
+        child.history().last_exit = Some(reason.clone());
         let path = Arc::clone(&child.node.path);
         if reason.is_abnormal() {
             tracing::warn!(child = %path, %reason, "child exited");
@@ -438,16 +486,15 @@ impl Engine {
         }
 
         let child = self.children.get_mut(&seq)?;
-        if let Some(reset) = child.spec.backoff.reset_period() {
-            if now.duration_since(child.started_at) >= reset {
-                child.backoff_level = 0;
+        let backoff = child.spec.backoff();
+        let history = child.history();
+        if let (Some(reset), Some(started)) = (backoff.reset_period(), history.started_at) {
+            if now.duration_since(started) >= reset {
+                history.backoff_level = 0;
             }
         }
-        let delay = child
-            .spec
-            .backoff
-            .delay(child.backoff_level, self.jitter.unit());
-        child.backoff_level = child.backoff_level.saturating_add(1);
+        let delay = backoff.delay(history.backoff_level, self.jitter.unit());
+        history.backoff_level = history.backoff_level.saturating_add(1);
 
         let group: Vec<u64> = match strategy {
             Strategy::OneForOne => vec![seq],
@@ -507,7 +554,7 @@ impl Engine {
             if let Some(child) = self.children.get_mut(&seq) {
                 let restarts = child.node.count_restart();
                 child.node.set_state(ChildState::Restarting);
-                child.restart_at = Some(at);
+                child.set_restart_at(Some(at));
                 if seq == failed {
                     let path = &child.node.path;
                     tracing::info!(child = %path, ?delay, restarts, "restarting");
@@ -537,7 +584,7 @@ impl Engine {
             }
             self.timers.pop();
             // A child stopped or rescheduled since keeps another deadline (or none).
-            if self.children.get(&seq).and_then(|c| c.restart_at) == Some(at) {
+            if self.children.get(&seq).and_then(Child::restart_at) == Some(at) {
                 due.push(seq);
             }
         }
@@ -552,13 +599,13 @@ impl Engine {
             let pending = self
                 .children
                 .get(&seq)
-                .is_some_and(|c| c.running.is_none() && c.restart_at.is_some());
+                .is_some_and(|c| c.running.is_none() && c.restart_at().is_some());
             if !pending {
                 continue;
             }
             if let Err(reason) = self.start_child(seq).await {
                 if let Some(child) = self.children.get_mut(&seq) {
-                    child.restart_at = None;
+                    child.set_restart_at(None);
                 }
                 if !self.token.is_cancelled() {
                     self.failed_starts.push_back((seq, reason));
@@ -589,7 +636,7 @@ impl Engine {
     /// Stops one child by its shutdown policy (S6.2) and returns how it ended.
     async fn shutdown_child(&mut self, seq: u64) -> Option<ExitReason> {
         let child = self.children.get_mut(&seq)?;
-        child.restart_at = None;
+        child.set_restart_at(None);
         let Some(Running { mut task, token }) = child.running.take() else {
             child.node.set_state(ChildState::Stopped);
             return None;
@@ -648,7 +695,8 @@ impl Engine {
                 self.children.get(seq).and_then(|c| c.running.as_ref())
             {
                 token.cancel();
-                if let Some(Shutdown::BrutalKill) = self.children.get(seq).map(|c| c.spec.shutdown())
+                if let Some(Shutdown::BrutalKill) =
+                    self.children.get(seq).map(|c| c.spec.shutdown())
                 {
                     task.0.abort();
                 }
@@ -658,7 +706,7 @@ impl Engine {
             let Some(child) = self.children.get_mut(&seq) else {
                 continue;
             };
-            child.restart_at = None;
+            child.set_restart_at(None);
             let Some(Running { mut task, .. }) = child.running.take() else {
                 continue;
             };

@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{NoMailbox, RawContext, StartSignal};
+use crate::context::{ContextExtra, NoMailbox, RawContext, StartSignal};
 use crate::engine::{CatchUnwind, Command, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord};
@@ -30,18 +30,18 @@ impl Supervisor {
         spec.validate()?;
         let events = Events::new();
         let spec = Arc::new(spec);
-        let erased = ChildSpec::supervisor((*spec).clone()).inner;
-        let node = Node::instantiate(&erased, Arc::clone(&spec.id), None, &events, None);
+        let node = Node::instantiate_root(&spec, &events);
         let token = CancellationToken::new();
         let (signal, started) = StartSignal::new();
-        let raw = RawContext {
-            node: Arc::clone(&node),
-            incarnation: 0,
-            last_exit: None,
-            token: token.clone(),
-            start_signal: Some(Arc::clone(&signal)),
-            args: None,
-        };
+        let raw = RawContext::new(
+            Arc::clone(&node),
+            0,
+            token.clone(),
+            ContextExtra {
+                start_signal: Some(Arc::clone(&signal)),
+                ..ContextExtra::default()
+            },
+        );
         let run = Engine::run(spec, raw);
         // Should this future be dropped before the tree is up, the tree stops by itself.
         let stop_if_abandoned = token.clone().drop_guard();
@@ -180,7 +180,10 @@ impl SupervisorRef {
         &self.node.id
     }
 
-    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, ManagementError> {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, ManagementError> {
         let not_running = || ManagementError::NotRunning(Arc::clone(&self.node.path));
         let tx = self
             .node
@@ -242,10 +245,11 @@ impl SupervisorRef {
     pub fn child<M: Send + 'static>(&self, path: &str) -> Result<ChildRef<M>, LookupError> {
         let (parent, node) = self.walk(path)?;
         let wanted = TypeId::of::<M>();
-        if wanted != TypeId::of::<NoMailbox>() && node.message.id != wanted {
+        let declared = (node.message)();
+        if wanted != TypeId::of::<NoMailbox>() && declared.id != wanted {
             return Err(LookupError::WrongMessageType {
                 path: node.path.to_string(),
-                declared: node.message.name,
+                declared: declared.name,
                 requested: std::any::type_name::<M>(),
             });
         }
@@ -263,14 +267,17 @@ impl SupervisorRef {
 
     /// The dynamic supervisor at `path` below this one (`""` for this one), typed by its
     /// template's argument and mailbox types.
-    pub fn dynamic<A: 'static, M: 'static>(&self, path: &str) -> Result<DynamicRef<A, M>, LookupError> {
+    pub fn dynamic<A: 'static, M: 'static>(
+        &self,
+        path: &str,
+    ) -> Result<DynamicRef<A, M>, LookupError> {
         let sup = if path.is_empty() {
             self.clone()
         } else {
             self.supervisor(path)?
         };
         match sup.node.sup.as_deref().and_then(|s| s.dynamic) {
-            Some((args, msg)) if args.id == TypeId::of::<A>() && msg.id == TypeId::of::<M>() => {
+            Some((args, msg)) if args.id == TypeId::of::<A>() && msg().id == TypeId::of::<M>() => {
                 Ok(DynamicRef {
                     sup,
                     _types: PhantomData,

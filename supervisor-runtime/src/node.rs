@@ -75,7 +75,7 @@ pub(crate) struct Node {
     state: AtomicU8,
     restarts: AtomicU32,
     pub mailbox: Option<Box<dyn Any + Send + Sync>>,
-    pub message: TypeTag,
+    pub message: fn() -> TypeTag,
     pub sup: Option<Box<SupNode>>,
 }
 
@@ -86,7 +86,7 @@ pub(crate) struct SupNode {
     /// Nodes of the declared children, in order.
     pub children: Vec<Arc<Node>>,
     /// Argument and message types of a dynamic supervisor's template.
-    pub dynamic: Option<(TypeTag, TypeTag)>,
+    pub dynamic: Option<(TypeTag, fn() -> TypeTag)>,
     pub events: Events,
 }
 
@@ -123,22 +123,45 @@ impl Node {
         mailbox: Option<MailboxFactory>,
     ) -> Arc<Node> {
         let path: Arc<str> = match parent_path {
-            Some(p) => Arc::from(format!("{p}/{id}")),
+            Some(p) => {
+                let mut path = String::with_capacity(p.len() + 1 + id.len());
+                path.push_str(p);
+                path.push('/');
+                path.push_str(&id);
+                Arc::from(path)
+            }
             None => Arc::clone(&id),
         };
         let sup = match &spec.start {
             Starter::Fn { .. } => None,
-            Starter::Supervisor { spec: s, .. } => Some(Box::new(SupNode::instantiate(s, &path, events))),
+            Starter::Supervisor { spec: s, .. } => {
+                Some(Box::new(SupNode::instantiate(s, &path, events)))
+            }
         };
         Arc::new(Node {
             id,
             kind: spec.kind(),
             state: AtomicU8::new(3),
             restarts: AtomicU32::new(0),
-            mailbox: mailbox.map(|make| make(spec.mailbox_capacity)),
+            mailbox: mailbox.map(|make| make(spec.mailbox_capacity as usize)),
             message: spec.message,
             sup,
             path,
+        })
+    }
+}
+
+impl Node {
+    pub(crate) fn instantiate_root(spec: &SupervisorSpec, events: &Events) -> Arc<Node> {
+        Arc::new(Node {
+            id: Arc::clone(&spec.id),
+            path: Arc::clone(&spec.id),
+            kind: ChildKind::Supervisor,
+            state: AtomicU8::new(3),
+            restarts: AtomicU32::new(0),
+            mailbox: None,
+            message: TypeTag::of::<crate::NoMailbox>,
+            sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
 }

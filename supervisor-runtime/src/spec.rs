@@ -121,7 +121,13 @@ pub const DEFAULT_WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_s
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ExitReason> + Send + 'static>>;
-pub(crate) type StartFn = Arc<dyn Fn(RawContext) -> BoxFuture + Send + Sync + 'static>;
+/// Starts one incarnation. Taking `Arc<Self>` lets the rare slow path (a mailbox still held by
+/// the previous incarnation) own the function without a second allocation per child.
+pub(crate) trait Start: Send + Sync + 'static {
+    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture;
+}
+
+pub(crate) type StartFn = Arc<dyn Start>;
 pub(crate) type AnyArc = Arc<dyn Any + Send + Sync>;
 
 /// A type's identity and its name for error messages.
@@ -148,9 +154,10 @@ pub(crate) struct ErasedChild {
     pub restart: Restart,
     pub shutdown: Option<Shutdown>,
     pub significant: bool,
-    pub backoff: Backoff,
-    pub mailbox_capacity: usize,
-    pub message: TypeTag,
+    /// Boxed because most children have none: it keeps per-child memory small.
+    pub backoff: Option<Box<Backoff>>,
+    pub mailbox_capacity: u32,
+    pub message: fn() -> TypeTag,
     pub mailbox: Option<MailboxFactory>,
 }
 
@@ -179,6 +186,14 @@ impl ErasedChild {
             ChildKind::Worker => DEFAULT_WORKER_SHUTDOWN,
             ChildKind::Supervisor => Shutdown::Infinity,
         })
+    }
+
+    pub(crate) fn backoff(&self) -> Backoff {
+        self.backoff.as_deref().copied().unwrap_or(Backoff::NONE)
+    }
+
+    pub(crate) fn set_backoff(&mut self, backoff: Backoff) {
+        self.backoff = (!backoff.is_none()).then(|| Box::new(backoff));
     }
 
     pub(crate) fn mailbox_factory(&self) -> Option<MailboxFactory> {
@@ -227,14 +242,13 @@ impl<M> fmt::Debug for ChildSpec<M> {
             .field("restart", &self.inner.restart)
             .field("shutdown", &self.inner.shutdown())
             .field("significant", &self.inner.significant)
-            .field("backoff", &self.inner.backoff)
+            .field("backoff", &self.inner.backoff())
             .finish()
     }
 }
 
 fn erased<M: Send + 'static>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
-    let message = TypeTag::of::<M>();
-    let mailbox = (message.id != TypeId::of::<NoMailbox>()).then(mailbox_factory::<M>);
+    let mailbox = (TypeId::of::<M>() != TypeId::of::<NoMailbox>()).then(mailbox_factory::<M>);
     ErasedChild {
         mailbox,
         id: id.into(),
@@ -242,9 +256,35 @@ fn erased<M: Send + 'static>(id: impl Into<Arc<str>>, start: Starter) -> ErasedC
         restart: Restart::Permanent,
         shutdown: None,
         significant: false,
-        backoff: Backoff::NONE,
-        mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
-        message,
+        backoff: None,
+        mailbox_capacity: DEFAULT_MAILBOX_CAPACITY as u32,
+        message: TypeTag::of::<M>,
+    }
+}
+
+struct FnStart<M, F> {
+    f: F,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, F, Fut> Start for FnStart<M, F>
+where
+    M: Send + 'static,
+    F: Fn(ChildContext<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExit,
+{
+    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture {
+        match ChildContext::<M>::try_attach(raw) {
+            Ok(ctx) => {
+                let run = (self.f)(ctx);
+                Box::pin(async move { run.await.into_exit() })
+            }
+            Err(pending) => Box::pin(async move {
+                let ctx = pending.attach().await;
+                (self.f)(ctx).await.into_exit()
+            }),
+        }
     }
 }
 
@@ -256,33 +296,27 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: IntoExit,
 {
-    let f = Arc::new(f);
-    Arc::new(move |raw: RawContext| -> BoxFuture {
-        match ChildContext::<M>::try_attach(raw) {
-            Ok(ctx) => {
-                let run = f(ctx);
-                Box::pin(async move { run.await.into_exit() })
-            }
-            Err(pending) => {
-                let f = Arc::clone(&f);
-                Box::pin(async move { f(pending.attach().await).await.into_exit() })
-            }
-        }
+    Arc::new(FnStart {
+        f,
+        _message: PhantomData,
     })
 }
 
-fn worker_start_fn<M, W, F>(factory: F) -> StartFn
+struct WorkerStart<M, F> {
+    make: F,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, W, F> Start for WorkerStart<M, F>
 where
     M: Send + 'static,
     W: Worker<M>,
     F: Fn() -> W + Send + Sync + 'static,
 {
-    let factory = Arc::new(factory);
-    Arc::new(move |raw: RawContext| -> BoxFuture {
-        let factory = Arc::clone(&factory);
+    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture {
         Box::pin(async move {
             let mut ctx = ChildContext::<M>::attach_async(raw).await;
-            let mut worker = factory();
+            let mut worker = (self.make)();
             if let Err(e) = worker.init(&mut ctx).await {
                 return ExitReason::error(e);
             }
@@ -291,7 +325,7 @@ where
             worker.stop(&mut ctx).await;
             result.into_exit()
         })
-    })
+    }
 }
 
 impl ChildSpec<NoMailbox> {
@@ -347,7 +381,10 @@ impl<M: Send + 'static> ChildSpec<M> {
         ChildSpec::from_erased(erased::<M>(
             id,
             Starter::Fn {
-                call: worker_start_fn(make),
+                call: Arc::new(WorkerStart {
+                    make,
+                    _message: PhantomData,
+                }),
                 awaits_start: true,
             },
         ))
@@ -389,7 +426,7 @@ impl<M> ChildSpec<M> {
 
     /// The backoff (default none).
     pub fn get_backoff(&self) -> Backoff {
-        self.inner.backoff
+        self.inner.backoff()
     }
 
     /// Sets the restart type.
@@ -412,13 +449,13 @@ impl<M> ChildSpec<M> {
 
     /// Sets the delay before restarts.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.inner.backoff = backoff;
+        self.inner.set_backoff(backoff);
         self
     }
 
     /// Sets the mailbox capacity (default 1024); sends beyond it wait or answer `Full`.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.inner.mailbox_capacity = capacity.max(1);
+        self.inner.mailbox_capacity = capacity.clamp(1, u32::MAX as usize) as u32;
         self
     }
 }
@@ -499,12 +536,12 @@ impl<A, M> Template<A, M> {
     }
     /// Sets the backoff of every child.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.inner.backoff = backoff;
+        self.inner.set_backoff(backoff);
         self
     }
     /// Sets the mailbox capacity of every child.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.inner.mailbox_capacity = capacity.max(1);
+        self.inner.mailbox_capacity = capacity.clamp(1, u32::MAX as usize) as u32;
         self
     }
     /// Marks the template significant (always rejected: S1.4; kept so the error is typed).
@@ -700,8 +737,7 @@ impl SupervisorSpec {
             }
             check_child(child, &cpath, self.auto_shutdown)?;
         }
-        if self.auto_shutdown != AutoShutdown::Never
-            && !self.children.iter().any(|c| c.significant)
+        if self.auto_shutdown != AutoShutdown::Never && !self.children.iter().any(|c| c.significant)
         {
             return Err(err(path, SpecRule::AutoShutdownWithoutSignificant));
         }
@@ -734,10 +770,10 @@ pub(crate) fn check_child(
             return Err(err(SpecRule::SignificantWithoutAutoShutdown));
         }
     }
-    if child.restart == Restart::Temporary && !child.backoff.is_none() {
+    if child.restart == Restart::Temporary && child.backoff.is_some() {
         return Err(err(SpecRule::BackoffOnTemporary));
     }
-    child.backoff.check().map_err(err)?;
+    child.backoff().check().map_err(err)?;
     if let Starter::Supervisor { spec, .. } = &child.start {
         spec.validate_at(path)?;
     }

@@ -65,7 +65,10 @@ impl Probe {
     }
 
     /// A child that logs `start X`, serves until cancelled, logs `stop X`.
-    pub fn idle(&self, name: &'static str) -> impl Fn(ChildContext) -> BoxFut + Send + Sync + 'static {
+    pub fn idle(
+        &self,
+        name: &'static str,
+    ) -> impl Fn(ChildContext) -> BoxFut + Send + Sync + 'static {
         let p = self.clone();
         move |ctx| {
             let p = p.clone();
@@ -81,7 +84,11 @@ impl Probe {
     }
 
     /// A child that fails with `boom` after `after` (virtual time), every incarnation.
-    pub fn failing(&self, name: &'static str, after: Duration) -> impl Fn(ChildContext) -> BoxFut + Send + Sync + 'static {
+    pub fn failing(
+        &self,
+        name: &'static str,
+        after: Duration,
+    ) -> impl Fn(ChildContext) -> BoxFut + Send + Sync + 'static {
         let p = self.clone();
         move |_ctx| {
             let p = p.clone();
@@ -97,7 +104,10 @@ impl Probe {
     }
 
     /// A child that ignores cancellation and never returns.
-    pub fn stubborn(&self, name: &'static str) -> impl Fn(ChildContext) -> BoxFut + Send + Sync + 'static {
+    pub fn stubborn(
+        &self,
+        name: &'static str,
+    ) -> impl Fn(ChildContext) -> BoxFut + Send + Sync + 'static {
         let p = self.clone();
         move |_ctx| {
             let p = p.clone();
@@ -118,7 +128,10 @@ pub async fn settle() {
 
 /// Waits (on the paused clock) for the first event matching `pred`; fails the test after an
 /// hour of virtual time.
-pub async fn until(events: &mut broadcast::Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
+pub async fn until(
+    events: &mut broadcast::Receiver<Event>,
+    pred: impl Fn(&Event) -> bool,
+) -> Event {
     let wait = async {
         loop {
             match events.recv().await {

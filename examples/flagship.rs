@@ -1,0 +1,87 @@
+//! A small tree whose children crash, restart, back off and finally escalate to the root,
+//! printing an account of what happens.
+//!
+//! ```text
+//! cargo run --example flagship
+//! ```
+
+use std::time::Duration;
+
+use supervisor::{Backoff, ChildContext, ChildSpec, Event, Strategy, Supervisor, SupervisorSpec};
+use tokio::time::Instant;
+
+async fn metrics(ctx: ChildContext) -> Result<(), std::io::Error> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+/// Talks to an upstream that is down: every incarnation times out after 50 ms.
+async fn fetcher(ctx: ChildContext) -> Result<(), String> {
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(50)) => {
+            Err(format!("upstream timed out (incarnation {})", ctx.incarnation()))
+        }
+        _ = ctx.cancelled() => Ok(()),
+    }
+}
+
+async fn parser(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let tree = SupervisorSpec::new("app")
+        .intensity(2, Duration::from_secs(10))
+        .child(ChildSpec::worker("metrics", metrics))
+        .child(ChildSpec::supervisor(
+            SupervisorSpec::new("ingest")
+                .strategy(Strategy::RestForOne)
+                .intensity(2, Duration::from_secs(5))
+                .child(
+                    ChildSpec::worker("fetcher", fetcher).backoff(Backoff::exponential(
+                        Duration::from_millis(100),
+                        Duration::from_secs(1),
+                    )),
+                )
+                .child(ChildSpec::worker("parser", parser)),
+        ));
+
+    let app = Supervisor::start(tree).await.expect("the tree starts");
+    let mut events = app.subscribe();
+    let t0 = Instant::now();
+    let account = tokio::spawn(async move {
+        while let Ok(event) = events.recv().await {
+            let at = t0.elapsed().as_secs_f64();
+            let line = match event {
+                Event::Started { path, incarnation } => format!("{path} up (incarnation {incarnation})"),
+                Event::Exited { path, reason } => format!("{path} exited: {reason}"),
+                Event::Restarting { path, delay, restarts } => {
+                    format!("{path} restarts in {delay:?} (restart #{restarts})")
+                }
+                Event::Stopped { path, reason } => format!("{path} stopped ({})", reason.kind()),
+                Event::GaveUp { path, .. } => format!("{path} GAVE UP: too many restarts, escalating"),
+                Event::AutoShutdown { path } => format!("{path} shut itself down"),
+                other => format!("{other:?}"),
+            };
+            println!("{at:7.3}s  {line}");
+        }
+    });
+
+    println!("tree up: app/metrics, app/ingest/fetcher, app/ingest/parser\n");
+    let outcome = app.join().await;
+    let _ = account.await;
+    match outcome {
+        Ok(()) => println!("\nthe tree stopped cleanly"),
+        Err(supervisor::TreeError::GaveUp(escalation)) => {
+            println!("\nthe root gave up; the chain down to the first failure:");
+            for link in escalation.chain() {
+                println!("  {} <- {}: {}", link.supervisor, link.child, link.reason.kind());
+            }
+            let (child, cause) = escalation.root_cause();
+            println!("first failure: {child}: {cause}");
+        }
+        Err(other) => println!("\nthe tree ended abnormally: {other}"),
+    }
+}
