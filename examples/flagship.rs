@@ -55,13 +55,21 @@ async fn main() {
         while let Ok(event) = events.recv().await {
             let at = t0.elapsed().as_secs_f64();
             let line = match event {
-                Event::Started { path, incarnation } => format!("{path} up (incarnation {incarnation})"),
+                Event::Started { path, incarnation } => {
+                    format!("{path} up (incarnation {incarnation})")
+                }
                 Event::Exited { path, reason } => format!("{path} exited: {reason}"),
-                Event::Restarting { path, delay, restarts } => {
+                Event::Restarting {
+                    path,
+                    delay,
+                    restarts,
+                } => {
                     format!("{path} restarts in {delay:?} (restart #{restarts})")
                 }
                 Event::Stopped { path, reason } => format!("{path} stopped ({})", reason.kind()),
-                Event::GaveUp { path, .. } => format!("{path} GAVE UP: too many restarts, escalating"),
+                Event::GaveUp { path, .. } => {
+                    format!("{path} GAVE UP: too many restarts, escalating")
+                }
                 Event::AutoShutdown { path } => format!("{path} shut itself down"),
                 other => format!("{other:?}"),
             };
@@ -77,7 +85,12 @@ async fn main() {
         Err(supervisor::TreeError::GaveUp(escalation)) => {
             println!("\nthe root gave up; the chain down to the first failure:");
             for link in escalation.chain() {
-                println!("  {} <- {}: {}", link.supervisor, link.child, link.reason.kind());
+                println!(
+                    "  {} <- {}: {}",
+                    link.supervisor,
+                    link.child,
+                    link.reason.kind()
+                );
             }
             let (child, cause) = escalation.root_cause();
             println!("first failure: {child}: {cause}");

@@ -65,4 +65,15 @@ pub use worker::Worker;
 pub mod __private {
     pub use core::time::Duration;
     pub use std::sync::Arc;
+
+    /// What a tree parameter must be: it is cloned into every incarnation that uses it.
+    #[diagnostic::on_unimplemented(
+        message = "tree parameter of type `{Self}` must be `Clone + Send + Sync + 'static`",
+        label = "a tree parameter is cloned into every incarnation that uses it"
+    )]
+    pub trait TreeParam {}
+    impl<T: Clone + Send + Sync + 'static> TreeParam for T {}
+
+    /// Fails to compile, at the parameter's type, when it is not a [`TreeParam`].
+    pub const fn assert_tree_param<T: TreeParam>() {}
 }

@@ -1,0 +1,1036 @@
+//! The whole tree's rules, in one place: every error is collected, then all are reported at once,
+//! each at the token it is about.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, Lit, Token, Type, Visibility};
+
+use crate::parse::{
+    as_call, first_span, tokens_span, Args, NodeAst, OptionAst, Options, Param, TreeAst,
+};
+use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
+
+/// Errors collected over the whole tree.
+#[derive(Default)]
+pub struct Errors(Vec<syn::Error>);
+
+impl Errors {
+    pub fn at(&mut self, span: Span, msg: impl std::fmt::Display) {
+        self.0.push(syn::Error::new(span, msg));
+    }
+
+    /// An error with a "did you mean" when `got` is close to one of `expected`.
+    fn unknown(&mut self, span: Span, what: &str, got: &str, expected: &[&str]) {
+        let list = expected
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut msg = format!("unknown {what} `{got}`; expected one of {list}");
+        if let Some(s) = did_you_mean(got, expected) {
+            msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+        }
+        self.at(span, msg);
+    }
+
+    pub fn finish(self) -> Result<(), syn::Error> {
+        let mut iter = self.0.into_iter();
+        match iter.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.extend(iter);
+                Err(first)
+            }
+        }
+    }
+}
+
+// The checked model ----------------------------------------------------------------------
+
+pub struct Tree {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub root: Sup,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Strategy {
+    OneForOne,
+    OneForAll,
+    RestForOne,
+    Dynamic,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AutoShutdown {
+    Never,
+    AnySignificant,
+    AllSignificant,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Restart {
+    Permanent,
+    Transient,
+    Temporary,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shutdown {
+    BrutalKill,
+    Infinity,
+    /// Nanoseconds.
+    Timeout(u64),
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum BackoffKind {
+    Fixed(u64),
+    Linear(u64, u64, u64),
+    Exponential {
+        initial: u64,
+        max: u64,
+        multiplier: Option<f64>,
+        jitter: Option<f64>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Backoff {
+    pub kind: BackoffKind,
+    pub reset_after: Option<u64>,
+}
+
+pub struct Sup {
+    pub id: String,
+    pub strategy: Strategy,
+    pub max_restarts: Option<u32>,
+    /// Nanoseconds.
+    pub within: Option<u64>,
+    pub auto_shutdown: AutoShutdown,
+    pub max_children: Option<u64>,
+    pub children: Vec<Child>,
+    pub template: Option<Box<Child>>,
+}
+
+pub enum Body {
+    /// `worker(f)`: f is called with the context for every incarnation.
+    Worker {
+        expr: TokenStream,
+        span: Span,
+    },
+    /// `from_worker(expr)`: expr makes a fresh `Worker` for every incarnation.
+    FromWorker {
+        expr: TokenStream,
+        span: Span,
+    },
+    Sup(Sup),
+}
+
+pub struct Child {
+    pub docs: Vec<Attribute>,
+    pub id: Ident,
+    pub body: Body,
+    pub restart: Restart,
+    pub shutdown: Option<Shutdown>,
+    pub significant: bool,
+    pub backoff: Option<Backoff>,
+    pub mailbox: Option<Type>,
+    pub mailbox_capacity: Option<u64>,
+    pub args: Option<Type>,
+}
+
+// Vocabulary -----------------------------------------------------------------------------
+
+const NODE_KINDS: &[&str] = &[
+    "worker",
+    "from_worker",
+    "one_for_one",
+    "one_for_all",
+    "rest_for_one",
+    "dynamic",
+];
+const SUP_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shutdown"];
+const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
+const CHILD_OPTIONS: &[&str] = &[
+    "restart",
+    "shutdown",
+    "significant",
+    "backoff",
+    "mailbox",
+    "mailbox_capacity",
+    "args",
+];
+const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
+const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
+const SHUTDOWNS: &[&str] = &["brutal_kill", "infinity", "<duration>"];
+const BACKOFFS: &[&str] = &["none", "fixed", "linear", "exponential"];
+const UNITS: &[&str] = &["ns", "us", "ms", "s", "m", "h"];
+
+/// Names the generated handle types use for their own methods; a child may not take them.
+pub const RESERVED_IDS: &[&str] = &[
+    "handle",
+    "join",
+    "shutdown",
+    "subscribe",
+    "supervisor",
+    "clone",
+    "root",
+    "deref",
+];
+
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+// The checker ----------------------------------------------------------------------------
+
+pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
+    let mut errors = Errors::default();
+    let name = ast.name.to_string();
+    if !is_upper_camel(&name) {
+        errors.at(
+            ast.name.span(),
+            format!(
+                "tree name `{name}` is not UpperCamelCase\n  help: did you mean `{}`?",
+                upper_camel_case(&name)
+            ),
+        );
+    }
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for p in &ast.params {
+        let n = p.name.to_string();
+        if let Some(first) = seen.get(&n) {
+            errors.at(p.name.span(), format!("duplicate tree parameter `{n}`"));
+            errors.at(*first, format!("`{n}` is first declared here"));
+        } else {
+            seen.insert(n, p.name.span());
+        }
+    }
+    if let Some(opts) = &ast.root.options {
+        let keys: Vec<String> = opts.items.iter().map(|o| o.key.to_string()).collect();
+        errors.at(
+            opts.span,
+            format!(
+                "the root supervisor has no parent, so child options ({}) do not apply to it",
+                keys.join(", ")
+            ),
+        );
+    }
+    let root_id = snake_case(&name);
+    let root = match check_sup(&ast.root, root_id, ast.name.span(), &mut errors) {
+        Some(s) => Some(s),
+        None => {
+            errors.at(
+                ast.root.kind.span(),
+                format!(
+                    "the root of a tree is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`, not `{}`",
+                    ast.root.kind
+                ),
+            );
+            None
+        }
+    };
+    errors.finish()?;
+    match root {
+        Some(root) => Ok(Tree {
+            attrs: ast.attrs,
+            vis: ast.vis,
+            name: ast.name,
+            params: ast.params,
+            root,
+        }),
+        None => Err(syn::Error::new(ast.name.span(), "invalid tree")),
+    }
+}
+
+fn strategy_of(kind: &Ident) -> Option<Strategy> {
+    Some(match kind.to_string().as_str() {
+        "one_for_one" => Strategy::OneForOne,
+        "one_for_all" => Strategy::OneForAll,
+        "rest_for_one" => Strategy::RestForOne,
+        "dynamic" => Strategy::Dynamic,
+        _ => return None,
+    })
+}
+
+/// A supervisor node; `None` when the node is not a supervisor at all.
+fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Option<Sup> {
+    let strategy = strategy_of(&node.kind)?;
+    let mut sup = Sup {
+        id,
+        strategy,
+        max_restarts: None,
+        within: None,
+        auto_shutdown: AutoShutdown::Never,
+        max_children: None,
+        children: Vec::new(),
+        template: None,
+    };
+    let mut auto_span = None;
+    if let Some(args) = &node.args {
+        let allowed = if strategy == Strategy::Dynamic {
+            DYNAMIC_OPTIONS
+        } else {
+            SUP_OPTIONS
+        };
+        for opt in sup_options(args, errors) {
+            let key = opt.key.to_string();
+            let value = opt.value.as_ref();
+            match key.as_str() {
+                k if !allowed.contains(&k) => {
+                    if CHILD_OPTIONS.contains(&k) {
+                        errors.at(
+                            opt.key.span(),
+                            format!("`{k}` is a child option: write it in `[..]` after the supervisor's `(..)`"),
+                        );
+                    } else if k == "max_children" {
+                        errors.at(
+                            opt.key.span(),
+                            "`max_children` applies only to `dynamic` supervisors",
+                        );
+                    } else if k == "auto_shutdown" {
+                        errors.at(
+                            opt.key.span(),
+                            "`auto_shutdown` does not apply to a dynamic supervisor: its children cannot be significant",
+                        );
+                    } else {
+                        errors.unknown(opt.key.span(), "supervisor option", k, allowed);
+                    }
+                }
+                "max_restarts" => {
+                    if let Some(v) = need_value(&opt, errors) {
+                        sup.max_restarts =
+                            integer(v, &key, u32::MAX as u64, errors).map(|n| n as u32);
+                    }
+                }
+                "within" => {
+                    if let Some(v) = need_value(&opt, errors) {
+                        if let Some(d) = duration(v, errors) {
+                            if d == 0 {
+                                errors.at(
+                                    tokens_span(v),
+                                    "the period `within` must be greater than zero",
+                                );
+                            }
+                            sup.within = Some(d);
+                        }
+                    }
+                }
+                "auto_shutdown" => {
+                    auto_span = Some(opt.key.span());
+                    if let Some(word) =
+                        value.and_then(|v| word(v, "auto_shutdown", AUTO_SHUTDOWNS, errors))
+                    {
+                        sup.auto_shutdown = match word.as_str() {
+                            "any_significant" => AutoShutdown::AnySignificant,
+                            "all_significant" => AutoShutdown::AllSignificant,
+                            _ => AutoShutdown::Never,
+                        };
+                    } else if value.is_none() {
+                        need_value(&opt, errors);
+                    }
+                }
+                "max_children" => {
+                    if let Some(v) = need_value(&opt, errors) {
+                        if let Some(n) = integer(v, &key, u32::MAX as u64, errors) {
+                            if n == 0 {
+                                errors.at(tokens_span(v), "max_children must be at least 1");
+                            }
+                            sup.max_children = Some(n);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some(children) = &node.children else {
+        errors.at(
+            node.span(),
+            format!(
+                "supervisor `{}` needs its children in braces: `{} {{ .. }}`",
+                sup.id, node.kind
+            ),
+        );
+        return Some(sup);
+    };
+    if strategy == Strategy::Dynamic {
+        for (i, t) in children.nodes.iter().enumerate() {
+            if i > 0 {
+                errors.at(
+                    t.span(),
+                    format!(
+                        "dynamic supervisor `{}` has exactly one template; this is a second",
+                        sup.id
+                    ),
+                );
+                continue;
+            }
+            if let Some(id) = &t.id {
+                errors.at(
+                    id.span(),
+                    "a dynamic supervisor's template has no id: its children get numbers as ids",
+                );
+            }
+            let tid = Ident::new("template", t.kind.span());
+            if let Some(c) = check_child(t, tid, Place::Template, sup.auto_shutdown, errors) {
+                if c.significant {
+                    errors.at(
+                        significant_span(t),
+                        format!(
+                            "the template of dynamic supervisor `{}` cannot be significant",
+                            sup.id
+                        ),
+                    );
+                }
+                sup.template = Some(Box::new(c));
+            }
+        }
+        if children.nodes.is_empty() {
+            errors.at(
+                children.span,
+                format!(
+                    "dynamic supervisor `{}` needs one template, as in `dynamic {{ worker(path::to::run) }}`",
+                    sup.id
+                ),
+            );
+        }
+        return Some(sup);
+    }
+    if children.nodes.is_empty() {
+        errors.at(
+            children.span,
+            format!("supervisor `{}` has no children", sup.id),
+        );
+    }
+    let mut ids: HashMap<String, Span> = HashMap::new();
+    for c in &children.nodes {
+        let Some(id) = &c.id else {
+            errors.at(
+                c.kind.span(),
+                format!("child needs an id, as in `name: {}(..)`", c.kind),
+            );
+            continue;
+        };
+        let name = id.to_string();
+        check_id(id, errors);
+        if let Some(first) = ids.get(&name) {
+            errors.at(
+                id.span(),
+                format!("duplicate child id `{name}` in supervisor `{}`", sup.id),
+            );
+            errors.at(*first, format!("`{name}` is first declared here"));
+        } else {
+            ids.insert(name, id.span());
+        }
+        if let Some(child) = check_child(c, id.clone(), Place::Child, sup.auto_shutdown, errors) {
+            sup.children.push(child);
+        }
+    }
+    if sup.auto_shutdown != AutoShutdown::Never && !sup.children.iter().any(|c| c.significant) {
+        errors.at(
+            auto_span.unwrap_or(span),
+            format!(
+                "auto_shutdown is set on `{}` but no child is significant; mark one `[significant, restart = transient]`",
+                sup.id
+            ),
+        );
+    }
+    Some(sup)
+}
+
+fn sup_options(args: &Args, errors: &mut Errors) -> Vec<OptionAst> {
+    let parser = Punctuated::<OptionAst, Token![,]>::parse_terminated;
+    match parser.parse2(args.tokens.clone()) {
+        Ok(list) => list.into_iter().collect(),
+        Err(e) => {
+            errors.0.push(e);
+            Vec::new()
+        }
+    }
+}
+
+fn check_id(id: &Ident, errors: &mut Errors) {
+    let name = id.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    if KEYWORDS.contains(&name) {
+        errors.at(
+            id.span(),
+            format!(
+                "child id `{name}` is a Rust keyword; ids become method names of the tree's handle"
+            ),
+        );
+    } else if !is_snake(name) {
+        errors.at(
+            id.span(),
+            format!(
+                "child id `{name}` is not a snake_case identifier\n  help: did you mean `{}`?",
+                snake_case(name)
+            ),
+        );
+    } else if RESERVED_IDS.contains(&name) {
+        errors.at(
+            id.span(),
+            format!(
+                "child id `{name}` clashes with the generated method `{name}` of the tree's handle"
+            ),
+        );
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Child,
+    Template,
+}
+
+fn check_child(
+    node: &NodeAst,
+    id: Ident,
+    place: Place,
+    parent_auto: AutoShutdown,
+    errors: &mut Errors,
+) -> Option<Child> {
+    let kind = node.kind.to_string();
+    let docs: Vec<Attribute> = node
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect();
+    for a in node.attrs.iter().filter(|a| !a.path().is_ident("doc")) {
+        errors.at(a.pound_token.span, "only doc comments may stand on a child");
+    }
+    let body = match kind.as_str() {
+        "worker" | "from_worker" => {
+            let expr = node.args.as_ref().filter(|a| !a.tokens.is_empty());
+            let Some(expr) = expr else {
+                let span = node.args.as_ref().map_or(node.kind.span(), |a| a.span);
+                let hint = if kind == "worker" {
+                    "`worker(path::to::run)`: an async fn or closure taking the `ChildContext`"
+                } else {
+                    "`from_worker(MyWorker::new())`: an expression making a `Worker`"
+                };
+                errors.at(span, format!("`{id}` needs a start expression: {hint}"));
+                return None;
+            };
+            if let Some(c) = &node.children {
+                errors.at(c.span, format!("worker `{id}` cannot have children"));
+            }
+            let span = tokens_span(&expr.tokens);
+            if kind == "worker" {
+                Body::Worker {
+                    expr: expr.tokens.clone(),
+                    span,
+                }
+            } else {
+                Body::FromWorker {
+                    expr: expr.tokens.clone(),
+                    span,
+                }
+            }
+        }
+        _ => match check_sup(node, id.to_string(), id.span(), errors) {
+            Some(sup) => {
+                if place == Place::Template {
+                    errors.at(
+                        node.kind.span(),
+                        "a dynamic supervisor's template must be `worker(..)`",
+                    );
+                    return None;
+                }
+                Body::Sup(sup)
+            }
+            None => {
+                errors.unknown(node.kind.span(), "node kind", &kind, NODE_KINDS);
+                return None;
+            }
+        },
+    };
+    let mut child = Child {
+        docs,
+        id,
+        body,
+        restart: Restart::Permanent,
+        shutdown: None,
+        significant: false,
+        backoff: None,
+        mailbox: None,
+        mailbox_capacity: None,
+        args: None,
+    };
+    if let Some(opts) = &node.options {
+        child_options(&mut child, opts, place, errors);
+    }
+    // Cross-option rules.
+    if child.significant {
+        if child.restart == Restart::Permanent {
+            errors.at(
+                significant_span(node),
+                format!(
+                    "significant child `{}` is permanent, so it never exits for good; make it `restart = transient` or `temporary`",
+                    child.id
+                ),
+            );
+        } else if parent_auto == AutoShutdown::Never && place == Place::Child {
+            errors.at(
+                significant_span(node),
+                format!(
+                    "significant child `{}` under a supervisor with auto_shutdown never; set `auto_shutdown = any_significant` or `all_significant` on its supervisor",
+                    child.id
+                ),
+            );
+        }
+    }
+    if child.restart == Restart::Temporary && child.backoff.is_some() {
+        errors.at(
+            option_span(node, "backoff"),
+            format!(
+                "backoff on temporary child `{}`, which is never restarted",
+                child.id
+            ),
+        );
+    }
+    Some(child)
+}
+
+fn significant_span(node: &NodeAst) -> Span {
+    option_span(node, "significant")
+}
+
+fn option_span(node: &NodeAst, key: &str) -> Span {
+    node.options
+        .as_ref()
+        .and_then(|o| o.items.iter().find(|i| i.key == key))
+        .map_or(node.span(), |i| i.key.span())
+}
+
+fn child_options(child: &mut Child, opts: &Options, place: Place, errors: &mut Errors) {
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    let is_sup = matches!(child.body, Body::Sup(_));
+    for opt in &opts.items {
+        let key = opt.key.to_string();
+        if let Some(first) = seen.get(&key) {
+            errors.at(opt.key.span(), format!("option `{key}` given twice"));
+            errors.at(*first, format!("`{key}` is first given here"));
+            continue;
+        }
+        seen.insert(key.clone(), opt.key.span());
+        match key.as_str() {
+            "restart" => {
+                if let Some(w) = opt
+                    .value
+                    .as_ref()
+                    .and_then(|v| word(v, "restart type", RESTARTS, errors))
+                {
+                    child.restart = match w.as_str() {
+                        "transient" => Restart::Transient,
+                        "temporary" => Restart::Temporary,
+                        _ => Restart::Permanent,
+                    };
+                } else if opt.value.is_none() {
+                    need_value(opt, errors);
+                }
+            }
+            "shutdown" => {
+                if let Some(v) = need_value(opt, errors) {
+                    child.shutdown = shutdown(v, errors);
+                }
+            }
+            "significant" => match &opt.value {
+                None => child.significant = true,
+                Some(v) => match single_lit(v) {
+                    Some(Lit::Bool(b)) => child.significant = b.value,
+                    _ => errors.at(
+                        tokens_span(v),
+                        "`significant` takes `true` or `false`, or no value",
+                    ),
+                },
+            },
+            "backoff" => {
+                if let Some(v) = need_value(opt, errors) {
+                    child.backoff = backoff(v, errors);
+                }
+            }
+            "mailbox" | "args" => {
+                if key == "mailbox" && is_sup {
+                    errors.at(
+                        opt.key.span(),
+                        "a supervisor has no mailbox; `mailbox` applies to workers",
+                    );
+                    continue;
+                }
+                if key == "args" && place != Place::Template {
+                    errors.at(
+                        opt.key.span(),
+                        "`args` applies only to a dynamic supervisor's template, whose children get arguments from `start_child`",
+                    );
+                    continue;
+                }
+                if let Some(v) = need_value(opt, errors) {
+                    match syn::parse2::<Type>(v.clone()) {
+                        Ok(ty) if key == "mailbox" => child.mailbox = Some(ty),
+                        Ok(ty) => child.args = Some(ty),
+                        Err(e) => errors.at(e.span(), format!("`{key}` takes a type: {e}")),
+                    }
+                }
+            }
+            "mailbox_capacity" => {
+                if is_sup {
+                    errors.at(
+                        opt.key.span(),
+                        "a supervisor has no mailbox; `mailbox_capacity` applies to workers",
+                    );
+                    continue;
+                }
+                if let Some(v) = need_value(opt, errors) {
+                    if let Some(n) = integer(v, &key, u32::MAX as u64, errors) {
+                        if n == 0 {
+                            errors.at(tokens_span(v), "mailbox_capacity must be at least 1");
+                        }
+                        child.mailbox_capacity = Some(n);
+                    }
+                }
+            }
+            k if SUP_OPTIONS.contains(&k) || DYNAMIC_OPTIONS.contains(&k) => {
+                errors.at(
+                    opt.key.span(),
+                    if is_sup {
+                        format!("`{k}` is a supervisor option: write it in the `(..)` after the strategy")
+                    } else {
+                        format!("`{k}` is a supervisor option and does not apply to worker `{}`", child.id)
+                    },
+                );
+            }
+            k => errors.unknown(opt.key.span(), "child option", k, CHILD_OPTIONS),
+        }
+    }
+}
+
+fn need_value<'a>(opt: &'a OptionAst, errors: &mut Errors) -> Option<&'a TokenStream> {
+    if opt.value.is_none() {
+        errors.at(
+            opt.key.span(),
+            format!("`{}` needs a value: `{} = ..`", opt.key, opt.key),
+        );
+    }
+    opt.value.as_ref()
+}
+
+fn single_lit(tokens: &TokenStream) -> Option<Lit> {
+    let mut iter = tokens.clone().into_iter();
+    let tt = iter.next()?;
+    if iter.next().is_some() {
+        return None;
+    }
+    match tt {
+        TokenTree::Literal(l) => Some(Lit::new(l)),
+        TokenTree::Ident(i) if i == "true" || i == "false" => {
+            Some(Lit::Bool(syn::LitBool::new(i == "true", i.span())))
+        }
+        _ => None,
+    }
+}
+
+fn single_ident(tokens: &TokenStream) -> Option<Ident> {
+    let mut iter = tokens.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(TokenTree::Ident(i)), None) => Some(i),
+        _ => None,
+    }
+}
+
+fn word(
+    tokens: &TokenStream,
+    what: &str,
+    expected: &[&str],
+    errors: &mut Errors,
+) -> Option<String> {
+    match single_ident(tokens) {
+        Some(i) => {
+            let w = i.to_string();
+            if expected.contains(&w.as_str()) {
+                Some(w)
+            } else {
+                errors.unknown(i.span(), what, &w, expected);
+                None
+            }
+        }
+        None => {
+            let list = expected
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            errors.at(
+                tokens_span(tokens),
+                format!("expected a {what}: one of {list}"),
+            );
+            None
+        }
+    }
+}
+
+fn integer(tokens: &TokenStream, what: &str, max: u64, errors: &mut Errors) -> Option<u64> {
+    let fail = |errors: &mut Errors| {
+        errors.at(
+            tokens_span(tokens),
+            format!("`{what}` must be a non-negative integer no larger than {max}"),
+        );
+        None
+    };
+    match single_lit(tokens) {
+        Some(Lit::Int(i)) if i.suffix().is_empty() => match i.base10_parse::<u64>() {
+            Ok(n) if n <= max => Some(n),
+            _ => fail(errors),
+        },
+        _ => fail(errors),
+    }
+}
+
+fn float(tokens: &TokenStream, what: &str, errors: &mut Errors) -> Option<f64> {
+    let value = match single_lit(tokens) {
+        Some(Lit::Float(f)) if f.suffix().is_empty() => f.base10_parse::<f64>().ok(),
+        Some(Lit::Int(i)) if i.suffix().is_empty() => i.base10_parse::<f64>().ok(),
+        _ => None,
+    };
+    if value.is_none() {
+        errors.at(
+            tokens_span(tokens),
+            format!("`{what}` must be a number, as in `1.5`"),
+        );
+    }
+    value
+}
+
+/// `250ms`, `5s`, `1.5s`, `2m`, `1h` to nanoseconds.
+pub fn duration(tokens: &TokenStream, errors: &mut Errors) -> Option<u64> {
+    let mut iter = tokens.clone().into_iter();
+    let first = iter.next()?;
+    if let TokenTree::Punct(p) = &first {
+        if p.as_char() == '-' {
+            errors.at(tokens_span(tokens), "a duration cannot be negative");
+            return None;
+        }
+    }
+    if iter.next().is_some() {
+        errors.at(
+            tokens_span(tokens),
+            "expected a duration with a unit, as in `5s` or `250ms`",
+        );
+        return None;
+    }
+    let span = first.span();
+    let lit = match first {
+        TokenTree::Literal(l) => Lit::new(l),
+        _ => {
+            errors.at(
+                span,
+                "expected a duration with a unit, as in `5s` or `250ms`",
+            );
+            return None;
+        }
+    };
+    let (digits, suffix) = match &lit {
+        Lit::Int(i) => (i.base10_digits().to_string(), i.suffix().to_string()),
+        Lit::Float(f) => (f.base10_digits().to_string(), f.suffix().to_string()),
+        _ => {
+            errors.at(
+                span,
+                "expected a duration with a unit, as in `5s` or `250ms`",
+            );
+            return None;
+        }
+    };
+    if suffix.is_empty() {
+        errors.at(
+            span,
+            format!("duration `{digits}` needs a unit, as in `{digits}s` or `{digits}ms`"),
+        );
+        return None;
+    }
+    let unit: f64 = match suffix.as_str() {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        other => {
+            errors.unknown(span, "duration unit", other, UNITS);
+            return None;
+        }
+    };
+    // Whole numbers are converted exactly; fractions through f64 (sub-nanosecond rounding).
+    let nanos = match digits.parse::<u64>() {
+        Ok(n) => n.checked_mul(unit as u64),
+        Err(_) => digits
+            .parse::<f64>()
+            .ok()
+            .map(|v| v * unit)
+            .filter(|v| v.is_finite() && *v < u64::MAX as f64)
+            .map(|v| v.round() as u64),
+    };
+    if nanos.is_none() {
+        errors.at(span, "duration too large");
+    }
+    nanos
+}
+
+fn shutdown(tokens: &TokenStream, errors: &mut Errors) -> Option<Shutdown> {
+    if let Some(i) = single_ident(tokens) {
+        return match i.to_string().as_str() {
+            "brutal_kill" => Some(Shutdown::BrutalKill),
+            "infinity" => Some(Shutdown::Infinity),
+            other => {
+                errors.unknown(i.span(), "shutdown value", other, SHUTDOWNS);
+                None
+            }
+        };
+    }
+    duration(tokens, errors).map(Shutdown::Timeout)
+}
+
+fn backoff(tokens: &TokenStream, errors: &mut Errors) -> Option<Backoff> {
+    if let Some(i) = single_ident(tokens) {
+        if i == "none" {
+            return None;
+        }
+        errors.unknown(i.span(), "backoff", &i.to_string(), BACKOFFS);
+        return None;
+    }
+    let Some((name, inner, span)) = as_call(tokens) else {
+        errors.at(
+            tokens_span(tokens),
+            "expected a backoff: `fixed(1s)`, `linear(100ms, 100ms, 5s)` or `exponential(100ms, 10s)`",
+        );
+        return None;
+    };
+    // Split by hand: the values are token runs (durations, numbers), not expressions.
+    let mut positional: Vec<TokenStream> = Vec::new();
+    let mut named: Vec<(Ident, TokenStream)> = Vec::new();
+    for part in split_commas(&inner) {
+        let mut iter = part.clone().into_iter();
+        match (iter.next(), iter.next()) {
+            (Some(TokenTree::Ident(k)), Some(TokenTree::Punct(p))) if p.as_char() == '=' => {
+                named.push((k, iter.collect()));
+            }
+            _ => positional.push(part),
+        }
+    }
+    let kind_name = name.to_string();
+    let want = match kind_name.as_str() {
+        "fixed" => 1,
+        "linear" => 3,
+        "exponential" => 2,
+        other => {
+            errors.unknown(name.span(), "backoff", other, BACKOFFS);
+            return None;
+        }
+    };
+    if positional.len() != want {
+        let shape = match want {
+            1 => "fixed(delay)",
+            3 => "linear(initial, step, max)",
+            _ => "exponential(initial, max)",
+        };
+        errors.at(
+            span,
+            format!("`{kind_name}` takes {want} duration(s): `{shape}`"),
+        );
+        return None;
+    }
+    let ds: Vec<Option<u64>> = positional.iter().map(|t| duration(t, errors)).collect();
+    let mut reset_after = None;
+    let mut multiplier = None;
+    let mut jitter = None;
+    for (k, v) in &named {
+        match k.to_string().as_str() {
+            "reset_after" => reset_after = duration(v, errors),
+            "multiplier" if kind_name == "exponential" => {
+                multiplier = float(v, "multiplier", errors);
+                if let Some(m) = multiplier {
+                    if m < 1.0 {
+                        errors.at(tokens_span(v), "the backoff multiplier must be at least 1");
+                    }
+                }
+            }
+            "jitter" if kind_name == "exponential" => {
+                jitter = float(v, "jitter", errors);
+                if let Some(j) = jitter {
+                    if !(0.0..=1.0).contains(&j) {
+                        errors.at(tokens_span(v), "jitter must be within 0..=1");
+                    }
+                }
+            }
+            other => {
+                let allowed: &[&str] = if kind_name == "exponential" {
+                    &["multiplier", "jitter", "reset_after"]
+                } else {
+                    &["reset_after"]
+                };
+                errors.unknown(k.span(), &format!("`{kind_name}` option"), other, allowed);
+            }
+        }
+    }
+    let ds: Vec<u64> = ds.into_iter().collect::<Option<_>>()?;
+    let kind = match kind_name.as_str() {
+        "fixed" => BackoffKind::Fixed(ds[0]),
+        "linear" => BackoffKind::Linear(ds[0], ds[1], ds[2]),
+        _ => BackoffKind::Exponential {
+            initial: ds[0],
+            max: ds[1],
+            multiplier,
+            jitter,
+        },
+    };
+    let (initial, max) = match kind {
+        BackoffKind::Linear(i, _, m) => (i, m),
+        BackoffKind::Exponential { initial, max, .. } => (initial, max),
+        BackoffKind::Fixed(d) => (d, d),
+    };
+    if initial > max {
+        let at = first_span(&positional[0]).unwrap_or(span);
+        errors.at(at, "the initial backoff delay is above the maximum");
+    }
+    Some(Backoff { kind, reset_after })
+}
+
+fn split_commas(tokens: &TokenStream) -> Vec<TokenStream> {
+    let mut parts = Vec::new();
+    let mut current = TokenStream::new();
+    for tt in tokens.clone() {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                parts.push(std::mem::take(&mut current));
+            }
+            _ => current.extend([tt]),
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+fn is_snake(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && s.chars().all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && !s.contains("__")
+        && !s.ends_with('_')
+}
+
+fn is_upper_camel(s: &str) -> bool {
+    matches!(s.chars().next(), Some('A'..='Z')) && s.chars().all(|c| c.is_ascii_alphanumeric())
+}

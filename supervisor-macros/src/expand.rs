@@ -1,0 +1,676 @@
+//! The checked tree to plain builder calls, a typed handle per supervisor, and a `const`
+//! description.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::Type;
+
+use crate::check::{
+    AutoShutdown, Backoff, BackoffKind, Body, Child, Restart, Shutdown, Strategy, Sup, Tree,
+};
+use crate::parse::Param;
+use crate::suggest::upper_camel_case;
+
+pub fn expand(tree: &Tree) -> TokenStream {
+    let Tree {
+        attrs,
+        vis,
+        name,
+        params,
+        root,
+    } = tree;
+    let handle = format_ident!("{}Handle", name);
+    let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
+    let types: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
+    let spec = sup_spec(root, params);
+    let description = describe_sup(root, None);
+    let name_str = name.to_string();
+    let mut helpers = TokenStream::new();
+    let handles = handle_types(tree, root, &handle, &[], true, &mut helpers);
+    let param_checks = params.iter().map(|p| {
+        let ty = &p.ty;
+        quote_spanned!(p.ty_span()=> const _: () = ::supervisor::__private::assert_tree_param::<#ty>();)
+    });
+    let doc_spec = format!(
+        "Builds the spec of [`{name}`]: what [`{name}::start`] starts. Tree parameters are cloned for every incarnation that uses them."
+    );
+    let doc_start = format!(
+        "Starts the tree and returns once every child is up, with a [`{handle}`] whose methods mirror the tree."
+    );
+    let doc_tree = format!("The shape of [`{name}`], without starting anything.");
+    quote! {
+        #(#attrs)*
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #name;
+
+        impl #name {
+            #[doc = #doc_tree]
+            pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+                name: #name_str,
+                root: #description,
+            };
+
+            #[doc = #doc_spec]
+            pub fn spec(#(#names: #types),*) -> ::supervisor::SupervisorSpec {
+                #spec
+            }
+
+            #[doc = #doc_start]
+            pub async fn start(#(#names: #types),*) -> ::core::result::Result<#handle, ::supervisor::StartError> {
+                let handle = ::supervisor::Supervisor::start(Self::spec(#(#names),*)).await?;
+                ::core::result::Result::Ok(#handle::bind(handle)?)
+            }
+        }
+
+        #handles
+
+        const _: () = {
+            #helpers
+            #(#param_checks)*
+        };
+    }
+}
+
+impl Param {
+    fn ty_span(&self) -> Span {
+        let mut tokens = self.ty.to_token_stream().into_iter();
+        tokens.next().map_or_else(Span::call_site, |t| t.span())
+    }
+}
+
+fn int(v: u64) -> Literal {
+    Literal::u64_unsuffixed(v)
+}
+
+fn duration(nanos: u64) -> TokenStream {
+    let d = quote!(::supervisor::__private::Duration);
+    if nanos % 1_000_000_000 == 0 {
+        let v = int(nanos / 1_000_000_000);
+        quote!(#d::from_secs(#v))
+    } else if nanos % 1_000_000 == 0 {
+        let v = int(nanos / 1_000_000);
+        quote!(#d::from_millis(#v))
+    } else {
+        let v = int(nanos);
+        quote!(#d::from_nanos(#v))
+    }
+}
+
+fn strategy(s: Strategy) -> TokenStream {
+    match s {
+        Strategy::OneForOne | Strategy::Dynamic => quote!(::supervisor::Strategy::OneForOne),
+        Strategy::OneForAll => quote!(::supervisor::Strategy::OneForAll),
+        Strategy::RestForOne => quote!(::supervisor::Strategy::RestForOne),
+    }
+}
+
+fn auto_shutdown(a: AutoShutdown) -> TokenStream {
+    match a {
+        AutoShutdown::Never => quote!(::supervisor::AutoShutdown::Never),
+        AutoShutdown::AnySignificant => quote!(::supervisor::AutoShutdown::AnySignificant),
+        AutoShutdown::AllSignificant => quote!(::supervisor::AutoShutdown::AllSignificant),
+    }
+}
+
+fn restart(r: Restart) -> TokenStream {
+    match r {
+        Restart::Permanent => quote!(::supervisor::Restart::Permanent),
+        Restart::Transient => quote!(::supervisor::Restart::Transient),
+        Restart::Temporary => quote!(::supervisor::Restart::Temporary),
+    }
+}
+
+fn shutdown(s: Shutdown) -> TokenStream {
+    match s {
+        Shutdown::BrutalKill => quote!(::supervisor::Shutdown::BrutalKill),
+        Shutdown::Infinity => quote!(::supervisor::Shutdown::Infinity),
+        Shutdown::Timeout(n) => {
+            let d = duration(n);
+            quote!(::supervisor::Shutdown::Timeout(#d))
+        }
+    }
+}
+
+fn backoff(b: &Backoff) -> TokenStream {
+    let mut out = match b.kind {
+        BackoffKind::Fixed(d) => {
+            let d = duration(d);
+            quote!(::supervisor::Backoff::fixed(#d))
+        }
+        BackoffKind::Linear(i, s, m) => {
+            let (i, s, m) = (duration(i), duration(s), duration(m));
+            quote!(::supervisor::Backoff::linear(#i, #s, #m))
+        }
+        BackoffKind::Exponential {
+            initial,
+            max,
+            multiplier,
+            jitter,
+        } => {
+            let (i, m) = (duration(initial), duration(max));
+            let mut t = quote!(::supervisor::Backoff::exponential(#i, #m));
+            if let Some(x) = multiplier {
+                t.extend(quote!(.multiplier(#x)));
+            }
+            if let Some(j) = jitter {
+                t.extend(quote!(.jitter(#j)));
+            }
+            t
+        }
+    };
+    if let Some(r) = b.reset_after {
+        let r = duration(r);
+        out.extend(quote!(.reset_after(#r)));
+    }
+    out
+}
+
+/// `SupervisorSpec::new(..)` with its settings and children.
+fn sup_spec(sup: &Sup, params: &[Param]) -> TokenStream {
+    let id = &sup.id;
+    let mut out = if let Some(template) = &sup.template {
+        let t = template_spec(template, params);
+        quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
+    } else {
+        let s = strategy(sup.strategy);
+        quote!(::supervisor::SupervisorSpec::new(#id).strategy(#s))
+    };
+    if sup.max_restarts.is_some() || sup.within.is_some() {
+        let max = int(sup.max_restarts.unwrap_or(3).into());
+        let within = duration(sup.within.unwrap_or(5_000_000_000));
+        out.extend(quote!(.intensity(#max, #within)));
+    }
+    if sup.auto_shutdown != AutoShutdown::Never {
+        let a = auto_shutdown(sup.auto_shutdown);
+        out.extend(quote!(.auto_shutdown(#a)));
+    }
+    if let Some(max) = sup.max_children {
+        let max = int(max);
+        out.extend(quote!(.max_children(#max)));
+    }
+    for child in &sup.children {
+        let c = child_spec(child, params);
+        out.extend(quote!(.child(#c)));
+    }
+    out
+}
+
+/// The tree parameters a start expression names.
+fn used_params<'a>(expr: &TokenStream, params: &'a [Param]) -> Vec<&'a Ident> {
+    fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
+        tokens.clone().into_iter().any(|tt| match tt {
+            TokenTree::Ident(i) => i == *name,
+            TokenTree::Group(g) => mentions(&g.stream(), name),
+            _ => false,
+        })
+    }
+    params
+        .iter()
+        .filter(|p| mentions(expr, &p.name))
+        .map(|p| &p.name)
+        .collect()
+}
+
+/// `let p = Clone::clone(&p);` for each parameter.
+fn clones(names: &[&Ident]) -> TokenStream {
+    quote!(#(let #names = ::core::clone::Clone::clone(&#names);)*)
+}
+
+/// The start function of a worker or template: the expression itself, or, when it uses tree
+/// parameters, a closure that gives every incarnation its own clones of them.
+fn start_fn(expr: &TokenStream, span: Span, params: &[Param], template: bool) -> TokenStream {
+    let used = used_params(expr, params);
+    if used.is_empty() {
+        return expr.clone();
+    }
+    let outer = clones(&used);
+    let inner = clones(&used);
+    let ctx = Ident::new("ctx", Span::mixed_site());
+    let args = Ident::new("args", Span::mixed_site());
+    if template {
+        quote_spanned! {span=> {
+            #outer
+            move |#ctx, #args| {
+                #inner
+                (#expr)(#ctx, #args)
+            }
+        }}
+    } else {
+        quote_spanned! {span=> {
+            #outer
+            move |#ctx| {
+                #inner
+                (#expr)(#ctx)
+            }
+        }}
+    }
+}
+
+/// The factory of a `from_worker` child: a fresh worker value for every incarnation.
+fn worker_factory(expr: &TokenStream, span: Span, params: &[Param]) -> TokenStream {
+    let used = used_params(expr, params);
+    if used.is_empty() {
+        return quote_spanned!(span=> || #expr);
+    }
+    let outer = clones(&used);
+    let inner = clones(&used);
+    quote_spanned! {span=> {
+        #outer
+        move || {
+            #inner
+            #expr
+        }
+    }}
+}
+
+fn child_spec(child: &Child, params: &[Param]) -> TokenStream {
+    let id = child.id.to_string();
+    let mut out = match &child.body {
+        Body::Worker { expr, span } => {
+            let f = start_fn(expr, *span, params, false);
+            match &child.mailbox {
+                Some(m) => {
+                    quote_spanned!(*span=> ::supervisor::ChildSpec::<#m>::with_mailbox(#id, #f))
+                }
+                None => quote_spanned!(*span=> ::supervisor::ChildSpec::worker(#id, #f)),
+            }
+        }
+        Body::FromWorker { expr, span } => {
+            let f = worker_factory(expr, *span, params);
+            let m = mailbox_type(child);
+            quote_spanned!(*span=> ::supervisor::ChildSpec::<#m>::from_worker(#id, #f))
+        }
+        Body::Sup(sup) => {
+            let s = sup_spec(sup, params);
+            quote!(::supervisor::ChildSpec::supervisor(#s))
+        }
+    };
+    out.extend(child_settings(child));
+    out
+}
+
+fn template_spec(child: &Child, params: &[Param]) -> TokenStream {
+    let (expr, span) = match &child.body {
+        Body::Worker { expr, span } | Body::FromWorker { expr, span } => (expr, *span),
+        Body::Sup(_) => return quote!(),
+    };
+    let f = start_fn(expr, span, params, true);
+    let a = args_type(child);
+    let m = mailbox_type(child);
+    let mut out = quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f));
+    out.extend(child_settings(child));
+    out
+}
+
+fn child_settings(child: &Child) -> TokenStream {
+    let mut out = TokenStream::new();
+    if child.restart != Restart::Permanent {
+        let r = restart(child.restart);
+        out.extend(quote!(.restart(#r)));
+    }
+    if let Some(s) = child.shutdown {
+        let s = shutdown(s);
+        out.extend(quote!(.shutdown(#s)));
+    }
+    if child.significant {
+        out.extend(quote!(.significant(true)));
+    }
+    if let Some(b) = &child.backoff {
+        let b = backoff(b);
+        out.extend(quote!(.backoff(#b)));
+    }
+    if let Some(n) = child.mailbox_capacity {
+        let n = int(n);
+        out.extend(quote!(.mailbox_capacity(#n)));
+    }
+    out
+}
+
+fn mailbox_type(child: &Child) -> TokenStream {
+    match &child.mailbox {
+        Some(m) => m.to_token_stream(),
+        None => quote!(::supervisor::NoMailbox),
+    }
+}
+
+fn args_type(child: &Child) -> TokenStream {
+    match &child.args {
+        Some(a) => a.to_token_stream(),
+        None => quote!(()),
+    }
+}
+
+/// A type as written, without the spaces token printing adds.
+fn type_name(ty: &Type) -> String {
+    let s = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let prev = out.chars().last();
+            let next = chars.peek().copied();
+            let glue =
+                |c: Option<char>| matches!(c, Some('<' | '>' | ':' | '&' | '(' | ')' | '[' | ']'));
+            if glue(prev) || glue(next) || next == Some(',') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+// The const description ------------------------------------------------------------------
+
+fn intensity(sup: &Sup) -> TokenStream {
+    let max = int(sup.max_restarts.unwrap_or(3).into());
+    let within = duration(sup.within.unwrap_or(5_000_000_000));
+    quote!(::supervisor::Intensity { max_restarts: #max, period: #within })
+}
+
+fn describe_sup(sup: &Sup, as_child: Option<&Child>) -> TokenStream {
+    let id = &sup.id;
+    let i = intensity(sup);
+    let kind = if sup.strategy == Strategy::Dynamic {
+        let max = match sup.max_children {
+            Some(n) => {
+                let n = int(n);
+                quote!(::core::option::Option::Some(#n))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(::supervisor::NodeKind::Dynamic { intensity: #i, max_children: #max })
+    } else {
+        let s = strategy(sup.strategy);
+        let a = auto_shutdown(sup.auto_shutdown);
+        quote!(::supervisor::NodeKind::Supervisor { strategy: #s, intensity: #i, auto_shutdown: #a })
+    };
+    let children: Vec<TokenStream> = match &sup.template {
+        Some(t) => vec![describe_child(t, "<template>")],
+        None => sup
+            .children
+            .iter()
+            .map(|c| describe_child(c, &c.id.to_string()))
+            .collect(),
+    };
+    let (r, sh, sig, b) = match as_child {
+        Some(c) => (
+            restart(c.restart),
+            shutdown(c.shutdown.unwrap_or(Shutdown::Infinity)),
+            c.significant,
+            c.backoff
+                .as_ref()
+                .map_or(quote!(::supervisor::Backoff::NONE), backoff),
+        ),
+        None => (
+            restart(Restart::Permanent),
+            shutdown(Shutdown::Infinity),
+            false,
+            quote!(::supervisor::Backoff::NONE),
+        ),
+    };
+    quote! {
+        ::supervisor::NodeDescription {
+            id: #id,
+            kind: #kind,
+            restart: #r,
+            shutdown: #sh,
+            significant: #sig,
+            backoff: #b,
+            mailbox: ::core::option::Option::None,
+            children: &[#(#children),*],
+        }
+    }
+}
+
+fn describe_child(child: &Child, id: &str) -> TokenStream {
+    if let Body::Sup(sup) = &child.body {
+        return describe_sup(sup, Some(child));
+    }
+    let r = restart(child.restart);
+    let sh = shutdown(child.shutdown.unwrap_or(Shutdown::Timeout(5_000_000_000)));
+    let sig = child.significant;
+    let b = child
+        .backoff
+        .as_ref()
+        .map_or(quote!(::supervisor::Backoff::NONE), backoff);
+    let mailbox = match &child.mailbox {
+        Some(m) => {
+            let n = type_name(m);
+            quote!(::core::option::Option::Some(#n))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        ::supervisor::NodeDescription {
+            id: #id,
+            kind: ::supervisor::NodeKind::Worker,
+            restart: #r,
+            shutdown: #sh,
+            significant: #sig,
+            backoff: #b,
+            mailbox: #mailbox,
+            children: &[],
+        }
+    }
+}
+
+// Typed handles --------------------------------------------------------------------------
+
+/// The handle type of a supervisor and, recursively, of its child supervisors.
+fn handle_types(
+    tree: &Tree,
+    sup: &Sup,
+    ty: &Ident,
+    path: &[&str],
+    root: bool,
+    helpers: &mut TokenStream,
+) -> TokenStream {
+    let vis = &tree.vis;
+    let tree_name = &tree.name;
+    let mut fields = Vec::new();
+    let mut accessors = Vec::new();
+    let mut binds = Vec::new();
+    let mut nested = TokenStream::new();
+    let sup_path = if path.is_empty() {
+        sup.id.clone()
+    } else {
+        format!("{}/{}", tree_name_snake(tree), path.join("/"))
+    };
+    for child in &sup.children {
+        let field = &child.id;
+        let id = child.id.to_string();
+        let docs = &child.docs;
+        let (field_ty, bind) = match &child.body {
+            Body::Worker { .. } | Body::FromWorker { .. } => {
+                let m = mailbox_type(child);
+                (
+                    quote!(::supervisor::ChildRef<#m>),
+                    quote!(supervisor.child::<#m>(#id)?),
+                )
+            }
+            Body::Sup(inner) if inner.strategy == Strategy::Dynamic => {
+                let t = inner.template.as_deref();
+                let a = t.map_or(quote!(()), args_type);
+                let m = t.map_or(quote!(::supervisor::NoMailbox), mailbox_type);
+                (
+                    quote!(::supervisor::DynamicRef<#a, #m>),
+                    quote!(supervisor.dynamic::<#a, #m>(#id)?),
+                )
+            }
+            Body::Sup(inner) => {
+                let mut sub_path: Vec<&str> = path.to_vec();
+                sub_path.push(&id);
+                let camel: String = sub_path.iter().map(|s| upper_camel_case(s)).collect();
+                let sub_ty = format_ident!("{}{}", tree_name, camel);
+                nested.extend(handle_types(
+                    tree, inner, &sub_ty, &sub_path, false, helpers,
+                ));
+                (
+                    quote!(#sub_ty),
+                    quote!(#sub_ty::bind(supervisor.supervisor(#id)?)?),
+                )
+            }
+        };
+        let default_doc = format!("`{sup_path}/{id}`.");
+        let doc = if docs.is_empty() {
+            quote!(#[doc = #default_doc])
+        } else {
+            quote!(#(#docs)*)
+        };
+        fields.push(quote!(#field: #field_ty));
+        accessors.push(quote! {
+            #doc
+            pub fn #field(&self) -> &#field_ty {
+                &self.#field
+            }
+        });
+        binds.push(bind);
+    }
+    let field_names: Vec<&Ident> = sup.children.iter().map(|c| &c.id).collect();
+    let bind_fields: Vec<TokenStream> = binds
+        .iter()
+        .zip(&field_names)
+        .map(|(b, f)| quote!(let #f = #b;))
+        .collect();
+    if root {
+        helpers.extend(quote! {
+            impl #ty {
+                fn bind(handle: ::supervisor::SupervisorHandle) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+                    let supervisor = handle.root().clone();
+                    #(#bind_fields)*
+                    let _ = &supervisor;
+                    ::core::result::Result::Ok(Self { handle, #(#field_names),* })
+                }
+            }
+        });
+        let doc = format!("A running [`{tree_name}`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.");
+        let dynamic_root = sup.template.as_deref().map(|t| {
+            let a = args_type(t);
+            let m = mailbox_type(t);
+            quote! {
+                /// Starts a child from the root's template.
+                pub async fn start_child(&self, args: #a) -> ::core::result::Result<::supervisor::ChildRef<#m>, ::supervisor::ManagementError> {
+                    match self.handle.dynamic::<#a, #m>("") {
+                        ::core::result::Result::Ok(d) => d.start_child(args).await,
+                        ::core::result::Result::Err(_) => ::core::result::Result::Err(
+                            ::supervisor::ManagementError::WrongKind(::supervisor::__private::Arc::from(self.handle.path())),
+                        ),
+                    }
+                }
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            #vis struct #ty {
+                handle: ::supervisor::SupervisorHandle,
+                #(#fields,)*
+            }
+
+            impl #ty {
+                #(#accessors)*
+                #dynamic_root
+
+                /// The tree's handle.
+                pub fn handle(&self) -> &::supervisor::SupervisorHandle {
+                    &self.handle
+                }
+
+                /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
+                pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+                    self.handle.join().await
+                }
+
+                /// Stops the tree and waits until every task is gone.
+                pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+                    self.handle.shutdown().await
+                }
+            }
+
+            impl ::core::ops::Deref for #ty {
+                type Target = ::supervisor::SupervisorHandle;
+                fn deref(&self) -> &::supervisor::SupervisorHandle {
+                    &self.handle
+                }
+            }
+
+            impl ::core::fmt::Debug for #ty {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::core::fmt::Debug::fmt(&self.handle, f)
+                }
+            }
+
+            #nested
+        }
+    } else {
+        helpers.extend(quote! {
+            impl #ty {
+                fn bind(supervisor: ::supervisor::SupervisorRef) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+                    #(#bind_fields)*
+                    ::core::result::Result::Ok(Self { supervisor, #(#field_names),* })
+                }
+            }
+        });
+        let doc = format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.");
+        quote! {
+            #[doc = #doc]
+            #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+            #vis struct #ty {
+                supervisor: ::supervisor::SupervisorRef,
+                #(#fields,)*
+            }
+
+            impl #ty {
+                #(#accessors)*
+
+                /// This supervisor.
+                pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+                    &self.supervisor
+                }
+            }
+
+            impl ::core::ops::Deref for #ty {
+                type Target = ::supervisor::SupervisorRef;
+                fn deref(&self) -> &::supervisor::SupervisorRef {
+                    &self.supervisor
+                }
+            }
+
+            #nested
+        }
+    }
+}
+
+fn tree_name_snake(tree: &Tree) -> String {
+    tree.root.id.clone()
+}
+
+/// What is emitted when the tree has errors: the type names exist, so that one mistake does not
+/// turn every use of the tree into "cannot find type".
+pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
+    let vis = &tree.vis;
+    let name = &tree.name;
+    let handle = format_ident!("{}Handle", name);
+    let types: Vec<&Type> = tree.params.iter().map(|p| &p.ty).collect();
+    quote! {
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #name;
+        #vis struct #handle;
+        impl #name {
+            #[allow(unused)]
+            pub fn spec(#(_: #types),*) -> ::supervisor::SupervisorSpec {
+                ::core::unreachable!()
+            }
+            #[allow(unused)]
+            pub async fn start(#(_: #types),*) -> ::core::result::Result<#handle, ::supervisor::StartError> {
+                ::core::unreachable!()
+            }
+        }
+        impl ::core::ops::Deref for #handle {
+            type Target = ::supervisor::SupervisorHandle;
+            fn deref(&self) -> &::supervisor::SupervisorHandle {
+                ::core::unreachable!()
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Tokens to a syntax tree that keeps every span. Only the shape is checked here (syntax errors
+//! stop at the first); what names and values mean is `check`'s business, which reports all.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{braced, bracketed, parenthesized, Attribute, Ident, Token, Type, Visibility};
+
+/// `attrs vis Name(params): node`
+pub struct TreeAst {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub root: NodeAst,
+}
+
+pub struct Param {
+    pub name: Ident,
+    pub ty: Type,
+}
+
+/// `attrs id: kind(args) [options] { children }`, every part but the kind optional.
+pub struct NodeAst {
+    pub attrs: Vec<Attribute>,
+    pub id: Option<Ident>,
+    /// `worker`, `from_worker`, `one_for_one`, `one_for_all`, `rest_for_one`, `dynamic`.
+    pub kind: Ident,
+    /// What stands in the parentheses after the kind, if they are there.
+    pub args: Option<Args>,
+    pub options: Option<Options>,
+    pub children: Option<Children>,
+}
+
+pub struct Args {
+    pub span: Span,
+    pub tokens: TokenStream,
+}
+
+pub struct Options {
+    pub span: Span,
+    pub items: Vec<OptionAst>,
+}
+
+/// `key` or `key = value`; the value is kept as tokens until `check` knows what it must be.
+pub struct OptionAst {
+    pub key: Ident,
+    pub value: Option<TokenStream>,
+}
+
+pub struct Children {
+    pub span: Span,
+    pub nodes: Vec<NodeAst>,
+}
+
+impl Parse for TreeAst {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let name: Ident = input.call(Ident::parse_any)?;
+        let mut params = Vec::new();
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            let list = Punctuated::<Param, Token![,]>::parse_terminated(&content)?;
+            params = list.into_iter().collect();
+        }
+        input.parse::<Token![:]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `:` and the root supervisor after the tree name, as in `App: one_for_one { .. }`",
+            )
+        })?;
+        let root = NodeAst::parse_body(input, Vec::new(), None)?;
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the tree; one tree per macro call"));
+        }
+        Ok(TreeAst {
+            attrs,
+            vis,
+            name,
+            params,
+            root,
+        })
+    }
+}
+
+impl Parse for Param {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let ty: Type = input.parse()?;
+        Ok(Param { name, ty })
+    }
+}
+
+impl NodeAst {
+    /// A child: `id: body`, or, in a dynamic supervisor, a bare template `body`.
+    fn parse_child(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let id = if input.peek2(Token![:]) && !input.peek2(Token![::]) {
+            let id = input.call(Ident::parse_any)?;
+            input.parse::<Token![:]>()?;
+            Some(id)
+        } else {
+            None
+        };
+        Self::parse_body(input, attrs, id)
+    }
+
+    fn parse_body(
+        input: ParseStream,
+        attrs: Vec<Attribute>,
+        id: Option<Ident>,
+    ) -> syn::Result<Self> {
+        let kind: Ident = input.call(Ident::parse_any).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a node: `worker(..)`, `from_worker(..)`, `one_for_one { .. }`, `one_for_all { .. }`, `rest_for_one { .. }` or `dynamic { .. }`",
+            )
+        })?;
+        let args = if input.peek(syn::token::Paren) {
+            let content;
+            let paren = parenthesized!(content in input);
+            Some(Args {
+                span: paren.span.join(),
+                tokens: content.parse()?,
+            })
+        } else {
+            None
+        };
+        let options = if input.peek(syn::token::Bracket) {
+            let content;
+            let bracket = bracketed!(content in input);
+            let list = Punctuated::<OptionAst, Token![,]>::parse_terminated(&content)?;
+            Some(Options {
+                span: bracket.span.join(),
+                items: list.into_iter().collect(),
+            })
+        } else {
+            None
+        };
+        let children = if input.peek(syn::token::Brace) {
+            let content;
+            let brace = braced!(content in input);
+            let mut nodes = Vec::new();
+            while !content.is_empty() {
+                nodes.push(NodeAst::parse_child(&content)?);
+                if content.is_empty() {
+                    break;
+                }
+                content
+                    .parse::<Token![,]>()
+                    .map_err(|e| syn::Error::new(e.span(), "expected `,` between children"))?;
+            }
+            Some(Children {
+                span: brace.span.join(),
+                nodes,
+            })
+        } else {
+            None
+        };
+        Ok(NodeAst {
+            attrs,
+            id,
+            kind,
+            args,
+            options,
+            children,
+        })
+    }
+
+    /// The span that stands for the whole node in errors about it.
+    pub fn span(&self) -> Span {
+        self.id.as_ref().map_or(self.kind.span(), Ident::span)
+    }
+}
+
+impl Parse for OptionAst {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key = input.call(Ident::parse_any)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            let mut tokens = TokenStream::new();
+            while !input.is_empty() && !input.peek(Token![,]) {
+                let tt: TokenTree = input.parse()?;
+                tokens.extend([tt]);
+            }
+            if tokens.is_empty() {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{key} =` needs a value"),
+                ));
+            }
+            Some(tokens)
+        } else {
+            None
+        };
+        Ok(OptionAst { key, value })
+    }
+}
+
+/// The first token of a stream, for spans.
+pub fn first_span(tokens: &TokenStream) -> Option<Span> {
+    tokens.clone().into_iter().next().map(|t| t.span())
+}
+
+/// A span covering a whole token run (its first token's where joining is not possible).
+pub fn tokens_span(tokens: &TokenStream) -> Span {
+    let mut iter = tokens.clone().into_iter();
+    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+    let last = iter.last().map(|t| t.span());
+    last.and_then(|l| first.join(l)).unwrap_or(first)
+}
+
+/// Whether a token run is a single parenthesised group (used for `exponential(..)` and the like).
+pub fn as_call(tokens: &TokenStream) -> Option<(Ident, TokenStream, Span)> {
+    let mut iter = tokens.clone().into_iter();
+    let name = match iter.next()? {
+        TokenTree::Ident(i) => i,
+        _ => return None,
+    };
+    let group = match iter.next()? {
+        TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => g,
+        _ => return None,
+    };
+    if iter.next().is_some() {
+        return None;
+    }
+    Some((name, group.stream(), group.span()))
+}

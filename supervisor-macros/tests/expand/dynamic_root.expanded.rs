@@ -1,0 +1,129 @@
+/// A pool of connections, each started with its socket address.
+#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+pub struct Pool;
+impl Pool {
+    ///The shape of [`Pool`], without starting anything.
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Pool",
+        root: ::supervisor::NodeDescription {
+            id: "pool",
+            kind: ::supervisor::NodeKind::Dynamic {
+                intensity: ::supervisor::Intensity {
+                    max_restarts: 20,
+                    period: ::supervisor::__private::Duration::from_secs(10),
+                },
+                max_children: ::core::option::Option::Some(64),
+            },
+            restart: ::supervisor::Restart::Permanent,
+            shutdown: ::supervisor::Shutdown::Infinity,
+            significant: false,
+            backoff: ::supervisor::Backoff::NONE,
+            mailbox: ::core::option::Option::None,
+            children: &[
+                ::supervisor::NodeDescription {
+                    id: "<template>",
+                    kind: ::supervisor::NodeKind::Worker,
+                    restart: ::supervisor::Restart::Transient,
+                    shutdown: ::supervisor::Shutdown::Timeout(
+                        ::supervisor::__private::Duration::from_millis(250),
+                    ),
+                    significant: false,
+                    backoff: ::supervisor::Backoff::NONE,
+                    mailbox: ::core::option::Option::Some("conn::Command"),
+                    children: &[],
+                },
+            ],
+        },
+    };
+    ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    pub fn spec(timeout: Duration) -> ::supervisor::SupervisorSpec {
+        ::supervisor::SupervisorSpec::dynamic(
+                "pool",
+                ::supervisor::Template::<
+                    SocketAddr,
+                    conn::Command,
+                >::new({
+                        let timeout = ::core::clone::Clone::clone(&timeout);
+                        move |ctx, args| {
+                            let timeout = ::core::clone::Clone::clone(&timeout);
+                            (move |ctx, addr| conn::serve(ctx, addr, timeout))(ctx, args)
+                        }
+                    })
+                    .restart(::supervisor::Restart::Transient)
+                    .shutdown(
+                        ::supervisor::Shutdown::Timeout(
+                            ::supervisor::__private::Duration::from_millis(250),
+                        ),
+                    ),
+            )
+            .intensity(20, ::supervisor::__private::Duration::from_secs(10))
+            .max_children(64)
+    }
+    ///Starts the tree and returns once every child is up, with a [`PoolHandle`] whose methods mirror the tree.
+    pub async fn start(
+        timeout: Duration,
+    ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start(Self::spec(timeout)).await?;
+        ::core::result::Result::Ok(PoolHandle::bind(handle)?)
+    }
+}
+///A running [`Pool`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
+pub struct PoolHandle {
+    handle: ::supervisor::SupervisorHandle,
+}
+impl PoolHandle {
+    /// Starts a child from the root's template.
+    pub async fn start_child(
+        &self,
+        args: SocketAddr,
+    ) -> ::core::result::Result<
+        ::supervisor::ChildRef<conn::Command>,
+        ::supervisor::ManagementError,
+    > {
+        match self.handle.dynamic::<SocketAddr, conn::Command>("") {
+            ::core::result::Result::Ok(d) => d.start_child(args).await,
+            ::core::result::Result::Err(_) => {
+                ::core::result::Result::Err(
+                    ::supervisor::ManagementError::WrongKind(
+                        ::supervisor::__private::Arc::from(self.handle.path()),
+                    ),
+                )
+            }
+        }
+    }
+    /// The tree's handle.
+    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
+    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.join().await
+    }
+    /// Stops the tree and waits until every task is gone.
+    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.shutdown().await
+    }
+}
+impl ::core::ops::Deref for PoolHandle {
+    type Target = ::supervisor::SupervisorHandle;
+    fn deref(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+}
+impl ::core::fmt::Debug for PoolHandle {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.handle, f)
+    }
+}
+const _: () = {
+    impl PoolHandle {
+        fn bind(
+            handle: ::supervisor::SupervisorHandle,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let supervisor = handle.root().clone();
+            let _ = &supervisor;
+            ::core::result::Result::Ok(Self { handle })
+        }
+    }
+    const _: () = ::supervisor::__private::assert_tree_param::<Duration>();
+};

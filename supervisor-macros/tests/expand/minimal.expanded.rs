@@ -1,0 +1,98 @@
+#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+struct Minimal;
+impl Minimal {
+    ///The shape of [`Minimal`], without starting anything.
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Minimal",
+        root: ::supervisor::NodeDescription {
+            id: "minimal",
+            kind: ::supervisor::NodeKind::Supervisor {
+                strategy: ::supervisor::Strategy::OneForOne,
+                intensity: ::supervisor::Intensity {
+                    max_restarts: 3,
+                    period: ::supervisor::__private::Duration::from_secs(5),
+                },
+                auto_shutdown: ::supervisor::AutoShutdown::Never,
+            },
+            restart: ::supervisor::Restart::Permanent,
+            shutdown: ::supervisor::Shutdown::Infinity,
+            significant: false,
+            backoff: ::supervisor::Backoff::NONE,
+            mailbox: ::core::option::Option::None,
+            children: &[
+                ::supervisor::NodeDescription {
+                    id: "only",
+                    kind: ::supervisor::NodeKind::Worker,
+                    restart: ::supervisor::Restart::Permanent,
+                    shutdown: ::supervisor::Shutdown::Timeout(
+                        ::supervisor::__private::Duration::from_secs(5),
+                    ),
+                    significant: false,
+                    backoff: ::supervisor::Backoff::NONE,
+                    mailbox: ::core::option::Option::None,
+                    children: &[],
+                },
+            ],
+        },
+    };
+    ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    pub fn spec() -> ::supervisor::SupervisorSpec {
+        ::supervisor::SupervisorSpec::new("minimal")
+            .strategy(::supervisor::Strategy::OneForOne)
+            .child(::supervisor::ChildSpec::worker("only", run))
+    }
+    ///Starts the tree and returns once every child is up, with a [`MinimalHandle`] whose methods mirror the tree.
+    pub async fn start() -> ::core::result::Result<
+        MinimalHandle,
+        ::supervisor::StartError,
+    > {
+        let handle = ::supervisor::Supervisor::start(Self::spec()).await?;
+        ::core::result::Result::Ok(MinimalHandle::bind(handle)?)
+    }
+}
+///A running [`Minimal`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
+struct MinimalHandle {
+    handle: ::supervisor::SupervisorHandle,
+    only: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+}
+impl MinimalHandle {
+    ///`minimal/only`.
+    pub fn only(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.only
+    }
+    /// The tree's handle.
+    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
+    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.join().await
+    }
+    /// Stops the tree and waits until every task is gone.
+    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.shutdown().await
+    }
+}
+impl ::core::ops::Deref for MinimalHandle {
+    type Target = ::supervisor::SupervisorHandle;
+    fn deref(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+}
+impl ::core::fmt::Debug for MinimalHandle {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.handle, f)
+    }
+}
+const _: () = {
+    impl MinimalHandle {
+        fn bind(
+            handle: ::supervisor::SupervisorHandle,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let supervisor = handle.root().clone();
+            let only = supervisor.child::<::supervisor::NoMailbox>("only")?;
+            let _ = &supervisor;
+            ::core::result::Result::Ok(Self { handle, only })
+        }
+    }
+};

@@ -1,0 +1,3 @@
+Minimal: one_for_one {
+    only: worker(run),
+}

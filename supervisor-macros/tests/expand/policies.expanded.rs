@@ -1,0 +1,370 @@
+/// Every child option and supervisor option, and a worker written as a type.
+#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+pub(crate) struct Pipeline;
+impl Pipeline {
+    ///The shape of [`Pipeline`], without starting anything.
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Pipeline",
+        root: ::supervisor::NodeDescription {
+            id: "pipeline",
+            kind: ::supervisor::NodeKind::Supervisor {
+                strategy: ::supervisor::Strategy::RestForOne,
+                intensity: ::supervisor::Intensity {
+                    max_restarts: 10,
+                    period: ::supervisor::__private::Duration::from_secs(60),
+                },
+                auto_shutdown: ::supervisor::AutoShutdown::Never,
+            },
+            restart: ::supervisor::Restart::Permanent,
+            shutdown: ::supervisor::Shutdown::Infinity,
+            significant: false,
+            backoff: ::supervisor::Backoff::NONE,
+            mailbox: ::core::option::Option::None,
+            children: &[
+                ::supervisor::NodeDescription {
+                    id: "reader",
+                    kind: ::supervisor::NodeKind::Worker,
+                    restart: ::supervisor::Restart::Permanent,
+                    shutdown: ::supervisor::Shutdown::BrutalKill,
+                    significant: false,
+                    backoff: ::supervisor::Backoff::linear(
+                            ::supervisor::__private::Duration::from_millis(100),
+                            ::supervisor::__private::Duration::from_millis(250),
+                            ::supervisor::__private::Duration::from_secs(2),
+                        )
+                        .reset_after(::supervisor::__private::Duration::from_secs(30)),
+                    mailbox: ::core::option::Option::None,
+                    children: &[],
+                },
+                ::supervisor::NodeDescription {
+                    id: "stages",
+                    kind: ::supervisor::NodeKind::Supervisor {
+                        strategy: ::supervisor::Strategy::OneForAll,
+                        intensity: ::supervisor::Intensity {
+                            max_restarts: 3,
+                            period: ::supervisor::__private::Duration::from_secs(2),
+                        },
+                        auto_shutdown: ::supervisor::AutoShutdown::Never,
+                    },
+                    restart: ::supervisor::Restart::Transient,
+                    shutdown: ::supervisor::Shutdown::Infinity,
+                    significant: false,
+                    backoff: ::supervisor::Backoff::NONE,
+                    mailbox: ::core::option::Option::None,
+                    children: &[
+                        ::supervisor::NodeDescription {
+                            id: "parse",
+                            kind: ::supervisor::NodeKind::Worker,
+                            restart: ::supervisor::Restart::Permanent,
+                            shutdown: ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_secs(5),
+                            ),
+                            significant: false,
+                            backoff: ::supervisor::Backoff::fixed(
+                                ::supervisor::__private::Duration::from_millis(500),
+                            ),
+                            mailbox: ::core::option::Option::None,
+                            children: &[],
+                        },
+                        ::supervisor::NodeDescription {
+                            id: "enrich",
+                            kind: ::supervisor::NodeKind::Worker,
+                            restart: ::supervisor::Restart::Permanent,
+                            shutdown: ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_secs(5),
+                            ),
+                            significant: false,
+                            backoff: ::supervisor::Backoff::exponential(
+                                    ::supervisor::__private::Duration::from_millis(10),
+                                    ::supervisor::__private::Duration::from_secs(1),
+                                )
+                                .multiplier(1.5f64)
+                                .jitter(0.2f64),
+                            mailbox: ::core::option::Option::None,
+                            children: &[],
+                        },
+                    ],
+                },
+                ::supervisor::NodeDescription {
+                    id: "batch",
+                    kind: ::supervisor::NodeKind::Supervisor {
+                        strategy: ::supervisor::Strategy::OneForOne,
+                        intensity: ::supervisor::Intensity {
+                            max_restarts: 3,
+                            period: ::supervisor::__private::Duration::from_secs(5),
+                        },
+                        auto_shutdown: ::supervisor::AutoShutdown::AnySignificant,
+                    },
+                    restart: ::supervisor::Restart::Temporary,
+                    shutdown: ::supervisor::Shutdown::Infinity,
+                    significant: false,
+                    backoff: ::supervisor::Backoff::NONE,
+                    mailbox: ::core::option::Option::None,
+                    children: &[
+                        ::supervisor::NodeDescription {
+                            id: "job",
+                            kind: ::supervisor::NodeKind::Worker,
+                            restart: ::supervisor::Restart::Transient,
+                            shutdown: ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_secs(5),
+                            ),
+                            significant: true,
+                            backoff: ::supervisor::Backoff::NONE,
+                            mailbox: ::core::option::Option::None,
+                            children: &[],
+                        },
+                        ::supervisor::NodeDescription {
+                            id: "log",
+                            kind: ::supervisor::NodeKind::Worker,
+                            restart: ::supervisor::Restart::Permanent,
+                            shutdown: ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_secs(5),
+                            ),
+                            significant: false,
+                            backoff: ::supervisor::Backoff::NONE,
+                            mailbox: ::core::option::Option::Some("Vec<u8>"),
+                            children: &[],
+                        },
+                    ],
+                },
+            ],
+        },
+    };
+    ///Builds the spec of [`Pipeline`]: what [`Pipeline::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    pub fn spec(source: String, limit: usize) -> ::supervisor::SupervisorSpec {
+        ::supervisor::SupervisorSpec::new("pipeline")
+            .strategy(::supervisor::Strategy::RestForOne)
+            .intensity(10, ::supervisor::__private::Duration::from_secs(60))
+            .child(
+                ::supervisor::ChildSpec::<
+                    ::supervisor::NoMailbox,
+                >::from_worker(
+                        "reader",
+                        {
+                            let source = ::core::clone::Clone::clone(&source);
+                            let limit = ::core::clone::Clone::clone(&limit);
+                            move || {
+                                let source = ::core::clone::Clone::clone(&source);
+                                let limit = ::core::clone::Clone::clone(&limit);
+                                Reader::new(source, limit)
+                            }
+                        },
+                    )
+                    .shutdown(::supervisor::Shutdown::BrutalKill)
+                    .backoff(
+                        ::supervisor::Backoff::linear(
+                                ::supervisor::__private::Duration::from_millis(100),
+                                ::supervisor::__private::Duration::from_millis(250),
+                                ::supervisor::__private::Duration::from_secs(2),
+                            )
+                            .reset_after(
+                                ::supervisor::__private::Duration::from_secs(30),
+                            ),
+                    ),
+            )
+            .child(
+                ::supervisor::ChildSpec::supervisor(
+                        ::supervisor::SupervisorSpec::new("stages")
+                            .strategy(::supervisor::Strategy::OneForAll)
+                            .intensity(
+                                3,
+                                ::supervisor::__private::Duration::from_secs(2),
+                            )
+                            .child(
+                                ::supervisor::ChildSpec::worker("parse", stage::parse)
+                                    .backoff(
+                                        ::supervisor::Backoff::fixed(
+                                            ::supervisor::__private::Duration::from_millis(500),
+                                        ),
+                                    ),
+                            )
+                            .child(
+                                ::supervisor::ChildSpec::worker("enrich", stage::enrich)
+                                    .backoff(
+                                        ::supervisor::Backoff::exponential(
+                                                ::supervisor::__private::Duration::from_millis(10),
+                                                ::supervisor::__private::Duration::from_secs(1),
+                                            )
+                                            .multiplier(1.5f64)
+                                            .jitter(0.2f64),
+                                    ),
+                            ),
+                    )
+                    .restart(::supervisor::Restart::Transient)
+                    .shutdown(::supervisor::Shutdown::Infinity),
+            )
+            .child(
+                ::supervisor::ChildSpec::supervisor(
+                        ::supervisor::SupervisorSpec::new("batch")
+                            .strategy(::supervisor::Strategy::OneForOne)
+                            .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
+                            .child(
+                                ::supervisor::ChildSpec::worker(
+                                        "job",
+                                        {
+                                            let limit = ::core::clone::Clone::clone(&limit);
+                                            move |ctx| {
+                                                let limit = ::core::clone::Clone::clone(&limit);
+                                                (move |ctx| stage::job(ctx, limit))(ctx)
+                                            }
+                                        },
+                                    )
+                                    .restart(::supervisor::Restart::Transient)
+                                    .significant(true),
+                            )
+                            .child(
+                                ::supervisor::ChildSpec::<
+                                    Vec<u8>,
+                                >::with_mailbox("log", stage::log)
+                                    .mailbox_capacity(16),
+                            ),
+                    )
+                    .restart(::supervisor::Restart::Temporary),
+            )
+    }
+    ///Starts the tree and returns once every child is up, with a [`PipelineHandle`] whose methods mirror the tree.
+    pub async fn start(
+        source: String,
+        limit: usize,
+    ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start(Self::spec(source, limit)).await?;
+        ::core::result::Result::Ok(PipelineHandle::bind(handle)?)
+    }
+}
+///A running [`Pipeline`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
+pub(crate) struct PipelineHandle {
+    handle: ::supervisor::SupervisorHandle,
+    reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    stages: PipelineStages,
+    batch: PipelineBatch,
+}
+impl PipelineHandle {
+    ///`pipeline/reader`.
+    pub fn reader(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.reader
+    }
+    ///`pipeline/stages`.
+    pub fn stages(&self) -> &PipelineStages {
+        &self.stages
+    }
+    ///`pipeline/batch`.
+    pub fn batch(&self) -> &PipelineBatch {
+        &self.batch
+    }
+    /// The tree's handle.
+    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
+    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.join().await
+    }
+    /// Stops the tree and waits until every task is gone.
+    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.shutdown().await
+    }
+}
+impl ::core::ops::Deref for PipelineHandle {
+    type Target = ::supervisor::SupervisorHandle;
+    fn deref(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+}
+impl ::core::fmt::Debug for PipelineHandle {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.handle, f)
+    }
+}
+///Supervisor `pipeline/stages` of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub(crate) struct PipelineStages {
+    supervisor: ::supervisor::SupervisorRef,
+    parse: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    enrich: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+}
+impl PipelineStages {
+    ///`pipeline/stages/parse`.
+    pub fn parse(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.parse
+    }
+    ///`pipeline/stages/enrich`.
+    pub fn enrich(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.enrich
+    }
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+impl ::core::ops::Deref for PipelineStages {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+///Supervisor `pipeline/batch` of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub(crate) struct PipelineBatch {
+    supervisor: ::supervisor::SupervisorRef,
+    job: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    log: ::supervisor::ChildRef<Vec<u8>>,
+}
+impl PipelineBatch {
+    ///`pipeline/batch/job`.
+    pub fn job(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.job
+    }
+    ///`pipeline/batch/log`.
+    pub fn log(&self) -> &::supervisor::ChildRef<Vec<u8>> {
+        &self.log
+    }
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+impl ::core::ops::Deref for PipelineBatch {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+const _: () = {
+    impl PipelineStages {
+        fn bind(
+            supervisor: ::supervisor::SupervisorRef,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let parse = supervisor.child::<::supervisor::NoMailbox>("parse")?;
+            let enrich = supervisor.child::<::supervisor::NoMailbox>("enrich")?;
+            ::core::result::Result::Ok(Self { supervisor, parse, enrich })
+        }
+    }
+    impl PipelineBatch {
+        fn bind(
+            supervisor: ::supervisor::SupervisorRef,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let job = supervisor.child::<::supervisor::NoMailbox>("job")?;
+            let log = supervisor.child::<Vec<u8>>("log")?;
+            ::core::result::Result::Ok(Self { supervisor, job, log })
+        }
+    }
+    impl PipelineHandle {
+        fn bind(
+            handle: ::supervisor::SupervisorHandle,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let supervisor = handle.root().clone();
+            let reader = supervisor.child::<::supervisor::NoMailbox>("reader")?;
+            let stages = PipelineStages::bind(supervisor.supervisor("stages")?)?;
+            let batch = PipelineBatch::bind(supervisor.supervisor("batch")?)?;
+            let _ = &supervisor;
+            ::core::result::Result::Ok(Self {
+                handle,
+                reader,
+                stages,
+                batch,
+            })
+        }
+    }
+    const _: () = ::supervisor::__private::assert_tree_param::<String>();
+    const _: () = ::supervisor::__private::assert_tree_param::<usize>();
+};

@@ -1,0 +1,280 @@
+/// The service.
+#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+pub struct App;
+impl App {
+    ///The shape of [`App`], without starting anything.
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "App",
+        root: ::supervisor::NodeDescription {
+            id: "app",
+            kind: ::supervisor::NodeKind::Supervisor {
+                strategy: ::supervisor::Strategy::OneForOne,
+                intensity: ::supervisor::Intensity {
+                    max_restarts: 3,
+                    period: ::supervisor::__private::Duration::from_secs(5),
+                },
+                auto_shutdown: ::supervisor::AutoShutdown::Never,
+            },
+            restart: ::supervisor::Restart::Permanent,
+            shutdown: ::supervisor::Shutdown::Infinity,
+            significant: false,
+            backoff: ::supervisor::Backoff::NONE,
+            mailbox: ::core::option::Option::None,
+            children: &[
+                ::supervisor::NodeDescription {
+                    id: "db",
+                    kind: ::supervisor::NodeKind::Worker,
+                    restart: ::supervisor::Restart::Permanent,
+                    shutdown: ::supervisor::Shutdown::Timeout(
+                        ::supervisor::__private::Duration::from_secs(10),
+                    ),
+                    significant: false,
+                    backoff: ::supervisor::Backoff::NONE,
+                    mailbox: ::core::option::Option::None,
+                    children: &[],
+                },
+                ::supervisor::NodeDescription {
+                    id: "cache",
+                    kind: ::supervisor::NodeKind::Worker,
+                    restart: ::supervisor::Restart::Transient,
+                    shutdown: ::supervisor::Shutdown::Timeout(
+                        ::supervisor::__private::Duration::from_secs(5),
+                    ),
+                    significant: false,
+                    backoff: ::supervisor::Backoff::exponential(
+                        ::supervisor::__private::Duration::from_millis(100),
+                        ::supervisor::__private::Duration::from_secs(10),
+                    ),
+                    mailbox: ::core::option::Option::None,
+                    children: &[],
+                },
+                ::supervisor::NodeDescription {
+                    id: "api",
+                    kind: ::supervisor::NodeKind::Supervisor {
+                        strategy: ::supervisor::Strategy::RestForOne,
+                        intensity: ::supervisor::Intensity {
+                            max_restarts: 5,
+                            period: ::supervisor::__private::Duration::from_secs(30),
+                        },
+                        auto_shutdown: ::supervisor::AutoShutdown::Never,
+                    },
+                    restart: ::supervisor::Restart::Permanent,
+                    shutdown: ::supervisor::Shutdown::Infinity,
+                    significant: false,
+                    backoff: ::supervisor::Backoff::NONE,
+                    mailbox: ::core::option::Option::None,
+                    children: &[
+                        ::supervisor::NodeDescription {
+                            id: "listener",
+                            kind: ::supervisor::NodeKind::Worker,
+                            restart: ::supervisor::Restart::Permanent,
+                            shutdown: ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_secs(5),
+                            ),
+                            significant: false,
+                            backoff: ::supervisor::Backoff::NONE,
+                            mailbox: ::core::option::Option::Some("ListenerMsg"),
+                            children: &[],
+                        },
+                        ::supervisor::NodeDescription {
+                            id: "sessions",
+                            kind: ::supervisor::NodeKind::Dynamic {
+                                intensity: ::supervisor::Intensity {
+                                    max_restarts: 3,
+                                    period: ::supervisor::__private::Duration::from_secs(5),
+                                },
+                                max_children: ::core::option::Option::Some(10000),
+                            },
+                            restart: ::supervisor::Restart::Permanent,
+                            shutdown: ::supervisor::Shutdown::Infinity,
+                            significant: false,
+                            backoff: ::supervisor::Backoff::NONE,
+                            mailbox: ::core::option::Option::None,
+                            children: &[
+                                ::supervisor::NodeDescription {
+                                    id: "<template>",
+                                    kind: ::supervisor::NodeKind::Worker,
+                                    restart: ::supervisor::Restart::Temporary,
+                                    shutdown: ::supervisor::Shutdown::Timeout(
+                                        ::supervisor::__private::Duration::from_secs(5),
+                                    ),
+                                    significant: false,
+                                    backoff: ::supervisor::Backoff::NONE,
+                                    mailbox: ::core::option::Option::None,
+                                    children: &[],
+                                },
+                            ],
+                        },
+                    ],
+                },
+            ],
+        },
+    };
+    ///Builds the spec of [`App`]: what [`App::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
+        ::supervisor::SupervisorSpec::new("app")
+            .strategy(::supervisor::Strategy::OneForOne)
+            .intensity(3, ::supervisor::__private::Duration::from_secs(5))
+            .child(
+                ::supervisor::ChildSpec::worker(
+                        "db",
+                        {
+                            let config = ::core::clone::Clone::clone(&config);
+                            move |ctx| {
+                                let config = ::core::clone::Clone::clone(&config);
+                                (move |ctx| db::run(ctx, config))(ctx)
+                            }
+                        },
+                    )
+                    .shutdown(
+                        ::supervisor::Shutdown::Timeout(
+                            ::supervisor::__private::Duration::from_secs(10),
+                        ),
+                    ),
+            )
+            .child(
+                ::supervisor::ChildSpec::worker("cache", cache::run)
+                    .restart(::supervisor::Restart::Transient)
+                    .backoff(
+                        ::supervisor::Backoff::exponential(
+                            ::supervisor::__private::Duration::from_millis(100),
+                            ::supervisor::__private::Duration::from_secs(10),
+                        ),
+                    ),
+            )
+            .child(
+                ::supervisor::ChildSpec::supervisor(
+                    ::supervisor::SupervisorSpec::new("api")
+                        .strategy(::supervisor::Strategy::RestForOne)
+                        .intensity(5, ::supervisor::__private::Duration::from_secs(30))
+                        .child(
+                            ::supervisor::ChildSpec::<
+                                ListenerMsg,
+                            >::with_mailbox("listener", api::listen),
+                        )
+                        .child(
+                            ::supervisor::ChildSpec::supervisor(
+                                ::supervisor::SupervisorSpec::dynamic(
+                                        "sessions",
+                                        ::supervisor::Template::<
+                                            SessionArgs,
+                                            ::supervisor::NoMailbox,
+                                        >::new(session::run)
+                                            .restart(::supervisor::Restart::Temporary),
+                                    )
+                                    .max_children(10000),
+                            ),
+                        ),
+                ),
+            )
+    }
+    ///Starts the tree and returns once every child is up, with a [`AppHandle`] whose methods mirror the tree.
+    pub async fn start(
+        config: Arc<Config>,
+    ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start(Self::spec(config)).await?;
+        ::core::result::Result::Ok(AppHandle::bind(handle)?)
+    }
+}
+///A running [`App`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
+pub struct AppHandle {
+    handle: ::supervisor::SupervisorHandle,
+    db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    cache: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    api: AppApi,
+}
+impl AppHandle {
+    /// The database connection.
+    pub fn db(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.db
+    }
+    ///`app/cache`.
+    pub fn cache(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.cache
+    }
+    ///`app/api`.
+    pub fn api(&self) -> &AppApi {
+        &self.api
+    }
+    /// The tree's handle.
+    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
+    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.join().await
+    }
+    /// Stops the tree and waits until every task is gone.
+    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.shutdown().await
+    }
+}
+impl ::core::ops::Deref for AppHandle {
+    type Target = ::supervisor::SupervisorHandle;
+    fn deref(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+}
+impl ::core::fmt::Debug for AppHandle {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.handle, f)
+    }
+}
+///Supervisor `app/api` of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub struct AppApi {
+    supervisor: ::supervisor::SupervisorRef,
+    listener: ::supervisor::ChildRef<ListenerMsg>,
+    sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
+}
+impl AppApi {
+    ///`app/api/listener`.
+    pub fn listener(&self) -> &::supervisor::ChildRef<ListenerMsg> {
+        &self.listener
+    }
+    ///`app/api/sessions`.
+    pub fn sessions(
+        &self,
+    ) -> &::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox> {
+        &self.sessions
+    }
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+impl ::core::ops::Deref for AppApi {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+const _: () = {
+    impl AppApi {
+        fn bind(
+            supervisor: ::supervisor::SupervisorRef,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let listener = supervisor.child::<ListenerMsg>("listener")?;
+            let sessions = supervisor
+                .dynamic::<SessionArgs, ::supervisor::NoMailbox>("sessions")?;
+            ::core::result::Result::Ok(Self {
+                supervisor,
+                listener,
+                sessions,
+            })
+        }
+    }
+    impl AppHandle {
+        fn bind(
+            handle: ::supervisor::SupervisorHandle,
+        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+            let supervisor = handle.root().clone();
+            let db = supervisor.child::<::supervisor::NoMailbox>("db")?;
+            let cache = supervisor.child::<::supervisor::NoMailbox>("cache")?;
+            let api = AppApi::bind(supervisor.supervisor("api")?)?;
+            let _ = &supervisor;
+            ::core::result::Result::Ok(Self { handle, db, cache, api })
+        }
+    }
+    const _: () = ::supervisor::__private::assert_tree_param::<Arc<Config>>();
+};
