@@ -653,8 +653,10 @@ pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
     let handle = format_ident!("{}Handle", name);
     let types: Vec<&Type> = tree.params.iter().map(|p| &p.ty).collect();
     quote! {
+        #[allow(non_camel_case_types)]
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         #vis struct #name;
+        #[allow(non_camel_case_types)]
         #vis struct #handle;
         impl #name {
             #[allow(unused)]

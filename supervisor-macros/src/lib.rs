@@ -33,3 +33,6 @@ fn tree(input: TokenStream) -> TokenStream {
 
 #[cfg(test)]
 mod snapshots;
+
+#[cfg(test)]
+mod never_panic;

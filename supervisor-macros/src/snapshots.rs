@@ -47,8 +47,3 @@ fn expansions_match_their_snapshots() {
         mismatches.join("\n")
     );
 }
-
-#[cfg(test)]
-pub(crate) fn expand_for_test(source: &str) -> String {
-    expand_to_string(source)
-}

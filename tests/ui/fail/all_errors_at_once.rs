@@ -1,0 +1,16 @@
+use supervisor::{supervision_tree, ChildContext};
+
+async fn run(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+supervision_tree! {
+    App: one_for_one(within = 5) {
+        db: worker(run) [restart = forever],
+        db: worker(run),
+        api: rest_for_one {},
+    }
+}
+
+fn main() {}

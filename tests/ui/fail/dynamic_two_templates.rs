@@ -1,0 +1,17 @@
+use supervisor::{supervision_tree, ChildContext};
+
+async fn run(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+supervision_tree! {
+    App: one_for_one {
+        sessions: dynamic {
+            worker(run),
+            worker(run),
+        },
+    }
+}
+
+fn main() {}
