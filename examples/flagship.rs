@@ -7,8 +7,19 @@
 
 use std::time::Duration;
 
-use supervisor::{Backoff, ChildContext, ChildSpec, Event, Strategy, Supervisor, SupervisorSpec};
+use supervisor::{supervision_tree, ChildContext, Event};
 use tokio::time::Instant;
+
+supervision_tree! {
+    /// An ingestion service whose upstream is down.
+    pub Service: one_for_one(max_restarts = 2, within = 10s) {
+        metrics: worker(metrics),
+        ingest: rest_for_one(max_restarts = 2, within = 5s) {
+            fetcher: worker(fetcher) [backoff = exponential(100ms, 1s)],
+            parser: worker(parser),
+        },
+    }
+}
 
 async fn metrics(ctx: ChildContext) -> Result<(), std::io::Error> {
     ctx.cancelled().await;
@@ -32,23 +43,8 @@ async fn parser(ctx: ChildContext) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
-    let tree = SupervisorSpec::new("app")
-        .intensity(2, Duration::from_secs(10))
-        .child(ChildSpec::worker("metrics", metrics))
-        .child(ChildSpec::supervisor(
-            SupervisorSpec::new("ingest")
-                .strategy(Strategy::RestForOne)
-                .intensity(2, Duration::from_secs(5))
-                .child(
-                    ChildSpec::worker("fetcher", fetcher).backoff(Backoff::exponential(
-                        Duration::from_millis(100),
-                        Duration::from_secs(1),
-                    )),
-                )
-                .child(ChildSpec::worker("parser", parser)),
-        ));
-
-    let app = Supervisor::start(tree).await.expect("the tree starts");
+    println!("{}", Service::TREE);
+    let app = Service::start().await.expect("the tree starts");
     let mut events = app.subscribe();
     let t0 = Instant::now();
     let account = tokio::spawn(async move {
@@ -77,7 +73,11 @@ async fn main() {
         }
     });
 
-    println!("tree up: app/metrics, app/ingest/fetcher, app/ingest/parser\n");
+    println!(
+        "tree up; fetcher is {:?} and has restarted {} times\n",
+        app.ingest().fetcher().state(),
+        app.ingest().fetcher().restart_count()
+    );
     let outcome = app.join().await;
     let _ = account.await;
     match outcome {

@@ -51,6 +51,8 @@ pub fn expand(tree: &Tree) -> TokenStream {
             };
 
             #[doc = #doc_spec]
+            // Start closures that use tree parameters are wrapped to clone them per incarnation.
+            #[allow(clippy::redundant_closure_call)]
             pub fn spec(#(#names: #types),*) -> ::supervisor::SupervisorSpec {
                 #spec
             }
@@ -84,10 +86,10 @@ fn int(v: u64) -> Literal {
 
 fn duration(nanos: u64) -> TokenStream {
     let d = quote!(::supervisor::__private::Duration);
-    if nanos % 1_000_000_000 == 0 {
+    if nanos.is_multiple_of(1_000_000_000) {
         let v = int(nanos / 1_000_000_000);
         quote!(#d::from_secs(#v))
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         let v = int(nanos / 1_000_000);
         quote!(#d::from_millis(#v))
     } else {

@@ -172,7 +172,7 @@ pub enum LookupError {
 }
 
 /// A message that could not be put in a child's mailbox; the message is handed back.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MailboxError<M> {
     /// The mailbox is at capacity.
@@ -184,6 +184,18 @@ pub enum MailboxError<M> {
     /// The child declared no mailbox.
     #[error("child has no mailbox")]
     NoMailbox(M),
+}
+
+/// Shows the kind of failure, not the message, so that any message type can be an error.
+impl<M> std::fmt::Debug for MailboxError<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            MailboxError::Full(_) => "Full",
+            MailboxError::Deleted(_) => "Deleted",
+            MailboxError::NoMailbox(_) => "NoMailbox",
+        };
+        write!(f, "MailboxError::{kind}(..)")
+    }
 }
 
 impl<M> MailboxError<M> {

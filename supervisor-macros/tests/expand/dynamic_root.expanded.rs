@@ -36,6 +36,7 @@ impl Pool {
         },
     };
     ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    #[allow(clippy::redundant_closure_call)]
     pub fn spec(timeout: Duration) -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::dynamic(
                 "pool",

@@ -36,6 +36,7 @@ impl Minimal {
         },
     };
     ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    #[allow(clippy::redundant_closure_call)]
     pub fn spec() -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::new("minimal")
             .strategy(::supervisor::Strategy::OneForOne)

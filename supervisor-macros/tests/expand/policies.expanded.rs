@@ -131,6 +131,7 @@ impl Pipeline {
         },
     };
     ///Builds the spec of [`Pipeline`]: what [`Pipeline::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    #[allow(clippy::redundant_closure_call)]
     pub fn spec(source: String, limit: usize) -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::new("pipeline")
             .strategy(::supervisor::Strategy::RestForOne)

@@ -111,6 +111,7 @@ impl App {
         },
     };
     ///Builds the spec of [`App`]: what [`App::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    #[allow(clippy::redundant_closure_call)]
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::new("app")
             .strategy(::supervisor::Strategy::OneForOne)
