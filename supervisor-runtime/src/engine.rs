@@ -2,7 +2,7 @@
 //! channels, and applies SEMANTICS S2-S8.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -10,22 +10,24 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
 use crate::backoff::Jitter;
 use crate::context::{ContextExtra, RawContext, StartSignal};
 use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord, HISTORY_CAPACITY};
-use crate::exit::{panic_message, Escalation, ExitReason};
+use crate::exit::{panic_message, Escalation, ExitReason, IntoExit};
 use crate::node::{ChildState, Node, SupNode};
 use crate::spec::{
     check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Start,
     StartFn, Starter, Strategy, SupervisorSpec,
 };
+use crate::table::SeqMap;
 
 type Reply<T> = oneshot::Sender<Result<T, ManagementError>>;
 
@@ -48,17 +50,125 @@ struct Exit {
     reason: ExitReason,
 }
 
-/// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
-pub(crate) struct CatchUnwind(pub BoxFuture);
+pin_project! {
+    /// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        future: F,
+    }
+}
 
-impl Future for CatchUnwind {
+impl<F> CatchUnwind<F> {
+    pub(crate) fn new(future: F) -> Self {
+        CatchUnwind { future }
+    }
+}
+
+impl<F: Future<Output = ExitReason>> Future for CatchUnwind<F> {
     type Output = ExitReason;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let future = self.project().future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(poll) => poll,
             Err(payload) => Poll::Ready(ExitReason::Panic(panic_message(payload))),
         }
     }
+}
+
+pin_project! {
+    /// One incarnation's task: the child's future and where to report its end. Written by hand
+    /// rather than as an `async` block, which would store the child's future twice.
+    struct Incarnation<F> {
+        #[pin]
+        run: CatchUnwind<F>,
+        report: Option<Report>,
+    }
+}
+
+impl<F: Future<Output = ExitReason>> Future for Incarnation<F> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let reason = std::task::ready!(this.run.poll(cx));
+        if let Some(report) = this.report.take() {
+            report.send(reason);
+        }
+        Poll::Ready(())
+    }
+}
+
+pin_project! {
+    /// Maps what a child returned to its exit reason, without an `async` block's extra copy.
+    pub(crate) struct IntoExitFuture<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> IntoExitFuture<F> {
+    pub(crate) fn new(future: F) -> Self {
+        IntoExitFuture { future }
+    }
+}
+
+impl<F> Future for IntoExitFuture<F>
+where
+    F: Future,
+    F::Output: IntoExit,
+{
+    type Output = ExitReason;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        self.project().future.poll(cx).map(IntoExit::into_exit)
+    }
+}
+
+/// Where an incarnation reports its end.
+pub(crate) struct Report {
+    exits: mpsc::UnboundedSender<Exit>,
+    seq: u64,
+    incarnation: u64,
+    /// Set while the supervisor waits for the incarnation to report its start.
+    signal: Option<Arc<StartSignal>>,
+}
+
+impl Report {
+    fn send(self, reason: ExitReason) {
+        // An incarnation that ends before reporting its start failed to start: the supervisor
+        // waiting for it gets the reason, and nothing else must.
+        if let Some(signal) = self.signal {
+            if signal.send(Err(reason.clone())) {
+                return;
+            }
+        }
+        let _ = self.exits.send(Exit {
+            seq: self.seq,
+            incarnation: self.incarnation,
+            reason,
+        });
+    }
+}
+
+/// Spawns one incarnation. Generic over the child's future so that the future lives inside the
+/// task itself: no second allocation per child.
+pub(crate) fn spawn_incarnation<F>(future: F, report: Report, span: Option<Span>) -> JoinHandle<()>
+where
+    F: Future<Output = ExitReason> + Send + 'static,
+{
+    let task = Incarnation {
+        run: CatchUnwind::new(future),
+        report: Some(report),
+    };
+    match span {
+        Some(span) => tokio::spawn(task.instrument(span)),
+        None => tokio::spawn(task),
+    }
+}
+
+/// A span per incarnation, only when someone records it: it costs memory in every task.
+pub(crate) fn child_span(raw: &RawContext) -> Option<Span> {
+    tracing::enabled!(tracing::Level::DEBUG).then(
+        || tracing::debug_span!("child", path = %raw.node.path, incarnation = raw.incarnation),
+    )
 }
 
 /// A task handle that aborts the task when dropped, so no path can leave a child behind.
@@ -172,8 +282,11 @@ pub(crate) fn supervisor_start_fn(spec: Arc<SupervisorSpec>) -> StartFn {
 struct SupervisorStart(Arc<SupervisorSpec>);
 
 impl Start for SupervisorStart {
-    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture {
-        Box::pin(Engine::run(Arc::clone(&self.0), raw))
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+        let span = child_span(&raw);
+        // Boxed: a supervisor's future contains its children's start, which may be this one.
+        let run: BoxFuture = Box::pin(Engine::run(Arc::clone(&self.0), raw));
+        spawn_incarnation(run, report, span)
     }
 }
 
@@ -181,7 +294,7 @@ pub(crate) struct Engine {
     spec: Arc<SupervisorSpec>,
     node: Arc<Node>,
     events: Events,
-    children: BTreeMap<u64, Child>,
+    children: SeqMap<Child>,
     next_seq: u64,
     exits_tx: mpsc::UnboundedSender<Exit>,
     exits_rx: mpsc::UnboundedReceiver<Exit>,
@@ -206,13 +319,10 @@ impl Engine {
             };
             let (cmd_tx, commands) = mpsc::unbounded_channel();
             let (exits_tx, exits_rx) = mpsc::unbounded_channel();
-            let children = spec
-                .children
-                .iter()
-                .zip(&sup.children)
-                .enumerate()
-                .map(|(i, (s, n))| (i as u64, Child::new(Arc::clone(s), Arc::clone(n), None)))
-                .collect::<BTreeMap<_, _>>();
+            let mut children = SeqMap::with_capacity(spec.children.len());
+            for (i, (s, n)) in spec.children.iter().zip(&sup.children).enumerate() {
+                children.push(i as u64, Child::new(Arc::clone(s), Arc::clone(n), None));
+            }
             let mut engine = Engine {
                 window: Window {
                     stamps: VecDeque::new(),
@@ -254,8 +364,8 @@ impl Engine {
 
     /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse.
     async fn start_all(&mut self) -> Result<(), ExitReason> {
-        let seqs: Vec<u64> = self.children.keys().copied().collect();
-        for seq in seqs {
+        // Declared children have sequence numbers 0..n.
+        for seq in 0..self.next_seq {
             if let Err(cause) = self.start_child(seq).await {
                 self.shutdown_all().await;
                 if self.token.is_cancelled() {
@@ -346,38 +456,22 @@ impl Engine {
             token.clone(),
             extra,
         );
-        let future: BoxFuture = match &child.spec.start {
-            Starter::Fn { call, .. } | Starter::Supervisor { call, .. } => {
-                Arc::clone(call).start(raw)
-            }
-        };
         let incarnation = child.incarnation;
         child.node.set_state(if awaits_start {
             ChildState::Starting
         } else {
             ChildState::Running
         });
-        let task = async move {
-            let reason = CatchUnwind(future).await;
-            // An incarnation that ends before reporting its start failed to start: the
-            // supervisor waiting for it gets the reason, and nothing else must.
-            if let Some(signal) = signal {
-                if signal.send(Err(reason.clone())) {
-                    return;
-                }
-            }
-            let _ = exits.send(Exit {
-                seq,
-                incarnation,
-                reason,
-            });
+        let report = Report {
+            exits,
+            seq,
+            incarnation,
+            signal,
         };
-        // A span per incarnation only when someone records it: it costs memory in every task.
-        let task = if tracing::enabled!(tracing::Level::DEBUG) {
-            let span = tracing::debug_span!("child", path = %child.node.path, incarnation);
-            tokio::spawn(task.instrument(span))
-        } else {
-            tokio::spawn(task)
+        let task = match &child.spec.start {
+            Starter::Fn { call, .. } | Starter::Supervisor { call, .. } => {
+                Arc::clone(call).spawn(raw, report)
+            }
         };
         child.running = Some(Running {
             task: TaskHandle(task),
@@ -524,8 +618,8 @@ impl Engine {
         let members: Vec<u64> = self
             .children
             .range(range)
-            .filter(|(s, c)| **s == failed || c.alive())
-            .map(|(s, _)| *s)
+            .filter(|(s, c)| *s == failed || c.alive())
+            .map(|(s, _)| s)
             .collect();
         for &seq in members.iter().rev() {
             if seq != failed {
@@ -678,7 +772,7 @@ impl Engine {
     /// (S5.4).
     async fn shutdown_all(&mut self) {
         self.timers.clear();
-        let order: Vec<u64> = self.children.keys().rev().copied().collect();
+        let order: Vec<u64> = self.children.keys().rev().collect();
         if self.spec.dynamic.is_some() {
             self.shutdown_concurrently(&order).await;
         }
@@ -749,7 +843,7 @@ impl Engine {
         self.children
             .iter()
             .find(|(_, c)| &*c.node.id == id)
-            .map(|(s, _)| *s)
+            .map(|(s, _)| s)
             .ok_or_else(|| ManagementError::NotFound(Arc::from(id)))
     }
 
@@ -793,8 +887,11 @@ impl Engine {
             }
             Command::Delete(id, reply) => {
                 let result = self.find(&id).and_then(|seq| {
-                    let child = &self.children[&seq];
-                    match child.state() {
+                    match self
+                        .children
+                        .get(&seq)
+                        .map_or(ChildState::Deleted, Child::state)
+                    {
                         ChildState::Stopped => {
                             self.remove(seq);
                             Ok(())
@@ -820,7 +917,11 @@ impl Engine {
     async fn terminate(&mut self, id: &str) -> Result<(), ManagementError> {
         let seq = self.find(id)?;
         self.shutdown_child(seq).await;
-        if self.children[&seq].spec.restart == Restart::Temporary {
+        if self
+            .children
+            .get(&seq)
+            .is_some_and(|c| c.spec.restart == Restart::Temporary)
+        {
             self.remove(seq);
         }
         Ok(())
@@ -828,7 +929,11 @@ impl Engine {
 
     async fn restart_stopped(&mut self, id: &Arc<str>) -> Result<(), ManagementError> {
         let seq = self.find(id)?;
-        match self.children[&seq].state() {
+        match self
+            .children
+            .get(&seq)
+            .map_or(ChildState::Deleted, Child::state)
+        {
             ChildState::Stopped => {}
             ChildState::Restarting => return Err(ManagementError::Restarting(Arc::clone(id))),
             _ => return Err(ManagementError::Running(Arc::clone(id))),
@@ -887,7 +992,7 @@ impl Engine {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.children
-            .insert(seq, Child::new(spec, Arc::clone(&node), args));
+            .push(seq, Child::new(spec, Arc::clone(&node), args));
         match self.start_child(seq).await {
             Ok(()) => Ok(node),
             Err(cause) => {

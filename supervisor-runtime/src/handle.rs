@@ -46,7 +46,7 @@ impl Supervisor {
         // Should this future be dropped before the tree is up, the tree stops by itself.
         let stop_if_abandoned = token.clone().drop_guard();
         let task = tokio::spawn(async move {
-            let reason = CatchUnwind(Box::pin(run)).await;
+            let reason = CatchUnwind::new(run).await;
             signal.send(Err(reason.clone()));
             reason
         });

@@ -38,6 +38,7 @@ mod exit;
 mod handle;
 mod node;
 mod spec;
+mod table;
 mod worker;
 
 pub use async_trait::async_trait;

@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use crate::backoff::Backoff;
 use crate::context::{ChildContext, NoMailbox, RawContext};
+use crate::engine::{child_span, spawn_incarnation, IntoExitFuture, Report};
 use crate::error::{SpecError, SpecRule};
 use crate::exit::{ExitReason, IntoExit};
 use crate::node::{mailbox_factory, MailboxFactory};
 use crate::worker::Worker;
+use tokio::task::JoinHandle;
 
 /// How a supervisor reacts when a child that must be restarted exits (S5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -124,7 +126,7 @@ pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ExitReason> + Send + 'st
 /// Starts one incarnation. Taking `Arc<Self>` lets the rare slow path (a mailbox still held by
 /// the previous incarnation) own the function without a second allocation per child.
 pub(crate) trait Start: Send + Sync + 'static {
-    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture;
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()>;
 }
 
 pub(crate) type StartFn = Arc<dyn Start>;
@@ -274,16 +276,18 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: IntoExit,
 {
-    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture {
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+        let span = child_span(&raw);
         match ChildContext::<M>::try_attach(raw) {
-            Ok(ctx) => {
-                let run = (self.f)(ctx);
-                Box::pin(async move { run.await.into_exit() })
-            }
-            Err(pending) => Box::pin(async move {
-                let ctx = pending.attach().await;
-                (self.f)(ctx).await.into_exit()
-            }),
+            Ok(ctx) => spawn_incarnation(IntoExitFuture::new((self.f)(ctx)), report, span),
+            Err(pending) => spawn_incarnation(
+                async move {
+                    let ctx = pending.attach().await;
+                    (self.f)(ctx).await.into_exit()
+                },
+                report,
+                span,
+            ),
         }
     }
 }
@@ -313,8 +317,9 @@ where
     W: Worker<M>,
     F: Fn() -> W + Send + Sync + 'static,
 {
-    fn start(self: Arc<Self>, raw: RawContext) -> BoxFuture {
-        Box::pin(async move {
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+        let span = child_span(&raw);
+        let run = async move {
             let mut ctx = ChildContext::<M>::attach_async(raw).await;
             let mut worker = (self.make)();
             if let Err(e) = worker.init(&mut ctx).await {
@@ -324,7 +329,8 @@ where
             let result = worker.run(&mut ctx).await;
             worker.stop(&mut ctx).await;
             result.into_exit()
-        })
+        };
+        spawn_incarnation(run, report, span)
     }
 }
 
