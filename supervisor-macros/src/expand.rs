@@ -22,11 +22,13 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let handle = format_ident!("{}Handle", name);
     let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
     let types: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
-    let spec = sup_spec(root, params);
-    let description = describe_sup(root, None);
+    let spec = spec_body(root, params);
+    let mut consts = TokenStream::new();
+    let root_desc = describe_sup(root, None, &[], &mut consts);
     let name_str = name.to_string();
     let mut helpers = TokenStream::new();
-    let handles = handle_types(tree, root, &handle, &[], true, &mut helpers);
+    let mut handles = TokenStream::new();
+    handle_types(tree, root, &handle, &[], true, &mut helpers, &mut handles);
     let param_checks = params.iter().map(|p| {
         let ty = &p.ty;
         quote_spanned!(p.ty_span()=> const _: () = ::supervisor::__private::assert_tree_param::<#ty>();)
@@ -45,9 +47,12 @@ pub fn expand(tree: &Tree) -> TokenStream {
 
         impl #name {
             #[doc = #doc_tree]
-            pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
-                name: #name_str,
-                root: #description,
+            pub const TREE: ::supervisor::TreeDescription = {
+                #consts
+                ::supervisor::TreeDescription {
+                    name: #name_str,
+                    root: #root_desc,
+                }
             };
 
             #[doc = #doc_spec]
@@ -167,8 +172,21 @@ fn backoff(b: &Backoff) -> TokenStream {
     out
 }
 
-/// `SupervisorSpec::new(..)` with its settings and children.
-fn sup_spec(sup: &Sup, params: &[Param]) -> TokenStream {
+/// The body of `spec()`: one `let` per nested supervisor, innermost first, then the root's
+/// builder chain. Each node's tokens are written once, however deep the tree.
+fn spec_body(root: &Sup, params: &[Param]) -> TokenStream {
+    let mut lets = TokenStream::new();
+    let root = sup_spec(root, params, &[], &mut lets);
+    quote!(#lets #root)
+}
+
+/// A local for the spec of the supervisor at `path`, invisible to the user's expressions.
+fn spec_var(path: &[&str]) -> Ident {
+    Ident::new(&path.join("__"), Span::mixed_site())
+}
+
+/// `SupervisorSpec::new(..)` with its settings and children; nested supervisors go to `lets`.
+fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) -> TokenStream {
     let id = &sup.id;
     let mut out = if let Some(template) = &sup.template {
         let t = template_spec(template, params);
@@ -191,7 +209,7 @@ fn sup_spec(sup: &Sup, params: &[Param]) -> TokenStream {
         out.extend(quote!(.max_children(#max)));
     }
     for child in &sup.children {
-        let c = child_spec(child, params);
+        let c = child_spec(child, params, path, lets);
         out.extend(quote!(.child(#c)));
     }
     out
@@ -265,7 +283,12 @@ fn worker_factory(expr: &TokenStream, span: Span, params: &[Param]) -> TokenStre
     }}
 }
 
-fn child_spec(child: &Child, params: &[Param]) -> TokenStream {
+fn child_spec(
+    child: &Child,
+    params: &[Param],
+    parent: &[&str],
+    lets: &mut TokenStream,
+) -> TokenStream {
     let id = child.id.to_string();
     let mut out = match &child.body {
         Body::Worker { expr, span } => {
@@ -283,8 +306,12 @@ fn child_spec(child: &Child, params: &[Param]) -> TokenStream {
             quote_spanned!(*span=> ::supervisor::ChildSpec::<#m>::from_worker(#id, #f))
         }
         Body::Sup(sup) => {
-            let s = sup_spec(sup, params);
-            quote!(::supervisor::ChildSpec::supervisor(#s))
+            let mut path = parent.to_vec();
+            path.push(&sup.id);
+            let s = sup_spec(sup, params, &path, lets);
+            let var = spec_var(&path);
+            lets.extend(quote!(let #var = #s;));
+            quote!(::supervisor::ChildSpec::supervisor(#var))
         }
     };
     out.extend(child_settings(child));
@@ -364,97 +391,99 @@ fn type_name(ty: &Type) -> String {
 
 // The const description ------------------------------------------------------------------
 
-fn intensity(sup: &Sup) -> TokenStream {
-    let max = int(sup.max_restarts.unwrap_or(3).into());
-    let within = duration(sup.within.unwrap_or(5_000_000_000));
-    quote!(::supervisor::Intensity { max_restarts: #max, period: #within })
+/// A const for the description of the node at `path`, invisible to the user's code.
+fn desc_const(path: &[&str]) -> Ident {
+    let name = path
+        .iter()
+        .map(|p| p.to_uppercase())
+        .collect::<Vec<_>>()
+        .join("__");
+    Ident::new(&name, Span::mixed_site())
 }
 
-fn describe_sup(sup: &Sup, as_child: Option<&Child>) -> TokenStream {
+/// The description of a supervisor; its children's go to `consts` as items of their own, so
+/// that each node's tokens are written once. Only what differs from the defaults is written.
+fn describe_sup(
+    sup: &Sup,
+    as_child: Option<&Child>,
+    path: &[&str],
+    consts: &mut TokenStream,
+) -> TokenStream {
     let id = &sup.id;
-    let i = intensity(sup);
-    let kind = if sup.strategy == Strategy::Dynamic {
-        let max = match sup.max_children {
-            Some(n) => {
-                let n = int(n);
-                quote!(::core::option::Option::Some(#n))
+    let mut children = Vec::new();
+    let mut add = |child: &Child, segment: &str, id: &str| {
+        let mut child_path = path.to_vec();
+        child_path.push(segment);
+        let var = desc_const(&child_path);
+        let d = describe_child(child, id, &child_path, consts);
+        consts.extend(quote!(const #var: ::supervisor::NodeDescription = #d;));
+        children.push(var);
+    };
+    match &sup.template {
+        Some(t) => add(t, "template", "<template>"),
+        None => {
+            for c in &sup.children {
+                let id = c.id.to_string();
+                add(c, &id, &id);
             }
-            None => quote!(::core::option::Option::None),
-        };
-        quote!(::supervisor::NodeKind::Dynamic { intensity: #i, max_children: #max })
+        }
+    }
+    let mut out = if sup.strategy == Strategy::Dynamic {
+        quote!(::supervisor::NodeDescription::dynamic(#id, &[#(#children),*]))
     } else {
         let s = strategy(sup.strategy);
-        let a = auto_shutdown(sup.auto_shutdown);
-        quote!(::supervisor::NodeKind::Supervisor { strategy: #s, intensity: #i, auto_shutdown: #a })
+        quote!(::supervisor::NodeDescription::supervisor(#id, #s, &[#(#children),*]))
     };
-    let children: Vec<TokenStream> = match &sup.template {
-        Some(t) => vec![describe_child(t, "<template>")],
-        None => sup
-            .children
-            .iter()
-            .map(|c| describe_child(c, &c.id.to_string()))
-            .collect(),
-    };
-    let (r, sh, sig, b) = match as_child {
-        Some(c) => (
-            restart(c.restart),
-            shutdown(c.shutdown.unwrap_or(Shutdown::Infinity)),
-            c.significant,
-            c.backoff
-                .as_ref()
-                .map_or(quote!(::supervisor::Backoff::NONE), backoff),
-        ),
-        None => (
-            restart(Restart::Permanent),
-            shutdown(Shutdown::Infinity),
-            false,
-            quote!(::supervisor::Backoff::NONE),
-        ),
-    };
-    quote! {
-        ::supervisor::NodeDescription {
-            id: #id,
-            kind: #kind,
-            restart: #r,
-            shutdown: #sh,
-            significant: #sig,
-            backoff: #b,
-            mailbox: ::core::option::Option::None,
-            children: &[#(#children),*],
-        }
+    if sup.max_restarts.is_some() || sup.within.is_some() {
+        let max = int(sup.max_restarts.unwrap_or(3).into());
+        let within = duration(sup.within.unwrap_or(5_000_000_000));
+        out.extend(quote!(.intensity(#max, #within)));
     }
+    if sup.auto_shutdown != AutoShutdown::Never {
+        let a = auto_shutdown(sup.auto_shutdown);
+        out.extend(quote!(.auto_shutdown(#a)));
+    }
+    if let Some(n) = sup.max_children {
+        let n = int(n);
+        out.extend(quote!(.max_children(#n)));
+    }
+    if let Some(c) = as_child {
+        out.extend(describe_policies(c));
+    }
+    out
 }
 
-fn describe_child(child: &Child, id: &str) -> TokenStream {
+fn describe_child(child: &Child, id: &str, path: &[&str], consts: &mut TokenStream) -> TokenStream {
     if let Body::Sup(sup) = &child.body {
-        return describe_sup(sup, Some(child));
+        return describe_sup(sup, Some(child), path, consts);
     }
-    let r = restart(child.restart);
-    let sh = shutdown(child.shutdown.unwrap_or(Shutdown::Timeout(5_000_000_000)));
-    let sig = child.significant;
-    let b = child
-        .backoff
-        .as_ref()
-        .map_or(quote!(::supervisor::Backoff::NONE), backoff);
-    let mailbox = match &child.mailbox {
-        Some(m) => {
-            let n = type_name(m);
-            quote!(::core::option::Option::Some(#n))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    quote! {
-        ::supervisor::NodeDescription {
-            id: #id,
-            kind: ::supervisor::NodeKind::Worker,
-            restart: #r,
-            shutdown: #sh,
-            significant: #sig,
-            backoff: #b,
-            mailbox: #mailbox,
-            children: &[],
-        }
+    let mut out = quote!(::supervisor::NodeDescription::worker(#id));
+    out.extend(describe_policies(child));
+    if let Some(m) = &child.mailbox {
+        let n = type_name(m);
+        out.extend(quote!(.mailbox(#n)));
     }
+    out
+}
+
+fn describe_policies(child: &Child) -> TokenStream {
+    let mut out = TokenStream::new();
+    if child.restart != Restart::Permanent {
+        let r = restart(child.restart);
+        out.extend(quote!(.restart(#r)));
+    }
+    if let Some(s) = child.shutdown {
+        let s = shutdown(s);
+        out.extend(quote!(.shutdown(#s)));
+    }
+    if child.significant {
+        out.extend(quote!(.significant()));
+    }
+    if let Some(b) = &child.backoff {
+        let b = backoff(b);
+        out.extend(quote!(.backoff(#b)));
+    }
+    out
 }
 
 // Typed handles --------------------------------------------------------------------------
@@ -467,13 +496,13 @@ fn handle_types(
     path: &[&str],
     root: bool,
     helpers: &mut TokenStream,
-) -> TokenStream {
+    out: &mut TokenStream,
+) {
     let vis = &tree.vis;
     let tree_name = &tree.name;
     let mut fields = Vec::new();
     let mut accessors = Vec::new();
     let mut binds = Vec::new();
-    let mut nested = TokenStream::new();
     let sup_path = if path.is_empty() {
         sup.id.clone()
     } else {
@@ -505,9 +534,7 @@ fn handle_types(
                 sub_path.push(&id);
                 let camel: String = sub_path.iter().map(|s| upper_camel_case(s)).collect();
                 let sub_ty = format_ident!("{}{}", tree_name, camel);
-                nested.extend(handle_types(
-                    tree, inner, &sub_ty, &sub_path, false, helpers,
-                ));
+                handle_types(tree, inner, &sub_ty, &sub_path, false, helpers, out);
                 (
                     quote!(#sub_ty),
                     quote!(#sub_ty::bind(supervisor.supervisor(#id)?)?),
@@ -562,7 +589,7 @@ fn handle_types(
                 }
             }
         });
-        quote! {
+        out.extend(quote! {
             #[doc = #doc]
             #vis struct #ty {
                 handle: ::supervisor::SupervisorHandle,
@@ -601,9 +628,7 @@ fn handle_types(
                     ::core::fmt::Debug::fmt(&self.handle, f)
                 }
             }
-
-            #nested
-        }
+        });
     } else {
         helpers.extend(quote! {
             impl #ty {
@@ -614,7 +639,7 @@ fn handle_types(
             }
         });
         let doc = format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.");
-        quote! {
+        out.extend(quote! {
             #[doc = #doc]
             #[derive(::core::clone::Clone, ::core::fmt::Debug)]
             #vis struct #ty {
@@ -637,9 +662,7 @@ fn handle_types(
                     &self.supervisor
                 }
             }
-
-            #nested
-        }
+        });
     }
 }
 
@@ -677,4 +700,16 @@ pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
             }
         }
     }
+}
+
+#[cfg(test)]
+pub(crate) fn describe_for_bench(tree: &Tree) -> TokenStream {
+    let mut consts = TokenStream::new();
+    let root = describe_sup(&tree.root, None, &[], &mut consts);
+    quote!(#consts #root)
+}
+
+#[cfg(test)]
+pub(crate) fn spec_for_bench(tree: &Tree) -> TokenStream {
+    spec_body(&tree.root, &tree.params)
 }

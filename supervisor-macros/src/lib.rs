@@ -139,3 +139,6 @@ mod snapshots;
 
 #[cfg(test)]
 mod never_panic;
+
+#[cfg(test)]
+mod compile_time;

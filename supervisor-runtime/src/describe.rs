@@ -59,6 +59,114 @@ pub struct NodeDescription {
 }
 
 impl NodeDescription {
+    /// A worker with the default policies (permanent, 5 s shutdown, no backoff, no mailbox).
+    pub const fn worker(id: &'static str) -> Self {
+        NodeDescription {
+            id,
+            kind: NodeKind::Worker,
+            restart: Restart::Permanent,
+            shutdown: crate::spec::DEFAULT_WORKER_SHUTDOWN,
+            significant: false,
+            backoff: Backoff::NONE,
+            mailbox: None,
+            children: &[],
+        }
+    }
+
+    /// A static supervisor with the default intensity and auto_shutdown never.
+    pub const fn supervisor(
+        id: &'static str,
+        strategy: Strategy,
+        children: &'static [NodeDescription],
+    ) -> Self {
+        NodeDescription {
+            id,
+            kind: NodeKind::Supervisor {
+                strategy,
+                intensity: Intensity::DEFAULT,
+                auto_shutdown: AutoShutdown::Never,
+            },
+            restart: Restart::Permanent,
+            shutdown: Shutdown::Infinity,
+            significant: false,
+            backoff: Backoff::NONE,
+            mailbox: None,
+            children,
+        }
+    }
+
+    /// A dynamic supervisor with the default intensity; `template` describes its children.
+    pub const fn dynamic(id: &'static str, template: &'static [NodeDescription]) -> Self {
+        NodeDescription {
+            kind: NodeKind::Dynamic {
+                intensity: Intensity::DEFAULT,
+                max_children: None,
+            },
+            ..NodeDescription::supervisor(id, Strategy::OneForOne, template)
+        }
+    }
+
+    /// Sets the restart intensity of a supervisor (no effect on a worker).
+    pub const fn intensity(mut self, max_restarts: u32, period: std::time::Duration) -> Self {
+        let value = Intensity {
+            max_restarts,
+            period,
+        };
+        match &mut self.kind {
+            NodeKind::Supervisor { intensity, .. } | NodeKind::Dynamic { intensity, .. } => {
+                *intensity = value
+            }
+            NodeKind::Worker => {}
+        }
+        self
+    }
+
+    /// Sets the auto_shutdown of a static supervisor.
+    pub const fn auto_shutdown(mut self, value: AutoShutdown) -> Self {
+        if let NodeKind::Supervisor { auto_shutdown, .. } = &mut self.kind {
+            *auto_shutdown = value;
+        }
+        self
+    }
+
+    /// Sets the bound on a dynamic supervisor's children.
+    pub const fn max_children(mut self, max: usize) -> Self {
+        if let NodeKind::Dynamic { max_children, .. } = &mut self.kind {
+            *max_children = Some(max);
+        }
+        self
+    }
+
+    /// Sets the restart type.
+    pub const fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets the shutdown policy.
+    pub const fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Marks the node significant.
+    pub const fn significant(mut self) -> Self {
+        self.significant = true;
+        self
+    }
+
+    /// Sets the backoff.
+    pub const fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Names the mailbox type.
+    pub const fn mailbox(mut self, name: &'static str) -> Self {
+        self.mailbox = Some(name);
+        self
+    }
+
     /// The number of nodes in this subtree, this one included.
     pub fn len(&self) -> usize {
         1 + self

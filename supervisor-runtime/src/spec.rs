@@ -106,14 +106,19 @@ pub struct Intensity {
     pub period: Duration,
 }
 
-impl Default for Intensity {
+impl Intensity {
     /// 3 restarts within 5 seconds: Elixir's default, which we follow rather than OTP's 1 in 5
     /// (S1.3).
+    pub const DEFAULT: Intensity = Intensity {
+        max_restarts: 3,
+        period: Duration::from_secs(5),
+    };
+}
+
+impl Default for Intensity {
+    /// [`Intensity::DEFAULT`].
     fn default() -> Self {
-        Intensity {
-            max_restarts: 3,
-            period: Duration::from_secs(5),
-        }
+        Intensity::DEFAULT
     }
 }
 

@@ -3,37 +3,23 @@
 pub struct Pool;
 impl Pool {
     ///The shape of [`Pool`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
-        name: "Pool",
-        root: ::supervisor::NodeDescription {
-            id: "pool",
-            kind: ::supervisor::NodeKind::Dynamic {
-                intensity: ::supervisor::Intensity {
-                    max_restarts: 20,
-                    period: ::supervisor::__private::Duration::from_secs(10),
-                },
-                max_children: ::core::option::Option::Some(64),
-            },
-            restart: ::supervisor::Restart::Permanent,
-            shutdown: ::supervisor::Shutdown::Infinity,
-            significant: false,
-            backoff: ::supervisor::Backoff::NONE,
-            mailbox: ::core::option::Option::None,
-            children: &[
-                ::supervisor::NodeDescription {
-                    id: "<template>",
-                    kind: ::supervisor::NodeKind::Worker,
-                    restart: ::supervisor::Restart::Transient,
-                    shutdown: ::supervisor::Shutdown::Timeout(
-                        ::supervisor::__private::Duration::from_millis(250),
-                    ),
-                    significant: false,
-                    backoff: ::supervisor::Backoff::NONE,
-                    mailbox: ::core::option::Option::Some("conn::Command"),
-                    children: &[],
-                },
-            ],
-        },
+    pub const TREE: ::supervisor::TreeDescription = {
+        const TEMPLATE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "<template>",
+            )
+            .restart(::supervisor::Restart::Transient)
+            .shutdown(
+                ::supervisor::Shutdown::Timeout(
+                    ::supervisor::__private::Duration::from_millis(250),
+                ),
+            )
+            .mailbox("conn::Command");
+        ::supervisor::TreeDescription {
+            name: "Pool",
+            root: ::supervisor::NodeDescription::dynamic("pool", &[TEMPLATE])
+                .intensity(20, ::supervisor::__private::Duration::from_secs(10))
+                .max_children(64),
+        }
     };
     ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     #[allow(clippy::redundant_closure_call)]

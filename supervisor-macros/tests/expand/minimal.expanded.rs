@@ -2,38 +2,18 @@
 struct Minimal;
 impl Minimal {
     ///The shape of [`Minimal`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
-        name: "Minimal",
-        root: ::supervisor::NodeDescription {
-            id: "minimal",
-            kind: ::supervisor::NodeKind::Supervisor {
-                strategy: ::supervisor::Strategy::OneForOne,
-                intensity: ::supervisor::Intensity {
-                    max_restarts: 3,
-                    period: ::supervisor::__private::Duration::from_secs(5),
-                },
-                auto_shutdown: ::supervisor::AutoShutdown::Never,
-            },
-            restart: ::supervisor::Restart::Permanent,
-            shutdown: ::supervisor::Shutdown::Infinity,
-            significant: false,
-            backoff: ::supervisor::Backoff::NONE,
-            mailbox: ::core::option::Option::None,
-            children: &[
-                ::supervisor::NodeDescription {
-                    id: "only",
-                    kind: ::supervisor::NodeKind::Worker,
-                    restart: ::supervisor::Restart::Permanent,
-                    shutdown: ::supervisor::Shutdown::Timeout(
-                        ::supervisor::__private::Duration::from_secs(5),
-                    ),
-                    significant: false,
-                    backoff: ::supervisor::Backoff::NONE,
-                    mailbox: ::core::option::Option::None,
-                    children: &[],
-                },
-            ],
-        },
+    pub const TREE: ::supervisor::TreeDescription = {
+        const ONLY: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+            "only",
+        );
+        ::supervisor::TreeDescription {
+            name: "Minimal",
+            root: ::supervisor::NodeDescription::supervisor(
+                "minimal",
+                ::supervisor::Strategy::OneForOne,
+                &[ONLY],
+            ),
+        }
     };
     ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     #[allow(clippy::redundant_closure_call)]

@@ -3,136 +3,118 @@
 pub(crate) struct Pipeline;
 impl Pipeline {
     ///The shape of [`Pipeline`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
-        name: "Pipeline",
-        root: ::supervisor::NodeDescription {
-            id: "pipeline",
-            kind: ::supervisor::NodeKind::Supervisor {
-                strategy: ::supervisor::Strategy::RestForOne,
-                intensity: ::supervisor::Intensity {
-                    max_restarts: 10,
-                    period: ::supervisor::__private::Duration::from_secs(60),
-                },
-                auto_shutdown: ::supervisor::AutoShutdown::Never,
-            },
-            restart: ::supervisor::Restart::Permanent,
-            shutdown: ::supervisor::Shutdown::Infinity,
-            significant: false,
-            backoff: ::supervisor::Backoff::NONE,
-            mailbox: ::core::option::Option::None,
-            children: &[
-                ::supervisor::NodeDescription {
-                    id: "reader",
-                    kind: ::supervisor::NodeKind::Worker,
-                    restart: ::supervisor::Restart::Permanent,
-                    shutdown: ::supervisor::Shutdown::BrutalKill,
-                    significant: false,
-                    backoff: ::supervisor::Backoff::linear(
-                            ::supervisor::__private::Duration::from_millis(100),
-                            ::supervisor::__private::Duration::from_millis(250),
-                            ::supervisor::__private::Duration::from_secs(2),
-                        )
-                        .reset_after(::supervisor::__private::Duration::from_secs(30)),
-                    mailbox: ::core::option::Option::None,
-                    children: &[],
-                },
-                ::supervisor::NodeDescription {
-                    id: "stages",
-                    kind: ::supervisor::NodeKind::Supervisor {
-                        strategy: ::supervisor::Strategy::OneForAll,
-                        intensity: ::supervisor::Intensity {
-                            max_restarts: 3,
-                            period: ::supervisor::__private::Duration::from_secs(2),
-                        },
-                        auto_shutdown: ::supervisor::AutoShutdown::Never,
-                    },
-                    restart: ::supervisor::Restart::Transient,
-                    shutdown: ::supervisor::Shutdown::Infinity,
-                    significant: false,
-                    backoff: ::supervisor::Backoff::NONE,
-                    mailbox: ::core::option::Option::None,
-                    children: &[
-                        ::supervisor::NodeDescription {
-                            id: "parse",
-                            kind: ::supervisor::NodeKind::Worker,
-                            restart: ::supervisor::Restart::Permanent,
-                            shutdown: ::supervisor::Shutdown::Timeout(
-                                ::supervisor::__private::Duration::from_secs(5),
-                            ),
-                            significant: false,
-                            backoff: ::supervisor::Backoff::fixed(
-                                ::supervisor::__private::Duration::from_millis(500),
-                            ),
-                            mailbox: ::core::option::Option::None,
-                            children: &[],
-                        },
-                        ::supervisor::NodeDescription {
-                            id: "enrich",
-                            kind: ::supervisor::NodeKind::Worker,
-                            restart: ::supervisor::Restart::Permanent,
-                            shutdown: ::supervisor::Shutdown::Timeout(
-                                ::supervisor::__private::Duration::from_secs(5),
-                            ),
-                            significant: false,
-                            backoff: ::supervisor::Backoff::exponential(
-                                    ::supervisor::__private::Duration::from_millis(10),
-                                    ::supervisor::__private::Duration::from_secs(1),
-                                )
-                                .multiplier(1.5f64)
-                                .jitter(0.2f64),
-                            mailbox: ::core::option::Option::None,
-                            children: &[],
-                        },
-                    ],
-                },
-                ::supervisor::NodeDescription {
-                    id: "batch",
-                    kind: ::supervisor::NodeKind::Supervisor {
-                        strategy: ::supervisor::Strategy::OneForOne,
-                        intensity: ::supervisor::Intensity {
-                            max_restarts: 3,
-                            period: ::supervisor::__private::Duration::from_secs(5),
-                        },
-                        auto_shutdown: ::supervisor::AutoShutdown::AnySignificant,
-                    },
-                    restart: ::supervisor::Restart::Temporary,
-                    shutdown: ::supervisor::Shutdown::Infinity,
-                    significant: false,
-                    backoff: ::supervisor::Backoff::NONE,
-                    mailbox: ::core::option::Option::None,
-                    children: &[
-                        ::supervisor::NodeDescription {
-                            id: "job",
-                            kind: ::supervisor::NodeKind::Worker,
-                            restart: ::supervisor::Restart::Transient,
-                            shutdown: ::supervisor::Shutdown::Timeout(
-                                ::supervisor::__private::Duration::from_secs(5),
-                            ),
-                            significant: true,
-                            backoff: ::supervisor::Backoff::NONE,
-                            mailbox: ::core::option::Option::None,
-                            children: &[],
-                        },
-                        ::supervisor::NodeDescription {
-                            id: "log",
-                            kind: ::supervisor::NodeKind::Worker,
-                            restart: ::supervisor::Restart::Permanent,
-                            shutdown: ::supervisor::Shutdown::Timeout(
-                                ::supervisor::__private::Duration::from_secs(5),
-                            ),
-                            significant: false,
-                            backoff: ::supervisor::Backoff::NONE,
-                            mailbox: ::core::option::Option::Some("Vec<u8>"),
-                            children: &[],
-                        },
-                    ],
-                },
-            ],
-        },
+    pub const TREE: ::supervisor::TreeDescription = {
+        const READER: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "reader",
+            )
+            .shutdown(::supervisor::Shutdown::BrutalKill)
+            .backoff(
+                ::supervisor::Backoff::linear(
+                        ::supervisor::__private::Duration::from_millis(100),
+                        ::supervisor::__private::Duration::from_millis(250),
+                        ::supervisor::__private::Duration::from_secs(2),
+                    )
+                    .reset_after(::supervisor::__private::Duration::from_secs(30)),
+            );
+        const STAGES__PARSE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "parse",
+            )
+            .backoff(
+                ::supervisor::Backoff::fixed(
+                    ::supervisor::__private::Duration::from_millis(500),
+                ),
+            );
+        const STAGES__ENRICH: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "enrich",
+            )
+            .backoff(
+                ::supervisor::Backoff::exponential(
+                        ::supervisor::__private::Duration::from_millis(10),
+                        ::supervisor::__private::Duration::from_secs(1),
+                    )
+                    .multiplier(1.5f64)
+                    .jitter(0.2f64),
+            );
+        const STAGES: ::supervisor::NodeDescription = ::supervisor::NodeDescription::supervisor(
+                "stages",
+                ::supervisor::Strategy::OneForAll,
+                &[STAGES__PARSE, STAGES__ENRICH],
+            )
+            .intensity(3, ::supervisor::__private::Duration::from_secs(2))
+            .restart(::supervisor::Restart::Transient)
+            .shutdown(::supervisor::Shutdown::Infinity);
+        const BATCH__JOB: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "job",
+            )
+            .restart(::supervisor::Restart::Transient)
+            .significant();
+        const BATCH__LOG: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "log",
+            )
+            .mailbox("Vec<u8>");
+        const BATCH: ::supervisor::NodeDescription = ::supervisor::NodeDescription::supervisor(
+                "batch",
+                ::supervisor::Strategy::OneForOne,
+                &[BATCH__JOB, BATCH__LOG],
+            )
+            .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
+            .restart(::supervisor::Restart::Temporary);
+        ::supervisor::TreeDescription {
+            name: "Pipeline",
+            root: ::supervisor::NodeDescription::supervisor(
+                    "pipeline",
+                    ::supervisor::Strategy::RestForOne,
+                    &[READER, STAGES, BATCH],
+                )
+                .intensity(10, ::supervisor::__private::Duration::from_secs(60)),
+        }
     };
     ///Builds the spec of [`Pipeline`]: what [`Pipeline::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     #[allow(clippy::redundant_closure_call)]
     pub fn spec(source: String, limit: usize) -> ::supervisor::SupervisorSpec {
+        let stages = ::supervisor::SupervisorSpec::new("stages")
+            .strategy(::supervisor::Strategy::OneForAll)
+            .intensity(3, ::supervisor::__private::Duration::from_secs(2))
+            .child(
+                ::supervisor::ChildSpec::worker("parse", stage::parse)
+                    .backoff(
+                        ::supervisor::Backoff::fixed(
+                            ::supervisor::__private::Duration::from_millis(500),
+                        ),
+                    ),
+            )
+            .child(
+                ::supervisor::ChildSpec::worker("enrich", stage::enrich)
+                    .backoff(
+                        ::supervisor::Backoff::exponential(
+                                ::supervisor::__private::Duration::from_millis(10),
+                                ::supervisor::__private::Duration::from_secs(1),
+                            )
+                            .multiplier(1.5f64)
+                            .jitter(0.2f64),
+                    ),
+            );
+        let batch = ::supervisor::SupervisorSpec::new("batch")
+            .strategy(::supervisor::Strategy::OneForOne)
+            .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
+            .child(
+                ::supervisor::ChildSpec::worker(
+                        "job",
+                        {
+                            let limit = ::core::clone::Clone::clone(&limit);
+                            move |ctx| {
+                                let limit = ::core::clone::Clone::clone(&limit);
+                                (move |ctx| stage::job(ctx, limit))(ctx)
+                            }
+                        },
+                    )
+                    .restart(::supervisor::Restart::Transient)
+                    .significant(true),
+            )
+            .child(
+                ::supervisor::ChildSpec::<Vec<u8>>::with_mailbox("log", stage::log)
+                    .mailbox_capacity(16),
+            );
         ::supervisor::SupervisorSpec::new("pipeline")
             .strategy(::supervisor::Strategy::RestForOne)
             .intensity(10, ::supervisor::__private::Duration::from_secs(60))
@@ -164,62 +146,12 @@ impl Pipeline {
                     ),
             )
             .child(
-                ::supervisor::ChildSpec::supervisor(
-                        ::supervisor::SupervisorSpec::new("stages")
-                            .strategy(::supervisor::Strategy::OneForAll)
-                            .intensity(
-                                3,
-                                ::supervisor::__private::Duration::from_secs(2),
-                            )
-                            .child(
-                                ::supervisor::ChildSpec::worker("parse", stage::parse)
-                                    .backoff(
-                                        ::supervisor::Backoff::fixed(
-                                            ::supervisor::__private::Duration::from_millis(500),
-                                        ),
-                                    ),
-                            )
-                            .child(
-                                ::supervisor::ChildSpec::worker("enrich", stage::enrich)
-                                    .backoff(
-                                        ::supervisor::Backoff::exponential(
-                                                ::supervisor::__private::Duration::from_millis(10),
-                                                ::supervisor::__private::Duration::from_secs(1),
-                                            )
-                                            .multiplier(1.5f64)
-                                            .jitter(0.2f64),
-                                    ),
-                            ),
-                    )
+                ::supervisor::ChildSpec::supervisor(stages)
                     .restart(::supervisor::Restart::Transient)
                     .shutdown(::supervisor::Shutdown::Infinity),
             )
             .child(
-                ::supervisor::ChildSpec::supervisor(
-                        ::supervisor::SupervisorSpec::new("batch")
-                            .strategy(::supervisor::Strategy::OneForOne)
-                            .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
-                            .child(
-                                ::supervisor::ChildSpec::worker(
-                                        "job",
-                                        {
-                                            let limit = ::core::clone::Clone::clone(&limit);
-                                            move |ctx| {
-                                                let limit = ::core::clone::Clone::clone(&limit);
-                                                (move |ctx| stage::job(ctx, limit))(ctx)
-                                            }
-                                        },
-                                    )
-                                    .restart(::supervisor::Restart::Transient)
-                                    .significant(true),
-                            )
-                            .child(
-                                ::supervisor::ChildSpec::<
-                                    Vec<u8>,
-                                >::with_mailbox("log", stage::log)
-                                    .mailbox_capacity(16),
-                            ),
-                    )
+                ::supervisor::ChildSpec::supervisor(batch)
                     .restart(::supervisor::Restart::Temporary),
             )
     }
@@ -230,50 +162,6 @@ impl Pipeline {
     ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(source, limit)).await?;
         ::core::result::Result::Ok(PipelineHandle::bind(handle)?)
-    }
-}
-///A running [`Pipeline`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
-pub(crate) struct PipelineHandle {
-    handle: ::supervisor::SupervisorHandle,
-    reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    stages: PipelineStages,
-    batch: PipelineBatch,
-}
-impl PipelineHandle {
-    ///`pipeline/reader`.
-    pub fn reader(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.reader
-    }
-    ///`pipeline/stages`.
-    pub fn stages(&self) -> &PipelineStages {
-        &self.stages
-    }
-    ///`pipeline/batch`.
-    pub fn batch(&self) -> &PipelineBatch {
-        &self.batch
-    }
-    /// The tree's handle.
-    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
-    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.join().await
-    }
-    /// Stops the tree and waits until every task is gone.
-    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.shutdown().await
-    }
-}
-impl ::core::ops::Deref for PipelineHandle {
-    type Target = ::supervisor::SupervisorHandle;
-    fn deref(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-}
-impl ::core::fmt::Debug for PipelineHandle {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        ::core::fmt::Debug::fmt(&self.handle, f)
     }
 }
 ///Supervisor `pipeline/stages` of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
@@ -328,6 +216,50 @@ impl ::core::ops::Deref for PipelineBatch {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
         &self.supervisor
+    }
+}
+///A running [`Pipeline`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
+pub(crate) struct PipelineHandle {
+    handle: ::supervisor::SupervisorHandle,
+    reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    stages: PipelineStages,
+    batch: PipelineBatch,
+}
+impl PipelineHandle {
+    ///`pipeline/reader`.
+    pub fn reader(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
+        &self.reader
+    }
+    ///`pipeline/stages`.
+    pub fn stages(&self) -> &PipelineStages {
+        &self.stages
+    }
+    ///`pipeline/batch`.
+    pub fn batch(&self) -> &PipelineBatch {
+        &self.batch
+    }
+    /// The tree's handle.
+    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
+    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.join().await
+    }
+    /// Stops the tree and waits until every task is gone.
+    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+        self.handle.shutdown().await
+    }
+}
+impl ::core::ops::Deref for PipelineHandle {
+    type Target = ::supervisor::SupervisorHandle;
+    fn deref(&self) -> &::supervisor::SupervisorHandle {
+        &self.handle
+    }
+}
+impl ::core::fmt::Debug for PipelineHandle {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.handle, f)
     }
 }
 const _: () = {

@@ -3,116 +3,75 @@
 pub struct App;
 impl App {
     ///The shape of [`App`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
-        name: "App",
-        root: ::supervisor::NodeDescription {
-            id: "app",
-            kind: ::supervisor::NodeKind::Supervisor {
-                strategy: ::supervisor::Strategy::OneForOne,
-                intensity: ::supervisor::Intensity {
-                    max_restarts: 3,
-                    period: ::supervisor::__private::Duration::from_secs(5),
-                },
-                auto_shutdown: ::supervisor::AutoShutdown::Never,
-            },
-            restart: ::supervisor::Restart::Permanent,
-            shutdown: ::supervisor::Shutdown::Infinity,
-            significant: false,
-            backoff: ::supervisor::Backoff::NONE,
-            mailbox: ::core::option::Option::None,
-            children: &[
-                ::supervisor::NodeDescription {
-                    id: "db",
-                    kind: ::supervisor::NodeKind::Worker,
-                    restart: ::supervisor::Restart::Permanent,
-                    shutdown: ::supervisor::Shutdown::Timeout(
-                        ::supervisor::__private::Duration::from_secs(10),
-                    ),
-                    significant: false,
-                    backoff: ::supervisor::Backoff::NONE,
-                    mailbox: ::core::option::Option::None,
-                    children: &[],
-                },
-                ::supervisor::NodeDescription {
-                    id: "cache",
-                    kind: ::supervisor::NodeKind::Worker,
-                    restart: ::supervisor::Restart::Transient,
-                    shutdown: ::supervisor::Shutdown::Timeout(
-                        ::supervisor::__private::Duration::from_secs(5),
-                    ),
-                    significant: false,
-                    backoff: ::supervisor::Backoff::exponential(
-                        ::supervisor::__private::Duration::from_millis(100),
-                        ::supervisor::__private::Duration::from_secs(10),
-                    ),
-                    mailbox: ::core::option::Option::None,
-                    children: &[],
-                },
-                ::supervisor::NodeDescription {
-                    id: "api",
-                    kind: ::supervisor::NodeKind::Supervisor {
-                        strategy: ::supervisor::Strategy::RestForOne,
-                        intensity: ::supervisor::Intensity {
-                            max_restarts: 5,
-                            period: ::supervisor::__private::Duration::from_secs(30),
-                        },
-                        auto_shutdown: ::supervisor::AutoShutdown::Never,
-                    },
-                    restart: ::supervisor::Restart::Permanent,
-                    shutdown: ::supervisor::Shutdown::Infinity,
-                    significant: false,
-                    backoff: ::supervisor::Backoff::NONE,
-                    mailbox: ::core::option::Option::None,
-                    children: &[
-                        ::supervisor::NodeDescription {
-                            id: "listener",
-                            kind: ::supervisor::NodeKind::Worker,
-                            restart: ::supervisor::Restart::Permanent,
-                            shutdown: ::supervisor::Shutdown::Timeout(
-                                ::supervisor::__private::Duration::from_secs(5),
-                            ),
-                            significant: false,
-                            backoff: ::supervisor::Backoff::NONE,
-                            mailbox: ::core::option::Option::Some("ListenerMsg"),
-                            children: &[],
-                        },
-                        ::supervisor::NodeDescription {
-                            id: "sessions",
-                            kind: ::supervisor::NodeKind::Dynamic {
-                                intensity: ::supervisor::Intensity {
-                                    max_restarts: 3,
-                                    period: ::supervisor::__private::Duration::from_secs(5),
-                                },
-                                max_children: ::core::option::Option::Some(10000),
-                            },
-                            restart: ::supervisor::Restart::Permanent,
-                            shutdown: ::supervisor::Shutdown::Infinity,
-                            significant: false,
-                            backoff: ::supervisor::Backoff::NONE,
-                            mailbox: ::core::option::Option::None,
-                            children: &[
-                                ::supervisor::NodeDescription {
-                                    id: "<template>",
-                                    kind: ::supervisor::NodeKind::Worker,
-                                    restart: ::supervisor::Restart::Temporary,
-                                    shutdown: ::supervisor::Shutdown::Timeout(
-                                        ::supervisor::__private::Duration::from_secs(5),
-                                    ),
-                                    significant: false,
-                                    backoff: ::supervisor::Backoff::NONE,
-                                    mailbox: ::core::option::Option::None,
-                                    children: &[],
-                                },
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
+    pub const TREE: ::supervisor::TreeDescription = {
+        const DB: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "db",
+            )
+            .shutdown(
+                ::supervisor::Shutdown::Timeout(
+                    ::supervisor::__private::Duration::from_secs(10),
+                ),
+            );
+        const CACHE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "cache",
+            )
+            .restart(::supervisor::Restart::Transient)
+            .backoff(
+                ::supervisor::Backoff::exponential(
+                    ::supervisor::__private::Duration::from_millis(100),
+                    ::supervisor::__private::Duration::from_secs(10),
+                ),
+            );
+        const API__LISTENER: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "listener",
+            )
+            .mailbox("ListenerMsg");
+        const API__SESSIONS__TEMPLATE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
+                "<template>",
+            )
+            .restart(::supervisor::Restart::Temporary);
+        const API__SESSIONS: ::supervisor::NodeDescription = ::supervisor::NodeDescription::dynamic(
+                "sessions",
+                &[API__SESSIONS__TEMPLATE],
+            )
+            .max_children(10000);
+        const API: ::supervisor::NodeDescription = ::supervisor::NodeDescription::supervisor(
+                "api",
+                ::supervisor::Strategy::RestForOne,
+                &[API__LISTENER, API__SESSIONS],
+            )
+            .intensity(5, ::supervisor::__private::Duration::from_secs(30));
+        ::supervisor::TreeDescription {
+            name: "App",
+            root: ::supervisor::NodeDescription::supervisor(
+                    "app",
+                    ::supervisor::Strategy::OneForOne,
+                    &[DB, CACHE, API],
+                )
+                .intensity(3, ::supervisor::__private::Duration::from_secs(5)),
+        }
     };
     ///Builds the spec of [`App`]: what [`App::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     #[allow(clippy::redundant_closure_call)]
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
+        let api__sessions = ::supervisor::SupervisorSpec::dynamic(
+                "sessions",
+                ::supervisor::Template::<
+                    SessionArgs,
+                    ::supervisor::NoMailbox,
+                >::new(session::run)
+                    .restart(::supervisor::Restart::Temporary),
+            )
+            .max_children(10000);
+        let api = ::supervisor::SupervisorSpec::new("api")
+            .strategy(::supervisor::Strategy::RestForOne)
+            .intensity(5, ::supervisor::__private::Duration::from_secs(30))
+            .child(
+                ::supervisor::ChildSpec::<
+                    ListenerMsg,
+                >::with_mailbox("listener", api::listen),
+            )
+            .child(::supervisor::ChildSpec::supervisor(api__sessions));
         ::supervisor::SupervisorSpec::new("app")
             .strategy(::supervisor::Strategy::OneForOne)
             .intensity(3, ::supervisor::__private::Duration::from_secs(5))
@@ -143,31 +102,7 @@ impl App {
                         ),
                     ),
             )
-            .child(
-                ::supervisor::ChildSpec::supervisor(
-                    ::supervisor::SupervisorSpec::new("api")
-                        .strategy(::supervisor::Strategy::RestForOne)
-                        .intensity(5, ::supervisor::__private::Duration::from_secs(30))
-                        .child(
-                            ::supervisor::ChildSpec::<
-                                ListenerMsg,
-                            >::with_mailbox("listener", api::listen),
-                        )
-                        .child(
-                            ::supervisor::ChildSpec::supervisor(
-                                ::supervisor::SupervisorSpec::dynamic(
-                                        "sessions",
-                                        ::supervisor::Template::<
-                                            SessionArgs,
-                                            ::supervisor::NoMailbox,
-                                        >::new(session::run)
-                                            .restart(::supervisor::Restart::Temporary),
-                                    )
-                                    .max_children(10000),
-                            ),
-                        ),
-                ),
-            )
+            .child(::supervisor::ChildSpec::supervisor(api))
     }
     ///Starts the tree and returns once every child is up, with a [`AppHandle`] whose methods mirror the tree.
     pub async fn start(
@@ -175,6 +110,35 @@ impl App {
     ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(config)).await?;
         ::core::result::Result::Ok(AppHandle::bind(handle)?)
+    }
+}
+///Supervisor `app/api` of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub struct AppApi {
+    supervisor: ::supervisor::SupervisorRef,
+    listener: ::supervisor::ChildRef<ListenerMsg>,
+    sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
+}
+impl AppApi {
+    ///`app/api/listener`.
+    pub fn listener(&self) -> &::supervisor::ChildRef<ListenerMsg> {
+        &self.listener
+    }
+    ///`app/api/sessions`.
+    pub fn sessions(
+        &self,
+    ) -> &::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox> {
+        &self.sessions
+    }
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
+    }
+}
+impl ::core::ops::Deref for AppApi {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
 ///A running [`App`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
@@ -219,35 +183,6 @@ impl ::core::ops::Deref for AppHandle {
 impl ::core::fmt::Debug for AppHandle {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         ::core::fmt::Debug::fmt(&self.handle, f)
-    }
-}
-///Supervisor `app/api` of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
-pub struct AppApi {
-    supervisor: ::supervisor::SupervisorRef,
-    listener: ::supervisor::ChildRef<ListenerMsg>,
-    sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
-}
-impl AppApi {
-    ///`app/api/listener`.
-    pub fn listener(&self) -> &::supervisor::ChildRef<ListenerMsg> {
-        &self.listener
-    }
-    ///`app/api/sessions`.
-    pub fn sessions(
-        &self,
-    ) -> &::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox> {
-        &self.sessions
-    }
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
-    }
-}
-impl ::core::ops::Deref for AppApi {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
     }
 }
 const _: () = {
