@@ -61,7 +61,7 @@ fn compile_time_phases() {
     let fallback = crate::expand::fallback(&ast);
     let fb = t.elapsed();
     let t = Instant::now();
-    let tree = crate::check::check(ast).ok().expect("checks");
+    let tree = crate::check::check(ast).expect("checks");
     let check = t.elapsed();
     let t = Instant::now();
     let out = crate::expand::expand(&tree);
