@@ -443,6 +443,9 @@ fn main() {
         return;
     }
     let quick = std::env::args().any(|a| a == "quick");
+    // `cargo bench --bench runtime -- W4` runs the named workloads only.
+    let only: Vec<String> = std::env::args().filter(|a| a.starts_with('W')).collect();
+    let run = |w: &str| only.is_empty() || only.iter().any(|o| o == w);
     let scale = |full: usize, q: usize| if quick { q } else { full };
     // Panics are part of W1; their default report would flood the output.
     std::panic::set_hook(Box::new(|_| {}));
@@ -486,7 +489,7 @@ fn main() {
 
     let rt = runtime();
     let reps = scale(5, 2);
-    for n in [10_000, 100_000] {
+    for n in [10_000, 100_000].into_iter().filter(|_| run("W2")) {
         let (mut ours, mut floor) = (Vec::new(), Vec::new());
         for _ in 0..reps {
             floor.push(rt.block_on(async {
@@ -563,7 +566,7 @@ fn main() {
             r.target
         );
     }
-    for n in [10_000, 100_000] {
+    for n in [10_000, 100_000].into_iter().filter(|_| run("W2")) {
         let ours = memory_per_child("ours", n);
         let floor = memory_per_child("floor", n);
         let show = |v: Option<usize>| v.map_or("n/a".to_string(), |b| format!("{b} B"));

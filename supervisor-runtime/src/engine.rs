@@ -43,8 +43,14 @@ pub(crate) enum Command {
     StartDynamic(AnyArc, Reply<Arc<Node>>),
 }
 
+/// What a supervisor's one inbox carries: its children's exits and management requests.
+pub(crate) enum Msg {
+    Exit(Exit),
+    Command(Command),
+}
+
 /// An incarnation's end, as its task reports it.
-struct Exit {
+pub(crate) struct Exit {
     seq: u64,
     incarnation: u64,
     reason: ExitReason,
@@ -124,7 +130,7 @@ where
 
 /// Where an incarnation reports its end.
 pub(crate) struct Report {
-    exits: mpsc::UnboundedSender<Exit>,
+    exits: mpsc::UnboundedSender<Msg>,
     seq: u64,
     incarnation: u64,
     /// Set while the supervisor waits for the incarnation to report its start.
@@ -140,11 +146,11 @@ impl Report {
                 return;
             }
         }
-        let _ = self.exits.send(Exit {
+        let _ = self.exits.send(Msg::Exit(Exit {
             seq: self.seq,
             incarnation: self.incarnation,
             reason,
-        });
+        }));
     }
 }
 
@@ -296,9 +302,9 @@ pub(crate) struct Engine {
     events: Events,
     children: SeqMap<Child>,
     next_seq: u64,
-    exits_tx: mpsc::UnboundedSender<Exit>,
-    exits_rx: mpsc::UnboundedReceiver<Exit>,
-    commands: mpsc::UnboundedReceiver<Command>,
+    /// Given to every incarnation to report its exit; the same channel carries commands.
+    inbox_tx: mpsc::UnboundedSender<Msg>,
+    inbox: mpsc::UnboundedReceiver<Msg>,
     token: CancellationToken,
     window: Window,
     history: VecDeque<RestartRecord>,
@@ -317,8 +323,7 @@ impl Engine {
             let Some(sup) = raw.node.sup.as_deref() else {
                 return ExitReason::error("supervisor node without supervisor state");
             };
-            let (cmd_tx, commands) = mpsc::unbounded_channel();
-            let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+            let (inbox_tx, inbox) = mpsc::unbounded_channel();
             let mut children = SeqMap::with_capacity(spec.children.len());
             for (i, (s, n)) in spec.children.iter().zip(&sup.children).enumerate() {
                 children.push(i as u64, Child::new(Arc::clone(s), Arc::clone(n), None));
@@ -334,16 +339,15 @@ impl Engine {
                 events: sup.events.clone(),
                 node: Arc::clone(&raw.node),
                 spec,
-                exits_tx,
-                exits_rx,
-                commands,
+                inbox_tx: inbox_tx.clone(),
+                inbox,
                 token: raw.token.clone(),
                 history: VecDeque::new(),
                 timers: BinaryHeap::new(),
                 failed_starts: VecDeque::new(),
                 jitter: Jitter::new(),
             };
-            sup.set_sender(Some(cmd_tx));
+            sup.set_sender(Some(inbox_tx));
             let reason = match engine.start_all().await {
                 Ok(()) => {
                     raw.signal_started();
@@ -400,12 +404,14 @@ impl Engine {
                     self.shutdown_all().await;
                     return ExitReason::Shutdown;
                 }
-                Some(exit) = self.exits_rx.recv() => {
-                    if let Some(end) = self.handle_exit(exit).await {
-                        return end;
+                Some(msg) = self.inbox.recv() => match msg {
+                    Msg::Exit(exit) => {
+                        if let Some(end) = self.handle_exit(exit).await {
+                            return end;
+                        }
                     }
-                }
-                Some(cmd) = self.commands.recv() => self.handle_command(cmd).await,
+                    Msg::Command(cmd) => self.handle_command(cmd).await,
+                },
                 _ = sleep_until(next_timer.unwrap_or_else(Instant::now)), if next_timer.is_some() => {
                     self.fire_timers().await;
                 }
@@ -417,7 +423,7 @@ impl Engine {
     /// waits until they have.
     async fn start_child(&mut self, seq: u64) -> Result<(), ExitReason> {
         let shutdown = self.token.clone();
-        let exits = self.exits_tx.clone();
+        let exits = self.inbox_tx.clone();
         let Some(child) = self.children.get_mut(&seq) else {
             return Ok(());
         };

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::{ContextExtra, NoMailbox, RawContext, StartSignal};
-use crate::engine::{CatchUnwind, Command, Engine};
+use crate::engine::{CatchUnwind, Command, Engine, Msg};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord};
 use crate::exit::ExitReason;
@@ -192,7 +192,8 @@ impl SupervisorRef {
             .and_then(|s| s.sender())
             .ok_or_else(not_running)?;
         let (reply, answer) = oneshot::channel();
-        tx.send(make(reply)).map_err(|_| not_running())?;
+        tx.send(Msg::Command(make(reply)))
+            .map_err(|_| not_running())?;
         answer.await.map_err(|_| not_running())
     }
 

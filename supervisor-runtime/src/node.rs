@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
-use crate::engine::Command;
+use crate::engine::Msg;
 use crate::event::Events;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec, TypeTag};
 
@@ -82,7 +82,7 @@ pub(crate) struct Node {
 /// The parts of a node that only supervisors have.
 pub(crate) struct SupNode {
     /// Commands to the running incarnation; `None` while it is not running.
-    pub cmd: Mutex<Option<mpsc::UnboundedSender<Command>>>,
+    pub cmd: Mutex<Option<mpsc::UnboundedSender<Msg>>>,
     /// Nodes of the declared children, in order.
     pub children: Vec<Arc<Node>>,
     /// Argument and message types of a dynamic supervisor's template.
@@ -184,11 +184,11 @@ impl SupNode {
         }
     }
 
-    pub(crate) fn sender(&self) -> Option<mpsc::UnboundedSender<Command>> {
+    pub(crate) fn sender(&self) -> Option<mpsc::UnboundedSender<Msg>> {
         self.cmd.lock().ok()?.clone()
     }
 
-    pub(crate) fn set_sender(&self, tx: Option<mpsc::UnboundedSender<Command>>) {
+    pub(crate) fn set_sender(&self, tx: Option<mpsc::UnboundedSender<Msg>>) {
         if let Ok(mut slot) = self.cmd.lock() {
             *slot = tx;
         }
