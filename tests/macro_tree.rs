@@ -113,7 +113,7 @@ fn the_description_is_a_const_usable_without_starting() {
         picture,
         "app (one_for_one, 3 in 5s)\n\
          ├── db\n\
-         ├── cache [transient]\n\
+         ├── cache [transient] [backoff]\n\
          └── api (rest_for_one, 5 in 30s)\n    \
              ├── listener <ListenerMsg>\n    \
              └── sessions (dynamic, 3 in 5s, max 10000)\n        \

@@ -18,6 +18,48 @@ fn sup(id: &str) -> SupervisorSpec {
     SupervisorSpec::new(id)
 }
 
+// S1.1, S1.2
+#[test]
+fn s1_1_specs_carry_every_part_and_keep_declaration_order() {
+    let p = Probe::default();
+    let spec = sup("app")
+        .strategy(Strategy::RestForOne)
+        .intensity(7, 9 * S)
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .child(ChildSpec::worker("zeta", p.idle("zeta")))
+        .child(
+            ChildSpec::worker("alpha", p.idle("alpha"))
+                .restart(Restart::Transient)
+                .shutdown(Shutdown::BrutalKill)
+                .significant(true)
+                .backoff(Backoff::fixed(S)),
+        )
+        .child(ChildSpec::supervisor(
+            sup("mid").child(ChildSpec::worker("x", p.idle("x"))),
+        ));
+    assert_eq!(spec.id(), "app");
+    assert_eq!(spec.get_strategy(), Strategy::RestForOne);
+    let i = spec.get_intensity();
+    assert_eq!((i.max_restarts, i.period), (7, 9 * S));
+    assert_eq!(spec.get_auto_shutdown(), AutoShutdown::AnySignificant);
+    assert_eq!(
+        spec.child_ids().collect::<Vec<_>>(),
+        ["zeta", "alpha", "mid"]
+    );
+    let alpha = ChildSpec::worker("alpha", p.idle("alpha"))
+        .restart(Restart::Transient)
+        .shutdown(Shutdown::BrutalKill)
+        .significant(true)
+        .backoff(Backoff::fixed(S));
+    assert_eq!(alpha.id(), "alpha");
+    assert_eq!(alpha.get_restart(), Restart::Transient);
+    assert_eq!(alpha.get_shutdown(), Shutdown::BrutalKill);
+    assert!(alpha.is_significant());
+    assert_eq!(alpha.get_backoff(), Backoff::fixed(S));
+    assert_eq!(alpha.kind(), ChildKind::Worker);
+    assert!(spec.validate().is_ok());
+}
+
 // S1.3
 #[tokio::test(start_paused = true)]
 async fn s1_3_defaults_are_elixirs_not_otps() {

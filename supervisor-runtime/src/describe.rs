@@ -244,6 +244,9 @@ impl NodeDescription {
         if self.significant {
             s.push_str(" [significant]");
         }
+        if !self.backoff.is_none() {
+            s.push_str(" [backoff]");
+        }
         if let Some(m) = self.mailbox {
             let _ = write!(s, " <{m}>");
         }

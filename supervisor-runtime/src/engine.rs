@@ -504,7 +504,9 @@ impl Engine {
         let Some(child) = self.children.get_mut(&seq) else {
             return Ok(());
         };
-        child.node.set_state(ChildState::Running);
+        if awaits_start {
+            child.node.set_state(ChildState::Running);
+        }
         let path = &child.node.path;
         tracing::debug!(child = %path, incarnation, "started");
         self.events.emit(|| Event::Started {

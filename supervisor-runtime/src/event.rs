@@ -1,5 +1,6 @@
 //! Observation: the events a subscriber receives, the restart history, and child listings.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,22 +78,63 @@ impl Event {
 pub const EVENT_CAPACITY: usize = 1024;
 
 #[derive(Clone)]
-pub(crate) struct Events(broadcast::Sender<Event>);
+pub(crate) struct Events {
+    tx: broadcast::Sender<Event>,
+    /// Live [`EventStream`]s; read on every transition, so kept apart from the channel's lock.
+    listeners: Arc<AtomicUsize>,
+}
 
 impl Events {
     pub(crate) fn new() -> Self {
-        Events(broadcast::channel(EVENT_CAPACITY).0)
+        Events {
+            tx: broadcast::channel(EVENT_CAPACITY).0,
+            listeners: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Builds and sends the event only when somebody listens: restarts stay cheap otherwise.
     pub(crate) fn emit(&self, event: impl FnOnce() -> Event) {
-        if self.0.receiver_count() > 0 {
-            let _ = self.0.send(event());
+        if self.listeners.load(Ordering::Relaxed) > 0 {
+            let _ = self.tx.send(event());
         }
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.0.subscribe()
+    pub(crate) fn subscribe(&self) -> EventStream {
+        self.listeners.fetch_add(1, Ordering::Relaxed);
+        EventStream {
+            rx: self.tx.subscribe(),
+            listeners: Arc::clone(&self.listeners),
+        }
+    }
+}
+
+/// A subscription to a tree's events (S9.4), from the moment it was made.
+///
+/// It holds at most [`EVENT_CAPACITY`] unread events; a subscriber that falls further behind
+/// loses the oldest and is told how many ([`RecvError::Lagged`]).
+#[derive(Debug)]
+pub struct EventStream {
+    rx: broadcast::Receiver<Event>,
+    listeners: Arc<AtomicUsize>,
+}
+
+pub use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+impl EventStream {
+    /// The next event; [`RecvError::Closed`] once the tree is gone and every event was read.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Result<Event, TryRecvError> {
+        self.rx.try_recv()
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.listeners.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -5,14 +5,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::{ContextExtra, NoMailbox, RawContext, StartSignal};
 use crate::engine::{CatchUnwind, Command, Engine, Msg};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
-use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord};
+use crate::event::{ChildCounts, ChildInfo, EventStream, Events, RestartRecord};
 use crate::exit::ExitReason;
 use crate::node::{ChildState, Node};
 use crate::spec::{ChildSpec, SupervisorSpec};
@@ -112,7 +112,7 @@ impl SupervisorHandle {
     }
 
     /// The tree's event stream (S9.4).
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> EventStream {
         self.events.subscribe()
     }
 

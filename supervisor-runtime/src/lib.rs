@@ -51,7 +51,10 @@ pub use error::{
     ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule, StartError,
     TreeError,
 };
-pub use event::{ChildCounts, ChildInfo, Event, RestartRecord, EVENT_CAPACITY, HISTORY_CAPACITY};
+pub use event::{
+    ChildCounts, ChildInfo, Event, EventStream, RecvError, RestartRecord, TryRecvError,
+    EVENT_CAPACITY, HISTORY_CAPACITY,
+};
 pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef};
 pub use node::ChildState;

@@ -123,13 +123,7 @@ impl Node {
         mailbox: Option<MailboxFactory>,
     ) -> Arc<Node> {
         let path: Arc<str> = match parent_path {
-            Some(p) => {
-                let mut path = String::with_capacity(p.len() + 1 + id.len());
-                path.push_str(p);
-                path.push('/');
-                path.push_str(&id);
-                Arc::from(path)
-            }
+            Some(p) => join_path(p, &id),
             None => Arc::clone(&id),
         };
         let sup = match &spec.start {
@@ -164,6 +158,24 @@ impl Node {
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
+}
+
+/// `parent/id` in one allocation: the pieces are assembled in a reused buffer, since
+/// `Arc<str>` can only be made by copying.
+fn join_path(parent: &str, id: &str) -> Arc<str> {
+    thread_local! {
+        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            buf.push_str(parent);
+            buf.push('/');
+            buf.push_str(id);
+            Arc::from(buf.as_str())
+        }
+        Err(_) => Arc::from(format!("{parent}/{id}")),
+    })
 }
 
 impl SupNode {

@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use supervisor::{ChildContext, Event};
-use tokio::sync::broadcast;
+use supervisor::{ChildContext, Event, EventStream, RecvError};
 
 pub type BoxFut = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -128,17 +127,14 @@ pub async fn settle() {
 
 /// Waits (on the paused clock) for the first event matching `pred`; fails the test after an
 /// hour of virtual time.
-pub async fn until(
-    events: &mut broadcast::Receiver<Event>,
-    pred: impl Fn(&Event) -> bool,
-) -> Event {
+pub async fn until(events: &mut EventStream, pred: impl Fn(&Event) -> bool) -> Event {
     let wait = async {
         loop {
             match events.recv().await {
                 Ok(e) if pred(&e) => return e,
                 Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("event stream closed"),
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => panic!("event stream closed"),
             }
         }
     };
