@@ -331,7 +331,8 @@ fn template_spec(child: &Child, params: &[Param]) -> TokenStream {
     out
 }
 
-fn child_settings(child: &Child) -> TokenStream {
+/// The builder calls for a child's policies; the spec and the description share them.
+fn policies(child: &Child) -> TokenStream {
     let mut out = TokenStream::new();
     if child.restart != Restart::Permanent {
         let r = restart(child.restart);
@@ -348,6 +349,11 @@ fn child_settings(child: &Child) -> TokenStream {
         let b = backoff(b);
         out.extend(quote!(.backoff(#b)));
     }
+    out
+}
+
+fn child_settings(child: &Child) -> TokenStream {
+    let mut out = policies(child);
     if let Some(n) = child.mailbox_capacity {
         let n = int(n);
         out.extend(quote!(.mailbox_capacity(#n)));
@@ -448,7 +454,7 @@ fn describe_sup(
         out.extend(quote!(.max_children(#n)));
     }
     if let Some(c) = as_child {
-        out.extend(describe_policies(c));
+        out.extend(policies(c));
     }
     out
 }
@@ -458,30 +464,10 @@ fn describe_child(child: &Child, id: &str, path: &[&str], consts: &mut TokenStre
         return describe_sup(sup, Some(child), path, consts);
     }
     let mut out = quote!(::supervisor::NodeDescription::worker(#id));
-    out.extend(describe_policies(child));
+    out.extend(policies(child));
     if let Some(m) = &child.mailbox {
         let n = type_name(m);
         out.extend(quote!(.mailbox(#n)));
-    }
-    out
-}
-
-fn describe_policies(child: &Child) -> TokenStream {
-    let mut out = TokenStream::new();
-    if child.restart != Restart::Permanent {
-        let r = restart(child.restart);
-        out.extend(quote!(.restart(#r)));
-    }
-    if let Some(s) = child.shutdown {
-        let s = shutdown(s);
-        out.extend(quote!(.shutdown(#s)));
-    }
-    if child.significant {
-        out.extend(quote!(.significant()));
-    }
-    if let Some(b) = &child.backoff {
-        let b = backoff(b);
-        out.extend(quote!(.backoff(#b)));
     }
     out
 }

@@ -149,9 +149,9 @@ impl NodeDescription {
         self
     }
 
-    /// Marks the node significant.
-    pub const fn significant(mut self) -> Self {
-        self.significant = true;
+    /// Marks the node significant (or not).
+    pub const fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
         self
     }
 

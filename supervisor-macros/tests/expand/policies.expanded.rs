@@ -47,7 +47,7 @@ impl Pipeline {
                 "job",
             )
             .restart(::supervisor::Restart::Transient)
-            .significant();
+            .significant(true);
         const BATCH__LOG: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
                 "log",
             )
