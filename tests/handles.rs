@@ -3,10 +3,13 @@
 
 mod common;
 
+use std::sync::{Arc, OnceLock};
+
 use common::{settle, until, Probe, MS, S};
 use supervisor::{
-    async_trait, Backoff, BoxError, ChildContext, ChildSpec, ChildState, Event, LookupError,
-    MailboxError, NoMailbox, Restart, Strategy, Supervisor, SupervisorSpec, TreeError, Worker,
+    async_trait, Backoff, BoxError, ChildContext, ChildRef, ChildSpec, ChildState, Event,
+    LookupError, MailboxError, NoMailbox, Restart, Shutdown, Strategy, Supervisor, SupervisorSpec,
+    TreeError, Worker,
 };
 use tokio::time::Instant;
 
@@ -261,6 +264,43 @@ async fn the_worker_trait_gets_init_run_and_stop_with_a_fresh_value_each_incarna
             "stop #1 cancelled true"
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_can_terminate_itself_even_with_infinite_shutdown() {
+    let p = Probe::default();
+    let me: Arc<OnceLock<ChildRef>> = Arc::default();
+    let go = Arc::new(tokio::sync::Notify::new());
+    let (p1, me1, go1) = (p.clone(), Arc::clone(&me), Arc::clone(&go));
+    let spec = SupervisorSpec::new("app").child(
+        ChildSpec::worker("selfish", move |ctx: ChildContext| {
+            let (p, me, go) = (p1.clone(), Arc::clone(&me1), Arc::clone(&go1));
+            async move {
+                go.notified().await;
+                let answer = match me.get() {
+                    Some(r) => r.terminate().await,
+                    None => return Err("no ref".to_string()),
+                };
+                p.push(format!(
+                    "answered {answer:?}, cancelled {}",
+                    ctx.is_cancelled()
+                ));
+                ctx.cancelled().await;
+                Ok(())
+            }
+        })
+        .shutdown(Shutdown::Infinity),
+    );
+    let app = Supervisor::start(spec).await.unwrap();
+    let _ = me.set(app.child::<NoMailbox>("selfish").unwrap());
+    go.notify_one();
+    settle().await;
+    assert_eq!(p.take(), ["answered Ok(()), cancelled true"]);
+    assert_eq!(
+        app.child::<NoMailbox>("selfish").unwrap().state(),
+        ChildState::Stopped
+    );
+    app.shutdown().await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]

@@ -36,7 +36,8 @@ pub(crate) enum Command {
     WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
     CountChildren(oneshot::Sender<ChildCounts>),
     History(oneshot::Sender<Vec<RestartRecord>>),
-    Terminate(Arc<str>, Reply<()>),
+    /// The child to stop, and the task asking (to recognise a child stopping itself).
+    Terminate(Arc<str>, Option<tokio::task::Id>, Reply<()>),
     Restart(Arc<str>, Reply<()>),
     Delete(Arc<str>, Reply<()>),
     StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
@@ -885,10 +886,7 @@ impl Engine {
             Command::History(reply) => {
                 let _ = reply.send(self.history.iter().cloned().collect());
             }
-            Command::Terminate(id, reply) => {
-                let result = self.terminate(&id).await;
-                let _ = reply.send(result);
-            }
+            Command::Terminate(id, caller, reply) => self.terminate(&id, caller, reply).await,
             Command::Restart(id, reply) => {
                 let result = self.restart_stopped(&id).await;
                 let _ = reply.send(result);
@@ -922,8 +920,27 @@ impl Engine {
     }
 
     /// S9.3: stop a child without counting it as a failure; a temporary child's spec goes.
-    async fn terminate(&mut self, id: &str) -> Result<(), ManagementError> {
-        let seq = self.find(id)?;
+    async fn terminate(&mut self, id: &str, caller: Option<tokio::task::Id>, reply: Reply<()>) {
+        let seq = match self.find(id) {
+            Ok(seq) => seq,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        // A child stopping itself waits for this answer; answering only after it stopped would
+        // never happen with `Shutdown::Infinity`. It gets the answer first, then its cancellation.
+        let own = self
+            .children
+            .get(&seq)
+            .and_then(|c| c.running.as_ref())
+            .is_some_and(|r| Some(r.task.0.id()) == caller);
+        let reply = if own {
+            let _ = reply.send(Ok(()));
+            None
+        } else {
+            Some(reply)
+        };
         self.shutdown_child(seq).await;
         if self
             .children
@@ -932,7 +949,9 @@ impl Engine {
         {
             self.remove(seq);
         }
-        Ok(())
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(()));
+        }
     }
 
     async fn restart_stopped(&mut self, id: &Arc<str>) -> Result<(), ManagementError> {

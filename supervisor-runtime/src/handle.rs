@@ -217,7 +217,8 @@ impl SupervisorRef {
     /// Stops a child by its shutdown policy; the spec stays (a temporary one's goes). Not a
     /// failure: no intensity, no auto_shutdown (S6.4, S9.3).
     pub async fn terminate_child(&self, id: &str) -> Result<(), ManagementError> {
-        self.call(|r| Command::Terminate(Arc::from(id), r)).await?
+        self.call(|r| Command::Terminate(Arc::from(id), tokio::task::try_id(), r))
+            .await?
     }
 
     /// Starts a stopped child again; a running or restarting one is an error (S9.3).
