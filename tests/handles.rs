@@ -310,6 +310,7 @@ async fn dropping_the_handle_shuts_the_tree_down() {
         Supervisor::start(SupervisorSpec::new("app").child(ChildSpec::worker("a", p.idle("a"))))
             .await
             .unwrap();
+    settle().await; // spawned children run their first step
     assert_eq!(p.live(), 1);
     drop(app);
     settle().await;

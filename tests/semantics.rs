@@ -669,6 +669,7 @@ async fn s5_4_dynamic_children_stop_concurrently() {
     for _ in 0..5 {
         pool.start_child(()).await.unwrap();
     }
+    settle().await; // spawned children run their first step
     assert_eq!(p.live(), 5);
     let t0 = Instant::now();
     app.shutdown().await.unwrap();
@@ -752,6 +753,7 @@ async fn s6_3_no_task_is_left_after_shutdown_or_after_giving_up() {
             ))
     };
     let app = Supervisor::start(tree()).await.unwrap();
+    settle().await; // spawned children run their first step
     assert_eq!(p.live(), 3);
     assert!(metrics.num_alive_tasks() >= before + 5);
     app.shutdown().await.unwrap();

@@ -24,8 +24,8 @@ use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord, HISTORY
 use crate::exit::{panic_message, Escalation, ExitReason, IntoExit};
 use crate::node::{ChildState, Node, SupNode};
 use crate::spec::{
-    check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Start,
-    StartFn, Starter, Strategy, SupervisorSpec,
+    check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown,
+    Starter, Strategy, SupervisorSpec,
 };
 use crate::table::SeqMap;
 
@@ -280,21 +280,28 @@ impl Window {
     }
 }
 
-/// The start function of a nested supervisor. Kept out of `Engine::start_child` so that the
-/// supervisor future does not contain itself.
-pub(crate) fn supervisor_start_fn(spec: Arc<SupervisorSpec>) -> StartFn {
-    Arc::new(SupervisorStart(spec))
-}
+pub(crate) type StartFuture =
+    Pin<Box<dyn Future<Output = Result<JoinHandle<()>, ExitReason>> + Send + 'static>>;
 
-struct SupervisorStart(Arc<SupervisorSpec>);
-
-impl Start for SupervisorStart {
-    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+/// Starts a nested supervisor's subtree in the calling (parent's) task, then spawns its
+/// supervision loop: the parent learns that the subtree is up (S2.3) without a round trip.
+/// A free function returning a boxed future, so that the parent's `start_child` future does not
+/// contain itself.
+fn start_supervisor(spec: Arc<SupervisorSpec>, raw: RawContext, report: Report) -> StartFuture {
+    Box::pin(async move {
         let span = child_span(&raw);
-        // Boxed: a supervisor's future contains its children's start, which may be this one.
-        let run: BoxFuture = Box::pin(Engine::run(Arc::clone(&self.0), raw));
-        spawn_incarnation(run, report, span)
-    }
+        let mut engine = Engine::new(spec, &raw)?;
+        match engine.start().await {
+            Ok(()) => {
+                let run: BoxFuture = Box::pin(engine.run());
+                Ok(spawn_incarnation(run, report, span))
+            }
+            Err(reason) => {
+                engine.close();
+                Err(reason)
+            }
+        }
+    })
 }
 
 pub(crate) struct Engine {
@@ -313,54 +320,65 @@ pub(crate) struct Engine {
     /// Exits of restart attempts that failed to start (S4.3), handled like any exit.
     failed_starts: VecDeque<(u64, ExitReason)>,
     jitter: Jitter,
+    span: Span,
 }
 
 impl Engine {
-    /// Runs one incarnation of a supervisor: start the children, supervise, stop.
-    pub(crate) async fn run(spec: Arc<SupervisorSpec>, raw: RawContext) -> ExitReason {
-        let path = Arc::clone(&raw.node.path);
-        let span = tracing::info_span!("supervisor", path = %path);
-        async move {
-            let Some(sup) = raw.node.sup.as_deref() else {
-                return ExitReason::error("supervisor node without supervisor state");
-            };
-            let (inbox_tx, inbox) = mpsc::unbounded_channel();
-            let mut children = SeqMap::with_capacity(spec.children.len());
-            for (i, (s, n)) in spec.children.iter().zip(&sup.children).enumerate() {
-                children.push(i as u64, Child::new(Arc::clone(s), Arc::clone(n), None));
-            }
-            let mut engine = Engine {
-                window: Window {
-                    stamps: VecDeque::new(),
-                    max: spec.intensity.max_restarts,
-                    period: spec.intensity.period,
-                },
-                next_seq: children.len() as u64,
-                children,
-                events: sup.events.clone(),
-                node: Arc::clone(&raw.node),
-                spec,
-                inbox_tx: inbox_tx.clone(),
-                inbox,
-                token: raw.token.clone(),
-                history: VecDeque::new(),
-                timers: BinaryHeap::new(),
-                failed_starts: VecDeque::new(),
-                jitter: Jitter::new(),
-            };
-            sup.set_sender(Some(inbox_tx));
-            let reason = match engine.start_all().await {
-                Ok(()) => {
-                    raw.signal_started();
-                    engine.supervise().await
-                }
-                Err(reason) => reason,
-            };
-            sup.set_sender(None);
-            reason
+    /// The state of one incarnation of a supervisor, ready to start its children; from now on
+    /// it takes commands.
+    pub(crate) fn new(spec: Arc<SupervisorSpec>, raw: &RawContext) -> Result<Self, ExitReason> {
+        let Some(sup) = raw.node.sup.as_deref() else {
+            return Err(ExitReason::error(
+                "supervisor node without supervisor state",
+            ));
+        };
+        let (inbox_tx, inbox) = mpsc::unbounded_channel();
+        let mut children = SeqMap::with_capacity(spec.children.len());
+        for (i, (s, n)) in spec.children.iter().zip(&sup.children).enumerate() {
+            children.push(i as u64, Child::new(Arc::clone(s), Arc::clone(n), None));
         }
-        .instrument(span)
-        .await
+        sup.set_sender(Some(inbox_tx.clone()));
+        Ok(Engine {
+            window: Window {
+                stamps: VecDeque::new(),
+                max: spec.intensity.max_restarts,
+                period: spec.intensity.period,
+            },
+            next_seq: children.len() as u64,
+            children,
+            events: sup.events.clone(),
+            node: Arc::clone(&raw.node),
+            spec,
+            inbox_tx,
+            inbox,
+            token: raw.token.clone(),
+            history: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            failed_starts: VecDeque::new(),
+            jitter: Jitter::new(),
+            span: tracing::info_span!("supervisor", path = %raw.node.path),
+        })
+    }
+
+    /// Starts the children (S2), within the supervisor's span.
+    pub(crate) async fn start(&mut self) -> Result<(), ExitReason> {
+        let span = self.span.clone();
+        self.start_all().instrument(span).await
+    }
+
+    /// Supervises until shutdown, auto_shutdown or giving up; returns the supervisor's exit.
+    pub(crate) async fn run(mut self) -> ExitReason {
+        let span = self.span.clone();
+        let reason = self.supervise().instrument(span).await;
+        self.close();
+        reason
+    }
+
+    /// Stops taking commands: requests still queued are answered "not running".
+    pub(crate) fn close(&self) {
+        if let Some(sup) = self.sup() {
+            sup.set_sender(None);
+        }
     }
 
     fn sup(&self) -> Option<&SupNode> {
@@ -444,7 +462,7 @@ impl Engine {
         let token = CancellationToken::new();
         let awaits_start = match &child.spec.start {
             Starter::Fn { awaits_start, .. } => *awaits_start,
-            Starter::Supervisor { .. } => true,
+            Starter::Supervisor { .. } => false,
         };
         let (signal, started) = if awaits_start {
             let (s, rx) = StartSignal::new();
@@ -464,11 +482,6 @@ impl Engine {
             extra,
         );
         let incarnation = child.incarnation;
-        child.node.set_state(if awaits_start {
-            ChildState::Starting
-        } else {
-            ChildState::Running
-        });
         let report = Report {
             exits,
             seq,
@@ -476,8 +489,37 @@ impl Engine {
             signal,
         };
         let task = match &child.spec.start {
-            Starter::Fn { call, .. } | Starter::Supervisor { call, .. } => {
+            Starter::Fn { call, .. } => {
+                child.node.set_state(if awaits_start {
+                    ChildState::Starting
+                } else {
+                    ChildState::Running
+                });
                 Arc::clone(call).spawn(raw, report)
+            }
+            Starter::Supervisor { spec } => {
+                child.node.set_state(ChildState::Starting);
+                let node = Arc::clone(&child.node);
+                let mut start = start_supervisor(Arc::clone(spec), raw, report);
+                let outcome = tokio::select! {
+                    biased;
+                    r = &mut start => r,
+                    // Asked to stop meanwhile: let the subtree stop in order, then report.
+                    _ = shutdown.cancelled() => {
+                        token.cancel();
+                        start.await
+                    }
+                };
+                match outcome {
+                    Ok(task) => {
+                        node.set_state(ChildState::Running);
+                        task
+                    }
+                    Err(reason) => {
+                        node.set_state(ChildState::Stopped);
+                        return Err(reason);
+                    }
+                }
             }
         };
         child.running = Some(Running {

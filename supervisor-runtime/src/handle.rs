@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{ContextExtra, NoMailbox, RawContext, StartSignal};
+use crate::context::{ContextExtra, NoMailbox, RawContext};
 use crate::engine::{CatchUnwind, Command, Engine, Msg};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, RestartRecord};
@@ -32,34 +32,21 @@ impl Supervisor {
         let spec = Arc::new(spec);
         let node = Node::instantiate_root(&spec, &events);
         let token = CancellationToken::new();
-        let (signal, started) = StartSignal::new();
-        let raw = RawContext::new(
-            Arc::clone(&node),
-            0,
-            token.clone(),
-            ContextExtra {
-                start_signal: Some(Arc::clone(&signal)),
-                ..ContextExtra::default()
-            },
-        );
-        let run = Engine::run(spec, raw);
-        // Should this future be dropped before the tree is up, the tree stops by itself.
-        let stop_if_abandoned = token.clone().drop_guard();
-        let task = tokio::spawn(async move {
-            let reason = CatchUnwind::new(run).await;
-            signal.send(Err(reason.clone()));
-            reason
-        });
-        match started.await {
-            Ok(Ok(())) => Ok(SupervisorHandle {
-                root: SupervisorRef { node },
-                events,
-                token: stop_if_abandoned.disarm(),
-                task: Some(task),
-            }),
-            Ok(Err(reason)) => Err(start_error(&node, reason)),
-            Err(_) => Err(start_error(&node, ExitReason::Killed)),
+        let raw = RawContext::new(Arc::clone(&node), 0, token.clone(), ContextExtra::default());
+        // The root's children start in the caller's task. Should the caller drop this future
+        // before the tree is up, dropping the engine aborts whatever it started.
+        let mut engine = Engine::new(spec, &raw).map_err(|r| start_error(&node, r))?;
+        if let Err(reason) = engine.start().await {
+            engine.close();
+            return Err(start_error(&node, reason));
         }
+        let task = tokio::spawn(CatchUnwind::new(engine.run()));
+        Ok(SupervisorHandle {
+            root: SupervisorRef { node },
+            events,
+            token,
+            task: Some(task),
+        })
     }
 }
 

@@ -173,11 +173,8 @@ pub(crate) enum Starter {
     /// A function called for each incarnation. `awaits_start` is set for workers with `init`,
     /// whose incarnation counts as started only once `init` returned.
     Fn { call: StartFn, awaits_start: bool },
-    /// A nested supervisor; `call` runs one incarnation of it.
-    Supervisor {
-        spec: Arc<SupervisorSpec>,
-        call: StartFn,
-    },
+    /// A nested supervisor: it starts its subtree in its parent's task, then runs its own.
+    Supervisor { spec: Arc<SupervisorSpec> },
 }
 
 impl ErasedChild {
@@ -356,8 +353,7 @@ impl ChildSpec<NoMailbox> {
     pub fn supervisor(spec: SupervisorSpec) -> Self {
         let id = Arc::clone(&spec.id);
         let spec = Arc::new(spec);
-        let call = crate::engine::supervisor_start_fn(Arc::clone(&spec));
-        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Supervisor { spec, call }))
+        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Supervisor { spec }))
     }
 }
 

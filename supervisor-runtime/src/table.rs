@@ -20,7 +20,12 @@ impl<V> SeqMap<V> {
     }
 
     fn position(&self, seq: u64) -> Option<usize> {
-        self.entries.binary_search_by_key(&seq, |e| e.0).ok()
+        // Until a sweep, a supervisor's declared children sit at the index of their sequence
+        // number: look there before searching.
+        match usize::try_from(seq).ok().and_then(|i| self.entries.get(i)) {
+            Some(e) if e.0 == seq => Some(seq as usize),
+            _ => self.entries.binary_search_by_key(&seq, |e| e.0).ok(),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
