@@ -162,7 +162,7 @@ impl<M> ChildContext<M> {
 
     /// The full path from the root (`app/api/listener`).
     pub fn path(&self) -> &str {
-        &self.raw.node.path
+        self.raw.node.path()
     }
 
     /// Which incarnation this is: 0 for the first start, then 1, 2, ... for each restart.

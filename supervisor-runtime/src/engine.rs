@@ -174,7 +174,7 @@ where
 /// A span per incarnation, only when someone records it: it costs memory in every task.
 pub(crate) fn child_span(raw: &RawContext) -> Option<Span> {
     tracing::enabled!(tracing::Level::DEBUG).then(
-        || tracing::debug_span!("child", path = %raw.node.path, incarnation = raw.incarnation),
+        || tracing::debug_span!("child", path = %raw.node.path(), incarnation = raw.incarnation),
     )
 }
 
@@ -356,7 +356,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             failed_starts: VecDeque::new(),
             jitter: Jitter::new(),
-            span: tracing::info_span!("supervisor", path = %raw.node.path),
+            span: tracing::info_span!("supervisor", path = %raw.node.path()),
         })
     }
 
@@ -395,8 +395,8 @@ impl Engine {
                     return Err(ExitReason::Shutdown);
                 }
                 let (id, path) = match self.children.get(&seq) {
-                    Some(c) => (Arc::clone(&c.node.id), Arc::clone(&c.node.path)),
-                    None => (Arc::from("?"), Arc::clone(&self.node.path)),
+                    Some(c) => (Arc::clone(&c.node.id), Arc::clone(c.node.path())),
+                    None => (Arc::from("?"), Arc::clone(self.node.path())),
                 };
                 tracing::error!(child = %path, %cause, "failed to start child");
                 return Err(ExitReason::error(StartError::ChildFailed {
@@ -550,10 +550,10 @@ impl Engine {
         if awaits_start {
             child.node.set_state(ChildState::Running);
         }
-        let path = &child.node.path;
-        tracing::debug!(child = %path, incarnation, "started");
+        let node = &child.node;
+        tracing::debug!(child = %node.path(), incarnation, "started");
         self.events.emit(|| Event::Started {
-            path: Arc::clone(path),
+            path: Arc::clone(node.path()),
             incarnation,
         });
         Ok(())
@@ -577,7 +577,7 @@ impl Engine {
         let child = self.children.get_mut(&seq)?;
         child.node.set_state(ChildState::Stopped);
         child.history().last_exit = Some(reason.clone());
-        let path = Arc::clone(&child.node.path);
+        let path = Arc::clone(child.node.path());
         if reason.is_abnormal() {
             tracing::warn!(child = %path, %reason, "child exited");
         } else {
@@ -609,8 +609,8 @@ impl Engine {
                 };
             if stop {
                 self.shutdown_all().await;
-                tracing::info!(supervisor = %self.node.path, "auto_shutdown");
-                let path = Arc::clone(&self.node.path);
+                tracing::info!(supervisor = %self.node.path(), "auto_shutdown");
+                let path = Arc::clone(self.node.path());
                 self.events.emit(|| Event::AutoShutdown { path });
                 return Some(ExitReason::Shutdown);
             }
@@ -701,7 +701,7 @@ impl Engine {
                 child.node.set_state(ChildState::Restarting);
                 child.set_restart_at(Some(at));
                 if seq == failed {
-                    let path = &child.node.path;
+                    let path = child.node.path();
                     tracing::info!(child = %path, ?delay, restarts, "restarting");
                     self.events.emit(|| Event::Restarting {
                         path: Arc::clone(path),
@@ -764,12 +764,12 @@ impl Engine {
     async fn give_up(&mut self, child: Arc<str>, cause: ExitReason) -> ExitReason {
         self.shutdown_all().await;
         let escalation = Arc::new(Escalation {
-            supervisor: Arc::clone(&self.node.path),
+            supervisor: Arc::clone(self.node.path()),
             child,
             cause,
         });
-        tracing::error!(supervisor = %self.node.path, %escalation, "restart intensity exceeded; giving up");
-        let path = Arc::clone(&self.node.path);
+        tracing::error!(supervisor = %self.node.path(), %escalation, "restart intensity exceeded; giving up");
+        let path = Arc::clone(self.node.path());
         let esc = Arc::clone(&escalation);
         self.events.emit(|| Event::GaveUp {
             path,
@@ -810,10 +810,10 @@ impl Engine {
             }
         };
         child.node.set_state(ChildState::Stopped);
-        let path = &child.node.path;
-        tracing::debug!(child = %path, %reason, "stopped");
+        let node = &child.node;
+        tracing::debug!(child = %node.path(), %reason, "stopped");
         self.events.emit(|| Event::Stopped {
-            path: Arc::clone(path),
+            path: Arc::clone(node.path()),
             reason: reason.clone(),
         });
         Some(reason)
@@ -876,9 +876,9 @@ impl Engine {
                 }
             };
             child.node.set_state(ChildState::Stopped);
-            let path = &child.node.path;
+            let node = &child.node;
             self.events.emit(|| Event::Stopped {
-                path: Arc::clone(path),
+                path: Arc::clone(node.path()),
                 reason,
             });
         }
@@ -1017,12 +1017,12 @@ impl Engine {
 
     async fn add_static(&mut self, spec: ErasedChild) -> Result<Arc<Node>, ManagementError> {
         if self.spec.dynamic.is_some() {
-            return Err(ManagementError::WrongKind(Arc::clone(&self.node.path)));
+            return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         }
         if self.find(&spec.id).is_ok() {
             return Err(ManagementError::AlreadyExists(spec.id));
         }
-        let path = format!("{}/{}", self.node.path, spec.id);
+        let path = format!("{}/{}", self.node.path(), spec.id);
         check_child(&spec, &path, self.spec.auto_shutdown)?;
         let id = Arc::clone(&spec.id);
         self.add_and_start(Arc::new(spec), id, None).await
@@ -1030,7 +1030,7 @@ impl Engine {
 
     async fn add_dynamic(&mut self, args: AnyArc) -> Result<Arc<Node>, ManagementError> {
         let Some(dynamic) = &self.spec.dynamic else {
-            return Err(ManagementError::WrongKind(Arc::clone(&self.node.path)));
+            return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         };
         if let Some(max) = dynamic.max_children {
             if self.children.len() >= max {
@@ -1049,12 +1049,12 @@ impl Engine {
         args: Option<AnyArc>,
     ) -> Result<Arc<Node>, ManagementError> {
         let Some(sup) = self.sup() else {
-            return Err(ManagementError::NotRunning(Arc::clone(&self.node.path)));
+            return Err(ManagementError::NotRunning(Arc::clone(self.node.path())));
         };
         let node = Node::instantiate(
             &spec,
             Arc::clone(&id),
-            Some(&self.node.path),
+            Some(self.node.path()),
             &sup.events,
             spec.mailbox_factory(),
         );

@@ -57,11 +57,11 @@ fn start_error(node: &Node, reason: ExitReason) -> StartError {
         }
     }
     if matches!(reason, ExitReason::Shutdown) {
-        return StartError::Cancelled(Arc::clone(&node.path));
+        return StartError::Cancelled(Arc::clone(node.path()));
     }
     StartError::ChildFailed {
         id: Arc::clone(&node.id),
-        path: Arc::clone(&node.path),
+        path: Arc::clone(node.path()),
         cause: reason,
     }
 }
@@ -159,7 +159,7 @@ impl fmt::Debug for SupervisorRef {
 impl SupervisorRef {
     /// The supervisor's path.
     pub fn path(&self) -> &str {
-        &self.node.path
+        self.node.path()
     }
 
     /// The supervisor's id.
@@ -171,7 +171,7 @@ impl SupervisorRef {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, ManagementError> {
-        let not_running = || ManagementError::NotRunning(Arc::clone(&self.node.path));
+        let not_running = || ManagementError::NotRunning(Arc::clone(self.node.path()));
         let tx = self
             .node
             .sup
@@ -237,7 +237,7 @@ impl SupervisorRef {
         let declared = (node.message)();
         if wanted != TypeId::of::<NoMailbox>() && declared.id != wanted {
             return Err(LookupError::WrongMessageType {
-                path: node.path.to_string(),
+                path: node.path().to_string(),
                 declared: declared.name,
                 requested: std::any::type_name::<M>(),
             });
@@ -249,7 +249,7 @@ impl SupervisorRef {
     pub fn supervisor(&self, path: &str) -> Result<SupervisorRef, LookupError> {
         let (_, node) = self.walk(path)?;
         if node.sup.is_none() {
-            return Err(LookupError::NotASupervisor(node.path.to_string()));
+            return Err(LookupError::NotASupervisor(node.path().to_string()));
         }
         Ok(SupervisorRef { node })
     }
@@ -272,12 +272,12 @@ impl SupervisorRef {
                     _types: PhantomData,
                 })
             }
-            _ => Err(LookupError::NotDynamic(sup.node.path.to_string())),
+            _ => Err(LookupError::NotDynamic(sup.node.path().to_string())),
         }
     }
 
     fn walk(&self, path: &str) -> Result<(SupervisorRef, Arc<Node>), LookupError> {
-        let not_found = || LookupError::NotFound(format!("{}/{}", self.node.path, path));
+        let not_found = || LookupError::NotFound(format!("{}/{}", self.node.path(), path));
         let mut parent = Arc::clone(&self.node);
         let mut segments = path.split('/').peekable();
         loop {
@@ -339,7 +339,7 @@ impl<M> ChildRef<M> {
 
     /// The child's full path.
     pub fn path(&self) -> &str {
-        &self.node.path
+        self.node.path()
     }
 
     /// The current state of the child.

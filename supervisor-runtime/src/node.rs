@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::mpsc;
 
@@ -70,7 +70,10 @@ pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
 /// One child of the live tree.
 pub(crate) struct Node {
     pub id: Arc<str>,
-    pub path: Arc<str>,
+    /// The parent's path, shared by siblings; the node's own is joined on first use, since most
+    /// workers' paths are only ever needed for events nobody listens to.
+    parent_path: Option<Arc<str>>,
+    path: OnceLock<Arc<str>>,
     pub kind: ChildKind,
     state: AtomicU8,
     restarts: AtomicU32,
@@ -91,6 +94,14 @@ pub(crate) struct SupNode {
 }
 
 impl Node {
+    /// The full path from the root (`app/api/listener`).
+    pub(crate) fn path(&self) -> &Arc<str> {
+        self.path.get_or_init(|| match &self.parent_path {
+            Some(parent) => join_path(parent, &self.id),
+            None => Arc::clone(&self.id),
+        })
+    }
+
     pub(crate) fn state(&self) -> ChildState {
         ChildState::from_u8(self.state.load(Ordering::Acquire))
     }
@@ -118,18 +129,22 @@ impl Node {
     pub(crate) fn instantiate(
         spec: &ErasedChild,
         id: Arc<str>,
-        parent_path: Option<&str>,
+        parent_path: Option<&Arc<str>>,
         events: &Events,
         mailbox: Option<MailboxFactory>,
     ) -> Arc<Node> {
-        let path: Arc<str> = match parent_path {
-            Some(p) => join_path(p, &id),
-            None => Arc::clone(&id),
-        };
+        let path = OnceLock::new();
+        let parent_path = parent_path.cloned();
         let sup = match &spec.start {
             Starter::Fn { .. } => None,
             Starter::Supervisor { spec: s, .. } => {
-                Some(Box::new(SupNode::instantiate(s, &path, events)))
+                // A supervisor's path is its children's parent path: made now.
+                let own = match &parent_path {
+                    Some(p) => join_path(p, &id),
+                    None => Arc::clone(&id),
+                };
+                let _ = path.set(Arc::clone(&own));
+                Some(Box::new(SupNode::instantiate(s, &own, events)))
             }
         };
         Arc::new(Node {
@@ -140,6 +155,7 @@ impl Node {
             mailbox: mailbox.map(|make| make(spec.mailbox_capacity as usize)),
             message: spec.message,
             sup,
+            parent_path,
             path,
         })
     }
@@ -149,7 +165,8 @@ impl Node {
     pub(crate) fn instantiate_root(spec: &SupervisorSpec, events: &Events) -> Arc<Node> {
         Arc::new(Node {
             id: Arc::clone(&spec.id),
-            path: Arc::clone(&spec.id),
+            parent_path: None,
+            path: OnceLock::from(Arc::clone(&spec.id)),
             kind: ChildKind::Supervisor,
             state: AtomicU8::new(3),
             restarts: AtomicU32::new(0),
@@ -179,7 +196,7 @@ fn join_path(parent: &str, id: &str) -> Arc<str> {
 }
 
 impl SupNode {
-    fn instantiate(spec: &SupervisorSpec, path: &str, events: &Events) -> SupNode {
+    fn instantiate(spec: &SupervisorSpec, path: &Arc<str>, events: &Events) -> SupNode {
         let children = spec
             .children
             .iter()
