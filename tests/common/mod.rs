@@ -121,6 +121,8 @@ impl Probe {
 }
 
 /// Lets every task run until all are waiting, advancing the paused clock by one millisecond.
+/// Every test using these helpers runs with `#[tokio::test(start_paused = true)]`: the clock
+/// only moves when all tasks wait, so nothing here depends on wall-clock time.
 pub async fn settle() {
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
