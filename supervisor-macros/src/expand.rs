@@ -195,19 +195,7 @@ fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) 
         let s = strategy(sup.strategy);
         quote!(::supervisor::SupervisorSpec::new(#id).strategy(#s))
     };
-    if sup.max_restarts.is_some() || sup.within.is_some() {
-        let max = int(sup.max_restarts.unwrap_or(3).into());
-        let within = duration(sup.within.unwrap_or(5_000_000_000));
-        out.extend(quote!(.intensity(#max, #within)));
-    }
-    if sup.auto_shutdown != AutoShutdown::Never {
-        let a = auto_shutdown(sup.auto_shutdown);
-        out.extend(quote!(.auto_shutdown(#a)));
-    }
-    if let Some(max) = sup.max_children {
-        let max = int(max);
-        out.extend(quote!(.max_children(#max)));
-    }
+    out.extend(sup_settings(sup));
     for child in &sup.children {
         let c = child_spec(child, params, path, lets);
         out.extend(quote!(.child(#c)));
@@ -331,6 +319,26 @@ fn template_spec(child: &Child, params: &[Param]) -> TokenStream {
     out
 }
 
+/// The builder calls for a supervisor's settings that differ from the defaults; the spec and
+/// the description share them (both builders default to 3 restarts in 5 s).
+fn sup_settings(sup: &Sup) -> TokenStream {
+    let mut out = TokenStream::new();
+    if sup.max_restarts.is_some() || sup.within.is_some() {
+        let max = int(sup.max_restarts.unwrap_or(3).into());
+        let within = duration(sup.within.unwrap_or(5_000_000_000));
+        out.extend(quote!(.intensity(#max, #within)));
+    }
+    if sup.auto_shutdown != AutoShutdown::Never {
+        let a = auto_shutdown(sup.auto_shutdown);
+        out.extend(quote!(.auto_shutdown(#a)));
+    }
+    if let Some(max) = sup.max_children {
+        let max = int(max);
+        out.extend(quote!(.max_children(#max)));
+    }
+    out
+}
+
 /// The builder calls for a child's policies; the spec and the description share them.
 fn policies(child: &Child) -> TokenStream {
     let mut out = TokenStream::new();
@@ -440,19 +448,7 @@ fn describe_sup(
         let s = strategy(sup.strategy);
         quote!(::supervisor::NodeDescription::supervisor(#id, #s, &[#(#children),*]))
     };
-    if sup.max_restarts.is_some() || sup.within.is_some() {
-        let max = int(sup.max_restarts.unwrap_or(3).into());
-        let within = duration(sup.within.unwrap_or(5_000_000_000));
-        out.extend(quote!(.intensity(#max, #within)));
-    }
-    if sup.auto_shutdown != AutoShutdown::Never {
-        let a = auto_shutdown(sup.auto_shutdown);
-        out.extend(quote!(.auto_shutdown(#a)));
-    }
-    if let Some(n) = sup.max_children {
-        let n = int(n);
-        out.extend(quote!(.max_children(#n)));
-    }
+    out.extend(sup_settings(sup));
     if let Some(c) = as_child {
         out.extend(policies(c));
     }
