@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use supervisor::{supervision_tree, ChildContext, Event};
+use supervisor::{supervision_tree, ChildContext, EventKind};
 use tokio::time::Instant;
 
 supervision_tree! {
@@ -49,25 +49,28 @@ async fn main() {
     let t0 = Instant::now();
     let account = tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
-            let at = t0.elapsed().as_secs_f64();
-            let line = match event {
-                Event::Started { path, incarnation } => {
+            let at = event.at.duration_since(t0).as_secs_f64();
+            let path = &event.path;
+            let line = match event.kind {
+                EventKind::Started { incarnation } => {
                     format!("{path} up (incarnation {incarnation})")
                 }
-                Event::Exited { path, reason } => format!("{path} exited: {reason}"),
-                Event::Restarting {
-                    path,
-                    delay,
-                    restarts,
-                } => {
+                EventKind::StartFailed { reason, .. } => {
+                    format!("{path} failed to start: {reason}")
+                }
+                EventKind::Exited { reason, .. } => format!("{path} exited: {reason}"),
+                EventKind::Restarting { delay, restarts } => {
                     format!("{path} restarts in {delay:?} (restart #{restarts})")
                 }
-                Event::Stopped { path, reason } => format!("{path} stopped ({})", reason.kind()),
-                Event::GaveUp { path, .. } => {
+                EventKind::Stopped { reason, .. } => {
+                    format!("{path} stopped ({})", reason.kind())
+                }
+                EventKind::GaveUp { .. } => {
                     format!("{path} GAVE UP: too many restarts, escalating")
                 }
-                Event::AutoShutdown { path } => format!("{path} shut itself down"),
-                other => format!("{other:?}"),
+                EventKind::AutoShutdown => format!("{path} shut itself down"),
+                EventKind::Gone { how, .. } => format!("{path} is gone ({how})"),
+                other => format!("{path}: {other:?}"),
             };
             println!("{at:7.3}s  {line}");
         }

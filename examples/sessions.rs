@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use supervisor::{supervision_tree, ChildContext, ChildState};
+use supervisor::{supervision_tree, ChildContext, ChildState, Gone};
 
 /// What the router is told.
 #[derive(Debug)]
@@ -82,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("closing ann's session:");
     ann.terminate().await?;
-    assert_eq!(ann.state(), ChildState::Deleted); // temporary: its spec is gone
+    assert_eq!(ann.state(), ChildState::Gone(Gone::Ended)); // a dynamic child frees its slot
     println!(
         "  sessions left: {}",
         chat.sessions().count_children().await?.active

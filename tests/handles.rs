@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use common::{settle, until, Probe, MS, S};
 use supervisor::{
-    async_trait, Backoff, BoxError, ChildContext, ChildRef, ChildSpec, ChildState, Event,
+    async_trait, Backoff, BoxError, ChildContext, ChildRef, ChildSpec, ChildState, EventKind, Gone,
     LookupError, MailboxError, NoMailbox, Restart, Shutdown, Strategy, Supervisor, SupervisorSpec,
     TreeError, Worker,
 };
@@ -85,10 +85,10 @@ async fn a_full_mailbox_and_a_deleted_child_answer_typed_errors_with_the_message
     assert_eq!(full, MailboxError::Full(Msg::Work(3)));
     sink.terminate().await.unwrap();
     sink.delete().await.unwrap();
-    assert_eq!(sink.state(), ChildState::Deleted);
+    assert_eq!(sink.state(), ChildState::Gone(Gone::Deleted));
     assert_eq!(
         sink.try_send(Msg::Work(4)).unwrap_err(),
-        MailboxError::Deleted(Msg::Work(4))
+        MailboxError::Gone(Msg::Work(4), Gone::Deleted)
     );
     assert_eq!(
         sink.send(Msg::Work(5)).await.unwrap_err().into_inner(),
@@ -143,7 +143,7 @@ async fn a_child_ref_reaches_the_current_incarnation_even_after_its_supervisor_r
     let mut events = app.subscribe();
     until(
         &mut events,
-        |e| matches!(e, Event::Started { path, incarnation: 1 } if &**path == "app/api"),
+        |e| matches!(e.kind, EventKind::Started { incarnation: 1 } if &*e.path == "app/api"),
     )
     .await;
     sink.send(Msg::Work(2)).await.unwrap();
@@ -151,8 +151,8 @@ async fn a_child_ref_reaches_the_current_incarnation_even_after_its_supervisor_r
     let received: Vec<_> = p.take().into_iter().filter(|l| l.contains('@')).collect();
     assert_eq!(
         received,
-        ["1@0", "2@0"],
-        "a fresh incarnation of `sink` under a fresh `api`"
+        ["1@0", "2@1"],
+        "a fresh incarnation of `sink` under a fresh `api`, numbered on (S3.6)"
     );
     assert_eq!(
         api.which_children().await.unwrap().len(),
@@ -417,6 +417,13 @@ async fn ported_no_restart_and_no_task_after_escalation() {
         root.which_children().await,
         Err(supervisor::ManagementError::NotRunning(_))
     ));
-    assert!(w.restart().await.is_err());
-    assert_eq!(w.state(), ChildState::Stopped);
+    // S9.8: the tree ended, so its children are gone for good.
+    assert!(matches!(
+        w.restart().await,
+        Err(supervisor::ManagementError::Gone {
+            how: Gone::TreeEnded,
+            ..
+        })
+    ));
+    assert_eq!(w.state(), ChildState::Gone(Gone::TreeEnded));
 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::error::SpecRule;
+use crate::error::{BackoffRule, SpecRule};
+use crate::time::MAX_DURATION;
 
 /// How long a child waits before each restart.
 ///
@@ -140,12 +141,13 @@ impl Backoff {
                 multiplier,
                 ..
             } => {
-                let factor = multiplier.powi(level.min(i32::MAX as u32) as i32);
+                // A multiplier below 1 is rejected by validation; here it only must not panic.
+                let factor = multiplier.max(1.0).powi(level.min(i32::MAX as u32) as i32);
                 let secs = initial.as_secs_f64() * factor;
                 if !secs.is_finite() || secs >= max.as_secs_f64() {
                     max
                 } else {
-                    Duration::from_secs_f64(secs)
+                    Duration::try_from_secs_f64(secs).unwrap_or(max)
                 }
             }
         }
@@ -157,17 +159,30 @@ impl Backoff {
         let nominal = self.nominal_delay(level);
         match self.kind {
             Kind::Exponential { jitter, max, .. } if jitter > 0.0 => {
-                let factor = 1.0 + jitter * (2.0 * unit - 1.0);
-                Duration::from_secs_f64((nominal.as_secs_f64() * factor).max(0.0)).min(max)
+                let factor = 1.0 + jitter.clamp(0.0, 1.0) * (2.0 * unit - 1.0);
+                Duration::try_from_secs_f64((nominal.as_secs_f64() * factor).max(0.0))
+                    .unwrap_or(max)
+                    .min(max)
             }
             _ => nominal,
         }
     }
 
     pub(crate) fn check(&self) -> Result<(), SpecRule> {
+        let too_large = |d: Duration| d > MAX_DURATION;
         match self.kind {
-            Kind::Linear { initial, max, .. } if initial > max => {
-                Err(SpecRule::Backoff("initial delay above the maximum"))
+            Kind::None => {}
+            Kind::Fixed(d) if too_large(d) => {
+                return Err(SpecRule::DurationTooLarge("the backoff delay"))
+            }
+            Kind::Fixed(_) => {}
+            Kind::Linear { initial, step, max } => {
+                if too_large(initial) || too_large(step) || too_large(max) {
+                    return Err(SpecRule::DurationTooLarge("a backoff delay"));
+                }
+                if initial > max {
+                    return Err(SpecRule::Backoff(BackoffRule::InitialAboveMax));
+                }
             }
             Kind::Exponential {
                 initial,
@@ -175,16 +190,22 @@ impl Backoff {
                 multiplier,
                 jitter,
             } => {
+                if too_large(initial) || too_large(max) {
+                    return Err(SpecRule::DurationTooLarge("a backoff delay"));
+                }
                 if initial > max {
-                    Err(SpecRule::Backoff("initial delay above the maximum"))
-                } else if multiplier.is_nan() || multiplier < 1.0 {
-                    Err(SpecRule::Backoff("multiplier below 1"))
-                } else if !(0.0..=1.0).contains(&jitter) {
-                    Err(SpecRule::Backoff("jitter outside 0..=1"))
-                } else {
-                    Ok(())
+                    return Err(SpecRule::Backoff(BackoffRule::InitialAboveMax));
+                }
+                if multiplier.is_nan() || multiplier < 1.0 {
+                    return Err(SpecRule::Backoff(BackoffRule::MultiplierBelowOne));
+                }
+                if !(0.0..=1.0).contains(&jitter) {
+                    return Err(SpecRule::Backoff(BackoffRule::JitterOutOfRange));
                 }
             }
+        }
+        match self.reset_after {
+            Some(d) if too_large(d) => Err(SpecRule::DurationTooLarge("backoff reset_after")),
             _ => Ok(()),
         }
     }

@@ -165,7 +165,9 @@ impl<M> ChildContext<M> {
         self.raw.node.path()
     }
 
-    /// Which incarnation this is: 0 for the first start, then 1, 2, ... for each restart.
+    /// Which incarnation this is: 0 for the first start, then one more for every start of this
+    /// child, whatever its cause; the number never goes back, not even when a supervisor above
+    /// restarts (S3.6).
     pub fn incarnation(&self) -> u64 {
         self.raw.incarnation
     }
@@ -204,6 +206,9 @@ impl<M> std::fmt::Debug for ChildContext<M> {
 
 impl Node {
     pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
-        self.mailbox.as_ref()?.downcast_ref::<MailboxInner<M>>()
+        self.mailbox
+            .as_ref()?
+            .as_any()
+            .downcast_ref::<MailboxInner<M>>()
     }
 }

@@ -1,45 +1,50 @@
-//! The supervisor: one task that owns its children's state, takes exits and commands from two
-//! channels, and applies SEMANTICS S2-S8.
+//! The supervisor: one task that owns its children's state, takes exits and commands from one
+//! inbox, and applies SEMANTICS S2-S9.
+//!
+//! Each child is in exactly one [`Phase`], changed only by [`Engine::enter`], which also
+//! publishes the state handles see, emits the event and writes the trace. Timers are typed
+//! entries keyed by deadline, generation and child: a stale one is recognised by its generation,
+//! and each due group is handled on its own, so one failed restart cannot strand another.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use pin_project_lite::pin_project;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
 use crate::backoff::Jitter;
 use crate::context::{ContextExtra, RawContext, StartSignal};
 use crate::error::{ManagementError, StartError};
-use crate::event::{ChildCounts, ChildInfo, Event, Events, RestartRecord, HISTORY_CAPACITY};
-use crate::exit::{panic_message, Escalation, ExitReason, IntoExit};
-use crate::node::{ChildState, Node, SupNode};
+use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
+use crate::exit::{Escalation, ExitReason};
+use crate::node::{ChildState, Gone, Node, SupNode};
+use crate::spawn::{child_span, spawn_incarnation, Report, TaskHandle};
 use crate::spec::{
     check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown,
     Starter, Strategy, SupervisorSpec,
 };
 use crate::table::SeqMap;
+use crate::time::deadline;
 
 type Reply<T> = oneshot::Sender<Result<T, ManagementError>>;
 
-/// A request to a running supervisor.
+/// A request to a running supervisor. Children are named by their node, resolved by the
+/// caller: an old handle can only ever reach the child it was made for.
 pub(crate) enum Command {
     WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
     CountChildren(oneshot::Sender<ChildCounts>),
     History(oneshot::Sender<Vec<RestartRecord>>),
     /// The child to stop, and the task asking (to recognise a child stopping itself).
-    Terminate(Arc<str>, Option<tokio::task::Id>, Reply<()>),
-    Restart(Arc<str>, Reply<()>),
-    Delete(Arc<str>, Reply<()>),
+    Terminate(Arc<Node>, Option<tokio::task::Id>, Reply<()>),
+    Restart(Arc<Node>, Reply<()>),
+    Delete(Arc<Node>, Reply<()>),
     StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
     StartDynamic(AnyArc, Reply<Arc<Node>>),
 }
@@ -52,153 +57,67 @@ pub(crate) enum Msg {
 
 /// An incarnation's end, as its task reports it.
 pub(crate) struct Exit {
-    seq: u64,
-    incarnation: u64,
-    reason: ExitReason,
+    pub seq: u64,
+    pub incarnation: u64,
+    pub reason: ExitReason,
 }
 
-pin_project! {
-    /// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
-    pub(crate) struct CatchUnwind<F> {
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F> CatchUnwind<F> {
-    pub(crate) fn new(future: F) -> Self {
-        CatchUnwind { future }
-    }
-}
-
-impl<F: Future<Output = ExitReason>> Future for CatchUnwind<F> {
-    type Output = ExitReason;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        let future = self.project().future;
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => Poll::Ready(ExitReason::Panic(panic_message(payload))),
-        }
-    }
-}
-
-pin_project! {
-    /// One incarnation's task: the child's future and where to report its end. Written by hand
-    /// rather than as an `async` block, which would store the child's future twice.
-    struct Incarnation<F> {
-        #[pin]
-        run: CatchUnwind<F>,
-        report: Option<Report>,
-    }
-}
-
-impl<F: Future<Output = ExitReason>> Future for Incarnation<F> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.project();
-        let reason = std::task::ready!(this.run.poll(cx));
-        if let Some(report) = this.report.take() {
-            report.send(reason);
-        }
-        Poll::Ready(())
-    }
-}
-
-pin_project! {
-    /// Maps what a child returned to its exit reason, without an `async` block's extra copy.
-    pub(crate) struct IntoExitFuture<F> {
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F> IntoExitFuture<F> {
-    pub(crate) fn new(future: F) -> Self {
-        IntoExitFuture { future }
-    }
-}
-
-impl<F> Future for IntoExitFuture<F>
-where
-    F: Future,
-    F::Output: IntoExit,
-{
-    type Output = ExitReason;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        self.project().future.poll(cx).map(IntoExit::into_exit)
-    }
-}
-
-/// Where an incarnation reports its end.
-pub(crate) struct Report {
-    exits: mpsc::UnboundedSender<Msg>,
-    seq: u64,
-    incarnation: u64,
-    /// Set while the supervisor waits for the incarnation to report its start.
-    signal: Option<Arc<StartSignal>>,
-}
-
-impl Report {
-    fn send(self, reason: ExitReason) {
-        // An incarnation that ends before reporting its start failed to start: the supervisor
-        // waiting for it gets the reason, and nothing else must.
-        if let Some(signal) = self.signal {
-            if signal.send(Err(reason.clone())) {
-                return;
-            }
-        }
-        let _ = self.exits.send(Msg::Exit(Exit {
-            seq: self.seq,
-            incarnation: self.incarnation,
-            reason,
-        }));
-    }
-}
-
-/// Spawns one incarnation. Generic over the child's future so that the future lives inside the
-/// task itself: no second allocation per child.
-pub(crate) fn spawn_incarnation<F>(future: F, report: Report, span: Option<Span>) -> JoinHandle<()>
-where
-    F: Future<Output = ExitReason> + Send + 'static,
-{
-    let task = Incarnation {
-        run: CatchUnwind::new(future),
-        report: Some(report),
-    };
-    match span {
-        Some(span) => tokio::spawn(task.instrument(span)),
-        None => tokio::spawn(task),
-    }
-}
-
-/// A span per incarnation, only when someone records it: it costs memory in every task.
-pub(crate) fn child_span(raw: &RawContext) -> Option<Span> {
-    tracing::enabled!(tracing::Level::DEBUG).then(
-        || tracing::debug_span!("child", path = %raw.node.path(), incarnation = raw.incarnation),
-    )
-}
-
-/// A task handle that aborts the task when dropped, so no path can leave a child behind.
-pub(crate) struct TaskHandle<T>(pub JoinHandle<T>);
-
-impl<T> Drop for TaskHandle<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
+/// A child's running (or starting, or stopping) incarnation.
 struct Running {
-    task: TaskHandle<()>,
+    task: TaskHandle,
     token: CancellationToken,
+    incarnation: u64,
+}
+
+/// Where a child is in its life. The handle-visible [`ChildState`] is derived from it.
+enum Phase {
+    /// No incarnation and none due.
+    Stopped,
+    /// An incarnation is starting; `None` while a supervisor child starts its subtree in this
+    /// task.
+    Starting(Option<Running>),
+    Running(Running),
+    /// Its incarnation is being stopped by this supervisor.
+    Stopping(Running),
+    /// A restart is due at `at`, as part of the group restart numbered `generation`.
+    Pending {
+        at: Instant,
+        generation: u64,
+    },
+}
+
+impl Phase {
+    fn published(&self) -> ChildState {
+        match self {
+            Phase::Stopped => ChildState::Stopped,
+            Phase::Starting(_) => ChildState::Starting,
+            Phase::Running(_) => ChildState::Running,
+            Phase::Stopping(_) => ChildState::Stopping,
+            Phase::Pending { .. } => ChildState::Restarting,
+        }
+    }
+
+    fn running(&self) -> Option<&Running> {
+        match self {
+            Phase::Starting(r) => r.as_ref(),
+            Phase::Running(r) | Phase::Stopping(r) => Some(r),
+            Phase::Stopped | Phase::Pending { .. } => None,
+        }
+    }
+
+    fn running_mut(&mut self) -> Option<&mut Running> {
+        match self {
+            Phase::Starting(r) => r.as_mut(),
+            Phase::Running(r) | Phase::Stopping(r) => Some(r),
+            Phase::Stopped | Phase::Pending { .. } => None,
+        }
+    }
 }
 
 struct Child {
     spec: Arc<ErasedChild>,
     node: Arc<Node>,
-    /// Number of the current (or last) incarnation.
-    incarnation: u64,
-    started_once: bool,
-    running: Option<Running>,
+    phase: Phase,
     /// State a child that never failed does without: boxed to keep large flat trees small.
     history: Option<Box<ChildHistory>>,
 }
@@ -206,7 +125,6 @@ struct Child {
 #[derive(Default)]
 struct ChildHistory {
     args: Option<AnyArc>,
-    restart_at: Option<Instant>,
     last_exit: Option<ExitReason>,
     backoff_level: u32,
     started_at: Option<Instant>,
@@ -217,9 +135,7 @@ impl Child {
         Child {
             spec,
             node,
-            incarnation: 0,
-            started_once: false,
-            running: None,
+            phase: Phase::Stopped,
             history: args.map(|args| {
                 Box::new(ChildHistory {
                     args: Some(args),
@@ -233,29 +149,22 @@ impl Child {
         self.history.get_or_insert_with(Box::default)
     }
 
-    fn restart_at(&self) -> Option<Instant> {
-        self.history.as_ref().and_then(|h| h.restart_at)
-    }
-
-    fn set_restart_at(&mut self, at: Option<Instant>) {
-        if at.is_some() || self.history.is_some() {
-            self.history().restart_at = at;
-        }
-    }
-
-    fn state(&self) -> ChildState {
-        if self.running.is_some() {
-            self.node.state()
-        } else if self.restart_at().is_some() {
-            ChildState::Restarting
-        } else {
-            ChildState::Stopped
-        }
-    }
-
     fn alive(&self) -> bool {
-        self.running.is_some() || self.restart_at().is_some()
+        !matches!(self.phase, Phase::Stopped)
     }
+
+    /// Whether the spec goes when the child ends without a restart (S3.4, S5.5).
+    fn ends_for_good(&self, dynamic: bool) -> bool {
+        dynamic || self.spec.restart == Restart::Temporary
+    }
+}
+
+/// A due restart: ordered by deadline, then generation, then start order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: Instant,
+    generation: u64,
+    seq: u64,
 }
 
 /// The restart intensity window of S4.1: timestamps within `period` of now, full precision.
@@ -290,23 +199,43 @@ pub(crate) type StartFuture =
 fn start_supervisor(spec: Arc<SupervisorSpec>, raw: RawContext, report: Report) -> StartFuture {
     Box::pin(async move {
         let span = child_span(&raw);
-        let mut engine = Engine::new(spec, &raw)?;
-        match engine.start().await {
-            Ok(()) => {
-                let run: BoxFuture = Box::pin(engine.run());
-                Ok(spawn_incarnation(run, report, span))
+        let mut engine = Engine::new(spec, &raw, false)?;
+        engine.start().await?;
+        let run: BoxFuture = Box::pin(engine.run());
+        Ok(spawn_incarnation(run, report, span))
+    })
+}
+
+/// Awaits the tasks of a killed supervisor's subtree, level by level, so that whoever killed it
+/// returns only once every descendant task is gone (S6.3).
+fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        let Some(sup) = node.sup.as_deref() else {
+            return;
+        };
+        for aborted in sup.take_aborted() {
+            if let Some(task) = aborted.task {
+                let _ = task.await;
             }
-            Err(reason) => {
-                engine.close();
-                Err(reason)
+            if let Some(how) = aborted.then_gone {
+                aborted.node.go(how, &events);
             }
+            reap(aborted.node, events.clone()).await;
         }
     })
+}
+
+/// A task aborted when its supervisor was killed, left for the killer to await.
+pub(crate) struct Aborted {
+    node: Arc<Node>,
+    task: Option<JoinHandle<()>>,
+    then_gone: Option<Gone>,
 }
 
 pub(crate) struct Engine {
     spec: Arc<SupervisorSpec>,
     node: Arc<Node>,
+    root: bool,
     events: Events,
     children: SeqMap<Child>,
     next_seq: u64,
@@ -316,17 +245,30 @@ pub(crate) struct Engine {
     token: CancellationToken,
     window: Window,
     history: VecDeque<RestartRecord>,
-    timers: BinaryHeap<Reverse<(Instant, u64)>>,
-    /// Exits of restart attempts that failed to start (S4.3), handled like any exit.
-    failed_starts: VecDeque<(u64, ExitReason)>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    next_generation: u64,
+    /// Restart attempts that failed to start (S4.3), handled like any exit, with the rest of
+    /// their group, which waits for that exit's decision.
+    failed_starts: VecDeque<FailedStart>,
     jitter: Jitter,
     span: Span,
+}
+
+struct FailedStart {
+    seq: u64,
+    reason: ExitReason,
+    generation: u64,
+    rest: Vec<u64>,
 }
 
 impl Engine {
     /// The state of one incarnation of a supervisor, ready to start its children; from now on
     /// it takes commands.
-    pub(crate) fn new(spec: Arc<SupervisorSpec>, raw: &RawContext) -> Result<Self, ExitReason> {
+    pub(crate) fn new(
+        spec: Arc<SupervisorSpec>,
+        raw: &RawContext,
+        root: bool,
+    ) -> Result<Self, ExitReason> {
         let Some(sup) = raw.node.sup.as_deref() else {
             return Err(ExitReason::error(
                 "supervisor node without supervisor state",
@@ -334,8 +276,12 @@ impl Engine {
         };
         let (inbox_tx, inbox) = mpsc::unbounded_channel();
         let mut children = SeqMap::with_capacity(spec.children.len());
-        for (i, (s, n)) in spec.children.iter().zip(&sup.children).enumerate() {
-            children.push(i as u64, Child::new(Arc::clone(s), Arc::clone(n), None));
+        for (s, n) in spec.children.iter().zip(&sup.children) {
+            // A declared child whose spec was dropped (temporary and ended, or deleted) is gone
+            // for the life of the tree: later incarnations of its supervisor do without it.
+            if n.state().gone().is_none() {
+                children.push(n.seq, Child::new(Arc::clone(s), Arc::clone(n), None));
+            }
         }
         sup.set_sender(Some(inbox_tx.clone()));
         Ok(Engine {
@@ -344,16 +290,18 @@ impl Engine {
                 max: spec.intensity.max_restarts,
                 period: spec.intensity.period,
             },
-            next_seq: children.len() as u64,
+            next_seq: spec.children.len() as u64,
             children,
             events: sup.events.clone(),
             node: Arc::clone(&raw.node),
+            root,
             spec,
             inbox_tx,
             inbox,
             token: raw.token.clone(),
             history: VecDeque::new(),
             timers: BinaryHeap::new(),
+            next_generation: 0,
             failed_starts: VecDeque::new(),
             jitter: Jitter::new(),
             span: tracing::info_span!("supervisor", path = %raw.node.path()),
@@ -369,26 +317,44 @@ impl Engine {
     /// Supervises until shutdown, auto_shutdown or giving up; returns the supervisor's exit.
     pub(crate) async fn run(mut self) -> ExitReason {
         let span = self.span.clone();
-        let reason = self.supervise().instrument(span).await;
-        self.close();
-        reason
-    }
-
-    /// Stops taking commands: requests still queued are answered "not running".
-    pub(crate) fn close(&self) {
-        if let Some(sup) = self.sup() {
-            sup.set_sender(None);
-        }
+        self.supervise().instrument(span).await
     }
 
     fn sup(&self) -> Option<&SupNode> {
         self.node.sup.as_deref()
     }
 
+    fn dynamic(&self) -> bool {
+        self.spec.dynamic.is_some()
+    }
+
+    /// The one place a child's phase changes: publishes the state handles see, then traces and
+    /// emits `what`. Returns the phase left.
+    fn enter(&mut self, seq: u64, phase: Phase, what: Option<EventKind>) -> Option<Phase> {
+        let child = self.children.get_mut(&seq)?;
+        child.node.set_state(phase.published());
+        let old = std::mem::replace(&mut child.phase, phase);
+        if let Some(kind) = what {
+            trace(&child.node, &kind);
+            self.events.emit(child.node.path(), || kind);
+        }
+        Some(old)
+    }
+
+    /// Removes a child for good (S3.4, S5.5, S9.3): its node is gone and its mailbox closed.
+    fn remove(&mut self, seq: u64, how: Gone) {
+        if let Some(child) = self.children.remove(&seq) {
+            if let Some(sup) = self.node.sup.as_deref() {
+                sup.unregister(&child.node);
+            }
+            child.node.go(how, &self.events);
+        }
+    }
+
     /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse.
     async fn start_all(&mut self) -> Result<(), ExitReason> {
-        // Declared children have sequence numbers 0..n.
-        for seq in 0..self.next_seq {
+        let declared: Vec<u64> = self.children.keys().collect();
+        for seq in declared {
             if let Err(cause) = self.start_child(seq).await {
                 self.shutdown_all().await;
                 if self.token.is_cancelled() {
@@ -398,7 +364,6 @@ impl Engine {
                     Some(c) => (Arc::clone(&c.node.id), Arc::clone(c.node.path())),
                     None => (Arc::from("?"), Arc::clone(self.node.path())),
                 };
-                tracing::error!(child = %path, %cause, "failed to start child");
                 return Err(ExitReason::error(StartError::ChildFailed {
                     id,
                     path,
@@ -411,12 +376,20 @@ impl Engine {
 
     async fn supervise(&mut self) -> ExitReason {
         loop {
-            while let Some((seq, reason)) = self.failed_starts.pop_front() {
+            while let Some(failed) = self.failed_starts.pop_front() {
+                let FailedStart {
+                    seq,
+                    reason,
+                    generation,
+                    rest,
+                } = failed;
                 if let Some(end) = self.on_exit(seq, reason).await {
                     return end;
                 }
+                // Whatever the decision was, the rest of the group is not left waiting.
+                self.restart_group(generation, rest).await;
             }
-            let next_timer = self.timers.peek().map(|Reverse((at, _))| *at);
+            let next_timer = self.timers.peek().map(|Reverse(t)| t.at);
             tokio::select! {
                 biased;
                 _ = self.token.cancelled() => {
@@ -439,18 +412,14 @@ impl Engine {
     }
 
     /// Spawns a new incarnation of child `seq` and, for children that report their start,
-    /// waits until they have.
+    /// waits until they have (S2.4). A failure is a start-failed event (S9.6).
     async fn start_child(&mut self, seq: u64) -> Result<(), ExitReason> {
         let shutdown = self.token.clone();
         let exits = self.inbox_tx.clone();
         let Some(child) = self.children.get_mut(&seq) else {
             return Ok(());
         };
-        if child.started_once {
-            child.incarnation += 1;
-        }
-        child.started_once = true;
-        child.set_restart_at(None);
+        let incarnation = child.node.next_incarnation();
         if child
             .spec
             .backoff
@@ -475,32 +444,36 @@ impl Engine {
             start_signal: signal.clone(),
             args: child.history.as_ref().and_then(|h| h.args.clone()),
         };
-        let raw = RawContext::new(
-            Arc::clone(&child.node),
-            child.incarnation,
-            token.clone(),
-            extra,
-        );
-        let incarnation = child.incarnation;
+        let raw = RawContext::new(Arc::clone(&child.node), incarnation, token.clone(), extra);
         let report = Report {
             exits,
             seq,
             incarnation,
             signal,
         };
-        let task = match &child.spec.start {
+        let spec = Arc::clone(&child.spec);
+        let running = |task| Running {
+            task: TaskHandle::new(task),
+            token: token.clone(),
+            incarnation,
+        };
+        match &spec.start {
             Starter::Fn { call, .. } => {
-                child.node.set_state(if awaits_start {
-                    ChildState::Starting
+                let task = Arc::clone(call).spawn(raw, report);
+                if awaits_start {
+                    self.enter(seq, Phase::Starting(Some(running(task))), None);
                 } else {
-                    ChildState::Running
-                });
-                Arc::clone(call).spawn(raw, report)
+                    self.enter(
+                        seq,
+                        Phase::Running(running(task)),
+                        Some(EventKind::Started { incarnation }),
+                    );
+                    return Ok(());
+                }
             }
-            Starter::Supervisor { spec } => {
-                child.node.set_state(ChildState::Starting);
-                let node = Arc::clone(&child.node);
-                let mut start = start_supervisor(Arc::clone(spec), raw, report);
+            Starter::Supervisor { spec: sup_spec } => {
+                self.enter(seq, Phase::Starting(None), None);
+                let mut start = start_supervisor(Arc::clone(sup_spec), raw, report);
                 let outcome = tokio::select! {
                     biased;
                     r = &mut start => r,
@@ -510,62 +483,93 @@ impl Engine {
                         start.await
                     }
                 };
-                match outcome {
+                return match outcome {
                     Ok(task) => {
-                        node.set_state(ChildState::Running);
-                        task
+                        self.enter(
+                            seq,
+                            Phase::Running(running(task)),
+                            Some(EventKind::Started { incarnation }),
+                        );
+                        Ok(())
                     }
                     Err(reason) => {
-                        node.set_state(ChildState::Stopped);
-                        return Err(reason);
+                        self.start_failed(seq, incarnation, &reason);
+                        Err(reason)
                     }
-                }
+                };
             }
-        };
-        child.running = Some(Running {
-            task: TaskHandle(task),
-            token,
-        });
-        if let Some(started) = started {
-            let outcome = tokio::select! {
+        }
+        // A worker with `init`: up once `init` returned `Ok` (S2.4).
+        let outcome = match started {
+            Some(started) => tokio::select! {
                 biased;
                 r = started => r.unwrap_or(Err(ExitReason::Killed)),
                 _ = shutdown.cancelled() => Err(ExitReason::Shutdown),
-            };
-            if let Err(reason) = outcome {
-                if matches!(reason, ExitReason::Shutdown) {
-                    self.shutdown_child(seq).await;
-                } else if let Some(child) = self.children.get_mut(&seq) {
-                    if let Some(mut run) = child.running.take() {
-                        let _ = (&mut run.task.0).await;
-                    }
-                    child.node.set_state(ChildState::Stopped);
+            },
+            None => Ok(()),
+        };
+        match outcome {
+            Ok(()) => {
+                if let Some(Phase::Starting(Some(r))) = self.enter(seq, Phase::Stopped, None) {
+                    self.enter(
+                        seq,
+                        Phase::Running(r),
+                        Some(EventKind::Started { incarnation }),
+                    );
                 }
-                return Err(reason);
+                Ok(())
+            }
+            Err(ExitReason::Shutdown) => {
+                self.shutdown_child(seq).await;
+                Err(ExitReason::Shutdown)
+            }
+            Err(reason) => {
+                // The incarnation ended during `init`; its task is finishing.
+                if let Some(r) = self
+                    .children
+                    .get_mut(&seq)
+                    .and_then(|c| c.phase.running_mut())
+                {
+                    if let Some(task) = r.task.get() {
+                        let _ = task.await;
+                    }
+                }
+                self.start_failed(seq, incarnation, &reason);
+                Err(reason)
             }
         }
-        let Some(child) = self.children.get_mut(&seq) else {
-            return Ok(());
-        };
-        if awaits_start {
-            child.node.set_state(ChildState::Running);
+    }
+
+    fn start_failed(&mut self, seq: u64, incarnation: u64, reason: &ExitReason) {
+        if let Some(child) = self.children.get_mut(&seq) {
+            child.history().last_exit = Some(reason.clone());
         }
-        let node = &child.node;
-        tracing::debug!(child = %node.path(), incarnation, "started");
-        self.events.emit(|| Event::Started {
-            path: Arc::clone(node.path()),
-            incarnation,
-        });
-        Ok(())
+        self.enter(
+            seq,
+            Phase::Stopped,
+            Some(EventKind::StartFailed {
+                incarnation,
+                reason: reason.clone(),
+            }),
+        );
     }
 
     async fn handle_exit(&mut self, exit: Exit) -> Option<ExitReason> {
-        let child = self.children.get_mut(&exit.seq)?;
-        if child.running.is_none() || child.incarnation != exit.incarnation {
-            // An incarnation this supervisor already stopped: its end is not a failure (S6.4).
-            return None;
+        let child = self.children.get(&exit.seq)?;
+        match &child.phase {
+            Phase::Running(r) if r.incarnation == exit.incarnation => {}
+            // An incarnation this supervisor already stopped, or is stopping: not a failure
+            // (S6.4).
+            _ => return None,
         }
-        child.running = None;
+        self.enter(
+            exit.seq,
+            Phase::Stopped,
+            Some(EventKind::Exited {
+                incarnation: exit.incarnation,
+                reason: exit.reason.clone(),
+            }),
+        );
         self.on_exit(exit.seq, exit.reason).await
     }
 
@@ -574,19 +578,10 @@ impl Engine {
     async fn on_exit(&mut self, seq: u64, reason: ExitReason) -> Option<ExitReason> {
         let strategy = self.strategy();
         let auto_shutdown = self.spec.auto_shutdown;
+        let dynamic = self.dynamic();
         let child = self.children.get_mut(&seq)?;
-        child.node.set_state(ChildState::Stopped);
         child.history().last_exit = Some(reason.clone());
         let path = Arc::clone(child.node.path());
-        if reason.is_abnormal() {
-            tracing::warn!(child = %path, %reason, "child exited");
-        } else {
-            tracing::debug!(child = %path, %reason, "child exited");
-        }
-        self.events.emit(|| Event::Exited {
-            path: Arc::clone(&path),
-            reason: reason.clone(),
-        });
         let restart = match child.spec.restart {
             Restart::Permanent => true,
             Restart::Transient => reason.is_abnormal(),
@@ -595,8 +590,8 @@ impl Engine {
         if !restart {
             // S3.5: no restart, no intensity. S8: only a child's own exit counts.
             let significant = child.spec.significant;
-            if child.spec.restart == Restart::Temporary {
-                self.remove(seq);
+            if child.ends_for_good(dynamic) {
+                self.remove(seq, Gone::Ended);
             }
             let stop = significant
                 && match auto_shutdown {
@@ -610,8 +605,8 @@ impl Engine {
             if stop {
                 self.shutdown_all().await;
                 tracing::info!(supervisor = %self.node.path(), "auto_shutdown");
-                let path = Arc::clone(self.node.path());
-                self.events.emit(|| Event::AutoShutdown { path });
+                self.events
+                    .emit(self.node.path(), || EventKind::AutoShutdown);
                 return Some(ExitReason::Shutdown);
             }
             return None;
@@ -646,12 +641,12 @@ impl Engine {
             Strategy::OneForAll => self.stop_group(seq, ..).await,
             Strategy::RestForOne => self.stop_group(seq, seq..).await,
         };
-        self.schedule(&group, delay, seq).await;
+        self.schedule(group, delay).await;
         None
     }
 
     fn strategy(&self) -> Strategy {
-        if self.spec.dynamic.is_some() {
+        if self.dynamic() {
             Strategy::OneForOne
         } else {
             self.spec.strategy
@@ -684,7 +679,7 @@ impl Engine {
                 .get(&seq)
                 .is_some_and(|c| c.spec.restart == Restart::Temporary);
             if temporary && seq != failed {
-                self.remove(seq);
+                self.remove(seq, Gone::Ended);
             } else {
                 group.push(seq);
             }
@@ -692,68 +687,81 @@ impl Engine {
         group
     }
 
-    /// Restarts `group` (in start order) now, or marks it restarting until `delay` has passed.
-    async fn schedule(&mut self, group: &[u64], delay: Duration, failed: u64) {
-        let at = Instant::now() + delay;
-        for &seq in group {
-            if let Some(child) = self.children.get_mut(&seq) {
-                let restarts = child.node.count_restart();
-                child.node.set_state(ChildState::Restarting);
-                child.set_restart_at(Some(at));
-                if seq == failed {
-                    let path = child.node.path();
-                    tracing::info!(child = %path, ?delay, restarts, "restarting");
-                    self.events.emit(|| Event::Restarting {
-                        path: Arc::clone(path),
-                        delay,
-                        restarts,
-                    });
-                }
-            }
+    /// Restarts `group` (in start order) after `delay`: each member waits in `Pending` under
+    /// one generation, so the group restarts together and a stale timer is recognised.
+    async fn schedule(&mut self, group: Vec<u64>, delay: Duration) {
+        let at = deadline(Instant::now(), delay);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        for &seq in &group {
+            let Some(child) = self.children.get(&seq) else {
+                continue;
+            };
+            let restarts = child.node.count_restart();
+            self.enter(
+                seq,
+                Phase::Pending { at, generation },
+                Some(EventKind::Restarting { delay, restarts }),
+            );
         }
         if delay.is_zero() {
-            self.restart_group(group.to_vec()).await;
+            self.restart_group(generation, group).await;
         } else {
-            for &seq in group {
-                self.timers.push(Reverse((at, seq)));
+            for seq in group {
+                self.timers.push(Reverse(Timer {
+                    at,
+                    generation,
+                    seq,
+                }));
             }
         }
     }
 
+    /// Restarts every group whose deadline has come, each on its own.
     async fn fire_timers(&mut self) {
         let now = Instant::now();
-        let mut due = Vec::new();
-        while let Some(Reverse((at, seq))) = self.timers.peek().copied() {
-            if at > now {
+        let mut due: Vec<Timer> = Vec::new();
+        while let Some(Reverse(timer)) = self.timers.peek().copied() {
+            if timer.at > now {
                 break;
             }
             self.timers.pop();
-            // A child stopped or rescheduled since keeps another deadline (or none).
-            if self.children.get(&seq).and_then(Child::restart_at) == Some(at) {
-                due.push(seq);
-            }
+            due.push(timer);
         }
-        due.sort_unstable();
-        self.restart_group(due).await;
+        due.sort_unstable_by_key(|t| (t.generation, t.seq));
+        let mut i = 0;
+        while i < due.len() {
+            let generation = due[i].generation;
+            let end = due[i..]
+                .iter()
+                .position(|t| t.generation != generation)
+                .map_or(due.len(), |n| i + n);
+            let group = due[i..end].iter().map(|t| t.seq).collect();
+            self.restart_group(generation, group).await;
+            i = end;
+        }
     }
 
-    /// Starts the children of a restart in start order. A child that fails to start becomes an
-    /// exit of its own (S4.3); the rest of its group waits for that exit's decision.
-    async fn restart_group(&mut self, group: Vec<u64>) {
-        for seq in group {
-            let pending = self
-                .children
-                .get(&seq)
-                .is_some_and(|c| c.running.is_none() && c.restart_at().is_some());
+    /// Starts the members of a group restart still pending under `generation`, in start order.
+    /// A member that fails to start becomes an exit of its own (S4.3); the rest of the group
+    /// waits for that exit's decision.
+    async fn restart_group(&mut self, generation: u64, group: Vec<u64>) {
+        let mut members = group.into_iter();
+        while let Some(seq) = members.next() {
+            let pending = self.children.get(&seq).is_some_and(
+                |c| matches!(c.phase, Phase::Pending { generation: g, .. } if g == generation),
+            );
             if !pending {
                 continue;
             }
             if let Err(reason) = self.start_child(seq).await {
-                if let Some(child) = self.children.get_mut(&seq) {
-                    child.set_restart_at(None);
-                }
                 if !self.token.is_cancelled() {
-                    self.failed_starts.push_back((seq, reason));
+                    self.failed_starts.push_back(FailedStart {
+                        seq,
+                        reason,
+                        generation,
+                        rest: members.collect(),
+                    });
                 }
                 return;
             }
@@ -769,133 +777,114 @@ impl Engine {
             cause,
         });
         tracing::error!(supervisor = %self.node.path(), %escalation, "restart intensity exceeded; giving up");
-        let path = Arc::clone(self.node.path());
         let esc = Arc::clone(&escalation);
-        self.events.emit(|| Event::GaveUp {
-            path,
-            escalation: esc,
-        });
+        self.events
+            .emit(self.node.path(), || EventKind::GaveUp { escalation: esc });
         ExitReason::Escalation(escalation)
     }
 
     /// Stops one child by its shutdown policy (S6.2) and returns how it ended.
     async fn shutdown_child(&mut self, seq: u64) -> Option<ExitReason> {
+        let since = Instant::now();
+        self.signal_stop(seq);
+        self.collect_stopped(seq, since).await
+    }
+
+    /// Asks a child to stop (cancels its token, or aborts it for brutal_kill) without waiting.
+    fn signal_stop(&mut self, seq: u64) {
+        let child = self.children.get_mut(&seq);
+        let Some(child) = child else {
+            return;
+        };
+        let policy = child.spec.shutdown();
+        match std::mem::replace(&mut child.phase, Phase::Stopped) {
+            Phase::Starting(Some(r)) | Phase::Running(r) | Phase::Stopping(r) => {
+                r.token.cancel();
+                if policy == Shutdown::BrutalKill {
+                    r.task.abort();
+                }
+                self.enter(seq, Phase::Stopping(r), None);
+            }
+            other => {
+                // Nothing runs: a pending restart is cancelled.
+                child.phase = other;
+                self.enter(seq, Phase::Stopped, None);
+            }
+        }
+    }
+
+    /// Waits for a child signalled by [`signal_stop`](Self::signal_stop), killing it when its
+    /// timeout (counted from `since`) runs out, and reaps a killed supervisor's subtree.
+    async fn collect_stopped(&mut self, seq: u64, since: Instant) -> Option<ExitReason> {
+        let events = self.events.clone();
         let child = self.children.get_mut(&seq)?;
-        child.set_restart_at(None);
-        let Some(Running { mut task, token }) = child.running.take() else {
-            child.node.set_state(ChildState::Stopped);
+        let policy = child.spec.shutdown();
+        let node = Arc::clone(&child.node);
+        let Phase::Stopping(r) = &mut child.phase else {
             return None;
         };
-        let reason = match child.spec.shutdown() {
+        let incarnation = r.incarnation;
+        let task = r.task.get()?;
+        let reason = match policy {
             Shutdown::BrutalKill => {
-                task.0.abort();
-                let _ = (&mut task.0).await;
+                let _ = task.await;
                 ExitReason::Killed
             }
             Shutdown::Timeout(limit) => {
-                token.cancel();
-                match timeout(limit, &mut task.0).await {
+                match timeout_at(deadline(since, limit), &mut *task).await {
                     Ok(_) => ExitReason::Shutdown,
                     Err(_) => {
-                        task.0.abort();
-                        let _ = (&mut task.0).await;
+                        task.abort();
+                        let _ = task.await;
                         ExitReason::Killed
                     }
                 }
             }
             Shutdown::Infinity => {
-                token.cancel();
-                let _ = (&mut task.0).await;
+                let _ = task.await;
                 ExitReason::Shutdown
             }
         };
-        child.node.set_state(ChildState::Stopped);
-        let node = &child.node;
-        tracing::debug!(child = %node.path(), %reason, "stopped");
-        self.events.emit(|| Event::Stopped {
-            path: Arc::clone(node.path()),
-            reason: reason.clone(),
-        });
+        if matches!(reason, ExitReason::Killed) {
+            reap(node, events).await;
+        }
+        self.enter(
+            seq,
+            Phase::Stopped,
+            Some(EventKind::Stopped {
+                incarnation,
+                reason: reason.clone(),
+            }),
+        );
         Some(reason)
     }
 
-    /// S6.1: every child, in reverse start order; a dynamic supervisor's children concurrently
-    /// (S5.4).
+    /// S6.1: every child, in reverse start order, one after another; a dynamic supervisor's
+    /// children concurrently (S5.4).
     async fn shutdown_all(&mut self) {
         self.timers.clear();
         let order: Vec<u64> = self.children.keys().rev().collect();
-        if self.spec.dynamic.is_some() {
-            self.shutdown_concurrently(&order).await;
-        }
-        for seq in order {
-            self.shutdown_child(seq).await;
-        }
-    }
-
-    /// Signals every child first, so their timeouts run side by side, then collects them.
-    async fn shutdown_concurrently(&mut self, order: &[u64]) {
-        let started = Instant::now();
-        for seq in order {
-            if let Some(Running { task, token }) =
-                self.children.get(seq).and_then(|c| c.running.as_ref())
-            {
-                token.cancel();
-                if let Some(Shutdown::BrutalKill) =
-                    self.children.get(seq).map(|c| c.spec.shutdown())
-                {
-                    task.0.abort();
-                }
+        if self.dynamic() {
+            let since = Instant::now();
+            for &seq in &order {
+                self.signal_stop(seq);
+            }
+            for seq in order {
+                self.collect_stopped(seq, since).await;
+            }
+        } else {
+            for seq in order {
+                self.shutdown_child(seq).await;
             }
         }
-        for &seq in order {
-            let Some(child) = self.children.get_mut(&seq) else {
-                continue;
-            };
-            child.set_restart_at(None);
-            let Some(Running { mut task, .. }) = child.running.take() else {
-                continue;
-            };
-            let reason = match child.spec.shutdown() {
-                Shutdown::Timeout(limit) => {
-                    match tokio::time::timeout_at(started + limit, &mut task.0).await {
-                        Ok(_) => ExitReason::Shutdown,
-                        Err(_) => {
-                            task.0.abort();
-                            let _ = (&mut task.0).await;
-                            ExitReason::Killed
-                        }
-                    }
-                }
-                Shutdown::BrutalKill => {
-                    let _ = (&mut task.0).await;
-                    ExitReason::Killed
-                }
-                Shutdown::Infinity => {
-                    let _ = (&mut task.0).await;
-                    ExitReason::Shutdown
-                }
-            };
-            child.node.set_state(ChildState::Stopped);
-            let node = &child.node;
-            self.events.emit(|| Event::Stopped {
-                path: Arc::clone(node.path()),
-                reason,
-            });
-        }
     }
 
-    fn remove(&mut self, seq: u64) {
-        if let Some(child) = self.children.remove(&seq) {
-            child.node.set_state(ChildState::Deleted);
+    /// The child of this incarnation a handle names, or why there is none.
+    fn locate(&self, node: &Arc<Node>) -> Result<u64, ManagementError> {
+        match self.children.get(&node.seq) {
+            Some(c) if Arc::ptr_eq(&c.node, node) => Ok(node.seq),
+            _ => Err(gone_or_missing(node)),
         }
-    }
-
-    fn find(&self, id: &str) -> Result<u64, ManagementError> {
-        self.children
-            .iter()
-            .find(|(_, c)| &*c.node.id == id)
-            .map(|(s, _)| s)
-            .ok_or_else(|| ManagementError::NotFound(Arc::from(id)))
     }
 
     async fn handle_command(&mut self, cmd: Command) {
@@ -906,9 +895,14 @@ impl Engine {
                     .values()
                     .map(|c| ChildInfo {
                         id: Arc::clone(&c.node.id),
-                        state: c.state(),
+                        state: c.phase.published(),
                         kind: c.node.kind,
                         restarts: c.node.restarts(),
+                        incarnation: c.node.incarnation(),
+                        restart_at: match c.phase {
+                            Phase::Pending { at, .. } => Some(at),
+                            _ => None,
+                        },
                     })
                     .collect();
                 let _ = reply.send(list);
@@ -917,7 +911,7 @@ impl Engine {
                 let mut counts = ChildCounts::default();
                 for c in self.children.values() {
                     counts.specs += 1;
-                    counts.active += usize::from(c.running.is_some());
+                    counts.active += usize::from(c.phase.running().is_some());
                     match c.node.kind {
                         ChildKind::Worker => counts.workers += 1,
                         ChildKind::Supervisor => counts.supervisors += 1,
@@ -928,24 +922,22 @@ impl Engine {
             Command::History(reply) => {
                 let _ = reply.send(self.history.iter().cloned().collect());
             }
-            Command::Terminate(id, caller, reply) => self.terminate(&id, caller, reply).await,
-            Command::Restart(id, reply) => {
-                let result = self.restart_stopped(&id).await;
+            Command::Terminate(node, caller, reply) => self.terminate(&node, caller, reply).await,
+            Command::Restart(node, reply) => {
+                let result = self.restart_stopped(&node).await;
                 let _ = reply.send(result);
             }
-            Command::Delete(id, reply) => {
-                let result = self.find(&id).and_then(|seq| {
-                    match self
-                        .children
-                        .get(&seq)
-                        .map_or(ChildState::Deleted, Child::state)
-                    {
-                        ChildState::Stopped => {
-                            self.remove(seq);
+            Command::Delete(node, reply) => {
+                let result = self.locate(&node).and_then(|seq| {
+                    match self.children.get(&seq).map(|c| c.phase.published()) {
+                        Some(ChildState::Stopped) => {
+                            self.remove(seq, Gone::Deleted);
                             Ok(())
                         }
-                        ChildState::Restarting => Err(ManagementError::Restarting(id)),
-                        _ => Err(ManagementError::Running(id)),
+                        Some(ChildState::Restarting) => {
+                            Err(ManagementError::Restarting(Arc::clone(node.path())))
+                        }
+                        _ => Err(ManagementError::Running(Arc::clone(node.path()))),
                     }
                 });
                 let _ = reply.send(result);
@@ -961,9 +953,15 @@ impl Engine {
         }
     }
 
-    /// S9.3: stop a child without counting it as a failure; a temporary child's spec goes.
-    async fn terminate(&mut self, id: &str, caller: Option<tokio::task::Id>, reply: Reply<()>) {
-        let seq = match self.find(id) {
+    /// S9.3: stop a child without counting it as a failure; a temporary or dynamic child's spec
+    /// goes (S5.5).
+    async fn terminate(
+        &mut self,
+        node: &Arc<Node>,
+        caller: Option<tokio::task::Id>,
+        reply: Reply<()>,
+    ) {
+        let seq = match self.locate(node) {
             Ok(seq) => seq,
             Err(e) => {
                 let _ = reply.send(Err(e));
@@ -972,11 +970,12 @@ impl Engine {
         };
         // A child stopping itself waits for this answer; answering only after it stopped would
         // never happen with `Shutdown::Infinity`. It gets the answer first, then its cancellation.
-        let own = self
-            .children
-            .get(&seq)
-            .and_then(|c| c.running.as_ref())
-            .is_some_and(|r| Some(r.task.0.id()) == caller);
+        let own = caller.is_some()
+            && self
+                .children
+                .get(&seq)
+                .and_then(|c| c.phase.running())
+                .is_some_and(|r| r.task.id() == caller);
         let reply = if own {
             let _ = reply.send(Ok(()));
             None
@@ -984,52 +983,57 @@ impl Engine {
             Some(reply)
         };
         self.shutdown_child(seq).await;
+        let dynamic = self.dynamic();
         if self
             .children
             .get(&seq)
-            .is_some_and(|c| c.spec.restart == Restart::Temporary)
+            .is_some_and(|c| c.ends_for_good(dynamic))
         {
-            self.remove(seq);
+            self.remove(seq, Gone::Ended);
         }
         if let Some(reply) = reply {
             let _ = reply.send(Ok(()));
         }
     }
 
-    async fn restart_stopped(&mut self, id: &Arc<str>) -> Result<(), ManagementError> {
-        let seq = self.find(id)?;
-        match self
-            .children
-            .get(&seq)
-            .map_or(ChildState::Deleted, Child::state)
-        {
-            ChildState::Stopped => {}
-            ChildState::Restarting => return Err(ManagementError::Restarting(Arc::clone(id))),
-            _ => return Err(ManagementError::Running(Arc::clone(id))),
+    async fn restart_stopped(&mut self, node: &Arc<Node>) -> Result<(), ManagementError> {
+        let seq = self.locate(node)?;
+        match self.children.get(&seq).map(|c| c.phase.published()) {
+            Some(ChildState::Stopped) => {}
+            Some(ChildState::Restarting) => {
+                return Err(ManagementError::Restarting(Arc::clone(node.path())))
+            }
+            _ => return Err(ManagementError::Running(Arc::clone(node.path()))),
         }
         self.start_child(seq)
             .await
             .map_err(|cause| ManagementError::StartFailed {
-                id: Arc::clone(id),
-                cause: cause.to_string(),
+                path: Arc::clone(node.path()),
+                cause,
             })
     }
 
     async fn add_static(&mut self, spec: ErasedChild) -> Result<Arc<Node>, ManagementError> {
-        if self.spec.dynamic.is_some() {
+        let Some(sup) = self.sup() else {
+            return Err(ManagementError::NotRunning(Arc::clone(self.node.path())));
+        };
+        if self.dynamic() {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         }
-        if self.find(&spec.id).is_ok() {
+        if sup
+            .lookup(&spec.id)
+            .is_some_and(|n| n.state().gone().is_none())
+        {
             return Err(ManagementError::AlreadyExists(spec.id));
         }
-        let path = format!("{}/{}", self.node.path(), spec.id);
+        let path = crate::node::join_path(self.node.path(), &spec.id);
         check_child(&spec, &path, self.spec.auto_shutdown)?;
         let id = Arc::clone(&spec.id);
         self.add_and_start(Arc::new(spec), id, None).await
     }
 
     async fn add_dynamic(&mut self, args: AnyArc) -> Result<Arc<Node>, ManagementError> {
-        let Some(dynamic) = &self.spec.dynamic else {
+        let (Some(dynamic), Some(sup)) = (&self.spec.dynamic, self.sup()) else {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         };
         if let Some(max) = dynamic.max_children {
@@ -1038,7 +1042,10 @@ impl Engine {
             }
         }
         let template = Arc::new(dynamic.template.clone());
-        let id: Arc<str> = Arc::from(self.next_seq.to_string());
+        let number = sup
+            .next_dynamic
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id: Arc<str> = Arc::from(number.to_string());
         self.add_and_start(template, id, Some(args)).await
     }
 
@@ -1048,29 +1055,123 @@ impl Engine {
         id: Arc<str>,
         args: Option<AnyArc>,
     ) -> Result<Arc<Node>, ManagementError> {
-        let Some(sup) = self.sup() else {
-            return Err(ManagementError::NotRunning(Arc::clone(self.node.path())));
-        };
-        let node = Node::instantiate(
-            &spec,
-            Arc::clone(&id),
-            Some(self.node.path()),
-            &sup.events,
-            spec.mailbox_factory(),
-        );
         let seq = self.next_seq;
         self.next_seq += 1;
+        let node = Node::instantiate(&spec, id, seq, Some(self.node.path()), &self.events);
+        if let Some(sup) = self.sup() {
+            sup.register(&node);
+        }
         self.children
             .push(seq, Child::new(spec, Arc::clone(&node), args));
         match self.start_child(seq).await {
             Ok(()) => Ok(node),
             Err(cause) => {
-                self.remove(seq);
+                self.remove(seq, Gone::Ended);
                 Err(ManagementError::StartFailed {
-                    id,
-                    cause: cause.to_string(),
+                    path: Arc::clone(node.path()),
+                    cause,
                 })
             }
+        }
+    }
+}
+
+/// Why a node is not among the children of its supervisor's current incarnation.
+pub(crate) fn gone_or_missing(node: &Node) -> ManagementError {
+    match node.state().gone() {
+        Some(how) => ManagementError::Gone {
+            path: Arc::clone(node.path()),
+            how,
+        },
+        None => ManagementError::NotFound(Arc::clone(node.path())),
+    }
+}
+
+fn trace(node: &Node, kind: &EventKind) {
+    let path = node.path();
+    match kind {
+        EventKind::Started { incarnation } => {
+            tracing::debug!(child = %path, incarnation, "started")
+        }
+        EventKind::StartFailed {
+            incarnation,
+            reason,
+        } => tracing::error!(child = %path, incarnation, %reason, "failed to start"),
+        EventKind::Exited { reason, .. } if reason.is_abnormal() => {
+            tracing::warn!(child = %path, %reason, "child exited")
+        }
+        EventKind::Exited { reason, .. } => tracing::debug!(child = %path, %reason, "child exited"),
+        EventKind::Restarting { delay, restarts } => {
+            tracing::info!(child = %path, ?delay, restarts, "restarting")
+        }
+        EventKind::Stopped { reason, .. } => tracing::debug!(child = %path, %reason, "stopped"),
+        _ => {}
+    }
+}
+
+impl Drop for Engine {
+    /// Ends this incarnation. Normally every child is stopped by now; if the supervisor was
+    /// killed (its task aborted), its children are aborted here, their states and events say
+    /// so, and their tasks are left for the killer to await (S6.3). Children added at run time
+    /// go with the incarnation; the root takes the whole tree with it.
+    fn drop(&mut self) {
+        let own = Arc::clone(&self.node);
+        let Some(sup) = own.sup.as_deref() else {
+            return;
+        };
+        sup.set_sender(None);
+        let declared = self.spec.children.len() as u64;
+        let seqs: Vec<u64> = self.children.keys().collect();
+        let mut aborted = Vec::new();
+        for seq in seqs {
+            let Some(old) = self.enter(seq, Phase::Stopped, None) else {
+                continue;
+            };
+            let Some(child) = self.children.get(&seq) else {
+                continue;
+            };
+            let node = Arc::clone(&child.node);
+            let then_gone = (!self.root && seq >= declared).then_some(Gone::SupervisorEnded);
+            let task = match old {
+                Phase::Starting(Some(mut r)) | Phase::Running(mut r) | Phase::Stopping(mut r) => {
+                    let incarnation = r.incarnation;
+                    let task = r.task.abort_and_take();
+                    trace(
+                        &node,
+                        &EventKind::Stopped {
+                            incarnation,
+                            reason: ExitReason::Killed,
+                        },
+                    );
+                    self.events.emit(node.path(), || EventKind::Stopped {
+                        incarnation,
+                        reason: ExitReason::Killed,
+                    });
+                    task
+                }
+                // A supervisor child starting its subtree in this task: the subtree's own
+                // engine was dropped with that start.
+                Phase::Starting(None) => None,
+                Phase::Stopped | Phase::Pending { .. } => {
+                    if let Some(how) = then_gone {
+                        node.go(how, &self.events);
+                    }
+                    continue;
+                }
+            };
+            aborted.push(Aborted {
+                node,
+                task,
+                then_gone,
+            });
+        }
+        if let Ok(mut list) = sup.aborted.lock() {
+            list.extend(aborted);
+        }
+        // The incarnation's run-time children are accounted for above; none is reachable now.
+        drop(sup.take_added());
+        if self.root {
+            self.node.go(Gone::TreeEnded, &self.events);
         }
     }
 }

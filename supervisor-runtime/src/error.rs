@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::exit::{Escalation, ExitReason};
+use crate::node::Gone;
 
 /// Broad kind of an error, for logging and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,7 +53,13 @@ pub enum SpecRule {
     ZeroMaxChildren,
     /// A backoff whose parameters make no sense.
     #[error("invalid backoff: {0}")]
-    Backoff(&'static str),
+    Backoff(BackoffRule),
+    /// A duration beyond [`MAX_DURATION`](crate::MAX_DURATION), which could overflow a deadline.
+    #[error("{0} is longer than the maximum of 100 years")]
+    DurationTooLarge(&'static str),
+    /// A mailbox of capacity zero could never hold a message.
+    #[error("mailbox capacity must be at least 1")]
+    ZeroMailboxCapacity,
     /// A temporary child is never restarted, so a backoff on it is a mistake.
     #[error("backoff on a temporary child, which is never restarted")]
     BackoffOnTemporary,
@@ -61,12 +68,27 @@ pub enum SpecRule {
     NoChildren,
 }
 
+/// What is wrong with a backoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackoffRule {
+    /// The first delay is above the cap.
+    #[error("initial delay above the maximum")]
+    InitialAboveMax,
+    /// An exponential multiplier below 1 (or not a number) would shrink the delays.
+    #[error("multiplier below 1")]
+    MultiplierBelowOne,
+    /// Jitter is a fraction of the delay, in `0..=1`.
+    #[error("jitter outside 0..=1")]
+    JitterOutOfRange,
+}
+
 /// An invalid tree, rejected before anything starts (S1.4).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid spec at `{path}`: {rule}")]
 pub struct SpecError {
     /// Path of the offending node (`app/api/listener`).
-    pub path: String,
+    pub path: Arc<str>,
     /// The broken rule.
     pub rule: SpecRule,
 }
@@ -108,13 +130,21 @@ pub enum TreeError {
     Aborted(ExitReason),
 }
 
-/// A management request that could not be carried out (S9.3).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// A management request that could not be carried out (S9.3). Children are named by path.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManagementError {
-    /// No child with that id.
+    /// No child at that path.
     #[error("no child `{0}`")]
     NotFound(Arc<str>),
+    /// The child no longer exists (S9.7): the handle that named it outlived it.
+    #[error("child `{path}` is gone: {how}")]
+    Gone {
+        /// The child's path.
+        path: Arc<str>,
+        /// How it went.
+        how: Gone,
+    },
     /// The child is running; stop it first.
     #[error("child `{0}` is running")]
     Running(Arc<str>),
@@ -136,13 +166,13 @@ pub enum ManagementError {
     /// The new child's spec is invalid.
     #[error(transparent)]
     Spec(#[from] SpecError),
-    /// The new child failed to start.
-    #[error("failed to start child {id}: {cause}")]
+    /// The child failed to start (S9.6).
+    #[error("failed to start child `{path}`: {cause}")]
     StartFailed {
-        /// Id of the child.
-        id: Arc<str>,
+        /// Path of the child.
+        path: Arc<str>,
         /// How its start ended.
-        cause: String,
+        cause: ExitReason,
     },
 }
 
@@ -152,18 +182,18 @@ pub enum ManagementError {
 pub enum LookupError {
     /// No node at that path.
     #[error("no child at `{0}`")]
-    NotFound(String),
+    NotFound(Arc<str>),
     /// The node exists but is not a supervisor.
     #[error("`{0}` is not a supervisor")]
-    NotASupervisor(String),
+    NotASupervisor(Arc<str>),
     /// The node exists but is not a dynamic supervisor, or has other argument types.
     #[error("`{0}` is not a dynamic supervisor with these argument and message types")]
-    NotDynamic(String),
+    NotDynamic(Arc<str>),
     /// The child's mailbox carries another message type.
     #[error("child `{path}` has mailbox type `{declared}`, not `{requested}`")]
     WrongMessageType {
         /// Path of the child.
-        path: String,
+        path: Arc<str>,
         /// The type the child declared.
         declared: &'static str,
         /// The type asked for.
@@ -178,9 +208,9 @@ pub enum MailboxError<M> {
     /// The mailbox is at capacity.
     #[error("mailbox is full")]
     Full(M),
-    /// The child was deleted (or, being temporary, exited), so nothing will read the message.
-    #[error("child was deleted")]
-    Deleted(M),
+    /// The child is gone (S9.8), so nothing will ever read the message.
+    #[error("child is gone: {1}")]
+    Gone(M, Gone),
     /// The child declared no mailbox.
     #[error("child has no mailbox")]
     NoMailbox(M),
@@ -191,7 +221,7 @@ impl<M> std::fmt::Debug for MailboxError<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self {
             MailboxError::Full(_) => "Full",
-            MailboxError::Deleted(_) => "Deleted",
+            MailboxError::Gone(_, _) => "Gone",
             MailboxError::NoMailbox(_) => "NoMailbox",
         };
         write!(f, "MailboxError::{kind}(..)")
@@ -202,7 +232,7 @@ impl<M> MailboxError<M> {
     /// The message that was not delivered.
     pub fn into_inner(self) -> M {
         match self {
-            MailboxError::Full(m) | MailboxError::Deleted(m) | MailboxError::NoMailbox(m) => m,
+            MailboxError::Full(m) | MailboxError::Gone(m, _) | MailboxError::NoMailbox(m) => m,
         }
     }
 }
@@ -244,7 +274,10 @@ categorised!(
         ManagementError::StartFailed { .. } => ErrorCategory::Start,
         _ => ErrorCategory::Management,
     },
-    |r| !matches!(r, ManagementError::Spec(_) | ManagementError::WrongKind(_))
+    |r| !matches!(
+        r,
+        ManagementError::Spec(_) | ManagementError::WrongKind(_) | ManagementError::Gone { .. }
+    )
 );
 categorised!(LookupError, |_s| ErrorCategory::Management, |_r| false);
 

@@ -8,69 +8,78 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 use crate::exit::{Escalation, ExitReason};
-use crate::node::ChildState;
+use crate::node::{ChildState, Gone};
 use crate::spec::ChildKind;
 
-/// A transition in the tree (S9.4). Every event carries the path of the node it is about.
+/// A transition in the tree (S9.4): when, where, and what.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Event {
-    /// An incarnation of a child is up.
-    Started {
-        /// The child's path.
-        path: Arc<str>,
-        /// Its incarnation number (0 for the first start).
-        incarnation: u64,
-    },
-    /// A child exited on its own (or failed to start).
-    Exited {
-        /// The child's path.
-        path: Arc<str>,
-        /// Why.
-        reason: ExitReason,
-    },
-    /// A child will be restarted after `delay`.
-    Restarting {
-        /// The child's path.
-        path: Arc<str>,
-        /// The backoff delay before the restart.
-        delay: Duration,
-        /// How many times the child has been restarted, this one included.
-        restarts: u32,
-    },
-    /// A child was stopped by its supervisor.
-    Stopped {
-        /// The child's path.
-        path: Arc<str>,
-        /// `shutdown`, or `killed` when its timeout ran out.
-        reason: ExitReason,
-    },
-    /// A supervisor exceeded its restart intensity and gave up; it escalates to its parent.
-    GaveUp {
-        /// The supervisor's path.
-        path: Arc<str>,
-        /// What it reports upward.
-        escalation: Arc<Escalation>,
-    },
-    /// A supervisor stopped by itself through auto_shutdown.
-    AutoShutdown {
-        /// The supervisor's path.
-        path: Arc<str>,
-    },
+pub struct Event {
+    /// When it happened (tokio's clock, so paused-clock tests see exact times).
+    pub at: Instant,
+    /// The path of the node it is about.
+    pub path: Arc<str>,
+    /// What happened.
+    pub kind: EventKind,
 }
 
 impl Event {
     /// The path of the node the event is about.
     pub fn path(&self) -> &str {
-        match self {
-            Event::Started { path, .. }
-            | Event::Exited { path, .. }
-            | Event::Restarting { path, .. }
-            | Event::Stopped { path, .. }
-            | Event::GaveUp { path, .. }
-            | Event::AutoShutdown { path } => path,
-        }
+        &self.path
     }
+}
+
+/// What an [`Event`] reports.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// An incarnation of a child is up (S2.4).
+    Started {
+        /// Its incarnation number (S3.6).
+        incarnation: u64,
+    },
+    /// A start or restart attempt failed before the incarnation was up (S9.6).
+    StartFailed {
+        /// The incarnation that failed to start.
+        incarnation: u64,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// A running incarnation exited on its own.
+    Exited {
+        /// The incarnation that exited.
+        incarnation: u64,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// A child will be restarted after `delay`.
+    Restarting {
+        /// The backoff delay before the restart.
+        delay: Duration,
+        /// How many times the child has been restarted, this one included.
+        restarts: u32,
+    },
+    /// A running incarnation was stopped by its supervisor.
+    Stopped {
+        /// The incarnation that was stopped.
+        incarnation: u64,
+        /// `shutdown`, or `killed` when its timeout ran out or its supervisor was killed.
+        reason: ExitReason,
+    },
+    /// The child is gone for good; `undelivered` messages were left in its mailbox (S9.8).
+    Gone {
+        /// How it went.
+        how: Gone,
+        /// Messages still queued, dropped with the mailbox.
+        undelivered: usize,
+    },
+    /// A supervisor exceeded its restart intensity and gave up; it escalates to its parent.
+    GaveUp {
+        /// What it reports upward.
+        escalation: Arc<Escalation>,
+    },
+    /// A supervisor stopped by itself through auto_shutdown.
+    AutoShutdown,
 }
 
 /// Capacity of the event stream of a tree; a subscriber that falls further behind loses the
@@ -93,9 +102,13 @@ impl Events {
     }
 
     /// Builds and sends the event only when somebody listens: restarts stay cheap otherwise.
-    pub(crate) fn emit(&self, event: impl FnOnce() -> Event) {
+    pub(crate) fn emit(&self, path: &Arc<str>, kind: impl FnOnce() -> EventKind) {
         if self.listeners.load(Ordering::Relaxed) > 0 {
-            let _ = self.tx.send(event());
+            let _ = self.tx.send(Event {
+                at: Instant::now(),
+                path: Arc::clone(path),
+                kind: kind(),
+            });
         }
     }
 
@@ -108,10 +121,49 @@ impl Events {
     }
 }
 
+/// Subscriptions made before a tree starts (S9.5): pass it to
+/// [`Supervisor::start_observed`](crate::Supervisor::start_observed) and every stream it gave out
+/// sees the tree's events from the first start on, a failed start included.
+#[derive(Clone)]
+pub struct Observer {
+    pub(crate) events: Events,
+}
+
+impl Observer {
+    /// An observer for a tree yet to start.
+    pub fn new() -> Self {
+        Observer {
+            events: Events::new(),
+        }
+    }
+
+    /// A stream of the events of the tree this observer is given to.
+    pub fn subscribe(&self) -> EventStream {
+        self.events.subscribe()
+    }
+}
+
+impl Default for Observer {
+    fn default() -> Self {
+        Observer::new()
+    }
+}
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observer")
+            .field(
+                "subscribers",
+                &self.events.listeners.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}
+
 /// A subscription to a tree's events (S9.4), from the moment it was made.
 ///
 /// It holds at most [`EVENT_CAPACITY`] unread events; a subscriber that falls further behind
-/// loses the oldest and is told how many ([`RecvError::Lagged`]).
+/// loses the oldest and is told how many ([`RecvError::Lagged`]): never silently skipped (S9.5).
 #[derive(Debug)]
 pub struct EventStream {
     rx: broadcast::Receiver<Event>,
@@ -121,7 +173,8 @@ pub struct EventStream {
 pub use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 impl EventStream {
-    /// The next event; [`RecvError::Closed`] once the tree is gone and every event was read.
+    /// The next event; [`RecvError::Lagged`] with the number missed when it fell behind,
+    /// [`RecvError::Closed`] once the tree is gone and every event was read.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
         self.rx.recv().await
     }
@@ -154,6 +207,7 @@ pub const HISTORY_CAPACITY: usize = 64;
 
 /// One line of `which_children` (S9.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChildInfo {
     /// The child's id.
     pub id: Arc<str>,
@@ -163,12 +217,16 @@ pub struct ChildInfo {
     pub kind: ChildKind,
     /// How many times it has been restarted.
     pub restarts: u32,
+    /// The number of its current (or last) incarnation (S3.6); `None` before its first start.
+    pub incarnation: Option<u64>,
+    /// When a restarting child's restart is due.
+    pub restart_at: Option<Instant>,
 }
 
 /// What `count_children` answers (S9.2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChildCounts {
-    /// All child specs.
+    /// All child specs; for a dynamic supervisor, its number of children (S5.5).
     pub specs: usize,
     /// Children with a running incarnation.
     pub active: usize,

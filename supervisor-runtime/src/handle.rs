@@ -3,18 +3,19 @@
 use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::{ContextExtra, NoMailbox, RawContext};
-use crate::engine::{CatchUnwind, Command, Engine, Msg};
+use crate::engine::{gone_or_missing, Command, Engine, Msg};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
-use crate::event::{ChildCounts, ChildInfo, EventStream, Events, RestartRecord};
+use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
-use crate::node::{ChildState, Node};
+use crate::node::{join_path, ChildState, Gone, Node};
+use crate::spawn::CatchUnwind;
 use crate::spec::{ChildSpec, SupervisorSpec};
 
 /// Starts supervision trees.
@@ -27,25 +28,37 @@ impl Supervisor {
     /// Must be called within a tokio runtime. If a child fails to start, the children already
     /// started are stopped in reverse order and the error names it (S2.2).
     pub async fn start(spec: SupervisorSpec) -> Result<SupervisorHandle, StartError> {
+        Supervisor::start_observed(spec, &Observer::new()).await
+    }
+
+    /// [`start`](Self::start), with the observer's streams receiving every event from the first
+    /// start on, a start that fails included (S9.5).
+    pub async fn start_observed(
+        spec: SupervisorSpec,
+        observer: &Observer,
+    ) -> Result<SupervisorHandle, StartError> {
         spec.validate()?;
-        let events = Events::new();
+        let events = observer.events.clone();
         let spec = Arc::new(spec);
         let node = Node::instantiate_root(&spec, &events);
         let token = CancellationToken::new();
         let raw = RawContext::new(Arc::clone(&node), 0, token.clone(), ContextExtra::default());
         // The root's children start in the caller's task. Should the caller drop this future
         // before the tree is up, dropping the engine aborts whatever it started.
-        let mut engine = Engine::new(spec, &raw).map_err(|r| start_error(&node, r))?;
+        let mut engine = Engine::new(spec, &raw, true).map_err(|r| start_error(&node, r))?;
+        node.next_incarnation();
         if let Err(reason) = engine.start().await {
-            engine.close();
+            drop(engine);
             return Err(start_error(&node, reason));
         }
+        node.set_state(ChildState::Running);
         let task = tokio::spawn(CatchUnwind::new(engine.run()));
         Ok(SupervisorHandle {
             root: SupervisorRef { node },
             events,
             token,
-            task: Some(task),
+            task: tokio::sync::Mutex::new(Some(task)),
+            outcome: OnceLock::new(),
         })
     }
 }
@@ -69,12 +82,17 @@ fn start_error(node: &Node, reason: ExitReason) -> StartError {
 /// The running tree, as the application holds it.
 ///
 /// It dereferences to the root's [`SupervisorRef`]. Dropping it asks the tree to shut down;
-/// [`shutdown`](Self::shutdown) does so and waits until every task is gone.
+/// [`shutdown`](Self::shutdown) does so and waits until every task is gone. Any number of tasks
+/// may [`join`](Self::join) or shut it down (through a shared reference): all see the same
+/// outcome (S9.9).
+#[must_use = "dropping the handle shuts the tree down"]
 pub struct SupervisorHandle {
     root: SupervisorRef,
     events: Events,
     token: CancellationToken,
-    task: Option<JoinHandle<ExitReason>>,
+    /// The root's task, awaited by the first joiner; the others wait for its outcome.
+    task: tokio::sync::Mutex<Option<JoinHandle<ExitReason>>>,
+    outcome: OnceLock<Result<(), TreeError>>,
 }
 
 impl fmt::Debug for SupervisorHandle {
@@ -98,30 +116,35 @@ impl SupervisorHandle {
         &self.root
     }
 
-    /// The tree's event stream (S9.4).
+    /// The tree's event stream (S9.4), from now on. To see the first start's events, subscribe
+    /// through an [`Observer`] given to [`Supervisor::start_observed`].
     pub fn subscribe(&self) -> EventStream {
         self.events.subscribe()
     }
 
     /// Waits until the tree ends: `Ok` after a shutdown or auto_shutdown, the root's escalation
-    /// when it gave up (S7.2).
-    pub async fn join(mut self) -> Result<(), TreeError> {
-        let Some(task) = self.task.take() else {
-            return Ok(());
-        };
-        let reason = match task.await {
-            Ok(reason) => reason,
-            Err(e) => ExitReason::error(e.to_string()),
-        };
-        match reason {
-            ExitReason::Normal | ExitReason::Shutdown => Ok(()),
-            ExitReason::Escalation(e) => Err(TreeError::GaveUp(e)),
-            other => Err(TreeError::Aborted(other)),
+    /// when it gave up (S7.2). Returns once every task of the tree is gone.
+    pub async fn join(&self) -> Result<(), TreeError> {
+        if let Some(outcome) = self.outcome.get() {
+            return outcome.clone();
         }
+        let mut task = self.task.lock().await;
+        if let Some(handle) = task.as_mut() {
+            // Awaited in place: a joiner that gives up waiting leaves it for the others.
+            let reason = handle.await.unwrap_or(ExitReason::Killed);
+            let _ = self.outcome.set(match reason {
+                ExitReason::Normal | ExitReason::Shutdown => Ok(()),
+                ExitReason::Escalation(e) => Err(TreeError::GaveUp(e)),
+                other => Err(TreeError::Aborted(other)),
+            });
+            *task = None;
+        }
+        self.outcome.get().cloned().unwrap_or(Ok(()))
     }
 
-    /// Stops the whole tree in order (S6) and returns when every task is gone.
-    pub async fn shutdown(self) -> Result<(), TreeError> {
+    /// Stops the whole tree in order (S6) and returns when every task is gone. Calling it again,
+    /// or after the tree ended, returns the same outcome.
+    pub async fn shutdown(&self) -> Result<(), TreeError> {
         self.token.cancel();
         self.join().await
     }
@@ -201,21 +224,61 @@ impl SupervisorRef {
         self.call(Command::History).await
     }
 
-    /// Stops a child by its shutdown policy; the spec stays (a temporary one's goes). Not a
-    /// failure: no intensity, no auto_shutdown (S6.4, S9.3).
+    /// The child node with this id, in O(log n) (S9.7).
+    fn resolve(&self, id: &str) -> Result<Arc<Node>, ManagementError> {
+        self.node
+            .sup
+            .as_deref()
+            .and_then(|s| s.lookup(id))
+            .ok_or_else(|| ManagementError::NotFound(join_path(self.node.path(), id)))
+    }
+
+    /// Stops a child by its shutdown policy; the spec stays (a temporary or dynamic one's goes,
+    /// S5.5). Not a failure: no intensity, no auto_shutdown (S6.4, S9.3).
     pub async fn terminate_child(&self, id: &str) -> Result<(), ManagementError> {
-        self.call(|r| Command::Terminate(Arc::from(id), tokio::task::try_id(), r))
-            .await?
+        self.terminate_node(self.resolve(id)?).await
     }
 
     /// Starts a stopped child again; a running or restarting one is an error (S9.3).
     pub async fn restart_child(&self, id: &str) -> Result<(), ManagementError> {
-        self.call(|r| Command::Restart(Arc::from(id), r)).await?
+        self.restart_node(self.resolve(id)?).await
     }
 
-    /// Removes a stopped child's spec; a running or restarting one is an error (S9.3).
+    /// Removes a stopped child for good; a running or restarting one is an error (S9.3).
     pub async fn delete_child(&self, id: &str) -> Result<(), ManagementError> {
-        self.call(|r| Command::Delete(Arc::from(id), r)).await?
+        self.delete_node(self.resolve(id)?).await
+    }
+
+    async fn terminate_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
+        let caller = tokio::task::try_id();
+        self.on_node(node, |n, r| Command::Terminate(n, caller, r))
+            .await
+    }
+
+    async fn restart_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
+        self.on_node(node, Command::Restart).await
+    }
+
+    async fn delete_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
+        self.on_node(node, Command::Delete).await
+    }
+
+    /// A request about one child node; a gone node answers at once, saying how it went.
+    async fn on_node(
+        &self,
+        node: Arc<Node>,
+        make: impl FnOnce(Arc<Node>, oneshot::Sender<Result<(), ManagementError>>) -> Command,
+    ) -> Result<(), ManagementError> {
+        if node.state().gone().is_some() {
+            return Err(gone_or_missing(&node));
+        }
+        match self.call(|r| make(Arc::clone(&node), r)).await {
+            // The supervisor ended meanwhile, taking the child with it.
+            Err(ManagementError::NotRunning(_)) if node.state().gone().is_some() => {
+                Err(gone_or_missing(&node))
+            }
+            other => other?,
+        }
     }
 
     /// Adds a child to a static supervisor (after the others) and starts it.
@@ -237,7 +300,7 @@ impl SupervisorRef {
         let declared = (node.message)();
         if wanted != TypeId::of::<NoMailbox>() && declared.id != wanted {
             return Err(LookupError::WrongMessageType {
-                path: node.path().to_string(),
+                path: Arc::clone(node.path()),
                 declared: declared.name,
                 requested: std::any::type_name::<M>(),
             });
@@ -249,7 +312,7 @@ impl SupervisorRef {
     pub fn supervisor(&self, path: &str) -> Result<SupervisorRef, LookupError> {
         let (_, node) = self.walk(path)?;
         if node.sup.is_none() {
-            return Err(LookupError::NotASupervisor(node.path().to_string()));
+            return Err(LookupError::NotASupervisor(Arc::clone(node.path())));
         }
         Ok(SupervisorRef { node })
     }
@@ -272,22 +335,21 @@ impl SupervisorRef {
                     _types: PhantomData,
                 })
             }
-            _ => Err(LookupError::NotDynamic(sup.node.path().to_string())),
+            _ => Err(LookupError::NotDynamic(Arc::clone(sup.node.path()))),
         }
     }
 
+    /// Walks `path` down from this supervisor, one O(log n) lookup per segment (S9.7).
     fn walk(&self, path: &str) -> Result<(SupervisorRef, Arc<Node>), LookupError> {
-        let not_found = || LookupError::NotFound(format!("{}/{}", self.node.path(), path));
+        let not_found = || LookupError::NotFound(join_path(self.node.path(), path));
         let mut parent = Arc::clone(&self.node);
         let mut segments = path.split('/').peekable();
         loop {
             let seg = segments.next().ok_or_else(not_found)?;
             let sup = parent.sup.as_deref().ok_or_else(not_found)?;
             let node = sup
-                .children
-                .iter()
-                .find(|c| &*c.id == seg)
-                .cloned()
+                .lookup(seg)
+                .filter(|n| n.state().gone().is_none())
                 .ok_or_else(not_found)?;
             if segments.peek().is_none() {
                 return Ok((SupervisorRef { node: parent }, node));
@@ -299,6 +361,11 @@ impl SupervisorRef {
 
 /// A stable reference to a child, valid across its restarts (and its supervisors'): state,
 /// restart count, management, and its typed mailbox.
+///
+/// It names one child for good: once that child is gone (deleted, ended without restart, added
+/// at run time under a supervisor incarnation that ended, or its tree ended), every operation
+/// answers a typed "gone" error and [`state`](Self::state) says how it went; it never reaches a
+/// newer child that took the same id.
 pub struct ChildRef<M = NoMailbox> {
     node: Arc<Node>,
     parent: SupervisorRef,
@@ -342,14 +409,22 @@ impl<M> ChildRef<M> {
         self.node.path()
     }
 
-    /// The current state of the child.
+    /// The current state of the child; [`ChildState::Gone`] for good once it no longer
+    /// exists.
     pub fn state(&self) -> ChildState {
         self.node.state()
     }
 
-    /// How many times the child has been restarted.
+    /// How many times the child's supervisor restarted it (S3.6).
     pub fn restart_count(&self) -> u32 {
         self.node.restarts()
+    }
+
+    /// The number of the current (or last) incarnation: 0 for the first start, then one more
+    /// for every start whatever its cause; it never goes back (S3.6). `None` before the first
+    /// start.
+    pub fn incarnation(&self) -> Option<u64> {
+        self.node.incarnation()
     }
 
     /// The child's supervisor.
@@ -366,25 +441,25 @@ impl<M> ChildRef<M> {
 
     /// Stops the child (see [`SupervisorRef::terminate_child`]).
     pub async fn terminate(&self) -> Result<(), ManagementError> {
-        self.parent.terminate_child(&self.node.id).await
+        self.parent.terminate_node(Arc::clone(&self.node)).await
     }
 
     /// Starts the stopped child again (see [`SupervisorRef::restart_child`]).
     pub async fn restart(&self) -> Result<(), ManagementError> {
-        self.parent.restart_child(&self.node.id).await
+        self.parent.restart_node(Arc::clone(&self.node)).await
     }
 
     /// Removes the stopped child (see [`SupervisorRef::delete_child`]).
     pub async fn delete(&self) -> Result<(), ManagementError> {
-        self.parent.delete_child(&self.node.id).await
+        self.parent.delete_node(Arc::clone(&self.node)).await
     }
 
     /// Puts a message in the child's mailbox, waiting while it is full. Messages sent while the
-    /// child restarts are delivered to the next incarnation.
+    /// child restarts are delivered to the next incarnation; a child that is gone, or goes while
+    /// the sender waits, gives the message back at once (S9.8).
     pub async fn send(&self, msg: M) -> Result<(), MailboxError<M>> {
-        let tx = self.sender(msg)?;
-        let (tx, msg) = tx;
-        tx.send(msg).await.map_err(|e| MailboxError::Deleted(e.0))
+        let (tx, msg) = self.sender(msg)?;
+        tx.send(msg).await.map_err(|e| self.closed(e.0))
     }
 
     /// Puts a message in the child's mailbox if there is room now.
@@ -392,16 +467,21 @@ impl<M> ChildRef<M> {
         let (tx, msg) = self.sender(msg)?;
         tx.try_send(msg).map_err(|e| match e {
             mpsc::error::TrySendError::Full(m) => MailboxError::Full(m),
-            mpsc::error::TrySendError::Closed(m) => MailboxError::Deleted(m),
+            mpsc::error::TrySendError::Closed(m) => self.closed(m),
         })
     }
 
     fn sender(&self, msg: M) -> Result<(&mpsc::Sender<M>, M), MailboxError<M>> {
-        match &self.tx {
-            None => Err(MailboxError::NoMailbox(msg)),
-            Some(_) if self.node.state() == ChildState::Deleted => Err(MailboxError::Deleted(msg)),
-            Some(tx) => Ok((tx, msg)),
+        match (&self.tx, self.node.state()) {
+            (None, _) => Err(MailboxError::NoMailbox(msg)),
+            (Some(_), ChildState::Gone(how)) => Err(MailboxError::Gone(msg, how)),
+            (Some(tx), _) => Ok((tx, msg)),
         }
+    }
+
+    /// A closed mailbox belongs to a gone child.
+    fn closed(&self, msg: M) -> MailboxError<M> {
+        MailboxError::Gone(msg, self.node.state().gone().unwrap_or(Gone::TreeEnded))
     }
 }
 
@@ -436,8 +516,8 @@ impl<A, M> std::ops::Deref for DynamicRef<A, M> {
 }
 
 impl<A: Clone + Send + Sync + 'static, M: Send + 'static> DynamicRef<A, M> {
-    /// Starts a child from the template with `args`; its id is a number unique in this
-    /// supervisor. A full supervisor answers [`ManagementError::MaxChildren`] (S9.3).
+    /// Starts a child from the template with `args`; its id is a number unique for the life of
+    /// the tree (never reused, even after this supervisor restarts). A full supervisor answers [`ManagementError::MaxChildren`] (S9.3).
     pub async fn start_child(&self, args: A) -> Result<ChildRef<M>, ManagementError> {
         let node = self
             .sup

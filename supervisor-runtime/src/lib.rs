@@ -37,8 +37,10 @@ mod event;
 mod exit;
 mod handle;
 mod node;
+mod spawn;
 mod spec;
 mod table;
+mod time;
 mod worker;
 
 pub use async_trait::async_trait;
@@ -48,20 +50,21 @@ pub use backoff::Backoff;
 pub use context::{ChildContext, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use error::{
-    ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule, StartError,
-    TreeError,
+    BackoffRule, ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule,
+    StartError, TreeError,
 };
 pub use event::{
-    ChildCounts, ChildInfo, Event, EventStream, RecvError, RestartRecord, TryRecvError,
-    EVENT_CAPACITY, HISTORY_CAPACITY,
+    ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
+    TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
 pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef};
-pub use node::ChildState;
+pub use node::{ChildState, Gone};
 pub use spec::{
     AutoShutdown, ChildKind, ChildSpec, Intensity, Restart, Shutdown, Strategy, SupervisorSpec,
     Template, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
+pub use time::MAX_DURATION;
 pub use worker::Worker;
 
 /// What the `supervision_tree!` expansion names; not part of the public API.

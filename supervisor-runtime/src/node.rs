@@ -1,14 +1,16 @@
-//! The live tree: one node per declared child, created once when the tree starts and kept across
-//! restarts, so that handles and mailboxes outlive incarnations.
+//! The live tree: one node per child, created once and kept across restarts, so that handles and
+//! mailboxes outlive incarnations. A node that goes away is marked gone for good (S9.7, S9.8):
+//! no handle taken before can reach anything else through it.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::mpsc;
 
-use crate::engine::Msg;
-use crate::event::Events;
+use crate::engine::{Aborted, Msg};
+use crate::event::{EventKind, Events};
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec, TypeTag};
 
 /// Where a child is in its life (S9.1).
@@ -19,33 +21,97 @@ pub enum ChildState {
     Starting,
     /// An incarnation is running.
     Running,
+    /// Its supervisor is stopping the running incarnation.
+    Stopping,
     /// It exited and waits for its restart (backoff, or a group restart in progress).
     Restarting,
     /// Not running: terminated, exited without restart, or its supervisor is not running.
     Stopped,
-    /// Its spec is gone: deleted, or a temporary child that exited.
+    /// The child no longer exists, and never will again under this handle.
+    Gone(Gone),
+}
+
+/// How a child went away for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Gone {
+    /// Removed with `delete_child`.
     Deleted,
+    /// It ended without a restart and its spec went with it (a temporary child, or a dynamic
+    /// child that was not restarted, S5.5).
+    Ended,
+    /// It was added at run time and the incarnation of its supervisor that held it ended.
+    SupervisorEnded,
+    /// The whole tree ended (shutdown, the root gave up, or the handle was dropped).
+    TreeEnded,
+}
+
+impl Gone {
+    /// Lower-case description (`deleted`, `ended`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Gone::Deleted => "deleted",
+            Gone::Ended => "ended without restart",
+            Gone::SupervisorEnded => "its supervisor ended",
+            Gone::TreeEnded => "the tree ended",
+        }
+    }
+}
+
+impl std::fmt::Display for Gone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl ChildState {
+    const GONE: u8 = 8;
+
+    fn to_u8(self) -> u8 {
+        match self {
+            ChildState::Starting => 0,
+            ChildState::Running => 1,
+            ChildState::Stopping => 2,
+            ChildState::Restarting => 3,
+            ChildState::Stopped => 4,
+            ChildState::Gone(Gone::Deleted) => Self::GONE,
+            ChildState::Gone(Gone::Ended) => Self::GONE + 1,
+            ChildState::Gone(Gone::SupervisorEnded) => Self::GONE + 2,
+            ChildState::Gone(Gone::TreeEnded) => Self::GONE + 3,
+        }
+    }
+
     fn from_u8(v: u8) -> Self {
         match v {
             0 => ChildState::Starting,
             1 => ChildState::Running,
-            2 => ChildState::Restarting,
-            3 => ChildState::Stopped,
-            _ => ChildState::Deleted,
+            2 => ChildState::Stopping,
+            3 => ChildState::Restarting,
+            4 => ChildState::Stopped,
+            8 => ChildState::Gone(Gone::Deleted),
+            9 => ChildState::Gone(Gone::Ended),
+            10 => ChildState::Gone(Gone::SupervisorEnded),
+            _ => ChildState::Gone(Gone::TreeEnded),
         }
     }
 
-    /// Lower-case name (`running`, `restarting`, ...).
+    /// Lower-case name (`running`, `restarting`, `gone`, ...).
     pub fn name(self) -> &'static str {
         match self {
             ChildState::Starting => "starting",
             ChildState::Running => "running",
+            ChildState::Stopping => "stopping",
             ChildState::Restarting => "restarting",
             ChildState::Stopped => "stopped",
-            ChildState::Deleted => "deleted",
+            ChildState::Gone(_) => "gone",
+        }
+    }
+
+    /// How the child went away, if it did.
+    pub fn gone(self) -> Option<Gone> {
+        match self {
+            ChildState::Gone(how) => Some(how),
+            _ => None,
         }
     }
 }
@@ -55,7 +121,34 @@ pub(crate) struct MailboxInner<M> {
     pub rx: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
 }
 
-pub(crate) type MailboxFactory = fn(usize) -> Box<dyn Any + Send + Sync>;
+/// What the engine needs of a mailbox without knowing its message type.
+pub(crate) trait ErasedMailbox: Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    /// Closes the mailbox for good, waking every waiting sender, and returns how many messages
+    /// were still queued (dropped here, and reported by the caller).
+    fn close(&self) -> usize;
+}
+
+impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn close(&self) -> usize {
+        // No incarnation holds the receiver once its task is gone, which the engine awaited.
+        let Ok(mut rx) = self.rx.try_lock() else {
+            return 0;
+        };
+        rx.close();
+        let mut left = 0;
+        while rx.try_recv().is_ok() {
+            left += 1;
+        }
+        left
+    }
+}
+
+pub(crate) type MailboxFactory = fn(usize) -> Box<dyn ErasedMailbox>;
 
 pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
     |capacity| {
@@ -75,9 +168,13 @@ pub(crate) struct Node {
     parent_path: Option<Arc<str>>,
     path: OnceLock<Arc<str>>,
     pub kind: ChildKind,
+    /// The child's place in its supervisor's start order (S5.3): fixed for the node's life.
+    pub seq: u64,
     state: AtomicU8,
     restarts: AtomicU32,
-    pub mailbox: Option<Box<dyn Any + Send + Sync>>,
+    /// Starts so far: the next incarnation's number (S3.6).
+    starts: AtomicU64,
+    pub mailbox: Option<Box<dyn ErasedMailbox>>,
     pub message: fn() -> TypeTag,
     pub sup: Option<Box<SupNode>>,
 }
@@ -88,9 +185,18 @@ pub(crate) struct SupNode {
     pub cmd: Mutex<Option<mpsc::UnboundedSender<Msg>>>,
     /// Nodes of the declared children, in order.
     pub children: Vec<Arc<Node>>,
+    /// Indexes of `children`, sorted by id: lookups are binary searches (S9.7).
+    by_id: Box<[u32]>,
+    /// Children added at run time to the current incarnation, by id.
+    pub added: Mutex<HashMap<Arc<str>, Arc<Node>>>,
+    /// Ids of dynamic children: unique for the life of the tree, across restarts.
+    pub next_dynamic: AtomicU64,
     /// Argument and message types of a dynamic supervisor's template.
     pub dynamic: Option<(TypeTag, fn() -> TypeTag)>,
     pub events: Events,
+    /// Tasks of children aborted because this supervisor was killed, awaited by its parent so
+    /// that a killed subtree is gone when its stop returns (S6.3).
+    pub aborted: Mutex<Vec<Aborted>>,
 }
 
 impl Node {
@@ -106,15 +212,14 @@ impl Node {
         ChildState::from_u8(self.state.load(Ordering::Acquire))
     }
 
+    /// Publishes `state`; a gone node stays gone.
     pub(crate) fn set_state(&self, state: ChildState) {
-        let v = match state {
-            ChildState::Starting => 0,
-            ChildState::Running => 1,
-            ChildState::Restarting => 2,
-            ChildState::Stopped => 3,
-            ChildState::Deleted => 4,
-        };
-        self.state.store(v, Ordering::Release);
+        let v = state.to_u8();
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                (old < ChildState::GONE).then_some(v)
+            });
     }
 
     pub(crate) fn restarts(&self) -> u32 {
@@ -125,13 +230,52 @@ impl Node {
         self.restarts.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// The number of the incarnation about to start (S3.6: it never goes back).
+    pub(crate) fn next_incarnation(&self) -> u64 {
+        self.starts.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The number of the current (or last) incarnation; `None` before the first start.
+    pub(crate) fn incarnation(&self) -> Option<u64> {
+        self.starts.load(Ordering::Relaxed).checked_sub(1)
+    }
+
+    /// Marks the node, and every node below it, gone for good: mailboxes close and their
+    /// leftover messages are reported (S9.8). Returns `false` if it already was.
+    pub(crate) fn go(&self, how: Gone, events: &Events) -> bool {
+        let v = ChildState::Gone(how).to_u8();
+        let first = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                (old < ChildState::GONE).then_some(v)
+            });
+        if first.is_err() {
+            return false;
+        }
+        let undelivered = self.mailbox.as_ref().map_or(0, |m| m.close());
+        if undelivered > 0 {
+            tracing::warn!(child = %self.path(), undelivered, "messages left in a gone child's mailbox");
+        }
+        events.emit(self.path(), || EventKind::Gone { how, undelivered });
+        if let Some(sup) = &self.sup {
+            sup.set_sender(None);
+            for child in &sup.children {
+                child.go(how, events);
+            }
+            for child in sup.take_added() {
+                child.go(how, events);
+            }
+        }
+        true
+    }
+
     /// Builds the node of `spec` (and of its whole subtree) under `parent_path`.
     pub(crate) fn instantiate(
         spec: &ErasedChild,
         id: Arc<str>,
+        seq: u64,
         parent_path: Option<&Arc<str>>,
         events: &Events,
-        mailbox: Option<MailboxFactory>,
     ) -> Arc<Node> {
         let path = OnceLock::new();
         let parent_path = parent_path.cloned();
@@ -150,26 +294,30 @@ impl Node {
         Arc::new(Node {
             id,
             kind: spec.kind(),
-            state: AtomicU8::new(3),
+            seq,
+            state: AtomicU8::new(ChildState::Stopped.to_u8()),
             restarts: AtomicU32::new(0),
-            mailbox: mailbox.map(|make| make(spec.mailbox_capacity as usize)),
+            starts: AtomicU64::new(0),
+            mailbox: spec
+                .mailbox_factory()
+                .map(|make| make(spec.mailbox_capacity as usize)),
             message: spec.message,
             sup,
             parent_path,
             path,
         })
     }
-}
 
-impl Node {
     pub(crate) fn instantiate_root(spec: &SupervisorSpec, events: &Events) -> Arc<Node> {
         Arc::new(Node {
             id: Arc::clone(&spec.id),
             parent_path: None,
             path: OnceLock::from(Arc::clone(&spec.id)),
             kind: ChildKind::Supervisor,
-            state: AtomicU8::new(3),
+            seq: 0,
+            state: AtomicU8::new(ChildState::Stopped.to_u8()),
             restarts: AtomicU32::new(0),
+            starts: AtomicU64::new(0),
             mailbox: None,
             message: TypeTag::of::<crate::NoMailbox>,
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
@@ -179,7 +327,7 @@ impl Node {
 
 /// `parent/id` in one allocation: the pieces are assembled in a reused buffer, since
 /// `Arc<str>` can only be made by copying.
-fn join_path(parent: &str, id: &str) -> Arc<str> {
+pub(crate) fn join_path(parent: &str, id: &str) -> Arc<str> {
     thread_local! {
         static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
@@ -197,19 +345,23 @@ fn join_path(parent: &str, id: &str) -> Arc<str> {
 
 impl SupNode {
     fn instantiate(spec: &SupervisorSpec, path: &Arc<str>, events: &Events) -> SupNode {
-        let children = spec
+        let children: Vec<Arc<Node>> = spec
             .children
             .iter()
-            .map(|c| {
-                let factory = c.mailbox_factory();
-                Node::instantiate(c, Arc::clone(&c.id), Some(path), events, factory)
-            })
+            .enumerate()
+            .map(|(i, c)| Node::instantiate(c, Arc::clone(&c.id), i as u64, Some(path), events))
             .collect();
+        let mut by_id: Vec<u32> = (0..children.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| children[a as usize].id.cmp(&children[b as usize].id));
         SupNode {
             cmd: Mutex::new(None),
             children,
+            by_id: by_id.into_boxed_slice(),
+            added: Mutex::new(HashMap::new()),
+            next_dynamic: AtomicU64::new(0),
             dynamic: spec.dynamic.as_ref().map(|d| (d.args, d.template.message)),
             events: events.clone(),
+            aborted: Mutex::new(Vec::new()),
         }
     }
 
@@ -221,5 +373,43 @@ impl SupNode {
         if let Ok(mut slot) = self.cmd.lock() {
             *slot = tx;
         }
+    }
+
+    /// The child with this id: a declared one, or one added to the current incarnation.
+    pub(crate) fn lookup(&self, id: &str) -> Option<Arc<Node>> {
+        let declared = self
+            .by_id
+            .binary_search_by(|&i| (*self.children[i as usize].id).cmp(id))
+            .ok()
+            .map(|i| Arc::clone(&self.children[self.by_id[i] as usize]));
+        declared.or_else(|| self.added.lock().ok()?.get(id).cloned())
+    }
+
+    pub(crate) fn register(&self, node: &Arc<Node>) {
+        if let Ok(mut added) = self.added.lock() {
+            added.insert(Arc::clone(&node.id), Arc::clone(node));
+        }
+    }
+
+    pub(crate) fn unregister(&self, node: &Arc<Node>) {
+        if let Ok(mut added) = self.added.lock() {
+            if added.get(&node.id).is_some_and(|n| Arc::ptr_eq(n, node)) {
+                added.remove(&node.id);
+            }
+        }
+    }
+
+    pub(crate) fn take_added(&self) -> Vec<Arc<Node>> {
+        self.added
+            .lock()
+            .map(|mut a| a.drain().map(|(_, n)| n).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn take_aborted(&self) -> Vec<Aborted> {
+        self.aborted
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default()
     }
 }

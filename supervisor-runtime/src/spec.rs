@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use crate::backoff::Backoff;
 use crate::context::{ChildContext, NoMailbox, RawContext};
-use crate::engine::{child_span, spawn_incarnation, IntoExitFuture, Report};
 use crate::error::{SpecError, SpecRule};
 use crate::exit::{ExitReason, IntoExit};
 use crate::node::{mailbox_factory, MailboxFactory};
+use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report};
 use crate::worker::Worker;
 use tokio::task::JoinHandle;
 
@@ -460,9 +460,10 @@ impl<M> ChildSpec<M> {
         self
     }
 
-    /// Sets the mailbox capacity (default 1024); sends beyond it wait or answer `Full`.
+    /// Sets the mailbox capacity (default 1024, at least 1); sends beyond it wait or answer
+    /// `Full`.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.inner.mailbox_capacity = capacity.clamp(1, u32::MAX as usize) as u32;
+        self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
         self
     }
 }
@@ -546,9 +547,9 @@ impl<A, M> Template<A, M> {
         self.inner.set_backoff(backoff);
         self
     }
-    /// Sets the mailbox capacity of every child.
+    /// Sets the mailbox capacity of every child (at least 1).
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.inner.mailbox_capacity = capacity.clamp(1, u32::MAX as usize) as u32;
+        self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
         self
     }
     /// Marks the template significant (always rejected: S1.4; kept so the error is typed).
@@ -715,13 +716,14 @@ impl SupervisorSpec {
 
     fn validate_at(&self, path: &str) -> Result<(), SpecError> {
         let err = |path: &str, rule| SpecError {
-            path: path.to_owned(),
+            path: Arc::from(path),
             rule,
         };
         check_id(&self.id).map_err(|r| err(path, r))?;
         if self.intensity.period.is_zero() {
             return Err(err(path, SpecRule::ZeroPeriod));
         }
+        check_duration(self.intensity.period, "the intensity period").map_err(|r| err(path, r))?;
         if let Some(d) = &self.dynamic {
             let tpath = format!("{path}/<template>");
             if d.template.significant {
@@ -752,6 +754,14 @@ impl SupervisorSpec {
     }
 }
 
+fn check_duration(d: Duration, what: &'static str) -> Result<(), SpecRule> {
+    if d > crate::time::MAX_DURATION {
+        Err(SpecRule::DurationTooLarge(what))
+    } else {
+        Ok(())
+    }
+}
+
 fn check_id(id: &str) -> Result<(), SpecRule> {
     if id.is_empty() || id.contains('/') {
         Err(SpecRule::InvalidId(Arc::from(id)))
@@ -766,9 +776,15 @@ pub(crate) fn check_child(
     auto_shutdown: AutoShutdown,
 ) -> Result<(), SpecError> {
     let err = |rule| SpecError {
-        path: path.to_owned(),
+        path: Arc::from(path),
         rule,
     };
+    if child.mailbox.is_some() && child.mailbox_capacity == 0 {
+        return Err(err(SpecRule::ZeroMailboxCapacity));
+    }
+    if let Some(Shutdown::Timeout(limit)) = child.shutdown {
+        check_duration(limit, "the shutdown timeout").map_err(err)?;
+    }
     if child.significant {
         if child.restart == Restart::Permanent {
             return Err(err(SpecRule::SignificantPermanent));
@@ -822,7 +838,7 @@ mod tests {
 
     fn rule_of(spec: SupervisorSpec) -> (String, SpecRule) {
         let e = spec.validate().unwrap_err();
-        (e.path, e.rule)
+        (e.path.to_string(), e.rule)
     }
 
     // S1.4

@@ -1,0 +1,175 @@
+//! Spawning one incarnation: its task, the panic guard around the child's future, and the report
+//! of its end to the supervisor.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, Span};
+
+use crate::context::{RawContext, StartSignal};
+use crate::engine::{Exit, Msg};
+use crate::exit::{panic_message, ExitReason, IntoExit};
+
+pin_project! {
+    /// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> CatchUnwind<F> {
+    pub(crate) fn new(future: F) -> Self {
+        CatchUnwind { future }
+    }
+}
+
+impl<F: Future<Output = ExitReason>> Future for CatchUnwind<F> {
+    type Output = ExitReason;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let future = self.project().future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(ExitReason::Panic(panic_message(payload))),
+        }
+    }
+}
+
+pin_project! {
+    /// One incarnation's task: the child's future and where to report its end. Written by hand
+    /// rather than as an `async` block, which would store the child's future twice.
+    struct Incarnation<F> {
+        #[pin]
+        run: CatchUnwind<F>,
+        report: Option<Report>,
+    }
+}
+
+impl<F: Future<Output = ExitReason>> Future for Incarnation<F> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let reason = std::task::ready!(this.run.poll(cx));
+        if let Some(report) = this.report.take() {
+            report.send(reason);
+        }
+        Poll::Ready(())
+    }
+}
+
+pin_project! {
+    /// Maps what a child returned to its exit reason, without an `async` block's extra copy.
+    pub(crate) struct IntoExitFuture<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> IntoExitFuture<F> {
+    pub(crate) fn new(future: F) -> Self {
+        IntoExitFuture { future }
+    }
+}
+
+impl<F> Future for IntoExitFuture<F>
+where
+    F: Future,
+    F::Output: IntoExit,
+{
+    type Output = ExitReason;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        self.project().future.poll(cx).map(IntoExit::into_exit)
+    }
+}
+
+/// Where an incarnation reports its end.
+pub(crate) struct Report {
+    pub exits: mpsc::UnboundedSender<Msg>,
+    pub seq: u64,
+    pub incarnation: u64,
+    /// Set while the supervisor waits for the incarnation to report its start.
+    pub signal: Option<Arc<StartSignal>>,
+}
+
+impl Report {
+    fn send(self, reason: ExitReason) {
+        // An incarnation that ends before reporting its start failed to start: the supervisor
+        // waiting for it gets the reason, and nothing else must.
+        if let Some(signal) = self.signal {
+            if signal.send(Err(reason.clone())) {
+                return;
+            }
+        }
+        let _ = self.exits.send(Msg::Exit(Exit {
+            seq: self.seq,
+            incarnation: self.incarnation,
+            reason,
+        }));
+    }
+}
+
+/// Spawns one incarnation. Generic over the child's future so that the future lives inside the
+/// task itself: no second allocation per child.
+pub(crate) fn spawn_incarnation<F>(future: F, report: Report, span: Option<Span>) -> JoinHandle<()>
+where
+    F: Future<Output = ExitReason> + Send + 'static,
+{
+    let task = Incarnation {
+        run: CatchUnwind::new(future),
+        report: Some(report),
+    };
+    match span {
+        Some(span) => tokio::spawn(task.instrument(span)),
+        None => tokio::spawn(task),
+    }
+}
+
+/// A span per incarnation, only when someone records it: it costs memory in every task.
+pub(crate) fn child_span(raw: &RawContext) -> Option<Span> {
+    tracing::enabled!(tracing::Level::DEBUG).then(
+        || tracing::debug_span!("child", path = %raw.node.path(), incarnation = raw.incarnation),
+    )
+}
+
+/// A task handle that aborts the task when dropped, so no path can leave a child behind.
+pub(crate) struct TaskHandle(Option<JoinHandle<()>>);
+
+impl TaskHandle {
+    pub(crate) fn new(handle: JoinHandle<()>) -> Self {
+        TaskHandle(Some(handle))
+    }
+
+    /// The task, to be awaited; `None` once taken.
+    pub(crate) fn get(&mut self) -> Option<&mut JoinHandle<()>> {
+        self.0.as_mut()
+    }
+
+    pub(crate) fn abort(&self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+
+    pub(crate) fn id(&self) -> Option<tokio::task::Id> {
+        self.0.as_ref().map(JoinHandle::id)
+    }
+
+    /// Aborts the task and hands it over to be awaited elsewhere.
+    pub(crate) fn abort_and_take(&mut self) -> Option<JoinHandle<()>> {
+        let h = self.0.take()?;
+        h.abort();
+        Some(h)
+    }
+}
+
+impl Drop for TaskHandle {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
