@@ -217,10 +217,18 @@ fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Se
             if let Some(task) = aborted.task {
                 let _ = task.await;
             }
+            reap(Arc::clone(&aborted.node), events.clone()).await;
+            if let Some(incarnation) = aborted.incarnation {
+                let kind = EventKind::Stopped {
+                    incarnation,
+                    reason: ExitReason::Killed,
+                };
+                trace(&aborted.node, &kind);
+                events.emit(aborted.node.path(), || kind);
+            }
             if let Some(how) = aborted.then_gone {
                 aborted.node.go(how, &events);
             }
-            reap(aborted.node, events.clone()).await;
         }
     })
 }
@@ -229,6 +237,8 @@ fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Se
 pub(crate) struct Aborted {
     node: Arc<Node>,
     task: Option<JoinHandle<()>>,
+    /// The incarnation that was running, whose stop is reported once its task is gone.
+    incarnation: Option<u64>,
     then_gone: Option<Gone>,
 }
 
@@ -1111,8 +1121,8 @@ fn trace(node: &Node, kind: &EventKind) {
 
 impl Drop for Engine {
     /// Ends this incarnation. Normally every child is stopped by now; if the supervisor was
-    /// killed (its task aborted), its children are aborted here, their states and events say
-    /// so, and their tasks are left for the killer to await (S6.3). Children added at run time
+    /// killed (its task aborted), its children are aborted here and their tasks left for the
+    /// killer to await, which reports each stop once its task is gone (S6.3). Children added at run time
     /// go with the incarnation; the root takes the whole tree with it.
     fn drop(&mut self) {
         let own = Arc::clone(&self.node);
@@ -1121,7 +1131,7 @@ impl Drop for Engine {
         };
         sup.set_sender(None);
         let declared = self.spec.children.len() as u64;
-        let seqs: Vec<u64> = self.children.keys().collect();
+        let seqs: Vec<u64> = self.children.keys().rev().collect();
         let mut aborted = Vec::new();
         for seq in seqs {
             let Some(old) = self.enter(seq, Phase::Stopped, None) else {
@@ -1132,26 +1142,13 @@ impl Drop for Engine {
             };
             let node = Arc::clone(&child.node);
             let then_gone = (!self.root && seq >= declared).then_some(Gone::SupervisorEnded);
-            let task = match old {
+            let (task, incarnation) = match old {
                 Phase::Starting(Some(mut r)) | Phase::Running(mut r) | Phase::Stopping(mut r) => {
-                    let incarnation = r.incarnation;
-                    let task = r.task.abort_and_take();
-                    trace(
-                        &node,
-                        &EventKind::Stopped {
-                            incarnation,
-                            reason: ExitReason::Killed,
-                        },
-                    );
-                    self.events.emit(node.path(), || EventKind::Stopped {
-                        incarnation,
-                        reason: ExitReason::Killed,
-                    });
-                    task
+                    (r.task.abort_and_take(), Some(r.incarnation))
                 }
                 // A supervisor child starting its subtree in this task: the subtree's own
                 // engine was dropped with that start.
-                Phase::Starting(None) => None,
+                Phase::Starting(None) => (None, None),
                 Phase::Stopped | Phase::Pending { .. } => {
                     if let Some(how) = then_gone {
                         node.go(how, &self.events);
@@ -1162,6 +1159,7 @@ impl Drop for Engine {
             aborted.push(Aborted {
                 node,
                 task,
+                incarnation,
                 then_gone,
             });
         }
