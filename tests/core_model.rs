@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::{settle, until, Probe, MS, S};
 use supervisor::{
-    async_trait, Backoff, BoxError, ChildContext, ChildSpec, ChildState, EventKind, ExitReason,
-    Gone, MailboxError, ManagementError, NoMailbox, Observer, Restart, Shutdown, SpecRule,
-    StartError, Supervisor, SupervisorSpec, Template, TreeError, Worker, MAX_DURATION,
+    async_trait, Backoff, BackoffRule, BoxError, ChildContext, ChildSpec, ChildState, EventKind,
+    ExitReason, Gone, MailboxError, ManagementError, NoMailbox, Observer, Restart, Shutdown,
+    SpecRule, StartError, Supervisor, SupervisorSpec, Template, TreeError, Worker, MAX_DURATION,
 };
 
 /// A worker whose `init` fails for the incarnations listed in `fail_on`.
@@ -420,10 +420,13 @@ async fn durations_beyond_the_maximum_are_spec_errors_never_panics() {
         SpecRule::DurationTooLarge(_)
     ));
     assert!(matches!(
-        rule(SupervisorSpec::dynamic(
+        SupervisorSpec::dynamic(
             "pool",
             session_template(&p).shutdown(Shutdown::Timeout(Duration::MAX))
-        )),
+        )
+        .validate()
+        .unwrap_err()
+        .rule,
         SpecRule::DurationTooLarge(_)
     ));
     assert!(matches!(
@@ -606,4 +609,32 @@ async fn s9_9_any_number_of_tasks_join_and_shut_down_and_see_one_outcome() {
     app.shutdown().await.unwrap();
     app.shutdown().await.unwrap();
     waiting.await.unwrap().unwrap();
+}
+
+// S5.6 (defect: the builder accepted settings that mean nothing, or ignored them)
+#[test]
+fn s5_6_settings_that_mean_nothing_for_a_kind_are_errors_not_no_ops() {
+    let p = Probe::default();
+    let idle = || ChildSpec::worker("w", p.idle("w"));
+    for backoff in [
+        Backoff::fixed(S).multiplier(3.0),
+        Backoff::linear(MS, MS, S).jitter(0.5),
+    ] {
+        let err = SupervisorSpec::new("app")
+            .child(idle().backoff(backoff))
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.rule, SpecRule::Backoff(BackoffRule::NotExponential));
+    }
+    assert_eq!(
+        SupervisorSpec::dynamic("pool", session_template(&p))
+            .max_children(0)
+            .validate()
+            .unwrap_err()
+            .rule,
+        SpecRule::ZeroMaxChildren
+    );
+    // A dynamic supervisor has no `child`, `strategy` or `auto_shutdown`, and a static one no
+    // `max_children`: those do not compile (see the `compile_fail` examples of
+    // `DynamicSupervisorSpec`).
 }

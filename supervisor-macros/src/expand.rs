@@ -23,6 +23,11 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
     let types: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
     let spec = spec_body(root, params);
+    let spec_type = if root.template.is_some() {
+        quote!(::supervisor::DynamicSupervisorSpec)
+    } else {
+        quote!(::supervisor::SupervisorSpec)
+    };
     let mut consts = TokenStream::new();
     let root_desc = describe_sup(root, None, &[], &mut consts);
     let name_str = name.to_string();
@@ -58,7 +63,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
             #[doc = #doc_spec]
             // Start closures that use tree parameters are wrapped to clone them per incarnation.
             #[allow(clippy::redundant_closure_call)]
-            pub fn spec(#(#names: #types),*) -> ::supervisor::SupervisorSpec {
+            pub fn spec(#(#names: #types),*) -> #spec_type {
                 #spec
             }
 

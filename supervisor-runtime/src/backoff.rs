@@ -27,6 +27,8 @@ use crate::time::MAX_DURATION;
 pub struct Backoff {
     kind: Kind,
     reset_after: Option<Duration>,
+    /// A setting given to a kind it means nothing for, reported by validation.
+    misuse: Option<BackoffRule>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,6 +59,7 @@ impl Backoff {
     pub const NONE: Backoff = Backoff {
         kind: Kind::None,
         reset_after: None,
+        misuse: None,
     };
 
     /// The same delay before every restart.
@@ -64,6 +67,7 @@ impl Backoff {
         Backoff {
             kind: Kind::Fixed(delay),
             reset_after: None,
+            misuse: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl Backoff {
         Backoff {
             kind: Kind::Linear { initial, step, max },
             reset_after: None,
+            misuse: None,
         }
     }
 
@@ -86,16 +91,21 @@ impl Backoff {
                 jitter: 0.0,
             },
             reset_after: None,
+            misuse: None,
         }
     }
 
-    /// Sets the growth factor of an exponential backoff (at least 1); no effect on others.
+    /// Sets the growth factor of an exponential backoff (at least 1). On another kind it is a
+    /// validation error ([`BackoffRule::NotExponential`]), never silently ignored.
+    #[must_use]
     pub const fn multiplier(mut self, factor: f64) -> Self {
         if let Kind::Exponential {
             ref mut multiplier, ..
         } = self.kind
         {
             *multiplier = factor;
+        } else {
+            self.misuse = Some(BackoffRule::NotExponential);
         }
         self
     }
@@ -103,15 +113,21 @@ impl Backoff {
     /// Spreads each exponential delay uniformly over `delay * (1 ± jitter)`, `jitter` in
     /// `0..=1`, so that siblings failing together do not restart in lockstep; the cap still
     /// holds.
+    ///
+    /// On another kind it is a validation error ([`BackoffRule::NotExponential`]).
+    #[must_use]
     pub const fn jitter(mut self, fraction: f64) -> Self {
         if let Kind::Exponential { ref mut jitter, .. } = self.kind {
             *jitter = fraction;
+        } else {
+            self.misuse = Some(BackoffRule::NotExponential);
         }
         self
     }
 
     /// Goes back to the first delay once an incarnation has run this long without failing.
     /// Without it the level only grows (up to the cap).
+    #[must_use]
     pub const fn reset_after(mut self, after: Duration) -> Self {
         self.reset_after = Some(after);
         self
@@ -169,6 +185,9 @@ impl Backoff {
     }
 
     pub(crate) fn check(&self) -> Result<(), SpecRule> {
+        if let Some(rule) = self.misuse {
+            return Err(SpecRule::Backoff(rule));
+        }
         let too_large = |d: Duration| d > MAX_DURATION;
         match self.kind {
             Kind::None => {}

@@ -45,9 +45,6 @@ pub enum SpecRule {
     /// `auto_shutdown` is set but no child is significant.
     #[error("auto_shutdown is set but no child is significant")]
     AutoShutdownWithoutSignificant,
-    /// A dynamic supervisor's template is significant.
-    #[error("a dynamic supervisor's template cannot be significant")]
-    SignificantTemplate,
     /// A dynamic supervisor with `max_children = 0` could never start a child.
     #[error("max_children must be at least 1")]
     ZeroMaxChildren,
@@ -81,6 +78,9 @@ pub enum BackoffRule {
     /// Jitter is a fraction of the delay, in `0..=1`.
     #[error("jitter outside 0..=1")]
     JitterOutOfRange,
+    /// `multiplier` or `jitter` given to a backoff that is not exponential.
+    #[error("multiplier and jitter apply to exponential backoff only")]
+    NotExponential,
 }
 
 /// An invalid tree, rejected before anything starts (S1.4).

@@ -16,7 +16,7 @@ use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, Restar
 use crate::exit::ExitReason;
 use crate::node::{join_path, ChildState, Gone, Node};
 use crate::spawn::CatchUnwind;
-use crate::spec::{ChildSpec, SupervisorSpec};
+use crate::spec::{AnySupervisorSpec, ChildSpec};
 
 /// Starts supervision trees.
 #[derive(Debug)]
@@ -27,16 +27,17 @@ impl Supervisor {
     ///
     /// Must be called within a tokio runtime. If a child fails to start, the children already
     /// started are stopped in reverse order and the error names it (S2.2).
-    pub async fn start(spec: SupervisorSpec) -> Result<SupervisorHandle, StartError> {
+    pub async fn start(spec: impl AnySupervisorSpec) -> Result<SupervisorHandle, StartError> {
         Supervisor::start_observed(spec, &Observer::new()).await
     }
 
     /// [`start`](Self::start), with the observer's streams receiving every event from the first
     /// start on, a start that fails included (S9.5).
     pub async fn start_observed(
-        spec: SupervisorSpec,
+        spec: impl AnySupervisorSpec,
         observer: &Observer,
     ) -> Result<SupervisorHandle, StartError> {
+        let spec = spec.into_spec();
         spec.validate()?;
         let events = observer.events.clone();
         let spec = Arc::new(spec);

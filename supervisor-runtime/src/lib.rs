@@ -61,8 +61,9 @@ pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef};
 pub use node::{ChildState, Gone};
 pub use spec::{
-    AutoShutdown, ChildKind, ChildSpec, Intensity, Restart, Shutdown, Strategy, SupervisorSpec,
-    Template, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
+    Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
+    DEFAULT_WORKER_SHUTDOWN,
 };
 pub use time::MAX_DURATION;
 pub use worker::Worker;

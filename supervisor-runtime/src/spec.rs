@@ -349,8 +349,9 @@ impl ChildSpec<NoMailbox> {
         ChildSpec::with_mailbox(id, start)
     }
 
-    /// A nested supervisor. Its shutdown defaults to infinity (S1.3).
-    pub fn supervisor(spec: SupervisorSpec) -> Self {
+    /// A nested supervisor of any kind. Its shutdown defaults to infinity (S1.3).
+    pub fn supervisor(spec: impl AnySupervisorSpec) -> Self {
+        let spec = spec.into_spec();
         let id = Arc::clone(&spec.id);
         let spec = Arc::new(spec);
         ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Supervisor { spec }))
@@ -437,24 +438,28 @@ impl<M> ChildSpec<M> {
     }
 
     /// Sets the restart type.
+    #[must_use]
     pub fn restart(mut self, restart: Restart) -> Self {
         self.inner.restart = restart;
         self
     }
 
     /// Sets the shutdown policy.
+    #[must_use]
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
         self.inner.shutdown = Some(shutdown);
         self
     }
 
     /// Marks the child significant for its supervisor's auto_shutdown (S8).
+    #[must_use]
     pub fn significant(mut self, significant: bool) -> Self {
         self.inner.significant = significant;
         self
     }
 
     /// Sets the delay before restarts.
+    #[must_use]
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.inner.set_backoff(backoff);
         self
@@ -462,6 +467,7 @@ impl<M> ChildSpec<M> {
 
     /// Sets the mailbox capacity (default 1024, at least 1); sends beyond it wait or answer
     /// `Full`.
+    #[must_use]
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
         self
@@ -533,28 +539,27 @@ where
 
 impl<A, M> Template<A, M> {
     /// Sets the restart type of every child (default permanent; temporary is usual).
+    #[must_use]
     pub fn restart(mut self, restart: Restart) -> Self {
         self.inner.restart = restart;
         self
     }
     /// Sets the shutdown policy of every child.
+    #[must_use]
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
         self.inner.shutdown = Some(shutdown);
         self
     }
     /// Sets the backoff of every child.
+    #[must_use]
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.inner.set_backoff(backoff);
         self
     }
     /// Sets the mailbox capacity of every child (at least 1).
+    #[must_use]
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
-        self
-    }
-    /// Marks the template significant (always rejected: S1.4; kept so the error is typed).
-    pub fn significant(mut self, significant: bool) -> Self {
-        self.inner.significant = significant;
         self
     }
 }
@@ -625,15 +630,21 @@ impl SupervisorSpec {
     }
 
     /// A dynamic supervisor (S5.4): no children at start, `start_child(args)` adds children
-    /// made from `template`, each restarted one_for_one.
-    pub fn dynamic<A, M>(id: impl Into<Arc<str>>, template: Template<A, M>) -> Self {
-        SupervisorSpec {
-            dynamic: Some(DynamicSpec {
-                template: template.inner,
-                args: template.args,
-                max_children: None,
-            }),
-            ..SupervisorSpec::new(id)
+    /// made from `template`, each restarted one_for_one. A kind of its own (S5.6): it has no
+    /// declared children, strategy or auto_shutdown to set.
+    pub fn dynamic<A, M>(
+        id: impl Into<Arc<str>>,
+        template: Template<A, M>,
+    ) -> DynamicSupervisorSpec {
+        DynamicSupervisorSpec {
+            inner: SupervisorSpec {
+                dynamic: Some(DynamicSpec {
+                    template: template.inner,
+                    args: template.args,
+                    max_children: None,
+                }),
+                ..SupervisorSpec::new(id)
+            },
         }
     }
 
@@ -642,13 +653,15 @@ impl SupervisorSpec {
         &self.id
     }
 
-    /// Sets the strategy (ignored by dynamic supervisors, which are one_for_one).
+    /// Sets the strategy.
+    #[must_use]
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
         self
     }
 
     /// Sets the restart intensity: more than `max_restarts` within `period` and it gives up.
+    #[must_use]
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.intensity = Intensity {
             max_restarts,
@@ -658,16 +671,9 @@ impl SupervisorSpec {
     }
 
     /// Sets auto_shutdown (S8).
+    #[must_use]
     pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
         self.auto_shutdown = auto_shutdown;
-        self
-    }
-
-    /// Bounds a dynamic supervisor's children; no effect on a static supervisor.
-    pub fn max_children(mut self, max: usize) -> Self {
-        if let Some(d) = &mut self.dynamic {
-            d.max_children = Some(max);
-        }
         self
     }
 
@@ -699,11 +705,6 @@ impl SupervisorSpec {
         self.auto_shutdown
     }
 
-    /// Whether this is a dynamic supervisor.
-    pub fn is_dynamic(&self) -> bool {
-        self.dynamic.is_some()
-    }
-
     /// Ids of the declared children, in order.
     pub fn child_ids(&self) -> impl Iterator<Item = &str> {
         self.children.iter().map(|c| &*c.id)
@@ -726,9 +727,6 @@ impl SupervisorSpec {
         check_duration(self.intensity.period, "the intensity period").map_err(|r| err(path, r))?;
         if let Some(d) = &self.dynamic {
             let tpath = format!("{path}/<template>");
-            if d.template.significant {
-                return Err(err(&tpath, SpecRule::SignificantTemplate));
-            }
             if d.max_children == Some(0) {
                 return Err(err(path, SpecRule::ZeroMaxChildren));
             }
@@ -751,6 +749,117 @@ impl SupervisorSpec {
             return Err(err(path, SpecRule::AutoShutdownWithoutSignificant));
         }
         Ok(())
+    }
+}
+
+/// A dynamic supervisor's spec (S5.4, S5.6): an id, a template, an intensity and an optional
+/// bound on its children. Made with [`SupervisorSpec::dynamic`].
+///
+/// ```
+/// use supervisor_runtime::{ChildContext, SupervisorSpec, Template};
+///
+/// let sessions = SupervisorSpec::dynamic(
+///     "sessions",
+///     Template::new(|ctx: ChildContext, user: String| async move {
+///         ctx.cancelled().await;
+///         Ok::<(), std::io::Error>(())
+///     }),
+/// )
+/// .max_children(100);
+/// assert!(sessions.validate().is_ok());
+/// ```
+///
+/// Settings that mean nothing for the kind cannot be written:
+///
+/// ```compile_fail
+/// # use supervisor_runtime::{ChildContext, ChildSpec, SupervisorSpec, Template};
+/// # async fn idle(ctx: ChildContext) -> Result<(), std::io::Error> { Ok(()) }
+/// let t = Template::new(|ctx: ChildContext, n: u32| async move { Ok::<(), std::io::Error>(()) });
+/// let s = SupervisorSpec::dynamic("pool", t).child(ChildSpec::worker("w", idle));
+/// ```
+///
+/// ```compile_fail
+/// # use supervisor_runtime::SupervisorSpec;
+/// let s = SupervisorSpec::new("app").max_children(3);
+/// ```
+#[derive(Clone)]
+pub struct DynamicSupervisorSpec {
+    inner: SupervisorSpec,
+}
+
+impl fmt::Debug for DynamicSupervisorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.inner.dynamic.as_ref();
+        f.debug_struct("DynamicSupervisorSpec")
+            .field("id", &self.inner.id)
+            .field("intensity", &self.inner.intensity)
+            .field("args", &d.map(|d| d.args.name))
+            .field("max_children", &d.and_then(|d| d.max_children))
+            .finish()
+    }
+}
+
+impl DynamicSupervisorSpec {
+    /// The supervisor's id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// Sets the restart intensity: more than `max_restarts` within `period` and it gives up.
+    #[must_use]
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.inner = self.inner.intensity(max_restarts, period);
+        self
+    }
+
+    /// Bounds the number of children; `start_child` beyond it answers `MaxChildren` (S5.5).
+    #[must_use]
+    pub fn max_children(mut self, max: usize) -> Self {
+        if let Some(d) = &mut self.inner.dynamic {
+            d.max_children = Some(max);
+        }
+        self
+    }
+
+    /// The restart intensity.
+    pub fn get_intensity(&self) -> Intensity {
+        self.inner.intensity
+    }
+
+    /// The bound on the number of children, if any.
+    pub fn get_max_children(&self) -> Option<usize> {
+        self.inner.dynamic.as_ref().and_then(|d| d.max_children)
+    }
+
+    /// Checks the spec against S1.4 and returns the first broken rule, with its path.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        self.inner.validate()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::SupervisorSpec {}
+    impl Sealed for super::DynamicSupervisorSpec {}
+}
+
+/// A supervisor spec of any kind (S5.6): what [`ChildSpec::supervisor`] and
+/// [`Supervisor::start`](crate::Supervisor::start) take. Implemented by [`SupervisorSpec`] and
+/// [`DynamicSupervisorSpec`] only.
+pub trait AnySupervisorSpec: sealed::Sealed {
+    #[doc(hidden)]
+    fn into_spec(self) -> SupervisorSpec;
+}
+
+impl AnySupervisorSpec for SupervisorSpec {
+    fn into_spec(self) -> SupervisorSpec {
+        self
+    }
+}
+
+impl AnySupervisorSpec for DynamicSupervisorSpec {
+    fn into_spec(self) -> SupervisorSpec {
+        self.inner
     }
 }
 
@@ -875,17 +984,6 @@ mod tests {
         assert_eq!(
             rule_of(sig_never),
             ("app/a".into(), SpecRule::SignificantWithoutAutoShutdown)
-        );
-
-        let sig_template = SupervisorSpec::dynamic(
-            "pool",
-            Template::new(|_ctx: ChildContext, _a: u32| async { Ok::<(), String>(()) })
-                .restart(Restart::Temporary)
-                .significant(true),
-        );
-        assert_eq!(
-            rule_of(sig_template),
-            ("pool/<template>".into(), SpecRule::SignificantTemplate)
         );
 
         let empty = SupervisorSpec::new("app");

@@ -23,7 +23,7 @@ impl Pool {
     };
     ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     #[allow(clippy::redundant_closure_call)]
-    pub fn spec(timeout: Duration) -> ::supervisor::SupervisorSpec {
+    pub fn spec(timeout: Duration) -> ::supervisor::DynamicSupervisorSpec {
         ::supervisor::SupervisorSpec::dynamic(
                 "pool",
                 ::supervisor::Template::<
