@@ -7,8 +7,20 @@ use tokio::sync::{mpsc, oneshot, OwnedMutexGuard};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::exit::ExitReason;
-use crate::node::{MailboxInner, Node};
-use crate::spec::AnyArc;
+use crate::mailbox::{ErasedMailbox, MailboxInner};
+use crate::types::AnyArc;
+
+/// What an incarnation sees of its node: who it is and its mailbox. The node tree implements it;
+/// knowing only this keeps contexts (and the specs that make them) below the tree.
+pub(crate) trait NodeView: Send + Sync + 'static {
+    fn id(&self) -> &Arc<str>;
+    fn path(&self) -> &Arc<str>;
+    fn mailbox(&self) -> Option<&dyn ErasedMailbox>;
+}
+
+fn mailbox_of<M: Send + 'static>(node: &dyn NodeView) -> Option<&MailboxInner<M>> {
+    node.mailbox()?.as_any().downcast_ref::<MailboxInner<M>>()
+}
 
 /// The mailbox type of a child that declared none. It has no values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +52,7 @@ impl StartSignal {
 
 /// The untyped parts of a context, as a supervisor builds them.
 pub(crate) struct RawContext {
-    pub node: Arc<Node>,
+    pub node: Arc<dyn NodeView>,
     pub incarnation: u64,
     pub token: CancellationToken,
     /// What a first incarnation of a plain worker does without: boxed, so that an idle child's
@@ -57,7 +69,7 @@ pub(crate) struct ContextExtra {
 
 impl RawContext {
     pub(crate) fn new(
-        node: Arc<Node>,
+        node: Arc<dyn NodeView>,
         incarnation: u64,
         token: CancellationToken,
         extra: ContextExtra,
@@ -117,7 +129,7 @@ impl<M: Send + 'static> PendingContext<M> {
 
 impl<M: Send + 'static> ChildContext<M> {
     pub(crate) fn try_attach(raw: RawContext) -> Result<Self, PendingContext<M>> {
-        let Some(inner) = raw.node.mailbox::<M>() else {
+        let Some(inner) = mailbox_of::<M>(&*raw.node) else {
             return Ok(ChildContext { raw, mailbox: None });
         };
         let rx = Arc::clone(&inner.rx);
@@ -157,7 +169,7 @@ impl<M: Send + 'static> ChildContext<M> {
 impl<M> ChildContext<M> {
     /// The child's id among its siblings.
     pub fn id(&self) -> &str {
-        &self.raw.node.id
+        self.raw.node.id()
     }
 
     /// The full path from the root (`app/api/listener`).
@@ -201,14 +213,5 @@ impl<M> std::fmt::Debug for ChildContext<M> {
             .field("last_exit", &self.last_exit())
             .field("cancelled", &self.is_cancelled())
             .finish()
-    }
-}
-
-impl Node {
-    pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
-        self.mailbox
-            .as_ref()?
-            .as_any()
-            .downcast_ref::<MailboxInner<M>>()
     }
 }

@@ -13,53 +13,36 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
 use crate::backoff::Jitter;
-use crate::context::{ContextExtra, RawContext, StartSignal};
+use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
 use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{Escalation, ExitReason};
-use crate::node::{ChildState, Gone, Node, SupNode};
-use crate::spawn::{child_span, spawn_incarnation, Report, TaskHandle};
+use crate::node::{Aborted, Command, Msg, Node, Reply, SupNode};
+use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, Report, TaskHandle};
 use crate::spec::{
-    check_child, AnyArc, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown,
-    Starter, Strategy, SupervisorSpec,
+    check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
+    Strategy, SupervisorSpec,
 };
+use crate::state::{ChildState, Gone};
 use crate::table::SeqMap;
 use crate::time::deadline;
+use crate::types::AnyArc;
 
-type Reply<T> = oneshot::Sender<Result<T, ManagementError>>;
+/// The supervisor's inbox, as its incarnations see it: they report their ends here.
+struct Inbox(mpsc::UnboundedSender<Msg>);
 
-/// A request to a running supervisor. Children are named by their node, resolved by the
-/// caller: an old handle can only ever reach the child it was made for.
-pub(crate) enum Command {
-    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
-    CountChildren(oneshot::Sender<ChildCounts>),
-    History(oneshot::Sender<Vec<RestartRecord>>),
-    /// The child to stop, and the task asking (to recognise a child stopping itself).
-    Terminate(Arc<Node>, Option<tokio::task::Id>, Reply<()>),
-    Restart(Arc<Node>, Reply<()>),
-    Delete(Arc<Node>, Reply<()>),
-    StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
-    StartDynamic(AnyArc, Reply<Arc<Node>>),
-}
-
-/// What a supervisor's one inbox carries: its children's exits and management requests.
-pub(crate) enum Msg {
-    Exit(Exit),
-    Command(Command),
-}
-
-/// An incarnation's end, as its task reports it.
-pub(crate) struct Exit {
-    pub seq: u64,
-    pub incarnation: u64,
-    pub reason: ExitReason,
+impl ExitSink for Inbox {
+    fn exit(&self, exit: Exit) {
+        // A supervisor that already ended has no use for the exit.
+        let _ = self.0.send(Msg::Exit(exit));
+    }
 }
 
 /// A child's running (or starting, or stopping) incarnation.
@@ -196,10 +179,15 @@ pub(crate) type StartFuture =
 /// supervision loop: the parent learns that the subtree is up (S2.3) without a round trip.
 /// A free function returning a boxed future, so that the parent's `start_child` future does not
 /// contain itself.
-fn start_supervisor(spec: Arc<SupervisorSpec>, raw: RawContext, report: Report) -> StartFuture {
+fn start_supervisor(
+    spec: Arc<SupervisorSpec>,
+    node: Arc<Node>,
+    raw: RawContext,
+    report: Report,
+) -> StartFuture {
     Box::pin(async move {
         let span = child_span(&raw);
-        let mut engine = Engine::new(spec, &raw, false)?;
+        let mut engine = Engine::new(spec, node, raw.token, false)?;
         engine.start().await?;
         let run: BoxFuture = Box::pin(engine.run());
         Ok(spawn_incarnation(run, report, span))
@@ -233,15 +221,6 @@ fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Se
     })
 }
 
-/// A task aborted when its supervisor was killed, left for the killer to await.
-pub(crate) struct Aborted {
-    node: Arc<Node>,
-    task: Option<JoinHandle<()>>,
-    /// The incarnation that was running, whose stop is reported once its task is gone.
-    incarnation: Option<u64>,
-    then_gone: Option<Gone>,
-}
-
 pub(crate) struct Engine {
     spec: Arc<SupervisorSpec>,
     node: Arc<Node>,
@@ -250,7 +229,7 @@ pub(crate) struct Engine {
     children: SeqMap<Child>,
     next_seq: u64,
     /// Given to every incarnation to report its exit; the same channel carries commands.
-    inbox_tx: mpsc::UnboundedSender<Msg>,
+    exits: Arc<dyn ExitSink>,
     inbox: mpsc::UnboundedReceiver<Msg>,
     token: CancellationToken,
     window: Window,
@@ -276,10 +255,11 @@ impl Engine {
     /// it takes commands.
     pub(crate) fn new(
         spec: Arc<SupervisorSpec>,
-        raw: &RawContext,
+        node: Arc<Node>,
+        token: CancellationToken,
         root: bool,
     ) -> Result<Self, ExitReason> {
-        let Some(sup) = raw.node.sup.as_deref() else {
+        let Some(sup) = node.sup.as_deref() else {
             return Err(ExitReason::error(
                 "supervisor node without supervisor state",
             ));
@@ -294,6 +274,7 @@ impl Engine {
             }
         }
         sup.set_sender(Some(inbox_tx.clone()));
+        let span = tracing::info_span!("supervisor", path = %node.path());
         Ok(Engine {
             window: Window {
                 stamps: VecDeque::new(),
@@ -303,18 +284,18 @@ impl Engine {
             next_seq: spec.children.len() as u64,
             children,
             events: sup.events.clone(),
-            node: Arc::clone(&raw.node),
+            node,
             root,
             spec,
-            inbox_tx,
+            exits: Arc::new(Inbox(inbox_tx)),
             inbox,
-            token: raw.token.clone(),
+            token,
             history: VecDeque::new(),
             timers: BinaryHeap::new(),
             next_generation: 0,
             failed_starts: VecDeque::new(),
             jitter: Jitter::new(),
-            span: tracing::info_span!("supervisor", path = %raw.node.path()),
+            span,
         })
     }
 
@@ -425,7 +406,7 @@ impl Engine {
     /// waits until they have (S2.4). A failure is a start-failed event (S9.6).
     async fn start_child(&mut self, seq: u64) -> Result<(), ExitReason> {
         let shutdown = self.token.clone();
-        let exits = self.inbox_tx.clone();
+        let exits = Arc::clone(&self.exits);
         let Some(child) = self.children.get_mut(&seq) else {
             return Ok(());
         };
@@ -454,7 +435,9 @@ impl Engine {
             start_signal: signal.clone(),
             args: child.history.as_ref().and_then(|h| h.args.clone()),
         };
-        let raw = RawContext::new(Arc::clone(&child.node), incarnation, token.clone(), extra);
+        let node = Arc::clone(&child.node);
+        let view: Arc<dyn NodeView> = Arc::clone(&child.node) as _;
+        let raw = RawContext::new(view, incarnation, token.clone(), extra);
         let report = Report {
             exits,
             seq,
@@ -483,7 +466,7 @@ impl Engine {
             }
             Starter::Supervisor { spec: sup_spec } => {
                 self.enter(seq, Phase::Starting(None), None);
-                let mut start = start_supervisor(Arc::clone(sup_spec), raw, report);
+                let mut start = start_supervisor(Arc::clone(sup_spec), node, raw, report);
                 let outcome = tokio::select! {
                     biased;
                     r = &mut start => r,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::exit::{Escalation, ExitReason};
-use crate::node::Gone;
+use crate::state::Gone;
 
 /// Broad kind of an error, for logging and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

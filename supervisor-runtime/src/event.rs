@@ -8,8 +8,8 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 use crate::exit::{Escalation, ExitReason};
-use crate::node::{ChildState, Gone};
 use crate::spec::ChildKind;
+use crate::state::{ChildState, Gone};
 
 /// A transition in the tree (S9.4): when, where, and what.
 #[derive(Clone, Debug)]

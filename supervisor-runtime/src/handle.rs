@@ -9,14 +9,15 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{ContextExtra, NoMailbox, RawContext};
-use crate::engine::{gone_or_missing, Command, Engine, Msg};
+use crate::context::NoMailbox;
+use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
-use crate::node::{join_path, ChildState, Gone, Node};
+use crate::node::{join_path, Command, Msg, Node};
 use crate::spawn::CatchUnwind;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
+use crate::state::{ChildState, Gone};
 
 /// Starts supervision trees.
 #[derive(Debug)]
@@ -43,10 +44,10 @@ impl Supervisor {
         let spec = Arc::new(spec);
         let node = Node::instantiate_root(&spec, &events);
         let token = CancellationToken::new();
-        let raw = RawContext::new(Arc::clone(&node), 0, token.clone(), ContextExtra::default());
         // The root's children start in the caller's task. Should the caller drop this future
         // before the tree is up, dropping the engine aborts whatever it started.
-        let mut engine = Engine::new(spec, &raw, true).map_err(|r| start_error(&node, r))?;
+        let mut engine = Engine::new(spec, Arc::clone(&node), token.clone(), true)
+            .map_err(|r| start_error(&node, r))?;
         node.next_incarnation();
         if let Err(reason) = engine.start().await {
             drop(engine);

@@ -36,11 +36,14 @@ mod error;
 mod event;
 mod exit;
 mod handle;
+mod mailbox;
 mod node;
 mod spawn;
 mod spec;
+mod state;
 mod table;
 mod time;
+mod types;
 mod worker;
 
 pub use async_trait::async_trait;
@@ -59,12 +62,12 @@ pub use event::{
 };
 pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef};
-pub use node::{ChildState, Gone};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
     DEFAULT_WORKER_SHUTDOWN,
 };
+pub use state::{ChildState, Gone};
 pub use time::MAX_DURATION;
 pub use worker::Worker;
 

@@ -2,162 +2,53 @@
 //! mailboxes outlive incarnations. A node that goes away is marked gone for good (S9.7, S9.8):
 //! no handle taken before can reach anything else through it.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::mpsc;
 
-use crate::engine::{Aborted, Msg};
-use crate::event::{EventKind, Events};
-use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec, TypeTag};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
-/// Where a child is in its life (S9.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChildState {
-    /// Its current incarnation is being started (a worker's `init`, a supervisor's children).
-    Starting,
-    /// An incarnation is running.
-    Running,
-    /// Its supervisor is stopping the running incarnation.
-    Stopping,
-    /// It exited and waits for its restart (backoff, or a group restart in progress).
-    Restarting,
-    /// Not running: terminated, exited without restart, or its supervisor is not running.
-    Stopped,
-    /// The child no longer exists, and never will again under this handle.
-    Gone(Gone),
+use crate::context::NodeView;
+use crate::error::ManagementError;
+use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord};
+use crate::mailbox::{ErasedMailbox, MailboxInner};
+use crate::spawn::Exit;
+use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
+use crate::state::{ChildState, Gone};
+use crate::types::{AnyArc, TypeTag};
+
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, ManagementError>>;
+
+/// A request to a running supervisor. Children are named by their node, resolved by the
+/// caller: an old handle can only ever reach the child it was made for.
+pub(crate) enum Command {
+    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
+    CountChildren(oneshot::Sender<ChildCounts>),
+    History(oneshot::Sender<Vec<RestartRecord>>),
+    /// The child to stop, and the task asking (to recognise a child stopping itself).
+    Terminate(Arc<Node>, Option<tokio::task::Id>, Reply<()>),
+    Restart(Arc<Node>, Reply<()>),
+    Delete(Arc<Node>, Reply<()>),
+    StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
+    StartDynamic(AnyArc, Reply<Arc<Node>>),
 }
 
-/// How a child went away for good.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Gone {
-    /// Removed with `delete_child`.
-    Deleted,
-    /// It ended without a restart and its spec went with it (a temporary child, or a dynamic
-    /// child that was not restarted, S5.5).
-    Ended,
-    /// It was added at run time and the incarnation of its supervisor that held it ended.
-    SupervisorEnded,
-    /// The whole tree ended (shutdown, the root gave up, or the handle was dropped).
-    TreeEnded,
+/// What a supervisor's one inbox carries: its children's exits and management requests.
+pub(crate) enum Msg {
+    Exit(Exit),
+    Command(Command),
 }
 
-impl Gone {
-    /// Lower-case description (`deleted`, `ended`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Gone::Deleted => "deleted",
-            Gone::Ended => "ended without restart",
-            Gone::SupervisorEnded => "its supervisor ended",
-            Gone::TreeEnded => "the tree ended",
-        }
-    }
-}
-
-impl std::fmt::Display for Gone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl ChildState {
-    const GONE: u8 = 8;
-
-    fn to_u8(self) -> u8 {
-        match self {
-            ChildState::Starting => 0,
-            ChildState::Running => 1,
-            ChildState::Stopping => 2,
-            ChildState::Restarting => 3,
-            ChildState::Stopped => 4,
-            ChildState::Gone(Gone::Deleted) => Self::GONE,
-            ChildState::Gone(Gone::Ended) => Self::GONE + 1,
-            ChildState::Gone(Gone::SupervisorEnded) => Self::GONE + 2,
-            ChildState::Gone(Gone::TreeEnded) => Self::GONE + 3,
-        }
-    }
-
-    fn from_u8(v: u8) -> Self {
-        match v {
-            0 => ChildState::Starting,
-            1 => ChildState::Running,
-            2 => ChildState::Stopping,
-            3 => ChildState::Restarting,
-            4 => ChildState::Stopped,
-            8 => ChildState::Gone(Gone::Deleted),
-            9 => ChildState::Gone(Gone::Ended),
-            10 => ChildState::Gone(Gone::SupervisorEnded),
-            _ => ChildState::Gone(Gone::TreeEnded),
-        }
-    }
-
-    /// Lower-case name (`running`, `restarting`, `gone`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            ChildState::Starting => "starting",
-            ChildState::Running => "running",
-            ChildState::Stopping => "stopping",
-            ChildState::Restarting => "restarting",
-            ChildState::Stopped => "stopped",
-            ChildState::Gone(_) => "gone",
-        }
-    }
-
-    /// How the child went away, if it did.
-    pub fn gone(self) -> Option<Gone> {
-        match self {
-            ChildState::Gone(how) => Some(how),
-            _ => None,
-        }
-    }
-}
-
-pub(crate) struct MailboxInner<M> {
-    pub tx: mpsc::Sender<M>,
-    pub rx: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
-}
-
-/// What the engine needs of a mailbox without knowing its message type.
-pub(crate) trait ErasedMailbox: Send + Sync {
-    fn as_any(&self) -> &dyn Any;
-    /// Closes the mailbox for good, waking every waiting sender, and returns how many messages
-    /// were still queued (dropped here, and reported by the caller).
-    fn close(&self) -> usize;
-}
-
-impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn close(&self) -> usize {
-        // No incarnation holds the receiver once its task is gone, which the engine awaited.
-        let Ok(mut rx) = self.rx.try_lock() else {
-            return 0;
-        };
-        rx.close();
-        let mut left = 0;
-        while rx.try_recv().is_ok() {
-            left += 1;
-        }
-        left
-    }
-}
-
-pub(crate) type MailboxFactory = fn(usize) -> Box<dyn ErasedMailbox>;
-
-pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
-    |capacity| {
-        let (tx, rx) = mpsc::channel::<M>(capacity);
-        Box::new(MailboxInner {
-            tx,
-            rx: Arc::new(tokio::sync::Mutex::new(rx)),
-        })
-    }
+/// A task aborted when its supervisor was killed, left for the killer to await (S6.3).
+pub(crate) struct Aborted {
+    pub node: Arc<Node>,
+    pub task: Option<JoinHandle<()>>,
+    /// The incarnation that was running, whose stop is reported once its task is gone.
+    pub incarnation: Option<u64>,
+    pub then_gone: Option<Gone>,
 }
 
 /// One child of the live tree.
@@ -174,7 +65,7 @@ pub(crate) struct Node {
     restarts: AtomicU32,
     /// Starts so far: the next incarnation's number (S3.6).
     starts: AtomicU64,
-    pub mailbox: Option<Box<dyn ErasedMailbox>>,
+    mailbox: Option<Box<dyn ErasedMailbox>>,
     pub message: fn() -> TypeTag,
     pub sup: Option<Box<SupNode>>,
 }
@@ -322,6 +213,29 @@ impl Node {
             message: TypeTag::of::<crate::NoMailbox>,
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
+    }
+}
+
+impl Node {
+    pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
+        self.mailbox
+            .as_ref()?
+            .as_any()
+            .downcast_ref::<MailboxInner<M>>()
+    }
+}
+
+impl NodeView for Node {
+    fn id(&self) -> &Arc<str> {
+        &self.id
+    }
+
+    fn path(&self) -> &Arc<str> {
+        Node::path(self)
+    }
+
+    fn mailbox(&self) -> Option<&dyn ErasedMailbox> {
+        self.mailbox.as_deref()
     }
 }
 

@@ -8,13 +8,31 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{Instrument, Span};
 
 use crate::context::{RawContext, StartSignal};
-use crate::engine::{Exit, Msg};
 use crate::exit::{panic_message, ExitReason, IntoExit};
+
+/// Starts one incarnation. Taking `Arc<Self>` lets the rare slow path (a mailbox still held by
+/// the previous incarnation) own the function without a second allocation per child.
+pub(crate) trait Start: Send + Sync + 'static {
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()>;
+}
+
+pub(crate) type StartFn = Arc<dyn Start>;
+
+/// An incarnation's end, as its task reports it.
+pub(crate) struct Exit {
+    pub seq: u64,
+    pub incarnation: u64,
+    pub reason: ExitReason,
+}
+
+/// Where incarnations report their ends: the supervisor's inbox, known here only by this.
+pub(crate) trait ExitSink: Send + Sync + 'static {
+    fn exit(&self, exit: Exit);
+}
 
 pin_project! {
     /// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
@@ -90,7 +108,7 @@ where
 
 /// Where an incarnation reports its end.
 pub(crate) struct Report {
-    pub exits: mpsc::UnboundedSender<Msg>,
+    pub exits: Arc<dyn ExitSink>,
     pub seq: u64,
     pub incarnation: u64,
     /// Set while the supervisor waits for the incarnation to report its start.
@@ -106,11 +124,11 @@ impl Report {
                 return;
             }
         }
-        let _ = self.exits.send(Msg::Exit(Exit {
+        self.exits.exit(Exit {
             seq: self.seq,
             incarnation: self.incarnation,
             reason,
-        }));
+        });
     }
 }
 

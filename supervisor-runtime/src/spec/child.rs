@@ -1,0 +1,379 @@
+//! Child specs and templates: the typed builders of a tree's leaves and of a dynamic
+//! supervisor's children.
+
+use std::any::TypeId;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+use super::model::{AnySupervisorSpec, ErasedChild, Starter};
+use super::policy::{ChildKind, Restart, Shutdown, DEFAULT_MAILBOX_CAPACITY};
+use crate::backoff::Backoff;
+use crate::context::{ChildContext, NoMailbox, RawContext};
+use crate::exit::{ExitReason, IntoExit};
+use crate::mailbox::mailbox_factory;
+use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report, Start, StartFn};
+use crate::types::TypeTag;
+use crate::worker::Worker;
+
+/// A child: its id, how to start each incarnation, and its policies (S1.2).
+///
+/// `M` is the type of the child's mailbox ([`NoMailbox`] when it has none).
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor_runtime::{Backoff, ChildContext, ChildSpec, Restart, Shutdown};
+///
+/// async fn db(ctx: ChildContext) -> Result<(), std::io::Error> {
+///     ctx.cancelled().await;
+///     Ok(())
+/// }
+///
+/// let spec = ChildSpec::worker("db", db)
+///     .restart(Restart::Transient)
+///     .shutdown(Shutdown::Timeout(Duration::from_secs(10)))
+///     .backoff(Backoff::fixed(Duration::from_millis(100)));
+/// assert_eq!(spec.id(), "db");
+/// ```
+pub struct ChildSpec<M = NoMailbox> {
+    pub(crate) inner: ErasedChild,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for ChildSpec<M> {
+    fn clone(&self) -> Self {
+        ChildSpec {
+            inner: self.inner.clone(),
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for ChildSpec<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.inner.id)
+            .field("kind", &self.inner.kind())
+            .field("restart", &self.inner.restart)
+            .field("shutdown", &self.inner.shutdown())
+            .field("significant", &self.inner.significant)
+            .field("backoff", &self.inner.backoff())
+            .finish()
+    }
+}
+
+fn erased<M: Send + 'static>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
+    let mailbox = (TypeId::of::<M>() != TypeId::of::<NoMailbox>()).then(mailbox_factory::<M>);
+    ErasedChild {
+        mailbox,
+        id: id.into(),
+        start,
+        restart: Restart::Permanent,
+        shutdown: None,
+        significant: false,
+        backoff: None,
+        mailbox_capacity: DEFAULT_MAILBOX_CAPACITY as u32,
+        message: TypeTag::of::<M>,
+    }
+}
+
+struct FnStart<M, F> {
+    f: F,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, F, Fut> Start for FnStart<M, F>
+where
+    M: Send + 'static,
+    F: Fn(ChildContext<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExit,
+{
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+        let span = child_span(&raw);
+        match ChildContext::<M>::try_attach(raw) {
+            Ok(ctx) => spawn_incarnation(IntoExitFuture::new((self.f)(ctx)), report, span),
+            Err(pending) => spawn_incarnation(
+                async move {
+                    let ctx = pending.attach().await;
+                    (self.f)(ctx).await.into_exit()
+                },
+                report,
+                span,
+            ),
+        }
+    }
+}
+
+/// Builds the erased start function of a child from a function of its typed context.
+fn start_fn<M, F, Fut>(f: F) -> StartFn
+where
+    M: Send + 'static,
+    F: Fn(ChildContext<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExit,
+{
+    Arc::new(FnStart {
+        f,
+        _message: PhantomData,
+    })
+}
+
+struct WorkerStart<M, F> {
+    make: F,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, W, F> Start for WorkerStart<M, F>
+where
+    M: Send + 'static,
+    W: Worker<M>,
+    F: Fn() -> W + Send + Sync + 'static,
+{
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+        let span = child_span(&raw);
+        let run = async move {
+            let mut ctx = ChildContext::<M>::attach_async(raw).await;
+            let mut worker = (self.make)();
+            if let Err(e) = worker.init(&mut ctx).await {
+                return ExitReason::error(e);
+            }
+            ctx.raw.signal_started();
+            let result = worker.run(&mut ctx).await;
+            worker.stop(&mut ctx).await;
+            result.into_exit()
+        };
+        spawn_incarnation(run, report, span)
+    }
+}
+
+impl ChildSpec<NoMailbox> {
+    /// A worker whose every incarnation is `start(ctx)`: an async fn or closure returning
+    /// `Result<(), E>` for any error type. The incarnation counts as started as soon as it is
+    /// spawned.
+    pub fn worker<F, Fut>(id: impl Into<Arc<str>>, start: F) -> Self
+    where
+        F: Fn(ChildContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        ChildSpec::with_mailbox(id, start)
+    }
+
+    /// A nested supervisor of any kind. Its shutdown defaults to infinity (S1.3).
+    pub fn supervisor(spec: impl AnySupervisorSpec) -> Self {
+        let spec = spec.into_spec();
+        let id = Arc::clone(&spec.id);
+        let spec = Arc::new(spec);
+        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Supervisor { spec }))
+    }
+}
+
+impl<M: Send + 'static> ChildSpec<M> {
+    /// A worker with a mailbox of type `M`: messages sent through its [`ChildRef`] while it is
+    /// restarting wait for the next incarnation. `M` is usually inferred from `start`'s
+    /// signature (`async fn run(ctx: ChildContext<MyMsg>)`).
+    ///
+    /// [`ChildRef`]: crate::ChildRef
+    pub fn with_mailbox<F, Fut>(id: impl Into<Arc<str>>, start: F) -> Self
+    where
+        F: Fn(ChildContext<M>) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        ChildSpec::from_erased(erased::<M>(
+            id,
+            Starter::Fn {
+                call: start_fn(start),
+                awaits_start: false,
+            },
+        ))
+    }
+
+    /// A worker implementing [`Worker`]; `make` builds a fresh value for every incarnation.
+    /// The incarnation counts as started once [`Worker::init`] returned `Ok` (S2.1).
+    pub fn from_worker<W, F>(id: impl Into<Arc<str>>, make: F) -> Self
+    where
+        W: Worker<M>,
+        F: Fn() -> W + Send + Sync + 'static,
+    {
+        ChildSpec::from_erased(erased::<M>(
+            id,
+            Starter::Fn {
+                call: Arc::new(WorkerStart {
+                    make,
+                    _message: PhantomData,
+                }),
+                awaits_start: true,
+            },
+        ))
+    }
+}
+
+impl<M> ChildSpec<M> {
+    fn from_erased(inner: ErasedChild) -> Self {
+        ChildSpec {
+            inner,
+            _message: PhantomData,
+        }
+    }
+
+    /// The child's id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// Worker or supervisor.
+    pub fn kind(&self) -> ChildKind {
+        self.inner.kind()
+    }
+
+    /// The restart type (default permanent).
+    pub fn get_restart(&self) -> Restart {
+        self.inner.restart
+    }
+
+    /// The shutdown policy (default 5 s for workers, infinity for supervisors).
+    pub fn get_shutdown(&self) -> Shutdown {
+        self.inner.shutdown()
+    }
+
+    /// Whether the child is significant for auto_shutdown.
+    pub fn is_significant(&self) -> bool {
+        self.inner.significant
+    }
+
+    /// The backoff (default none).
+    pub fn get_backoff(&self) -> Backoff {
+        self.inner.backoff()
+    }
+
+    /// Sets the restart type.
+    #[must_use]
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.inner.restart = restart;
+        self
+    }
+
+    /// Sets the shutdown policy.
+    #[must_use]
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.inner.shutdown = Some(shutdown);
+        self
+    }
+
+    /// Marks the child significant for its supervisor's auto_shutdown (S8).
+    #[must_use]
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.inner.significant = significant;
+        self
+    }
+
+    /// Sets the delay before restarts.
+    #[must_use]
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.inner.set_backoff(backoff);
+        self
+    }
+
+    /// Sets the mailbox capacity (default 1024, at least 1); sends beyond it wait or answer
+    /// `Full`.
+    #[must_use]
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
+        self
+    }
+}
+
+/// The template of a dynamic supervisor's children: `start(ctx, args)` for each incarnation,
+/// with the `args` given to `start_child` (cloned for each restart).
+pub struct Template<A, M = NoMailbox> {
+    pub(crate) inner: ErasedChild,
+    pub(crate) args: TypeTag,
+    _types: PhantomData<fn(A) -> M>,
+}
+
+impl<A, M> Clone for Template<A, M> {
+    fn clone(&self) -> Self {
+        Template {
+            inner: self.inner.clone(),
+            args: self.args,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<A, M> fmt::Debug for Template<A, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Template")
+            .field("args", &self.args.name)
+            .field("restart", &self.inner.restart)
+            .finish()
+    }
+}
+
+impl<A, M> Template<A, M>
+where
+    A: Clone + Send + Sync + 'static,
+    M: Send + 'static,
+{
+    /// A template calling `start(ctx, args)` for every incarnation.
+    pub fn new<F, Fut>(start: F) -> Self
+    where
+        F: Fn(ChildContext<M>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        let call = start_fn(move |mut ctx: ChildContext<M>| {
+            let args = ctx.raw.take_args::<A>();
+            let run = args.map(|a| start(ctx, a));
+            async move {
+                match run {
+                    Some(run) => run.await.into_exit(),
+                    None => ExitReason::error("dynamic child started without its arguments"),
+                }
+            }
+        });
+        Template {
+            inner: erased::<M>(
+                "template",
+                Starter::Fn {
+                    call,
+                    awaits_start: false,
+                },
+            ),
+            args: TypeTag::of::<A>(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<A, M> Template<A, M> {
+    /// Sets the restart type of every child (default permanent; temporary is usual).
+    #[must_use]
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.inner.restart = restart;
+        self
+    }
+    /// Sets the shutdown policy of every child.
+    #[must_use]
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.inner.shutdown = Some(shutdown);
+        self
+    }
+    /// Sets the backoff of every child.
+    #[must_use]
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.inner.set_backoff(backoff);
+        self
+    }
+    /// Sets the mailbox capacity of every child (at least 1).
+    #[must_use]
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
+        self
+    }
+}

@@ -1,0 +1,20 @@
+//! Specs: what a tree is made of, the typed builders that make them, and their validation
+//! (SEMANTICS S1). Data only: nothing here knows the engine that runs it.
+
+mod child;
+mod model;
+mod policy;
+mod supervisor;
+mod validate;
+
+pub use child::{ChildSpec, Template};
+pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
+pub(crate) use model::{BoxFuture, ErasedChild, Starter};
+pub use policy::{
+    AutoShutdown, ChildKind, Intensity, Restart, Shutdown, Strategy, DEFAULT_MAILBOX_CAPACITY,
+    DEFAULT_WORKER_SHUTDOWN,
+};
+pub(crate) use validate::check_child;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! The erased model of a tree, as supervisors store it: children with their start functions
+//! and policies, supervisors with their children or template. The builders of `child` and
+//! `supervisor` make it; `validate` checks it.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::policy::{
+    AutoShutdown, ChildKind, Intensity, Restart, Shutdown, Strategy, DEFAULT_WORKER_SHUTDOWN,
+};
+use crate::backoff::Backoff;
+use crate::exit::ExitReason;
+use crate::mailbox::MailboxFactory;
+use crate::spawn::StartFn;
+use crate::types::TypeTag;
+
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ExitReason> + Send + 'static>>;
+
+/// A child spec with its types erased; what a supervisor stores.
+#[derive(Clone)]
+pub(crate) struct ErasedChild {
+    pub id: Arc<str>,
+    pub start: Starter,
+    pub restart: Restart,
+    pub shutdown: Option<Shutdown>,
+    pub significant: bool,
+    /// Boxed because most children have none: it keeps per-child memory small.
+    pub backoff: Option<Box<Backoff>>,
+    pub mailbox_capacity: u32,
+    pub message: fn() -> TypeTag,
+    pub mailbox: Option<MailboxFactory>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Starter {
+    /// A function called for each incarnation. `awaits_start` is set for workers with `init`,
+    /// whose incarnation counts as started only once `init` returned.
+    Fn { call: StartFn, awaits_start: bool },
+    /// A nested supervisor: it starts its subtree in its parent's task, then runs its own.
+    Supervisor { spec: Arc<SupervisorSpec> },
+}
+
+impl ErasedChild {
+    pub(crate) fn kind(&self) -> crate::ChildKind {
+        match self.start {
+            Starter::Fn { .. } => ChildKind::Worker,
+            Starter::Supervisor { .. } => ChildKind::Supervisor,
+        }
+    }
+
+    pub(crate) fn shutdown(&self) -> Shutdown {
+        self.shutdown.unwrap_or(match self.kind() {
+            ChildKind::Worker => DEFAULT_WORKER_SHUTDOWN,
+            ChildKind::Supervisor => Shutdown::Infinity,
+        })
+    }
+
+    pub(crate) fn backoff(&self) -> Backoff {
+        self.backoff.as_deref().copied().unwrap_or(Backoff::NONE)
+    }
+
+    pub(crate) fn set_backoff(&mut self, backoff: Backoff) {
+        self.backoff = (!backoff.is_none()).then(|| Box::new(backoff));
+    }
+
+    pub(crate) fn mailbox_factory(&self) -> Option<MailboxFactory> {
+        self.mailbox
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct DynamicSpec {
+    pub template: ErasedChild,
+    pub args: TypeTag,
+    pub max_children: Option<usize>,
+}
+
+/// A supervisor: id, strategy, intensity, auto_shutdown and children in order (S1.1).
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor_runtime::{ChildContext, ChildSpec, Strategy, SupervisorSpec};
+///
+/// async fn idle(ctx: ChildContext) -> Result<(), std::convert::Infallible> {
+///     ctx.cancelled().await;
+///     Ok(())
+/// }
+///
+/// let tree = SupervisorSpec::new("app")
+///     .strategy(Strategy::RestForOne)
+///     .intensity(5, Duration::from_secs(30))
+///     .child(ChildSpec::worker("db", idle))
+///     .child(ChildSpec::supervisor(
+///         SupervisorSpec::new("api").child(ChildSpec::worker("listener", idle)),
+///     ));
+/// assert!(tree.validate().is_ok());
+/// ```
+#[derive(Clone)]
+pub struct SupervisorSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) strategy: Strategy,
+    pub(crate) intensity: Intensity,
+    pub(crate) auto_shutdown: AutoShutdown,
+    pub(crate) children: Vec<Arc<ErasedChild>>,
+    pub(crate) dynamic: Option<DynamicSpec>,
+}
+
+impl fmt::Debug for SupervisorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.children.iter().map(|c| &*c.id).collect();
+        f.debug_struct("SupervisorSpec")
+            .field("id", &self.id)
+            .field("strategy", &self.strategy)
+            .field("intensity", &self.intensity)
+            .field("auto_shutdown", &self.auto_shutdown)
+            .field("children", &ids)
+            .field("dynamic", &self.dynamic.is_some())
+            .finish()
+    }
+}
+
+/// A dynamic supervisor's spec (S5.4, S5.6): an id, a template, an intensity and an optional
+/// bound on its children. Made with [`SupervisorSpec::dynamic`].
+///
+/// ```
+/// use supervisor_runtime::{ChildContext, SupervisorSpec, Template};
+///
+/// let sessions = SupervisorSpec::dynamic(
+///     "sessions",
+///     Template::new(|ctx: ChildContext, user: String| async move {
+///         ctx.cancelled().await;
+///         Ok::<(), std::io::Error>(())
+///     }),
+/// )
+/// .max_children(100);
+/// assert!(sessions.validate().is_ok());
+/// ```
+///
+/// Settings that mean nothing for the kind cannot be written:
+///
+/// ```compile_fail
+/// # use supervisor_runtime::{ChildContext, ChildSpec, SupervisorSpec, Template};
+/// # async fn idle(ctx: ChildContext) -> Result<(), std::io::Error> { Ok(()) }
+/// let t = Template::new(|ctx: ChildContext, n: u32| async move { Ok::<(), std::io::Error>(()) });
+/// let s = SupervisorSpec::dynamic("pool", t).child(ChildSpec::worker("w", idle));
+/// ```
+///
+/// ```compile_fail
+/// # use supervisor_runtime::SupervisorSpec;
+/// let s = SupervisorSpec::new("app").max_children(3);
+/// ```
+#[derive(Clone)]
+pub struct DynamicSupervisorSpec {
+    pub(crate) inner: SupervisorSpec,
+}
+
+impl fmt::Debug for DynamicSupervisorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.inner.dynamic.as_ref();
+        f.debug_struct("DynamicSupervisorSpec")
+            .field("id", &self.inner.id)
+            .field("intensity", &self.inner.intensity)
+            .field("args", &d.map(|d| d.args.name))
+            .field("max_children", &d.and_then(|d| d.max_children))
+            .finish()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::SupervisorSpec {}
+    impl Sealed for super::DynamicSupervisorSpec {}
+}
+
+/// A supervisor spec of any kind (S5.6): what [`ChildSpec::supervisor`] and
+/// [`Supervisor::start`](crate::Supervisor::start) take. Implemented by [`SupervisorSpec`] and
+/// [`DynamicSupervisorSpec`] only.
+pub trait AnySupervisorSpec: sealed::Sealed {
+    #[doc(hidden)]
+    fn into_spec(self) -> SupervisorSpec;
+}
+
+impl AnySupervisorSpec for SupervisorSpec {
+    fn into_spec(self) -> SupervisorSpec {
+        self
+    }
+}
+
+impl AnySupervisorSpec for DynamicSupervisorSpec {
+    fn into_spec(self) -> SupervisorSpec {
+        self.inner
+    }
+}

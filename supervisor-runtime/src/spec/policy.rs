@@ -1,0 +1,112 @@
+//! The plain settings of a tree: strategies, restart types, shutdown, intensity (S1.3).
+
+use std::time::Duration;
+
+/// How a supervisor reacts when a child that must be restarted exits (S5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Restart only the child that exited.
+    #[default]
+    OneForOne,
+    /// Stop every other child, then restart them all.
+    OneForAll,
+    /// Stop the children started after the one that exited, then restart it and them.
+    RestForOne,
+}
+
+impl Strategy {
+    /// The strategy's name as written in the DSL (`one_for_one`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Strategy::OneForOne => "one_for_one",
+            Strategy::OneForAll => "one_for_all",
+            Strategy::RestForOne => "rest_for_one",
+        }
+    }
+}
+
+/// When a child is restarted (S3.2-S3.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Restart {
+    /// Always, even after a normal exit.
+    #[default]
+    Permanent,
+    /// Only after an abnormal exit (error, panic, escalation, killed).
+    Transient,
+    /// Never; the spec is dropped when the child exits.
+    Temporary,
+}
+
+impl Restart {
+    /// The restart type's name as written in the DSL.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Restart::Permanent => "permanent",
+            Restart::Transient => "transient",
+            Restart::Temporary => "temporary",
+        }
+    }
+}
+
+/// How a child is stopped by its supervisor (S6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shutdown {
+    /// Abort the task at once.
+    BrutalKill,
+    /// Cancel the child's token, wait up to this long, then abort it (exit reason `killed`).
+    Timeout(Duration),
+    /// Cancel the child's token and wait as long as it takes.
+    Infinity,
+}
+
+/// Whether a child is a worker or a supervisor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildKind {
+    /// A task doing work.
+    Worker,
+    /// A supervisor of its own children.
+    Supervisor,
+}
+
+/// When a supervisor stops by itself because significant children exited (S8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AutoShutdown {
+    /// Never (the default).
+    #[default]
+    Never,
+    /// When any significant child exits on its own and is not restarted.
+    AnySignificant,
+    /// When no significant child is left.
+    AllSignificant,
+}
+
+/// Restart intensity: more than `max_restarts` restarts within `period` and the supervisor gives
+/// up (S4.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Intensity {
+    /// Restarts allowed within `period`.
+    pub max_restarts: u32,
+    /// The sliding window.
+    pub period: Duration,
+}
+
+impl Intensity {
+    /// 3 restarts within 5 seconds: Elixir's default, which we follow rather than OTP's 1 in 5
+    /// (S1.3).
+    pub const DEFAULT: Intensity = Intensity {
+        max_restarts: 3,
+        period: Duration::from_secs(5),
+    };
+}
+
+impl Default for Intensity {
+    /// [`Intensity::DEFAULT`].
+    fn default() -> Self {
+        Intensity::DEFAULT
+    }
+}
+
+/// The default shutdown timeout of a worker (S1.3).
+pub const DEFAULT_WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
+/// The default capacity of a child's mailbox.
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;

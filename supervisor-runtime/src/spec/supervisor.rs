@@ -1,0 +1,149 @@
+//! Supervisor specs: the typed builders of static and dynamic supervisors (S1.1, S5.6).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::child::{ChildSpec, Template};
+use super::model::{DynamicSpec, DynamicSupervisorSpec, SupervisorSpec};
+use super::policy::{AutoShutdown, Intensity, Strategy};
+use super::validate;
+use crate::error::SpecError;
+
+impl SupervisorSpec {
+    /// A supervisor with the defaults of S1.3: one_for_one, 3 restarts within 5 s,
+    /// auto_shutdown never, and no children yet.
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        SupervisorSpec {
+            id: id.into(),
+            strategy: Strategy::default(),
+            intensity: Intensity::default(),
+            auto_shutdown: AutoShutdown::default(),
+            children: Vec::new(),
+            dynamic: None,
+        }
+    }
+
+    /// A dynamic supervisor (S5.4): no children at start, `start_child(args)` adds children
+    /// made from `template`, each restarted one_for_one. A kind of its own (S5.6): it has no
+    /// declared children, strategy or auto_shutdown to set.
+    pub fn dynamic<A, M>(
+        id: impl Into<Arc<str>>,
+        template: Template<A, M>,
+    ) -> DynamicSupervisorSpec {
+        DynamicSupervisorSpec {
+            inner: SupervisorSpec {
+                dynamic: Some(DynamicSpec {
+                    template: template.inner,
+                    args: template.args,
+                    max_children: None,
+                }),
+                ..SupervisorSpec::new(id)
+            },
+        }
+    }
+
+    /// The supervisor's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Sets the strategy.
+    #[must_use]
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets the restart intensity: more than `max_restarts` within `period` and it gives up.
+    #[must_use]
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.intensity = Intensity {
+            max_restarts,
+            period,
+        };
+        self
+    }
+
+    /// Sets auto_shutdown (S8).
+    #[must_use]
+    pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
+        self.auto_shutdown = auto_shutdown;
+        self
+    }
+
+    /// Appends a child; children start in the order they are added.
+    pub fn child<M>(mut self, child: ChildSpec<M>) -> Self {
+        self.children.push(Arc::new(child.inner));
+        self
+    }
+
+    /// Appends several children.
+    pub fn children<M>(mut self, children: impl IntoIterator<Item = ChildSpec<M>>) -> Self {
+        self.children
+            .extend(children.into_iter().map(|c| Arc::new(c.inner)));
+        self
+    }
+
+    /// The strategy.
+    pub fn get_strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The restart intensity.
+    pub fn get_intensity(&self) -> Intensity {
+        self.intensity
+    }
+
+    /// The auto_shutdown setting.
+    pub fn get_auto_shutdown(&self) -> AutoShutdown {
+        self.auto_shutdown
+    }
+
+    /// Ids of the declared children, in order.
+    pub fn child_ids(&self) -> impl Iterator<Item = &str> {
+        self.children.iter().map(|c| &*c.id)
+    }
+
+    /// Checks the whole tree against S1.4 and returns the first broken rule, with its path.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        validate::supervisor(self, &self.id)
+    }
+}
+
+impl DynamicSupervisorSpec {
+    /// The supervisor's id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// Sets the restart intensity: more than `max_restarts` within `period` and it gives up.
+    #[must_use]
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.inner = self.inner.intensity(max_restarts, period);
+        self
+    }
+
+    /// Bounds the number of children; `start_child` beyond it answers `MaxChildren` (S5.5).
+    #[must_use]
+    pub fn max_children(mut self, max: usize) -> Self {
+        if let Some(d) = &mut self.inner.dynamic {
+            d.max_children = Some(max);
+        }
+        self
+    }
+
+    /// The restart intensity.
+    pub fn get_intensity(&self) -> Intensity {
+        self.inner.intensity
+    }
+
+    /// The bound on the number of children, if any.
+    pub fn get_max_children(&self) -> Option<usize> {
+        self.inner.dynamic.as_ref().and_then(|d| d.max_children)
+    }
+
+    /// Checks the spec against S1.4 and returns the first broken rule, with its path.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        self.inner.validate()
+    }
+}

@@ -1,0 +1,93 @@
+//! The rules of S1.4 and the bounds on durations, checked on the erased model.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::model::{ErasedChild, Starter, SupervisorSpec};
+use super::policy::{AutoShutdown, Restart, Shutdown};
+use crate::error::{SpecError, SpecRule};
+
+pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecError> {
+    let err = |path: &str, rule| SpecError {
+        path: Arc::from(path),
+        rule,
+    };
+    check_id(&spec.id).map_err(|r| err(path, r))?;
+    if spec.intensity.period.is_zero() {
+        return Err(err(path, SpecRule::ZeroPeriod));
+    }
+    check_duration(spec.intensity.period, "the intensity period").map_err(|r| err(path, r))?;
+    if let Some(d) = &spec.dynamic {
+        let tpath = format!("{path}/<template>");
+        if d.max_children == Some(0) {
+            return Err(err(path, SpecRule::ZeroMaxChildren));
+        }
+        return check_child(&d.template, &tpath, AutoShutdown::Never);
+    }
+    if spec.children.is_empty() {
+        return Err(err(path, SpecRule::NoChildren));
+    }
+    let mut seen = HashSet::with_capacity(spec.children.len());
+    for child in &spec.children {
+        let cpath = format!("{path}/{}", child.id);
+        check_id(&child.id).map_err(|r| err(&cpath, r))?;
+        if !seen.insert(&*child.id) {
+            return Err(err(&cpath, SpecRule::DuplicateId(child.id.clone())));
+        }
+        check_child(child, &cpath, spec.auto_shutdown)?;
+    }
+    if spec.auto_shutdown != AutoShutdown::Never && !spec.children.iter().any(|c| c.significant) {
+        return Err(err(path, SpecRule::AutoShutdownWithoutSignificant));
+    }
+    Ok(())
+}
+
+fn check_duration(d: Duration, what: &'static str) -> Result<(), SpecRule> {
+    if d > crate::time::MAX_DURATION {
+        Err(SpecRule::DurationTooLarge(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_id(id: &str) -> Result<(), SpecRule> {
+    if id.is_empty() || id.contains('/') {
+        Err(SpecRule::InvalidId(Arc::from(id)))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn check_child(
+    child: &ErasedChild,
+    path: &str,
+    auto_shutdown: AutoShutdown,
+) -> Result<(), SpecError> {
+    let err = |rule| SpecError {
+        path: Arc::from(path),
+        rule,
+    };
+    if child.mailbox.is_some() && child.mailbox_capacity == 0 {
+        return Err(err(SpecRule::ZeroMailboxCapacity));
+    }
+    if let Some(Shutdown::Timeout(limit)) = child.shutdown {
+        check_duration(limit, "the shutdown timeout").map_err(err)?;
+    }
+    if child.significant {
+        if child.restart == Restart::Permanent {
+            return Err(err(SpecRule::SignificantPermanent));
+        }
+        if auto_shutdown == AutoShutdown::Never {
+            return Err(err(SpecRule::SignificantWithoutAutoShutdown));
+        }
+    }
+    if child.restart == Restart::Temporary && child.backoff.is_some() {
+        return Err(err(SpecRule::BackoffOnTemporary));
+    }
+    child.backoff().check().map_err(err)?;
+    if let Starter::Supervisor { spec, .. } = &child.start {
+        supervisor(spec, path)?;
+    }
+    Ok(())
+}
