@@ -174,7 +174,7 @@ mod sealed {
     impl Sealed for super::DynamicSupervisorSpec {}
 }
 
-/// A supervisor spec of any kind (S5.6): what [`ChildSpec::supervisor`] and
+/// A supervisor spec of any kind (S5.6): what [`ChildSpec::supervisor`](crate::ChildSpec::supervisor) and
 /// [`Supervisor::start`](crate::Supervisor::start) take. Implemented by [`SupervisorSpec`] and
 /// [`DynamicSupervisorSpec`] only.
 pub trait AnySupervisorSpec: sealed::Sealed {
