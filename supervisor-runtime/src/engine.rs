@@ -628,13 +628,24 @@ impl Engine {
         }
         let delay = backoff.delay(history.backoff_level, self.jitter.unit());
         history.backoff_level = history.backoff_level.saturating_add(1);
+        let restarts = child.node.count_restart();
 
+        // The decision is taken now, and its event says so; the backoff counts from the exit,
+        // not from the end of the group's stop.
+        let at = deadline(now, delay);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.enter(
+            seq,
+            Phase::Pending { at, generation },
+            Some(EventKind::Restarting { delay, restarts }),
+        );
         let group: Vec<u64> = match strategy {
             Strategy::OneForOne => vec![seq],
             Strategy::OneForAll => self.stop_group(seq, ..).await,
             Strategy::RestForOne => self.stop_group(seq, seq..).await,
         };
-        self.schedule(group, delay).await;
+        self.schedule(seq, group, at, generation).await;
         None
     }
 
@@ -680,24 +691,20 @@ impl Engine {
         group
     }
 
-    /// Restarts `group` (in start order) after `delay`: each member waits in `Pending` under
-    /// one generation, so the group restarts together and a stale timer is recognised.
-    async fn schedule(&mut self, group: Vec<u64>, delay: Duration) {
-        let at = deadline(Instant::now(), delay);
-        let generation = self.next_generation;
-        self.next_generation += 1;
+    /// Restarts `group` (in start order) at `at`: each member waits in `Pending` under one
+    /// generation, so the group restarts together and a stale timer is recognised. The failed
+    /// child is pending already.
+    async fn schedule(&mut self, failed: u64, group: Vec<u64>, at: Instant, generation: u64) {
         for &seq in &group {
-            let Some(child) = self.children.get(&seq) else {
+            if seq == failed {
                 continue;
-            };
-            let restarts = child.node.count_restart();
-            self.enter(
-                seq,
-                Phase::Pending { at, generation },
-                Some(EventKind::Restarting { delay, restarts }),
-            );
+            }
+            if let Some(child) = self.children.get(&seq) {
+                child.node.count_restart();
+                self.enter(seq, Phase::Pending { at, generation }, None);
+            }
         }
-        if delay.is_zero() {
+        if at <= Instant::now() {
             self.restart_group(generation, group).await;
         } else {
             for seq in group {
@@ -761,9 +768,9 @@ impl Engine {
         }
     }
 
-    /// S4.4: stop everything in reverse start order, then report the escalation.
+    /// S4.4: give up (the event is stamped with the decision), stop everything in reverse
+    /// start order, then report the escalation.
     async fn give_up(&mut self, child: Arc<str>, cause: ExitReason) -> ExitReason {
-        self.shutdown_all().await;
         let escalation = Arc::new(Escalation {
             supervisor: Arc::clone(self.node.path()),
             child,
@@ -773,6 +780,7 @@ impl Engine {
         let esc = Arc::clone(&escalation);
         self.events
             .emit(self.node.path(), || EventKind::GaveUp { escalation: esc });
+        self.shutdown_all().await;
         ExitReason::Escalation(escalation)
     }
 

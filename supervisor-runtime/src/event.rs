@@ -95,8 +95,12 @@ pub(crate) struct Events {
 
 impl Events {
     pub(crate) fn new() -> Self {
+        Events::with_capacity(EVENT_CAPACITY)
+    }
+
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         Events {
-            tx: broadcast::channel(EVENT_CAPACITY).0,
+            tx: broadcast::channel(capacity.max(1)).0,
             listeners: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -130,10 +134,18 @@ pub struct Observer {
 }
 
 impl Observer {
-    /// An observer for a tree yet to start.
+    /// An observer for a tree yet to start; its streams hold [`EVENT_CAPACITY`] unread events.
     pub fn new() -> Self {
         Observer {
             events: Events::new(),
+        }
+    }
+
+    /// An observer whose streams hold up to `capacity` unread events (at least 1): for a
+    /// subscriber that must see every event of a busy tree (an audit log, a test).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Observer {
+            events: Events::with_capacity(capacity),
         }
     }
 

@@ -30,10 +30,20 @@ impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
         };
         rx.close();
         let mut left = 0;
-        while rx.try_recv().is_ok() {
-            left += 1;
+        let mut waits = 0u32;
+        loop {
+            match rx.try_recv() {
+                Ok(_) => left += 1,
+                Err(mpsc::error::TryRecvError::Disconnected) => return left,
+                // A sender on another thread holds a permit for the length of one poll (reserve
+                // then push, no await between): wait it out rather than miss its message.
+                Err(mpsc::error::TryRecvError::Empty) if waits < 1 << 16 => {
+                    waits += 1;
+                    std::thread::yield_now();
+                }
+                Err(mpsc::error::TryRecvError::Empty) => return left,
+            }
         }
-        left
     }
 }
 
