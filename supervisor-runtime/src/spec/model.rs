@@ -151,6 +151,19 @@ impl fmt::Debug for SupervisorSpec {
 /// # use supervisor_runtime::SupervisorSpec;
 /// let s = SupervisorSpec::new("app").max_children(3);
 /// ```
+///
+/// A template cannot be significant, and a root has no restart type:
+///
+/// ```compile_fail
+/// # use supervisor_runtime::{ChildContext, Template};
+/// let t = Template::new(|ctx: ChildContext, n: u32| async move { Ok::<(), std::io::Error>(()) })
+///     .significant(true);
+/// ```
+///
+/// ```compile_fail
+/// # use supervisor_runtime::{Restart, SupervisorSpec};
+/// let s = SupervisorSpec::new("app").restart(Restart::Transient);
+/// ```
 #[derive(Clone)]
 pub struct DynamicSupervisorSpec {
     pub(crate) inner: SupervisorSpec,
