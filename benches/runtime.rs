@@ -75,9 +75,10 @@ async fn w1_ours(n: usize, panic: bool) -> Vec<Duration> {
     let spec = SupervisorSpec::new("w1")
         .intensity(1, Duration::from_nanos(1))
         .child(ChildSpec::worker("c", move |ctx: ChildContext| {
-            let more = s.lock().unwrap().started(n);
             let (s, d) = (Arc::clone(&s), Arc::clone(&d));
             async move {
+                // Up when the incarnation's own task runs, not when its start closure is called.
+                let more = s.lock().unwrap().started(n);
                 if !more {
                     d.notify_one();
                     ctx.cancelled().await;
@@ -129,25 +130,49 @@ fn idle_spec(id: &str, n: usize) -> SupervisorSpec {
     }))
 }
 
-async fn w2_ours(n: usize) -> (Duration, Box<dyn std::any::Any>) {
-    let spec = idle_spec("w2", n);
+/// `idle_spec` whose children say when their own task runs.
+fn counted_idle_spec(id: &str, n: usize, up: &Arc<UpCounter>) -> SupervisorSpec {
+    SupervisorSpec::new(id).children((0..n).map(|i| {
+        let up = Arc::clone(up);
+        ChildSpec::worker(i.to_string(), move |ctx: ChildContext| {
+            let up = Arc::clone(&up);
+            async move {
+                up.one_up();
+                ctx.cancelled().await;
+                Ok::<(), std::convert::Infallible>(())
+            }
+        })
+    }))
+}
+
+/// Until every child's own task has run.
+async fn w2_ours(n: usize) -> (Duration, Box<dyn std::any::Any + Send>) {
+    let up = Arc::new(UpCounter::default());
+    let spec = counted_idle_spec("w2", n, &up);
+    up.arm(n);
     let t = Instant::now();
     let app = Supervisor::start(spec).await.expect("start");
+    up.all_up.notified().await;
     (t.elapsed(), Box::new(app))
 }
 
 type FloorTree = (JoinSet<()>, tokio_util::sync::DropGuard);
 
-async fn w2_floor(n: usize) -> (Duration, Box<dyn std::any::Any>) {
+/// Until every task has run.
+async fn w2_floor(n: usize) -> (Duration, Box<dyn std::any::Any + Send>) {
+    let up = Arc::new(UpCounter::default());
     let stop = CancellationToken::new();
+    up.arm(n);
     let t = Instant::now();
     let mut set = JoinSet::new();
     for _ in 0..n {
-        let stop = stop.clone();
-        set.spawn(async move { stop.cancelled().await });
+        let (stop, up) = (stop.clone(), Arc::clone(&up));
+        set.spawn(async move {
+            up.one_up();
+            stop.cancelled().await
+        });
     }
-    // "Up" for a bare task is spawned; yield once so each has been polled, as ours are.
-    tokio::task::yield_now().await;
+    up.all_up.notified().await;
     (t.elapsed(), Box::new((set, stop.drop_guard())))
 }
 
@@ -167,11 +192,24 @@ fn memory_child(spec: &str) {
     let n: usize = n.parse().expect("n");
     let rt = runtime();
     let before = rss_bytes();
-    let (_, keep) = rt.block_on(async {
-        match variant {
-            "ours" => w2_ours(n).await,
-            _ => w2_floor(n).await,
+    // Plain idle children (no bench instrumentation in them), each polled once.
+    let keep: Box<dyn std::any::Any> = rt.block_on(async {
+        let keep: Box<dyn std::any::Any> = match variant {
+            "ours" => Box::new(Supervisor::start(idle_spec("w2", n)).await.expect("start")),
+            _ => {
+                let stop = CancellationToken::new();
+                let mut set = JoinSet::new();
+                for _ in 0..n {
+                    let stop = stop.clone();
+                    set.spawn(async move { stop.cancelled().await });
+                }
+                Box::new((set, stop.drop_guard()))
+            }
+        };
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
         }
+        keep
     });
     let after = rss_bytes();
     println!("{}", (after.saturating_sub(before)) / n);
@@ -220,9 +258,9 @@ async fn w3_ours(n: usize, reps: usize) -> Vec<Duration> {
         spec = spec.child(ChildSpec::worker(
             i.to_string(),
             move |ctx: ChildContext| {
-                up.one_up();
-                let trigger = Arc::clone(&trigger);
+                let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
                 async move {
+                    up.one_up();
                     if i == n / 2 {
                         tokio::select! {
                             _ = trigger.notified() => return Err("crash"),
@@ -315,9 +353,9 @@ async fn w4_ours(depth: usize, reps: usize) -> Vec<Duration> {
     let trigger = Arc::new(Notify::new());
     let (u, tr) = (Arc::clone(&up), Arc::clone(&trigger));
     let leaf = ChildSpec::worker("leaf", move |ctx: ChildContext| {
-        u.one_up();
-        let tr = Arc::clone(&tr);
+        let (u, tr) = (Arc::clone(&u), Arc::clone(&tr));
         async move {
+            u.one_up();
             tokio::select! {
                 _ = tr.notified() => Err("crash"),
                 _ = ctx.cancelled() => Ok(()),
@@ -452,25 +490,26 @@ fn main() {
 
     let mut rows = Vec::new();
     let w1_n = scale(10_000, 1_000);
+    let reps = scale(5, 2);
+    let w3_reps = scale(30, 5);
+    let w4_reps = scale(500, 50);
+    let w5_reps = scale(10, 3);
     for (flavor, rt) in [
         ("current_thread", runtime()),
         ("multi_thread(2)", runtime_mt()),
     ] {
-        for panic in [true, false] {
+        // Both sides run inside a spawned task, so that on the multi-thread runtime neither
+        // pays for waking the thread that `block_on` parks; they alternate, so that neither
+        // always runs on a warmer cache.
+        let on = |f: std::pin::Pin<Box<dyn Future<Output = Vec<Duration>> + Send>>| {
+            rt.block_on(async { tokio::spawn(f).await.expect("bench task") })
+        };
+        for panic in [true, false].into_iter().filter(|_| run("W1")) {
             let kind = if panic { "panic" } else { "Err" };
-            // Interleave and repeat so that neither side always runs on a warmer cache.
             let (mut ours, mut floor) = (Vec::new(), Vec::new());
-            // Both run inside a spawned task, so that on the multi-thread runtime neither side
-            // pays for waking the thread that `block_on` parks.
             for _ in 0..3 {
-                floor.extend(rt.block_on(async {
-                    tokio::spawn(w1_floor(w1_n, panic))
-                        .await
-                        .expect("floor task")
-                }));
-                ours.extend(rt.block_on(async {
-                    tokio::spawn(w1_ours(w1_n, panic)).await.expect("our task")
-                }));
+                floor.extend(on(Box::pin(w1_floor(w1_n, panic))));
+                ours.extend(on(Box::pin(w1_ours(w1_n, panic))));
             }
             for (p, label) in [(0.5, "p50"), (0.99, "p99")] {
                 rows.push(Row {
@@ -485,80 +524,77 @@ fn main() {
                 });
             }
         }
-    }
-
-    let rt = runtime();
-    let reps = scale(5, 2);
-    for n in [10_000, 100_000].into_iter().filter(|_| run("W2")) {
-        let (mut ours, mut floor) = (Vec::new(), Vec::new());
-        for _ in 0..reps {
-            floor.push(rt.block_on(async {
-                let (t, keep) = w2_floor(n).await;
-                if let Ok(floor) = keep.downcast::<FloorTree>() {
-                    let (mut set, stop) = *floor;
-                    drop(stop);
-                    while set.join_next().await.is_some() {}
-                }
-                t
-            }));
-            ours.push(rt.block_on(async {
-                let (t, keep) = w2_ours(n).await;
-                if let Ok(app) = keep.downcast::<supervisor::SupervisorHandle>() {
-                    app.shutdown().await.expect("shutdown");
-                }
-                t
-            }));
+        for n in [10_000, 100_000].into_iter().filter(|_| run("W2")) {
+            let (mut ours, mut floor) = (Vec::new(), Vec::new());
+            for _ in 0..reps {
+                floor.extend(on(Box::pin(async move {
+                    let (t, keep) = w2_floor(n).await;
+                    if let Ok(floor) = keep.downcast::<FloorTree>() {
+                        let (mut set, stop) = *floor;
+                        drop(stop);
+                        while set.join_next().await.is_some() {}
+                    }
+                    vec![t]
+                })));
+                ours.extend(on(Box::pin(async move {
+                    let (t, keep) = w2_ours(n).await;
+                    if let Ok(app) = keep.downcast::<supervisor::SupervisorHandle>() {
+                        app.shutdown().await.expect("shutdown");
+                    }
+                    vec![t]
+                })));
+            }
+            rows.push(Row {
+                name: format!("W2 start {n} idle children, {flavor}"),
+                ours: median(ours),
+                floor: median(floor),
+                target: "<= 2x".into(),
+            });
         }
-        rows.push(Row {
-            name: format!("W2 start {n} idle children"),
-            ours: median(ours),
-            floor: median(floor),
-            target: "<= 2x".into(),
-        });
+        if run("W3") {
+            let f = on(Box::pin(w3_floor(1000, w3_reps)));
+            let o = on(Box::pin(w3_ours(1000, w3_reps)));
+            rows.push(Row {
+                name: format!("W3 one_for_all 1000, one crashes, {flavor}"),
+                ours: median(o),
+                floor: median(f),
+                target: "<= 2x".into(),
+            });
+        }
+        if run("W4") {
+            let f = on(Box::pin(w4_floor(10, w4_reps)));
+            let o = on(Box::pin(w4_ours(10, w4_reps)));
+            rows.push(Row {
+                name: format!("W4 escalate through 10 levels, {flavor}"),
+                ours: median(o),
+                floor: median(f),
+                target: "<= 2x".into(),
+            });
+        }
+        if run("W5") {
+            let (mut o, mut f) = (Vec::new(), Vec::new());
+            for _ in 0..w5_reps {
+                f.extend(on(Box::pin(async { vec![w5_floor(10_000).await] })));
+                o.extend(on(Box::pin(async { vec![w5_ours(10_000).await] })));
+            }
+            rows.push(Row {
+                name: format!("W5 ordered shutdown of 10000, {flavor}"),
+                ours: median(o),
+                floor: median(f),
+                target: "<= 2x".into(),
+            });
+        }
     }
-    let w3_reps = scale(30, 5);
-    let (o, f) = (
-        rt.block_on(w3_ours(1000, w3_reps)),
-        rt.block_on(w3_floor(1000, w3_reps)),
-    );
-    rows.push(Row {
-        name: "W3 one_for_all 1000, one crashes".into(),
-        ours: median(o),
-        floor: median(f),
-        target: "<= 2x".into(),
-    });
-    let w4_reps = scale(500, 50);
-    let (o, f) = (
-        rt.block_on(w4_ours(10, w4_reps)),
-        rt.block_on(w4_floor(10, w4_reps)),
-    );
-    rows.push(Row {
-        name: "W4 escalate through 10 levels".into(),
-        ours: median(o),
-        floor: median(f),
-        target: "<= 2x".into(),
-    });
-    let (mut o, mut f) = (Vec::new(), Vec::new());
-    for _ in 0..scale(10, 3) {
-        f.push(rt.block_on(w5_floor(10_000)));
-        o.push(rt.block_on(w5_ours(10_000)));
-    }
-    rows.push(Row {
-        name: "W5 ordered shutdown of 10000".into(),
-        ours: median(o),
-        floor: median(f),
-        target: "<= 2x".into(),
-    });
 
     println!();
     println!(
-        "{:<44} {:>12} {:>12} {:>7}  target",
+        "{:<52} {:>12} {:>12} {:>7}  target",
         "workload (median unless noted)", "supervisor", "bare tokio", "ratio"
     );
-    println!("{}", "-".repeat(90));
+    println!("{}", "-".repeat(98));
     for r in &rows {
         println!(
-            "{:<44} {:>12} {:>12} {:>6.2}x  {}",
+            "{:<52} {:>12} {:>12} {:>6.2}x  {}",
             r.name,
             fmt_d(r.ours),
             fmt_d(r.floor),
@@ -571,7 +607,7 @@ fn main() {
         let floor = memory_per_child("floor", n);
         let show = |v: Option<usize>| v.map_or("n/a".to_string(), |b| format!("{b} B"));
         println!(
-            "{:<44} {:>12} {:>12} {:>7}  <= 1024 B",
+            "{:<52} {:>12} {:>12} {:>7}  <= 1024 B",
             format!("W2 resident memory per child, {n}"),
             show(ours),
             show(floor),

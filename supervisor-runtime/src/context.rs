@@ -53,15 +53,16 @@ impl StartSignal {
 /// The untyped parts of a context, as a supervisor builds them.
 pub(crate) struct RawContext {
     pub node: Arc<dyn NodeView>,
-    pub incarnation: u64,
     pub token: CancellationToken,
     /// What a first incarnation of a plain worker does without: boxed, so that an idle child's
-    /// future stays small.
+    /// future, which lives in its task, stays small.
     pub extra: Option<Box<ContextExtra>>,
 }
 
 #[derive(Default)]
 pub(crate) struct ContextExtra {
+    /// The incarnation's number; 0 when there is no `ContextExtra`.
+    pub incarnation: u64,
     pub last_exit: Option<ExitReason>,
     pub start_signal: Option<Arc<StartSignal>>,
     pub args: Option<AnyArc>,
@@ -70,18 +71,22 @@ pub(crate) struct ContextExtra {
 impl RawContext {
     pub(crate) fn new(
         node: Arc<dyn NodeView>,
-        incarnation: u64,
         token: CancellationToken,
         extra: ContextExtra,
     ) -> Self {
-        let empty =
-            extra.last_exit.is_none() && extra.start_signal.is_none() && extra.args.is_none();
+        let empty = extra.incarnation == 0
+            && extra.last_exit.is_none()
+            && extra.start_signal.is_none()
+            && extra.args.is_none();
         RawContext {
             node,
-            incarnation,
             token,
             extra: (!empty).then(|| Box::new(extra)),
         }
+    }
+
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.extra.as_ref().map_or(0, |e| e.incarnation)
     }
 
     pub(crate) fn signal_started(&self) {
@@ -181,7 +186,7 @@ impl<M> ChildContext<M> {
     /// child, whatever its cause; the number never goes back, not even when a supervisor above
     /// restarts (S3.6).
     pub fn incarnation(&self) -> u64 {
-        self.raw.incarnation
+        self.raw.incarnation()
     }
 
     /// How the previous incarnation ended (`None` for the first).

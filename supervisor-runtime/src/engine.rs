@@ -25,7 +25,7 @@ use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{Escalation, ExitReason};
 use crate::node::{Aborted, Command, Msg, Node, Reply, SupNode};
-use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, Report, TaskHandle};
+use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
     Strategy, SupervisorSpec,
@@ -212,7 +212,7 @@ fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Se
                     reason: ExitReason::Killed,
                 };
                 trace(&aborted.node, &kind);
-                events.emit(aborted.node.path(), || kind);
+                events.emit(|| (Arc::clone(aborted.node.path()), kind));
             }
             if let Some(how) = aborted.then_gone {
                 aborted.node.go(how, &events);
@@ -229,7 +229,7 @@ pub(crate) struct Engine {
     children: SeqMap<Child>,
     next_seq: u64,
     /// Given to every incarnation to report its exit; the same channel carries commands.
-    exits: Arc<dyn ExitSink>,
+    exits: Arc<ExitTx>,
     inbox: mpsc::UnboundedReceiver<Msg>,
     token: CancellationToken,
     window: Window,
@@ -287,7 +287,7 @@ impl Engine {
             node,
             root,
             spec,
-            exits: Arc::new(Inbox(inbox_tx)),
+            exits: Arc::new(ExitTx::new(Inbox(inbox_tx))),
             inbox,
             token,
             history: VecDeque::new(),
@@ -327,7 +327,7 @@ impl Engine {
         let old = std::mem::replace(&mut child.phase, phase);
         if let Some(kind) = what {
             trace(&child.node, &kind);
-            self.events.emit(child.node.path(), || kind);
+            self.events.emit(|| (Arc::clone(child.node.path()), kind));
         }
         Some(old)
     }
@@ -344,8 +344,11 @@ impl Engine {
 
     /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse.
     async fn start_all(&mut self) -> Result<(), ExitReason> {
-        let declared: Vec<u64> = self.children.keys().collect();
-        for seq in declared {
+        // Declared children have sequence numbers 0..n; gone ones are not in the table.
+        for seq in 0..self.spec.children.len() as u64 {
+            if self.children.get(&seq).is_none() {
+                continue;
+            }
             if let Err(cause) = self.start_child(seq).await {
                 self.shutdown_all().await;
                 if self.token.is_cancelled() {
@@ -431,28 +434,32 @@ impl Engine {
             (None, None)
         };
         let extra = ContextExtra {
+            incarnation,
             last_exit: child.history.as_ref().and_then(|h| h.last_exit.clone()),
             start_signal: signal.clone(),
             args: child.history.as_ref().and_then(|h| h.args.clone()),
         };
-        let node = Arc::clone(&child.node);
         let view: Arc<dyn NodeView> = Arc::clone(&child.node) as _;
-        let raw = RawContext::new(view, incarnation, token.clone(), extra);
+        let raw = RawContext::new(view, token.clone(), extra);
         let report = Report {
             exits,
             seq,
             incarnation,
             signal,
         };
-        let spec = Arc::clone(&child.spec);
+        // What starts it, taken out of the table so that the table can change meanwhile.
+        let how = match &child.spec.start {
+            Starter::Fn { call, .. } => Ok(Arc::clone(call)),
+            Starter::Supervisor { spec } => Err((Arc::clone(spec), Arc::clone(&child.node))),
+        };
         let running = |task| Running {
             task: TaskHandle::new(task),
             token: token.clone(),
             incarnation,
         };
-        match &spec.start {
-            Starter::Fn { call, .. } => {
-                let task = Arc::clone(call).spawn(raw, report);
+        match how {
+            Ok(call) => {
+                let task = call.spawn(raw, report);
                 if awaits_start {
                     self.enter(seq, Phase::Starting(Some(running(task))), None);
                 } else {
@@ -464,9 +471,9 @@ impl Engine {
                     return Ok(());
                 }
             }
-            Starter::Supervisor { spec: sup_spec } => {
+            Err((sup_spec, node)) => {
                 self.enter(seq, Phase::Starting(None), None);
-                let mut start = start_supervisor(Arc::clone(sup_spec), node, raw, report);
+                let mut start = start_supervisor(sup_spec, node, raw, report);
                 let outcome = tokio::select! {
                     biased;
                     r = &mut start => r,
@@ -599,7 +606,7 @@ impl Engine {
                 self.shutdown_all().await;
                 tracing::info!(supervisor = %self.node.path(), "auto_shutdown");
                 self.events
-                    .emit(self.node.path(), || EventKind::AutoShutdown);
+                    .emit(|| (Arc::clone(self.node.path()), EventKind::AutoShutdown));
                 return Some(ExitReason::Shutdown);
             }
             return None;
@@ -778,8 +785,12 @@ impl Engine {
         });
         tracing::error!(supervisor = %self.node.path(), %escalation, "restart intensity exceeded; giving up");
         let esc = Arc::clone(&escalation);
-        self.events
-            .emit(self.node.path(), || EventKind::GaveUp { escalation: esc });
+        self.events.emit(|| {
+            (
+                Arc::clone(self.node.path()),
+                EventKind::GaveUp { escalation: esc },
+            )
+        });
         self.shutdown_all().await;
         ExitReason::Escalation(escalation)
     }
@@ -1088,24 +1099,29 @@ pub(crate) fn gone_or_missing(node: &Node) -> ManagementError {
     }
 }
 
+/// The trace of a transition. The path is joined only if the level is enabled: most workers'
+/// paths are never needed.
 fn trace(node: &Node, kind: &EventKind) {
-    let path = node.path();
     match kind {
         EventKind::Started { incarnation } => {
-            tracing::debug!(child = %path, incarnation, "started")
+            tracing::debug!(child = %node.path(), incarnation, "started")
         }
         EventKind::StartFailed {
             incarnation,
             reason,
-        } => tracing::error!(child = %path, incarnation, %reason, "failed to start"),
+        } => tracing::error!(child = %node.path(), incarnation, %reason, "failed to start"),
         EventKind::Exited { reason, .. } if reason.is_abnormal() => {
-            tracing::warn!(child = %path, %reason, "child exited")
+            tracing::warn!(child = %node.path(), %reason, "child exited")
         }
-        EventKind::Exited { reason, .. } => tracing::debug!(child = %path, %reason, "child exited"),
+        EventKind::Exited { reason, .. } => {
+            tracing::debug!(child = %node.path(), %reason, "child exited")
+        }
         EventKind::Restarting { delay, restarts } => {
-            tracing::info!(child = %path, ?delay, restarts, "restarting")
+            tracing::info!(child = %node.path(), ?delay, restarts, "restarting")
         }
-        EventKind::Stopped { reason, .. } => tracing::debug!(child = %path, %reason, "stopped"),
+        EventKind::Stopped { reason, .. } => {
+            tracing::debug!(child = %node.path(), %reason, "stopped")
+        }
         _ => {}
     }
 }
@@ -1122,6 +1138,14 @@ impl Drop for Engine {
         };
         sup.set_sender(None);
         let declared = self.spec.children.len() as u64;
+        // The usual end: every child stopped, none added at run time. Nothing to account for.
+        let idle = self
+            .children
+            .iter()
+            .all(|(seq, c)| seq < declared && matches!(c.phase, Phase::Stopped));
+        if idle && !self.root {
+            return;
+        }
         let seqs: Vec<u64> = self.children.keys().rev().collect();
         let mut aborted = Vec::new();
         for seq in seqs {

@@ -105,13 +105,15 @@ impl Events {
         }
     }
 
-    /// Builds and sends the event only when somebody listens: restarts stay cheap otherwise.
-    pub(crate) fn emit(&self, path: &Arc<str>, kind: impl FnOnce() -> EventKind) {
+    /// Builds and sends the event only when somebody listens: restarts stay cheap otherwise,
+    /// and a worker's path is not even joined.
+    pub(crate) fn emit(&self, event: impl FnOnce() -> (Arc<str>, EventKind)) {
         if self.listeners.load(Ordering::Relaxed) > 0 {
+            let (path, kind) = event();
             let _ = self.tx.send(Event {
                 at: Instant::now(),
-                path: Arc::clone(path),
-                kind: kind(),
+                path,
+                kind,
             });
         }
     }

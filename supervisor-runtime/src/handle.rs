@@ -299,7 +299,7 @@ impl SupervisorRef {
     pub fn child<M: Send + 'static>(&self, path: &str) -> Result<ChildRef<M>, LookupError> {
         let (parent, node) = self.walk(path)?;
         let wanted = TypeId::of::<M>();
-        let declared = (node.message)();
+        let declared = node.message();
         if wanted != TypeId::of::<NoMailbox>() && declared.id != wanted {
             return Err(LookupError::WrongMessageType {
                 path: Arc::clone(node.path()),

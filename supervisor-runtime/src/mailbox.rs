@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use crate::types::TypeTag;
+
 pub(crate) struct MailboxInner<M> {
     pub tx: mpsc::Sender<M>,
     pub rx: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
@@ -13,6 +15,8 @@ pub(crate) struct MailboxInner<M> {
 /// What the engine needs of a mailbox without knowing its message type.
 pub(crate) trait ErasedMailbox: Send + Sync {
     fn as_any(&self) -> &dyn Any;
+    /// The type of the messages.
+    fn message(&self) -> TypeTag;
     /// Closes the mailbox for good, waking every waiting sender, and returns how many messages
     /// were still queued (dropped here, and reported by the caller).
     fn close(&self) -> usize;
@@ -21,6 +25,10 @@ pub(crate) trait ErasedMailbox: Send + Sync {
 impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn message(&self) -> TypeTag {
+        TypeTag::of::<M>()
     }
 
     fn close(&self) -> usize {

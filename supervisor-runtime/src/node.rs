@@ -65,8 +65,8 @@ pub(crate) struct Node {
     restarts: AtomicU32,
     /// Starts so far: the next incarnation's number (S3.6).
     starts: AtomicU64,
+    /// The child's mailbox; the type of its messages is the mailbox's.
     mailbox: Option<Box<dyn ErasedMailbox>>,
-    pub message: fn() -> TypeTag,
     pub sup: Option<Box<SupNode>>,
 }
 
@@ -76,8 +76,9 @@ pub(crate) struct SupNode {
     pub cmd: Mutex<Option<mpsc::UnboundedSender<Msg>>>,
     /// Nodes of the declared children, in order.
     pub children: Vec<Arc<Node>>,
-    /// Indexes of `children`, sorted by id: lookups are binary searches (S9.7).
-    by_id: Box<[u32]>,
+    /// Indexes of `children`, sorted by id: lookups are binary searches (S9.7). Built on the
+    /// first lookup: a large flat tree that is never searched by id does not pay for the sort.
+    by_id: OnceLock<Box<[u32]>>,
     /// Children added at run time to the current incarnation, by id.
     pub added: Mutex<HashMap<Arc<str>, Arc<Node>>>,
     /// Ids of dynamic children: unique for the life of the tree, across restarts.
@@ -105,12 +106,11 @@ impl Node {
 
     /// Publishes `state`; a gone node stays gone.
     pub(crate) fn set_state(&self, state: ChildState) {
-        let v = state.to_u8();
-        let _ = self
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
-                (old < ChildState::GONE).then_some(v)
-            });
+        // Only the engine that owns the node writes its state while it is not gone (`go` is
+        // called by that engine, or by its killer once it is dead): no compare-and-swap needed.
+        if self.state.load(Ordering::Acquire) < ChildState::GONE {
+            self.state.store(state.to_u8(), Ordering::Release);
+        }
     }
 
     pub(crate) fn restarts(&self) -> u32 {
@@ -118,12 +118,17 @@ impl Node {
     }
 
     pub(crate) fn count_restart(&self) -> u32 {
-        self.restarts.fetch_add(1, Ordering::Relaxed) + 1
+        let n = self.restarts.load(Ordering::Relaxed) + 1;
+        self.restarts.store(n, Ordering::Relaxed);
+        n
     }
 
     /// The number of the incarnation about to start (S3.6: it never goes back).
     pub(crate) fn next_incarnation(&self) -> u64 {
-        self.starts.fetch_add(1, Ordering::Relaxed)
+        // Only the engine that owns the node starts it: a load and a store, no read-modify-write.
+        let n = self.starts.load(Ordering::Relaxed);
+        self.starts.store(n + 1, Ordering::Relaxed);
+        n
     }
 
     /// The number of the current (or last) incarnation; `None` before the first start.
@@ -147,7 +152,12 @@ impl Node {
         if undelivered > 0 {
             tracing::warn!(child = %self.path(), undelivered, "messages left in a gone child's mailbox");
         }
-        events.emit(self.path(), || EventKind::Gone { how, undelivered });
+        events.emit(|| {
+            (
+                Arc::clone(self.path()),
+                EventKind::Gone { how, undelivered },
+            )
+        });
         if let Some(sup) = &self.sup {
             sup.set_sender(None);
             for child in &sup.children {
@@ -192,7 +202,6 @@ impl Node {
             mailbox: spec
                 .mailbox_factory()
                 .map(|make| make(spec.mailbox_capacity as usize)),
-            message: spec.message,
             sup,
             parent_path,
             path,
@@ -210,13 +219,19 @@ impl Node {
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,
-            message: TypeTag::of::<crate::NoMailbox>,
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
 }
 
 impl Node {
+    /// The type of the child's messages ([`NoMailbox`](crate::NoMailbox) without a mailbox).
+    pub(crate) fn message(&self) -> TypeTag {
+        self.mailbox
+            .as_ref()
+            .map_or_else(TypeTag::of::<crate::NoMailbox>, |m| m.message())
+    }
+
     pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
         self.mailbox
             .as_ref()?
@@ -265,12 +280,10 @@ impl SupNode {
             .enumerate()
             .map(|(i, c)| Node::instantiate(c, Arc::clone(&c.id), i as u64, Some(path), events))
             .collect();
-        let mut by_id: Vec<u32> = (0..children.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| children[a as usize].id.cmp(&children[b as usize].id));
         SupNode {
             cmd: Mutex::new(None),
             children,
-            by_id: by_id.into_boxed_slice(),
+            by_id: OnceLock::new(),
             added: Mutex::new(HashMap::new()),
             next_dynamic: AtomicU64::new(0),
             dynamic: spec.dynamic.as_ref().map(|d| (d.args, d.template.message)),
@@ -291,11 +304,18 @@ impl SupNode {
 
     /// The child with this id: a declared one, or one added to the current incarnation.
     pub(crate) fn lookup(&self, id: &str) -> Option<Arc<Node>> {
-        let declared = self
-            .by_id
+        let by_id = self.by_id.get_or_init(|| {
+            let mut ids: Vec<(&str, u32)> = (self.children.iter())
+                .enumerate()
+                .map(|(i, c)| (&*c.id, i as u32))
+                .collect();
+            ids.sort_unstable();
+            ids.into_iter().map(|(_, i)| i).collect()
+        });
+        let declared = by_id
             .binary_search_by(|&i| (*self.children[i as usize].id).cmp(id))
             .ok()
-            .map(|i| Arc::clone(&self.children[self.by_id[i] as usize]));
+            .map(|i| Arc::clone(&self.children[by_id[i] as usize]));
         declared.or_else(|| self.added.lock().ok()?.get(id).cloned())
     }
 

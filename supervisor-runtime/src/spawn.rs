@@ -34,6 +34,16 @@ pub(crate) trait ExitSink: Send + Sync + 'static {
     fn exit(&self, exit: Exit);
 }
 
+/// An [`ExitSink`] behind a thin pointer: every incarnation's task holds one, and a fat pointer
+/// there would grow every task.
+pub(crate) struct ExitTx(Box<dyn ExitSink>);
+
+impl ExitTx {
+    pub(crate) fn new(sink: impl ExitSink) -> Self {
+        ExitTx(Box::new(sink))
+    }
+}
+
 pin_project! {
     /// Catches a panic of the wrapped future so that it becomes an exit reason, not a lost task.
     pub(crate) struct CatchUnwind<F> {
@@ -108,7 +118,7 @@ where
 
 /// Where an incarnation reports its end.
 pub(crate) struct Report {
-    pub exits: Arc<dyn ExitSink>,
+    pub exits: Arc<ExitTx>,
     pub seq: u64,
     pub incarnation: u64,
     /// Set while the supervisor waits for the incarnation to report its start.
@@ -124,7 +134,7 @@ impl Report {
                 return;
             }
         }
-        self.exits.exit(Exit {
+        self.exits.0.exit(Exit {
             seq: self.seq,
             incarnation: self.incarnation,
             reason,
@@ -151,7 +161,7 @@ where
 /// A span per incarnation, only when someone records it: it costs memory in every task.
 pub(crate) fn child_span(raw: &RawContext) -> Option<Span> {
     tracing::enabled!(tracing::Level::DEBUG).then(
-        || tracing::debug_span!("child", path = %raw.node.path(), incarnation = raw.incarnation),
+        || tracing::debug_span!("child", path = %raw.node.path(), incarnation = raw.incarnation()),
     )
 }
 
