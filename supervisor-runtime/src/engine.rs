@@ -804,34 +804,29 @@ impl Engine {
 
     /// Asks a child to stop (cancels its token, or aborts it for brutal_kill) without waiting.
     fn signal_stop(&mut self, seq: u64) {
-        let child = self.children.get_mut(&seq);
-        let Some(child) = child else {
+        let Some(child) = self.children.get_mut(&seq) else {
             return;
         };
         let policy = child.spec.shutdown();
-        match std::mem::replace(&mut child.phase, Phase::Stopped) {
+        let phase = match std::mem::replace(&mut child.phase, Phase::Stopped) {
             Phase::Starting(Some(r)) | Phase::Running(r) | Phase::Stopping(r) => {
                 r.token.cancel();
                 if policy == Shutdown::BrutalKill {
                     r.task.abort();
                 }
-                self.enter(seq, Phase::Stopping(r), None);
+                Phase::Stopping(r)
             }
-            other => {
-                // Nothing runs: a pending restart is cancelled.
-                child.phase = other;
-                self.enter(seq, Phase::Stopped, None);
-            }
-        }
+            // Nothing runs: a pending restart is cancelled.
+            _ => Phase::Stopped,
+        };
+        self.enter(seq, phase, None);
     }
 
     /// Waits for a child signalled by [`signal_stop`](Self::signal_stop), killing it when its
     /// timeout (counted from `since`) runs out, and reaps a killed supervisor's subtree.
     async fn collect_stopped(&mut self, seq: u64, since: Instant) -> Option<ExitReason> {
-        let events = self.events.clone();
         let child = self.children.get_mut(&seq)?;
         let policy = child.spec.shutdown();
-        let node = Arc::clone(&child.node);
         let Phase::Stopping(r) = &mut child.phase else {
             return None;
         };
@@ -858,7 +853,9 @@ impl Engine {
             }
         };
         if matches!(reason, ExitReason::Killed) {
-            reap(node, events).await;
+            if let Some(node) = self.children.get(&seq).map(|c| Arc::clone(&c.node)) {
+                reap(node, self.events.clone()).await;
+            }
         }
         self.enter(
             seq,
@@ -1143,7 +1140,10 @@ impl Drop for Engine {
             .children
             .iter()
             .all(|(seq, c)| seq < declared && matches!(c.phase, Phase::Stopped));
-        if idle && !self.root {
+        if idle {
+            if self.root {
+                self.node.go(Gone::TreeEnded, &self.events);
+            }
             return;
         }
         let seqs: Vec<u64> = self.children.keys().rev().collect();
