@@ -718,7 +718,7 @@ impl Run<'_> {
         injected: &mut u64,
         fault_seqs: &mut HashMap<String, u64>,
     ) -> bool {
-        let (app, shared, targets) = (self.app, self.shared, self.targets);
+        let (app, shared, targets, accepted) = (self.app, self.shared, self.targets, self.accepted);
         let mut late = 0u64;
         while *injected < config.faults {
             self.checker.drain(self.events, self.report);
@@ -743,28 +743,15 @@ impl Run<'_> {
                     };
                     match target {
                         Some(t) if matches!(fault, Fault::Hang) && t.path() == NEVER_HANG => None,
-                        Some(t) => {
-                            let seq = fault_seqs.entry(t.path().to_owned()).or_default();
-                            match t.try_send(Msg::Fault(fault, *seq)) {
-                                Ok(()) => {
-                                    self.accepted
-                                        .lock()
-                                        .unwrap()
-                                        .entry((shared.key(t.path()), INJECTOR))
-                                        .or_default()
-                                        .push(*seq);
-                                    *seq += 1;
-                                    Some(match fault {
-                                        Fault::Panic => "panic",
-                                        Fault::Error => "error",
-                                        Fault::Normal => "normal exit",
-                                        Fault::Hang => "hang",
-                                        Fault::SlowStop => "slow stop",
-                                    })
-                                }
-                                Err(_) => None,
-                            }
-                        }
+                        Some(t) => send_fault(accepted, shared, &t, fault, fault_seqs).then_some(
+                            match fault {
+                                Fault::Panic => "panic",
+                                Fault::Error => "error",
+                                Fault::Normal => "normal exit",
+                                Fault::Hang => "hang",
+                                Fault::SlowStop => "slow stop",
+                            },
+                        ),
                         None => None,
                     }
                 }
@@ -777,23 +764,20 @@ impl Run<'_> {
                         .insert(format!("root/{sup}/{id}"));
                     Some("failing init")
                 }
-                68..=77 => {
+                68..=85 => {
                     let (sup, id) = *rng.pick(WORKERS);
+                    let terminate = kind <= 77;
                     let r = match app.supervisor(sup) {
-                        Ok(s) => s.terminate_child(id).await,
-                        Err(_) => Ok(()),
-                    };
-                    check(r, report);
-                    Some("terminate")
-                }
-                78..=85 => {
-                    let (sup, id) = *rng.pick(WORKERS);
-                    let r = match app.supervisor(sup) {
+                        Ok(s) if terminate => s.terminate_child(id).await,
                         Ok(s) => s.restart_child(id).await,
                         Err(_) => Ok(()),
                     };
                     check(r, report);
-                    Some("restart_child")
+                    Some(if terminate {
+                        "terminate"
+                    } else {
+                        "restart_child"
+                    })
                 }
                 86..=89 => {
                     // Terminate a whole supervisor (killed when its children stop too slowly).
@@ -836,16 +820,7 @@ impl Run<'_> {
                         if i == 0 || rng.below(2) == 0 {
                             shared.fail_init.lock().unwrap().insert(t.path().to_owned());
                         }
-                        let seq = fault_seqs.entry(t.path().to_owned()).or_default();
-                        if t.try_send(Msg::Fault(Fault::Panic, *seq)).is_ok() {
-                            self.accepted
-                                .lock()
-                                .unwrap()
-                                .entry((shared.key(t.path()), INJECTOR))
-                                .or_default()
-                                .push(*seq);
-                            *seq += 1;
-                        }
+                        send_fault(accepted, shared, &t, Fault::Panic, fault_seqs);
                     }
                     Some("burst")
                 }
@@ -892,6 +867,29 @@ fn check(result: Result<(), ManagementError>, report: &mut Report) {
                 .push(format!("unexpected management error: {e:?}"));
         }
     }
+}
+
+/// Puts a numbered fault in `target`'s mailbox and records it as accepted; `false` if the
+/// mailbox would not take it.
+fn send_fault(
+    accepted: &Ledger,
+    shared: &Shared,
+    target: &ChildRef<Msg>,
+    fault: Fault,
+    fault_seqs: &mut HashMap<String, u64>,
+) -> bool {
+    let seq = fault_seqs.entry(target.path().to_owned()).or_default();
+    if target.try_send(Msg::Fault(fault, *seq)).is_err() {
+        return false;
+    }
+    accepted
+        .lock()
+        .unwrap()
+        .entry((shared.key(target.path()), INJECTOR))
+        .or_default()
+        .push(*seq);
+    *seq += 1;
+    true
 }
 
 /// S4.3, checked as the run goes: a restart is never overdue by more than what a busy

@@ -19,6 +19,42 @@ use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report, Start,
 use crate::types::TypeTag;
 use crate::worker::Worker;
 
+/// The policy setters a child and a template share, documented for their subject.
+macro_rules! policy_setters {
+    ($subject:literal) => {
+        #[doc = concat!("Sets the restart type of ", $subject, " (default permanent).")]
+        #[must_use]
+        pub fn restart(mut self, restart: Restart) -> Self {
+            self.inner.restart = restart;
+            self
+        }
+
+        #[doc = concat!("Sets the shutdown policy of ", $subject, ".")]
+        #[must_use]
+        pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+            self.inner.shutdown = Some(shutdown);
+            self
+        }
+
+        #[doc = concat!("Sets the delay before each restart of ", $subject, ".")]
+        #[must_use]
+        pub fn backoff(mut self, backoff: Backoff) -> Self {
+            self.inner.set_backoff(backoff);
+            self
+        }
+
+        #[doc = concat!(
+                            "Sets the mailbox capacity of ", $subject,
+                            " (default 1024, at least 1); sends beyond it wait or answer `Full`."
+                        )]
+        #[must_use]
+        pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+            self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
+            self
+        }
+    };
+}
+
 /// A child: its id, how to start each incarnation, and its policies (S1.2).
 ///
 /// `M` is the type of the child's mailbox ([`NoMailbox`] when it has none).
@@ -251,20 +287,6 @@ impl<M> ChildSpec<M> {
         self.inner.backoff()
     }
 
-    /// Sets the restart type.
-    #[must_use]
-    pub fn restart(mut self, restart: Restart) -> Self {
-        self.inner.restart = restart;
-        self
-    }
-
-    /// Sets the shutdown policy.
-    #[must_use]
-    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
-        self.inner.shutdown = Some(shutdown);
-        self
-    }
-
     /// Marks the child significant for its supervisor's auto_shutdown (S8).
     #[must_use]
     pub fn significant(mut self, significant: bool) -> Self {
@@ -272,20 +294,7 @@ impl<M> ChildSpec<M> {
         self
     }
 
-    /// Sets the delay before restarts.
-    #[must_use]
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.inner.set_backoff(backoff);
-        self
-    }
-
-    /// Sets the mailbox capacity (default 1024, at least 1); sends beyond it wait or answer
-    /// `Full`.
-    #[must_use]
-    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
-        self
-    }
+    policy_setters!("the child");
 }
 
 /// The template of a dynamic supervisor's children: `start(ctx, args)` for each incarnation,
@@ -352,28 +361,5 @@ where
 }
 
 impl<A, M> Template<A, M> {
-    /// Sets the restart type of every child (default permanent; temporary is usual).
-    #[must_use]
-    pub fn restart(mut self, restart: Restart) -> Self {
-        self.inner.restart = restart;
-        self
-    }
-    /// Sets the shutdown policy of every child.
-    #[must_use]
-    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
-        self.inner.shutdown = Some(shutdown);
-        self
-    }
-    /// Sets the backoff of every child.
-    #[must_use]
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.inner.set_backoff(backoff);
-        self
-    }
-    /// Sets the mailbox capacity of every child (at least 1).
-    #[must_use]
-    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
-        self
-    }
+    policy_setters!("every child");
 }
