@@ -182,6 +182,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             MacroOnly("a builder call sets the value it is given"),
         ),
         (
+            "supervisor_option_twice",
+            MacroOnly("a builder call sets the value it is given"),
+        ),
+        (
             "parameter_not_clone",
             MacroOnly("tree parameters are the macro's"),
         ),
@@ -211,6 +215,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
                 },
                 SpecRule::SignificantWithoutAutoShutdown,
             ),
+        ),
+        (
+            "start_returns_unit",
+            CannotBeWritten("a start function's output must implement `IntoExit`"),
         ),
         (
             "start_expression_type_error",

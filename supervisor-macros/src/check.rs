@@ -12,6 +12,7 @@ use crate::parse::{
     as_call, first_span, tokens_span, Args, NodeAst, OptionAst, Options, Param, TreeAst,
 };
 use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
+use syn::ext::IdentExt;
 
 /// Errors collected over the whole tree.
 #[derive(Default)]
@@ -196,7 +197,7 @@ const KEYWORDS: &[&str] = &[
 
 pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
     let mut errors = Errors::default();
-    let name = ast.name.to_string();
+    let name = unraw(&ast.name);
     if !is_upper_camel(&name) {
         errors.at(
             ast.name.span(),
@@ -283,7 +284,11 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
         } else {
             SUP_OPTIONS
         };
+        let mut seen: HashMap<String, Span> = HashMap::new();
         for opt in sup_options(args, errors) {
+            if !given_once(&mut seen, &opt.key, errors) {
+                continue;
+            }
             let key = opt.key.to_string();
             let value = opt.value.as_ref();
             match key.as_str() {
@@ -422,7 +427,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
             );
             continue;
         };
-        let name = id.to_string();
+        let name = unraw(id);
         check_id(id, errors);
         if let Some(first) = ids.get(&name) {
             errors.at(
@@ -460,14 +465,21 @@ fn sup_options(args: &Args, errors: &mut Errors) -> Vec<OptionAst> {
     }
 }
 
+/// The name an identifier stands for: `r#type` is `type`. Raw identifiers are accepted
+/// everywhere a name is: the id is the bare name, and accessors keep the raw spelling.
+pub(crate) fn unraw(id: &Ident) -> String {
+    id.unraw().to_string()
+}
+
 fn check_id(id: &Ident, errors: &mut Errors) {
-    let name = id.to_string();
-    let name = name.strip_prefix("r#").unwrap_or(&name);
-    if KEYWORDS.contains(&name) {
+    let raw = id.to_string().starts_with("r#");
+    let name = unraw(id);
+    let name = name.as_str();
+    if KEYWORDS.contains(&name) && !raw {
         errors.at(
             id.span(),
             format!(
-                "child id `{name}` is a Rust keyword; ids become method names of the tree's handle"
+                "child id `{name}` is a Rust keyword; ids become method names of the tree's handle\n  help: write it as a raw identifier, `r#{name}`, to keep the name"
             ),
         );
     } else if !is_snake(name) {
@@ -540,7 +552,7 @@ fn check_child(
                 }
             }
         }
-        _ => match check_sup(node, id.to_string(), id.span(), errors) {
+        _ => match check_sup(node, unraw(&id), id.span(), errors) {
             Some(sup) => {
                 if place == Place::Template {
                     errors.at(
@@ -615,17 +627,27 @@ fn option_span(node: &NodeAst, key: &str) -> Span {
         .map_or(node.span(), |i| i.key.span())
 }
 
+/// An option may be given once: a second one is an error at it, with a note at the first.
+/// `false` for the second and later.
+fn given_once(seen: &mut HashMap<String, Span>, key: &Ident, errors: &mut Errors) -> bool {
+    let name = key.to_string();
+    if let Some(first) = seen.get(&name) {
+        errors.at(key.span(), format!("option `{name}` given twice"));
+        errors.at(*first, format!("`{name}` is first given here"));
+        return false;
+    }
+    seen.insert(name, key.span());
+    true
+}
+
 fn child_options(child: &mut Child, opts: &Options, place: Place, errors: &mut Errors) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     let is_sup = matches!(child.body, Body::Sup(_));
     for opt in &opts.items {
-        let key = opt.key.to_string();
-        if let Some(first) = seen.get(&key) {
-            errors.at(opt.key.span(), format!("option `{key}` given twice"));
-            errors.at(*first, format!("`{key}` is first given here"));
+        if !given_once(&mut seen, &opt.key, errors) {
             continue;
         }
-        seen.insert(key.clone(), opt.key.span());
+        let key = opt.key.to_string();
         match key.as_str() {
             "restart" => {
                 if let Some(w) = opt

@@ -30,7 +30,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
     };
     let mut consts = TokenStream::new();
     let root_desc = describe_sup(root, None, &[], &mut consts);
-    let name_str = name.to_string();
+    let name_str = crate::check::unraw(name);
     let mut helpers = TokenStream::new();
     let mut handles = TokenStream::new();
     handle_types(tree, root, &handle, &[], true, &mut helpers, &mut handles);
@@ -282,7 +282,7 @@ fn child_spec(
     parent: &[&str],
     lets: &mut TokenStream,
 ) -> TokenStream {
-    let id = child.id.to_string();
+    let id = crate::check::unraw(&child.id);
     let mut out = match &child.body {
         Body::Worker { expr, span } => {
             let f = start_fn(expr, *span, params, false);
@@ -442,7 +442,7 @@ fn describe_sup(
         Some(t) => add(t, "template", "<template>"),
         None => {
             for c in &sup.children {
-                let id = c.id.to_string();
+                let id = crate::check::unraw(&c.id);
                 add(c, &id, &id);
             }
         }
@@ -497,7 +497,7 @@ fn handle_types(
     };
     for child in &sup.children {
         let field = &child.id;
-        let id = child.id.to_string();
+        let id = crate::check::unraw(&child.id);
         let docs = &child.docs;
         let (field_ty, bind) = match &child.body {
             Body::Worker { .. } | Body::FromWorker { .. } => {

@@ -70,6 +70,20 @@ const VOCABULARY: &[&str] = &[
     "'a",
     "\"s\"",
     "true",
+    "r#db",
+    "r#type",
+    "r#App",
+    "r#api",
+    "bind",
+    "Self",
+    "self",
+    "'x'",
+    "b\"y\"",
+    "1u8",
+    "1e3",
+    "r#\"raw\"#",
+    "(())",
+    "[[]]",
 ];
 
 /// Lexes `src` into a token stream and runs the whole macro on it.
@@ -168,5 +182,53 @@ fn the_corpus_itself_expands_without_errors() {
     for src in CORPUS {
         let out = run(src).expect("lexes").to_string();
         assert!(!out.contains("compile_error"), "{out}");
+    }
+}
+
+/// Every identifier of every corpus tree written raw: a mutation would rarely hit the few places
+/// where a raw identifier once made the macro panic (a nested supervisor's id, the tree's name).
+#[test]
+fn raw_identifiers_anywhere_never_panic() {
+    use proc_macro2::{Group, Ident, TokenStream, TokenTree};
+
+    /// Rewrites the `target`-th identifier (or all of them, for `None`) as a raw identifier.
+    fn raw(stream: TokenStream, target: Option<usize>, seen: &mut usize) -> TokenStream {
+        stream
+            .into_iter()
+            .map(|tt| match tt {
+                TokenTree::Group(g) => {
+                    let inner = raw(g.stream(), target, seen);
+                    let mut group = Group::new(g.delimiter(), inner);
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                TokenTree::Ident(i) => {
+                    let n = *seen;
+                    *seen += 1;
+                    let name = i.to_string();
+                    // `self`, `super`, `crate`, `Self` and `_` have no raw form.
+                    let rawable = !["self", "super", "crate", "Self", "_"].contains(&name.as_str())
+                        && !name.starts_with("r#");
+                    if rawable && target.is_none_or(|t| t == n) {
+                        TokenTree::Ident(Ident::new_raw(&name, i.span()))
+                    } else {
+                        TokenTree::Ident(i)
+                    }
+                }
+                other => other,
+            })
+            .collect()
+    }
+
+    for src in CORPUS {
+        let tokens: TokenStream = src.parse().expect("corpus lexes");
+        let mut count = 0;
+        let all = raw(tokens.clone(), None, &mut count);
+        let _ = crate::tree(all);
+        for target in 0..count {
+            let one = raw(tokens.clone(), Some(target), &mut 0);
+            let out = crate::tree(one);
+            assert!(!out.is_empty());
+        }
     }
 }

@@ -134,6 +134,12 @@ impl std::error::Error for Escalation {}
 ///
 /// Implemented for `Result<(), E>` with any `E` convertible to [`BoxError`] (every
 /// `std::error::Error + Send + Sync`, `String`, `&str`, `anyhow::Error`, ...).
+#[diagnostic::on_unimplemented(
+    message = "a child must return `Result<(), E>`, not `{Self}`",
+    label = "this child's future returns `{Self}`",
+    note = "return `Ok(())` when the child ends normally and `Err(e)` when it fails: the error \
+            type `E` is anything convertible to `Box<dyn Error + Send + Sync>`"
+)]
 pub trait IntoExit {
     /// The exit reason this value stands for.
     fn into_exit(self) -> ExitReason;
