@@ -173,15 +173,38 @@ const SHUTDOWNS: &[&str] = &["brutal_kill", "infinity", "<duration>"];
 const BACKOFFS: &[&str] = &["none", "fixed", "linear", "exponential"];
 const UNITS: &[&str] = &["ns", "us", "ms", "s", "m", "h"];
 
-/// Names the generated handle types use for their own methods; a child may not take them.
+/// Names a child may not take, because its accessor would clash with, or silently shadow, a
+/// method the generated handle types have: their own (`handle`, `join`, `shutdown`,
+/// `start_child`, `supervisor`, the private `bind`), those of `SupervisorHandle` and
+/// `SupervisorRef` reached through `Deref`, and those of the traits they implement. A test
+/// proves the runtime's handles have no public method missing here.
 pub const RESERVED_IDS: &[&str] = &[
+    // Generated.
+    "bind",
     "handle",
     "join",
     "shutdown",
-    "subscribe",
+    "start_child",
     "supervisor",
-    "clone",
+    // `SupervisorHandle`.
     "root",
+    "subscribe",
+    "shutdown_token",
+    // `SupervisorRef`.
+    "path",
+    "id",
+    "which_children",
+    "count_children",
+    "restart_history",
+    "terminate_child",
+    "restart_child",
+    "delete_child",
+    "child",
+    "dynamic",
+    // Traits: `Clone`, `Debug`, `Deref`.
+    "clone",
+    "clone_from",
+    "fmt",
     "deref",
 ];
 
@@ -227,6 +250,12 @@ pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
             ),
         );
     }
+    if name == "Self" {
+        errors.at(
+            ast.name.span(),
+            "`Self` cannot name a tree: the tree's name becomes a type, and `Self` is taken",
+        );
+    }
     let root_id = snake_case(&name);
     let root = match check_sup(&ast.root, root_id, ast.name.span(), &mut errors) {
         Some(s) => Some(s),
@@ -241,6 +270,9 @@ pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
             None
         }
     };
+    if let Some(root) = &root {
+        check_handle_type_names(&name, root, &mut errors);
+    }
     errors.finish()?;
     match root {
         Some(root) => Ok(Tree {
@@ -465,6 +497,51 @@ fn sup_options(args: &Args, errors: &mut Errors) -> Vec<OptionAst> {
     }
 }
 
+/// The name of the handle type of the nested supervisor at `path` (ids below the root), as the
+/// expansion writes it: the tree's name, then each id in UpperCamelCase.
+pub(crate) fn handle_type_name(tree: &str, path: &[&str]) -> String {
+    let mut name = tree.to_owned();
+    for id in path {
+        name.push_str(&upper_camel_case(id));
+    }
+    name
+}
+
+/// Two nested supervisors whose handle types would have the same name (`a_b` beside `a { b }`
+/// both make `AppAB`): an error at the second, with a note at the first.
+fn check_handle_type_names(tree: &str, root: &Sup, errors: &mut Errors) {
+    fn walk<'a>(
+        tree: &str,
+        sup: &'a Sup,
+        path: &mut Vec<&'a str>,
+        seen: &mut HashMap<String, (Span, String)>,
+        errors: &mut Errors,
+    ) {
+        for child in &sup.children {
+            let Body::Sup(inner) = &child.body else {
+                continue;
+            };
+            path.push(&inner.id);
+            let ty = handle_type_name(tree, path);
+            let here = path.join("/");
+            if let Some((first, first_path)) = seen.get(&ty) {
+                errors.at(
+                    child.id.span(),
+                    format!(
+                        "the handle type of supervisor `{here}` would be `{ty}`, the same as that of `{first_path}`; rename one of them"
+                    ),
+                );
+                errors.at(*first, format!("`{first_path}` is declared here"));
+            } else {
+                seen.insert(ty, (child.id.span(), here));
+            }
+            walk(tree, inner, path, seen, errors);
+            path.pop();
+        }
+    }
+    walk(tree, root, &mut Vec::new(), &mut HashMap::new(), errors);
+}
+
 /// The name an identifier stands for: `r#type` is `type`. Raw identifiers are accepted
 /// everywhere a name is: the id is the bare name, and accessors keep the raw spelling.
 pub(crate) fn unraw(id: &Ident) -> String {
@@ -494,7 +571,7 @@ fn check_id(id: &Ident, errors: &mut Errors) {
         errors.at(
             id.span(),
             format!(
-                "child id `{name}` clashes with the generated method `{name}` of the tree's handle"
+                "child id `{name}` is the name of a method the tree's handles have; its accessor would clash with it or hide it\n  help: choose another id"
             ),
         );
     }
@@ -1055,4 +1132,132 @@ fn is_snake(s: &str) -> bool {
 
 fn is_upper_camel(s: &str) -> bool {
     matches!(s.chars().next(), Some('A'..='Z')) && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod reserved_ids {
+    use super::RESERVED_IDS;
+
+    /// Public methods of the runtime's `impl` blocks for `type_name` in `src`.
+    fn public_methods(src: &str, type_name: &str) -> Vec<String> {
+        let file = syn::parse_file(src).expect("the runtime's source parses");
+        let mut names = Vec::new();
+        for item in file.items {
+            let syn::Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() {
+                continue;
+            }
+            let syn::Type::Path(p) = &*imp.self_ty else {
+                continue;
+            };
+            if p.path.segments.last().is_none_or(|s| s.ident != type_name) {
+                continue;
+            }
+            for it in imp.items {
+                if let syn::ImplItem::Fn(f) = it {
+                    if matches!(f.vis, syn::Visibility::Public(_)) {
+                        names.push(f.sig.ident.to_string());
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    // Every public method a generated handle reaches through `Deref` is reserved: a child named
+    // after one would shadow it. Read from the runtime's source, so that a method added there
+    // later fails this test until it is reserved here.
+    #[test]
+    fn every_method_the_handles_reach_is_reserved() {
+        let src = include_str!("../../supervisor-runtime/src/handle.rs");
+        for ty in ["SupervisorHandle", "SupervisorRef"] {
+            let methods = public_methods(src, ty);
+            assert!(methods.len() > 3, "{ty}: {methods:?}");
+            for m in methods {
+                assert!(
+                    RESERVED_IDS.contains(&m.as_str()),
+                    "`{ty}::{m}` is not reserved"
+                );
+            }
+        }
+    }
+
+    // The same for the methods the expansion writes on the handle types: every method of a
+    // generated handle that is not a child's accessor (those are named after its fields).
+    #[test]
+    fn every_generated_handle_method_is_reserved() {
+        use std::collections::HashMap;
+        let snapshots = [
+            include_str!("../tests/expand/readme.expanded.rs"),
+            include_str!("../tests/expand/policies.expanded.rs"),
+            include_str!("../tests/expand/dynamic_root.expanded.rs"),
+            include_str!("../tests/expand/minimal.expanded.rs"),
+        ];
+        let mut checked = 0;
+        for src in snapshots {
+            let file = syn::parse_file(src).expect("snapshots parse");
+            let mut fields: HashMap<String, Vec<String>> = HashMap::new();
+            let mut methods: Vec<(String, String)> = Vec::new();
+            let mut visit = |items: &[syn::Item]| {
+                for item in items {
+                    match item {
+                        syn::Item::Struct(st) => {
+                            let names = st
+                                .fields
+                                .iter()
+                                .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+                                .collect();
+                            fields.insert(st.ident.to_string(), names);
+                        }
+                        syn::Item::Impl(imp) if imp.trait_.is_none() => {
+                            let syn::Type::Path(p) = &*imp.self_ty else {
+                                continue;
+                            };
+                            let ty = p.path.segments.last().unwrap().ident.to_string();
+                            for it in &imp.items {
+                                if let syn::ImplItem::Fn(f) = it {
+                                    methods.push((ty.clone(), f.sig.ident.to_string()));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            };
+            visit(&file.items);
+            // Helpers sit in `const _: () = { .. };` blocks.
+            for item in &file.items {
+                if let syn::Item::Const(c) = item {
+                    if let syn::Expr::Block(b) = &*c.expr {
+                        let items: Vec<syn::Item> = b
+                            .block
+                            .stmts
+                            .iter()
+                            .filter_map(|s| match s {
+                                syn::Stmt::Item(i) => Some(i.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        visit(&items);
+                    }
+                }
+            }
+            for (ty, m) in methods {
+                // Handle types hold the tree's handle or their supervisor's reference.
+                let Some(f) = fields.get(&ty) else { continue };
+                if !f.iter().any(|n| n == "handle" || n == "supervisor") || f.contains(&m) {
+                    continue;
+                }
+                assert!(
+                    RESERVED_IDS.contains(&m.as_str()),
+                    "`{ty}::{m}` is not reserved"
+                );
+                checked += 1;
+            }
+        }
+        assert!(
+            checked >= 4,
+            "the snapshots hold generated handle methods: {checked}"
+        );
+    }
 }

@@ -9,7 +9,6 @@ use crate::check::{
     AutoShutdown, Backoff, BackoffKind, Body, Child, Restart, Shutdown, Strategy, Sup, Tree,
 };
 use crate::parse::Param;
-use crate::suggest::upper_camel_case;
 
 pub fn expand(tree: &Tree) -> TokenStream {
     let Tree {
@@ -519,8 +518,10 @@ fn handle_types(
             Body::Sup(inner) => {
                 let mut sub_path: Vec<&str> = path.to_vec();
                 sub_path.push(&id);
-                let camel: String = sub_path.iter().map(|s| upper_camel_case(s)).collect();
-                let sub_ty = format_ident!("{}{}", tree_name, camel);
+                let sub_ty = format_ident!(
+                    "{}",
+                    crate::check::handle_type_name(&crate::check::unraw(tree_name), &sub_path)
+                );
                 handle_types(tree, inner, &sub_ty, &sub_path, false, helpers, out);
                 (
                     quote!(#sub_ty),
@@ -662,6 +663,10 @@ fn tree_name_snake(tree: &Tree) -> String {
 pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
     let vis = &tree.vis;
     let name = &tree.name;
+    if name == "Self" {
+        // No type can take that name: the error about it is the only one worth reading.
+        return TokenStream::new();
+    }
     let handle = format_ident!("{}Handle", name);
     let types: Vec<&Type> = tree.params.iter().map(|p| &p.ty).collect();
     quote! {
