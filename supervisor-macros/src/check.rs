@@ -16,11 +16,23 @@ use syn::ext::IdentExt;
 
 /// Errors collected over the whole tree.
 #[derive(Default)]
-pub struct Errors(Vec<syn::Error>);
+pub struct Errors {
+    list: Vec<syn::Error>,
+    /// Set by an error that changes the tree's shape or names (a child left out, an id or a
+    /// type name that cannot be generated): the tree as checked cannot be expanded then.
+    shape: bool,
+}
 
 impl Errors {
+    /// An error about a value: the tree keeps its shape, with a default in its place.
     pub fn at(&mut self, span: Span, msg: impl std::fmt::Display) {
-        self.0.push(syn::Error::new(span, msg));
+        self.list.push(syn::Error::new(span, msg));
+    }
+
+    /// An error about the tree's shape or names.
+    pub fn shape_at(&mut self, span: Span, msg: impl std::fmt::Display) {
+        self.shape = true;
+        self.at(span, msg);
     }
 
     /// An error with a "did you mean" when `got` is close to one of `expected`.
@@ -38,7 +50,7 @@ impl Errors {
     }
 
     pub fn finish(self) -> Result<(), syn::Error> {
-        let mut iter = self.0.into_iter();
+        let mut iter = self.list.into_iter();
         match iter.next() {
             None => Ok(()),
             Some(mut first) => {
@@ -218,11 +230,14 @@ const KEYWORDS: &[&str] = &[
 
 // The checker ----------------------------------------------------------------------------
 
-pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
+/// Checks the whole tree. On errors, it gives them all, and the tree as well when every error is
+/// about a value (the tree is then complete, with defaults where values were wrong): expanding
+/// it keeps every generated item, so that the user's mistakes are the only errors.
+pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
     let mut errors = Errors::default();
     let name = unraw(&ast.name);
     if !is_upper_camel(&name) {
-        errors.at(
+        errors.shape_at(
             ast.name.span(),
             format!(
                 "tree name `{name}` is not UpperCamelCase\n  help: did you mean `{}`?",
@@ -234,7 +249,7 @@ pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
     for p in &ast.params {
         let n = p.name.to_string();
         if let Some(first) = seen.get(&n) {
-            errors.at(p.name.span(), format!("duplicate tree parameter `{n}`"));
+            errors.shape_at(p.name.span(), format!("duplicate tree parameter `{n}`"));
             errors.at(*first, format!("`{n}` is first declared here"));
         } else {
             seen.insert(n, p.name.span());
@@ -251,7 +266,7 @@ pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
         );
     }
     if name == "Self" {
-        errors.at(
+        errors.shape_at(
             ast.name.span(),
             "`Self` cannot name a tree: the tree's name becomes a type, and `Self` is taken",
         );
@@ -260,7 +275,7 @@ pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
     let root = match check_sup(&ast.root, root_id, ast.name.span(), &mut errors) {
         Some(s) => Some(s),
         None => {
-            errors.at(
+            errors.shape_at(
                 ast.root.kind.span(),
                 format!(
                     "the root of a tree is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`, not `{}`",
@@ -273,16 +288,18 @@ pub fn check(ast: TreeAst) -> Result<Tree, syn::Error> {
     if let Some(root) = &root {
         check_handle_type_names(&name, root, &mut errors);
     }
-    errors.finish()?;
-    match root {
-        Some(root) => Ok(Tree {
-            attrs: ast.attrs,
-            vis: ast.vis,
-            name: ast.name,
-            params: ast.params,
-            root,
-        }),
-        None => Err(syn::Error::new(ast.name.span(), "invalid tree")),
+    let shape_ok = !errors.shape;
+    let tree = root.map(|root| Tree {
+        attrs: ast.attrs,
+        vis: ast.vis,
+        name: ast.name.clone(),
+        params: ast.params,
+        root,
+    });
+    match (errors.finish(), tree) {
+        (Ok(()), Some(tree)) => Ok(tree),
+        (Ok(()), None) => Err((syn::Error::new(ast.name.span(), "invalid tree"), None)),
+        (Err(e), tree) => Err((e, tree.filter(|_| shape_ok).map(Box::new))),
     }
 }
 
@@ -404,7 +421,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
     if strategy == Strategy::Dynamic {
         for (i, t) in children.nodes.iter().enumerate() {
             if i > 0 {
-                errors.at(
+                errors.shape_at(
                     t.span(),
                     format!(
                         "dynamic supervisor `{}` has exactly one template; this is a second",
@@ -420,7 +437,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
                 );
             }
             let tid = Ident::new("template", t.kind.span());
-            if let Some(c) = check_child(t, tid, Place::Template, sup.auto_shutdown, errors) {
+            if let Some(mut c) = check_child(t, tid, Place::Template, sup.auto_shutdown, errors) {
                 if c.significant {
                     errors.at(
                         significant_span(t),
@@ -429,12 +446,14 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
                             sup.id
                         ),
                     );
+                    // Rejected: not part of the tree that is still expanded.
+                    c.significant = false;
                 }
                 sup.template = Some(Box::new(c));
             }
         }
         if children.nodes.is_empty() {
-            errors.at(
+            errors.shape_at(
                 children.span,
                 format!(
                     "dynamic supervisor `{}` needs one template, as in `dynamic {{ worker(path::to::run) }}`",
@@ -453,7 +472,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
     let mut ids: HashMap<String, Span> = HashMap::new();
     for c in &children.nodes {
         let Some(id) = &c.id else {
-            errors.at(
+            errors.shape_at(
                 c.kind.span(),
                 format!("child needs an id, as in `name: {}(..)`", c.kind),
             );
@@ -462,7 +481,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
         let name = unraw(id);
         check_id(id, errors);
         if let Some(first) = ids.get(&name) {
-            errors.at(
+            errors.shape_at(
                 id.span(),
                 format!("duplicate child id `{name}` in supervisor `{}`", sup.id),
             );
@@ -491,7 +510,7 @@ fn sup_options(args: &Args, errors: &mut Errors) -> Vec<OptionAst> {
     match parser.parse2(args.tokens.clone()) {
         Ok(list) => list.into_iter().collect(),
         Err(e) => {
-            errors.0.push(e);
+            errors.list.push(e);
             Vec::new()
         }
     }
@@ -525,7 +544,7 @@ fn check_handle_type_names(tree: &str, root: &Sup, errors: &mut Errors) {
             let ty = handle_type_name(tree, path);
             let here = path.join("/");
             if let Some((first, first_path)) = seen.get(&ty) {
-                errors.at(
+                errors.shape_at(
                     child.id.span(),
                     format!(
                         "the handle type of supervisor `{here}` would be `{ty}`, the same as that of `{first_path}`; rename one of them"
@@ -553,14 +572,14 @@ fn check_id(id: &Ident, errors: &mut Errors) {
     let name = unraw(id);
     let name = name.as_str();
     if KEYWORDS.contains(&name) && !raw {
-        errors.at(
+        errors.shape_at(
             id.span(),
             format!(
                 "child id `{name}` is a Rust keyword; ids become method names of the tree's handle\n  help: write it as a raw identifier, `r#{name}`, to keep the name"
             ),
         );
     } else if !is_snake(name) {
-        errors.at(
+        errors.shape_at(
             id.span(),
             format!(
                 "child id `{name}` is not a snake_case identifier\n  help: did you mean `{}`?",
@@ -568,7 +587,7 @@ fn check_id(id: &Ident, errors: &mut Errors) {
             ),
         );
     } else if RESERVED_IDS.contains(&name) {
-        errors.at(
+        errors.shape_at(
             id.span(),
             format!(
                 "child id `{name}` is the name of a method the tree's handles have; its accessor would clash with it or hide it\n  help: choose another id"
@@ -610,7 +629,7 @@ fn check_child(
                 } else {
                     "`from_worker(MyWorker::new())`: an expression making a `Worker`"
                 };
-                errors.at(span, format!("`{id}` needs a start expression: {hint}"));
+                errors.shape_at(span, format!("`{id}` needs a start expression: {hint}"));
                 return None;
             };
             if let Some(c) = &node.children {
@@ -632,7 +651,7 @@ fn check_child(
         _ => match check_sup(node, unraw(&id), id.span(), errors) {
             Some(sup) => {
                 if place == Place::Template {
-                    errors.at(
+                    errors.shape_at(
                         node.kind.span(),
                         "a dynamic supervisor's template must be `worker(..)`",
                     );
@@ -642,6 +661,7 @@ fn check_child(
             }
             None => {
                 errors.unknown(node.kind.span(), "node kind", &kind, NODE_KINDS);
+                errors.shape = true;
                 return None;
             }
         },
@@ -780,7 +800,7 @@ fn child_options(child: &mut Child, opts: &Options, place: Place, errors: &mut E
                     match syn::parse2::<Type>(v.clone()) {
                         Ok(ty) if key == "mailbox" => child.mailbox = Some(ty),
                         Ok(ty) => child.args = Some(ty),
-                        Err(e) => errors.at(e.span(), format!("`{key}` takes a type: {e}")),
+                        Err(e) => errors.shape_at(e.span(), format!("`{key}` takes a type: {e}")),
                     }
                 }
             }

@@ -126,9 +126,11 @@ fn tree(input: TokenStream) -> TokenStream {
     let fallback = expand::fallback(&ast);
     match check::check(ast) {
         Ok(tree) => expand::expand(&tree),
-        Err(e) => {
+        Err((e, tree)) => {
             let mut out = e.into_compile_error();
-            out.extend(fallback);
+            // A tree whose errors are all about values expands in full: the program's uses of
+            // its accessors and description find them, so that its mistakes are the only errors.
+            out.extend(tree.map_or(fallback, |tree| expand::expand(&tree)));
             out
         }
     }

@@ -8,7 +8,7 @@ async fn run(ctx: ChildContext) -> Result<(), String> {
 supervision_tree! {
     App: one_for_one {
         sessions: dynamic {
-            worker(run) [restart = temporary, significant],
+            worker(|ctx, _: ()| run(ctx)) [restart = temporary, significant],
         },
     }
 }

@@ -8,7 +8,7 @@ async fn run(ctx: ChildContext) -> Result<(), String> {
 supervision_tree! {
     App: one_for_one {
         sessions: dynamic(max_children = 0) {
-            worker(run),
+            worker(|ctx, _: ()| run(ctx)),
         },
     }
 }

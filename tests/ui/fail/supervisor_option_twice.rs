@@ -9,7 +9,7 @@ supervision_tree! {
     App: one_for_one(max_restarts = 3, within = 5s, max_restarts = 4) {
         db: worker(run),
         sessions: dynamic(max_children = 10, max_children = 20) {
-            worker(run)
+            worker(|ctx, _: ()| run(ctx))
         },
     }
 }
