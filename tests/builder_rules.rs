@@ -163,6 +163,18 @@ fn cases() -> Vec<(&'static str, Builder)> {
             MacroOnly("the tree's type name is the macro's"),
         ),
         (
+            "missing_colon_after_id",
+            MacroOnly("the tree's syntax is the macro's"),
+        ),
+        (
+            "duration_with_a_space",
+            MacroOnly("duration literals are the macro's syntax"),
+        ),
+        (
+            "unknown_root_strategy",
+            CannotBeWritten("`Strategy` is an enum"),
+        ),
+        (
             "one_typo_one_error",
             CannotBeWritten("`Restart` is an enum: a misspelt restart type does not compile"),
         ),

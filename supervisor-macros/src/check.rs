@@ -160,6 +160,9 @@ pub struct Child {
 
 // Vocabulary -----------------------------------------------------------------------------
 
+/// What a tree's root may be.
+const SUPERVISOR_KINDS: &[&str] = &["one_for_one", "one_for_all", "rest_for_one", "dynamic"];
+
 const NODE_KINDS: &[&str] = &[
     "worker",
     "from_worker",
@@ -275,13 +278,14 @@ pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
     let root = match check_sup(&ast.root, root_id, ast.name.span(), &mut errors) {
         Some(s) => Some(s),
         None => {
-            errors.shape_at(
-                ast.root.kind.span(),
-                format!(
-                    "the root of a tree is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`, not `{}`",
-                    ast.root.kind
-                ),
+            let kind = ast.root.kind.to_string();
+            let mut msg = format!(
+                "the root of a tree is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`, not `{kind}`"
             );
+            if let Some(s) = did_you_mean(&kind, SUPERVISOR_KINDS) {
+                msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+            }
+            errors.shape_at(ast.root.kind.span(), msg);
             None
         }
     };
@@ -942,10 +946,28 @@ pub fn duration(tokens: &TokenStream, errors: &mut Errors) -> Option<u64> {
             return None;
         }
     }
-    if iter.next().is_some() {
+    if let Some(second) = iter.next() {
+        // `5 s`, `1.5.s`: a number and a unit, apart.
+        let written: String = tokens
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let hint = match (&first, &second) {
+            (TokenTree::Literal(_), TokenTree::Ident(unit))
+                if UNITS.contains(&unit.to_string().as_str()) =>
+            {
+                format!("write the unit right after the number, with no space: `{first}{unit}`")
+            }
+            (_, TokenTree::Punct(p)) if p.as_char() == '.' => {
+                "a duration is one number and its unit, with no dot between them, as in `1.5s`"
+                    .to_string()
+            }
+            _ => "a duration is one number and its unit, as in `5s` or `250ms`".to_string(),
+        };
         errors.at(
             tokens_span(tokens),
-            "expected a duration with a unit, as in `5s` or `250ms`",
+            format!("`{written}` is not a duration\n  help: {hint}"),
         );
         return None;
     }

@@ -146,13 +146,29 @@ impl NodeAst {
             let brace = braced!(content in input);
             let mut nodes = Vec::new();
             while !content.is_empty() {
-                nodes.push(NodeAst::parse_child(&content)?);
+                let node = NodeAst::parse_child(&content)?;
                 if content.is_empty() {
+                    nodes.push(node);
                     break;
                 }
-                content
-                    .parse::<Token![,]>()
-                    .map_err(|e| syn::Error::new(e.span(), "expected `,` between children"))?;
+                if let Err(e) = content.parse::<Token![,]>() {
+                    // `db worker(run)`: a bare word, then another: the `:` after the id is missing.
+                    let bare = node.id.is_none()
+                        && node.args.is_none()
+                        && node.options.is_none()
+                        && node.children.is_none();
+                    if bare && content.peek(syn::Ident) {
+                        let id = &node.kind;
+                        return Err(syn::Error::new(
+                            id.span(),
+                            format!(
+                                "expected `:` after the child id `{id}`, as in `{id}: worker(..)`"
+                            ),
+                        ));
+                    }
+                    return Err(syn::Error::new(e.span(), "expected `,` between children"));
+                }
+                nodes.push(node);
             }
             Some(Children {
                 span: brace.span.join(),
