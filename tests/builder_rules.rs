@@ -218,6 +218,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             MacroOnly("tree parameters are the macro's"),
         ),
         (
+            "parameter_used_not_clone",
+            MacroOnly("tree parameters are the macro's"),
+        ),
+        (
             "restart_on_root",
             CannotBeWritten("a root is a `SupervisorSpec`, which has no restart type"),
         ),

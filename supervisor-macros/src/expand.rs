@@ -33,7 +33,8 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let mut helpers = TokenStream::new();
     let mut handles = TokenStream::new();
     handle_types(tree, root, &handle, &[], true, &mut helpers, &mut handles);
-    let param_checks = params.iter().map(|p| {
+    // A parameter no child uses is checked here; the others are checked where they are cloned.
+    let param_checks = params.iter().filter(|p| !tree_uses(root, &p.name)).map(|p| {
         let ty = &p.ty;
         quote_spanned!(p.ty_span()=> const _: () = ::supervisor::__private::assert_tree_param::<#ty>();)
     });
@@ -207,25 +208,38 @@ fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) 
     out
 }
 
-/// The tree parameters a start expression names.
-fn used_params<'a>(expr: &TokenStream, params: &'a [Param]) -> Vec<&'a Ident> {
-    fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
-        tokens.clone().into_iter().any(|tt| match tt {
-            TokenTree::Ident(i) => i == *name,
-            TokenTree::Group(g) => mentions(&g.stream(), name),
-            _ => false,
-        })
-    }
-    params
-        .iter()
-        .filter(|p| mentions(expr, &p.name))
-        .map(|p| &p.name)
-        .collect()
+fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == *name,
+        TokenTree::Group(g) => mentions(&g.stream(), name),
+        _ => false,
+    })
 }
 
-/// `let p = Clone::clone(&p);` for each parameter.
-fn clones(names: &[&Ident]) -> TokenStream {
-    quote!(#(let #names = ::core::clone::Clone::clone(&#names);)*)
+/// The tree parameters a start expression names.
+fn used_params<'a>(expr: &TokenStream, params: &'a [Param]) -> Vec<&'a Param> {
+    params.iter().filter(|p| mentions(expr, &p.name)).collect()
+}
+
+/// Whether any start expression of the tree names `param`.
+fn tree_uses(sup: &Sup, param: &Ident) -> bool {
+    let body_uses = |body: &Body| match body {
+        Body::Worker { expr, .. } | Body::FromWorker { expr, .. } => mentions(expr, param),
+        Body::Sup(inner) => tree_uses(inner, param),
+    };
+    sup.children.iter().any(|c| body_uses(&c.body))
+        || sup.template.as_ref().is_some_and(|t| body_uses(&t.body))
+}
+
+/// `let p = TreeParam::clone_param(&p);` for each parameter, spanned at the parameter's type:
+/// a type that cannot be a tree parameter is reported there, once, with what it must be.
+fn clones(used: &[&Param]) -> TokenStream {
+    used.iter()
+        .map(|p| {
+            let name = &p.name;
+            quote_spanned!(p.ty_span()=> let #name = ::supervisor::__private::TreeParam::clone_param(&#name);)
+        })
+        .collect()
 }
 
 /// The start function of a worker or template: the expression itself, or, when it uses tree

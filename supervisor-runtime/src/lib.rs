@@ -82,8 +82,15 @@ pub mod __private {
         message = "tree parameter of type `{Self}` must be `Clone + Send + Sync + 'static`",
         label = "a tree parameter is cloned into every incarnation that uses it"
     )]
-    pub trait TreeParam {}
-    impl<T: Clone + Send + Sync + 'static> TreeParam for T {}
+    pub trait TreeParam: Sized {
+        /// The clone given to one incarnation.
+        fn clone_param(&self) -> Self;
+    }
+    impl<T: Clone + Send + Sync + 'static> TreeParam for T {
+        fn clone_param(&self) -> Self {
+            self.clone()
+        }
+    }
 
     /// Fails to compile, at the parameter's type, when it is not a [`TreeParam`].
     pub const fn assert_tree_param<T: TreeParam>() {}

@@ -30,9 +30,13 @@ impl Pool {
                     SocketAddr,
                     conn::Command,
                 >::new({
-                        let timeout = ::core::clone::Clone::clone(&timeout);
+                        let timeout = ::supervisor::__private::TreeParam::clone_param(
+                            &timeout,
+                        );
                         move |ctx, args| {
-                            let timeout = ::core::clone::Clone::clone(&timeout);
+                            let timeout = ::supervisor::__private::TreeParam::clone_param(
+                                &timeout,
+                            );
                             (move |ctx, addr| conn::serve(ctx, addr, timeout))(ctx, args)
                         }
                     })
@@ -112,5 +116,4 @@ const _: () = {
             ::core::result::Result::Ok(Self { handle })
         }
     }
-    const _: () = ::supervisor::__private::assert_tree_param::<Duration>();
 };

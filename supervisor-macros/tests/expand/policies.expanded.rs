@@ -101,9 +101,13 @@ impl Pipeline {
                 ::supervisor::ChildSpec::worker(
                         "job",
                         {
-                            let limit = ::core::clone::Clone::clone(&limit);
+                            let limit = ::supervisor::__private::TreeParam::clone_param(
+                                &limit,
+                            );
                             move |ctx| {
-                                let limit = ::core::clone::Clone::clone(&limit);
+                                let limit = ::supervisor::__private::TreeParam::clone_param(
+                                    &limit,
+                                );
                                 (move |ctx| stage::job(ctx, limit))(ctx)
                             }
                         },
@@ -124,11 +128,19 @@ impl Pipeline {
                 >::from_worker(
                         "reader",
                         {
-                            let source = ::core::clone::Clone::clone(&source);
-                            let limit = ::core::clone::Clone::clone(&limit);
+                            let source = ::supervisor::__private::TreeParam::clone_param(
+                                &source,
+                            );
+                            let limit = ::supervisor::__private::TreeParam::clone_param(
+                                &limit,
+                            );
                             move || {
-                                let source = ::core::clone::Clone::clone(&source);
-                                let limit = ::core::clone::Clone::clone(&limit);
+                                let source = ::supervisor::__private::TreeParam::clone_param(
+                                    &source,
+                                );
+                                let limit = ::supervisor::__private::TreeParam::clone_param(
+                                    &limit,
+                                );
                                 Reader::new(source, limit)
                             }
                         },
@@ -298,6 +310,4 @@ const _: () = {
             })
         }
     }
-    const _: () = ::supervisor::__private::assert_tree_param::<String>();
-    const _: () = ::supervisor::__private::assert_tree_param::<usize>();
 };

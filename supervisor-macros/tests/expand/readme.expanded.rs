@@ -79,9 +79,13 @@ impl App {
                 ::supervisor::ChildSpec::worker(
                         "db",
                         {
-                            let config = ::core::clone::Clone::clone(&config);
+                            let config = ::supervisor::__private::TreeParam::clone_param(
+                                &config,
+                            );
                             move |ctx| {
-                                let config = ::core::clone::Clone::clone(&config);
+                                let config = ::supervisor::__private::TreeParam::clone_param(
+                                    &config,
+                                );
                                 (move |ctx| db::run(ctx, config))(ctx)
                             }
                         },
@@ -212,5 +216,4 @@ const _: () = {
             ::core::result::Result::Ok(Self { handle, db, cache, api })
         }
     }
-    const _: () = ::supervisor::__private::assert_tree_param::<Arc<Config>>();
 };
