@@ -287,6 +287,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             MacroOnly("option names are the macro's syntax"),
         ),
         (
+            "two_start_expressions",
+            CannotBeWritten("a child constructor takes one start function"),
+        ),
+        (
             "worker_without_start",
             CannotBeWritten("a start function is an argument of every child constructor"),
         ),

@@ -520,6 +520,37 @@ fn sup_options(args: &Args, errors: &mut Errors) -> Vec<OptionAst> {
     }
 }
 
+/// `tokens` cut at its top-level commas: not inside a group, not between the pipes of a
+/// closure's parameters (`|a, b|`), not inside a turbofish (`f::<A, B>`).
+fn split_top_level_commas(tokens: &TokenStream) -> Vec<TokenStream> {
+    let mut parts = vec![TokenStream::new()];
+    let mut in_pipes = false;
+    let mut angles = 0usize;
+    let mut colons = 0usize;
+    for tt in tokens.clone() {
+        if let TokenTree::Punct(p) = &tt {
+            match p.as_char() {
+                '|' => in_pipes = !in_pipes,
+                '<' if colons >= 2 || angles > 0 => angles += 1,
+                '>' if angles > 0 => angles -= 1,
+                ',' if !in_pipes && angles == 0 => {
+                    parts.push(TokenStream::new());
+                    colons = 0;
+                    continue;
+                }
+                _ => {}
+            }
+            colons = if p.as_char() == ':' { colons + 1 } else { 0 };
+        } else {
+            colons = 0;
+        }
+        if let Some(last) = parts.last_mut() {
+            last.extend(std::iter::once(tt));
+        }
+    }
+    parts
+}
+
 /// The name of the handle type of the nested supervisor at `path` (ids below the root), as the
 /// expansion writes it: the tree's name, then each id in UpperCamelCase.
 pub(crate) fn handle_type_name(tree: &str, path: &[&str]) -> String {
@@ -639,17 +670,21 @@ fn check_child(
             if let Some(c) = &node.children {
                 errors.at(c.span, format!("worker `{id}` cannot have children"));
             }
-            let span = tokens_span(&expr.tokens);
+            // One expression; a trailing comma is allowed, as in any Rust argument list.
+            let mut parts = split_top_level_commas(&expr.tokens).into_iter();
+            let tokens = parts.next().unwrap_or_default();
+            if let Some(extra) = parts.find(|p| !p.is_empty()) {
+                errors.shape_at(
+                    tokens_span(&extra),
+                    format!("`{kind}(..)` takes one start expression; this is a second"),
+                );
+                return None;
+            }
+            let span = tokens_span(&tokens);
             if kind == "worker" {
-                Body::Worker {
-                    expr: expr.tokens.clone(),
-                    span,
-                }
+                Body::Worker { expr: tokens, span }
             } else {
-                Body::FromWorker {
-                    expr: expr.tokens.clone(),
-                    span,
-                }
+                Body::FromWorker { expr: tokens, span }
             }
         }
         _ => match check_sup(node, unraw(&id), id.span(), errors) {
@@ -1301,5 +1336,27 @@ mod reserved_ids {
             checked >= 4,
             "the snapshots hold generated handle methods: {checked}"
         );
+    }
+}
+
+#[cfg(test)]
+mod start_expressions {
+    use super::split_top_level_commas;
+
+    fn parts(src: &str) -> Vec<String> {
+        split_top_level_commas(&src.parse().unwrap())
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn commas_inside_closures_groups_and_turbofish_do_not_split() {
+        assert_eq!(parts("run").len(), 1);
+        assert_eq!(parts("run ,"), ["run", ""]);
+        assert_eq!(parts("move | ctx , a | serve (ctx , a , p) ,").len(), 2);
+        assert_eq!(parts("serve :: < A , B >").len(), 1);
+        assert_eq!(parts("|| a || b").len(), 1);
+        assert_eq!(parts("run , other").len(), 2);
     }
 }
