@@ -1057,10 +1057,15 @@ pub fn duration(tokens: &TokenStream, errors: &mut Errors) -> Option<u64> {
             .filter(|v| v.is_finite() && *v < u64::MAX as f64)
             .map(|v| v.round() as u64),
     };
-    if nanos.is_none() {
-        errors.at(span, "duration too large");
+    // The runtime's bound (`supervisor::MAX_DURATION`): a longer one could overflow a deadline.
+    const MAX_NANOS: u64 = 100 * 365 * 24 * 3600 * 1_000_000_000;
+    match nanos {
+        Some(n) if n <= MAX_NANOS => Some(n),
+        _ => {
+            errors.at(span, "duration too large: at most 100 years");
+            None
+        }
     }
-    nanos
 }
 
 fn shutdown(tokens: &TokenStream, errors: &mut Errors) -> Option<Shutdown> {

@@ -84,10 +84,14 @@ use proc_macro2::TokenStream;
 ///                            `, multiplier = F` and `, jitter = F`)
 ///               | mailbox = Type | mailbox_capacity = INT                     (workers)
 ///               | args = Type                                                 (templates)
-/// DURATION     := an integer or decimal with a unit: 500us, 250ms, 5s, 1.5s, 2m, 1h
+/// DURATION     := an integer or decimal with its unit, no space between:
+///                 100ns, 500us, 250ms, 5s, 1.5s, 2m, 1h; at most 100 years
+/// INT          := an integer literal (`_` separators allowed), at most 4,294,967,295
 /// ```
 ///
-/// Ids are snake_case, unique among siblings, and become method names of the generated handle.
+/// Ids are snake_case, unique among siblings, and become method names of the generated handle,
+/// so they may not be the name of a method the handles already have (`path`, `join`,
+/// `which_children`, ...); a keyword is written as a raw identifier (`r#type`).
 /// Defaults: one_for_one, 3 restarts within 5 s, permanent, shutdown 5 s for workers and
 /// infinity for supervisors, no backoff.
 ///
@@ -101,17 +105,48 @@ use proc_macro2::TokenStream;
 ///
 /// # Checked at compile time
 ///
-/// Every error of a tree is reported at once, at the offending token: duplicate sibling ids,
-/// unknown options, strategies, restart types and shutdown values (with a "did you mean"),
-/// options given twice or where they do not apply, durations without a unit, with an unknown
-/// unit, or negative, a zero period, intensities that are not integers, backoffs whose initial
-/// delay is above the maximum, whose multiplier is below 1 or whose jitter is outside 0..=1,
-/// backoff on a temporary child, significant children that are permanent or under
-/// `auto_shutdown = never`, auto_shutdown without a significant child, supervisors without
-/// children, dynamic supervisors without exactly one (non-significant) template,
-/// `max_children = 0`, ids that are not snake_case, are keywords or clash with generated
-/// methods, workers without a start expression, tree names that are not UpperCamelCase, and
-/// duplicate tree parameters. Type errors in a start expression point at that expression.
+/// Every error of a tree is reported at once, each at the token it is about; a tree whose only
+/// errors are in values (an unknown restart type, a bad duration, ...) still expands in full, so
+/// that those are the only errors. One case per rule, with the compiler's output, is in
+/// `tests/ui/fail/` (named in brackets):
+///
+/// - Syntax: a missing `:` after a child id \[`missing_colon_after_id`\]; unknown node kinds
+///   \[`unknown_node_kind`\], strategies, at the root too \[`unknown_strategy`,
+///   `unknown_root_strategy`\], options \[`unknown_child_option`, `unknown_supervisor_option`\],
+///   restart types \[`unknown_restart`\] and shutdown values \[`unknown_shutdown`\], each with a
+///   "did you mean"; an option given twice \[`option_twice`, `supervisor_option_twice`\] or where
+///   it does not apply \[`option_out_of_place`, `restart_on_root`\]; a worker without a start
+///   expression \[`worker_without_start`\] or with two \[`two_start_expressions`\] (a trailing
+///   comma is fine).
+/// - Values: durations without a unit \[`duration_without_unit`\], with an unknown unit
+///   \[`duration_unknown_unit`\], apart from their unit \[`duration_with_a_space`\], negative
+///   \[`duration_negative`\] or over 100 years; integers that are not integers
+///   \[`max_restarts_not_an_integer`\] or above 4,294,967,295; a zero period \[`zero_period`\];
+///   backoffs whose initial delay is above the maximum \[`backoff_initial_above_max`\], whose
+///   multiplier is below 1 \[`backoff_multiplier_below_one`\] or whose jitter is outside 0..=1
+///   \[`backoff_jitter_out_of_range`\]; backoff on a temporary child \[`backoff_on_temporary`\];
+///   `max_children = 0` \[`max_children_zero`\]; `mailbox_capacity = 0`. A misspelt value is the
+///   only error of its tree \[`one_typo_one_error`\].
+/// - Structure (S1.4): duplicate sibling ids \[`duplicate_id`\]; supervisors without children
+///   \[`supervisor_without_children`\]; dynamic supervisors without exactly one template
+///   \[`dynamic_without_template`, `dynamic_two_templates`\], or with a significant one
+///   \[`dynamic_significant_template`\]; significant children that are permanent
+///   \[`significant_permanent`\] or under `auto_shutdown = never`
+///   \[`significant_under_auto_shutdown_never`\]; auto_shutdown without a significant child
+///   \[`auto_shutdown_without_significant`\].
+/// - Names: tree names that are not UpperCamelCase \[`tree_name_not_upper_camel`\] or are
+///   `Self` \[`tree_named_self`\]; duplicate tree parameters \[`duplicate_parameter`\]; ids that
+///   are not snake_case \[`id_not_snake_case`\], are keywords \[`id_is_keyword`\] or are the name
+///   of a method the handles have \[`id_clashes_with_generated_method`,
+///   `id_reserved_by_the_handles`\]; nested supervisors whose handle types would share a name
+///   \[`handle_type_names_clash`\]. Raw identifiers work: `r#type: worker(run)` is the child
+///   `type`, reached with `app.r#type()`.
+/// - Types, at the user's expression: a start expression of the wrong type
+///   \[`start_expression_type_error`\] or returning something else than `Result<(), E>`
+///   \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send + Sync + 'static`
+///   \[`parameter_not_clone`, `parameter_used_not_clone`\]; a misspelt child or a wrong message
+///   type where the tree is used \[`wrong_message_type_and_misspelt_child`\]; several of them at
+///   once \[`all_errors_at_once`\].
 #[proc_macro]
 pub fn supervision_tree(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     tree(input.into()).into()
@@ -144,3 +179,38 @@ mod never_panic;
 
 #[cfg(test)]
 mod compile_time;
+
+/// The rules listed in the docs are the cases of `tests/ui/fail`, and the reverse.
+#[cfg(test)]
+#[test]
+fn documented_rules_are_the_trybuild_cases() {
+    let docs = include_str!("lib.rs");
+    let section = docs
+        .split("/// # Checked at compile time")
+        .nth(1)
+        .and_then(|s| s.split("#[proc_macro]").next())
+        .expect("the section exists")
+        .replace("\n/// ", " ");
+    // Cases are named in brackets: \[`a`, `b`\].
+    let mut documented: Vec<String> = section
+        .split("\\[")
+        .skip(1)
+        .filter_map(|s| s.split("\\]").next())
+        .flat_map(|names| {
+            names
+                .split(',')
+                .map(|n| n.trim().trim_matches('`').to_owned())
+        })
+        .collect();
+    documented.sort();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/fail");
+    let mut cases: Vec<String> = std::fs::read_dir(dir)
+        .expect("tests/ui/fail")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    cases.sort();
+    assert_eq!(documented, cases);
+}
