@@ -149,7 +149,23 @@ use proc_macro2::TokenStream;
 ///   once \[`all_errors_at_once`\].
 #[proc_macro]
 pub fn supervision_tree(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    tree(input.into()).into()
+    // A safety net: the macro is tested never to panic, but should it, the user gets an error
+    // at the call site rather than "proc macro panicked".
+    let input: TokenStream = input.into();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tree(input))) {
+        Ok(out) => out.into(),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let msg = format!(
+                "internal error of `supervision_tree!` ({what}); please report it with the tree"
+            );
+            quote::quote!(::core::compile_error!(#msg);).into()
+        }
+    }
 }
 
 /// Parse, check, expand; on errors, every error plus a fallback that keeps the type names.
