@@ -175,6 +175,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             CannotBeWritten("`Strategy` is an enum"),
         ),
         (
+            "syntax_errors_do_not_hide_others",
+            MacroOnly("the tree's syntax is the macro's"),
+        ),
+        (
             "one_typo_one_error",
             CannotBeWritten("`Restart` is an enum: a misspelt restart type does not compile"),
         ),

@@ -422,6 +422,11 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
         );
         return Some(sup);
     };
+    for e in &children.errors {
+        // A child that did not parse is left out: the tree's shape is not the one written.
+        errors.shape = true;
+        errors.list.push(e.clone());
+    }
     if strategy == Strategy::Dynamic {
         for (i, t) in children.nodes.iter().enumerate() {
             if i > 0 {
@@ -456,7 +461,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
                 sup.template = Some(Box::new(c));
             }
         }
-        if children.nodes.is_empty() {
+        if children.nodes.is_empty() && children.errors.is_empty() {
             errors.shape_at(
                 children.span,
                 format!(
@@ -467,7 +472,7 @@ fn check_sup(node: &NodeAst, id: String, span: Span, errors: &mut Errors) -> Opt
         }
         return Some(sup);
     }
-    if children.nodes.is_empty() {
+    if children.nodes.is_empty() && children.errors.is_empty() {
         errors.at(
             children.span,
             format!("supervisor `{}` has no children", sup.id),

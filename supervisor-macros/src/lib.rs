@@ -110,7 +110,9 @@ use proc_macro2::TokenStream;
 /// that those are the only errors. One case per rule, with the compiler's output, is in
 /// `tests/ui/fail/` (named in brackets):
 ///
-/// - Syntax: a missing `:` after a child id \[`missing_colon_after_id`\]; unknown node kinds
+/// - Syntax: a missing `:` after a child id \[`missing_colon_after_id`\] or `,` after a
+///   child, each child that does not parse skipped up to the next `,` so that the others are
+///   still checked \[`syntax_errors_do_not_hide_others`\]; unknown node kinds
 ///   \[`unknown_node_kind`\], strategies, at the root too \[`unknown_strategy`,
 ///   `unknown_root_strategy`\], options \[`unknown_child_option`, `unknown_supervisor_option`\],
 ///   restart types \[`unknown_restart`\] and shutdown values \[`unknown_shutdown`\], each with a

@@ -52,6 +52,9 @@ pub struct OptionAst {
 pub struct Children {
     pub span: Span,
     pub nodes: Vec<NodeAst>,
+    /// Syntax errors of children, each skipped up to the next `,`: the others are still parsed
+    /// and checked, so one slip does not hide the rest of the tree's mistakes.
+    pub errors: Vec<syn::Error>,
 }
 
 impl Parse for TreeAst {
@@ -145,8 +148,16 @@ impl NodeAst {
             let content;
             let brace = braced!(content in input);
             let mut nodes = Vec::new();
+            let mut errors = Vec::new();
             while !content.is_empty() {
-                let node = NodeAst::parse_child(&content)?;
+                let node = match NodeAst::parse_child(&content) {
+                    Ok(node) => node,
+                    Err(e) => {
+                        errors.push(e);
+                        skip_past_comma(&content)?;
+                        continue;
+                    }
+                };
                 if content.is_empty() {
                     nodes.push(node);
                     break;
@@ -159,20 +170,24 @@ impl NodeAst {
                         && node.children.is_none();
                     if bare && content.peek(syn::Ident) {
                         let id = &node.kind;
-                        return Err(syn::Error::new(
+                        errors.push(syn::Error::new(
                             id.span(),
                             format!(
                                 "expected `:` after the child id `{id}`, as in `{id}: worker(..)`"
                             ),
                         ));
+                        skip_past_comma(&content)?;
+                        continue;
                     }
-                    return Err(syn::Error::new(e.span(), "expected `,` between children"));
+                    // A missing `,`: the next child starts here.
+                    errors.push(syn::Error::new(e.span(), "expected `,` between children"));
                 }
                 nodes.push(node);
             }
             Some(Children {
                 span: brace.span.join(),
                 nodes,
+                errors,
             })
         } else {
             None
@@ -245,4 +260,18 @@ pub fn as_call(tokens: &TokenStream) -> Option<(Ident, TokenStream, Span)> {
         return None;
     }
     Some((name, group.stream(), group.span()))
+}
+
+/// Skips the tokens of a child that does not parse, up to and past the next `,` of its list.
+fn skip_past_comma(input: ParseStream) -> syn::Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    })
 }
