@@ -142,12 +142,22 @@ impl Child {
     }
 }
 
-/// A due restart: ordered by deadline, then generation, then start order.
+/// What a timer is for. Restarts today; health probes and heartbeat convictions are kinds of
+/// their own, keyed the same way.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum TimerKind {
+    /// The child's pending restart, of the group restart numbered by the generation.
+    Restart,
+}
+
+/// A deadline: ordered by time, then generation, then start order. A timer whose generation
+/// is no longer the child's is stale and ignored, never lost.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
     at: Instant,
     generation: u64,
     seq: u64,
+    kind: TimerKind,
 }
 
 /// The restart intensity window of S4.1: timestamps within `period` of now, full precision.
@@ -719,6 +729,7 @@ impl Engine {
                     at,
                     generation,
                     seq,
+                    kind: TimerKind::Restart,
                 }));
             }
         }
@@ -744,7 +755,10 @@ impl Engine {
                 .position(|t| t.generation != generation)
                 .map_or(due.len(), |n| i + n);
             let group = due[i..end].iter().map(|t| t.seq).collect();
-            self.restart_group(generation, group).await;
+            // A kind added later does not compile until it is handled here.
+            match due[i].kind {
+                TimerKind::Restart => self.restart_group(generation, group).await,
+            }
             i = end;
         }
     }
