@@ -33,6 +33,17 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let mut helpers = TokenStream::new();
     let mut handles = TokenStream::new();
     handle_types(tree, root, &handle, &[], true, &mut helpers, &mut handles);
+    // Mailbox types are checked where they are written, before any use of them in the builders.
+    let mut mailbox_types = Vec::new();
+    collect_mailboxes(root, &mut mailbox_types);
+    let mailbox_checks = mailbox_types.into_iter().map(|m| {
+        let span = m
+            .to_token_stream()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |t| t.span());
+        quote_spanned!(span=> const _: () = ::supervisor::__private::assert_message::<#m>();)
+    });
     // A parameter no child uses is checked here; the others are checked where they are cloned.
     let param_checks = params.iter().filter(|p| !tree_uses(root, &p.name)).map(|p| {
         let ty = &p.ty;
@@ -79,6 +90,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
         const _: () = {
             #helpers
             #(#param_checks)*
+        #(#mailbox_checks)*
         };
     }
 }
@@ -219,6 +231,18 @@ fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
 /// The tree parameters a start expression names.
 fn used_params<'a>(expr: &TokenStream, params: &'a [Param]) -> Vec<&'a Param> {
     params.iter().filter(|p| mentions(expr, &p.name)).collect()
+}
+
+/// The mailbox types written in the tree, templates' included.
+fn collect_mailboxes<'a>(sup: &'a Sup, out: &mut Vec<&'a Type>) {
+    for child in sup.children.iter().chain(sup.template.as_deref()) {
+        if let Some(m) = &child.mailbox {
+            out.push(m);
+        }
+        if let Body::Sup(inner) = &child.body {
+            collect_mailboxes(inner, out);
+        }
+    }
 }
 
 /// Whether any start expression of the tree names `param`.

@@ -146,7 +146,8 @@ use proc_macro2::TokenStream;
 /// - Types, at the user's expression: a start expression of the wrong type
 ///   \[`start_expression_type_error`\] or returning something else than `Result<(), E>`
 ///   \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send + Sync + 'static`
-///   \[`parameter_not_clone`, `parameter_used_not_clone`\]; a misspelt child or a wrong message
+///   \[`parameter_not_clone`, `parameter_used_not_clone`\]; a mailbox type that is not `Send +
+///   'static`, at the type \[`mailbox_not_send`\]; a misspelt child or a wrong message
 ///   type where the tree is used \[`wrong_message_type_and_misspelt_child`\]; several of them at
 ///   once \[`all_errors_at_once`\].
 #[proc_macro]

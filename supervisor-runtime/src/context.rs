@@ -22,6 +22,16 @@ fn mailbox_of<M: Send + 'static>(node: &dyn NodeView) -> Option<&MailboxInner<M>
     node.mailbox()?.as_any().downcast_ref::<MailboxInner<M>>()
 }
 
+/// What a mailbox's message type must be: messages cross from their senders' tasks to the
+/// child's task, and outlive any borrow. Every `Send + 'static` type is one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a mailbox's message type: it must be `Send + 'static`",
+    label = "messages cross from their senders' tasks to the child's task",
+    note = "wrap a value that is not `Send` (an `Rc`, a `RefCell`) in a `Send` type, or send what it holds"
+)]
+pub trait Message: Send + 'static {}
+impl<T: Send + 'static> Message for T {}
+
 /// The mailbox type of a child that declared none. It has no values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoMailbox {}
@@ -122,7 +132,7 @@ pub(crate) struct PendingContext<M> {
     mailbox: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
 }
 
-impl<M: Send + 'static> PendingContext<M> {
+impl<M: Message> PendingContext<M> {
     pub(crate) async fn attach(self) -> ChildContext<M> {
         let guard = self.mailbox.lock_owned().await;
         ChildContext {
@@ -132,7 +142,7 @@ impl<M: Send + 'static> PendingContext<M> {
     }
 }
 
-impl<M: Send + 'static> ChildContext<M> {
+impl<M: Message> ChildContext<M> {
     pub(crate) fn try_attach(raw: RawContext) -> Result<Self, PendingContext<M>> {
         let Some(inner) = mailbox_of::<M>(&*raw.node) else {
             return Ok(ChildContext { raw, mailbox: None });

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::NoMailbox;
+use crate::context::{Message, NoMailbox};
 use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
@@ -284,7 +284,7 @@ impl SupervisorRef {
     }
 
     /// Adds a child to a static supervisor (after the others) and starts it.
-    pub async fn start_child<M: Send + 'static>(
+    pub async fn start_child<M: Message>(
         &self,
         spec: ChildSpec<M>,
     ) -> Result<ChildRef<M>, ManagementError> {
@@ -296,7 +296,7 @@ impl SupervisorRef {
 
     /// The child at `path` below this supervisor (`"api/listener"`), typed by its mailbox.
     /// Asking for [`NoMailbox`] works for any child (without sending).
-    pub fn child<M: Send + 'static>(&self, path: &str) -> Result<ChildRef<M>, LookupError> {
+    pub fn child<M: Message>(&self, path: &str) -> Result<ChildRef<M>, LookupError> {
         let (parent, node) = self.walk(path)?;
         let wanted = TypeId::of::<M>();
         let declared = node.message();
@@ -393,7 +393,7 @@ impl<M> fmt::Debug for ChildRef<M> {
     }
 }
 
-impl<M: Send + 'static> ChildRef<M> {
+impl<M: Message> ChildRef<M> {
     fn new(node: Arc<Node>, parent: SupervisorRef) -> Self {
         let tx = node.mailbox::<M>().map(|m| m.tx.clone());
         ChildRef { node, parent, tx }
@@ -517,7 +517,7 @@ impl<A, M> std::ops::Deref for DynamicRef<A, M> {
     }
 }
 
-impl<A: Clone + Send + Sync + 'static, M: Send + 'static> DynamicRef<A, M> {
+impl<A: Clone + Send + Sync + 'static, M: Message> DynamicRef<A, M> {
     /// Starts a child from the template with `args`; its id is a number unique for the life of
     /// the tree (never reused, even after this supervisor restarts). A full supervisor answers [`ManagementError::MaxChildren`] (S9.3).
     pub async fn start_child(&self, args: A) -> Result<ChildRef<M>, ManagementError> {

@@ -50,7 +50,7 @@ pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
 
 pub use backoff::Backoff;
-pub use context::{ChildContext, NoMailbox};
+pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use error::{
     BackoffRule, ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule,
@@ -94,4 +94,8 @@ pub mod __private {
 
     /// Fails to compile, at the parameter's type, when it is not a [`TreeParam`].
     pub const fn assert_tree_param<T: TreeParam>() {}
+
+    /// Fails to compile, at the mailbox type written in the tree, when it is not a
+    /// [`Message`](crate::Message).
+    pub const fn assert_message<T: crate::Message>() {}
 }

@@ -1,6 +1,6 @@
 //! The trait for children with a start-up phase and a stop hook.
 
-use crate::context::{ChildContext, NoMailbox};
+use crate::context::{ChildContext, Message, NoMailbox};
 use crate::exit::BoxError;
 
 /// A child written as a type: `init` must succeed before the next sibling starts (S2.1), `run`
@@ -32,7 +32,7 @@ use crate::exit::BoxError;
 ///
 /// [`ChildSpec::from_worker`]: crate::ChildSpec::from_worker
 #[async_trait::async_trait]
-pub trait Worker<M: Send + 'static = NoMailbox>: Send + 'static {
+pub trait Worker<M: Message = NoMailbox>: Send + 'static {
     /// Start-up; the supervisor starts the next sibling only once this returned `Ok`. An `Err`
     /// is a failed start (S2.2 during the tree's start, a counted restart attempt later, S4.3).
     async fn init(&mut self, ctx: &mut ChildContext<M>) -> Result<(), BoxError> {

@@ -116,4 +116,5 @@ const _: () = {
             ::core::result::Result::Ok(Self { handle })
         }
     }
+    const _: () = ::supervisor::__private::assert_message::<conn::Command>();
 };

@@ -310,4 +310,5 @@ const _: () = {
             })
         }
     }
+    const _: () = ::supervisor::__private::assert_message::<Vec<u8>>();
 };

@@ -216,4 +216,5 @@ const _: () = {
             ::core::result::Result::Ok(Self { handle, db, cache, api })
         }
     }
+    const _: () = ::supervisor::__private::assert_message::<ListenerMsg>();
 };

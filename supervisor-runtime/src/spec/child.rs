@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::model::{AnySupervisorSpec, ErasedChild, Starter};
 use super::policy::{ChildKind, Restart, Shutdown, DEFAULT_MAILBOX_CAPACITY};
 use crate::backoff::Backoff;
-use crate::context::{ChildContext, NoMailbox, RawContext};
+use crate::context::{ChildContext, Message, NoMailbox, RawContext};
 use crate::exit::{ExitReason, IntoExit};
 use crate::mailbox::mailbox_factory;
 use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report, Start, StartFn};
@@ -101,7 +101,7 @@ impl<M> fmt::Debug for ChildSpec<M> {
     }
 }
 
-fn erased<M: Send + 'static>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
+fn erased<M: Message>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
     let mailbox = (TypeId::of::<M>() != TypeId::of::<NoMailbox>()).then(mailbox_factory::<M>);
     ErasedChild {
         mailbox,
@@ -123,7 +123,7 @@ struct FnStart<M, F> {
 
 impl<M, F, Fut> Start for FnStart<M, F>
 where
-    M: Send + 'static,
+    M: Message,
     F: Fn(ChildContext<M>) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoExit,
@@ -147,7 +147,7 @@ where
 /// Builds the erased start function of a child from a function of its typed context.
 fn start_fn<M, F, Fut>(f: F) -> StartFn
 where
-    M: Send + 'static,
+    M: Message,
     F: Fn(ChildContext<M>) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoExit,
@@ -165,7 +165,7 @@ struct WorkerStart<M, F> {
 
 impl<M, W, F> Start for WorkerStart<M, F>
 where
-    M: Send + 'static,
+    M: Message,
     W: Worker<M>,
     F: Fn() -> W + Send + Sync + 'static,
 {
@@ -208,7 +208,7 @@ impl ChildSpec<NoMailbox> {
     }
 }
 
-impl<M: Send + 'static> ChildSpec<M> {
+impl<M: Message> ChildSpec<M> {
     /// A worker with a mailbox of type `M`: messages sent through its [`ChildRef`] while it is
     /// restarting wait for the next incarnation. `M` is usually inferred from `start`'s
     /// signature (`async fn run(ctx: ChildContext<MyMsg>)`).
@@ -327,7 +327,7 @@ impl<A, M> fmt::Debug for Template<A, M> {
 impl<A, M> Template<A, M>
 where
     A: Clone + Send + Sync + 'static,
-    M: Send + 'static,
+    M: Message,
 {
     /// A template calling `start(ctx, args)` for every incarnation.
     pub fn new<F, Fut>(start: F) -> Self
