@@ -16,7 +16,7 @@ async fn seeded_fault_schedules_break_no_rule() {
             seed,
             faults: 4_000,
             senders: 4,
-            check_intensity: true,
+            paused_clock: true,
         };
         let report = run(&config).await;
         assert_eq!(report.total_faults(), config.faults);
@@ -34,7 +34,7 @@ async fn a_short_multi_thread_fault_schedule_breaks_no_rule() {
         seed: 11,
         faults: 300,
         senders: 4,
-        check_intensity: false,
+        paused_clock: false,
     };
     let report = run(&config).await;
     assert_eq!(report.total_faults(), config.faults);

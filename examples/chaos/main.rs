@@ -18,7 +18,7 @@ fn main() {
         seed: 7,
         faults: 10_000,
         senders: 4,
-        check_intensity: true,
+        paused_clock: true,
     };
     let mut multi = false;
     let mut args = std::env::args().skip(1);
@@ -37,7 +37,7 @@ fn main() {
         }
     }
     let runtime = if multi {
-        config.check_intensity = false;
+        config.paused_clock = false;
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
