@@ -208,6 +208,9 @@ fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) 
     let mut out = if let Some(template) = &sup.template {
         let t = template_spec(template, params);
         quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
+    } else if sup.strategy == Strategy::OneForOne {
+        // The default (S1.3) is not written out, as a person would not.
+        quote!(::supervisor::SupervisorSpec::new(#id))
     } else {
         let s = strategy(sup.strategy);
         quote!(::supervisor::SupervisorSpec::new(#id).strategy(#s))

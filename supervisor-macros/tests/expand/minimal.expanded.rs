@@ -19,7 +19,6 @@ impl Minimal {
     #[allow(clippy::redundant_closure_call)]
     pub fn spec() -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::new("minimal")
-            .strategy(::supervisor::Strategy::OneForOne)
             .child(::supervisor::ChildSpec::worker("only", run))
     }
     ///Starts the tree and returns once every child is up, with a [`MinimalHandle`] whose methods mirror the tree.

@@ -95,7 +95,6 @@ impl Pipeline {
                     ),
             );
         let batch = ::supervisor::SupervisorSpec::new("batch")
-            .strategy(::supervisor::Strategy::OneForOne)
             .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
             .child(
                 ::supervisor::ChildSpec::worker(

@@ -73,7 +73,6 @@ impl App {
             )
             .child(::supervisor::ChildSpec::supervisor(api__sessions));
         ::supervisor::SupervisorSpec::new("app")
-            .strategy(::supervisor::Strategy::OneForOne)
             .intensity(3, ::supervisor::__private::Duration::from_secs(5))
             .child(
                 ::supervisor::ChildSpec::worker(
