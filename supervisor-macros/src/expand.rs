@@ -620,6 +620,7 @@ fn handle_types(
         });
         out.extend(quote! {
             #[doc = #doc]
+            #[must_use = "dropping the handle shuts the tree down"]
             #vis struct #ty {
                 handle: ::supervisor::SupervisorHandle,
                 #(#fields,)*
@@ -634,13 +635,13 @@ fn handle_types(
                     &self.handle
                 }
 
-                /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
-                pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+                /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
+                pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
                     self.handle.join().await
                 }
 
-                /// Stops the tree and waits until every task is gone.
-                pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+                /// Stops the tree and waits until every task is gone; again, the same outcome.
+                pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
                     self.handle.shutdown().await
                 }
             }

@@ -145,6 +145,7 @@ impl ::core::ops::Deref for AppApi {
     }
 }
 ///A running [`App`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
+#[must_use = "dropping the handle shuts the tree down"]
 pub struct AppHandle {
     handle: ::supervisor::SupervisorHandle,
     db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
@@ -168,12 +169,12 @@ impl AppHandle {
     pub fn handle(&self) -> &::supervisor::SupervisorHandle {
         &self.handle
     }
-    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)).
-    pub async fn join(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
+    pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
         self.handle.join().await
     }
-    /// Stops the tree and waits until every task is gone.
-    pub async fn shutdown(self) -> ::core::result::Result<(), ::supervisor::TreeError> {
+    /// Stops the tree and waits until every task is gone; again, the same outcome.
+    pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
         self.handle.shutdown().await
     }
 }
