@@ -638,3 +638,42 @@ fn s5_6_settings_that_mean_nothing_for_a_kind_are_errors_not_no_ops() {
     // `max_children`: those do not compile (see the `compile_fail` examples of
     // `DynamicSupervisorSpec`).
 }
+
+// S9.4: the event stream closes when the tree ends, even while handles to it are held (the
+// nodes they reach outlive the tree).
+#[tokio::test(start_paused = true)]
+async fn s9_4_the_event_stream_closes_when_the_tree_ends_while_handles_are_held() {
+    let p = Probe::default();
+    let spec = SupervisorSpec::new("app")
+        .intensity(0, S)
+        .child(ChildSpec::worker("w", p.failing("w", S)));
+    let app = Supervisor::start(spec).await.unwrap();
+    let w = app.child::<NoMailbox>("w").unwrap();
+    let mut events = app.subscribe();
+    let reader = tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            match events.recv().await {
+                Ok(_) => seen += 1,
+                Err(supervisor::RecvError::Lagged(_)) => {}
+                Err(supervisor::RecvError::Closed) => return seen,
+            }
+        }
+    });
+    assert!(matches!(app.join().await, Err(TreeError::GaveUp(_))));
+    let seen = tokio::time::timeout(S, reader)
+        .await
+        .expect("the stream closed")
+        .unwrap();
+    assert!(seen >= 3, "exited, gave up, gone: {seen}");
+    assert_eq!(
+        w.state(),
+        ChildState::Gone(Gone::TreeEnded),
+        "the handle is still held"
+    );
+    let mut late = app.subscribe();
+    assert!(matches!(
+        late.recv().await,
+        Err(supervisor::RecvError::Closed)
+    ));
+}

@@ -32,7 +32,13 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let name_str = crate::check::unraw(name);
     let mut helpers = TokenStream::new();
     let mut handles = TokenStream::new();
-    handle_types(tree, root, &handle, &[], true, &mut helpers, &mut handles);
+    // The root's children get the same handle struct as every nested supervisor's; the tree's
+    // handle is the runtime's `TreeHandle` of it.
+    let root_ty = format_ident!("{}Root", name);
+    handle_types(tree, root, &root_ty, &[], true, &mut helpers, &mut handles);
+    let doc_handle = format!(
+        "A running [`{name}`]: one method per child of its root (through [`{root_ty}`]), and the tree's handle."
+    );
     // Mailbox types are checked where they are written, before any use of them in the builders.
     let mut mailbox_types = Vec::new();
     collect_mailboxes(root, &mut mailbox_types);
@@ -81,9 +87,13 @@ pub fn expand(tree: &Tree) -> TokenStream {
             #[doc = #doc_start]
             pub async fn start(#(#names: #types),*) -> ::core::result::Result<#handle, ::supervisor::StartError> {
                 let handle = ::supervisor::Supervisor::start(Self::spec(#(#names),*)).await?;
-                ::core::result::Result::Ok(#handle::bind(handle)?)
+                let root = #root_ty::bind(handle.root().clone())?;
+                ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
             }
         }
+
+        #[doc = #doc_handle]
+        #vis type #handle = ::supervisor::TreeHandle<#root_ty>;
 
         #handles
 
@@ -591,109 +601,60 @@ fn handle_types(
         .zip(&field_names)
         .map(|(b, f)| quote!(let #f = #b;))
         .collect();
-    if root {
-        helpers.extend(quote! {
-            impl #ty {
-                fn bind(handle: ::supervisor::SupervisorHandle) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-                    let supervisor = handle.root().clone();
-                    #(#bind_fields)*
-                    let _ = &supervisor;
-                    ::core::result::Result::Ok(Self { handle, #(#field_names),* })
-                }
+    helpers.extend(quote! {
+        impl #ty {
+            fn bind(supervisor: ::supervisor::SupervisorRef) -> ::core::result::Result<Self, ::supervisor::LookupError> {
+                #(#bind_fields)*
+                ::core::result::Result::Ok(Self { supervisor, #(#field_names),* })
             }
-        });
-        let doc = format!("A running [`{tree_name}`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.");
-        let dynamic_root = sup.template.as_deref().map(|t| {
-            let a = args_type(t);
-            let m = mailbox_type(t);
-            quote! {
-                /// Starts a child from the root's template.
-                pub async fn start_child(&self, args: #a) -> ::core::result::Result<::supervisor::ChildRef<#m>, ::supervisor::ManagementError> {
-                    match self.handle.dynamic::<#a, #m>("") {
-                        ::core::result::Result::Ok(d) => d.start_child(args).await,
-                        ::core::result::Result::Err(_) => ::core::result::Result::Err(
-                            ::supervisor::ManagementError::WrongKind(::supervisor::__private::Arc::from(self.handle.path())),
-                        ),
-                    }
-                }
-            }
-        });
-        out.extend(quote! {
-            #[doc = #doc]
-            #[must_use = "dropping the handle shuts the tree down"]
-            #vis struct #ty {
-                handle: ::supervisor::SupervisorHandle,
-                #(#fields,)*
-            }
-
-            impl #ty {
-                #(#accessors)*
-                #dynamic_root
-
-                /// The tree's handle.
-                pub fn handle(&self) -> &::supervisor::SupervisorHandle {
-                    &self.handle
-                }
-
-                /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
-                pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-                    self.handle.join().await
-                }
-
-                /// Stops the tree and waits until every task is gone; again, the same outcome.
-                pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-                    self.handle.shutdown().await
-                }
-            }
-
-            impl ::core::ops::Deref for #ty {
-                type Target = ::supervisor::SupervisorHandle;
-                fn deref(&self) -> &::supervisor::SupervisorHandle {
-                    &self.handle
-                }
-            }
-
-            impl ::core::fmt::Debug for #ty {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    ::core::fmt::Debug::fmt(&self.handle, f)
-                }
-            }
-        });
+        }
+    });
+    let doc = if root {
+        format!("The root of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
     } else {
-        helpers.extend(quote! {
-            impl #ty {
-                fn bind(supervisor: ::supervisor::SupervisorRef) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-                    #(#bind_fields)*
-                    ::core::result::Result::Ok(Self { supervisor, #(#field_names),* })
+        format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
+    };
+    // A dynamic root is reached through the tree's handle, not a field: it starts children here.
+    let dynamic_root = sup.template.as_deref().filter(|_| root).map(|t| {
+        let a = args_type(t);
+        let m = mailbox_type(t);
+        quote! {
+            /// Starts a child from the root's template.
+            pub async fn start_child(&self, args: #a) -> ::core::result::Result<::supervisor::ChildRef<#m>, ::supervisor::ManagementError> {
+                match self.supervisor.dynamic::<#a, #m>("") {
+                    ::core::result::Result::Ok(d) => d.start_child(args).await,
+                    ::core::result::Result::Err(_) => ::core::result::Result::Err(
+                        ::supervisor::ManagementError::WrongKind(::supervisor::__private::Arc::from(self.supervisor.path())),
+                    ),
                 }
             }
-        });
-        let doc = format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.");
-        out.extend(quote! {
-            #[doc = #doc]
-            #[derive(::core::clone::Clone, ::core::fmt::Debug)]
-            #vis struct #ty {
-                supervisor: ::supervisor::SupervisorRef,
-                #(#fields,)*
-            }
+        }
+    });
+    out.extend(quote! {
+        #[doc = #doc]
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        #vis struct #ty {
+            supervisor: ::supervisor::SupervisorRef,
+            #(#fields,)*
+        }
 
-            impl #ty {
-                #(#accessors)*
+        impl #ty {
+            #(#accessors)*
+            #dynamic_root
 
-                /// This supervisor.
-                pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-                    &self.supervisor
-                }
+            /// This supervisor.
+            pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+                &self.supervisor
             }
+        }
 
-            impl ::core::ops::Deref for #ty {
-                type Target = ::supervisor::SupervisorRef;
-                fn deref(&self) -> &::supervisor::SupervisorRef {
-                    &self.supervisor
-                }
+        impl ::core::ops::Deref for #ty {
+            type Target = ::supervisor::SupervisorRef;
+            fn deref(&self) -> &::supervisor::SupervisorRef {
+                &self.supervisor
             }
-        });
-    }
+        }
+    });
 }
 
 fn tree_name_snake(tree: &Tree) -> String {

@@ -97,11 +97,14 @@ use proc_macro2::TokenStream;
 ///
 /// # What it generates
 ///
-/// For `App`: a unit struct `App` with `App::spec(params) -> SupervisorSpec`,
-/// `App::start(params) -> Result<AppHandle, StartError>` and `App::TREE`, a const
-/// `TreeDescription`; `AppHandle`, whose methods mirror the tree (`app.api().listener()` is a
-/// `ChildRef<ListenerMsg>`), with the `SupervisorHandle` by deref; one handle struct per nested
-/// supervisor (`AppApi`). A misspelt child or a wrong message type is a compile error.
+/// For `App`: a unit struct `App` with `App::spec(params) -> SupervisorSpec` (or
+/// `DynamicSupervisorSpec` for a dynamic root), `App::start(params) -> Result<AppHandle,
+/// StartError>` and `App::TREE`, a const `TreeDescription`; one handle struct per supervisor,
+/// with a method per child and its `SupervisorRef` by deref (`AppRoot` for the root, `AppApi`
+/// for `api`); and `AppHandle`, an alias of the runtime's `TreeHandle<AppRoot>`, which holds the
+/// tree (`join`, `shutdown`, `subscribe`) and derefs to `AppRoot`, so that
+/// `app.api().listener()` is a `ChildRef<ListenerMsg>`. A misspelt child or a wrong message type
+/// is a compile error.
 ///
 /// # Checked at compile time
 ///

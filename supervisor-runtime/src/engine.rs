@@ -1157,6 +1157,7 @@ impl Drop for Engine {
         if idle {
             if self.root {
                 self.node.go(Gone::TreeEnded, &self.events);
+                self.events.close();
             }
             return;
         }
@@ -1199,6 +1200,7 @@ impl Drop for Engine {
         drop(sup.take_added());
         if self.root {
             self.node.go(Gone::TreeEnded, &self.events);
+            self.events.close();
         }
     }
 }

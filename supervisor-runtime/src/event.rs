@@ -1,7 +1,7 @@
 //! Observation: the events a subscriber receives, the restart history, and child listings.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -88,7 +88,9 @@ pub const EVENT_CAPACITY: usize = 1024;
 
 #[derive(Clone)]
 pub(crate) struct Events {
-    tx: broadcast::Sender<Event>,
+    /// The channel's sender, taken out when the tree ends so that streams close (the nodes that
+    /// share this outlive the tree as long as a handle does).
+    tx: Arc<RwLock<Option<broadcast::Sender<Event>>>>,
     /// Live [`EventStream`]s; read on every transition, so kept apart from the channel's lock.
     listeners: Arc<AtomicUsize>,
 }
@@ -100,7 +102,7 @@ impl Events {
 
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         Events {
-            tx: broadcast::channel(capacity.max(1)).0,
+            tx: Arc::new(RwLock::new(Some(broadcast::channel(capacity.max(1)).0))),
             listeners: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -109,20 +111,34 @@ impl Events {
     /// and a worker's path is not even joined.
     pub(crate) fn emit(&self, event: impl FnOnce() -> (Arc<str>, EventKind)) {
         if self.listeners.load(Ordering::Relaxed) > 0 {
-            let (path, kind) = event();
-            let _ = self.tx.send(Event {
-                at: Instant::now(),
-                path,
-                kind,
-            });
+            if let Some(tx) = self.tx.read().ok().as_deref().and_then(Option::as_ref) {
+                let (path, kind) = event();
+                let _ = tx.send(Event {
+                    at: Instant::now(),
+                    path,
+                    kind,
+                });
+            }
         }
     }
 
     pub(crate) fn subscribe(&self) -> EventStream {
         self.listeners.fetch_add(1, Ordering::Relaxed);
+        let rx = match self.tx.read().ok().as_deref().and_then(Option::as_ref) {
+            Some(tx) => tx.subscribe(),
+            // The tree has ended: a stream that is closed at once.
+            None => broadcast::channel(1).1,
+        };
         EventStream {
-            rx: self.tx.subscribe(),
+            rx,
             listeners: Arc::clone(&self.listeners),
+        }
+    }
+
+    /// The tree ended: every stream closes once its subscriber has read what was sent.
+    pub(crate) fn close(&self) {
+        if let Ok(mut tx) = self.tx.write() {
+            tx.take();
         }
     }
 }

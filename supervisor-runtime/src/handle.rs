@@ -166,6 +166,68 @@ impl Drop for SupervisorHandle {
     }
 }
 
+/// A running tree with typed access to its root's children: the handle `supervision_tree!`
+/// generates (`AppHandle` is `TreeHandle<AppRoot>`). It dereferences to `C`, the generated
+/// struct of the root's children (`app.api().listener()`), which dereferences to the root's
+/// [`SupervisorRef`]. Dropping it shuts the tree down, as dropping a [`SupervisorHandle`] does.
+#[must_use = "dropping the handle shuts the tree down"]
+pub struct TreeHandle<C> {
+    handle: SupervisorHandle,
+    children: C,
+}
+
+impl<C> TreeHandle<C> {
+    /// The typed handle of a tree and of its root's children; what the expansion of
+    /// `supervision_tree!` calls.
+    #[doc(hidden)]
+    pub fn __new(handle: SupervisorHandle, children: C) -> Self {
+        TreeHandle { handle, children }
+    }
+
+    /// The tree's untyped handle.
+    pub fn handle(&self) -> &SupervisorHandle {
+        &self.handle
+    }
+
+    /// The root supervisor.
+    pub fn root(&self) -> &SupervisorRef {
+        self.handle.root()
+    }
+
+    /// See [`SupervisorHandle::subscribe`].
+    pub fn subscribe(&self) -> EventStream {
+        self.handle.subscribe()
+    }
+
+    /// See [`SupervisorHandle::join`]: any number of tasks may wait, all see one outcome.
+    pub async fn join(&self) -> Result<(), TreeError> {
+        self.handle.join().await
+    }
+
+    /// See [`SupervisorHandle::shutdown`].
+    pub async fn shutdown(&self) -> Result<(), TreeError> {
+        self.handle.shutdown().await
+    }
+
+    /// See [`SupervisorHandle::shutdown_token`].
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.handle.shutdown_token()
+    }
+}
+
+impl<C> std::ops::Deref for TreeHandle<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.children
+    }
+}
+
+impl<C> fmt::Debug for TreeHandle<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.handle, f)
+    }
+}
+
 /// A handle to a supervisor anywhere in the tree, valid across its restarts: requests go to its
 /// current incarnation.
 #[derive(Clone)]

@@ -61,7 +61,7 @@ pub use event::{
     TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
 pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
-pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef};
+pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,

@@ -55,15 +55,18 @@ impl Pool {
         timeout: Duration,
     ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(timeout)).await?;
-        ::core::result::Result::Ok(PoolHandle::bind(handle)?)
+        let root = PoolRoot::bind(handle.root().clone())?;
+        ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
-///A running [`Pool`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
-#[must_use = "dropping the handle shuts the tree down"]
-pub struct PoolHandle {
-    handle: ::supervisor::SupervisorHandle,
+///A running [`Pool`]: one method per child of its root (through [`PoolRoot`]), and the tree's handle.
+pub type PoolHandle = ::supervisor::TreeHandle<PoolRoot>;
+///The root of a running [`Pool`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub struct PoolRoot {
+    supervisor: ::supervisor::SupervisorRef,
 }
-impl PoolHandle {
+impl PoolRoot {
     /// Starts a child from the root's template.
     pub async fn start_child(
         &self,
@@ -72,49 +75,34 @@ impl PoolHandle {
         ::supervisor::ChildRef<conn::Command>,
         ::supervisor::ManagementError,
     > {
-        match self.handle.dynamic::<SocketAddr, conn::Command>("") {
+        match self.supervisor.dynamic::<SocketAddr, conn::Command>("") {
             ::core::result::Result::Ok(d) => d.start_child(args).await,
             ::core::result::Result::Err(_) => {
                 ::core::result::Result::Err(
                     ::supervisor::ManagementError::WrongKind(
-                        ::supervisor::__private::Arc::from(self.handle.path()),
+                        ::supervisor::__private::Arc::from(self.supervisor.path()),
                     ),
                 )
             }
         }
     }
-    /// The tree's handle.
-    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
-    pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.join().await
-    }
-    /// Stops the tree and waits until every task is gone; again, the same outcome.
-    pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.shutdown().await
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
-impl ::core::ops::Deref for PoolHandle {
-    type Target = ::supervisor::SupervisorHandle;
-    fn deref(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-}
-impl ::core::fmt::Debug for PoolHandle {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        ::core::fmt::Debug::fmt(&self.handle, f)
+impl ::core::ops::Deref for PoolRoot {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
 const _: () = {
-    impl PoolHandle {
+    impl PoolRoot {
         fn bind(
-            handle: ::supervisor::SupervisorHandle,
+            supervisor: ::supervisor::SupervisorRef,
         ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let supervisor = handle.root().clone();
-            let _ = &supervisor;
-            ::core::result::Result::Ok(Self { handle })
+            ::core::result::Result::Ok(Self { supervisor })
         }
     }
     const _: () = ::supervisor::__private::assert_message::<conn::Command>();

@@ -27,53 +27,41 @@ impl Minimal {
         ::supervisor::StartError,
     > {
         let handle = ::supervisor::Supervisor::start(Self::spec()).await?;
-        ::core::result::Result::Ok(MinimalHandle::bind(handle)?)
+        let root = MinimalRoot::bind(handle.root().clone())?;
+        ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
-///A running [`Minimal`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
-#[must_use = "dropping the handle shuts the tree down"]
-struct MinimalHandle {
-    handle: ::supervisor::SupervisorHandle,
+///A running [`Minimal`]: one method per child of its root (through [`MinimalRoot`]), and the tree's handle.
+type MinimalHandle = ::supervisor::TreeHandle<MinimalRoot>;
+///The root of a running [`Minimal`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+struct MinimalRoot {
+    supervisor: ::supervisor::SupervisorRef,
     only: ::supervisor::ChildRef<::supervisor::NoMailbox>,
 }
-impl MinimalHandle {
+impl MinimalRoot {
     ///`minimal/only`.
     pub fn only(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
         &self.only
     }
-    /// The tree's handle.
-    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
-    pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.join().await
-    }
-    /// Stops the tree and waits until every task is gone; again, the same outcome.
-    pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.shutdown().await
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
-impl ::core::ops::Deref for MinimalHandle {
-    type Target = ::supervisor::SupervisorHandle;
-    fn deref(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-}
-impl ::core::fmt::Debug for MinimalHandle {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        ::core::fmt::Debug::fmt(&self.handle, f)
+impl ::core::ops::Deref for MinimalRoot {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
 const _: () = {
-    impl MinimalHandle {
+    impl MinimalRoot {
         fn bind(
-            handle: ::supervisor::SupervisorHandle,
+            supervisor: ::supervisor::SupervisorRef,
         ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let supervisor = handle.root().clone();
             let only = supervisor.child::<::supervisor::NoMailbox>("only")?;
-            let _ = &supervisor;
-            ::core::result::Result::Ok(Self { handle, only })
+            ::core::result::Result::Ok(Self { supervisor, only })
         }
     }
 };

@@ -172,9 +172,12 @@ impl Pipeline {
         limit: usize,
     ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(source, limit)).await?;
-        ::core::result::Result::Ok(PipelineHandle::bind(handle)?)
+        let root = PipelineRoot::bind(handle.root().clone())?;
+        ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
+///A running [`Pipeline`]: one method per child of its root (through [`PipelineRoot`]), and the tree's handle.
+pub(crate) type PipelineHandle = ::supervisor::TreeHandle<PipelineRoot>;
 ///Supervisor `pipeline/stages` of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone, ::core::fmt::Debug)]
 pub(crate) struct PipelineStages {
@@ -229,15 +232,15 @@ impl ::core::ops::Deref for PipelineBatch {
         &self.supervisor
     }
 }
-///A running [`Pipeline`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
-#[must_use = "dropping the handle shuts the tree down"]
-pub(crate) struct PipelineHandle {
-    handle: ::supervisor::SupervisorHandle,
+///The root of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub(crate) struct PipelineRoot {
+    supervisor: ::supervisor::SupervisorRef,
     reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
     stages: PipelineStages,
     batch: PipelineBatch,
 }
-impl PipelineHandle {
+impl PipelineRoot {
     ///`pipeline/reader`.
     pub fn reader(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
         &self.reader
@@ -250,28 +253,15 @@ impl PipelineHandle {
     pub fn batch(&self) -> &PipelineBatch {
         &self.batch
     }
-    /// The tree's handle.
-    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
-    pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.join().await
-    }
-    /// Stops the tree and waits until every task is gone; again, the same outcome.
-    pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.shutdown().await
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
-impl ::core::ops::Deref for PipelineHandle {
-    type Target = ::supervisor::SupervisorHandle;
-    fn deref(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-}
-impl ::core::fmt::Debug for PipelineHandle {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        ::core::fmt::Debug::fmt(&self.handle, f)
+impl ::core::ops::Deref for PipelineRoot {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
 const _: () = {
@@ -293,17 +283,15 @@ const _: () = {
             ::core::result::Result::Ok(Self { supervisor, job, log })
         }
     }
-    impl PipelineHandle {
+    impl PipelineRoot {
         fn bind(
-            handle: ::supervisor::SupervisorHandle,
+            supervisor: ::supervisor::SupervisorRef,
         ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let supervisor = handle.root().clone();
             let reader = supervisor.child::<::supervisor::NoMailbox>("reader")?;
             let stages = PipelineStages::bind(supervisor.supervisor("stages")?)?;
             let batch = PipelineBatch::bind(supervisor.supervisor("batch")?)?;
-            let _ = &supervisor;
             ::core::result::Result::Ok(Self {
-                handle,
+                supervisor,
                 reader,
                 stages,
                 batch,

@@ -112,9 +112,12 @@ impl App {
         config: Arc<Config>,
     ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(config)).await?;
-        ::core::result::Result::Ok(AppHandle::bind(handle)?)
+        let root = AppRoot::bind(handle.root().clone())?;
+        ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
+///A running [`App`]: one method per child of its root (through [`AppRoot`]), and the tree's handle.
+pub type AppHandle = ::supervisor::TreeHandle<AppRoot>;
 ///Supervisor `app/api` of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone, ::core::fmt::Debug)]
 pub struct AppApi {
@@ -144,15 +147,15 @@ impl ::core::ops::Deref for AppApi {
         &self.supervisor
     }
 }
-///A running [`App`]: one method per child, and the tree's [`SupervisorHandle`](::supervisor::SupervisorHandle) by deref.
-#[must_use = "dropping the handle shuts the tree down"]
-pub struct AppHandle {
-    handle: ::supervisor::SupervisorHandle,
+///The root of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+pub struct AppRoot {
+    supervisor: ::supervisor::SupervisorRef,
     db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
     cache: ::supervisor::ChildRef<::supervisor::NoMailbox>,
     api: AppApi,
 }
-impl AppHandle {
+impl AppRoot {
     /// The database connection.
     pub fn db(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
         &self.db
@@ -165,28 +168,15 @@ impl AppHandle {
     pub fn api(&self) -> &AppApi {
         &self.api
     }
-    /// The tree's handle.
-    pub fn handle(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-    /// Waits until the tree ends (see [`SupervisorHandle::join`](::supervisor::SupervisorHandle::join)); any number of tasks may.
-    pub async fn join(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.join().await
-    }
-    /// Stops the tree and waits until every task is gone; again, the same outcome.
-    pub async fn shutdown(&self) -> ::core::result::Result<(), ::supervisor::TreeError> {
-        self.handle.shutdown().await
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
-impl ::core::ops::Deref for AppHandle {
-    type Target = ::supervisor::SupervisorHandle;
-    fn deref(&self) -> &::supervisor::SupervisorHandle {
-        &self.handle
-    }
-}
-impl ::core::fmt::Debug for AppHandle {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        ::core::fmt::Debug::fmt(&self.handle, f)
+impl ::core::ops::Deref for AppRoot {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self.supervisor
     }
 }
 const _: () = {
@@ -204,16 +194,14 @@ const _: () = {
             })
         }
     }
-    impl AppHandle {
+    impl AppRoot {
         fn bind(
-            handle: ::supervisor::SupervisorHandle,
+            supervisor: ::supervisor::SupervisorRef,
         ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let supervisor = handle.root().clone();
             let db = supervisor.child::<::supervisor::NoMailbox>("db")?;
             let cache = supervisor.child::<::supervisor::NoMailbox>("cache")?;
             let api = AppApi::bind(supervisor.supervisor("api")?)?;
-            let _ = &supervisor;
-            ::core::result::Result::Ok(Self { handle, db, cache, api })
+            ::core::result::Result::Ok(Self { supervisor, db, cache, api })
         }
     }
     const _: () = ::supervisor::__private::assert_message::<ListenerMsg>();
