@@ -464,6 +464,18 @@ struct Row {
     target: String,
 }
 
+impl Row {
+    /// Medians of both sides, against the 2x target every multi-child workload has.
+    fn medians(name: String, ours: Vec<Duration>, floor: Vec<Duration>) -> Row {
+        Row {
+            name,
+            ours: median(ours),
+            floor: median(floor),
+            target: "<= 2x".into(),
+        }
+    }
+}
+
 fn fmt_d(d: Duration) -> String {
     let ns = d.as_nanos();
     if ns < 10_000 {
@@ -544,32 +556,29 @@ fn main() {
                     vec![t]
                 })));
             }
-            rows.push(Row {
-                name: format!("W2 start {n} idle children, {flavor}"),
-                ours: median(ours),
-                floor: median(floor),
-                target: "<= 2x".into(),
-            });
+            rows.push(Row::medians(
+                format!("W2 start {n} idle children, {flavor}"),
+                ours,
+                floor,
+            ));
         }
         if run("W3") {
             let f = on(Box::pin(w3_floor(1000, w3_reps)));
             let o = on(Box::pin(w3_ours(1000, w3_reps)));
-            rows.push(Row {
-                name: format!("W3 one_for_all 1000, one crashes, {flavor}"),
-                ours: median(o),
-                floor: median(f),
-                target: "<= 2x".into(),
-            });
+            rows.push(Row::medians(
+                format!("W3 one_for_all 1000, one crashes, {flavor}"),
+                o,
+                f,
+            ));
         }
         if run("W4") {
             let f = on(Box::pin(w4_floor(10, w4_reps)));
             let o = on(Box::pin(w4_ours(10, w4_reps)));
-            rows.push(Row {
-                name: format!("W4 escalate through 10 levels, {flavor}"),
-                ours: median(o),
-                floor: median(f),
-                target: "<= 2x".into(),
-            });
+            rows.push(Row::medians(
+                format!("W4 escalate through 10 levels, {flavor}"),
+                o,
+                f,
+            ));
         }
         if run("W5") {
             let (mut o, mut f) = (Vec::new(), Vec::new());
@@ -577,12 +586,11 @@ fn main() {
                 f.extend(on(Box::pin(async { vec![w5_floor(10_000).await] })));
                 o.extend(on(Box::pin(async { vec![w5_ours(10_000).await] })));
             }
-            rows.push(Row {
-                name: format!("W5 ordered shutdown of 10000, {flavor}"),
-                ours: median(o),
-                floor: median(f),
-                target: "<= 2x".into(),
-            });
+            rows.push(Row::medians(
+                format!("W5 ordered shutdown of 10000, {flavor}"),
+                o,
+                f,
+            ));
         }
     }
 

@@ -88,6 +88,15 @@ impl Phase {
         }
     }
 
+    /// The incarnation this phase holds, if any; the phase left behind is `Stopped`.
+    fn into_running(self) -> Option<Running> {
+        match self {
+            Phase::Starting(r) => r,
+            Phase::Running(r) | Phase::Stopping(r) => Some(r),
+            Phase::Stopped | Phase::Pending { .. } => None,
+        }
+    }
+
     fn running_mut(&mut self) -> Option<&mut Running> {
         match self {
             Phase::Starting(r) => r.as_mut(),
@@ -822,8 +831,8 @@ impl Engine {
             return;
         };
         let policy = child.spec.shutdown();
-        let phase = match std::mem::replace(&mut child.phase, Phase::Stopped) {
-            Phase::Starting(Some(r)) | Phase::Running(r) | Phase::Stopping(r) => {
+        let phase = match std::mem::replace(&mut child.phase, Phase::Stopped).into_running() {
+            Some(r) => {
                 r.token.cancel();
                 if policy == Shutdown::BrutalKill {
                     r.task.abort();
@@ -831,7 +840,7 @@ impl Engine {
                 Phase::Stopping(r)
             }
             // Nothing runs: a pending restart is cancelled.
-            _ => Phase::Stopped,
+            None => Phase::Stopped,
         };
         self.enter(seq, phase, None);
     }
