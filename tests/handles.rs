@@ -124,6 +124,35 @@ async fn lookups_check_paths_and_message_types() {
     app.shutdown().await.unwrap();
 }
 
+// The generated handles bind by position, with no lookup that can fail; a position the
+// expansion never asks for (past the declared children) answers "gone" instead of panicking.
+#[tokio::test(start_paused = true)]
+async fn positional_binding_reaches_declared_children_and_nothing_else() {
+    use supervisor::__private::bind;
+    let p = Probe::default();
+    let spec = SupervisorSpec::new("app")
+        .child(ChildSpec::with_mailbox("sink", consumer(&p)))
+        .child(ChildSpec::supervisor(SupervisorSpec::new("api").child(
+            ChildSpec::worker("w", |ctx: ChildContext| async move {
+                ctx.cancelled().await;
+                Ok::<(), BoxError>(())
+            }),
+        )));
+    let app = Supervisor::start(spec).await.unwrap();
+    let sink: ChildRef<Msg> = bind::child(app.root(), 0);
+    sink.send(Msg::Work(1)).await.unwrap();
+    settle().await;
+    assert_eq!(p.take(), ["1@0"]);
+    assert_eq!(bind::supervisor(app.root(), 1).path(), "app/api");
+    let past: ChildRef<Msg> = bind::child(app.root(), 2);
+    assert_eq!(past.state(), ChildState::Gone(Gone::TreeEnded));
+    assert!(matches!(
+        past.send(Msg::Work(2)).await,
+        Err(MailboxError::NoMailbox(Msg::Work(2)))
+    ));
+    app.shutdown().await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_child_ref_reaches_the_current_incarnation_even_after_its_supervisor_restarts() {
     let p = Probe::default();

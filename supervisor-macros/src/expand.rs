@@ -5,8 +5,10 @@ use proc_macro2::{Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::Type;
 
-use crate::check::{
-    AutoShutdown, Backoff, BackoffKind, Body, Child, Restart, Shutdown, Strategy, Sup, Tree,
+use crate::check::{handle_type_name, unraw};
+use crate::model::{
+    AutoShutdown, Backoff, BackoffKind, Child, ChildKind, DynamicSup, Policy, Restart, Shutdown,
+    Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
 };
 use crate::parse::Param;
 
@@ -18,31 +20,31 @@ pub fn expand(tree: &Tree) -> TokenStream {
         params,
         root,
     } = tree;
-    let handle = format_ident!("{}Handle", name);
+    // Generated type names carry the span of the name they are made from: should one clash
+    // with another item (a tree `AppRoot` beside a tree `App`), rustc points at the user's token.
+    let handle = format_ident!("{}Handle", name, span = name.span());
     let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
     let types: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
     let spec = spec_body(root, params);
-    let spec_type = if root.template.is_some() {
-        quote!(::supervisor::DynamicSupervisorSpec)
-    } else {
-        quote!(::supervisor::SupervisorSpec)
+    let spec_type = match root {
+        Sup::Dynamic(_) => quote!(::supervisor::DynamicSupervisorSpec),
+        Sup::Static(_) => quote!(::supervisor::SupervisorSpec),
     };
     let mut consts = TokenStream::new();
     let root_desc = describe_sup(root, None, &[], &mut consts);
-    let name_str = crate::check::unraw(name);
+    let name_str = unraw(name);
     let mut helpers = TokenStream::new();
     let mut handles = TokenStream::new();
     // The root's children get the same handle struct as every nested supervisor's; the tree's
     // handle is the runtime's `TreeHandle` of it.
-    let root_ty = format_ident!("{}Root", name);
+    let root_ty = format_ident!("{}Root", name, span = name.span());
     handle_types(tree, root, &root_ty, &[], true, &mut helpers, &mut handles);
     let doc_handle = format!(
         "A running [`{name}`]: one method per child of its root (through [`{root_ty}`]), and the tree's handle."
     );
     // Mailbox types are checked where they are written, before any use of them in the builders.
-    let mut mailbox_types = Vec::new();
-    collect_mailboxes(root, &mut mailbox_types);
-    let mailbox_checks = mailbox_types.into_iter().map(|m| {
+    let workers = root.workers();
+    let mailbox_checks = workers.iter().filter_map(|w| w.mailbox.as_ref()).map(|m| {
         let span = m
             .to_token_stream()
             .into_iter()
@@ -51,7 +53,9 @@ pub fn expand(tree: &Tree) -> TokenStream {
         quote_spanned!(span=> const _: () = ::supervisor::__private::assert_message::<#m>();)
     });
     // A parameter no child uses is checked here; the others are checked where they are cloned.
-    let param_checks = params.iter().filter(|p| !tree_uses(root, &p.name)).map(|p| {
+    let param_checks = (params.iter())
+        .filter(|p| !workers.iter().any(|w| mentions(&w.expr, &p.name)))
+        .map(|p| {
         let ty = &p.ty;
         quote_spanned!(p.ty_span()=> const _: () = ::supervisor::__private::assert_tree_param::<#ty>();)
     });
@@ -78,8 +82,6 @@ pub fn expand(tree: &Tree) -> TokenStream {
             };
 
             #[doc = #doc_spec]
-            // Start closures that use tree parameters are wrapped to clone them per incarnation.
-            #[allow(clippy::redundant_closure_call)]
             pub fn spec(#(#names: #types),*) -> #spec_type {
                 #spec
             }
@@ -87,7 +89,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
             #[doc = #doc_start]
             pub async fn start(#(#names: #types),*) -> ::core::result::Result<#handle, ::supervisor::StartError> {
                 let handle = ::supervisor::Supervisor::start(Self::spec(#(#names),*)).await?;
-                let root = #root_ty::bind(handle.root().clone())?;
+                let root = #root_ty::bind(handle.root().clone());
                 ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
             }
         }
@@ -132,7 +134,7 @@ fn duration(nanos: u64) -> TokenStream {
 
 fn strategy(s: Strategy) -> TokenStream {
     match s {
-        Strategy::OneForOne | Strategy::Dynamic => quote!(::supervisor::Strategy::OneForOne),
+        Strategy::OneForOne => quote!(::supervisor::Strategy::OneForOne),
         Strategy::OneForAll => quote!(::supervisor::Strategy::OneForAll),
         Strategy::RestForOne => quote!(::supervisor::Strategy::RestForOne),
     }
@@ -214,19 +216,23 @@ fn spec_var(path: &[&str]) -> Ident {
 
 /// `SupervisorSpec::new(..)` with its settings and children; nested supervisors go to `lets`.
 fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) -> TokenStream {
-    let id = &sup.id;
-    let mut out = if let Some(template) = &sup.template {
-        let t = template_spec(template, params);
-        quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
-    } else if sup.strategy == Strategy::OneForOne {
+    let id = sup.id();
+    let mut out = match sup {
+        Sup::Dynamic(d) => {
+            let t = template_spec(&d.template, params);
+            quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
+        }
         // The default (S1.3) is not written out, as a person would not.
-        quote!(::supervisor::SupervisorSpec::new(#id))
-    } else {
-        let s = strategy(sup.strategy);
-        quote!(::supervisor::SupervisorSpec::new(#id).strategy(#s))
+        Sup::Static(s) if s.strategy == Strategy::OneForOne => {
+            quote!(::supervisor::SupervisorSpec::new(#id))
+        }
+        Sup::Static(s) => {
+            let strategy = strategy(s.strategy);
+            quote!(::supervisor::SupervisorSpec::new(#id).strategy(#strategy))
+        }
     };
     out.extend(sup_settings(sup));
-    for child in &sup.children {
+    for child in sup.children() {
         let c = child_spec(child, params, path, lets);
         out.extend(quote!(.child(#c)));
     }
@@ -241,37 +247,12 @@ fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
     })
 }
 
-/// The tree parameters a start expression names.
-fn used_params<'a>(expr: &TokenStream, params: &'a [Param]) -> Vec<&'a Param> {
-    params.iter().filter(|p| mentions(expr, &p.name)).collect()
-}
-
-/// The mailbox types written in the tree, templates' included.
-fn collect_mailboxes<'a>(sup: &'a Sup, out: &mut Vec<&'a Type>) {
-    for child in sup.children.iter().chain(sup.template.as_deref()) {
-        if let Some(m) = &child.mailbox {
-            out.push(m);
-        }
-        if let Body::Sup(inner) = &child.body {
-            collect_mailboxes(inner, out);
-        }
-    }
-}
-
-/// Whether any start expression of the tree names `param`.
-fn tree_uses(sup: &Sup, param: &Ident) -> bool {
-    let body_uses = |body: &Body| match body {
-        Body::Worker { expr, .. } | Body::FromWorker { expr, .. } => mentions(expr, param),
-        Body::Sup(inner) => tree_uses(inner, param),
-    };
-    sup.children.iter().any(|c| body_uses(&c.body))
-        || sup.template.as_ref().is_some_and(|t| body_uses(&t.body))
-}
-
-/// `let p = TreeParam::clone_param(&p);` for each parameter, spanned at the parameter's type:
-/// a type that cannot be a tree parameter is reported there, once, with what it must be.
-fn clones(used: &[&Param]) -> TokenStream {
-    used.iter()
+/// `let p = TreeParam::clone_param(&p);` for each tree parameter `expr` names, spanned at the
+/// parameter's type: a type that cannot be a tree parameter is reported there, once, with what
+/// it must be.
+fn clones(expr: &TokenStream, params: &[Param]) -> TokenStream {
+    (params.iter())
+        .filter(|p| mentions(expr, &p.name))
         .map(|p| {
             let name = &p.name;
             quote_spanned!(p.ty_span()=> let #name = ::supervisor::__private::TreeParam::clone_param(&#name);)
@@ -279,45 +260,96 @@ fn clones(used: &[&Param]) -> TokenStream {
         .collect()
 }
 
-/// The start function of a worker or template: the expression itself, or, when it uses tree
-/// parameters, a closure that gives every incarnation its own clones of them.
-fn start_fn(expr: &TokenStream, span: Span, params: &[Param], template: bool) -> TokenStream {
-    let used = used_params(expr, params);
-    if used.is_empty() {
-        return expr.clone();
+/// A closure written in a start expression, cut where the per-incarnation clones go:
+/// `move |ctx| body` is `(move |ctx|, body)`; a closure with a return type keeps it in the head,
+/// and the inside of its block is the body. `None` for any other expression.
+fn split_closure(expr: &TokenStream) -> Option<(TokenStream, TokenStream)> {
+    let tokens: Vec<TokenTree> = expr.clone().into_iter().collect();
+    let is_pipe = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == '|');
+    let mut head = TokenStream::new();
+    let mut i = 0;
+    let mut moves = false;
+    while let Some(TokenTree::Ident(word)) = tokens.get(i) {
+        match word.to_string().as_str() {
+            "async" | "static" => {}
+            "move" => moves = true,
+            _ => return None,
+        }
+        head.extend([tokens[i].clone()]);
+        i += 1;
     }
-    let outer = clones(&used);
-    let inner = clones(&used);
-    let ctx = Ident::new("ctx", Span::mixed_site());
-    let args = Ident::new("args", Span::mixed_site());
-    if template {
-        quote_spanned! {span=> {
-            #outer
-            move |#ctx, #args| {
-                #inner
-                (#expr)(#ctx, #args)
-            }
-        }}
-    } else {
-        quote_spanned! {span=> {
-            #outer
-            move |#ctx| {
-                #inner
-                (#expr)(#ctx)
-            }
-        }}
+    if !moves {
+        // Every incarnation takes its own clones: the closure must own them.
+        head.extend(quote!(move));
+    }
+    let open = i;
+    if !tokens.get(open).is_some_and(is_pipe) {
+        return None;
+    }
+    let close = open + 1 + tokens[open + 1..].iter().position(is_pipe)?;
+    head.extend(tokens[open..=close].iter().cloned());
+    let rest = &tokens[close + 1..];
+    let returns = matches!(rest.first(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
+    if !returns {
+        return Some((head, rest.iter().cloned().collect()));
+    }
+    // `-> T { .. }`: the return type stays in the head, the block is the body.
+    match rest.split_last() {
+        Some((TokenTree::Group(g), ty)) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+            head.extend(ty.iter().cloned());
+            Some((head, g.stream()))
+        }
+        _ => None,
     }
 }
 
-/// The factory of a `from_worker` child: a fresh worker value for every incarnation.
-fn worker_factory(expr: &TokenStream, span: Span, params: &[Param]) -> TokenStream {
-    let used = used_params(expr, params);
-    if used.is_empty() {
-        return quote_spanned!(span=> || #expr);
+/// The start function of a worker or template: the expression itself or, when it uses tree
+/// parameters, the same function giving every incarnation its own clones of them (a closure
+/// gets them at the top of its body).
+fn start_fn(worker: &Worker, params: &[Param], template: bool) -> TokenStream {
+    let Worker { expr, span, .. } = worker;
+    let inner = clones(expr, params);
+    if inner.is_empty() {
+        return expr.clone();
     }
-    let outer = clones(&used);
-    let inner = clones(&used);
-    quote_spanned! {span=> {
+    let outer = inner.clone();
+    if let Some((head, body)) = split_closure(expr) {
+        return quote_spanned! {*span=> {
+            #outer
+            #head {
+                #inner
+                #body
+            }
+        }};
+    }
+    // Another expression that names parameters (`make(config)`) is evaluated per incarnation.
+    let ctx = Ident::new("ctx", Span::mixed_site());
+    let args = Ident::new("args", Span::mixed_site());
+    let start = Ident::new("start", Span::mixed_site());
+    let (params, call) = if template {
+        (quote!(#ctx, #args), quote!(#start(#ctx, #args)))
+    } else {
+        (quote!(#ctx), quote!(#start(#ctx)))
+    };
+    quote_spanned! {*span=> {
+        #outer
+        move |#params| {
+            #inner
+            let #start = #expr;
+            #call
+        }
+    }}
+}
+
+/// The factory of a `from_worker` child: a fresh worker value for every incarnation.
+fn worker_factory(worker: &Worker, params: &[Param]) -> TokenStream {
+    let Worker { expr, span, .. } = worker;
+    let inner = clones(expr, params);
+    if inner.is_empty() {
+        return quote_spanned!(*span=> || #expr);
+    }
+    let outer = inner.clone();
+    quote_spanned! {*span=> {
         #outer
         move || {
             #inner
@@ -332,45 +364,52 @@ fn child_spec(
     parent: &[&str],
     lets: &mut TokenStream,
 ) -> TokenStream {
-    let id = crate::check::unraw(&child.id);
-    let mut out = match &child.body {
-        Body::Worker { expr, span } => {
-            let f = start_fn(expr, *span, params, false);
-            match &child.mailbox {
-                Some(m) => {
-                    quote_spanned!(*span=> ::supervisor::ChildSpec::<#m>::with_mailbox(#id, #f))
+    let id = unraw(&child.id);
+    let mut out = match &child.kind {
+        ChildKind::Worker(w) => {
+            let span = w.span;
+            match w.start {
+                Start::Fn => {
+                    let f = start_fn(w, params, false);
+                    match &w.mailbox {
+                        Some(m) => {
+                            quote_spanned!(span=> ::supervisor::ChildSpec::<#m>::with_mailbox(#id, #f))
+                        }
+                        None => quote_spanned!(span=> ::supervisor::ChildSpec::worker(#id, #f)),
+                    }
                 }
-                None => quote_spanned!(*span=> ::supervisor::ChildSpec::worker(#id, #f)),
+                Start::FromWorker => {
+                    let f = worker_factory(w, params);
+                    let m = mailbox_type(w);
+                    quote_spanned!(span=> ::supervisor::ChildSpec::<#m>::from_worker(#id, #f))
+                }
             }
         }
-        Body::FromWorker { expr, span } => {
-            let f = worker_factory(expr, *span, params);
-            let m = mailbox_type(child);
-            quote_spanned!(*span=> ::supervisor::ChildSpec::<#m>::from_worker(#id, #f))
-        }
-        Body::Sup(sup) => {
+        ChildKind::Sup(sup) => {
             let mut path = parent.to_vec();
-            path.push(&sup.id);
+            path.push(sup.id());
             let s = sup_spec(sup, params, &path, lets);
             let var = spec_var(&path);
             lets.extend(quote!(let #var = #s;));
             quote!(::supervisor::ChildSpec::supervisor(#var))
         }
     };
-    out.extend(child_settings(child));
+    out.extend(policies(&child.policy));
+    if let ChildKind::Worker(w) = &child.kind {
+        out.extend(mailbox_capacity(w));
+    }
     out
 }
 
-fn template_spec(child: &Child, params: &[Param]) -> TokenStream {
-    let (expr, span) = match &child.body {
-        Body::Worker { expr, span } | Body::FromWorker { expr, span } => (expr, *span),
-        Body::Sup(_) => return quote!(),
-    };
-    let f = start_fn(expr, span, params, true);
-    let a = args_type(child);
-    let m = mailbox_type(child);
+fn template_spec(template: &Template, params: &[Param]) -> TokenStream {
+    let w = &template.worker;
+    let f = start_fn(w, params, true);
+    let a = args_type(template);
+    let m = mailbox_type(w);
+    let span = w.span;
     let mut out = quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f));
-    out.extend(child_settings(child));
+    out.extend(policies(&template.policy));
+    out.extend(mailbox_capacity(w));
     out
 }
 
@@ -378,61 +417,69 @@ fn template_spec(child: &Child, params: &[Param]) -> TokenStream {
 /// the description share them (both builders default to 3 restarts in 5 s).
 fn sup_settings(sup: &Sup) -> TokenStream {
     let mut out = TokenStream::new();
-    if sup.max_restarts.is_some() || sup.within.is_some() {
-        let max = int(sup.max_restarts.unwrap_or(3).into());
-        let within = duration(sup.within.unwrap_or(5_000_000_000));
+    let intensity = sup.intensity();
+    if intensity.max_restarts.is_some() || intensity.within.is_some() {
+        let max = int(intensity.max_restarts.unwrap_or(3).into());
+        let within = duration(intensity.within.unwrap_or(5_000_000_000));
         out.extend(quote!(.intensity(#max, #within)));
     }
-    if sup.auto_shutdown != AutoShutdown::Never {
-        let a = auto_shutdown(sup.auto_shutdown);
-        out.extend(quote!(.auto_shutdown(#a)));
-    }
-    if let Some(max) = sup.max_children {
-        let max = int(max);
-        out.extend(quote!(.max_children(#max)));
+    match sup {
+        Sup::Static(StaticSup { auto_shutdown, .. }) if *auto_shutdown != AutoShutdown::Never => {
+            let a = self::auto_shutdown(*auto_shutdown);
+            out.extend(quote!(.auto_shutdown(#a)));
+        }
+        Sup::Dynamic(DynamicSup {
+            max_children: Some(max),
+            ..
+        }) => {
+            let max = int(*max);
+            out.extend(quote!(.max_children(#max)));
+        }
+        _ => {}
     }
     out
 }
 
 /// The builder calls for a child's policies; the spec and the description share them.
-fn policies(child: &Child) -> TokenStream {
+fn policies(policy: &Policy) -> TokenStream {
     let mut out = TokenStream::new();
-    if child.restart != Restart::Permanent {
-        let r = restart(child.restart);
+    if policy.restart != Restart::Permanent {
+        let r = restart(policy.restart);
         out.extend(quote!(.restart(#r)));
     }
-    if let Some(s) = child.shutdown {
+    if let Some(s) = policy.shutdown {
         let s = shutdown(s);
         out.extend(quote!(.shutdown(#s)));
     }
-    if child.significant {
+    if policy.significant {
         out.extend(quote!(.significant(true)));
     }
-    if let Some(b) = &child.backoff {
+    if let Some(b) = &policy.backoff {
         let b = backoff(b);
         out.extend(quote!(.backoff(#b)));
     }
     out
 }
 
-fn child_settings(child: &Child) -> TokenStream {
-    let mut out = policies(child);
-    if let Some(n) = child.mailbox_capacity {
-        let n = int(n);
-        out.extend(quote!(.mailbox_capacity(#n)));
+fn mailbox_capacity(worker: &Worker) -> TokenStream {
+    match worker.mailbox_capacity {
+        Some(n) => {
+            let n = int(n);
+            quote!(.mailbox_capacity(#n))
+        }
+        None => TokenStream::new(),
     }
-    out
 }
 
-fn mailbox_type(child: &Child) -> TokenStream {
-    match &child.mailbox {
+fn mailbox_type(worker: &Worker) -> TokenStream {
+    match &worker.mailbox {
         Some(m) => m.to_token_stream(),
         None => quote!(::supervisor::NoMailbox),
     }
 }
 
-fn args_type(child: &Child) -> TokenStream {
-    match &child.args {
+fn args_type(template: &Template) -> TokenStream {
+    match &template.args {
         Some(a) => a.to_token_stream(),
         None => quote!(()),
     }
@@ -474,49 +521,59 @@ fn desc_const(path: &[&str]) -> Ident {
 /// that each node's tokens are written once. Only what differs from the defaults is written.
 fn describe_sup(
     sup: &Sup,
-    as_child: Option<&Child>,
+    policy: Option<&Policy>,
     path: &[&str],
     consts: &mut TokenStream,
 ) -> TokenStream {
-    let id = &sup.id;
+    let id = sup.id();
     let mut children = Vec::new();
-    let mut add = |child: &Child, segment: &str, id: &str| {
+    let mut add = |consts: &mut TokenStream, segment: &str, d: TokenStream| {
         let mut child_path = path.to_vec();
         child_path.push(segment);
         let var = desc_const(&child_path);
-        let d = describe_child(child, id, &child_path, consts);
         consts.extend(quote!(const #var: ::supervisor::NodeDescription = #d;));
         children.push(var);
     };
-    match &sup.template {
-        Some(t) => add(t, "template", "<template>"),
-        None => {
-            for c in &sup.children {
-                let id = crate::check::unraw(&c.id);
-                add(c, &id, &id);
-            }
+    let mut out = match sup {
+        Sup::Dynamic(d) => {
+            let mut t = describe_worker("<template>", &d.template.worker);
+            t.extend(policies(&d.template.policy));
+            add(consts, "template", t);
+            quote!(::supervisor::NodeDescription::dynamic(#id, &[#(#children),*]))
         }
-    }
-    let mut out = if sup.strategy == Strategy::Dynamic {
-        quote!(::supervisor::NodeDescription::dynamic(#id, &[#(#children),*]))
-    } else {
-        let s = strategy(sup.strategy);
-        quote!(::supervisor::NodeDescription::supervisor(#id, #s, &[#(#children),*]))
+        Sup::Static(s) => {
+            for c in &s.children {
+                let cid = unraw(&c.id);
+                let mut child_path = path.to_vec();
+                child_path.push(&cid);
+                let d = describe_child(c, &cid, &child_path, consts);
+                add(consts, &cid, d);
+            }
+            let strategy = strategy(s.strategy);
+            quote!(::supervisor::NodeDescription::supervisor(#id, #strategy, &[#(#children),*]))
+        }
     };
     out.extend(sup_settings(sup));
-    if let Some(c) = as_child {
-        out.extend(policies(c));
+    if let Some(p) = policy {
+        out.extend(policies(p));
     }
     out
 }
 
 fn describe_child(child: &Child, id: &str, path: &[&str], consts: &mut TokenStream) -> TokenStream {
-    if let Body::Sup(sup) = &child.body {
-        return describe_sup(sup, Some(child), path, consts);
+    match &child.kind {
+        ChildKind::Sup(sup) => describe_sup(sup, Some(&child.policy), path, consts),
+        ChildKind::Worker(w) => {
+            let mut out = describe_worker(id, w);
+            out.extend(policies(&child.policy));
+            out
+        }
     }
+}
+
+fn describe_worker(id: &str, worker: &Worker) -> TokenStream {
     let mut out = quote!(::supervisor::NodeDescription::worker(#id));
-    out.extend(policies(child));
-    if let Some(m) = &child.mailbox {
+    if let Some(m) = &worker.mailbox {
         let n = type_name(m);
         out.extend(quote!(.mailbox(#n)));
     }
@@ -525,7 +582,9 @@ fn describe_child(child: &Child, id: &str, path: &[&str], consts: &mut TokenStre
 
 // Typed handles --------------------------------------------------------------------------
 
-/// The handle type of a supervisor and, recursively, of its child supervisors.
+/// The handle type of a supervisor and, recursively, of its child supervisors. Each binds its
+/// fields by position among its supervisor's declared children, which the expansion knows: no
+/// lookup by name that could fail.
 fn handle_types(
     tree: &Tree,
     sup: &Sup,
@@ -541,42 +600,42 @@ fn handle_types(
     let mut accessors = Vec::new();
     let mut binds = Vec::new();
     let sup_path = if path.is_empty() {
-        sup.id.clone()
+        sup.id().to_owned()
     } else {
-        format!("{}/{}", tree_name_snake(tree), path.join("/"))
+        format!("{}/{}", tree.root.id(), path.join("/"))
     };
-    for child in &sup.children {
+    let bind = quote!(::supervisor::__private::bind);
+    for (index, child) in sup.children().iter().enumerate() {
+        // Types come from the fields': the binding says where, the field's type says what.
+        let index = Literal::usize_unsuffixed(index);
         let field = &child.id;
-        let id = crate::check::unraw(&child.id);
+        let id = unraw(&child.id);
         let docs = &child.docs;
-        let (field_ty, bind) = match &child.body {
-            Body::Worker { .. } | Body::FromWorker { .. } => {
-                let m = mailbox_type(child);
+        let (field_ty, value) = match &child.kind {
+            ChildKind::Worker(w) => {
+                let m = mailbox_type(w);
                 (
                     quote!(::supervisor::ChildRef<#m>),
-                    quote!(supervisor.child::<#m>(#id)?),
+                    quote!(#bind::child(&supervisor, #index)),
                 )
             }
-            Body::Sup(inner) if inner.strategy == Strategy::Dynamic => {
-                let t = inner.template.as_deref();
-                let a = t.map_or(quote!(()), args_type);
-                let m = t.map_or(quote!(::supervisor::NoMailbox), mailbox_type);
+            ChildKind::Sup(Sup::Dynamic(d)) => {
+                let a = args_type(&d.template);
+                let m = mailbox_type(&d.template.worker);
                 (
                     quote!(::supervisor::DynamicRef<#a, #m>),
-                    quote!(supervisor.dynamic::<#a, #m>(#id)?),
+                    quote!(#bind::dynamic(&supervisor, #index)),
                 )
             }
-            Body::Sup(inner) => {
+            ChildKind::Sup(inner) => {
                 let mut sub_path: Vec<&str> = path.to_vec();
                 sub_path.push(&id);
-                let sub_ty = format_ident!(
-                    "{}",
-                    crate::check::handle_type_name(&crate::check::unraw(tree_name), &sub_path)
-                );
+                let name = handle_type_name(&unraw(tree_name), &sub_path);
+                let sub_ty = Ident::new(&name, child.id.span());
                 handle_types(tree, inner, &sub_ty, &sub_path, false, helpers, out);
                 (
                     quote!(#sub_ty),
-                    quote!(#sub_ty::bind(supervisor.supervisor(#id)?)?),
+                    quote!(#sub_ty::bind(#bind::supervisor(&supervisor, #index))),
                 )
             }
         };
@@ -593,19 +652,12 @@ fn handle_types(
                 &self.#field
             }
         });
-        binds.push(bind);
+        binds.push(quote!(#field: #value));
     }
-    let field_names: Vec<&Ident> = sup.children.iter().map(|c| &c.id).collect();
-    let bind_fields: Vec<TokenStream> = binds
-        .iter()
-        .zip(&field_names)
-        .map(|(b, f)| quote!(let #f = #b;))
-        .collect();
     helpers.extend(quote! {
         impl #ty {
-            fn bind(supervisor: ::supervisor::SupervisorRef) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-                #(#bind_fields)*
-                ::core::result::Result::Ok(Self { supervisor, #(#field_names),* })
+            fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+                Self { #(#binds,)* supervisor }
             }
         }
     });
@@ -615,21 +667,19 @@ fn handle_types(
         format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
     };
     // A dynamic root is reached through the tree's handle, not a field: it starts children here.
-    let dynamic_root = sup.template.as_deref().filter(|_| root).map(|t| {
-        let a = args_type(t);
-        let m = mailbox_type(t);
-        quote! {
-            /// Starts a child from the root's template.
-            pub async fn start_child(&self, args: #a) -> ::core::result::Result<::supervisor::ChildRef<#m>, ::supervisor::ManagementError> {
-                match self.supervisor.dynamic::<#a, #m>("") {
-                    ::core::result::Result::Ok(d) => d.start_child(args).await,
-                    ::core::result::Result::Err(_) => ::core::result::Result::Err(
-                        ::supervisor::ManagementError::WrongKind(::supervisor::__private::Arc::from(self.supervisor.path())),
-                    ),
+    let dynamic_root = match sup {
+        Sup::Dynamic(d) if root => {
+            let a = args_type(&d.template);
+            let m = mailbox_type(&d.template.worker);
+            Some(quote! {
+                /// Starts a child from the root's template.
+                pub async fn start_child(&self, args: #a) -> ::core::result::Result<::supervisor::ChildRef<#m>, ::supervisor::ManagementError> {
+                    #bind::this_dynamic::<#a, #m>(&self.supervisor).start_child(args).await
                 }
-            }
+            })
         }
-    });
+        _ => None,
+    };
     out.extend(quote! {
         #[doc = #doc]
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]
@@ -655,10 +705,6 @@ fn handle_types(
             }
         }
     });
-}
-
-fn tree_name_snake(tree: &Tree) -> String {
-    tree.root.id.clone()
 }
 
 /// What is emitted when the tree has errors: the type names exist, so that one mistake does not

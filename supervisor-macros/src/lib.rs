@@ -2,9 +2,12 @@
 //! through that crate, which documents the grammar.
 
 mod check;
+mod ctxt;
 mod expand;
+mod model;
 mod parse;
 mod suggest;
+mod values;
 
 use proc_macro2::TokenStream;
 

@@ -1,6 +1,7 @@
-//! The macro never panics: valid trees mutated token by token, and token soup, all end in an
-//! expansion or in errors. (Start expressions pass through as opaque tokens, so a mutated one
-//! can make the output unparsable until rustc reports it at the user's tokens.)
+//! The macro never panics, and what it gives is always a Rust file: valid trees mutated token by
+//! token, and token soup, all end in an expansion or in errors, either of which parses as a
+//! `syn::File`. The one exception is a start expression that is not a Rust expression: it
+//! passes through as opaque tokens, and rustc reports it at the user's tokens.
 
 use proptest::prelude::*;
 
@@ -85,12 +86,78 @@ const VOCABULARY: &[&str] = &[
     "r#\"raw\"#",
     "(())",
     "[[]]",
+    // Keywords, closures, literals of every kind, lifetimes, nested groups, stray punctuation.
+    "async",
+    "move",
+    "fn",
+    "impl",
+    "match",
+    "where",
+    "|",
+    "||",
+    "ctx",
+    "|ctx|",
+    "r#move",
+    "r#async",
+    "1i64",
+    "0x1F",
+    "0b1010",
+    "1.0e-3f64",
+    "b'a'",
+    "c\"c\"",
+    "br\"b\"",
+    "'static",
+    "'_",
+    "{ { } }",
+    "((a, b))",
+    "[1; 3]",
+    "(x)[y]{z}",
+    "#",
+    "!",
+    "?",
+    ";",
+    "&",
+    "*",
+    ".",
+    "..",
+    "=>",
+    "->",
+    "@",
+    "$",
+    "~",
 ];
 
 /// Lexes `src` into a token stream and runs the whole macro on it.
 fn run(src: &str) -> Option<proc_macro2::TokenStream> {
     let tokens: proc_macro2::TokenStream = src.parse().ok()?;
     Some(crate::tree(tokens))
+}
+
+/// The property: the output is a Rust file, unless one of the input's start expressions is not
+/// a Rust expression.
+fn is_rust_or_bad_start(input: &proc_macro2::TokenStream, out: proc_macro2::TokenStream) -> bool {
+    syn::parse2::<syn::File>(out).is_ok() || has_bad_start_expression(input)
+}
+
+fn has_bad_start_expression(input: &proc_macro2::TokenStream) -> bool {
+    fn bad(node: &crate::parse::NodeAst) -> bool {
+        let kind = node.kind.to_string();
+        let start = (kind == "worker" || kind == "from_worker")
+            .then_some(node.args.as_ref())
+            .flatten()
+            .and_then(|a| {
+                crate::values::split_top_level_commas(&a.tokens)
+                    .into_iter()
+                    .next()
+            })
+            .filter(|e| !e.is_empty());
+        start.is_some_and(|e| syn::parse2::<syn::Expr>(e).is_err())
+            || node
+                .children
+                .as_ref()
+                .is_some_and(|c| c.nodes.iter().any(bad))
+    }
+    syn::parse2::<crate::parse::TreeAst>(input.clone()).is_ok_and(|t| bad(&t.root))
 }
 
 fn words(src: &str) -> Vec<String> {
@@ -164,16 +231,17 @@ proptest! {
     #[test]
     fn mutated_trees_never_panic(which in 0..CORPUS.len(), edits in prop::collection::vec(edit(), 1..6)) {
         let mutated = apply(words(CORPUS[which]), &edits).join(" ");
-        if let Some(out) = run(&mutated) {
-            prop_assert!(!out.is_empty());
+        if let (Ok(input), Some(out)) = (mutated.parse(), run(&mutated)) {
+            prop_assert!(is_rust_or_bad_start(&input, out.clone()), "{mutated}\n=> {out}");
         }
     }
 
     #[test]
     fn token_soup_never_panics(picks in prop::collection::vec(any::<usize>(), 0..40)) {
         let soup: Vec<&str> = picks.iter().map(|p| VOCABULARY[p % VOCABULARY.len()]).collect();
-        if let Some(out) = run(&soup.join(" ")) {
-            prop_assert!(!out.is_empty());
+        let soup = soup.join(" ");
+        if let (Ok(input), Some(out)) = (soup.parse(), run(&soup)) {
+            prop_assert!(is_rust_or_bad_start(&input, out.clone()), "{soup}\n=> {out}");
         }
     }
 }
@@ -228,9 +296,9 @@ fn raw_identifiers_anywhere_never_panic() {
         let _ = crate::tree(all);
         for target in 0..count {
             let one = raw(tokens.clone(), Some(target), &mut 0);
-            let out = crate::tree(one);
+            let out = crate::tree(one.clone());
             assert!(
-                syn::parse2::<syn::File>(out.clone()).is_ok(),
+                is_rust_or_bad_start(&one, out.clone()),
                 "not a Rust file: {out}"
             );
         }

@@ -113,9 +113,6 @@ pub enum StartError {
     /// The supervisor was asked to stop while it was still starting.
     #[error("supervisor `{0}` was stopped while starting")]
     Cancelled(Arc<str>),
-    /// A typed handle could not be bound to the started tree.
-    #[error(transparent)]
-    Handle(#[from] LookupError),
 }
 
 /// How a whole tree ended badly, as `join` or `shutdown` reports it (S7.2).
@@ -259,7 +256,7 @@ categorised!(SpecError, |_s| ErrorCategory::Spec, |_r| false);
 categorised!(
     StartError,
     |s| match s {
-        StartError::Spec(_) | StartError::Handle(_) => ErrorCategory::Spec,
+        StartError::Spec(_) => ErrorCategory::Spec,
         StartError::ChildFailed { .. } => ErrorCategory::Start,
         StartError::Cancelled(_) => ErrorCategory::Stopped,
     },

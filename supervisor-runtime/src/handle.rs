@@ -423,6 +423,47 @@ impl SupervisorRef {
     }
 }
 
+/// How the handles `supervision_tree!` generates bind to a started tree: by position among a
+/// supervisor's declared children, which the expansion knows from the spec it wrote, so that no
+/// lookup by name can fail. A position past the declared children (which the expansion never
+/// asks for) gets a reference that answers "gone", not a panic.
+#[doc(hidden)]
+pub mod bind {
+    use super::*;
+
+    /// The declared child at `index` of `sup`, typed by its mailbox.
+    pub fn child<M: Message>(sup: &SupervisorRef, index: usize) -> ChildRef<M> {
+        ChildRef::new(sup.declared(index), sup.clone())
+    }
+
+    /// The declared supervisor at `index` of `sup`.
+    pub fn supervisor(sup: &SupervisorRef, index: usize) -> SupervisorRef {
+        SupervisorRef {
+            node: sup.declared(index),
+        }
+    }
+
+    /// The declared dynamic supervisor at `index` of `sup`.
+    pub fn dynamic<A, M>(sup: &SupervisorRef, index: usize) -> DynamicRef<A, M> {
+        this_dynamic(&supervisor(sup, index))
+    }
+
+    /// `sup` itself as the dynamic supervisor it is (a tree's dynamic root).
+    pub fn this_dynamic<A, M>(sup: &SupervisorRef) -> DynamicRef<A, M> {
+        DynamicRef {
+            sup: sup.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl SupervisorRef {
+    fn declared(&self, index: usize) -> Arc<Node> {
+        let declared = self.node.sup.as_deref().and_then(|s| s.children.get(index));
+        declared.map_or_else(|| Node::unbound(self.node.path()), Arc::clone)
+    }
+}
+
 /// A stable reference to a child, valid across its restarts (and its supervisors'): state,
 /// restart count, management, and its typed mailbox.
 ///

@@ -98,4 +98,6 @@ pub mod __private {
     /// Fails to compile, at the mailbox type written in the tree, when it is not a
     /// [`Message`](crate::Message).
     pub const fn assert_message<T: crate::Message>() {}
+
+    pub use crate::handle::bind;
 }

@@ -208,6 +208,22 @@ impl Node {
         })
     }
 
+    /// A node that names no child: it is gone from the start, so every operation on it says so.
+    pub(crate) fn unbound(parent_path: &Arc<str>) -> Arc<Node> {
+        Arc::new(Node {
+            id: Arc::from("<unbound>"),
+            parent_path: Some(Arc::clone(parent_path)),
+            path: OnceLock::new(),
+            kind: ChildKind::Worker,
+            seq: u64::MAX,
+            state: AtomicU8::new(ChildState::Gone(Gone::TreeEnded).to_u8()),
+            restarts: AtomicU32::new(0),
+            starts: AtomicU64::new(0),
+            mailbox: None,
+            sup: None,
+        })
+    }
+
     pub(crate) fn instantiate_root(spec: &SupervisorSpec, events: &Events) -> Arc<Node> {
         Arc::new(Node {
             id: Arc::clone(&spec.id),

@@ -7,13 +7,13 @@ impl Pool {
         const TEMPLATE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
                 "<template>",
             )
+            .mailbox("conn::Command")
             .restart(::supervisor::Restart::Transient)
             .shutdown(
                 ::supervisor::Shutdown::Timeout(
                     ::supervisor::__private::Duration::from_millis(250),
                 ),
-            )
-            .mailbox("conn::Command");
+            );
         ::supervisor::TreeDescription {
             name: "Pool",
             root: ::supervisor::NodeDescription::dynamic("pool", &[TEMPLATE])
@@ -22,7 +22,6 @@ impl Pool {
         }
     };
     ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
-    #[allow(clippy::redundant_closure_call)]
     pub fn spec(timeout: Duration) -> ::supervisor::DynamicSupervisorSpec {
         ::supervisor::SupervisorSpec::dynamic(
                 "pool",
@@ -33,11 +32,11 @@ impl Pool {
                         let timeout = ::supervisor::__private::TreeParam::clone_param(
                             &timeout,
                         );
-                        move |ctx, args| {
+                        move |ctx, addr| {
                             let timeout = ::supervisor::__private::TreeParam::clone_param(
                                 &timeout,
                             );
-                            (move |ctx, addr| conn::serve(ctx, addr, timeout))(ctx, args)
+                            conn::serve(ctx, addr, timeout)
                         }
                     })
                     .restart(::supervisor::Restart::Transient)
@@ -55,7 +54,7 @@ impl Pool {
         timeout: Duration,
     ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(timeout)).await?;
-        let root = PoolRoot::bind(handle.root().clone())?;
+        let root = PoolRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
@@ -75,16 +74,12 @@ impl PoolRoot {
         ::supervisor::ChildRef<conn::Command>,
         ::supervisor::ManagementError,
     > {
-        match self.supervisor.dynamic::<SocketAddr, conn::Command>("") {
-            ::core::result::Result::Ok(d) => d.start_child(args).await,
-            ::core::result::Result::Err(_) => {
-                ::core::result::Result::Err(
-                    ::supervisor::ManagementError::WrongKind(
-                        ::supervisor::__private::Arc::from(self.supervisor.path()),
-                    ),
-                )
-            }
-        }
+        ::supervisor::__private::bind::this_dynamic::<
+            SocketAddr,
+            conn::Command,
+        >(&self.supervisor)
+            .start_child(args)
+            .await
     }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
@@ -99,10 +94,8 @@ impl ::core::ops::Deref for PoolRoot {
 }
 const _: () = {
     impl PoolRoot {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            ::core::result::Result::Ok(Self { supervisor })
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self { supervisor }
         }
     }
     const _: () = ::supervisor::__private::assert_message::<conn::Command>();

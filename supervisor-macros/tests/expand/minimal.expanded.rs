@@ -16,7 +16,6 @@ impl Minimal {
         }
     };
     ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
-    #[allow(clippy::redundant_closure_call)]
     pub fn spec() -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::new("minimal")
             .child(::supervisor::ChildSpec::worker("only", run))
@@ -27,7 +26,7 @@ impl Minimal {
         ::supervisor::StartError,
     > {
         let handle = ::supervisor::Supervisor::start(Self::spec()).await?;
-        let root = MinimalRoot::bind(handle.root().clone())?;
+        let root = MinimalRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
@@ -57,11 +56,11 @@ impl ::core::ops::Deref for MinimalRoot {
 }
 const _: () = {
     impl MinimalRoot {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let only = supervisor.child::<::supervisor::NoMailbox>("only")?;
-            ::core::result::Result::Ok(Self { supervisor, only })
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                only: ::supervisor::__private::bind::child(&supervisor, 0),
+                supervisor,
+            }
         }
     }
 };

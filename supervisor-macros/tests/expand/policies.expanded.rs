@@ -70,7 +70,6 @@ impl Pipeline {
         }
     };
     ///Builds the spec of [`Pipeline`]: what [`Pipeline::start`] starts. Tree parameters are cloned for every incarnation that uses them.
-    #[allow(clippy::redundant_closure_call)]
     pub fn spec(source: String, limit: usize) -> ::supervisor::SupervisorSpec {
         let stages = ::supervisor::SupervisorSpec::new("stages")
             .strategy(::supervisor::Strategy::OneForAll)
@@ -107,7 +106,7 @@ impl Pipeline {
                                 let limit = ::supervisor::__private::TreeParam::clone_param(
                                     &limit,
                                 );
-                                (move |ctx| stage::job(ctx, limit))(ctx)
+                                stage::job(ctx, limit)
                             }
                         },
                     )
@@ -172,7 +171,7 @@ impl Pipeline {
         limit: usize,
     ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(source, limit)).await?;
-        let root = PipelineRoot::bind(handle.root().clone())?;
+        let root = PipelineRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
@@ -266,36 +265,35 @@ impl ::core::ops::Deref for PipelineRoot {
 }
 const _: () = {
     impl PipelineStages {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let parse = supervisor.child::<::supervisor::NoMailbox>("parse")?;
-            let enrich = supervisor.child::<::supervisor::NoMailbox>("enrich")?;
-            ::core::result::Result::Ok(Self { supervisor, parse, enrich })
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                parse: ::supervisor::__private::bind::child(&supervisor, 0),
+                enrich: ::supervisor::__private::bind::child(&supervisor, 1),
+                supervisor,
+            }
         }
     }
     impl PipelineBatch {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let job = supervisor.child::<::supervisor::NoMailbox>("job")?;
-            let log = supervisor.child::<Vec<u8>>("log")?;
-            ::core::result::Result::Ok(Self { supervisor, job, log })
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                job: ::supervisor::__private::bind::child(&supervisor, 0),
+                log: ::supervisor::__private::bind::child(&supervisor, 1),
+                supervisor,
+            }
         }
     }
     impl PipelineRoot {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let reader = supervisor.child::<::supervisor::NoMailbox>("reader")?;
-            let stages = PipelineStages::bind(supervisor.supervisor("stages")?)?;
-            let batch = PipelineBatch::bind(supervisor.supervisor("batch")?)?;
-            ::core::result::Result::Ok(Self {
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                reader: ::supervisor::__private::bind::child(&supervisor, 0),
+                stages: PipelineStages::bind(
+                    ::supervisor::__private::bind::supervisor(&supervisor, 1),
+                ),
+                batch: PipelineBatch::bind(
+                    ::supervisor::__private::bind::supervisor(&supervisor, 2),
+                ),
                 supervisor,
-                reader,
-                stages,
-                batch,
-            })
+            }
         }
     }
     const _: () = ::supervisor::__private::assert_message::<Vec<u8>>();

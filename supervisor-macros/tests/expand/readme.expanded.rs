@@ -52,7 +52,6 @@ impl App {
         }
     };
     ///Builds the spec of [`App`]: what [`App::start`] starts. Tree parameters are cloned for every incarnation that uses them.
-    #[allow(clippy::redundant_closure_call)]
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
         let api__sessions = ::supervisor::SupervisorSpec::dynamic(
                 "sessions",
@@ -85,7 +84,7 @@ impl App {
                                 let config = ::supervisor::__private::TreeParam::clone_param(
                                     &config,
                                 );
-                                (move |ctx| db::run(ctx, config))(ctx)
+                                db::run(ctx, config)
                             }
                         },
                     )
@@ -112,7 +111,7 @@ impl App {
         config: Arc<Config>,
     ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start(Self::spec(config)).await?;
-        let root = AppRoot::bind(handle.root().clone())?;
+        let root = AppRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
@@ -181,27 +180,24 @@ impl ::core::ops::Deref for AppRoot {
 }
 const _: () = {
     impl AppApi {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let listener = supervisor.child::<ListenerMsg>("listener")?;
-            let sessions = supervisor
-                .dynamic::<SessionArgs, ::supervisor::NoMailbox>("sessions")?;
-            ::core::result::Result::Ok(Self {
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                listener: ::supervisor::__private::bind::child(&supervisor, 0),
+                sessions: ::supervisor::__private::bind::dynamic(&supervisor, 1),
                 supervisor,
-                listener,
-                sessions,
-            })
+            }
         }
     }
     impl AppRoot {
-        fn bind(
-            supervisor: ::supervisor::SupervisorRef,
-        ) -> ::core::result::Result<Self, ::supervisor::LookupError> {
-            let db = supervisor.child::<::supervisor::NoMailbox>("db")?;
-            let cache = supervisor.child::<::supervisor::NoMailbox>("cache")?;
-            let api = AppApi::bind(supervisor.supervisor("api")?)?;
-            ::core::result::Result::Ok(Self { supervisor, db, cache, api })
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                db: ::supervisor::__private::bind::child(&supervisor, 0),
+                cache: ::supervisor::__private::bind::child(&supervisor, 1),
+                api: AppApi::bind(
+                    ::supervisor::__private::bind::supervisor(&supervisor, 2),
+                ),
+                supervisor,
+            }
         }
     }
     const _: () = ::supervisor::__private::assert_message::<ListenerMsg>();

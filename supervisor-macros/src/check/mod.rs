@@ -1,0 +1,340 @@
+//! The whole tree, checked: the parsed tree becomes the checked model (`crate::model`), one
+//! node kind at a time, and each rule of `rules` is applied where it belongs. Every error is
+//! collected in a `Ctxt`, then all are reported at once, each at the token it is about.
+
+pub mod rules;
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, Token, Type};
+
+use crate::ctxt::Ctxt;
+use crate::model::{
+    AutoShutdown, Child, ChildKind, DynamicSup, Intensity, Policy, Restart, Start, StaticSup,
+    Strategy, Sup, Template, Tree, Worker,
+};
+use crate::parse::{tokens_span, Args, NodeAst, OptionAst, Options, TreeAst};
+use crate::suggest::{snake_case, upper_camel_case};
+use crate::values;
+use rules::Place;
+
+/// Checks the whole tree. On errors, it gives them all, and the tree as well when every error is
+/// about a value (the tree is then complete, with defaults where values were wrong): expanding
+/// it keeps every generated item, so that the user's mistakes are the only errors.
+pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
+    let cx = Ctxt::new();
+    rules::tree_name_is_upper_camel(&ast.name, &cx);
+    rules::tree_name_is_not_self(&ast.name, &cx);
+    rules::parameters_are_unique(&ast.params, &cx);
+    rules::root_has_no_child_options(&ast.root, &cx);
+    let name = unraw(&ast.name);
+    let root = if rules::root_is_a_supervisor(&ast.root.kind, &cx) {
+        supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx)
+    } else {
+        None
+    };
+    if let Some(root) = &root {
+        rules::handle_type_names_are_distinct(&name, root, &cx);
+    }
+    let shape_ok = !cx.shape_broken();
+    let tree = root.map(|root| Tree {
+        attrs: ast.attrs,
+        vis: ast.vis,
+        name: ast.name.clone(),
+        params: ast.params,
+        root,
+    });
+    match (cx.check(), tree) {
+        (Ok(()), Some(tree)) => Ok(tree),
+        (Ok(()), None) => Err((syn::Error::new(ast.name.span(), "invalid tree"), None)),
+        (Err(e), tree) => Err((e, tree.filter(|_| shape_ok).map(Box::new))),
+    }
+}
+
+/// The name an identifier stands for: `r#type` is `type`. Raw identifiers are accepted
+/// everywhere a name is: the id is the bare name, and accessors keep the raw spelling.
+pub(crate) fn unraw(id: &Ident) -> String {
+    id.unraw().to_string()
+}
+
+/// The name of the handle type of the nested supervisor at `path` (ids below the root), as the
+/// expansion writes it: the tree's name, then each id in UpperCamelCase.
+pub(crate) fn handle_type_name(tree: &str, path: &[&str]) -> String {
+    let mut name = tree.to_owned();
+    for id in path {
+        name.push_str(&upper_camel_case(id));
+    }
+    name
+}
+
+/// A supervisor node of any kind; `None` when its kind is not a supervisor's, or when it cannot
+/// be built (a dynamic supervisor without a usable template: the errors say why).
+fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> {
+    let strategy = match node.kind.to_string().as_str() {
+        "one_for_one" => Strategy::OneForOne,
+        "one_for_all" => Strategy::OneForAll,
+        "rest_for_one" => Strategy::RestForOne,
+        "dynamic" => return dynamic(node, id, cx).map(Sup::Dynamic),
+        _ => return None,
+    };
+    let mut sup = StaticSup {
+        id,
+        strategy,
+        intensity: Intensity::default(),
+        auto_shutdown: AutoShutdown::Never,
+        children: Vec::new(),
+    };
+    let mut auto_span = None;
+    for opt in sup_options(node.args.as_ref(), Place::StaticOptions, &sup.id, cx) {
+        if intensity(&opt, &mut sup.intensity, cx) {
+            continue;
+        }
+        // `auto_shutdown`, the only other option `option_is_known` and `option_applies` let by.
+        auto_span = Some(opt.key.span());
+        let Some(v) = rules::option_has_a_value(&opt, cx) else {
+            continue;
+        };
+        if let Some(w) = values::word(v, "auto_shutdown", rules::AUTO_SHUTDOWNS, cx) {
+            sup.auto_shutdown = match w.as_str() {
+                "any_significant" => AutoShutdown::AnySignificant,
+                "all_significant" => AutoShutdown::AllSignificant,
+                _ => AutoShutdown::Never,
+            };
+        }
+    }
+    rules::supervisor_has_children(node, &sup.id, cx);
+    if let Some(children) = &node.children {
+        rules::each_child_parses(children, cx);
+        let mut ids: HashMap<String, Span> = HashMap::new();
+        for c in &children.nodes {
+            let Some(id) = rules::child_has_an_id(c, cx) else {
+                continue;
+            };
+            let _ = rules::id_is_not_a_keyword(id, cx)
+                && rules::id_is_snake_case(id, cx)
+                && rules::id_is_not_reserved(id, cx);
+            rules::ids_are_unique(&mut ids, &sup.id, id, cx);
+            if let Some(child) = child(c, id, sup.auto_shutdown, cx) {
+                sup.children.push(child);
+            }
+        }
+    }
+    rules::auto_shutdown_needs_a_significant_child(&sup, auto_span.unwrap_or(span), cx);
+    Some(Sup::Static(sup))
+}
+
+fn dynamic(node: &NodeAst, id: String, cx: &Ctxt) -> Option<DynamicSup> {
+    let mut intensity_ = Intensity::default();
+    let mut max_children = None;
+    for opt in sup_options(node.args.as_ref(), Place::DynamicOptions, &id, cx) {
+        if intensity(&opt, &mut intensity_, cx) {
+            continue;
+        }
+        // `max_children`, the only other option let by.
+        let Some(v) = rules::option_has_a_value(&opt, cx) else {
+            continue;
+        };
+        if let Some(n) = values::integer(v, "max_children", u32::MAX.into(), cx) {
+            rules::max_children_is_not_zero(n, tokens_span(v), cx);
+            max_children = Some(n);
+        }
+    }
+    if let Some(children) = &node.children {
+        rules::each_child_parses(children, cx);
+    }
+    let t = rules::dynamic_has_one_template(node, &id, cx)?;
+    rules::template_has_no_id(t, cx);
+    let template = template(t, &id, cx)?;
+    Some(DynamicSup {
+        id,
+        intensity: intensity_,
+        max_children,
+        template: Box::new(template),
+    })
+}
+
+/// The options in a supervisor's `(..)` that are known, apply to it and are given once.
+fn sup_options(args: Option<&Args>, place: Place, label: &str, cx: &Ctxt) -> Vec<OptionAst> {
+    let Some(args) = args else {
+        return Vec::new();
+    };
+    let parser = Punctuated::<OptionAst, Token![,]>::parse_terminated;
+    let list = match syn::parse::Parser::parse2(parser, args.tokens.clone()) {
+        Ok(list) => list,
+        Err(e) => {
+            cx.push(e);
+            return Vec::new();
+        }
+    };
+    let mut seen = HashMap::new();
+    list.into_iter()
+        .filter(|opt| {
+            rules::option_is_given_once(&mut seen, &opt.key, cx)
+                && rules::option_is_known(&opt.key, place, cx)
+                && rules::option_applies_to_the_node(&opt.key, place, label, cx)
+        })
+        .collect()
+}
+
+/// `max_restarts` and `within`, which every supervisor kind has; `false` for other options.
+fn intensity(opt: &OptionAst, intensity: &mut Intensity, cx: &Ctxt) -> bool {
+    let key = opt.key.to_string();
+    if key != "max_restarts" && key != "within" {
+        return false;
+    }
+    let Some(v) = rules::option_has_a_value(opt, cx) else {
+        return true;
+    };
+    if key == "max_restarts" {
+        intensity.max_restarts = values::integer(v, &key, u32::MAX.into(), cx).map(|n| n as u32);
+    } else if let Some(d) = values::duration(v, cx) {
+        rules::period_is_not_zero(d, tokens_span(v), cx);
+        intensity.within = Some(d);
+    }
+    true
+}
+
+/// A child of a static supervisor.
+fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Option<Child> {
+    rules::only_doc_comments_on_children(node, cx);
+    let docs: Vec<Attribute> = (node.attrs.iter())
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect();
+    let label = unraw(id);
+    if !rules::node_kind_is_known(&node.kind, cx) {
+        return None;
+    }
+    // The node itself first, then its options: errors come in the order they are written.
+    let (place, mut kind) = match node.kind.to_string().as_str() {
+        "worker" | "from_worker" => (Place::Worker, ChildKind::Worker(worker(node, &label, cx)?)),
+        _ => (
+            Place::Supervisor,
+            ChildKind::Sup(supervisor(node, label.clone(), id.span(), cx)?),
+        ),
+    };
+    let opts = child_options(node.options.as_ref(), place, &label, cx);
+    rules::significant_is_not_permanent(&opts.policy, node, &label, cx);
+    rules::significant_needs_auto_shutdown(&opts.policy, parent_auto, node, &label, cx);
+    rules::backoff_is_not_on_temporary(&opts.policy, node, &label, cx);
+    if let ChildKind::Worker(w) = &mut kind {
+        w.mailbox = opts.mailbox;
+        w.mailbox_capacity = opts.mailbox_capacity;
+    }
+    Some(Child {
+        docs,
+        id: id.clone(),
+        policy: opts.policy,
+        kind,
+    })
+}
+
+/// A dynamic supervisor's template.
+fn template(node: &NodeAst, sup_id: &str, cx: &Ctxt) -> Option<Template> {
+    rules::only_doc_comments_on_children(node, cx);
+    if !rules::node_kind_is_known(&node.kind, cx) || !rules::template_is_a_worker(node, cx) {
+        return None;
+    }
+    let label = "template";
+    let mut worker = worker(node, label, cx)?;
+    let mut opts = child_options(node.options.as_ref(), Place::Template, label, cx);
+    rules::template_is_not_significant(&mut opts.policy, node, sup_id, cx);
+    rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);
+    worker.mailbox = opts.mailbox;
+    worker.mailbox_capacity = opts.mailbox_capacity;
+    Some(Template {
+        policy: opts.policy,
+        worker,
+        args: opts.args,
+    })
+}
+
+/// A worker's start expression; its mailbox comes from its options.
+fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Option<Worker> {
+    rules::worker_has_no_children(node, label, cx);
+    let (parts, span) = match &node.args {
+        Some(a) => (values::split_top_level_commas(&a.tokens), a.span),
+        None => (Vec::new(), node.kind.span()),
+    };
+    if !rules::worker_has_one_start_expression(node, label, &parts, cx) {
+        return None;
+    }
+    let expr = parts.into_iter().next().unwrap_or_default();
+    let span = if expr.is_empty() {
+        span
+    } else {
+        tokens_span(&expr)
+    };
+    Some(Worker {
+        start: if node.kind == "worker" {
+            Start::Fn
+        } else {
+            Start::FromWorker
+        },
+        expr,
+        span,
+        mailbox: None,
+        mailbox_capacity: None,
+    })
+}
+
+/// What a child's `[..]` says.
+#[derive(Default)]
+struct ChildOptions {
+    policy: Policy,
+    mailbox: Option<Type>,
+    mailbox_capacity: Option<u64>,
+    args: Option<Type>,
+}
+
+fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -> ChildOptions {
+    let mut out = ChildOptions::default();
+    let mut seen = HashMap::new();
+    for opt in opts.map_or(&[][..], |o| &o.items) {
+        if !(rules::option_is_given_once(&mut seen, &opt.key, cx)
+            && rules::option_is_known(&opt.key, place, cx)
+            && rules::option_applies_to_the_node(&opt.key, place, label, cx))
+        {
+            continue;
+        }
+        let key = opt.key.to_string();
+        if key == "significant" {
+            if let Some(b) = values::flag(&opt.key, opt.value.as_ref(), cx) {
+                out.policy.significant = b;
+            }
+            continue;
+        }
+        let Some(v) = rules::option_has_a_value(opt, cx) else {
+            continue;
+        };
+        match key.as_str() {
+            "restart" => {
+                if let Some(w) = values::word(v, "restart type", rules::RESTARTS, cx) {
+                    out.policy.restart = match w.as_str() {
+                        "transient" => Restart::Transient,
+                        "temporary" => Restart::Temporary,
+                        _ => Restart::Permanent,
+                    };
+                }
+            }
+            "shutdown" => out.policy.shutdown = values::shutdown(v, cx),
+            "backoff" => out.policy.backoff = values::backoff(v, cx),
+            "mailbox" => out.mailbox = rules::mailbox_and_args_are_types(&opt.key, v, cx),
+            "args" => out.args = rules::mailbox_and_args_are_types(&opt.key, v, cx),
+            "mailbox_capacity" => {
+                if let Some(n) = values::integer(v, &key, u32::MAX.into(), cx) {
+                    rules::mailbox_capacity_is_not_zero(n, tokens_span(v), cx);
+                    out.mailbox_capacity = Some(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

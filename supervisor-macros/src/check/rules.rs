@@ -1,0 +1,630 @@
+//! The rules of a tree, one function each. The first doc line of each says which SEMANTICS rules
+//! it enforces (or which part of the grammar) and what it requires; the table in the macro's
+//! docs is this list, kept equal to it by a test, with the `tests/ui/fail` cases of each rule.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Ident, Type};
+
+use super::{handle_type_name, unraw};
+use crate::ctxt::Ctxt;
+use crate::model::{AutoShutdown, BackoffKind, ChildKind, Policy, Restart, StaticSup, Sup};
+use crate::parse::{Children, NodeAst, OptionAst, Param};
+use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
+
+// Vocabulary -----------------------------------------------------------------------------
+
+/// What a supervisor may be.
+pub const SUPERVISOR_KINDS: &[&str] = &["one_for_one", "one_for_all", "rest_for_one", "dynamic"];
+pub const NODE_KINDS: &[&str] = &[
+    "worker",
+    "from_worker",
+    "one_for_one",
+    "one_for_all",
+    "rest_for_one",
+    "dynamic",
+];
+pub const STATIC_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shutdown"];
+pub const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
+pub const CHILD_OPTIONS: &[&str] = &[
+    "restart",
+    "shutdown",
+    "significant",
+    "backoff",
+    "mailbox",
+    "mailbox_capacity",
+    "args",
+];
+pub const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
+pub const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
+
+/// Names a child may not take, because its accessor would clash with, or silently shadow, a
+/// method the generated handle types have: their own (`supervisor`, the private `bind`), those
+/// of the runtime's `TreeHandle` (`handle`, `join`, `shutdown`, ...) and of `SupervisorRef`
+/// reached through `Deref`, and those of the traits they implement. A test proves the runtime's
+/// handles have no public method missing here.
+pub const RESERVED_IDS: &[&str] = &[
+    // Generated.
+    "bind",
+    "handle",
+    "join",
+    "shutdown",
+    "start_child",
+    "supervisor",
+    // `SupervisorHandle`.
+    "root",
+    "subscribe",
+    "shutdown_token",
+    // `SupervisorRef`.
+    "path",
+    "id",
+    "which_children",
+    "count_children",
+    "restart_history",
+    "terminate_child",
+    "restart_child",
+    "delete_child",
+    "child",
+    "dynamic",
+    // Traits: `Clone`, `Debug`, `Deref`.
+    "clone",
+    "clone_from",
+    "fmt",
+    "deref",
+];
+
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Which list of options an option stands in, and on what.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// `one_for_one(..)` and the like.
+    StaticOptions,
+    /// `dynamic(..)`.
+    DynamicOptions,
+    /// `[..]` after a worker.
+    Worker,
+    /// `[..]` after a supervisor that is a child.
+    Supervisor,
+    /// `[..]` after a dynamic supervisor's template.
+    Template,
+}
+
+// Names ----------------------------------------------------------------------------------
+
+/// names: a tree's name is UpperCamelCase, as the type it becomes.
+pub fn tree_name_is_upper_camel(name: &Ident, cx: &Ctxt) {
+    let n = unraw(name);
+    let camel =
+        matches!(n.chars().next(), Some('A'..='Z')) && n.chars().all(|c| c.is_ascii_alphanumeric());
+    if !camel {
+        cx.shape_error_at(
+            name.span(),
+            format!(
+                "tree name `{n}` is not UpperCamelCase\n  help: did you mean `{}`?",
+                upper_camel_case(&n)
+            ),
+        );
+    }
+}
+
+/// names: a tree is not named `Self`, which no type can be.
+pub fn tree_name_is_not_self(name: &Ident, cx: &Ctxt) {
+    if name == "Self" {
+        cx.shape_error_at(
+            name.span(),
+            "`Self` cannot name a tree: the tree's name becomes a type, and `Self` is taken",
+        );
+    }
+}
+
+/// names: tree parameters have distinct names.
+pub fn parameters_are_unique(params: &[Param], cx: &Ctxt) {
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for p in params {
+        let n = p.name.to_string();
+        if let Some(first) = seen.get(&n) {
+            cx.shape_error_at(p.name.span(), format!("duplicate tree parameter `{n}`"));
+            cx.error_at(*first, format!("`{n}` is first declared here"));
+        } else {
+            seen.insert(n, p.name.span());
+        }
+    }
+}
+
+/// S1.2: a static supervisor's child has an id.
+pub fn child_has_an_id<'a>(node: &'a NodeAst, cx: &Ctxt) -> Option<&'a Ident> {
+    if node.id.is_none() {
+        cx.shape_error_at(
+            node.kind.span(),
+            format!("child needs an id, as in `name: {}(..)`", node.kind),
+        );
+    }
+    node.id.as_ref()
+}
+
+/// names: an id is snake_case, as the method it becomes.
+pub fn id_is_snake_case(id: &Ident, cx: &Ctxt) -> bool {
+    let name = unraw(id);
+    let snake = matches!(name.chars().next(), Some('a'..='z'))
+        && name
+            .chars()
+            .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && !name.contains("__")
+        && !name.ends_with('_');
+    if !snake {
+        cx.shape_error_at(
+            id.span(),
+            format!(
+                "child id `{name}` is not a snake_case identifier\n  help: did you mean `{}`?",
+                snake_case(&name)
+            ),
+        );
+    }
+    snake
+}
+
+/// names: an id that is a keyword is written raw (`r#type`).
+pub fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> bool {
+    let raw = id.to_string().starts_with("r#");
+    let name = unraw(id);
+    if KEYWORDS.contains(&name.as_str()) && !raw {
+        cx.shape_error_at(
+            id.span(),
+            format!(
+                "child id `{name}` is a Rust keyword; ids become method names of the tree's handle\n  help: write it as a raw identifier, `r#{name}`, to keep the name"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+/// names: an id is not the name of a method the handles have, which its accessor would hide.
+pub fn id_is_not_reserved(id: &Ident, cx: &Ctxt) -> bool {
+    let name = unraw(id);
+    if RESERVED_IDS.contains(&name.as_str()) {
+        cx.shape_error_at(
+            id.span(),
+            format!(
+                "child id `{name}` is the name of a method the tree's handles have; its accessor would clash with it or hide it\n  help: choose another id"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+/// S1.2, S1.4: sibling ids are unique.
+pub fn ids_are_unique(seen: &mut HashMap<String, Span>, sup_id: &str, id: &Ident, cx: &Ctxt) {
+    let name = unraw(id);
+    if let Some(first) = seen.get(&name) {
+        cx.shape_error_at(
+            id.span(),
+            format!("duplicate child id `{name}` in supervisor `{sup_id}`"),
+        );
+        cx.error_at(*first, format!("`{name}` is first declared here"));
+    } else {
+        seen.insert(name, id.span());
+    }
+}
+
+/// names: no two nested supervisors have handle types of the same name (`a_b` and `a { b }`).
+pub fn handle_type_names_are_distinct(tree: &str, root: &Sup, cx: &Ctxt) {
+    fn walk<'a>(
+        tree: &str,
+        sup: &'a StaticSup,
+        path: &mut Vec<&'a str>,
+        seen: &mut HashMap<String, (Span, String)>,
+        cx: &Ctxt,
+    ) {
+        for child in &sup.children {
+            let ChildKind::Sup(inner) = &child.kind else {
+                continue;
+            };
+            path.push(inner.id());
+            let ty = handle_type_name(tree, path);
+            let here = path.join("/");
+            if let Some((first, first_path)) = seen.get(&ty) {
+                cx.shape_error_at(
+                    child.id.span(),
+                    format!(
+                        "the handle type of supervisor `{here}` would be `{ty}`, the same as that of `{first_path}`; rename one of them"
+                    ),
+                );
+                cx.error_at(*first, format!("`{first_path}` is declared here"));
+            } else {
+                seen.insert(ty, (child.id.span(), here));
+            }
+            if let Sup::Static(inner) = inner {
+                walk(tree, inner, path, seen, cx);
+            }
+            path.pop();
+        }
+    }
+    if let Sup::Static(root) = root {
+        walk(tree, root, &mut Vec::new(), &mut HashMap::new(), cx);
+    }
+}
+
+// Structure ------------------------------------------------------------------------------
+
+/// S5.6: the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`.
+pub fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
+    let k = kind.to_string();
+    if SUPERVISOR_KINDS.contains(&k.as_str()) {
+        return true;
+    }
+    let mut msg = format!(
+        "the root of a tree is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`, not `{k}`"
+    );
+    if let Some(s) = did_you_mean(&k, SUPERVISOR_KINDS) {
+        msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+    }
+    cx.shape_error_at(kind.span(), msg);
+    false
+}
+
+/// grammar: a node is a `worker`, a `from_worker` or a supervisor of a known strategy.
+pub fn node_kind_is_known(kind: &Ident, cx: &Ctxt) -> bool {
+    let k = kind.to_string();
+    if NODE_KINDS.contains(&k.as_str()) {
+        return true;
+    }
+    cx.unknown(kind.span(), "node kind", &k, NODE_KINDS);
+    cx.mark_shape();
+    false
+}
+
+/// S1.2: the root has no parent, so no child options.
+pub fn root_has_no_child_options(root: &NodeAst, cx: &Ctxt) {
+    if let Some(opts) = &root.options {
+        let keys: Vec<String> = opts.items.iter().map(|o| o.key.to_string()).collect();
+        cx.error_at(
+            opts.span,
+            format!(
+                "the root supervisor has no parent, so child options ({}) do not apply to it",
+                keys.join(", ")
+            ),
+        );
+    }
+}
+
+/// S1.1, S1.4: a static supervisor has its children in braces, one at least.
+pub fn supervisor_has_children(node: &NodeAst, sup_id: &str, cx: &Ctxt) {
+    match &node.children {
+        None => cx.error_at(
+            node.span(),
+            format!(
+                "supervisor `{sup_id}` needs its children in braces: `{} {{ .. }}`",
+                node.kind
+            ),
+        ),
+        Some(c) if c.nodes.is_empty() && c.errors.is_empty() => {
+            cx.error_at(c.span, format!("supervisor `{sup_id}` has no children"))
+        }
+        Some(_) => {}
+    }
+}
+
+/// S1.4, S5.4: a dynamic supervisor has exactly one template.
+pub fn dynamic_has_one_template<'a>(
+    node: &'a NodeAst,
+    sup_id: &str,
+    cx: &Ctxt,
+) -> Option<&'a NodeAst> {
+    let example = "as in `dynamic { worker(path::to::run) }`";
+    let Some(children) = &node.children else {
+        cx.shape_error_at(
+            node.span(),
+            format!("dynamic supervisor `{sup_id}` needs one template in braces, {example}"),
+        );
+        return None;
+    };
+    for extra in children.nodes.iter().skip(1) {
+        cx.shape_error_at(
+            extra.span(),
+            format!("dynamic supervisor `{sup_id}` has exactly one template; this is a second"),
+        );
+    }
+    if children.nodes.is_empty() && children.errors.is_empty() {
+        cx.shape_error_at(
+            children.span,
+            format!("dynamic supervisor `{sup_id}` needs one template, {example}"),
+        );
+    }
+    children.nodes.first()
+}
+
+/// S5.4: a template has no id: its children get numbers as ids.
+pub fn template_has_no_id(template: &NodeAst, cx: &Ctxt) {
+    if let Some(id) = &template.id {
+        cx.error_at(
+            id.span(),
+            "a dynamic supervisor's template has no id: its children get numbers as ids",
+        );
+    }
+}
+
+/// S5.4: a template is a worker.
+pub fn template_is_a_worker(template: &NodeAst, cx: &Ctxt) -> bool {
+    let kind = template.kind.to_string();
+    if SUPERVISOR_KINDS.contains(&kind.as_str()) {
+        cx.shape_error_at(
+            template.kind.span(),
+            "a dynamic supervisor's template must be `worker(..)`",
+        );
+        return false;
+    }
+    true
+}
+
+/// S5.4, S8: a template is not significant.
+pub fn template_is_not_significant(policy: &mut Policy, node: &NodeAst, sup_id: &str, cx: &Ctxt) {
+    if policy.significant {
+        cx.error_at(
+            option_span(node, "significant"),
+            format!("the template of dynamic supervisor `{sup_id}` cannot be significant"),
+        );
+        // Rejected: not part of the tree that is still expanded.
+        policy.significant = false;
+    }
+}
+
+/// S1.2: a worker has one start expression (a trailing comma is fine).
+pub fn worker_has_one_start_expression(
+    node: &NodeAst,
+    label: &str,
+    parts: &[TokenStream],
+    cx: &Ctxt,
+) -> bool {
+    let kind = node.kind.to_string();
+    if parts.first().is_none_or(TokenStream::is_empty) {
+        let span = node.args.as_ref().map_or(node.kind.span(), |a| a.span);
+        let hint = if kind == "worker" {
+            "`worker(path::to::run)`: an async fn or closure taking the `ChildContext`"
+        } else {
+            "`from_worker(MyWorker::new())`: an expression making a `Worker`"
+        };
+        cx.shape_error_at(span, format!("`{label}` needs a start expression: {hint}"));
+        return false;
+    }
+    if let Some(extra) = parts.iter().skip(1).find(|p| !p.is_empty()) {
+        cx.shape_error_at(
+            crate::parse::tokens_span(extra),
+            format!("`{kind}(..)` takes one start expression; this is a second"),
+        );
+        return false;
+    }
+    true
+}
+
+/// S1.2: a worker has no children.
+pub fn worker_has_no_children(node: &NodeAst, label: &str, cx: &Ctxt) {
+    if let Some(c) = &node.children {
+        cx.error_at(c.span, format!("worker `{label}` cannot have children"));
+    }
+}
+
+/// grammar: only doc comments stand on a child.
+pub fn only_doc_comments_on_children(node: &NodeAst, cx: &Ctxt) {
+    for a in node.attrs.iter().filter(|a| !a.path().is_ident("doc")) {
+        cx.error_at(a.pound_token.span, "only doc comments may stand on a child");
+    }
+}
+
+/// grammar: children that do not parse are reported, each skipped up to its `,`.
+pub fn each_child_parses(children: &Children, cx: &Ctxt) {
+    for e in &children.errors {
+        // A child that did not parse is left out: the tree's shape is not the one written.
+        cx.push_shape(e.clone());
+    }
+}
+
+// Options --------------------------------------------------------------------------------
+
+/// grammar: an option is one the grammar knows.
+pub fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
+    let k = key.to_string();
+    let known = [STATIC_OPTIONS, DYNAMIC_OPTIONS, CHILD_OPTIONS]
+        .iter()
+        .any(|list| list.contains(&k.as_str()));
+    if !known {
+        let (what, expected) = match place {
+            Place::StaticOptions => ("supervisor option", STATIC_OPTIONS),
+            Place::DynamicOptions => ("supervisor option", DYNAMIC_OPTIONS),
+            _ => ("child option", CHILD_OPTIONS),
+        };
+        cx.unknown(key.span(), what, &k, expected);
+    }
+    known
+}
+
+/// grammar: an option is given once.
+pub fn option_is_given_once(seen: &mut HashMap<String, Span>, key: &Ident, cx: &Ctxt) -> bool {
+    let name = key.to_string();
+    if let Some(first) = seen.get(&name) {
+        cx.error_at(key.span(), format!("option `{name}` given twice"));
+        cx.error_at(*first, format!("`{name}` is first given here"));
+        return false;
+    }
+    seen.insert(name, key.span());
+    true
+}
+
+/// S5.6: an option applies to the node it is written on, in the list it is written in.
+pub fn option_applies_to_the_node(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
+    let k = key.to_string();
+    let k = k.as_str();
+    let msg = match place {
+        Place::StaticOptions | Place::DynamicOptions if CHILD_OPTIONS.contains(&k) => {
+            format!("`{k}` is a child option: write it in `[..]` after the supervisor's `(..)`")
+        }
+        Place::StaticOptions if k == "max_children" => {
+            "`max_children` applies only to `dynamic` supervisors".to_string()
+        }
+        Place::DynamicOptions if k == "auto_shutdown" => {
+            "`auto_shutdown` does not apply to a dynamic supervisor: its children cannot be significant".to_string()
+        }
+        Place::Supervisor if STATIC_OPTIONS.contains(&k) || DYNAMIC_OPTIONS.contains(&k) => {
+            format!("`{k}` is a supervisor option: write it in the `(..)` after the strategy")
+        }
+        Place::Worker | Place::Template
+            if STATIC_OPTIONS.contains(&k) || DYNAMIC_OPTIONS.contains(&k) =>
+        {
+            format!("`{k}` is a supervisor option and does not apply to worker `{label}`")
+        }
+        Place::Supervisor if k == "mailbox" || k == "mailbox_capacity" => {
+            format!("a supervisor has no mailbox; `{k}` applies to workers")
+        }
+        Place::Worker | Place::Supervisor if k == "args" => {
+            "`args` applies only to a dynamic supervisor's template, whose children get arguments from `start_child`".to_string()
+        }
+        _ => return true,
+    };
+    cx.error_at(key.span(), msg);
+    false
+}
+
+/// grammar: an option other than a flag has a value (`key = value`).
+pub fn option_has_a_value<'a>(opt: &'a OptionAst, cx: &Ctxt) -> Option<&'a TokenStream> {
+    if opt.value.is_none() {
+        cx.error_at(
+            opt.key.span(),
+            format!("`{}` needs a value: `{} = ..`", opt.key, opt.key),
+        );
+    }
+    opt.value.as_ref()
+}
+
+/// grammar: `mailbox` and `args` take a type.
+pub fn mailbox_and_args_are_types(key: &Ident, value: &TokenStream, cx: &Ctxt) -> Option<Type> {
+    match syn::parse2::<Type>(value.clone()) {
+        Ok(ty) => Some(ty),
+        Err(e) => {
+            cx.shape_error_at(e.span(), format!("`{key}` takes a type: {e}"));
+            None
+        }
+    }
+}
+
+// Across options -------------------------------------------------------------------------
+
+/// S1.4, S8: a significant child is not permanent.
+pub fn significant_is_not_permanent(policy: &Policy, node: &NodeAst, label: &str, cx: &Ctxt) {
+    if policy.significant && policy.restart == Restart::Permanent {
+        cx.error_at(
+            option_span(node, "significant"),
+            format!(
+                "significant child `{label}` is permanent, so it never exits for good; make it `restart = transient` or `temporary`"
+            ),
+        );
+    }
+}
+
+/// S1.4, S8: a significant child's supervisor has `auto_shutdown` set.
+pub fn significant_needs_auto_shutdown(
+    policy: &Policy,
+    parent: AutoShutdown,
+    node: &NodeAst,
+    label: &str,
+    cx: &Ctxt,
+) {
+    if policy.significant && policy.restart != Restart::Permanent && parent == AutoShutdown::Never {
+        cx.error_at(
+            option_span(node, "significant"),
+            format!(
+                "significant child `{label}` under a supervisor with auto_shutdown never; set `auto_shutdown = any_significant` or `all_significant` on its supervisor"
+            ),
+        );
+    }
+}
+
+/// S8: `auto_shutdown` is set only where a child is significant.
+pub fn auto_shutdown_needs_a_significant_child(sup: &StaticSup, at: Span, cx: &Ctxt) {
+    if sup.auto_shutdown != AutoShutdown::Never
+        && !sup.children.iter().any(|c| c.policy.significant)
+    {
+        cx.error_at(
+            at,
+            format!(
+                "auto_shutdown is set on `{}` but no child is significant; mark one `[significant, restart = transient]`",
+                sup.id
+            ),
+        );
+    }
+}
+
+/// S3.3: a temporary child, never restarted, has no backoff.
+pub fn backoff_is_not_on_temporary(policy: &Policy, node: &NodeAst, label: &str, cx: &Ctxt) {
+    if policy.restart == Restart::Temporary && policy.backoff.is_some() {
+        cx.error_at(
+            option_span(node, "backoff"),
+            format!("backoff on temporary child `{label}`, which is never restarted"),
+        );
+    }
+}
+
+// Values ---------------------------------------------------------------------------------
+
+/// S1.4: the period of the restart intensity is greater than zero.
+pub fn period_is_not_zero(nanos: u64, at: Span, cx: &Ctxt) {
+    if nanos == 0 {
+        cx.error_at(at, "the period `within` must be greater than zero");
+    }
+}
+
+/// S5.4: `max_children` is at least 1.
+pub fn max_children_is_not_zero(n: u64, at: Span, cx: &Ctxt) {
+    if n == 0 {
+        cx.error_at(at, "max_children must be at least 1");
+    }
+}
+
+/// S9.8: `mailbox_capacity` is at least 1.
+pub fn mailbox_capacity_is_not_zero(n: u64, at: Span, cx: &Ctxt) {
+    if n == 0 {
+        cx.error_at(at, "mailbox_capacity must be at least 1");
+    }
+}
+
+/// S1.2: a backoff's initial delay is not above its maximum.
+pub fn backoff_initial_not_above_max(kind: &BackoffKind, at: Span, cx: &Ctxt) {
+    let (initial, max) = match *kind {
+        BackoffKind::Linear(i, _, m) => (i, m),
+        BackoffKind::Exponential { initial, max, .. } => (initial, max),
+        BackoffKind::Fixed(d) => (d, d),
+    };
+    if initial > max {
+        cx.error_at(at, "the initial backoff delay is above the maximum");
+    }
+}
+
+/// S1.2: an exponential backoff's multiplier is at least 1.
+pub fn backoff_multiplier_at_least_one(m: f64, at: Span, cx: &Ctxt) {
+    if m < 1.0 {
+        cx.error_at(at, "the backoff multiplier must be at least 1");
+    }
+}
+
+/// S1.2: an exponential backoff's jitter is within 0..=1.
+pub fn backoff_jitter_within_0_1(j: f64, at: Span, cx: &Ctxt) {
+    if !(0.0..=1.0).contains(&j) {
+        cx.error_at(at, "jitter must be within 0..=1");
+    }
+}
+
+/// The span of option `key` of a node, or the node's.
+fn option_span(node: &NodeAst, key: &str) -> Span {
+    node.options
+        .as_ref()
+        .and_then(|o| o.items.iter().find(|i| i.key == key))
+        .map_or(node.span(), |i| i.key.span())
+}

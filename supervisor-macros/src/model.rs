@@ -1,0 +1,195 @@
+//! The checked tree: one type per node kind, each holding only what that kind can have, so that
+//! the expansion cannot write a setting that means nothing for a node (S5.6).
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Attribute, Ident, Type, Visibility};
+
+use crate::parse::Param;
+
+pub struct Tree {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub root: Sup,
+}
+
+/// A supervisor, by kind. A pool (S14) will be a third.
+pub enum Sup {
+    Static(StaticSup),
+    Dynamic(DynamicSup),
+}
+
+/// Declared children, started in order (S5.1-S5.3).
+pub struct StaticSup {
+    pub id: String,
+    pub strategy: Strategy,
+    pub intensity: Intensity,
+    pub auto_shutdown: AutoShutdown,
+    pub children: Vec<Child>,
+}
+
+/// One template; children added at run time (S5.4).
+pub struct DynamicSup {
+    pub id: String,
+    pub intensity: Intensity,
+    pub max_children: Option<u64>,
+    pub template: Box<Template>,
+}
+
+/// `max_restarts` within `within` (S4); `None` where the default stands.
+#[derive(Clone, Copy, Default)]
+pub struct Intensity {
+    pub max_restarts: Option<u32>,
+    /// Nanoseconds.
+    pub within: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Strategy {
+    OneForOne,
+    OneForAll,
+    RestForOne,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AutoShutdown {
+    Never,
+    AnySignificant,
+    AllSignificant,
+}
+
+/// A child of a static supervisor: its id, policies and what it is.
+pub struct Child {
+    pub docs: Vec<Attribute>,
+    pub id: Ident,
+    pub policy: Policy,
+    pub kind: ChildKind,
+}
+
+pub enum ChildKind {
+    Worker(Worker),
+    Sup(Sup),
+}
+
+/// A dynamic supervisor's template: a worker with no id, its arguments typed.
+pub struct Template {
+    pub policy: Policy,
+    pub worker: Worker,
+    pub args: Option<Type>,
+}
+
+pub struct Worker {
+    pub start: Start,
+    /// The start expression, as opaque tokens.
+    pub expr: TokenStream,
+    pub span: Span,
+    pub mailbox: Option<Type>,
+    pub mailbox_capacity: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// `worker(f)`: f is called with the context for every incarnation.
+    Fn,
+    /// `from_worker(expr)`: expr makes a fresh `Worker` for every incarnation.
+    FromWorker,
+}
+
+/// What every child has, whatever its kind (S1.2).
+#[derive(Clone, Copy)]
+pub struct Policy {
+    pub restart: Restart,
+    pub shutdown: Option<Shutdown>,
+    pub significant: bool,
+    pub backoff: Option<Backoff>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            restart: Restart::Permanent,
+            shutdown: None,
+            significant: false,
+            backoff: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Restart {
+    Permanent,
+    Transient,
+    Temporary,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shutdown {
+    BrutalKill,
+    Infinity,
+    /// Nanoseconds.
+    Timeout(u64),
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum BackoffKind {
+    Fixed(u64),
+    Linear(u64, u64, u64),
+    Exponential {
+        initial: u64,
+        max: u64,
+        multiplier: Option<f64>,
+        jitter: Option<f64>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Backoff {
+    pub kind: BackoffKind,
+    pub reset_after: Option<u64>,
+}
+
+impl Sup {
+    pub fn id(&self) -> &str {
+        match self {
+            Sup::Static(s) => &s.id,
+            Sup::Dynamic(d) => &d.id,
+        }
+    }
+
+    pub fn intensity(&self) -> Intensity {
+        match self {
+            Sup::Static(s) => s.intensity,
+            Sup::Dynamic(d) => d.intensity,
+        }
+    }
+
+    /// The declared children; none for a dynamic supervisor.
+    pub fn children(&self) -> &[Child] {
+        match self {
+            Sup::Static(s) => &s.children,
+            Sup::Dynamic(_) => &[],
+        }
+    }
+
+    /// The workers of this supervisor and every one below it, templates included.
+    pub fn workers(&self) -> Vec<&Worker> {
+        let mut out = Vec::new();
+        self.collect_workers(&mut out);
+        out
+    }
+
+    fn collect_workers<'a>(&'a self, out: &mut Vec<&'a Worker>) {
+        match self {
+            Sup::Dynamic(d) => out.push(&d.template.worker),
+            Sup::Static(s) => {
+                for child in &s.children {
+                    match &child.kind {
+                        ChildKind::Worker(w) => out.push(w),
+                        ChildKind::Sup(inner) => inner.collect_workers(out),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! Values of options: durations, integers, words, shutdowns, backoffs. Each parser is one rule
+//! of the docs' table: it takes the value's tokens, reports what is wrong with them at their
+//! span, and gives the value, or `None` (the checker then keeps the default in its place).
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Ident, Lit};
+
+use crate::check::rules;
+use crate::ctxt::{list, Ctxt};
+use crate::model::{Backoff, BackoffKind, Shutdown};
+use crate::parse::{as_call, first_span, tokens_span};
+
+/// Duration units, smallest first.
+pub const UNITS: &[&str] = &["ns", "us", "ms", "s", "m", "h"];
+pub const SHUTDOWNS: &[&str] = &["brutal_kill", "infinity", "<duration>"];
+pub const BACKOFFS: &[&str] = &["none", "fixed", "linear", "exponential"];
+
+/// The runtime's bound (`supervisor::MAX_DURATION`, 100 years): a longer one could overflow a
+/// deadline.
+const MAX_NANOS: u64 = 100 * 365 * 24 * 3600 * 1_000_000_000;
+
+/// A duration is one number and its unit, no space between, at most 100 years: `250ms`, `1.5s`.
+pub fn duration(tokens: &TokenStream, cx: &Ctxt) -> Option<u64> {
+    let mut iter = tokens.clone().into_iter();
+    let first = iter.next()?;
+    if let TokenTree::Punct(p) = &first {
+        if p.as_char() == '-' {
+            cx.error_at(tokens_span(tokens), "a duration cannot be negative");
+            return None;
+        }
+    }
+    if let Some(second) = iter.next() {
+        // `5 s`, `1.5.s`: a number and a unit, apart.
+        let written: String = tokens
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let hint = match (&first, &second) {
+            (TokenTree::Literal(_), TokenTree::Ident(unit))
+                if UNITS.contains(&unit.to_string().as_str()) =>
+            {
+                format!("write the unit right after the number, with no space: `{first}{unit}`")
+            }
+            (_, TokenTree::Punct(p)) if p.as_char() == '.' => {
+                "a duration is one number and its unit, with no dot between them, as in `1.5s`"
+                    .to_string()
+            }
+            _ => "a duration is one number and its unit, as in `5s` or `250ms`".to_string(),
+        };
+        cx.error_at(
+            tokens_span(tokens),
+            format!("`{written}` is not a duration\n  help: {hint}"),
+        );
+        return None;
+    }
+    let span = first.span();
+    let not_a_duration = || {
+        cx.error_at(
+            span,
+            "expected a duration with a unit, as in `5s` or `250ms`",
+        )
+    };
+    let TokenTree::Literal(lit) = first else {
+        not_a_duration();
+        return None;
+    };
+    let (digits, suffix) = match Lit::new(lit) {
+        Lit::Int(i) => (i.base10_digits().to_string(), i.suffix().to_string()),
+        Lit::Float(f) => (f.base10_digits().to_string(), f.suffix().to_string()),
+        _ => {
+            not_a_duration();
+            return None;
+        }
+    };
+    if suffix.is_empty() {
+        cx.error_at(
+            span,
+            format!("duration `{digits}` needs a unit, as in `{digits}s` or `{digits}ms`"),
+        );
+        return None;
+    }
+    let unit: f64 = match suffix.as_str() {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        other => {
+            cx.unknown(span, "duration unit", other, UNITS);
+            return None;
+        }
+    };
+    // Whole numbers are converted exactly; fractions through f64 (sub-nanosecond rounding).
+    let nanos = match digits.parse::<u64>() {
+        Ok(n) => n.checked_mul(unit as u64),
+        Err(_) => digits
+            .parse::<f64>()
+            .ok()
+            .map(|v| v * unit)
+            .filter(|v| v.is_finite() && *v < u64::MAX as f64)
+            .map(|v| v.round() as u64),
+    };
+    match nanos {
+        Some(n) if n <= MAX_NANOS => Some(n),
+        _ => {
+            cx.error_at(span, "duration too large: at most 100 years");
+            None
+        }
+    }
+}
+
+/// An integer is a plain integer literal (`_` separators allowed) no larger than `max`.
+pub fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> Option<u64> {
+    let value = match single_lit(tokens) {
+        Some(Lit::Int(i)) if i.suffix().is_empty() => {
+            i.base10_parse::<u64>().ok().filter(|n| *n <= max)
+        }
+        _ => None,
+    };
+    if value.is_none() {
+        cx.error_at(
+            tokens_span(tokens),
+            format!("`{what}` must be a non-negative integer no larger than {max}"),
+        );
+    }
+    value
+}
+
+/// A word is one of the words its option takes (`permanent`, `any_significant`, ..).
+pub fn word(tokens: &TokenStream, what: &str, expected: &[&str], cx: &Ctxt) -> Option<String> {
+    match single_ident(tokens) {
+        Some(i) => {
+            let w = i.to_string();
+            if expected.contains(&w.as_str()) {
+                Some(w)
+            } else {
+                cx.unknown(i.span(), what, &w, expected);
+                None
+            }
+        }
+        None => {
+            cx.error_at(
+                tokens_span(tokens),
+                format!("expected a {what}: one of {}", list(expected)),
+            );
+            None
+        }
+    }
+}
+
+/// A flag is given alone, or as `true` or `false`.
+pub fn flag(key: &Ident, value: Option<&TokenStream>, cx: &Ctxt) -> Option<bool> {
+    let Some(v) = value else {
+        return Some(true);
+    };
+    match single_lit(v) {
+        Some(Lit::Bool(b)) => Some(b.value),
+        _ => {
+            cx.error_at(
+                tokens_span(v),
+                format!("`{key}` takes `true` or `false`, or no value"),
+            );
+            None
+        }
+    }
+}
+
+/// A shutdown is `brutal_kill`, `infinity` or a duration.
+pub fn shutdown(tokens: &TokenStream, cx: &Ctxt) -> Option<Shutdown> {
+    if let Some(i) = single_ident(tokens) {
+        return match i.to_string().as_str() {
+            "brutal_kill" => Some(Shutdown::BrutalKill),
+            "infinity" => Some(Shutdown::Infinity),
+            other => {
+                cx.unknown(i.span(), "shutdown value", other, SHUTDOWNS);
+                None
+            }
+        };
+    }
+    duration(tokens, cx).map(Shutdown::Timeout)
+}
+
+/// A backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)`, with named
+/// options after the durations.
+pub fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
+    if let Some(i) = single_ident(tokens) {
+        if i != "none" {
+            cx.unknown(i.span(), "backoff", &i.to_string(), BACKOFFS);
+        }
+        return None;
+    }
+    let Some((name, inner, span)) = as_call(tokens) else {
+        cx.error_at(
+            tokens_span(tokens),
+            "expected a backoff: `fixed(1s)`, `linear(100ms, 100ms, 5s)` or `exponential(100ms, 10s)`",
+        );
+        return None;
+    };
+    // Split by hand: the values are token runs (durations, numbers), not expressions.
+    let mut positional: Vec<TokenStream> = Vec::new();
+    let mut named: Vec<(Ident, TokenStream)> = Vec::new();
+    for part in split_commas(&inner) {
+        let mut iter = part.clone().into_iter();
+        match (iter.next(), iter.next()) {
+            (Some(TokenTree::Ident(k)), Some(TokenTree::Punct(p))) if p.as_char() == '=' => {
+                named.push((k, iter.collect()));
+            }
+            _ => positional.push(part),
+        }
+    }
+    let kind_name = name.to_string();
+    let (want, shape, options): (usize, &str, &[&str]) = match kind_name.as_str() {
+        "fixed" => (1, "fixed(delay)", &["reset_after"]),
+        "linear" => (3, "linear(initial, step, max)", &["reset_after"]),
+        "exponential" => (
+            2,
+            "exponential(initial, max)",
+            &["multiplier", "jitter", "reset_after"],
+        ),
+        other => {
+            cx.unknown(name.span(), "backoff", other, BACKOFFS);
+            return None;
+        }
+    };
+    if positional.len() != want {
+        cx.error_at(
+            span,
+            format!("`{kind_name}` takes {want} duration(s): `{shape}`"),
+        );
+        return None;
+    }
+    let ds: Vec<Option<u64>> = positional.iter().map(|t| duration(t, cx)).collect();
+    let (mut reset_after, mut multiplier, mut jitter) = (None, None, None);
+    for (k, v) in &named {
+        let key = k.to_string();
+        if !options.contains(&key.as_str()) {
+            cx.unknown(k.span(), &format!("`{kind_name}` option"), &key, options);
+            continue;
+        }
+        match key.as_str() {
+            "reset_after" => reset_after = duration(v, cx),
+            "multiplier" => {
+                multiplier = float(v, "multiplier", cx);
+                if let Some(m) = multiplier {
+                    rules::backoff_multiplier_at_least_one(m, tokens_span(v), cx);
+                }
+            }
+            _ => {
+                jitter = float(v, "jitter", cx);
+                if let Some(j) = jitter {
+                    rules::backoff_jitter_within_0_1(j, tokens_span(v), cx);
+                }
+            }
+        }
+    }
+    let ds: Vec<u64> = ds.into_iter().collect::<Option<_>>()?;
+    let kind = match kind_name.as_str() {
+        "fixed" => BackoffKind::Fixed(ds[0]),
+        "linear" => BackoffKind::Linear(ds[0], ds[1], ds[2]),
+        _ => BackoffKind::Exponential {
+            initial: ds[0],
+            max: ds[1],
+            multiplier,
+            jitter,
+        },
+    };
+    let at = first_span(&positional[0]).unwrap_or(span);
+    rules::backoff_initial_not_above_max(&kind, at, cx);
+    Some(Backoff { kind, reset_after })
+}
+
+/// A number, as in `1.5` or `2`.
+fn float(tokens: &TokenStream, what: &str, cx: &Ctxt) -> Option<f64> {
+    let value = match single_lit(tokens) {
+        Some(Lit::Float(f)) if f.suffix().is_empty() => f.base10_parse::<f64>().ok(),
+        Some(Lit::Int(i)) if i.suffix().is_empty() => i.base10_parse::<f64>().ok(),
+        _ => None,
+    };
+    if value.is_none() {
+        cx.error_at(
+            tokens_span(tokens),
+            format!("`{what}` must be a number, as in `1.5`"),
+        );
+    }
+    value
+}
+
+fn single_lit(tokens: &TokenStream) -> Option<Lit> {
+    let mut iter = tokens.clone().into_iter();
+    let tt = iter.next()?;
+    if iter.next().is_some() {
+        return None;
+    }
+    match tt {
+        TokenTree::Literal(l) => Some(Lit::new(l)),
+        TokenTree::Ident(i) if i == "true" || i == "false" => {
+            Some(Lit::Bool(syn::LitBool::new(i == "true", i.span())))
+        }
+        _ => None,
+    }
+}
+
+fn single_ident(tokens: &TokenStream) -> Option<Ident> {
+    let mut iter = tokens.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(TokenTree::Ident(i)), None) => Some(i),
+        _ => None,
+    }
+}
+
+fn split_commas(tokens: &TokenStream) -> Vec<TokenStream> {
+    let mut parts = Vec::new();
+    let mut current = TokenStream::new();
+    for tt in tokens.clone() {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                parts.push(std::mem::take(&mut current));
+            }
+            _ => current.extend([tt]),
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// `tokens` cut at its top-level commas: not inside a group, not between the pipes of a
+/// closure's parameters (`|a, b|`), not inside a turbofish (`f::<A, B>`).
+pub fn split_top_level_commas(tokens: &TokenStream) -> Vec<TokenStream> {
+    let mut parts = vec![TokenStream::new()];
+    let mut in_pipes = false;
+    let mut angles = 0usize;
+    let mut colons = 0usize;
+    for tt in tokens.clone() {
+        if let TokenTree::Punct(p) = &tt {
+            match p.as_char() {
+                '|' => in_pipes = !in_pipes,
+                '<' if colons >= 2 || angles > 0 => angles += 1,
+                '>' if angles > 0 => angles -= 1,
+                ',' if !in_pipes && angles == 0 => {
+                    parts.push(TokenStream::new());
+                    colons = 0;
+                    continue;
+                }
+                _ => {}
+            }
+            colons = if p.as_char() == ':' { colons + 1 } else { 0 };
+        } else {
+            colons = 0;
+        }
+        if let Some(last) = parts.last_mut() {
+            last.extend(std::iter::once(tt));
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T>(src: &str, f: impl Fn(&TokenStream, &Ctxt) -> Option<T>) -> (Option<T>, usize) {
+        let cx = Ctxt::new();
+        let v = f(&src.parse().unwrap(), &cx);
+        let errors = cx.check().err().map_or(0, |e| e.into_iter().count());
+        (v, errors)
+    }
+
+    #[test]
+    fn durations_in_every_unit() {
+        for (src, nanos) in [
+            ("100ns", 100),
+            ("500us", 500_000),
+            ("250ms", 250_000_000),
+            ("5s", 5_000_000_000),
+            ("1.5s", 1_500_000_000),
+            ("2m", 120_000_000_000),
+            ("1h", 3_600_000_000_000),
+            ("1_000ms", 1_000_000_000),
+        ] {
+            assert_eq!(parse(src, duration), (Some(nanos), 0), "{src}");
+        }
+        for bad in ["5", "5x", "-1s", "5 s", "1.5.s", "876001h", "\"5s\"", "x"] {
+            assert_eq!(parse(bad, duration), (None, 1), "{bad}");
+        }
+        assert_eq!(parse("876000h", duration).0, Some(MAX_NANOS));
+    }
+
+    #[test]
+    fn integers_are_bounded() {
+        let max = |t: &TokenStream, cx: &Ctxt| integer(t, "n", u32::MAX as u64, cx);
+        assert_eq!(parse("4_294_967_295", max), (Some(u32::MAX as u64), 0));
+        for bad in ["4294967296", "-1", "1.0", "1u8", "x"] {
+            assert_eq!(parse(bad, max), (None, 1), "{bad}");
+        }
+    }
+
+    #[test]
+    fn backoffs_and_their_options() {
+        let (b, e) = parse(
+            "exponential(100ms, 10s, multiplier = 2, jitter = 0.1)",
+            backoff,
+        );
+        assert_eq!(e, 0);
+        assert_eq!(
+            b.unwrap().kind,
+            BackoffKind::Exponential {
+                initial: 100_000_000,
+                max: 10_000_000_000,
+                multiplier: Some(2.0),
+                jitter: Some(0.1)
+            }
+        );
+        assert_eq!(parse("none", backoff), (None, 0));
+        assert_eq!(parse("fixed(1s, 2s)", backoff), (None, 1));
+        assert_eq!(parse("fixed(1s, jitter = 0.5)", backoff).1, 1);
+        assert_eq!(parse("linear(5s, 1s, 1s)", backoff).1, 1);
+    }
+
+    #[test]
+    fn commas_inside_closures_groups_and_turbofish_do_not_split() {
+        let parts = |src: &str| split_top_level_commas(&src.parse().unwrap()).len();
+        assert_eq!(parts("run"), 1);
+        assert_eq!(parts("run ,"), 2);
+        assert_eq!(parts("move | ctx , a | serve (ctx , a , p) ,"), 2);
+        assert_eq!(parts("serve :: < A , B >"), 1);
+        assert_eq!(parts("|| a || b"), 1);
+        assert_eq!(parts("run , other"), 2);
+    }
+}
