@@ -66,10 +66,14 @@ pub fn expand(tree: &Tree) -> TokenStream {
         "Starts the tree and returns once every child is up, with a [`{handle}`] whose methods mirror the tree."
     );
     let doc_tree = format!("The shape of [`{name}`], without starting anything.");
+    // Spanned at the name, so that a clash with another item is reported there.
+    let item = quote_spanned!(name.span()=> #(#attrs)* #vis struct #name;);
+    let alias = quote_spanned! {name.span()=>
+        #[doc = #doc_handle]
+        #vis type #handle = ::supervisor::TreeHandle<#root_ty>;
+    };
     quote! {
-        #(#attrs)*
-        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
-        #vis struct #name;
+        #item
 
         impl #name {
             #[doc = #doc_tree]
@@ -94,8 +98,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
             }
         }
 
-        #[doc = #doc_handle]
-        #vis type #handle = ::supervisor::TreeHandle<#root_ty>;
+        #alias
 
         #handles
 
@@ -680,13 +683,16 @@ fn handle_types(
         }
         _ => None,
     };
-    out.extend(quote! {
+    // Spanned at the name it is made from, so that a clash with another item is reported there.
+    out.extend(quote_spanned! {ty.span()=>
         #[doc = #doc]
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]
         #vis struct #ty {
             supervisor: ::supervisor::SupervisorRef,
             #(#fields,)*
         }
+    });
+    out.extend(quote! {
 
         impl #ty {
             #(#accessors)*
@@ -712,15 +718,15 @@ fn handle_types(
 pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
     let vis = &tree.vis;
     let name = &tree.name;
-    if name == "Self" {
-        // No type can take that name: the error about it is the only one worth reading.
+    if syn::parse2::<Ident>(name.to_token_stream()).is_err() {
+        // A keyword (`Self`, `async`): no type can take that name, and the error about it is the
+        // only one worth reading.
         return TokenStream::new();
     }
     let handle = format_ident!("{}Handle", name);
     let types: Vec<&Type> = tree.params.iter().map(|p| &p.ty).collect();
     quote! {
         #[allow(non_camel_case_types)]
-        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         #vis struct #name;
         #[allow(non_camel_case_types)]
         #vis struct #handle;

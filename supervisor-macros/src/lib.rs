@@ -113,49 +113,70 @@ use proc_macro2::TokenStream;
 ///
 /// Every error of a tree is reported at once, each at the token it is about; a tree whose only
 /// errors are in values (an unknown restart type, a bad duration, ...) still expands in full, so
-/// that those are the only errors. One case per rule, with the compiler's output, is in
-/// `tests/ui/fail/` (named in brackets):
+/// that those are the only errors: one typo is one error \[`one_typo_one_error`\], and many
+/// mistakes are all reported \[`all_errors_at_once`\]. The macro never panics.
 ///
-/// - Syntax: a missing `:` after a child id \[`missing_colon_after_id`\] or `,` after a
-///   child, each child that does not parse skipped up to the next `,` so that the others are
-///   still checked \[`syntax_errors_do_not_hide_others`\]; unknown node kinds
-///   \[`unknown_node_kind`\], strategies, at the root too \[`unknown_strategy`,
-///   `unknown_root_strategy`\], options \[`unknown_child_option`, `unknown_supervisor_option`\],
-///   restart types \[`unknown_restart`\] and shutdown values \[`unknown_shutdown`\], each with a
-///   "did you mean"; an option given twice \[`option_twice`, `supervisor_option_twice`\] or where
-///   it does not apply \[`option_out_of_place`, `restart_on_root`\]; a worker without a start
-///   expression \[`worker_without_start`\] or with two \[`two_start_expressions`\] (a trailing
-///   comma is fine).
-/// - Values: durations without a unit \[`duration_without_unit`\], with an unknown unit
-///   \[`duration_unknown_unit`\], apart from their unit \[`duration_with_a_space`\], negative
-///   \[`duration_negative`\] or over 100 years; integers that are not integers
-///   \[`max_restarts_not_an_integer`\] or above 4,294,967,295; a zero period \[`zero_period`\];
-///   backoffs whose initial delay is above the maximum \[`backoff_initial_above_max`\], whose
-///   multiplier is below 1 \[`backoff_multiplier_below_one`\] or whose jitter is outside 0..=1
-///   \[`backoff_jitter_out_of_range`\]; backoff on a temporary child \[`backoff_on_temporary`\];
-///   `max_children = 0` \[`max_children_zero`\]; `mailbox_capacity = 0`. A misspelt value is the
-///   only error of its tree \[`one_typo_one_error`\].
-/// - Structure (S1.4): duplicate sibling ids \[`duplicate_id`\]; supervisors without children
-///   \[`supervisor_without_children`\]; dynamic supervisors without exactly one template
-///   \[`dynamic_without_template`, `dynamic_two_templates`\], or with a significant one
-///   \[`dynamic_significant_template`\]; significant children that are permanent
-///   \[`significant_permanent`\] or under `auto_shutdown = never`
-///   \[`significant_under_auto_shutdown_never`\]; auto_shutdown without a significant child
-///   \[`auto_shutdown_without_significant`\].
-/// - Names: tree names that are not UpperCamelCase \[`tree_name_not_upper_camel`\] or are
-///   `Self` \[`tree_named_self`\]; duplicate tree parameters \[`duplicate_parameter`\]; ids that
-///   are not snake_case \[`id_not_snake_case`\], are keywords \[`id_is_keyword`\] or are the name
-///   of a method the handles have \[`id_clashes_with_generated_method`,
-///   `id_reserved_by_the_handles`\]; nested supervisors whose handle types would share a name
-///   \[`handle_type_names_clash`\]. Raw identifiers work: `r#type: worker(run)` is the child
-///   `type`, reached with `app.r#type()`.
-/// - Types, at the user's expression: a start expression of the wrong type
-///   \[`start_expression_type_error`\] or returning something else than `Result<(), E>`
-///   \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send + Sync + 'static`
-///   \[`parameter_not_clone`, `parameter_used_not_clone`\]; a mailbox type that is not `Send +
-///   'static`, at the type \[`mailbox_not_send`\]; a misspelt child or a wrong message
-///   type where the tree is used \[`wrong_message_type_and_misspelt_child`\]; several of them at
-///   once \[`all_errors_at_once`\].
+/// The rules, one function each in the macro crate (`check/rules.rs`, and `values.rs` for the
+/// values' grammar), with the SEMANTICS rule each enforces and its cases in `tests/ui/fail`
+/// (each with the compiler's output); a test keeps this table equal to those functions:
+///
+/// | Rule | What it requires | Rule of | Cases |
+/// |---|---|---|---|
+/// | `tree_name_is_upper_camel` | a tree's name is UpperCamelCase, as the type it becomes | names | `tree_name_not_upper_camel` |
+/// | `tree_name_is_not_self` | a tree is not named `Self`, which no type can be | names | `tree_named_self` |
+/// | `parameters_are_unique` | tree parameters have distinct names | names | `duplicate_parameter` |
+/// | `child_has_an_id` | a static supervisor's child has an id | S1.2 | `child_without_id` |
+/// | `id_is_snake_case` | an id is snake_case, as the method it becomes | names | `id_not_snake_case` |
+/// | `id_is_not_a_keyword` | an id that is a keyword is written raw (`r#type`) | names | `id_is_keyword` |
+/// | `id_is_not_reserved` | an id is not the name of a method the handles have, which its accessor would hide | names | `id_clashes_with_generated_method`, `id_reserved_by_the_handles` |
+/// | `ids_are_unique` | sibling ids are unique | S1.2, S1.4 | `duplicate_id` |
+/// | `handle_type_names_are_distinct` | no two nested supervisors have handle types of the same name (`a_b` and `a { b }`) | names | `handle_type_names_clash` |
+/// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy` |
+/// | `node_kind_is_known` | a node is a `worker`, a `from_worker` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy` |
+/// | `root_has_no_child_options` | the root has no parent, so no child options | S1.2 | `restart_on_root` |
+/// | `supervisor_has_children` | a static supervisor has its children in braces, one at least | S1.1, S1.4 | `supervisor_without_children` |
+/// | `dynamic_has_one_template` | a dynamic supervisor has exactly one template | S1.4, S5.4 | `dynamic_without_template`, `dynamic_two_templates` |
+/// | `template_has_no_id` | a template has no id: its children get numbers as ids | S5.4 | `template_with_id` |
+/// | `template_is_a_worker` | a template is a worker | S5.4 | `template_is_a_supervisor` |
+/// | `template_is_not_significant` | a template is not significant | S5.4, S8 | `dynamic_significant_template` |
+/// | `worker_has_one_start_expression` | a worker has one start expression (a trailing comma is fine) | S1.2 | `worker_without_start`, `two_start_expressions` |
+/// | `worker_has_no_children` | a worker has no children | S1.2 | `worker_with_children` |
+/// | `only_doc_comments_on_children` | only doc comments stand on a child | grammar | `attribute_on_child` |
+/// | `each_child_parses` | children that do not parse are reported, each skipped up to its `,` | grammar | `missing_colon_after_id`, `syntax_errors_do_not_hide_others` |
+/// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option` |
+/// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
+/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place` |
+/// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |
+/// | `mailbox_and_args_are_types` | `mailbox` and `args` take a type | grammar | `mailbox_not_a_type` |
+/// | `significant_is_not_permanent` | a significant child is not permanent | S1.4, S8 | `significant_permanent` |
+/// | `significant_needs_auto_shutdown` | a significant child's supervisor has `auto_shutdown` set | S1.4, S8 | `significant_under_auto_shutdown_never` |
+/// | `auto_shutdown_needs_a_significant_child` | `auto_shutdown` is set only where a child is significant | S8 | `auto_shutdown_without_significant` |
+/// | `backoff_is_not_on_temporary` | a temporary child, never restarted, has no backoff | S3.4 | `backoff_on_temporary` |
+/// | `period_is_not_zero` | the period of the restart intensity is greater than zero | S1.4 | `zero_period` |
+/// | `max_children_is_not_zero` | `max_children` is at least 1 | S5.4 | `max_children_zero` |
+/// | `mailbox_capacity_is_not_zero` | `mailbox_capacity` is at least 1 | S9.8 | `mailbox_capacity_zero` |
+/// | `backoff_initial_not_above_max` | a backoff's initial delay is not above its maximum | S1.2 | `backoff_initial_above_max` |
+/// | `backoff_multiplier_at_least_one` | an exponential backoff's multiplier is at least 1 | S1.2 | `backoff_multiplier_below_one` |
+/// | `backoff_jitter_within_0_1` | an exponential backoff's jitter is within 0..=1 | S1.2 | `backoff_jitter_out_of_range` |
+/// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |
+/// | `integer` | an integer is a plain integer literal (`_` separators allowed) no larger than `max` | grammar | `max_restarts_not_an_integer`, `integer_too_large` |
+/// | `word` | a word is one of the words its option takes (`permanent`, `any_significant`, ..) | grammar | `unknown_restart` |
+/// | `flag` | a flag is given alone, or as `true` or `false` | grammar | `significant_not_a_bool` |
+/// | `shutdown` | a shutdown is `brutal_kill`, `infinity` or a duration | grammar | `unknown_shutdown` |
+/// | `backoff` | a backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)` | grammar | `backoff_malformed` |
+///
+/// Checked by rustc at the user's tokens, through marker traits with their own messages: a start
+/// expression of the wrong type \[`start_expression_type_error`\] or returning something else
+/// than `Result<(), E>` \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send +
+/// Sync + 'static` \[`parameter_not_clone`, `parameter_used_not_clone`\]; a mailbox type that is
+/// not `Send + 'static`, at the type \[`mailbox_not_send`\]; a misspelt child or a wrong message
+/// type where the tree is used \[`wrong_message_type_and_misspelt_child`\]. Each tree is checked
+/// on its own, so two trees of one module whose generated names meet (`App` with a child `api`
+/// makes `AppApi`, beside a tree `AppApi`) are reported by rustc, at the two names
+/// \[`generated_names_clash_across_trees`\].
+///
+/// Raw identifiers work everywhere a name does: `r#type: worker(run)` is the child `type`,
+/// reached with `app.r#type()`.
 #[proc_macro]
 pub fn supervision_tree(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     // A safety net: the macro is tested never to panic, but should it, the user gets an error
@@ -205,19 +226,70 @@ mod never_panic;
 #[cfg(test)]
 mod compile_time;
 
-/// The rules listed in the docs are the cases of `tests/ui/fail`, and the reverse.
+/// The table of rules in the docs is the list of rule functions (name, doc line, SEMANTICS
+/// rules), every rule has a case in `tests/ui/fail`, and every case there is named in the docs.
 #[cfg(test)]
 #[test]
-fn documented_rules_are_the_trybuild_cases() {
+fn documented_rules_are_the_rule_functions_and_the_trybuild_cases() {
+    fn rule_functions(src: &str) -> Vec<(String, String, String)> {
+        let file = syn::parse_file(src).expect("the macro's source parses");
+        let mut out = Vec::new();
+        for item in file.items {
+            let syn::Item::Fn(f) = item else { continue };
+            if !matches!(f.vis, syn::Visibility::Public(_)) {
+                continue;
+            }
+            let first_doc = f.attrs.iter().find_map(|a| match &a.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            });
+            let doc = first_doc.unwrap_or_default();
+            let (tag, text) = doc.trim().split_once(": ").expect("`tag: text` doc line");
+            let text = text.trim_end_matches('.').to_owned();
+            out.push((f.sig.ident.to_string(), text, tag.to_owned()));
+        }
+        out
+    }
+    let mut rules = rule_functions(include_str!("check/rules.rs"));
+    rules.extend(rule_functions(include_str!("values.rs")));
     let docs = include_str!("lib.rs");
     let section = docs
         .split("/// # Checked at compile time")
         .nth(1)
         .and_then(|s| s.split("#[proc_macro]").next())
-        .expect("the section exists")
-        .replace("\n/// ", " ");
-    // Cases are named in brackets: \[`a`, `b`\].
-    let mut documented: Vec<String> = section
+        .expect("the section exists");
+    let mut table = Vec::new();
+    let mut cases_in_table = Vec::new();
+    for row in section.lines().filter_map(|l| l.strip_prefix("/// | `")) {
+        let cells: Vec<&str> = row.trim_end_matches(" |").split(" | ").collect();
+        let [name, text, tag, cases] = cells[..] else {
+            panic!("a row has four cells: {row}");
+        };
+        let name = name.trim_end_matches('`').to_owned();
+        let cases: Vec<String> = cases
+            .split(", ")
+            .map(|c| c.trim_matches('`').to_owned())
+            .collect();
+        assert!(
+            !cases.is_empty() && !cases[0].is_empty(),
+            "{name} has no case"
+        );
+        cases_in_table.extend(cases);
+        table.push((name, text.to_owned(), tag.to_owned()));
+    }
+    assert_eq!(
+        table, rules,
+        "the docs' table and the rule functions differ"
+    );
+    // Cases are named in the table and in brackets elsewhere: \[`a`, `b`\].
+    let prose = section.replace("\n/// ", " ");
+    let mut documented: Vec<String> = prose
         .split("\\[")
         .skip(1)
         .filter_map(|s| s.split("\\]").next())
@@ -226,8 +298,10 @@ fn documented_rules_are_the_trybuild_cases() {
                 .split(',')
                 .map(|n| n.trim().trim_matches('`').to_owned())
         })
+        .chain(cases_in_table)
         .collect();
     documented.sort();
+    documented.dedup();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/fail");
     let mut cases: Vec<String> = std::fs::read_dir(dir)
         .expect("tests/ui/fail")

@@ -19,7 +19,7 @@ pub const BACKOFFS: &[&str] = &["none", "fixed", "linear", "exponential"];
 /// deadline.
 const MAX_NANOS: u64 = 100 * 365 * 24 * 3600 * 1_000_000_000;
 
-/// A duration is one number and its unit, no space between, at most 100 years: `250ms`, `1.5s`.
+/// grammar: a duration is a number and its unit, no space between, at most 100 years (`1.5s`).
 pub fn duration(tokens: &TokenStream, cx: &Ctxt) -> Option<u64> {
     let mut iter = tokens.clone().into_iter();
     let first = iter.next()?;
@@ -111,7 +111,7 @@ pub fn duration(tokens: &TokenStream, cx: &Ctxt) -> Option<u64> {
     }
 }
 
-/// An integer is a plain integer literal (`_` separators allowed) no larger than `max`.
+/// grammar: an integer is a plain integer literal (`_` separators allowed) no larger than `max`.
 pub fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> Option<u64> {
     let value = match single_lit(tokens) {
         Some(Lit::Int(i)) if i.suffix().is_empty() => {
@@ -128,7 +128,7 @@ pub fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> Option<
     value
 }
 
-/// A word is one of the words its option takes (`permanent`, `any_significant`, ..).
+/// grammar: a word is one of the words its option takes (`permanent`, `any_significant`, ..).
 pub fn word(tokens: &TokenStream, what: &str, expected: &[&str], cx: &Ctxt) -> Option<String> {
     match single_ident(tokens) {
         Some(i) => {
@@ -150,7 +150,7 @@ pub fn word(tokens: &TokenStream, what: &str, expected: &[&str], cx: &Ctxt) -> O
     }
 }
 
-/// A flag is given alone, or as `true` or `false`.
+/// grammar: a flag is given alone, or as `true` or `false`.
 pub fn flag(key: &Ident, value: Option<&TokenStream>, cx: &Ctxt) -> Option<bool> {
     let Some(v) = value else {
         return Some(true);
@@ -167,7 +167,7 @@ pub fn flag(key: &Ident, value: Option<&TokenStream>, cx: &Ctxt) -> Option<bool>
     }
 }
 
-/// A shutdown is `brutal_kill`, `infinity` or a duration.
+/// grammar: a shutdown is `brutal_kill`, `infinity` or a duration.
 pub fn shutdown(tokens: &TokenStream, cx: &Ctxt) -> Option<Shutdown> {
     if let Some(i) = single_ident(tokens) {
         return match i.to_string().as_str() {
@@ -182,8 +182,10 @@ pub fn shutdown(tokens: &TokenStream, cx: &Ctxt) -> Option<Shutdown> {
     duration(tokens, cx).map(Shutdown::Timeout)
 }
 
-/// A backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)`, with named
-/// options after the durations.
+/// grammar: a backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)`.
+///
+/// Named options follow the durations: `reset_after`, and for `exponential` `multiplier` and
+/// `jitter`.
 pub fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
     if let Some(i) = single_ident(tokens) {
         if i != "none" {
@@ -329,7 +331,7 @@ fn split_commas(tokens: &TokenStream) -> Vec<TokenStream> {
 
 /// `tokens` cut at its top-level commas: not inside a group, not between the pipes of a
 /// closure's parameters (`|a, b|`), not inside a turbofish (`f::<A, B>`).
-pub fn split_top_level_commas(tokens: &TokenStream) -> Vec<TokenStream> {
+pub(crate) fn split_top_level_commas(tokens: &TokenStream) -> Vec<TokenStream> {
     let mut parts = vec![TokenStream::new()];
     let mut in_pipes = false;
     let mut angles = 0usize;

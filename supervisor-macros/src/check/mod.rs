@@ -302,9 +302,9 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
         }
         let key = opt.key.to_string();
         if key == "significant" {
-            if let Some(b) = values::flag(&opt.key, opt.value.as_ref(), cx) {
-                out.policy.significant = b;
-            }
+            // Written but malformed (`significant = yes`): read as meant, so that the rules that
+            // depend on it (auto_shutdown needs a significant child) do not report it again.
+            out.policy.significant = values::flag(&opt.key, opt.value.as_ref(), cx).unwrap_or(true);
             continue;
         }
         let Some(v) = rules::option_has_a_value(opt, cx) else {

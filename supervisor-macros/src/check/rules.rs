@@ -562,7 +562,7 @@ pub fn auto_shutdown_needs_a_significant_child(sup: &StaticSup, at: Span, cx: &C
     }
 }
 
-/// S3.3: a temporary child, never restarted, has no backoff.
+/// S3.4: a temporary child, never restarted, has no backoff.
 pub fn backoff_is_not_on_temporary(policy: &Policy, node: &NodeAst, label: &str, cx: &Ctxt) {
     if policy.restart == Restart::Temporary && policy.backoff.is_some() {
         cx.error_at(

@@ -1,5 +1,4 @@
 /// A pool of connections, each started with its socket address.
-#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
 pub struct Pool;
 impl Pool {
     ///The shape of [`Pool`], without starting anything.

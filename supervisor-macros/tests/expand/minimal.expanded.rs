@@ -1,4 +1,3 @@
-#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
 struct Minimal;
 impl Minimal {
     ///The shape of [`Minimal`], without starting anything.

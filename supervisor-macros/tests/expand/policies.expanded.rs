@@ -1,5 +1,4 @@
 /// Every child option and supervisor option, and a worker written as a type.
-#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
 pub(crate) struct Pipeline;
 impl Pipeline {
     ///The shape of [`Pipeline`], without starting anything.

@@ -1,5 +1,4 @@
 /// The service.
-#[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
 pub struct App;
 impl App {
     ///The shape of [`App`], without starting anything.
