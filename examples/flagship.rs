@@ -78,8 +78,8 @@ async fn main() {
 
     println!(
         "tree up; fetcher is {:?} and has restarted {} times\n",
-        app.ingest().fetcher().state(),
-        app.ingest().fetcher().restart_count()
+        app.ingest.fetcher.state(),
+        app.ingest.fetcher.restart_count()
     );
     let outcome = app.join().await;
     let _ = account.await;

@@ -50,15 +50,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chat = Chat::start().await?;
 
     println!("starting sessions:");
-    let ann = chat.sessions().start_child("ann".to_string()).await?;
-    chat.sessions().start_child("bob".to_string()).await?;
-    match chat.sessions().start_child("cid".to_string()).await {
+    let ann = chat.sessions.start_child("ann".to_string()).await?;
+    chat.sessions.start_child("bob".to_string()).await?;
+    match chat.sessions.start_child("cid".to_string()).await {
         Err(e) => println!("  third session refused: {e}"),
         Ok(_) => println!("  third session started?"),
     }
 
     println!("routing, with a crash in the middle:");
-    let router = chat.router();
+    let router = &chat.router;
     router
         .send(Route::Deliver {
             to: "ann".into(),
@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(ann.state(), ChildState::Gone(Gone::Ended)); // a dynamic child frees its slot
     println!(
         "  sessions left: {}",
-        chat.sessions().count_children().await?.active
+        chat.sessions.count_children().await?.active
     );
 
     println!("shutting down:");

@@ -73,23 +73,19 @@ supervision_tree! {
 #[tokio::test(start_paused = true)]
 async fn the_readme_tree_starts_and_its_handle_mirrors_it() {
     let app = App::start(Arc::new(Config { name: "prod" })).await.unwrap();
-    assert_eq!(app.db().path(), "app/db");
-    assert_eq!(app.cache().state(), ChildState::Running);
+    assert_eq!(app.db.path(), "app/db");
+    assert_eq!(app.cache.state(), ChildState::Running);
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.api()
-        .listener()
-        .send(ListenerMsg::Ping(tx))
-        .await
-        .unwrap();
+    app.api.listener.send(ListenerMsg::Ping(tx)).await.unwrap();
     assert_eq!(rx.await.unwrap(), "pong from app/api/listener");
     let s = app
-        .api()
-        .sessions()
+        .api
+        .sessions
         .start_child(SessionArgs { user: "ann".into() })
         .await
         .unwrap();
     assert_eq!(s.path(), "app/api/sessions/0");
-    assert_eq!(app.api().which_children().await.unwrap().len(), 2);
+    assert_eq!(app.api.which_children().await.unwrap().len(), 2);
     app.shutdown().await.unwrap();
 }
 

@@ -30,8 +30,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
         Sup::Dynamic(_) => quote!(::supervisor::DynamicSupervisorSpec),
         Sup::Static(_) => quote!(::supervisor::SupervisorSpec),
     };
-    let mut consts = TokenStream::new();
-    let root_desc = describe_sup(root, None, &[], &mut consts);
+    let root_desc = describe_sup(root, None);
     let name_str = unraw(name);
     let mut helpers = TokenStream::new();
     let mut handles = TokenStream::new();
@@ -40,7 +39,7 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let root_ty = format_ident!("{}Root", name, span = name.span());
     handle_types(tree, root, &root_ty, &[], true, &mut helpers, &mut handles);
     let doc_handle = format!(
-        "A running [`{name}`]: one method per child of its root (through [`{root_ty}`]), and the tree's handle."
+        "A running [`{name}`]: one field per child of its root (through [`{root_ty}`]), and the tree's handle."
     );
     // Mailbox types are checked where they are written, before any use of them in the builders.
     let workers = root.workers();
@@ -77,12 +76,9 @@ pub fn expand(tree: &Tree) -> TokenStream {
 
         impl #name {
             #[doc = #doc_tree]
-            pub const TREE: ::supervisor::TreeDescription = {
-                #consts
-                ::supervisor::TreeDescription {
-                    name: #name_str,
-                    root: #root_desc,
-                }
+            pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+                name: #name_str,
+                root: #root_desc,
             };
 
             #[doc = #doc_spec]
@@ -510,48 +506,18 @@ fn type_name(ty: &Type) -> String {
 
 // The const description ------------------------------------------------------------------
 
-/// A const for the description of the node at `path`, invisible to the user's code.
-fn desc_const(path: &[&str]) -> Ident {
-    let name = path
-        .iter()
-        .map(|p| p.to_uppercase())
-        .collect::<Vec<_>>()
-        .join("__");
-    Ident::new(&name, Span::mixed_site())
-}
-
-/// The description of a supervisor; its children's go to `consts` as items of their own, so
-/// that each node's tokens are written once. Only what differs from the defaults is written.
-fn describe_sup(
-    sup: &Sup,
-    policy: Option<&Policy>,
-    path: &[&str],
-    consts: &mut TokenStream,
-) -> TokenStream {
+/// The description of a supervisor, its children's nested in it: one const expression, whose
+/// arrays rustc promotes to statics. Only what differs from the defaults is written.
+fn describe_sup(sup: &Sup, policy: Option<&Policy>) -> TokenStream {
     let id = sup.id();
-    let mut children = Vec::new();
-    let mut add = |consts: &mut TokenStream, segment: &str, d: TokenStream| {
-        let mut child_path = path.to_vec();
-        child_path.push(segment);
-        let var = desc_const(&child_path);
-        consts.extend(quote!(const #var: ::supervisor::NodeDescription = #d;));
-        children.push(var);
-    };
     let mut out = match sup {
         Sup::Dynamic(d) => {
             let mut t = describe_worker("<template>", &d.template.worker);
             t.extend(policies(&d.template.policy));
-            add(consts, "template", t);
-            quote!(::supervisor::NodeDescription::dynamic(#id, &[#(#children),*]))
+            quote!(::supervisor::NodeDescription::dynamic(#id, &[#t]))
         }
         Sup::Static(s) => {
-            for c in &s.children {
-                let cid = unraw(&c.id);
-                let mut child_path = path.to_vec();
-                child_path.push(&cid);
-                let d = describe_child(c, &cid, &child_path, consts);
-                add(consts, &cid, d);
-            }
+            let children = s.children.iter().map(describe_child);
             let strategy = strategy(s.strategy);
             quote!(::supervisor::NodeDescription::supervisor(#id, #strategy, &[#(#children),*]))
         }
@@ -563,11 +529,11 @@ fn describe_sup(
     out
 }
 
-fn describe_child(child: &Child, id: &str, path: &[&str], consts: &mut TokenStream) -> TokenStream {
+fn describe_child(child: &Child) -> TokenStream {
     match &child.kind {
-        ChildKind::Sup(sup) => describe_sup(sup, Some(&child.policy), path, consts),
+        ChildKind::Sup(sup) => describe_sup(sup, Some(&child.policy)),
         ChildKind::Worker(w) => {
-            let mut out = describe_worker(id, w);
+            let mut out = describe_worker(&unraw(&child.id), w);
             out.extend(policies(&child.policy));
             out
         }
@@ -600,7 +566,6 @@ fn handle_types(
     let vis = &tree.vis;
     let tree_name = &tree.name;
     let mut fields = Vec::new();
-    let mut accessors = Vec::new();
     let mut binds = Vec::new();
     let sup_path = if path.is_empty() {
         sup.id().to_owned()
@@ -648,26 +613,20 @@ fn handle_types(
         } else {
             quote!(#(#docs)*)
         };
-        fields.push(quote!(#field: #field_ty));
-        accessors.push(quote! {
-            #doc
-            pub fn #field(&self) -> &#field_ty {
-                &self.#field
-            }
-        });
+        fields.push(quote!(#doc pub #field: #field_ty));
         binds.push(quote!(#field: #value));
     }
     helpers.extend(quote! {
         impl #ty {
             fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
-                Self { #(#binds,)* supervisor }
+                Self { #(#binds,)* _supervisor: supervisor }
             }
         }
     });
     let doc = if root {
-        format!("The root of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
+        format!("The root of a running [`{tree_name}`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
     } else {
-        format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
+        format!("Supervisor `{sup_path}` of a running [`{tree_name}`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.")
     };
     // A dynamic root is reached through the tree's handle, not a field: it starts children here.
     let dynamic_root = match sup {
@@ -677,7 +636,7 @@ fn handle_types(
             Some(quote! {
                 /// Starts a child from the root's template.
                 pub async fn start_child(&self, args: #a) -> ::core::result::Result<::supervisor::ChildRef<#m>, ::supervisor::ManagementError> {
-                    #bind::this_dynamic::<#a, #m>(&self.supervisor).start_child(args).await
+                    #bind::this_dynamic::<#a, #m>(&self._supervisor).start_child(args).await
                 }
             })
         }
@@ -686,28 +645,36 @@ fn handle_types(
     // Spanned at the name it is made from, so that a clash with another item is reported there.
     out.extend(quote_spanned! {ty.span()=>
         #[doc = #doc]
-        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        #[derive(::core::clone::Clone)]
         #vis struct #ty {
-            supervisor: ::supervisor::SupervisorRef,
+            // No child's id can be this name: ids start with a letter.
+            _supervisor: ::supervisor::SupervisorRef,
             #(#fields,)*
         }
     });
+    let ty_name = ty.to_string();
     out.extend(quote! {
+        // By hand: the supervisor's path says which it is, and a derive would cost a line per
+        // child to compile.
+        impl ::core::fmt::Debug for #ty {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#ty_name).field("supervisor", &self._supervisor).finish_non_exhaustive()
+            }
+        }
 
         impl #ty {
-            #(#accessors)*
             #dynamic_root
 
             /// This supervisor.
             pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-                &self.supervisor
+                &self._supervisor
             }
         }
 
         impl ::core::ops::Deref for #ty {
             type Target = ::supervisor::SupervisorRef;
             fn deref(&self) -> &::supervisor::SupervisorRef {
-                &self.supervisor
+                &self._supervisor
             }
         }
     });
@@ -751,9 +718,7 @@ pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
 
 #[cfg(test)]
 pub(crate) fn describe_for_bench(tree: &Tree) -> TokenStream {
-    let mut consts = TokenStream::new();
-    let root = describe_sup(&tree.root, None, &[], &mut consts);
-    quote!(#consts #root)
+    describe_sup(&tree.root, None)
 }
 
 #[cfg(test)]

@@ -54,8 +54,8 @@ use proc_macro2::TokenStream;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let app = App::start(Arc::new(Config { url: "postgres://".into() })).await?;
-/// app.api().listener().send(ListenerMsg::Reload).await?;      // typed mailbox
-/// app.api().sessions().start_child("ann".to_string()).await?; // typed arguments
+/// app.api.listener.send(ListenerMsg::Reload).await?;      // typed mailbox
+/// app.api.sessions.start_child("ann".to_string()).await?; // typed arguments
 /// println!("{}", App::TREE);                                  // the tree, without starting it
 /// app.shutdown().await?;
 /// # Ok(())
@@ -92,9 +92,10 @@ use proc_macro2::TokenStream;
 /// INT          := an integer literal (`_` separators allowed), at most 4,294,967,295
 /// ```
 ///
-/// Ids are snake_case, unique among siblings, and become method names of the generated handle,
-/// so they may not be the name of a method the handles already have (`path`, `join`,
-/// `which_children`, ...); a keyword is written as a raw identifier (`r#type`).
+/// Ids are snake_case and unique among siblings; each becomes a public field of its
+/// supervisor's handle. Fields and methods do not share names in Rust, so an id may be the name
+/// of a method the handles have: with a child `path`, `app.path` is the child and `app.path()`
+/// the root's path. A keyword is written as a raw identifier (`r#type`).
 /// Defaults: one_for_one, 3 restarts within 5 s, permanent, shutdown 5 s for workers and
 /// infinity for supervisors, no backoff.
 ///
@@ -103,11 +104,12 @@ use proc_macro2::TokenStream;
 /// For `App`: a unit struct `App` with `App::spec(params) -> SupervisorSpec` (or
 /// `DynamicSupervisorSpec` for a dynamic root), `App::start(params) -> Result<AppHandle,
 /// StartError>` and `App::TREE`, a const `TreeDescription`; one handle struct per supervisor,
-/// with a method per child and its `SupervisorRef` by deref (`AppRoot` for the root, `AppApi`
-/// for `api`); and `AppHandle`, an alias of the runtime's `TreeHandle<AppRoot>`, which holds the
-/// tree (`join`, `shutdown`, `subscribe`) and derefs to `AppRoot`, so that
-/// `app.api().listener()` is a `ChildRef<ListenerMsg>`. A misspelt child or a wrong message type
-/// is a compile error.
+/// with a public field per child and its `SupervisorRef` by deref (`AppRoot` for the root,
+/// `AppApi` for `api`); and `AppHandle`, an alias of the runtime's `TreeHandle<AppRoot>`, which
+/// holds the tree (`join`, `shutdown`, `subscribe`) and derefs to `AppRoot`, so that
+/// `app.api.listener` is a `ChildRef<ListenerMsg>`. The handles are bound by position when the
+/// tree starts, with no lookup that could fail. A misspelt child or a wrong message type is a
+/// compile error.
 ///
 /// # Checked at compile time
 ///
@@ -126,9 +128,8 @@ use proc_macro2::TokenStream;
 /// | `tree_name_is_not_self` | a tree is not named `Self`, which no type can be | names | `tree_named_self` |
 /// | `parameters_are_unique` | tree parameters have distinct names | names | `duplicate_parameter` |
 /// | `child_has_an_id` | a static supervisor's child has an id | S1.2 | `child_without_id` |
-/// | `id_is_snake_case` | an id is snake_case, as the method it becomes | names | `id_not_snake_case` |
+/// | `id_is_snake_case` | an id is snake_case, as the field it becomes | names | `id_not_snake_case` |
 /// | `id_is_not_a_keyword` | an id that is a keyword is written raw (`r#type`) | names | `id_is_keyword` |
-/// | `id_is_not_reserved` | an id is not the name of a method the handles have, which its accessor would hide | names | `id_clashes_with_generated_method`, `id_reserved_by_the_handles` |
 /// | `ids_are_unique` | sibling ids are unique | S1.2, S1.4 | `duplicate_id` |
 /// | `handle_type_names_are_distinct` | no two nested supervisors have handle types of the same name (`a_b` and `a { b }`) | names | `handle_type_names_clash` |
 /// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy` |

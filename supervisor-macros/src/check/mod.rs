@@ -55,7 +55,7 @@ pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
 }
 
 /// The name an identifier stands for: `r#type` is `type`. Raw identifiers are accepted
-/// everywhere a name is: the id is the bare name, and accessors keep the raw spelling.
+/// everywhere a name is: the id is the bare name, and handle fields keep the raw spelling.
 pub(crate) fn unraw(id: &Ident) -> String {
     id.unraw().to_string()
 }
@@ -113,9 +113,7 @@ fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> 
             let Some(id) = rules::child_has_an_id(c, cx) else {
                 continue;
             };
-            let _ = rules::id_is_not_a_keyword(id, cx)
-                && rules::id_is_snake_case(id, cx)
-                && rules::id_is_not_reserved(id, cx);
+            let _ = rules::id_is_not_a_keyword(id, cx) && rules::id_is_snake_case(id, cx);
             rules::ids_are_unique(&mut ids, &sup.id, id, cx);
             if let Some(child) = child(c, id, sup.auto_shutdown, cx) {
                 sup.children.push(child);

@@ -39,41 +39,6 @@ pub const CHILD_OPTIONS: &[&str] = &[
 pub const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
 pub const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
 
-/// Names a child may not take, because its accessor would clash with, or silently shadow, a
-/// method the generated handle types have: their own (`supervisor`, the private `bind`), those
-/// of the runtime's `TreeHandle` (`handle`, `join`, `shutdown`, ...) and of `SupervisorRef`
-/// reached through `Deref`, and those of the traits they implement. A test proves the runtime's
-/// handles have no public method missing here.
-pub const RESERVED_IDS: &[&str] = &[
-    // Generated.
-    "bind",
-    "handle",
-    "join",
-    "shutdown",
-    "start_child",
-    "supervisor",
-    // `SupervisorHandle`.
-    "root",
-    "subscribe",
-    "shutdown_token",
-    // `SupervisorRef`.
-    "path",
-    "id",
-    "which_children",
-    "count_children",
-    "restart_history",
-    "terminate_child",
-    "restart_child",
-    "delete_child",
-    "child",
-    "dynamic",
-    // Traits: `Clone`, `Debug`, `Deref`.
-    "clone",
-    "clone_from",
-    "fmt",
-    "deref",
-];
-
 const KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
     "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
@@ -150,7 +115,7 @@ pub fn child_has_an_id<'a>(node: &'a NodeAst, cx: &Ctxt) -> Option<&'a Ident> {
     node.id.as_ref()
 }
 
-/// names: an id is snake_case, as the method it becomes.
+/// names: an id is snake_case, as the field it becomes.
 pub fn id_is_snake_case(id: &Ident, cx: &Ctxt) -> bool {
     let name = unraw(id);
     let snake = matches!(name.chars().next(), Some('a'..='z'))
@@ -176,25 +141,16 @@ pub fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> bool {
     let raw = id.to_string().starts_with("r#");
     let name = unraw(id);
     if KEYWORDS.contains(&name.as_str()) && !raw {
+        // `self`, `super`, `crate` and `Self` have no raw form.
+        let help = if ["self", "super", "crate", "Self"].contains(&name.as_str()) {
+            "choose another id".to_string()
+        } else {
+            format!("write it as a raw identifier, `r#{name}`, to keep the name")
+        };
         cx.shape_error_at(
             id.span(),
             format!(
-                "child id `{name}` is a Rust keyword; ids become method names of the tree's handle\n  help: write it as a raw identifier, `r#{name}`, to keep the name"
-            ),
-        );
-        return false;
-    }
-    true
-}
-
-/// names: an id is not the name of a method the handles have, which its accessor would hide.
-pub fn id_is_not_reserved(id: &Ident, cx: &Ctxt) -> bool {
-    let name = unraw(id);
-    if RESERVED_IDS.contains(&name.as_str()) {
-        cx.shape_error_at(
-            id.span(),
-            format!(
-                "child id `{name}` is the name of a method the tree's handles have; its accessor would clash with it or hide it\n  help: choose another id"
+                "child id `{name}` is a Rust keyword; ids become field names of the tree's handle\n  help: {help}"
             ),
         );
         return false;

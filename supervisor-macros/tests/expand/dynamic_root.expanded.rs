@@ -2,23 +2,23 @@
 pub struct Pool;
 impl Pool {
     ///The shape of [`Pool`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = {
-        const TEMPLATE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "<template>",
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Pool",
+        root: ::supervisor::NodeDescription::dynamic(
+                "pool",
+                &[
+                    ::supervisor::NodeDescription::worker("<template>")
+                        .mailbox("conn::Command")
+                        .restart(::supervisor::Restart::Transient)
+                        .shutdown(
+                            ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_millis(250),
+                            ),
+                        ),
+                ],
             )
-            .mailbox("conn::Command")
-            .restart(::supervisor::Restart::Transient)
-            .shutdown(
-                ::supervisor::Shutdown::Timeout(
-                    ::supervisor::__private::Duration::from_millis(250),
-                ),
-            );
-        ::supervisor::TreeDescription {
-            name: "Pool",
-            root: ::supervisor::NodeDescription::dynamic("pool", &[TEMPLATE])
-                .intensity(20, ::supervisor::__private::Duration::from_secs(10))
-                .max_children(64),
-        }
+            .intensity(20, ::supervisor::__private::Duration::from_secs(10))
+            .max_children(64),
     };
     ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(timeout: Duration) -> ::supervisor::DynamicSupervisorSpec {
@@ -57,12 +57,19 @@ impl Pool {
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
-///A running [`Pool`]: one method per child of its root (through [`PoolRoot`]), and the tree's handle.
+///A running [`Pool`]: one field per child of its root (through [`PoolRoot`]), and the tree's handle.
 pub type PoolHandle = ::supervisor::TreeHandle<PoolRoot>;
-///The root of a running [`Pool`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///The root of a running [`Pool`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 pub struct PoolRoot {
-    supervisor: ::supervisor::SupervisorRef,
+    _supervisor: ::supervisor::SupervisorRef,
+}
+impl ::core::fmt::Debug for PoolRoot {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("PoolRoot")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl PoolRoot {
     /// Starts a child from the root's template.
@@ -76,25 +83,25 @@ impl PoolRoot {
         ::supervisor::__private::bind::this_dynamic::<
             SocketAddr,
             conn::Command,
-        >(&self.supervisor)
+        >(&self._supervisor)
             .start_child(args)
             .await
     }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for PoolRoot {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 const _: () = {
     impl PoolRoot {
         fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
-            Self { supervisor }
+            Self { _supervisor: supervisor }
         }
     }
     const _: () = ::supervisor::__private::assert_message::<conn::Command>();

@@ -1,18 +1,13 @@
 struct Minimal;
 impl Minimal {
     ///The shape of [`Minimal`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = {
-        const ONLY: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-            "only",
-        );
-        ::supervisor::TreeDescription {
-            name: "Minimal",
-            root: ::supervisor::NodeDescription::supervisor(
-                "minimal",
-                ::supervisor::Strategy::OneForOne,
-                &[ONLY],
-            ),
-        }
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Minimal",
+        root: ::supervisor::NodeDescription::supervisor(
+            "minimal",
+            ::supervisor::Strategy::OneForOne,
+            &[::supervisor::NodeDescription::worker("only")],
+        ),
     };
     ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec() -> ::supervisor::SupervisorSpec {
@@ -29,28 +24,32 @@ impl Minimal {
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
-///A running [`Minimal`]: one method per child of its root (through [`MinimalRoot`]), and the tree's handle.
+///A running [`Minimal`]: one field per child of its root (through [`MinimalRoot`]), and the tree's handle.
 type MinimalHandle = ::supervisor::TreeHandle<MinimalRoot>;
-///The root of a running [`Minimal`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///The root of a running [`Minimal`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 struct MinimalRoot {
-    supervisor: ::supervisor::SupervisorRef,
-    only: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    _supervisor: ::supervisor::SupervisorRef,
+    ///`minimal/only`.
+    pub only: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+}
+impl ::core::fmt::Debug for MinimalRoot {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("MinimalRoot")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl MinimalRoot {
-    ///`minimal/only`.
-    pub fn only(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.only
-    }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for MinimalRoot {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 const _: () = {
@@ -58,7 +57,7 @@ const _: () = {
         fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 only: ::supervisor::__private::bind::child(&supervisor, 0),
-                supervisor,
+                _supervisor: supervisor,
             }
         }
     }

@@ -2,71 +2,64 @@
 pub(crate) struct Pipeline;
 impl Pipeline {
     ///The shape of [`Pipeline`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = {
-        const READER: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "reader",
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Pipeline",
+        root: ::supervisor::NodeDescription::supervisor(
+                "pipeline",
+                ::supervisor::Strategy::RestForOne,
+                &[
+                    ::supervisor::NodeDescription::worker("reader")
+                        .shutdown(::supervisor::Shutdown::BrutalKill)
+                        .backoff(
+                            ::supervisor::Backoff::linear(
+                                    ::supervisor::__private::Duration::from_millis(100),
+                                    ::supervisor::__private::Duration::from_millis(250),
+                                    ::supervisor::__private::Duration::from_secs(2),
+                                )
+                                .reset_after(
+                                    ::supervisor::__private::Duration::from_secs(30),
+                                ),
+                        ),
+                    ::supervisor::NodeDescription::supervisor(
+                            "stages",
+                            ::supervisor::Strategy::OneForAll,
+                            &[
+                                ::supervisor::NodeDescription::worker("parse")
+                                    .backoff(
+                                        ::supervisor::Backoff::fixed(
+                                            ::supervisor::__private::Duration::from_millis(500),
+                                        ),
+                                    ),
+                                ::supervisor::NodeDescription::worker("enrich")
+                                    .backoff(
+                                        ::supervisor::Backoff::exponential(
+                                                ::supervisor::__private::Duration::from_millis(10),
+                                                ::supervisor::__private::Duration::from_secs(1),
+                                            )
+                                            .multiplier(1.5f64)
+                                            .jitter(0.2f64),
+                                    ),
+                            ],
+                        )
+                        .intensity(3, ::supervisor::__private::Duration::from_secs(2))
+                        .restart(::supervisor::Restart::Transient)
+                        .shutdown(::supervisor::Shutdown::Infinity),
+                    ::supervisor::NodeDescription::supervisor(
+                            "batch",
+                            ::supervisor::Strategy::OneForOne,
+                            &[
+                                ::supervisor::NodeDescription::worker("job")
+                                    .restart(::supervisor::Restart::Transient)
+                                    .significant(true),
+                                ::supervisor::NodeDescription::worker("log")
+                                    .mailbox("Vec<u8>"),
+                            ],
+                        )
+                        .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
+                        .restart(::supervisor::Restart::Temporary),
+                ],
             )
-            .shutdown(::supervisor::Shutdown::BrutalKill)
-            .backoff(
-                ::supervisor::Backoff::linear(
-                        ::supervisor::__private::Duration::from_millis(100),
-                        ::supervisor::__private::Duration::from_millis(250),
-                        ::supervisor::__private::Duration::from_secs(2),
-                    )
-                    .reset_after(::supervisor::__private::Duration::from_secs(30)),
-            );
-        const STAGES__PARSE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "parse",
-            )
-            .backoff(
-                ::supervisor::Backoff::fixed(
-                    ::supervisor::__private::Duration::from_millis(500),
-                ),
-            );
-        const STAGES__ENRICH: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "enrich",
-            )
-            .backoff(
-                ::supervisor::Backoff::exponential(
-                        ::supervisor::__private::Duration::from_millis(10),
-                        ::supervisor::__private::Duration::from_secs(1),
-                    )
-                    .multiplier(1.5f64)
-                    .jitter(0.2f64),
-            );
-        const STAGES: ::supervisor::NodeDescription = ::supervisor::NodeDescription::supervisor(
-                "stages",
-                ::supervisor::Strategy::OneForAll,
-                &[STAGES__PARSE, STAGES__ENRICH],
-            )
-            .intensity(3, ::supervisor::__private::Duration::from_secs(2))
-            .restart(::supervisor::Restart::Transient)
-            .shutdown(::supervisor::Shutdown::Infinity);
-        const BATCH__JOB: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "job",
-            )
-            .restart(::supervisor::Restart::Transient)
-            .significant(true);
-        const BATCH__LOG: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "log",
-            )
-            .mailbox("Vec<u8>");
-        const BATCH: ::supervisor::NodeDescription = ::supervisor::NodeDescription::supervisor(
-                "batch",
-                ::supervisor::Strategy::OneForOne,
-                &[BATCH__JOB, BATCH__LOG],
-            )
-            .auto_shutdown(::supervisor::AutoShutdown::AnySignificant)
-            .restart(::supervisor::Restart::Temporary);
-        ::supervisor::TreeDescription {
-            name: "Pipeline",
-            root: ::supervisor::NodeDescription::supervisor(
-                    "pipeline",
-                    ::supervisor::Strategy::RestForOne,
-                    &[READER, STAGES, BATCH],
-                )
-                .intensity(10, ::supervisor::__private::Duration::from_secs(60)),
-        }
+            .intensity(10, ::supervisor::__private::Duration::from_secs(60)),
     };
     ///Builds the spec of [`Pipeline`]: what [`Pipeline::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(source: String, limit: usize) -> ::supervisor::SupervisorSpec {
@@ -174,92 +167,92 @@ impl Pipeline {
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
-///A running [`Pipeline`]: one method per child of its root (through [`PipelineRoot`]), and the tree's handle.
+///A running [`Pipeline`]: one field per child of its root (through [`PipelineRoot`]), and the tree's handle.
 pub(crate) type PipelineHandle = ::supervisor::TreeHandle<PipelineRoot>;
-///Supervisor `pipeline/stages` of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///Supervisor `pipeline/stages` of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 pub(crate) struct PipelineStages {
-    supervisor: ::supervisor::SupervisorRef,
-    parse: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    enrich: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    _supervisor: ::supervisor::SupervisorRef,
+    ///`pipeline/stages/parse`.
+    pub parse: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    ///`pipeline/stages/enrich`.
+    pub enrich: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+}
+impl ::core::fmt::Debug for PipelineStages {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("PipelineStages")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl PipelineStages {
-    ///`pipeline/stages/parse`.
-    pub fn parse(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.parse
-    }
-    ///`pipeline/stages/enrich`.
-    pub fn enrich(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.enrich
-    }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for PipelineStages {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
-///Supervisor `pipeline/batch` of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///Supervisor `pipeline/batch` of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 pub(crate) struct PipelineBatch {
-    supervisor: ::supervisor::SupervisorRef,
-    job: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    log: ::supervisor::ChildRef<Vec<u8>>,
+    _supervisor: ::supervisor::SupervisorRef,
+    ///`pipeline/batch/job`.
+    pub job: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    ///`pipeline/batch/log`.
+    pub log: ::supervisor::ChildRef<Vec<u8>>,
+}
+impl ::core::fmt::Debug for PipelineBatch {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("PipelineBatch")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl PipelineBatch {
-    ///`pipeline/batch/job`.
-    pub fn job(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.job
-    }
-    ///`pipeline/batch/log`.
-    pub fn log(&self) -> &::supervisor::ChildRef<Vec<u8>> {
-        &self.log
-    }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for PipelineBatch {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
-///The root of a running [`Pipeline`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///The root of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 pub(crate) struct PipelineRoot {
-    supervisor: ::supervisor::SupervisorRef,
-    reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    stages: PipelineStages,
-    batch: PipelineBatch,
+    _supervisor: ::supervisor::SupervisorRef,
+    ///`pipeline/reader`.
+    pub reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    ///`pipeline/stages`.
+    pub stages: PipelineStages,
+    ///`pipeline/batch`.
+    pub batch: PipelineBatch,
+}
+impl ::core::fmt::Debug for PipelineRoot {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("PipelineRoot")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl PipelineRoot {
-    ///`pipeline/reader`.
-    pub fn reader(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.reader
-    }
-    ///`pipeline/stages`.
-    pub fn stages(&self) -> &PipelineStages {
-        &self.stages
-    }
-    ///`pipeline/batch`.
-    pub fn batch(&self) -> &PipelineBatch {
-        &self.batch
-    }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for PipelineRoot {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 const _: () = {
@@ -268,7 +261,7 @@ const _: () = {
             Self {
                 parse: ::supervisor::__private::bind::child(&supervisor, 0),
                 enrich: ::supervisor::__private::bind::child(&supervisor, 1),
-                supervisor,
+                _supervisor: supervisor,
             }
         }
     }
@@ -277,7 +270,7 @@ const _: () = {
             Self {
                 job: ::supervisor::__private::bind::child(&supervisor, 0),
                 log: ::supervisor::__private::bind::child(&supervisor, 1),
-                supervisor,
+                _supervisor: supervisor,
             }
         }
     }
@@ -291,7 +284,7 @@ const _: () = {
                 batch: PipelineBatch::bind(
                     ::supervisor::__private::bind::supervisor(&supervisor, 2),
                 ),
-                supervisor,
+                _supervisor: supervisor,
             }
         }
     }

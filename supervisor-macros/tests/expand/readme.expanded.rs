@@ -2,53 +2,46 @@
 pub struct App;
 impl App {
     ///The shape of [`App`], without starting anything.
-    pub const TREE: ::supervisor::TreeDescription = {
-        const DB: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "db",
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "App",
+        root: ::supervisor::NodeDescription::supervisor(
+                "app",
+                ::supervisor::Strategy::OneForOne,
+                &[
+                    ::supervisor::NodeDescription::worker("db")
+                        .shutdown(
+                            ::supervisor::Shutdown::Timeout(
+                                ::supervisor::__private::Duration::from_secs(10),
+                            ),
+                        ),
+                    ::supervisor::NodeDescription::worker("cache")
+                        .restart(::supervisor::Restart::Transient)
+                        .backoff(
+                            ::supervisor::Backoff::exponential(
+                                ::supervisor::__private::Duration::from_millis(100),
+                                ::supervisor::__private::Duration::from_secs(10),
+                            ),
+                        ),
+                    ::supervisor::NodeDescription::supervisor(
+                            "api",
+                            ::supervisor::Strategy::RestForOne,
+                            &[
+                                ::supervisor::NodeDescription::worker("listener")
+                                    .mailbox("ListenerMsg"),
+                                ::supervisor::NodeDescription::dynamic(
+                                        "sessions",
+                                        &[
+                                            ::supervisor::NodeDescription::worker("<template>")
+                                                .restart(::supervisor::Restart::Temporary),
+                                        ],
+                                    )
+                                    .max_children(10000),
+                            ],
+                        )
+                        .intensity(5, ::supervisor::__private::Duration::from_secs(30)),
+                ],
             )
-            .shutdown(
-                ::supervisor::Shutdown::Timeout(
-                    ::supervisor::__private::Duration::from_secs(10),
-                ),
-            );
-        const CACHE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "cache",
-            )
-            .restart(::supervisor::Restart::Transient)
-            .backoff(
-                ::supervisor::Backoff::exponential(
-                    ::supervisor::__private::Duration::from_millis(100),
-                    ::supervisor::__private::Duration::from_secs(10),
-                ),
-            );
-        const API__LISTENER: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "listener",
-            )
-            .mailbox("ListenerMsg");
-        const API__SESSIONS__TEMPLATE: ::supervisor::NodeDescription = ::supervisor::NodeDescription::worker(
-                "<template>",
-            )
-            .restart(::supervisor::Restart::Temporary);
-        const API__SESSIONS: ::supervisor::NodeDescription = ::supervisor::NodeDescription::dynamic(
-                "sessions",
-                &[API__SESSIONS__TEMPLATE],
-            )
-            .max_children(10000);
-        const API: ::supervisor::NodeDescription = ::supervisor::NodeDescription::supervisor(
-                "api",
-                ::supervisor::Strategy::RestForOne,
-                &[API__LISTENER, API__SESSIONS],
-            )
-            .intensity(5, ::supervisor::__private::Duration::from_secs(30));
-        ::supervisor::TreeDescription {
-            name: "App",
-            root: ::supervisor::NodeDescription::supervisor(
-                    "app",
-                    ::supervisor::Strategy::OneForOne,
-                    &[DB, CACHE, API],
-                )
-                .intensity(3, ::supervisor::__private::Duration::from_secs(5)),
-        }
+            .intensity(3, ::supervisor::__private::Duration::from_secs(5)),
     };
     ///Builds the spec of [`App`]: what [`App::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
@@ -114,67 +107,64 @@ impl App {
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
 }
-///A running [`App`]: one method per child of its root (through [`AppRoot`]), and the tree's handle.
+///A running [`App`]: one field per child of its root (through [`AppRoot`]), and the tree's handle.
 pub type AppHandle = ::supervisor::TreeHandle<AppRoot>;
-///Supervisor `app/api` of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///Supervisor `app/api` of a running [`App`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 pub struct AppApi {
-    supervisor: ::supervisor::SupervisorRef,
-    listener: ::supervisor::ChildRef<ListenerMsg>,
-    sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
+    _supervisor: ::supervisor::SupervisorRef,
+    ///`app/api/listener`.
+    pub listener: ::supervisor::ChildRef<ListenerMsg>,
+    ///`app/api/sessions`.
+    pub sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
+}
+impl ::core::fmt::Debug for AppApi {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("AppApi")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl AppApi {
-    ///`app/api/listener`.
-    pub fn listener(&self) -> &::supervisor::ChildRef<ListenerMsg> {
-        &self.listener
-    }
-    ///`app/api/sessions`.
-    pub fn sessions(
-        &self,
-    ) -> &::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox> {
-        &self.sessions
-    }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for AppApi {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
-///The root of a running [`App`]: one method per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone, ::core::fmt::Debug)]
+///The root of a running [`App`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
 pub struct AppRoot {
-    supervisor: ::supervisor::SupervisorRef,
-    db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    cache: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    api: AppApi,
+    _supervisor: ::supervisor::SupervisorRef,
+    /// The database connection.
+    pub db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    ///`app/cache`.
+    pub cache: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+    ///`app/api`.
+    pub api: AppApi,
+}
+impl ::core::fmt::Debug for AppRoot {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("AppRoot")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
 }
 impl AppRoot {
-    /// The database connection.
-    pub fn db(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.db
-    }
-    ///`app/cache`.
-    pub fn cache(&self) -> &::supervisor::ChildRef<::supervisor::NoMailbox> {
-        &self.cache
-    }
-    ///`app/api`.
-    pub fn api(&self) -> &AppApi {
-        &self.api
-    }
     /// This supervisor.
     pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 impl ::core::ops::Deref for AppRoot {
     type Target = ::supervisor::SupervisorRef;
     fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self.supervisor
+        &self._supervisor
     }
 }
 const _: () = {
@@ -183,7 +173,7 @@ const _: () = {
             Self {
                 listener: ::supervisor::__private::bind::child(&supervisor, 0),
                 sessions: ::supervisor::__private::bind::dynamic(&supervisor, 1),
-                supervisor,
+                _supervisor: supervisor,
             }
         }
     }
@@ -195,7 +185,7 @@ const _: () = {
                 api: AppApi::bind(
                     ::supervisor::__private::bind::supervisor(&supervisor, 2),
                 ),
-                supervisor,
+                _supervisor: supervisor,
             }
         }
     }

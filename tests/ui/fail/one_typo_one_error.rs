@@ -1,4 +1,4 @@
-// A misspelt option in a tree the program uses: its accessors, its description, its handle.
+// A misspelt option in a tree the program uses: its children, its description, its handle.
 use supervisor::{supervision_tree, ChildContext};
 
 async fn run(ctx: ChildContext) -> Result<(), String> {
@@ -27,9 +27,9 @@ supervision_tree! {
 async fn use_it() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", App::TREE);
     let app: AppHandle = App::start().await?;
-    let _ = app.db().state();
-    app.api().listener().send(7).await?;
-    let _ = app.sessions().start_child("ann".to_string()).await?;
+    let _ = app.db.state();
+    app.api.listener.send(7).await?;
+    let _ = app.sessions.start_child("ann".to_string()).await?;
     let _spec = App::spec();
     app.shutdown().await?;
     Ok(())

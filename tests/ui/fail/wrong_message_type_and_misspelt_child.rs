@@ -12,8 +12,8 @@ supervision_tree! {
 }
 
 async fn use_it(app: AppHandle) {
-    let _ = app.listener().send(42u32).await;
-    let _ = app.listenr();
+    let _ = app.listener.send(42u32).await;
+    let _ = &app.listenr;
 }
 
 fn main() {}

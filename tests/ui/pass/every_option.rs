@@ -71,11 +71,11 @@ supervision_tree! {
 #[allow(dead_code)]
 async fn use_it() -> Result<(), Box<dyn std::error::Error>> {
     let p = Pipeline::start("file".into(), 10, Duration::from_secs(1)).await?;
-    p.batch().log().send(vec![1, 2, 3]).await?;
-    let conn = p.pool().start_child("127.0.0.1:80".parse()?).await?;
+    p.batch.log.send(vec![1, 2, 3]).await?;
+    let conn = p.pool.start_child("127.0.0.1:80".parse()?).await?;
     conn.send("hello".to_string()).await?;
-    let _ = p.stages().parse().state();
-    let _ = p.reader().restart_count();
+    let _ = p.stages.parse.state();
+    let _ = p.reader.restart_count();
     p.shutdown().await?;
     Ok(())
 }

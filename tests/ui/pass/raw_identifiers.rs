@@ -1,5 +1,5 @@
-// Raw identifiers name children and trees: the id is the bare name, the accessor keeps the raw
-// spelling, so a keyword can be an id (`r#type`, reached with `app.r#type()`).
+// Raw identifiers name children and trees: the id is the bare name, the handle's field keeps the raw
+// spelling, so a keyword can be an id (`r#type`, reached as `app.r#type`).
 use supervisor::{supervision_tree, ChildContext};
 
 async fn run(ctx: ChildContext) -> Result<(), String> {
@@ -24,9 +24,9 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let app = App::start().await.unwrap();
-        assert_eq!(app.db().path(), "app/db");
-        assert_eq!(app.r#type().id(), "type");
-        assert_eq!(app.api().r#match().path(), "app/api/match");
+        assert_eq!(app.db.path(), "app/db");
+        assert_eq!(app.r#type.id(), "type");
+        assert_eq!(app.api.r#match.path(), "app/api/match");
         assert_eq!(App::TREE.name, "App");
         app.shutdown().await.unwrap();
     });
