@@ -123,3 +123,31 @@ fn spec_uses_the_declared_policies() {
     assert_eq!(spec.child_ids().collect::<Vec<_>>(), ["db", "cache", "api"]);
     assert_eq!(spec.get_intensity().max_restarts, 3);
 }
+
+// S9.5: a generated tree can be observed from its first start on, as a hand-built one.
+#[tokio::test(start_paused = true)]
+async fn an_observed_tree_reports_its_first_start() {
+    use supervisor::{EventKind, Observer};
+    let observer = Observer::with_capacity(64);
+    let mut events = observer.subscribe();
+    let app = App::start_observed(Arc::new(Config { name: "prod" }), &observer)
+        .await
+        .unwrap();
+    let mut started = Vec::new();
+    while started.len() < 4 {
+        let event = events.recv().await.expect("the tree is running");
+        if let EventKind::Started { .. } = event.kind {
+            started.push(event.path.to_string());
+        }
+    }
+    assert_eq!(
+        started,
+        [
+            "app/db",
+            "app/cache",
+            "app/api/listener",
+            "app/api/sessions"
+        ]
+    );
+    app.shutdown().await.unwrap();
+}

@@ -65,6 +65,11 @@ pub fn expand(tree: &Tree) -> TokenStream {
         "Starts the tree and returns once every child is up, with a [`{handle}`] whose methods mirror the tree."
     );
     let doc_tree = format!("The shape of [`{name}`], without starting anything.");
+    let doc_observed = format!(
+        "Starts the tree as [`{name}::start`] does, with the observer's streams receiving every event from the first start on, a failed start included."
+    );
+    // Not a name the tree's parameters can take: they are the user's.
+    let observer = Ident::new("observer", Span::mixed_site());
     // Spanned at the name, so that a clash with another item is reported there.
     let item = quote_spanned!(name.span()=> #(#attrs)* #vis struct #name;);
     let alias = quote_spanned! {name.span()=>
@@ -88,7 +93,12 @@ pub fn expand(tree: &Tree) -> TokenStream {
 
             #[doc = #doc_start]
             pub async fn start(#(#names: #types),*) -> ::core::result::Result<#handle, ::supervisor::StartError> {
-                let handle = ::supervisor::Supervisor::start(Self::spec(#(#names),*)).await?;
+                Self::start_observed(#(#names,)* &::supervisor::Observer::new()).await
+            }
+
+            #[doc = #doc_observed]
+            pub async fn start_observed(#(#names: #types,)* #observer: &::supervisor::Observer) -> ::core::result::Result<#handle, ::supervisor::StartError> {
+                let handle = ::supervisor::Supervisor::start_observed(Self::spec(#(#names),*), #observer).await?;
                 let root = #root_ty::bind(handle.root().clone());
                 ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
             }
@@ -704,6 +714,10 @@ pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
             }
             #[allow(unused)]
             pub async fn start(#(_: #types),*) -> ::core::result::Result<#handle, ::supervisor::StartError> {
+                ::core::unreachable!()
+            }
+            #[allow(unused)]
+            pub async fn start_observed(#(_: #types,)* _: &::supervisor::Observer) -> ::core::result::Result<#handle, ::supervisor::StartError> {
                 ::core::unreachable!()
             }
         }

@@ -103,7 +103,9 @@ use proc_macro2::TokenStream;
 ///
 /// For `App`: a unit struct `App` with `App::spec(params) -> SupervisorSpec` (or
 /// `DynamicSupervisorSpec` for a dynamic root), `App::start(params) -> Result<AppHandle,
-/// StartError>` and `App::TREE`, a const `TreeDescription`; one handle struct per supervisor,
+/// StartError>` (and `App::start_observed(params, &observer)`, whose `Observer` subscriptions
+/// see every event from the first start on) and `App::TREE`, a const `TreeDescription`; one
+/// handle struct per supervisor,
 /// with a public field per child and its `SupervisorRef` by deref (`AppRoot` for the root,
 /// `AppApi` for `api`); and `AppHandle`, an alias of the runtime's `TreeHandle<AppRoot>`, which
 /// holds the tree (`join`, `shutdown`, `subscribe`) and derefs to `AppRoot`, so that

@@ -225,8 +225,16 @@ fn apply(mut w: Vec<String>, edits: &[Edit]) -> Vec<String> {
     w
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+    // 3,000 cases per property by default; `PROPTEST_CASES=1000000` for a long run.
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_trees_never_panic(which in 0..CORPUS.len(), edits in prop::collection::vec(edit(), 1..6)) {

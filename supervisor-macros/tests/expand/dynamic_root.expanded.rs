@@ -52,7 +52,18 @@ impl Pool {
     pub async fn start(
         timeout: Duration,
     ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
-        let handle = ::supervisor::Supervisor::start(Self::spec(timeout)).await?;
+        Self::start_observed(timeout, &::supervisor::Observer::new()).await
+    }
+    ///Starts the tree as [`Pool::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
+    pub async fn start_observed(
+        timeout: Duration,
+        observer: &::supervisor::Observer,
+    ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start_observed(
+                Self::spec(timeout),
+                observer,
+            )
+            .await?;
         let root = PoolRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }

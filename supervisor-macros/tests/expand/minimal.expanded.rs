@@ -19,7 +19,14 @@ impl Minimal {
         MinimalHandle,
         ::supervisor::StartError,
     > {
-        let handle = ::supervisor::Supervisor::start(Self::spec()).await?;
+        Self::start_observed(&::supervisor::Observer::new()).await
+    }
+    ///Starts the tree as [`Minimal::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
+    pub async fn start_observed(
+        observer: &::supervisor::Observer,
+    ) -> ::core::result::Result<MinimalHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start_observed(Self::spec(), observer)
+            .await?;
         let root = MinimalRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }

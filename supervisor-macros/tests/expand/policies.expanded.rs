@@ -162,7 +162,19 @@ impl Pipeline {
         source: String,
         limit: usize,
     ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
-        let handle = ::supervisor::Supervisor::start(Self::spec(source, limit)).await?;
+        Self::start_observed(source, limit, &::supervisor::Observer::new()).await
+    }
+    ///Starts the tree as [`Pipeline::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
+    pub async fn start_observed(
+        source: String,
+        limit: usize,
+        observer: &::supervisor::Observer,
+    ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start_observed(
+                Self::spec(source, limit),
+                observer,
+            )
+            .await?;
         let root = PipelineRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }

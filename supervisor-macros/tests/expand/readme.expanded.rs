@@ -102,7 +102,18 @@ impl App {
     pub async fn start(
         config: Arc<Config>,
     ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
-        let handle = ::supervisor::Supervisor::start(Self::spec(config)).await?;
+        Self::start_observed(config, &::supervisor::Observer::new()).await
+    }
+    ///Starts the tree as [`App::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
+    pub async fn start_observed(
+        config: Arc<Config>,
+        observer: &::supervisor::Observer,
+    ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start_observed(
+                Self::spec(config),
+                observer,
+            )
+            .await?;
         let root = AppRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
