@@ -21,6 +21,7 @@ use tracing::{Instrument, Span};
 
 use crate::backoff::Jitter;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
+use crate::directive::{Directive, DirectiveSource};
 use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{Escalation, ExitReason};
@@ -396,7 +397,8 @@ impl Engine {
                     generation,
                     rest,
                 } = failed;
-                if let Some(end) = self.on_exit(seq, reason).await {
+                let (directive, _) = self.decide(seq, &reason);
+                if let Some(end) = self.on_exit(seq, reason, directive).await {
                     return end;
                 }
                 // Whatever the decision was, the rest of the group is not left waiting.
@@ -581,30 +583,48 @@ impl Engine {
             // (S6.4).
             _ => return None,
         }
+        let (directive, source) = self.decide(exit.seq, &exit.reason);
         self.enter(
             exit.seq,
             Phase::Stopped,
             Some(EventKind::Exited {
                 incarnation: exit.incarnation,
                 reason: exit.reason.clone(),
+                directive,
+                source,
             }),
         );
-        self.on_exit(exit.seq, exit.reason).await
+        self.on_exit(exit.seq, exit.reason, directive).await
     }
 
-    /// A child exited on its own, or a restart attempt failed to start: apply S3-S5, S8.
-    /// Returns the supervisor's own exit reason when it must stop.
-    async fn on_exit(&mut self, seq: u64, reason: ExitReason) -> Option<ExitReason> {
+    /// The directive for an exit of child `seq` (S10.2).
+    fn decide(&self, seq: u64, reason: &ExitReason) -> (Directive, DirectiveSource) {
+        let decider = self.children.get(&seq).and_then(|c| c.spec.decider());
+        crate::directive::decide(decider, reason)
+    }
+
+    /// A child exited on its own, or a restart attempt failed to start: apply the directive
+    /// (S10), then S3-S5 and S8. Returns the supervisor's own exit reason when it must stop.
+    async fn on_exit(
+        &mut self,
+        seq: u64,
+        reason: ExitReason,
+        directive: Directive,
+    ) -> Option<ExitReason> {
         let strategy = self.strategy();
         let auto_shutdown = self.spec.auto_shutdown;
         let dynamic = self.dynamic();
         let child = self.children.get_mut(&seq)?;
         child.history().last_exit = Some(reason.clone());
         let path = Arc::clone(child.node.path());
-        let restart = match child.spec.restart {
-            Restart::Permanent => true,
-            Restart::Transient => reason.is_abnormal(),
-            Restart::Temporary => false,
+        let restart = match (directive, child.spec.restart) {
+            // S10.1: at once, whatever the intensity.
+            (Directive::Escalate | Directive::Fatal, _) => {
+                return Some(self.give_up(path, reason, directive).await);
+            }
+            (Directive::Stop, _) | (Directive::Restart, Restart::Temporary) => false,
+            (Directive::Restart, Restart::Permanent) => true,
+            (Directive::Restart, Restart::Transient) => reason.is_abnormal(),
         };
         if !restart {
             // S3.5: no restart, no intensity. S8: only a child's own exit counts.
@@ -641,7 +661,7 @@ impl Engine {
             reason: reason.clone(),
         });
         if !self.window.allow(now) {
-            return Some(self.give_up(path, reason).await);
+            return Some(self.give_up(path, reason, Directive::Restart).await);
         }
 
         let child = self.children.get_mut(&seq)?;
@@ -798,15 +818,32 @@ impl Engine {
         }
     }
 
-    /// S4.4: give up (the event is stamped with the decision), stop everything in reverse
-    /// start order, then report the escalation.
-    async fn give_up(&mut self, child: Arc<str>, cause: ExitReason) -> ExitReason {
+    /// S4.4, S10.1: give up (the event is stamped with the decision), stop everything in
+    /// reverse start order, then report the escalation. `directive` says why: `Restart` when
+    /// the restart exceeded the intensity, else the directive the exit called for.
+    async fn give_up(
+        &mut self,
+        child: Arc<str>,
+        cause: ExitReason,
+        directive: Directive,
+    ) -> ExitReason {
         let escalation = Arc::new(Escalation {
             supervisor: Arc::clone(self.node.path()),
             child,
             cause,
+            directive,
         });
-        tracing::error!(supervisor = %self.node.path(), %escalation, "restart intensity exceeded; giving up");
+        match directive {
+            Directive::Restart => {
+                tracing::error!(supervisor = %self.node.path(), %escalation, "restart intensity exceeded; giving up")
+            }
+            Directive::Fatal => {
+                tracing::error!(supervisor = %self.node.path(), %escalation, "fatal exit; stopping the tree")
+            }
+            _ => {
+                tracing::error!(supervisor = %self.node.path(), %escalation, "an exit called for escalation; giving up")
+            }
+        }
         let esc = Arc::clone(&escalation);
         self.events.emit(|| {
             (

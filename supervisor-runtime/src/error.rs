@@ -122,6 +122,10 @@ pub enum TreeError {
     /// The root supervisor gave up; the escalation holds the chain down to the first failure.
     #[error(transparent)]
     GaveUp(Arc<Escalation>),
+    /// A child's exit called for the [`Fatal`](crate::Directive::Fatal) directive (S10.1): the
+    /// tree stopped in order; the escalation holds the chain down to that exit.
+    #[error("fatal: {0}")]
+    Fatal(Arc<Escalation>),
     /// The root supervisor's own task panicked or was aborted from outside.
     #[error("the root supervisor task ended abnormally: {0}")]
     Aborted(ExitReason),

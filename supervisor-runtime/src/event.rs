@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+use crate::directive::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
 use crate::spec::ChildKind;
 use crate::state::{ChildState, Gone};
@@ -51,6 +52,10 @@ pub enum EventKind {
         incarnation: u64,
         /// Why.
         reason: ExitReason,
+        /// What the exit calls for (S10.3).
+        directive: Directive,
+        /// Where the directive came from.
+        source: DirectiveSource,
     },
     /// A child will be restarted after `delay`.
     Restarting {

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::directive::Directive;
+
 /// A type-erased error a child returned.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -64,18 +66,22 @@ impl fmt::Display for ExitReason {
     }
 }
 
-/// What a supervisor that gave up reports to its parent (S4.4, S7).
+/// What a supervisor that gave up reports to its parent (S4.4, S7, S10.1).
 ///
-/// `cause` is the exit that tripped the restart intensity; when that exit is itself an
-/// escalation, [`chain`](Escalation::chain) walks down to the first failure.
+/// `cause` is the exit that made it give up; when that exit is itself an escalation,
+/// [`chain`](Escalation::chain) walks down to the first failure.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Escalation {
     /// Path of the supervisor that gave up (`app/api`).
     pub supervisor: Arc<str>,
-    /// Path of the child whose exit tripped the intensity (`app/api/listener`).
+    /// Path of the child whose exit made it give up (`app/api/listener`).
     pub child: Arc<str>,
     /// That child's exit.
     pub cause: ExitReason,
+    /// Why it gave up: [`Directive::Restart`] when the restart exceeded the intensity,
+    /// [`Directive::Escalate`] or [`Directive::Fatal`] when the exit called for it.
+    pub directive: Directive,
 }
 
 /// One link of an escalation chain: `supervisor` gave up because `child` exited with `reason`.
@@ -90,6 +96,12 @@ pub struct ChainLink<'a> {
 }
 
 impl Escalation {
+    /// Whether a fatal directive (S10.1) made the tree stop: such an escalation goes up to the
+    /// root whatever the supervisors above would decide.
+    pub fn is_fatal(&self) -> bool {
+        self.directive == Directive::Fatal
+    }
+
     /// The links from this supervisor down to the first failure, outermost first.
     pub fn chain(&self) -> Vec<ChainLink<'_>> {
         let mut links = Vec::new();
@@ -109,11 +121,17 @@ impl Escalation {
 
     /// The first failure: the exit at the bottom of the chain, with the path of the child.
     pub fn root_cause(&self) -> (&str, &ExitReason) {
+        let first = self.innermost();
+        (&first.child, &first.cause)
+    }
+
+    /// The supervisor that gave up first, at the bottom of the chain.
+    fn innermost(&self) -> &Escalation {
         let mut current = self;
         while let ExitReason::Escalation(inner) = &current.cause {
             current = inner;
         }
-        (&current.child, &current.cause)
+        current
     }
 }
 
@@ -124,7 +142,12 @@ impl fmt::Display for Escalation {
         for link in self.chain().iter().skip(1) {
             write!(f, " <- `{}` gave up", link.supervisor)?;
         }
-        write!(f, " after `{child}` exited ({cause})")
+        write!(f, " after `{child}` exited ({cause})")?;
+        // The bottom of the chain says why the first supervisor gave up.
+        match self.innermost().directive {
+            Directive::Restart => Ok(()),
+            other => write!(f, "; directive: {other}"),
+        }
     }
 }
 

@@ -136,6 +136,7 @@ impl SupervisorHandle {
             let reason = handle.await.unwrap_or(ExitReason::Killed);
             let _ = self.outcome.set(match reason {
                 ExitReason::Normal | ExitReason::Shutdown => Ok(()),
+                ExitReason::Escalation(e) if e.is_fatal() => Err(TreeError::Fatal(e)),
                 ExitReason::Escalation(e) => Err(TreeError::GaveUp(e)),
                 other => Err(TreeError::Aborted(other)),
             });

@@ -31,6 +31,7 @@
 mod backoff;
 mod context;
 mod describe;
+mod directive;
 mod engine;
 mod error;
 mod event;
@@ -52,6 +53,7 @@ pub use tokio_util::sync::CancellationToken;
 pub use backoff::Backoff;
 pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
+pub use directive::{Directed, Directive, DirectiveSource, Disposition};
 pub use error::{
     BackoffRule, ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule,
     StartError, TreeError,

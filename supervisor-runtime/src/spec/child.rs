@@ -13,6 +13,7 @@ use super::model::{AnySupervisorSpec, ErasedChild, Starter};
 use super::policy::{ChildKind, Restart, Shutdown, DEFAULT_MAILBOX_CAPACITY};
 use crate::backoff::Backoff;
 use crate::context::{ChildContext, Message, NoMailbox, RawContext};
+use crate::directive::Directive;
 use crate::exit::{ExitReason, IntoExit};
 use crate::mailbox::mailbox_factory;
 use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report, Start, StartFn};
@@ -40,6 +41,20 @@ macro_rules! policy_setters {
         #[must_use]
         pub fn backoff(mut self, backoff: Backoff) -> Self {
             self.inner.set_backoff(backoff);
+            self
+        }
+
+        #[doc = concat!(
+            "Sets the decider of ", $subject,
+            ": a function of each exit reason to the directive it calls for (S10.2). ",
+            "Without one, an error's own [`Disposition`](crate::Disposition) decides, else restart."
+        )]
+        #[must_use]
+        pub fn decider(
+            mut self,
+            decider: impl Fn(&ExitReason) -> Directive + Send + Sync + 'static,
+        ) -> Self {
+            self.inner.extras_mut().decider = Some(Arc::new(decider));
             self
         }
 
@@ -113,6 +128,7 @@ fn erased<M: Message>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
         backoff: None,
         mailbox_capacity: DEFAULT_MAILBOX_CAPACITY as u32,
         message: TypeTag::of::<M>,
+        extras: None,
     }
 }
 

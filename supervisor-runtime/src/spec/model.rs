@@ -11,6 +11,7 @@ use super::policy::{
     AutoShutdown, ChildKind, Intensity, Restart, Shutdown, Strategy, DEFAULT_WORKER_SHUTDOWN,
 };
 use crate::backoff::Backoff;
+use crate::directive::Decider;
 use crate::exit::ExitReason;
 use crate::mailbox::MailboxFactory;
 use crate::spawn::StartFn;
@@ -31,6 +32,15 @@ pub(crate) struct ErasedChild {
     pub mailbox_capacity: u32,
     pub message: fn() -> TypeTag,
     pub mailbox: Option<MailboxFactory>,
+    /// What few children have (a decider, and later probes and heartbeats), boxed so that the
+    /// others pay one pointer.
+    pub extras: Option<Box<ChildExtras>>,
+}
+
+/// The settings of a child beyond S1's, boxed in [`ErasedChild`].
+#[derive(Clone, Default)]
+pub(crate) struct ChildExtras {
+    pub decider: Option<Decider>,
 }
 
 #[derive(Clone)]
@@ -67,6 +77,14 @@ impl ErasedChild {
 
     pub(crate) fn mailbox_factory(&self) -> Option<MailboxFactory> {
         self.mailbox
+    }
+
+    pub(crate) fn extras_mut(&mut self) -> &mut ChildExtras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn decider(&self) -> Option<&Decider> {
+        self.extras.as_ref()?.decider.as_ref()
     }
 }
 

@@ -1,0 +1,189 @@
+//! What an exit means (S10, after Akka's supervisor decider): every exit of a child becomes a
+//! [`Directive`] before the restart type, intensity and backoff apply.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::exit::{BoxError, ExitReason};
+
+/// What a supervisor does about one exit of a child (S10.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Directive {
+    /// Apply the child's restart type, the intensity and the backoff (S3-S5): the default.
+    #[default]
+    Restart,
+    /// Do not restart this time: the child stays stopped, as a transient one after a normal
+    /// exit. Does not count toward the intensity.
+    Stop,
+    /// The supervisor gives up at once (S4.4), whatever its intensity.
+    Escalate,
+    /// The whole tree stops in order, and the root ends with this cause
+    /// ([`TreeError::Fatal`](crate::TreeError::Fatal)).
+    Fatal,
+}
+
+impl Directive {
+    /// The directive's name (`restart`, `stop`, `escalate`, `fatal`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Directive::Restart => "restart",
+            Directive::Stop => "stop",
+            Directive::Escalate => "escalate",
+            Directive::Fatal => "fatal",
+        }
+    }
+}
+
+impl fmt::Display for Directive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a directive came from (S10.2, S10.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DirectiveSource {
+    /// Neither a decider nor the error said anything: [`Directive::Restart`].
+    Default,
+    /// The error declared its disposition ([`Disposition`], carried by [`Directed`]).
+    Disposition,
+    /// The child's decider.
+    Decider,
+    /// A child supervisor ended with a fatal directive from below: the tree stops.
+    Fatal,
+}
+
+/// An error type's own say in what its exit means (S10.2). The method has a default, so an
+/// error type opts in with one line and overrides only what it needs; errors that do not
+/// implement it restart as always.
+///
+/// A child whose error type is [`Directed`] gets the disposition through `?`:
+///
+/// ```
+/// use supervisor_runtime::{Directed, Directive, Disposition};
+///
+/// #[derive(Debug)]
+/// enum DbError { Timeout, BadCredentials }
+/// # impl std::fmt::Display for DbError {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+/// # }
+/// impl std::error::Error for DbError {}
+///
+/// impl Disposition for DbError {
+///     fn directive(&self) -> Directive {
+///         match self {
+///             DbError::Timeout => Directive::Restart,
+///             // A restart cannot fix the configuration.
+///             DbError::BadCredentials => Directive::Fatal,
+///         }
+///     }
+/// }
+///
+/// async fn connect() -> Result<(), DbError> { Err(DbError::BadCredentials) }
+///
+/// async fn db(ctx: supervisor_runtime::ChildContext) -> Result<(), Directed> {
+///     connect().await?; // a `DbError` becomes a `Directed` with its directive
+///     ctx.cancelled().await;
+///     Ok(())
+/// }
+/// ```
+pub trait Disposition {
+    /// The directive an exit with this error calls for.
+    fn directive(&self) -> Directive {
+        Directive::Restart
+    }
+}
+
+/// An error with the directive its exit calls for (S10.2): what a child returns to say, for
+/// this error, whether a restart can help. Found anywhere in the error's `source()` chain, so
+/// it survives being wrapped.
+pub struct Directed {
+    directive: Directive,
+    error: BoxError,
+}
+
+impl Directed {
+    /// `error`, whose exit calls for `directive`.
+    pub fn new(directive: Directive, error: impl Into<BoxError>) -> Self {
+        Directed {
+            directive,
+            error: error.into(),
+        }
+    }
+
+    /// `error`, after which the child should not be restarted this time.
+    pub fn stop(error: impl Into<BoxError>) -> Self {
+        Directed::new(Directive::Stop, error)
+    }
+
+    /// `error`, after which the supervisor should give up at once.
+    pub fn escalate(error: impl Into<BoxError>) -> Self {
+        Directed::new(Directive::Escalate, error)
+    }
+
+    /// `error`, after which the whole tree should stop.
+    pub fn fatal(error: impl Into<BoxError>) -> Self {
+        Directed::new(Directive::Fatal, error)
+    }
+
+    /// The directive this error calls for.
+    pub fn directive(&self) -> Directive {
+        self.directive
+    }
+}
+
+impl<E: Disposition + std::error::Error + Send + Sync + 'static> From<E> for Directed {
+    fn from(error: E) -> Self {
+        Directed::new(error.directive(), error)
+    }
+}
+
+impl fmt::Debug for Directed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Directed")
+            .field("directive", &self.directive)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl fmt::Display for Directed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for Directed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// A child's decider: a function of the exit reason to a directive (S10.2).
+pub(crate) type Decider = Arc<dyn Fn(&ExitReason) -> Directive + Send + Sync>;
+
+/// The directive for one exit (S10.2): a fatal escalation from below stops the tree whatever
+/// is said; then the child's decider; then the error's disposition; then `restart`.
+pub(crate) fn decide(
+    decider: Option<&Decider>,
+    reason: &ExitReason,
+) -> (Directive, DirectiveSource) {
+    if let ExitReason::Escalation(e) = reason {
+        if e.is_fatal() {
+            return (Directive::Fatal, DirectiveSource::Fatal);
+        }
+    }
+    if let Some(decide) = decider {
+        return (decide(reason), DirectiveSource::Decider);
+    }
+    if let ExitReason::Error(error) = reason {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&**error);
+        while let Some(e) = current {
+            if let Some(d) = e.downcast_ref::<Directed>() {
+                return (d.directive, DirectiveSource::Disposition);
+            }
+            current = e.source();
+        }
+    }
+    (Directive::Restart, DirectiveSource::Default)
+}
