@@ -51,6 +51,8 @@ struct Running {
     task: TaskHandle,
     token: CancellationToken,
     incarnation: u64,
+    /// The task probing it (S11), while it runs: aborted with it, never left behind.
+    monitor: Option<TaskHandle>,
 }
 
 /// Where a child is in its life. The handle-visible [`ChildState`] is derived from it.
@@ -250,6 +252,8 @@ pub(crate) struct Engine {
     next_seq: u64,
     /// Given to every incarnation to report its exit; the same channel carries commands.
     exits: Arc<ExitTx>,
+    /// The same channel, for the monitors of incarnations.
+    inbox_tx: mpsc::UnboundedSender<Msg>,
     inbox: mpsc::UnboundedReceiver<Msg>,
     token: CancellationToken,
     window: Window,
@@ -307,7 +311,8 @@ impl Engine {
             node,
             root,
             spec,
-            exits: Arc::new(ExitTx::new(Inbox(inbox_tx))),
+            exits: Arc::new(ExitTx::new(Inbox(inbox_tx.clone()))),
+            inbox_tx,
             inbox,
             token,
             history: VecDeque::new(),
@@ -345,6 +350,19 @@ impl Engine {
         let child = self.children.get_mut(&seq)?;
         child.node.set_state(phase.published());
         let old = std::mem::replace(&mut child.phase, phase);
+        // An incarnation that is up gets its monitor (S11.4: not before).
+        if let (Phase::Running(r), Some(check)) = (&mut child.phase, child.spec.health()) {
+            if r.monitor.is_none() {
+                let monitor = crate::health::monitor(
+                    check.clone(),
+                    Arc::clone(&child.node),
+                    r.incarnation,
+                    self.events.clone(),
+                    self.inbox_tx.clone(),
+                );
+                r.monitor = Some(TaskHandle::new(tokio::spawn(monitor)));
+            }
+        }
         if let Some(kind) = what {
             trace(&child.node, &kind);
             self.events.emit(|| (Arc::clone(child.node.path()), kind));
@@ -418,6 +436,11 @@ impl Engine {
                         }
                     }
                     Msg::Command(cmd) => self.handle_command(cmd).await,
+                    Msg::Convict { seq, incarnation, reason } => {
+                        if let Some(end) = self.convict(seq, incarnation, reason).await {
+                            return end;
+                        }
+                    }
                 },
                 _ = sleep_until(next_timer.unwrap_or_else(Instant::now)), if next_timer.is_some() => {
                     self.fire_timers().await;
@@ -477,6 +500,7 @@ impl Engine {
             task: TaskHandle::new(task),
             token: token.clone(),
             incarnation,
+            monitor: None,
         };
         match how {
             Ok(call) => {
@@ -869,7 +893,9 @@ impl Engine {
         };
         let policy = child.spec.shutdown();
         let phase = match std::mem::replace(&mut child.phase, Phase::Stopped).into_running() {
-            Some(r) => {
+            Some(mut r) => {
+                // Stopping: no more probes (S11.4).
+                r.monitor = None;
                 r.token.cancel();
                 if policy == Shutdown::BrutalKill {
                     r.task.abort();
@@ -885,6 +911,21 @@ impl Engine {
     /// Waits for a child signalled by [`signal_stop`](Self::signal_stop), killing it when its
     /// timeout (counted from `since`) runs out, and reaps a killed supervisor's subtree.
     async fn collect_stopped(&mut self, seq: u64, since: Instant) -> Option<ExitReason> {
+        let (incarnation, reason) = self.await_stopped(seq, since).await?;
+        self.enter(
+            seq,
+            Phase::Stopped,
+            Some(EventKind::Stopped {
+                incarnation,
+                reason: reason.clone(),
+            }),
+        );
+        Some(reason)
+    }
+
+    /// [`collect_stopped`](Self::collect_stopped) without the phase change: the incarnation and
+    /// how it ended.
+    async fn await_stopped(&mut self, seq: u64, since: Instant) -> Option<(u64, ExitReason)> {
         let child = self.children.get_mut(&seq)?;
         let policy = child.spec.shutdown();
         let Phase::Stopping(r) = &mut child.phase else {
@@ -917,15 +958,40 @@ impl Engine {
                 reap(node, self.events.clone()).await;
             }
         }
+        Some((incarnation, reason))
+    }
+
+    /// A monitor convicted a running incarnation (S11.2): it is stopped by its shutdown policy,
+    /// and the stop is its exit, with `reason`, through S10 and S3-S5 like any other.
+    async fn convict(
+        &mut self,
+        seq: u64,
+        incarnation: u64,
+        reason: ExitReason,
+    ) -> Option<ExitReason> {
+        let current = self
+            .children
+            .get(&seq)
+            .is_some_and(|c| matches!(&c.phase, Phase::Running(r) if r.incarnation == incarnation));
+        if !current {
+            // That incarnation ended meanwhile: its own exit was handled.
+            return None;
+        }
+        let since = Instant::now();
+        self.signal_stop(seq);
+        self.await_stopped(seq, since).await;
+        let (directive, source) = self.decide(seq, &reason);
         self.enter(
             seq,
             Phase::Stopped,
-            Some(EventKind::Stopped {
+            Some(EventKind::Exited {
                 incarnation,
                 reason: reason.clone(),
+                directive,
+                source,
             }),
         );
-        Some(reason)
+        self.on_exit(seq, reason, directive).await
     }
 
     /// S6.1: every child, in reverse start order, one after another; a dynamic supervisor's
@@ -972,6 +1038,7 @@ impl Engine {
                             Phase::Pending { at, .. } => Some(at),
                             _ => None,
                         },
+                        health: c.node.health(),
                     })
                     .collect();
                 let _ = reply.send(list);

@@ -63,6 +63,24 @@ pub enum SpecRule {
     /// A supervisor needs at least one child (dynamic supervisors excepted).
     #[error("a supervisor needs at least one child")]
     NoChildren,
+    /// A health check whose settings make no sense.
+    #[error("invalid health check: {0}")]
+    Health(HealthRule),
+}
+
+/// What is wrong with a health check (S11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum HealthRule {
+    /// Probes would run back to back.
+    #[error("interval must be greater than zero")]
+    ZeroInterval,
+    /// A probe that may take as long as the interval would leave no time between probes.
+    #[error("timeout must be greater than zero and below the interval")]
+    TimeoutNotBelowInterval,
+    /// A threshold of zero would convict, or reset, without a probe.
+    #[error("thresholds must be at least 1")]
+    ZeroThreshold,
 }
 
 /// What is wrong with a backoff.

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::directive::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
+use crate::health::HealthStatus;
 use crate::spec::ChildKind;
 use crate::state::{ChildState, Gone};
 
@@ -56,6 +57,15 @@ pub enum EventKind {
         directive: Directive,
         /// Where the directive came from.
         source: DirectiveSource,
+    },
+    /// A child's health, as its probe found it, changed (S11).
+    Health {
+        /// The incarnation probed.
+        incarnation: u64,
+        /// What the probe found.
+        status: HealthStatus,
+        /// Why, for degraded and unhealthy.
+        cause: Option<Arc<str>>,
     },
     /// A child will be restarted after `delay`.
     Restarting {
@@ -256,6 +266,8 @@ pub struct ChildInfo {
     pub incarnation: Option<u64>,
     /// When a restarting child's restart is due.
     pub restart_at: Option<Instant>,
+    /// Its health as last probed (S11.3).
+    pub health: HealthStatus,
 }
 
 /// What `count_children` answers (S9.2).

@@ -25,6 +25,9 @@ pub enum ExitReason {
     Escalation(Arc<Escalation>),
     /// The child did not stop within its shutdown timeout (or had `brutal_kill`) and was aborted.
     Killed,
+    /// The child's health check found it unhealthy `failure_threshold` times in a row, and its
+    /// supervisor stopped it (S11.2); the last probe's cause is kept.
+    Unhealthy(Arc<str>),
 }
 
 impl ExitReason {
@@ -40,7 +43,7 @@ impl ExitReason {
     }
 
     /// A short name of the kind of exit (`normal`, `shutdown`, `error`, `panic`, `escalation`,
-    /// `killed`).
+    /// `killed`, `unhealthy`).
     pub fn kind(&self) -> &'static str {
         match self {
             ExitReason::Normal => "normal",
@@ -49,6 +52,7 @@ impl ExitReason {
             ExitReason::Panic(_) => "panic",
             ExitReason::Escalation(_) => "escalation",
             ExitReason::Killed => "killed",
+            ExitReason::Unhealthy(_) => "unhealthy",
         }
     }
 }
@@ -62,6 +66,7 @@ impl fmt::Display for ExitReason {
             ExitReason::Panic(msg) => write!(f, "panicked: {msg}"),
             ExitReason::Escalation(e) => write!(f, "{e}"),
             ExitReason::Killed => f.write_str("killed after its shutdown timeout"),
+            ExitReason::Unhealthy(cause) => write!(f, "unhealthy: {cause}"),
         }
     }
 }

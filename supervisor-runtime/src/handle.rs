@@ -14,6 +14,7 @@ use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
+use crate::health::HealthStatus;
 use crate::node::{join_path, Command, Msg, Node};
 use crate::spawn::CatchUnwind;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
@@ -519,6 +520,12 @@ impl<M> ChildRef<M> {
     /// exists.
     pub fn state(&self) -> ChildState {
         self.node.state()
+    }
+
+    /// The child's health as its probe last found it (S11.3); `Unknown` without a probe or
+    /// before the current incarnation's first probe.
+    pub fn health(&self) -> HealthStatus {
+        self.node.health()
     }
 
     /// How many times the child's supervisor restarted it (S3.6).

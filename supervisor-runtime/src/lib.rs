@@ -37,6 +37,7 @@ mod error;
 mod event;
 mod exit;
 mod handle;
+mod health;
 mod mailbox;
 mod node;
 mod spawn;
@@ -55,8 +56,8 @@ pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use directive::{Directed, Directive, DirectiveSource, Disposition};
 pub use error::{
-    BackoffRule, ErrorCategory, LookupError, MailboxError, ManagementError, SpecError, SpecRule,
-    StartError, TreeError,
+    BackoffRule, ErrorCategory, HealthRule, LookupError, MailboxError, ManagementError, SpecError,
+    SpecRule, StartError, TreeError,
 };
 pub use event::{
     ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
@@ -64,6 +65,7 @@ pub use event::{
 };
 pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
+pub use health::{Health, HealthCheck, HealthStatus, IntoHealth, ProbeContext};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,

@@ -14,6 +14,8 @@ use tokio::task::JoinHandle;
 use crate::context::NodeView;
 use crate::error::ManagementError;
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord};
+use crate::exit::ExitReason;
+use crate::health::HealthStatus;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
@@ -40,6 +42,13 @@ pub(crate) enum Command {
 pub(crate) enum Msg {
     Exit(Exit),
     Command(Command),
+    /// A monitor of the incarnation (its health check) asks for it to be stopped, and the stop
+    /// to count as an exit with `reason` (S11.2).
+    Convict {
+        seq: u64,
+        incarnation: u64,
+        reason: ExitReason,
+    },
 }
 
 /// A task aborted when its supervisor was killed, left for the killer to await (S6.3).
@@ -62,6 +71,8 @@ pub(crate) struct Node {
     /// The child's place in its supervisor's start order (S5.3): fixed for the node's life.
     pub seq: u64,
     state: AtomicU8,
+    /// The [`HealthStatus`] its probe last found.
+    health: AtomicU8,
     restarts: AtomicU32,
     /// Starts so far: the next incarnation's number (S3.6).
     starts: AtomicU64,
@@ -111,6 +122,14 @@ impl Node {
         if self.state.load(Ordering::Acquire) < ChildState::GONE {
             self.state.store(state.to_u8(), Ordering::Release);
         }
+    }
+
+    pub(crate) fn health(&self) -> HealthStatus {
+        HealthStatus::from_u8(self.health.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_health(&self, health: HealthStatus) {
+        self.health.store(health.to_u8(), Ordering::Relaxed);
     }
 
     pub(crate) fn restarts(&self) -> u32 {
@@ -197,6 +216,7 @@ impl Node {
             kind: spec.kind(),
             seq,
             state: AtomicU8::new(ChildState::Stopped.to_u8()),
+            health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: spec
@@ -217,6 +237,7 @@ impl Node {
             kind: ChildKind::Worker,
             seq: u64::MAX,
             state: AtomicU8::new(ChildState::Gone(Gone::TreeEnded).to_u8()),
+            health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,
@@ -232,6 +253,7 @@ impl Node {
             kind: ChildKind::Supervisor,
             seq: 0,
             state: AtomicU8::new(ChildState::Stopped.to_u8()),
+            health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,

@@ -58,13 +58,24 @@ impl<F> CatchUnwind<F> {
     }
 }
 
-impl<F: Future<Output = ExitReason>> Future for CatchUnwind<F> {
-    type Output = ExitReason;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+/// What a caught panic becomes: an exit reason for a child, an unhealthy result for a probe.
+pub(crate) trait FromPanic {
+    fn from_panic(message: Arc<str>) -> Self;
+}
+
+impl FromPanic for ExitReason {
+    fn from_panic(message: Arc<str>) -> Self {
+        ExitReason::Panic(message)
+    }
+}
+
+impl<F: Future<Output: FromPanic>> Future for CatchUnwind<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let future = self.project().future;
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(poll) => poll,
-            Err(payload) => Poll::Ready(ExitReason::Panic(panic_message(payload))),
+            Err(payload) => Poll::Ready(FromPanic::from_panic(panic_message(payload))),
         }
     }
 }

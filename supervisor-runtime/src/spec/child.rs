@@ -59,6 +59,17 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Gives ", $subject, " a health check: a probe of each incarnation once it is up, ",
+            "which has it stopped and counted as an abnormal exit after `failure_threshold` ",
+            "unhealthy results in a row (S11)."
+        )]
+        #[must_use]
+        pub fn health(mut self, check: crate::HealthCheck) -> Self {
+            self.inner.extras_mut().health = Some(check);
+            self
+        }
+
+        #[doc = concat!(
                             "Sets the mailbox capacity of ", $subject,
                             " (default 1024, at least 1); sends beyond it wait or answer `Full`."
                         )]

@@ -13,6 +13,7 @@ use super::policy::{
 use crate::backoff::Backoff;
 use crate::directive::Decider;
 use crate::exit::ExitReason;
+use crate::health::HealthCheck;
 use crate::mailbox::MailboxFactory;
 use crate::spawn::StartFn;
 use crate::types::TypeTag;
@@ -41,6 +42,7 @@ pub(crate) struct ErasedChild {
 #[derive(Clone, Default)]
 pub(crate) struct ChildExtras {
     pub decider: Option<Decider>,
+    pub health: Option<HealthCheck>,
 }
 
 #[derive(Clone)]
@@ -85,6 +87,10 @@ impl ErasedChild {
 
     pub(crate) fn decider(&self) -> Option<&Decider> {
         self.extras.as_ref()?.decider.as_ref()
+    }
+
+    pub(crate) fn health(&self) -> Option<&HealthCheck> {
+        self.extras.as_ref()?.health.as_ref()
     }
 }
 

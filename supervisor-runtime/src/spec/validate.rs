@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::model::{ErasedChild, Starter, SupervisorSpec};
 use super::policy::{AutoShutdown, Restart, Shutdown};
-use crate::error::{SpecError, SpecRule};
+use crate::error::{HealthRule, SpecError, SpecRule};
+use crate::health::HealthCheck;
 
 pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecError> {
     let err = |path: &str, rule| SpecError {
@@ -39,6 +40,22 @@ pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecEr
     }
     if spec.auto_shutdown != AutoShutdown::Never && !spec.children.iter().any(|c| c.significant) {
         return Err(err(path, SpecRule::AutoShutdownWithoutSignificant));
+    }
+    Ok(())
+}
+
+/// S11: probes spaced, each shorter than the space, thresholds that need a probe.
+fn check_health(check: &HealthCheck) -> Result<(), SpecRule> {
+    check_duration(check.interval, "the probe interval")?;
+    check_duration(check.initial_delay, "the probe's initial delay")?;
+    if check.interval.is_zero() {
+        return Err(SpecRule::Health(HealthRule::ZeroInterval));
+    }
+    if check.timeout.is_zero() || check.timeout >= check.interval {
+        return Err(SpecRule::Health(HealthRule::TimeoutNotBelowInterval));
+    }
+    if check.failure_threshold == 0 || check.success_threshold == 0 {
+        return Err(SpecRule::Health(HealthRule::ZeroThreshold));
     }
     Ok(())
 }
@@ -86,6 +103,9 @@ pub(crate) fn check_child(
         return Err(err(SpecRule::BackoffOnTemporary));
     }
     child.backoff().check().map_err(err)?;
+    if let Some(check) = child.health() {
+        check_health(check).map_err(err)?;
+    }
     if let Starter::Supervisor { spec, .. } = &child.start {
         supervisor(spec, path)?;
     }
