@@ -16,6 +16,8 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn id(&self) -> &Arc<str>;
     fn path(&self) -> &Arc<str>;
     fn mailbox(&self) -> Option<&dyn ErasedMailbox>;
+    /// Records a heartbeat, if the child is judged by them (S12).
+    fn beat(&self);
 }
 
 fn mailbox_of<M: Send + 'static>(node: &dyn NodeView) -> Option<&MailboxInner<M>> {
@@ -217,6 +219,14 @@ impl<M> ChildContext<M> {
     /// Whether the supervisor has asked this incarnation to stop.
     pub fn is_cancelled(&self) -> bool {
         self.raw.token.is_cancelled()
+    }
+
+    /// Tells the supervisor this incarnation is alive and making progress (S12): a timestamp
+    /// written on the child's node, with no allocation, lock or message. Does nothing for a
+    /// child declared without a [`Heartbeat`](crate::Heartbeat).
+    #[inline]
+    pub fn heartbeat(&self) {
+        self.raw.node.beat();
     }
 }
 

@@ -51,8 +51,9 @@ struct Running {
     task: TaskHandle,
     token: CancellationToken,
     incarnation: u64,
-    /// The task probing it (S11), while it runs: aborted with it, never left behind.
-    monitor: Option<TaskHandle>,
+    /// The tasks probing it (S11) and judging its heartbeats (S12), while it runs: aborted with
+    /// it, never left behind.
+    monitors: Vec<TaskHandle>,
 }
 
 /// Where a child is in its life. The handle-visible [`ChildState`] is derived from it.
@@ -350,17 +351,31 @@ impl Engine {
         let child = self.children.get_mut(&seq)?;
         child.node.set_state(phase.published());
         let old = std::mem::replace(&mut child.phase, phase);
-        // An incarnation that is up gets its monitor (S11.4: not before).
-        if let (Phase::Running(r), Some(check)) = (&mut child.phase, child.spec.health()) {
-            if r.monitor.is_none() {
-                let monitor = crate::health::monitor(
-                    check.clone(),
-                    Arc::clone(&child.node),
-                    r.incarnation,
-                    self.events.clone(),
-                    self.inbox_tx.clone(),
-                );
-                r.monitor = Some(TaskHandle::new(tokio::spawn(monitor)));
+        // An incarnation that is up gets its monitors (S11.4, S12.2: from then on, not before).
+        if let Phase::Running(r) = &mut child.phase {
+            if r.monitors.is_empty() {
+                let (node, events, inbox) = (&child.node, &self.events, &self.inbox_tx);
+                if let Some(check) = child.spec.health() {
+                    let probe = crate::health::monitor(
+                        check.clone(),
+                        Arc::clone(node),
+                        r.incarnation,
+                        events.clone(),
+                        inbox.clone(),
+                    );
+                    r.monitors.push(TaskHandle::new(tokio::spawn(probe)));
+                }
+                if let (Some(config), Some(beats)) = (child.spec.heartbeat(), &node.beats) {
+                    let judge = crate::heartbeat::monitor(
+                        *config,
+                        Arc::clone(beats),
+                        Arc::clone(node),
+                        r.incarnation,
+                        events.clone(),
+                        inbox.clone(),
+                    );
+                    r.monitors.push(TaskHandle::new(tokio::spawn(judge)));
+                }
             }
         }
         if let Some(kind) = what {
@@ -500,7 +515,7 @@ impl Engine {
             task: TaskHandle::new(task),
             token: token.clone(),
             incarnation,
-            monitor: None,
+            monitors: Vec::new(),
         };
         match how {
             Ok(call) => {
@@ -894,8 +909,8 @@ impl Engine {
         let policy = child.spec.shutdown();
         let phase = match std::mem::replace(&mut child.phase, Phase::Stopped).into_running() {
             Some(mut r) => {
-                // Stopping: no more probes (S11.4).
-                r.monitor = None;
+                // Stopping: no more probes or judgements (S11.4).
+                r.monitors.clear();
                 r.token.cancel();
                 if policy == Shutdown::BrutalKill {
                     r.task.abort();

@@ -66,6 +66,27 @@ pub enum SpecRule {
     /// A health check whose settings make no sense.
     #[error("invalid health check: {0}")]
     Health(HealthRule),
+    /// Heartbeat settings that make no sense.
+    #[error("invalid heartbeat: {0}")]
+    Heartbeat(HeartbeatRule),
+}
+
+/// What is wrong with heartbeat settings (S12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeartbeatRule {
+    /// The expected interval is zero.
+    #[error("interval must be greater than zero")]
+    ZeroInterval,
+    /// A threshold that is not a positive number would convict at once, or never.
+    #[error("threshold must be a number greater than zero")]
+    BadThreshold,
+    /// A deviation needs two intervals.
+    #[error("window must hold at least 2 intervals")]
+    WindowTooSmall,
+    /// A supervisor cannot beat: only workers call `ctx.heartbeat()`.
+    #[error("only workers send heartbeats")]
+    OnSupervisor,
 }
 
 /// What is wrong with a health check (S11).

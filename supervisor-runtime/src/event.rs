@@ -67,6 +67,13 @@ pub enum EventKind {
         /// Why, for degraded and unhealthy.
         cause: Option<Arc<str>>,
     },
+    /// A child's heartbeats are late: phi crossed half its threshold (S12.5).
+    Suspect {
+        /// The incarnation judged.
+        incarnation: u64,
+        /// phi then.
+        phi: f64,
+    },
     /// A child will be restarted after `delay`.
     Restarting {
         /// The backoff delay before the restart.

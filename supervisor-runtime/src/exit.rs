@@ -28,6 +28,14 @@ pub enum ExitReason {
     /// The child's health check found it unhealthy `failure_threshold` times in a row, and its
     /// supervisor stopped it (S11.2); the last probe's cause is kept.
     Unhealthy(Arc<str>),
+    /// The child stopped sending heartbeats: phi reached its threshold after `silence`, and its
+    /// supervisor stopped it (S12.3).
+    HeartbeatsLost {
+        /// phi when the child was convicted.
+        phi: f64,
+        /// The time since its last heartbeat.
+        silence: std::time::Duration,
+    },
 }
 
 impl ExitReason {
@@ -43,7 +51,7 @@ impl ExitReason {
     }
 
     /// A short name of the kind of exit (`normal`, `shutdown`, `error`, `panic`, `escalation`,
-    /// `killed`, `unhealthy`).
+    /// `killed`, `unhealthy`, `heartbeats lost`).
     pub fn kind(&self) -> &'static str {
         match self {
             ExitReason::Normal => "normal",
@@ -53,6 +61,7 @@ impl ExitReason {
             ExitReason::Escalation(_) => "escalation",
             ExitReason::Killed => "killed",
             ExitReason::Unhealthy(_) => "unhealthy",
+            ExitReason::HeartbeatsLost { .. } => "heartbeats lost",
         }
     }
 }
@@ -67,6 +76,9 @@ impl fmt::Display for ExitReason {
             ExitReason::Escalation(e) => write!(f, "{e}"),
             ExitReason::Killed => f.write_str("killed after its shutdown timeout"),
             ExitReason::Unhealthy(cause) => write!(f, "unhealthy: {cause}"),
+            ExitReason::HeartbeatsLost { phi, silence } => {
+                write!(f, "heartbeats lost: no beat for {silence:?} (phi {phi:.1})")
+            }
         }
     }
 }

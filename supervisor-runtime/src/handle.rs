@@ -528,6 +528,16 @@ impl<M> ChildRef<M> {
         self.node.health()
     }
 
+    /// The current phi of a child judged by its heartbeats (S12.5): how unlikely its silence
+    /// is, `-log10` of the probability that a live child would be this late; `None` for a
+    /// child without heartbeats or with no running incarnation.
+    pub fn phi(&self) -> Option<f64> {
+        if !matches!(self.node.state(), ChildState::Running) {
+            return None;
+        }
+        self.node.beats.as_ref()?.phi()
+    }
+
     /// How many times the child's supervisor restarted it (S3.6).
     pub fn restart_count(&self) -> u32 {
         self.node.restarts()

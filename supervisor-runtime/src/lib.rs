@@ -38,6 +38,7 @@ mod event;
 mod exit;
 mod handle;
 mod health;
+mod heartbeat;
 mod mailbox;
 mod node;
 mod spawn;
@@ -56,8 +57,8 @@ pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use directive::{Directed, Directive, DirectiveSource, Disposition};
 pub use error::{
-    BackoffRule, ErrorCategory, HealthRule, LookupError, MailboxError, ManagementError, SpecError,
-    SpecRule, StartError, TreeError,
+    BackoffRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,
+    ManagementError, SpecError, SpecRule, StartError, TreeError,
 };
 pub use event::{
     ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
@@ -66,6 +67,7 @@ pub use event::{
 pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use health::{Health, HealthCheck, HealthStatus, IntoHealth, ProbeContext};
+pub use heartbeat::Heartbeat;
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,

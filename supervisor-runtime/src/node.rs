@@ -16,6 +16,7 @@ use crate::error::ManagementError;
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord};
 use crate::exit::ExitReason;
 use crate::health::HealthStatus;
+use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
@@ -78,6 +79,8 @@ pub(crate) struct Node {
     starts: AtomicU64,
     /// The child's mailbox; the type of its messages is the mailbox's.
     mailbox: Option<Box<dyn ErasedMailbox>>,
+    /// Its heartbeats, when it is judged by them (S12).
+    pub beats: Option<Arc<Beats>>,
     pub sup: Option<Box<SupNode>>,
 }
 
@@ -222,6 +225,7 @@ impl Node {
             mailbox: spec
                 .mailbox_factory()
                 .map(|make| make(spec.mailbox_capacity as usize)),
+            beats: spec.heartbeat().map(|_| Arc::new(Beats::new())),
             sup,
             parent_path,
             path,
@@ -241,6 +245,7 @@ impl Node {
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,
+            beats: None,
             sup: None,
         })
     }
@@ -257,6 +262,7 @@ impl Node {
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,
+            beats: None,
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
@@ -289,6 +295,12 @@ impl NodeView for Node {
 
     fn mailbox(&self) -> Option<&dyn ErasedMailbox> {
         self.mailbox.as_deref()
+    }
+
+    fn beat(&self) {
+        if let Some(beats) = &self.beats {
+            beats.beat();
+        }
     }
 }
 

@@ -70,6 +70,17 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Judges ", $subject, " by its heartbeats (`ctx.heartbeat()`) with a phi-accrual ",
+            "detector: a silence that makes phi reach its threshold stops it, and counts as an ",
+            "abnormal exit (S12)."
+        )]
+        #[must_use]
+        pub fn heartbeat(mut self, heartbeat: crate::Heartbeat) -> Self {
+            self.inner.extras_mut().heartbeat = Some(heartbeat);
+            self
+        }
+
+        #[doc = concat!(
                             "Sets the mailbox capacity of ", $subject,
                             " (default 1024, at least 1); sends beyond it wait or answer `Full`."
                         )]

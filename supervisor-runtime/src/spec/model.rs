@@ -14,6 +14,7 @@ use crate::backoff::Backoff;
 use crate::directive::Decider;
 use crate::exit::ExitReason;
 use crate::health::HealthCheck;
+use crate::heartbeat::Heartbeat;
 use crate::mailbox::MailboxFactory;
 use crate::spawn::StartFn;
 use crate::types::TypeTag;
@@ -43,6 +44,7 @@ pub(crate) struct ErasedChild {
 pub(crate) struct ChildExtras {
     pub decider: Option<Decider>,
     pub health: Option<HealthCheck>,
+    pub heartbeat: Option<Heartbeat>,
 }
 
 #[derive(Clone)]
@@ -91,6 +93,10 @@ impl ErasedChild {
 
     pub(crate) fn health(&self) -> Option<&HealthCheck> {
         self.extras.as_ref()?.health.as_ref()
+    }
+
+    pub(crate) fn heartbeat(&self) -> Option<&Heartbeat> {
+        self.extras.as_ref()?.heartbeat.as_ref()
     }
 }
 

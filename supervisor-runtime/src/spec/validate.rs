@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use super::model::{ErasedChild, Starter, SupervisorSpec};
 use super::policy::{AutoShutdown, Restart, Shutdown};
-use crate::error::{HealthRule, SpecError, SpecRule};
+use crate::error::{HealthRule, HeartbeatRule, SpecError, SpecRule};
 use crate::health::HealthCheck;
+use crate::heartbeat::Heartbeat;
 
 pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecError> {
     let err = |path: &str, rule| SpecError {
@@ -60,6 +61,24 @@ fn check_health(check: &HealthCheck) -> Result<(), SpecRule> {
     Ok(())
 }
 
+/// S12: an interval to start from, a threshold to reach, a window to measure.
+fn check_heartbeat(h: &Heartbeat) -> Result<(), SpecRule> {
+    check_duration(h.interval, "the heartbeat interval")?;
+    check_duration(h.acceptable_pause, "the acceptable pause")?;
+    check_duration(h.min_std_deviation, "the minimum deviation")?;
+    check_duration(h.max_local_pause, "the maximum local pause")?;
+    if h.interval.is_zero() {
+        return Err(SpecRule::Heartbeat(HeartbeatRule::ZeroInterval));
+    }
+    if !(h.threshold.is_finite() && h.threshold > 0.0) {
+        return Err(SpecRule::Heartbeat(HeartbeatRule::BadThreshold));
+    }
+    if h.window < 2 {
+        return Err(SpecRule::Heartbeat(HeartbeatRule::WindowTooSmall));
+    }
+    Ok(())
+}
+
 fn check_duration(d: Duration, what: &'static str) -> Result<(), SpecRule> {
     if d > crate::time::MAX_DURATION {
         Err(SpecRule::DurationTooLarge(what))
@@ -105,6 +124,12 @@ pub(crate) fn check_child(
     child.backoff().check().map_err(err)?;
     if let Some(check) = child.health() {
         check_health(check).map_err(err)?;
+    }
+    if let Some(heartbeat) = child.heartbeat() {
+        if matches!(child.start, Starter::Supervisor { .. }) {
+            return Err(err(SpecRule::Heartbeat(HeartbeatRule::OnSupervisor)));
+        }
+        check_heartbeat(heartbeat).map_err(err)?;
     }
     if let Starter::Supervisor { spec, .. } = &child.start {
         supervisor(spec, path)?;

@@ -1,0 +1,159 @@
+//! Heartbeats and the phi-accrual detector (S12), on the paused clock: a child that stops
+//! beating is convicted at the instant the formula gives, one that beats steadily never is.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{until, MS, S};
+use supervisor::{
+    BoxError, ChildContext, ChildSpec, EventKind, ExitReason, Heartbeat, HeartbeatRule, NoMailbox,
+    Observer, SpecRule, Supervisor, SupervisorSpec,
+};
+use tokio::time::Instant;
+
+/// Beats every `every`, `beats` times, then goes silent (but keeps running); beats forever
+/// when `beats` is `None`.
+fn beater(every: Duration, beats: Option<u32>) -> ChildSpec {
+    ChildSpec::worker("agent", move |ctx: ChildContext| async move {
+        let mut n = 0;
+        while beats.is_none_or(|b| n < b) {
+            tokio::select! {
+                _ = ctx.cancelled() => return Ok::<(), BoxError>(()),
+                _ = tokio::time::sleep(every) => ctx.heartbeat(),
+            }
+            n += 1;
+        }
+        ctx.cancelled().await;
+        Ok(())
+    })
+}
+
+// S12.1-S12.3, S12.5: 20 beats 100 ms apart, then silence. The window holds the two priming
+// samples (75 and 125 ms) and 20 intervals of 100 ms: mean 100 ms, deviation 7.5 ms, floored at
+// 100 ms; with 3 s of acceptable pause, phi reaches 8 where Q(y) = 1e-8, y = 5.612001244, that
+// is 3.1 s + 0.5612 s after the last beat (at 2 s): at 5.6612 s.
+#[tokio::test(start_paused = true)]
+async fn a_silent_child_is_convicted_at_the_computed_instant() {
+    let observer = Observer::with_capacity(256);
+    let mut events = observer.subscribe();
+    let spec = SupervisorSpec::new("app")
+        .child(beater(100 * MS, Some(20)).heartbeat(Heartbeat::every(100 * MS)));
+    let origin = Instant::now();
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let agent = app.child::<NoMailbox>("agent").unwrap();
+
+    tokio::time::sleep(2 * S + 10 * MS).await;
+    let fresh = agent.phi().expect("judged");
+    assert!(fresh < 0.01, "just after a beat: {fresh}");
+
+    let suspect = until(&mut events, |e| matches!(e.kind, EventKind::Suspect { .. })).await;
+    let EventKind::Suspect { phi, .. } = suspect.kind else {
+        unreachable!()
+    };
+    assert!(
+        (phi - 4.0).abs() < 0.01,
+        "suspect at half the threshold: {phi}"
+    );
+
+    let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let expected = 2.0 + 3.1 + 5.612_001_244_174_788 * 0.1;
+    let at = exit.at.duration_since(origin).as_secs_f64();
+    assert!(
+        (at - expected).abs() < 0.001,
+        "convicted at {at} s, expected {expected} s"
+    );
+    let EventKind::Exited { reason, .. } = exit.kind else {
+        unreachable!()
+    };
+    let ExitReason::HeartbeatsLost { phi, silence } = reason else {
+        panic!("{reason:?}")
+    };
+    // The timer fires on the next millisecond: phi is a little past 8.
+    assert!((8.0..8.05).contains(&phi), "phi {phi}");
+    assert!((silence.as_secs_f64() - (expected - 2.0)).abs() < 0.001);
+    // Restarted, and judged afresh.
+    tokio::time::sleep(MS).await;
+    assert_eq!(agent.incarnation(), Some(1));
+    app.shutdown().await.unwrap();
+}
+
+// S12.3: a child that beats like clockwork is never suspected over 24 simulated hours, and
+// the detector wakes rarely: it is never polled.
+#[tokio::test(start_paused = true)]
+async fn a_steady_child_is_never_convicted_in_a_day() {
+    let observer = Observer::with_capacity(1024);
+    let mut events = observer.subscribe();
+    let spec = SupervisorSpec::new("app").child(beater(S, None).heartbeat(Heartbeat::every(S)));
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    tokio::time::sleep(24 * 3600 * S).await;
+    let agent = app.child::<NoMailbox>("agent").unwrap();
+    assert_eq!(agent.incarnation(), Some(0));
+    assert!(agent.phi().unwrap() < 1.0);
+    while let Ok(e) = events.try_recv() {
+        assert!(
+            !matches!(e.kind, EventKind::Suspect { .. } | EventKind::Exited { .. }),
+            "{e:?}"
+        );
+    }
+    app.shutdown().await.unwrap();
+}
+
+// S12.2: the incarnation's start is its first beat: a child that never beats is judged by
+// the declared interval alone (mean 1 s, deviation 0.25 s): convicted 4 s + 5.612 x 0.25 s
+// after it is up.
+#[tokio::test(start_paused = true)]
+async fn a_child_that_never_beats_is_judged_by_the_declared_interval() {
+    let observer = Observer::with_capacity(256);
+    let mut events = observer.subscribe();
+    let spec = SupervisorSpec::new("app").child(beater(S, Some(0)).heartbeat(Heartbeat::every(S)));
+    let origin = Instant::now();
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let expected = 4.0 + 5.612_001_244_174_788 * 0.25;
+    let at = exit.at.duration_since(origin).as_secs_f64();
+    assert!(
+        (at - expected).abs() < 0.001,
+        "convicted at {at} s, expected {expected} s"
+    );
+    app.shutdown().await.unwrap();
+}
+
+// S12.6, S1.4: settings that make no sense are spec errors; only workers beat.
+#[test]
+fn defaults_and_invalid_settings() {
+    let h = Heartbeat::every(S);
+    assert_eq!(Heartbeat::DEFAULT_THRESHOLD, 8.0);
+    assert_eq!(Heartbeat::DEFAULT_WINDOW, 1000);
+    assert_eq!(Heartbeat::DEFAULT_MIN_STD_DEVIATION, 100 * MS);
+    assert_eq!(Heartbeat::DEFAULT_ACCEPTABLE_PAUSE, 3 * S);
+    assert_eq!(Heartbeat::DEFAULT_MAX_LOCAL_PAUSE, 5 * S);
+    let rule = |spec: ChildSpec| {
+        SupervisorSpec::new("app")
+            .child(spec)
+            .validate()
+            .err()
+            .map(|e| e.rule)
+    };
+    let w = || beater(S, None);
+    assert_eq!(rule(w().heartbeat(h)), None);
+    assert_eq!(
+        rule(w().heartbeat(Heartbeat::every(Duration::ZERO))),
+        Some(SpecRule::Heartbeat(HeartbeatRule::ZeroInterval))
+    );
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert_eq!(
+            rule(w().heartbeat(h.threshold(bad))),
+            Some(SpecRule::Heartbeat(HeartbeatRule::BadThreshold))
+        );
+    }
+    assert_eq!(
+        rule(w().heartbeat(h.window(1))),
+        Some(SpecRule::Heartbeat(HeartbeatRule::WindowTooSmall))
+    );
+    let sup = ChildSpec::supervisor(SupervisorSpec::new("inner").child(w())).heartbeat(h);
+    assert_eq!(
+        rule(sup),
+        Some(SpecRule::Heartbeat(HeartbeatRule::OnSupervisor))
+    );
+}
