@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, OwnedMutexGuard};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
+use crate::breaker::CircuitBreaker;
 use crate::exit::ExitReason;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::types::AnyArc;
@@ -78,6 +79,8 @@ pub(crate) struct ContextExtra {
     pub last_exit: Option<ExitReason>,
     pub start_signal: Option<Arc<StartSignal>>,
     pub args: Option<AnyArc>,
+    /// The breakers declared with this child's supervisor and those above it.
+    pub breakers: Option<Arc<[CircuitBreaker]>>,
 }
 
 impl RawContext {
@@ -89,7 +92,8 @@ impl RawContext {
         let empty = extra.incarnation == 0
             && extra.last_exit.is_none()
             && extra.start_signal.is_none()
-            && extra.args.is_none();
+            && extra.args.is_none()
+            && extra.breakers.is_none();
         RawContext {
             node,
             token,
@@ -219,6 +223,13 @@ impl<M> ChildContext<M> {
     /// Whether the supervisor has asked this incarnation to stop.
     pub fn is_cancelled(&self) -> bool {
         self.raw.token.is_cancelled()
+    }
+
+    /// The circuit breaker named `name`, declared with this child's supervisor or one above it
+    /// (S13.1).
+    pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
+        let breakers = self.raw.extra.as_ref()?.breakers.as_ref()?;
+        breakers.iter().find(|b| b.name() == name)
     }
 
     /// Tells the supervisor this incarnation is alive and making progress (S12): a timestamp

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
 use crate::backoff::Jitter;
+use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
 use crate::directive::{Directive, DirectiveSource};
 use crate::error::{ManagementError, StartError};
@@ -66,10 +67,12 @@ enum Phase {
     Running(Running),
     /// Its incarnation is being stopped by this supervisor.
     Stopping(Running),
-    /// A restart is due at `at`, as part of the group restart numbered `generation`.
+    /// A restart is due at `at`, as part of the group restart numbered `generation`; held
+    /// back by the named breaker while it is open (S13.7).
     Pending {
         at: Instant,
         generation: u64,
+        waiting_for: Option<Arc<str>>,
     },
 }
 
@@ -210,7 +213,8 @@ fn start_supervisor(
 ) -> StartFuture {
     Box::pin(async move {
         let span = child_span(&raw);
-        let mut engine = Engine::new(spec, node, raw.token, false)?;
+        let inherited = raw.extra.as_ref().and_then(|e| e.breakers.clone());
+        let mut engine = Engine::new(spec, node, raw.token, false, inherited)?;
         engine.start().await?;
         let run: BoxFuture = Box::pin(engine.run());
         Ok(spawn_incarnation(run, report, span))
@@ -264,6 +268,8 @@ pub(crate) struct Engine {
     /// Restart attempts that failed to start (S4.3), handled like any exit, with the rest of
     /// their group, which waits for that exit's decision.
     failed_starts: VecDeque<FailedStart>,
+    /// The breakers declared with this supervisor and above, for its children's contexts.
+    breakers: Option<Arc<[CircuitBreaker]>>,
     jitter: Jitter,
     span: Span,
 }
@@ -283,7 +289,15 @@ impl Engine {
         node: Arc<Node>,
         token: CancellationToken,
         root: bool,
+        inherited: Option<Arc<[CircuitBreaker]>>,
     ) -> Result<Self, ExitReason> {
+        // The breakers its children can reach: those declared above, then its own (S13.1).
+        let breakers = if spec.breakers.is_empty() {
+            inherited
+        } else {
+            let above = inherited.iter().flat_map(|b| b.iter());
+            Some(above.chain(&spec.breakers).cloned().collect())
+        };
         let Some(sup) = node.sup.as_deref() else {
             return Err(ExitReason::error(
                 "supervisor node without supervisor state",
@@ -320,6 +334,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             next_generation: 0,
             failed_starts: VecDeque::new(),
+            breakers,
             jitter: Jitter::new(),
             span,
         })
@@ -497,6 +512,7 @@ impl Engine {
             last_exit: child.history.as_ref().and_then(|h| h.last_exit.clone()),
             start_signal: signal.clone(),
             args: child.history.as_ref().and_then(|h| h.args.clone()),
+            breakers: self.breakers.clone(),
         };
         let view: Arc<dyn NodeView> = Arc::clone(&child.node) as _;
         let raw = RawContext::new(view, token.clone(), extra);
@@ -722,7 +738,11 @@ impl Engine {
         self.next_generation += 1;
         self.enter(
             seq,
-            Phase::Pending { at, generation },
+            Phase::Pending {
+                at,
+                generation,
+                waiting_for: None,
+            },
             Some(EventKind::Restarting { delay, restarts }),
         );
         let group: Vec<u64> = match strategy {
@@ -786,7 +806,15 @@ impl Engine {
             }
             if let Some(child) = self.children.get(&seq) {
                 child.node.count_restart();
-                self.enter(seq, Phase::Pending { at, generation }, None);
+                self.enter(
+                    seq,
+                    Phase::Pending {
+                        at,
+                        generation,
+                        waiting_for: None,
+                    },
+                    None,
+                );
             }
         }
         if at <= Instant::now() {
@@ -835,6 +863,40 @@ impl Engine {
     /// A member that fails to start becomes an exit of its own (S4.3); the rest of the group
     /// waits for that exit's decision.
     async fn restart_group(&mut self, generation: u64, group: Vec<u64>) {
+        // S13.7: while a breaker a member depends on is open, the group waits for it to let
+        // trials through; the wait shows in which_children.
+        let open = group
+            .iter()
+            .filter_map(|seq| self.children.get(seq))
+            .flat_map(|c| c.spec.depends_on())
+            .filter_map(|b| b.reopens_at().map(|at| (at, b.name().to_owned())))
+            .max_by_key(|(at, _)| *at);
+        if let Some((at, breaker)) = open {
+            let waiting: Arc<str> = Arc::from(breaker);
+            for &seq in &group {
+                let pending = self.children.get(&seq).is_some_and(
+                    |c| matches!(c.phase, Phase::Pending { generation: g, .. } if g == generation),
+                );
+                if pending {
+                    self.enter(
+                        seq,
+                        Phase::Pending {
+                            at,
+                            generation,
+                            waiting_for: Some(Arc::clone(&waiting)),
+                        },
+                        None,
+                    );
+                    self.timers.push(Reverse(Timer {
+                        at,
+                        generation,
+                        seq,
+                        kind: TimerKind::Restart,
+                    }));
+                }
+            }
+            return;
+        }
         let mut members = group.into_iter();
         while let Some(seq) = members.next() {
             let pending = self.children.get(&seq).is_some_and(
@@ -1054,6 +1116,10 @@ impl Engine {
                             _ => None,
                         },
                         health: c.node.health(),
+                        waiting_for: match &c.phase {
+                            Phase::Pending { waiting_for, .. } => waiting_for.clone(),
+                            _ => None,
+                        },
                     })
                     .collect();
                 let _ = reply.send(list);

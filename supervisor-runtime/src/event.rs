@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+use crate::breaker::BreakerState;
 use crate::directive::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
 use crate::health::HealthStatus;
@@ -73,6 +74,15 @@ pub enum EventKind {
         incarnation: u64,
         /// phi then.
         phi: f64,
+    },
+    /// A circuit breaker changed state (S13.6); the event's path is the breaker's name.
+    Breaker {
+        /// Its new state.
+        state: BreakerState,
+        /// Consecutive failures counted when it changed.
+        consecutive_failures: u32,
+        /// For an open breaker, when it lets a trial through, from now.
+        retry_in: Option<Duration>,
     },
     /// A child will be restarted after `delay`.
     Restarting {
@@ -142,6 +152,11 @@ impl Events {
                 });
             }
         }
+    }
+
+    /// Whether the tree these events are of has ended.
+    pub(crate) fn closed(&self) -> bool {
+        self.tx.read().map_or(true, |tx| tx.is_none())
     }
 
     pub(crate) fn subscribe(&self) -> EventStream {
@@ -275,6 +290,8 @@ pub struct ChildInfo {
     pub restart_at: Option<Instant>,
     /// Its health as last probed (S11.3).
     pub health: HealthStatus,
+    /// The breaker a restarting child waits for (S13.7).
+    pub waiting_for: Option<Arc<str>>,
 }
 
 /// What `count_children` answers (S9.2).

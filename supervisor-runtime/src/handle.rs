@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::breaker::CircuitBreaker;
 use crate::context::{Message, NoMailbox};
 use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
@@ -43,11 +44,14 @@ impl Supervisor {
         spec.validate()?;
         let events = observer.events.clone();
         let spec = Arc::new(spec);
+        // Breakers declared anywhere in the tree report their state changes to it (S13.6).
+        spec.walk(&mut |s| s.breakers.iter().for_each(|b| b.attach(&events)));
+        let breakers: Arc<[CircuitBreaker]> = spec.breakers.iter().cloned().collect();
         let node = Node::instantiate_root(&spec, &events);
         let token = CancellationToken::new();
         // The root's children start in the caller's task. Should the caller drop this future
         // before the tree is up, dropping the engine aborts whatever it started.
-        let mut engine = Engine::new(spec, Arc::clone(&node), token.clone(), true)
+        let mut engine = Engine::new(spec, Arc::clone(&node), token.clone(), true, None)
             .map_err(|r| start_error(&node, r))?;
         node.next_incarnation();
         if let Err(reason) = engine.start().await {
@@ -62,6 +66,7 @@ impl Supervisor {
             token,
             task: tokio::sync::Mutex::new(Some(task)),
             outcome: OnceLock::new(),
+            breakers,
         })
     }
 }
@@ -96,6 +101,7 @@ pub struct SupervisorHandle {
     /// The root's task, awaited by the first joiner; the others wait for its outcome.
     task: tokio::sync::Mutex<Option<JoinHandle<ExitReason>>>,
     outcome: OnceLock<Result<(), TreeError>>,
+    breakers: Arc<[CircuitBreaker]>,
 }
 
 impl fmt::Debug for SupervisorHandle {
@@ -117,6 +123,11 @@ impl SupervisorHandle {
     /// The root supervisor.
     pub fn root(&self) -> &SupervisorRef {
         &self.root
+    }
+
+    /// The circuit breaker named `name` declared with the root (S13.1).
+    pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
+        self.breakers.iter().find(|b| b.name() == name)
     }
 
     /// The tree's event stream (S9.4), from now on. To see the first start's events, subscribe
@@ -194,6 +205,11 @@ impl<C> TreeHandle<C> {
     /// The root supervisor.
     pub fn root(&self) -> &SupervisorRef {
         self.handle.root()
+    }
+
+    /// See [`SupervisorHandle::breaker`].
+    pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
+        self.handle.breaker(name)
     }
 
     /// See [`SupervisorHandle::subscribe`].

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod backoff;
+mod breaker;
 mod context;
 mod describe;
 mod directive;
@@ -53,6 +54,7 @@ pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
 
 pub use backoff::Backoff;
+pub use breaker::{BreakerConfig, BreakerError, BreakerState, BreakerStats, CircuitBreaker};
 pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use directive::{Directed, Directive, DirectiveSource, Disposition};

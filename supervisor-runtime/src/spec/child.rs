@@ -81,6 +81,19 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Makes the restarts of ", $subject, " wait while `breaker` is open: restarting ",
+            "against a service known to be down is pointless (S13.7)."
+        )]
+        #[must_use]
+        pub fn depends_on(mut self, breaker: &crate::CircuitBreaker) -> Self {
+            let deps = &mut self.inner.extras_mut().depends_on;
+            if !deps.iter().any(|b| b.same(breaker)) {
+                deps.push(breaker.clone());
+            }
+            self
+        }
+
+        #[doc = concat!(
                             "Sets the mailbox capacity of ", $subject,
                             " (default 1024, at least 1); sends beyond it wait or answer `Full`."
                         )]

@@ -11,6 +11,7 @@ use super::policy::{
     AutoShutdown, ChildKind, Intensity, Restart, Shutdown, Strategy, DEFAULT_WORKER_SHUTDOWN,
 };
 use crate::backoff::Backoff;
+use crate::breaker::CircuitBreaker;
 use crate::directive::Decider;
 use crate::exit::ExitReason;
 use crate::health::HealthCheck;
@@ -45,6 +46,8 @@ pub(crate) struct ChildExtras {
     pub decider: Option<Decider>,
     pub health: Option<HealthCheck>,
     pub heartbeat: Option<Heartbeat>,
+    /// Breakers whose opening holds back this child's restarts (S13.7).
+    pub depends_on: Vec<CircuitBreaker>,
 }
 
 #[derive(Clone)]
@@ -98,6 +101,10 @@ impl ErasedChild {
     pub(crate) fn heartbeat(&self) -> Option<&Heartbeat> {
         self.extras.as_ref()?.heartbeat.as_ref()
     }
+
+    pub(crate) fn depends_on(&self) -> &[CircuitBreaker] {
+        self.extras.as_ref().map_or(&[], |e| &e.depends_on)
+    }
 }
 
 #[derive(Clone)]
@@ -135,6 +142,21 @@ pub struct SupervisorSpec {
     pub(crate) auto_shutdown: AutoShutdown,
     pub(crate) children: Vec<Arc<ErasedChild>>,
     pub(crate) dynamic: Option<DynamicSpec>,
+    /// Breakers declared here: reachable by name from this supervisor's descendants' contexts,
+    /// and, on the root, from the tree's handle (S13.1).
+    pub(crate) breakers: Vec<CircuitBreaker>,
+}
+
+impl SupervisorSpec {
+    /// Calls `f` on this spec and every supervisor spec below it.
+    pub(crate) fn walk(&self, f: &mut dyn FnMut(&SupervisorSpec)) {
+        f(self);
+        for child in &self.children {
+            if let Starter::Supervisor { spec } = &child.start {
+                spec.walk(f);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for SupervisorSpec {

@@ -7,6 +7,7 @@ use super::child::{ChildSpec, Template};
 use super::model::{DynamicSpec, DynamicSupervisorSpec, SupervisorSpec};
 use super::policy::{AutoShutdown, Intensity, Strategy};
 use super::validate;
+use crate::breaker::CircuitBreaker;
 use crate::error::SpecError;
 
 impl SupervisorSpec {
@@ -20,7 +21,23 @@ impl SupervisorSpec {
             auto_shutdown: AutoShutdown::default(),
             children: Vec::new(),
             dynamic: None,
+            breakers: Vec::new(),
         }
+    }
+
+    /// Declares a circuit breaker with this supervisor (S13.1): its descendants reach it with
+    /// [`ChildContext::breaker`](crate::ChildContext::breaker), and, on the root, the tree's
+    /// handle with [`SupervisorHandle::breaker`](crate::SupervisorHandle::breaker); its state
+    /// changes are events of the tree.
+    #[must_use]
+    pub fn breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.breakers.push(breaker);
+        self
+    }
+
+    /// The breakers declared with this supervisor.
+    pub fn breakers(&self) -> &[CircuitBreaker] {
+        &self.breakers
     }
 
     /// A dynamic supervisor (S5.4): no children at start, `start_child(args)` adds children
@@ -120,6 +137,13 @@ impl DynamicSupervisorSpec {
     #[must_use]
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.inner = self.inner.intensity(max_restarts, period);
+        self
+    }
+
+    /// Declares a circuit breaker with this supervisor; see [`SupervisorSpec::breaker`].
+    #[must_use]
+    pub fn breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.inner = self.inner.breaker(breaker);
         self
     }
 

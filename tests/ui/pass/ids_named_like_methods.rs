@@ -15,6 +15,7 @@ supervision_tree! {
         handle: worker(run),
         children: worker(run),
         root: worker(run),
+        breaker: worker(run),
         subscribe: worker(run),
         join: worker(run),
         shutdown: worker(run),
@@ -58,7 +59,7 @@ fn main() {
         assert_eq!(app.children.path(), "app/children");
         assert_eq!(app.supervisor.path(), "app/supervisor");
         assert_eq!(app.supervisor().path(), "app");
-        assert_eq!(app.which_children().await.unwrap().len(), 25);
+        assert_eq!(app.which_children().await.unwrap().len(), 26);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor().path(), "app/api");
