@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use supervisor::{
-    AutoShutdown, Backoff, BackoffRule, ChildContext, ChildSpec, Restart, SpecRule, SupervisorSpec,
-    Template,
+    AutoShutdown, Backoff, BackoffRule, ChildContext, ChildSpec, Health, HealthCheck, HealthRule,
+    Heartbeat, HeartbeatRule, ProbeContext, Restart, SpecRule, SupervisorSpec, Template,
 };
 
 async fn run(ctx: ChildContext) -> Result<(), String> {
@@ -24,6 +24,10 @@ fn app() -> SupervisorSpec {
 
 fn w(id: &str) -> ChildSpec {
     ChildSpec::worker(id, run)
+}
+
+fn probe() -> HealthCheck {
+    HealthCheck::new(|_probe: ProbeContext| async { Health::Healthy })
 }
 
 /// How the builder handles one compile-time rule of the macro.
@@ -369,6 +373,75 @@ fn cases() -> Vec<(&'static str, Builder)> {
         (
             "worker_with_children",
             CannotBeWritten("`ChildSpec::worker` has no children"),
+        ),
+        (
+            "breaker_declared_twice",
+            MacroOnly("breaker names are the macro's; by hand, two breakers are two values"),
+        ),
+        (
+            "breaker_malformed",
+            CannotBeWritten("`BreakerConfig` has one setter per setting"),
+        ),
+        (
+            "breaker_not_declared",
+            CannotBeWritten("`depends_on` takes a `&CircuitBreaker`, not a name"),
+        ),
+        (
+            "counts_out_of_range",
+            Rejects(
+                || {
+                    app()
+                        .child(w("a").health(probe().failure_threshold(0)))
+                        .validate()
+                },
+                SpecRule::Health(HealthRule::ZeroThreshold),
+            ),
+        ),
+        (
+            "depends_on_not_a_name",
+            CannotBeWritten("`depends_on` takes a `&CircuitBreaker`"),
+        ),
+        (
+            "heartbeat_on_supervisor",
+            Rejects(
+                || {
+                    let api = SupervisorSpec::new("api").child(w("a"));
+                    app()
+                        .child(ChildSpec::supervisor(api).heartbeat(Heartbeat::every(MS)))
+                        .validate()
+                },
+                SpecRule::Heartbeat(HeartbeatRule::OnSupervisor),
+            ),
+        ),
+        (
+            "phi_malformed",
+            CannotBeWritten("`Heartbeat` has one setter per setting"),
+        ),
+        (
+            "phi_without_interval",
+            Rejects(
+                || {
+                    app()
+                        .child(w("a").heartbeat(Heartbeat::every(Duration::ZERO)))
+                        .validate()
+                },
+                SpecRule::Heartbeat(HeartbeatRule::ZeroInterval),
+            ),
+        ),
+        (
+            "probe_malformed",
+            CannotBeWritten("`HealthCheck::new` takes the probe, and each setting has a setter"),
+        ),
+        (
+            "probe_timeout_not_below_interval",
+            Rejects(
+                || {
+                    app()
+                        .child(w("a").health(probe().interval(2 * MS).timeout(2 * MS)))
+                        .validate()
+                },
+                SpecRule::Health(HealthRule::TimeoutNotBelowInterval),
+            ),
         ),
         (
             "zero_period",

@@ -7,9 +7,10 @@ use syn::Type;
 
 use crate::check::{handle_type_name, unraw};
 use crate::model::{
-    AutoShutdown, Backoff, BackoffKind, Child, ChildKind, DynamicSup, Policy, Restart, Shutdown,
-    Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
+    AutoShutdown, Backoff, BackoffKind, Breaker, Child, ChildKind, Detection, DynamicSup, Policy,
+    Restart, Shutdown, Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
 };
+use crate::parse::tokens_span;
 use crate::parse::Param;
 
 pub fn expand(tree: &Tree) -> TokenStream {
@@ -19,13 +20,14 @@ pub fn expand(tree: &Tree) -> TokenStream {
         name,
         params,
         root,
+        breakers,
     } = tree;
     // Generated type names carry the span of the name they are made from: should one clash
     // with another item (a tree `AppRoot` beside a tree `App`), rustc points at the user's token.
     let handle = format_ident!("{}Handle", name, span = name.span());
     let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
     let types: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
-    let spec = spec_body(root, params);
+    let spec = spec_body(root, breakers, params);
     let spec_type = match root {
         Sup::Dynamic(_) => quote!(::supervisor::DynamicSupervisorSpec),
         Sup::Static(_) => quote!(::supervisor::SupervisorSpec),
@@ -212,10 +214,142 @@ fn backoff(b: &Backoff) -> TokenStream {
 
 /// The body of `spec()`: one `let` per nested supervisor, innermost first, then the root's
 /// builder chain. Each node's tokens are written once, however deep the tree.
-fn spec_body(root: &Sup, params: &[Param]) -> TokenStream {
-    let mut lets = TokenStream::new();
-    let root = sup_spec(root, params, &[], &mut lets);
+fn spec_body(root: &Sup, breakers: &[Breaker], params: &[Param]) -> TokenStream {
+    // The tree's breakers first: its children name them.
+    let mut lets: TokenStream = breakers.iter().map(breaker_let).collect();
+    let mut root = sup_spec(root, params, &[], &mut lets);
+    for b in breakers {
+        let var = breaker_var(&b.name);
+        root.extend(quote!(.breaker(#var)));
+    }
     quote!(#lets #root)
+}
+
+/// The local holding a breaker, invisible to the user's expressions.
+fn breaker_var(name: &Ident) -> Ident {
+    Ident::new(&format!("breaker_{}", unraw(name)), Span::mixed_site())
+}
+
+/// `let breaker_llm = CircuitBreaker::new("llm", BreakerConfig::default()..);`, writing only
+/// the settings given.
+fn breaker_let(b: &Breaker) -> TokenStream {
+    let var = breaker_var(&b.name);
+    let name = unraw(&b.name);
+    let mut config = quote!(::supervisor::BreakerConfig::default());
+    let counts = [
+        ("failure_threshold", b.failures),
+        ("half_open_max_calls", b.half_open),
+        ("success_threshold", b.successes),
+    ];
+    for (setter, value) in counts {
+        if let Some(n) = value {
+            let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
+            config.extend(quote!(.#setter(#n)));
+        }
+    }
+    let durations = [
+        ("call_timeout", b.call_timeout),
+        ("reset_timeout", b.reset),
+        ("max_reset_timeout", b.max_reset),
+    ];
+    for (setter, value) in durations {
+        if let Some(d) = value {
+            let (setter, d) = (Ident::new(setter, Span::call_site()), duration(d));
+            config.extend(quote!(.#setter(#d)));
+        }
+    }
+    if let Some(j) = b.jitter {
+        let j = Literal::f64_unsuffixed(j);
+        config.extend(quote!(.jitter(#j)));
+    }
+    quote!(let #var = ::supervisor::CircuitBreaker::new(#name, #config);)
+}
+
+/// The builder calls for what a child declared about detection (S10-S13).
+fn detection(d: &Detection, params: &[Param]) -> TokenStream {
+    let mut out = TokenStream::new();
+    if let Some(decide) = &d.decide {
+        let span = tokens_span(decide);
+        let f = shared_fn(decide, span, params);
+        out.extend(quote_spanned!(span=> .decider(#f)));
+    }
+    if let Some(p) = &d.health {
+        let f = shared_fn(&p.expr, p.span, params);
+        let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
+        for (setter, value) in [
+            ("interval", p.every),
+            ("timeout", p.timeout),
+            ("initial_delay", p.initial_delay),
+        ] {
+            if let Some(v) = value {
+                let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+                check.extend(quote!(.#setter(#v)));
+            }
+        }
+        for (setter, value) in [
+            ("failure_threshold", p.failures),
+            ("success_threshold", p.successes),
+        ] {
+            if let Some(n) = value {
+                let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
+                check.extend(quote!(.#setter(#n)));
+            }
+        }
+        out.extend(quote!(.health(#check)));
+    }
+    if let Some(h) = &d.heartbeat {
+        let every = duration(h.every);
+        let mut beat = quote!(::supervisor::Heartbeat::every(#every));
+        if let Some(t) = h.threshold {
+            let t = Literal::f64_unsuffixed(t);
+            beat.extend(quote!(.threshold(#t)));
+        }
+        if let Some(w) = h.window {
+            let w = int(w);
+            beat.extend(quote!(.window(#w)));
+        }
+        let durations = [
+            ("min_std_deviation", h.min_std),
+            ("acceptable_pause", h.acceptable_pause),
+            ("max_local_pause", h.max_local_pause),
+        ];
+        for (setter, value) in durations {
+            if let Some(v) = value {
+                let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+                beat.extend(quote!(.#setter(#v)));
+            }
+        }
+        out.extend(quote!(.heartbeat(#beat)));
+    }
+    for name in &d.depends_on {
+        let var = breaker_var(name);
+        out.extend(quote!(.depends_on(&#var)));
+    }
+    out
+}
+
+/// A function the runtime calls many times (a decider, a probe), given tree parameters: a
+/// closure gets its own clones at the top of its body, another expression is evaluated once
+/// with clones of its own.
+fn shared_fn(expr: &TokenStream, span: Span, params: &[Param]) -> TokenStream {
+    let inner = clones(expr, params);
+    if inner.is_empty() {
+        return expr.clone();
+    }
+    let outer = inner.clone();
+    match split_closure(expr) {
+        Some((head, body)) => quote_spanned! {span=> {
+            #outer
+            #head {
+                #inner
+                #body
+            }
+        }},
+        None => quote_spanned! {span=> {
+            #outer
+            #expr
+        }},
+    }
 }
 
 /// A local for the spec of the supervisor at `path`, invisible to the user's expressions.
@@ -407,6 +541,7 @@ fn child_spec(
     if let ChildKind::Worker(w) = &child.kind {
         out.extend(mailbox_capacity(w));
     }
+    out.extend(detection(&child.detection, params));
     out
 }
 
@@ -419,6 +554,7 @@ fn template_spec(template: &Template, params: &[Param]) -> TokenStream {
     let mut out = quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f));
     out.extend(policies(&template.policy));
     out.extend(mailbox_capacity(w));
+    out.extend(detection(&template.detection, params));
     out
 }
 
@@ -737,5 +873,5 @@ pub(crate) fn describe_for_bench(tree: &Tree) -> TokenStream {
 
 #[cfg(test)]
 pub(crate) fn spec_for_bench(tree: &Tree) -> TokenStream {
-    spec_body(&tree.root, &tree.params)
+    spec_body(&tree.root, &tree.breakers, &tree.params)
 }

@@ -65,7 +65,7 @@ use proc_macro2::TokenStream;
 /// # Grammar
 ///
 /// ```text
-/// tree       := doc* vis? Name params? ":" supervisor
+/// tree       := doc* vis? Name params? ":" supervisor breakers?
 /// params     := "(" (name ":" Type),* ")"          cloned into each incarnation that names them
 /// supervisor := strategy ("(" sup_option,* ")")? ("[" child_option,* "]")? "{" children "}"
 /// strategy   := one_for_one | one_for_all | rest_for_one | dynamic
@@ -87,6 +87,15 @@ use proc_macro2::TokenStream;
 ///                            `, multiplier = F` and `, jitter = F`)
 ///               | mailbox = Type | mailbox_capacity = INT                     (workers)
 ///               | args = Type                                                 (templates)
+///               | decide = expr          a fn(&ExitReason) -> Directive (S10)
+///               | health = probe(expr, every = D, timeout = D, failures = INT,
+///                                successes = INT, initial_delay = D)   expr: async fn of the
+///                                                                      ProbeContext (S11)
+///               | heartbeat = phi(every = D, threshold = F, window = INT, min_std = D,
+///                                 acceptable_pause = D, max_local_pause = D)  (workers, S12)
+///               | depends_on = name | [name, ..]          breakers of the tree (S13.7)
+/// breakers     := breakers "{" (name ":" breaker(failures = INT, call_timeout = D, reset = D,
+///                     max_reset = D, half_open = INT, successes = INT, jitter = F)),* "}"
 /// DURATION     := an integer or decimal with its unit, no space between:
 ///                 100ns, 500us, 250ms, 5s, 1.5s, 2m, 1h; at most 100 years
 /// INT          := an integer literal (`_` separators allowed), at most 4,294,967,295
@@ -161,12 +170,22 @@ use proc_macro2::TokenStream;
 /// | `backoff_initial_not_above_max` | a backoff's initial delay is not above its maximum | S1.2 | `backoff_initial_above_max` |
 /// | `backoff_multiplier_at_least_one` | an exponential backoff's multiplier is at least 1 | S1.2 | `backoff_multiplier_below_one` |
 /// | `backoff_jitter_within_0_1` | an exponential backoff's jitter is within 0..=1 | S1.2 | `backoff_jitter_out_of_range` |
+/// | `probe_timing_is_sound` | probes are spaced (an interval above zero) and each is shorter than the space | S11.1 | `probe_timeout_not_below_interval` |
+/// | `counts_are_in_range` | counts and thresholds are in range (at least 1; a phi threshold above 0; a window of 2 or more) | S11.5, S12.6, S13.8 | `counts_out_of_range` |
+/// | `heartbeat_interval_is_given` | heartbeats declare their interval (it has no default), above zero | S12.6 | `phi_without_interval` |
+/// | `heartbeat_is_on_a_worker` | only workers send heartbeats | S12.1 | `heartbeat_on_supervisor` |
+/// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
+/// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
 /// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |
 /// | `integer` | an integer is a plain integer literal (`_` separators allowed) no larger than `max` | grammar | `max_restarts_not_an_integer`, `integer_too_large` |
 /// | `word` | a word is one of the words its option takes (`permanent`, `any_significant`, ..) | grammar | `unknown_restart` |
 /// | `flag` | a flag is given alone, or as `true` or `false` | grammar | `significant_not_a_bool` |
 /// | `shutdown` | a shutdown is `brutal_kill`, `infinity` or a duration | grammar | `unknown_shutdown` |
 /// | `backoff` | a backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)` | grammar | `backoff_malformed` |
+/// | `probe` | a probe is `probe(check, every = D, timeout = D, failures = N, successes = N, initial_delay = D)` | grammar | `probe_malformed` |
+/// | `phi` | heartbeats are `phi(every = D, threshold = F, window = N, min_std = D, acceptable_pause = D, max_local_pause = D)` | grammar | `phi_malformed` |
+/// | `breaker` | a breaker is `breaker(failures = N, call_timeout = D, reset = D, max_reset = D, half_open = N, successes = N, jitter = F)` | grammar | `breaker_malformed` |
+/// | `breaker_names` | `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]` | grammar | `depends_on_not_a_name` |
 ///
 /// Checked by rustc at the user's tokens, through marker traits with their own messages: a start
 /// expression of the wrong type \[`start_expression_type_error`\] or returning something else

@@ -12,6 +12,53 @@ pub struct Tree {
     pub name: Ident,
     pub params: Vec<Param>,
     pub root: Sup,
+    /// Breakers declared with the tree, in order (S13.1).
+    pub breakers: Vec<Breaker>,
+}
+
+/// `name: breaker(..)`: the settings left out keep the runtime's defaults (S13.8).
+pub struct Breaker {
+    pub name: Ident,
+    pub failures: Option<u64>,
+    /// Nanoseconds, as every duration here.
+    pub call_timeout: Option<u64>,
+    pub reset: Option<u64>,
+    pub max_reset: Option<u64>,
+    pub half_open: Option<u64>,
+    pub successes: Option<u64>,
+    pub jitter: Option<f64>,
+}
+
+/// What a child has beyond S1's settings: how its exits are judged and what can convict it.
+#[derive(Default)]
+pub struct Detection {
+    /// `decide = f`: a function of the exit reason to a directive (S10.2).
+    pub decide: Option<TokenStream>,
+    pub health: Option<Probe>,
+    pub heartbeat: Option<Phi>,
+    /// Breaker names, checked against the tree's (S13.7).
+    pub depends_on: Vec<Ident>,
+}
+
+/// `probe(f, every = D, timeout = D, failures = N, successes = N, initial_delay = D)` (S11).
+pub struct Probe {
+    pub expr: TokenStream,
+    pub span: Span,
+    pub every: Option<u64>,
+    pub timeout: Option<u64>,
+    pub failures: Option<u64>,
+    pub successes: Option<u64>,
+    pub initial_delay: Option<u64>,
+}
+
+/// `phi(every = D, threshold = F, ..)` (S12).
+pub struct Phi {
+    pub every: u64,
+    pub threshold: Option<f64>,
+    pub window: Option<u64>,
+    pub min_std: Option<u64>,
+    pub acceptable_pause: Option<u64>,
+    pub max_local_pause: Option<u64>,
 }
 
 /// A supervisor, by kind. A pool (S14) will be a third.
@@ -64,6 +111,7 @@ pub struct Child {
     pub docs: Vec<Attribute>,
     pub id: Ident,
     pub policy: Policy,
+    pub detection: Detection,
     pub kind: ChildKind,
 }
 
@@ -75,6 +123,7 @@ pub enum ChildKind {
 /// A dynamic supervisor's template: a worker with no id, its arguments typed.
 pub struct Template {
     pub policy: Policy,
+    pub detection: Detection,
     pub worker: Worker,
     pub args: Option<Type>,
 }

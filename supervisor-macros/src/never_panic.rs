@@ -10,6 +10,7 @@ const CORPUS: &[&str] = &[
     include_str!("../tests/expand/policies.rs"),
     include_str!("../tests/expand/dynamic_root.rs"),
     include_str!("../tests/expand/minimal.rs"),
+    include_str!("../tests/expand/detection.rs"),
 ];
 
 /// Tokens the grammar uses, and some it does not.
@@ -76,6 +77,17 @@ const VOCABULARY: &[&str] = &[
     "r#type",
     "r#App",
     "r#api",
+    "decide",
+    "health",
+    "heartbeat",
+    "depends_on",
+    "probe",
+    "phi",
+    "every",
+    "threshold",
+    "breakers",
+    "breaker",
+    "failures",
     "bind",
     "Self",
     "self",

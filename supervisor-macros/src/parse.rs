@@ -14,6 +14,13 @@ pub struct TreeAst {
     pub name: Ident,
     pub params: Vec<Param>,
     pub root: NodeAst,
+    /// `breakers { name: breaker(..), .. }` after the root, if written.
+    pub breakers: Option<Breakers>,
+}
+
+/// The tree's `breakers { .. }` section.
+pub struct Breakers {
+    pub items: Vec<(Ident, TokenStream)>,
 }
 
 pub struct Param {
@@ -76,6 +83,39 @@ impl Parse for TreeAst {
             )
         })?;
         let root = NodeAst::parse_body(input, Vec::new(), None)?;
+        let breakers = if input.peek(Ident::peek_any) {
+            let keyword = input.call(Ident::parse_any)?;
+            if keyword != "breakers" {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    "expected `breakers { .. }` or the end of the tree; one tree per macro call",
+                ));
+            }
+            let content;
+            braced!(content in input);
+            let mut items = Vec::new();
+            while !content.is_empty() {
+                let name = content.call(Ident::parse_any)?;
+                content.parse::<Token![:]>().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        format!("expected `:` after the breaker name `{name}`, as in `{name}: breaker(failures = 5)`"),
+                    )
+                })?;
+                let mut value = TokenStream::new();
+                while !content.is_empty() && !content.peek(Token![,]) {
+                    let tt: TokenTree = content.parse()?;
+                    value.extend([tt]);
+                }
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+                items.push((name, value));
+            }
+            Some(Breakers { items })
+        } else {
+            None
+        };
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the tree; one tree per macro call"));
         }
@@ -85,6 +125,7 @@ impl Parse for TreeAst {
             name,
             params,
             root,
+            breakers,
         })
     }
 }

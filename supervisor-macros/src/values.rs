@@ -7,7 +7,7 @@ use syn::{Ident, Lit};
 
 use crate::check::rules;
 use crate::ctxt::{list, Ctxt};
-use crate::model::{Backoff, BackoffKind, Shutdown};
+use crate::model::{Backoff, BackoffKind, Breaker, Phi, Probe, Shutdown};
 use crate::parse::{as_call, first_span, tokens_span};
 
 /// Duration units, smallest first.
@@ -271,6 +271,238 @@ pub fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
     let at = first_span(&positional[0]).unwrap_or(span);
     rules::backoff_initial_not_above_max(&kind, at, cx);
     Some(Backoff { kind, reset_after })
+}
+
+/// grammar: a probe is `probe(check, every = D, timeout = D, failures = N, successes = N, initial_delay = D)`.
+pub fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
+    let shape = "`probe(check_db, every = 10s, timeout = 2s, failures = 3)`";
+    let (_, parts, _) = call_named(tokens, "probe", shape, cx)?;
+    let mut parts = parts.into_iter();
+    let expr = parts.next().filter(|p| !p.is_empty() && !is_named(p));
+    let Some(expr) = expr else {
+        cx.error_at(
+            tokens_span(tokens),
+            format!("a probe starts with its check, an async fn of the `ProbeContext`: {shape}"),
+        );
+        return None;
+    };
+    let rest: Vec<TokenStream> = parts.collect();
+    let mut probe = Probe {
+        span: tokens_span(&expr),
+        expr,
+        every: None,
+        timeout: None,
+        failures: None,
+        successes: None,
+        initial_delay: None,
+    };
+    let keys = ["every", "timeout", "failures", "successes", "initial_delay"];
+    for (key, value) in named(&rest, "`probe` option", &keys, cx) {
+        match key.to_string().as_str() {
+            "every" => probe.every = duration(&value, cx),
+            "timeout" => probe.timeout = duration(&value, cx),
+            "initial_delay" => probe.initial_delay = duration(&value, cx),
+            k => {
+                let n = integer(&value, k, u32::MAX.into(), cx);
+                if let Some(n) = n {
+                    rules::counts_are_in_range(n >= 1, k, "at least 1", &value, cx);
+                }
+                if k == "failures" {
+                    probe.failures = n;
+                } else {
+                    probe.successes = n;
+                }
+            }
+        }
+    }
+    rules::probe_timing_is_sound(&probe, tokens_span(tokens), cx);
+    Some(probe)
+}
+
+/// grammar: heartbeats are `phi(every = D, threshold = F, window = N, min_std = D, acceptable_pause = D, max_local_pause = D)`.
+pub fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
+    let shape = "`phi(every = 1s, threshold = 8)`";
+    let (_, parts, span) = call_named(tokens, "phi", shape, cx)?;
+    let keys = [
+        "every",
+        "threshold",
+        "window",
+        "min_std",
+        "acceptable_pause",
+        "max_local_pause",
+    ];
+    let mut every = None;
+    let mut phi = Phi {
+        every: 0,
+        threshold: None,
+        window: None,
+        min_std: None,
+        acceptable_pause: None,
+        max_local_pause: None,
+    };
+    for (key, value) in named(&parts, "`phi` option", &keys, cx) {
+        match key.to_string().as_str() {
+            "every" => every = duration(&value, cx).map(|d| (d, tokens_span(&value))),
+            "threshold" => {
+                phi.threshold = float(&value, "threshold", cx);
+                if let Some(t) = phi.threshold {
+                    let ok = t.is_finite() && t > 0.0;
+                    rules::counts_are_in_range(ok, "threshold", "greater than 0", &value, cx);
+                }
+            }
+            "window" => {
+                phi.window = integer(&value, "window", u32::MAX.into(), cx);
+                if let Some(w) = phi.window {
+                    rules::counts_are_in_range(w >= 2, "window", "at least 2", &value, cx);
+                }
+            }
+            "min_std" => phi.min_std = duration(&value, cx),
+            "acceptable_pause" => phi.acceptable_pause = duration(&value, cx),
+            _ => phi.max_local_pause = duration(&value, cx),
+        }
+    }
+    phi.every = rules::heartbeat_interval_is_given(every, span, cx)?;
+    Some(phi)
+}
+
+/// grammar: a breaker is `breaker(failures = N, call_timeout = D, reset = D, max_reset = D, half_open = N, successes = N, jitter = F)`.
+pub fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker> {
+    let shape = "`breaker(failures = 5, reset = 30s)`";
+    let (_, parts, _) = call_named(tokens, "breaker", shape, cx)?;
+    let keys = [
+        "failures",
+        "call_timeout",
+        "reset",
+        "max_reset",
+        "half_open",
+        "successes",
+        "jitter",
+    ];
+    let mut b = Breaker {
+        name: name.clone(),
+        failures: None,
+        call_timeout: None,
+        reset: None,
+        max_reset: None,
+        half_open: None,
+        successes: None,
+        jitter: None,
+    };
+    for (key, value) in named(&parts, "`breaker` option", &keys, cx) {
+        let k = key.to_string();
+        let count = |cx: &Ctxt| {
+            let n = integer(&value, &k, u32::MAX.into(), cx);
+            if let Some(n) = n {
+                rules::counts_are_in_range(n >= 1, &k, "at least 1", &value, cx);
+            }
+            n
+        };
+        match k.as_str() {
+            "failures" => b.failures = count(cx),
+            "half_open" => b.half_open = count(cx),
+            "successes" => b.successes = count(cx),
+            "call_timeout" => b.call_timeout = duration(&value, cx),
+            "reset" => b.reset = duration(&value, cx),
+            "max_reset" => b.max_reset = duration(&value, cx),
+            _ => {
+                b.jitter = float(&value, "jitter", cx);
+                if let Some(j) = b.jitter {
+                    rules::backoff_jitter_within_0_1(j, tokens_span(&value), cx);
+                }
+            }
+        }
+    }
+    Some(b)
+}
+
+/// grammar: `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]`.
+pub fn breaker_names(tokens: &TokenStream, cx: &Ctxt) -> Vec<Ident> {
+    let inner = match tokens.clone().into_iter().next() {
+        Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Bracket => g.stream(),
+        _ => tokens.clone(),
+    };
+    let mut names = Vec::new();
+    for part in split_commas(&inner) {
+        match single_ident(&part) {
+            Some(name) => names.push(name),
+            None => cx.error_at(
+                tokens_span(&part),
+                "`depends_on` takes breaker names: `llm` or `[llm, search]`",
+            ),
+        }
+    }
+    names
+}
+
+/// `name(..)` with its top-level parts, or an error showing `shape`.
+fn call_named(
+    tokens: &TokenStream,
+    name: &str,
+    shape: &str,
+    cx: &Ctxt,
+) -> Option<(Ident, Vec<TokenStream>, proc_macro2::Span)> {
+    match as_call(tokens) {
+        Some((called, inner, span)) if called == name => {
+            let parts = split_top_level_commas(&inner)
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect();
+            Some((called, parts, span))
+        }
+        Some((called, _, _)) => {
+            cx.error_at(
+                called.span(),
+                format!("expected `{name}(..)`, not `{called}(..)`: {shape}"),
+            );
+            None
+        }
+        None => {
+            cx.error_at(tokens_span(tokens), format!("expected {shape}"));
+            None
+        }
+    }
+}
+
+fn is_named(part: &TokenStream) -> bool {
+    let mut iter = part.clone().into_iter();
+    matches!(
+        (iter.next(), iter.next()),
+        (Some(TokenTree::Ident(_)), Some(TokenTree::Punct(p))) if p.as_char() == '='
+    )
+}
+
+/// `key = value` parts, each key one of `keys` (with a "did you mean") and given once.
+fn named(parts: &[TokenStream], what: &str, keys: &[&str], cx: &Ctxt) -> Vec<(Ident, TokenStream)> {
+    let mut seen = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for part in parts {
+        let mut iter = part.clone().into_iter();
+        let (Some(TokenTree::Ident(key)), Some(TokenTree::Punct(eq))) = (iter.next(), iter.next())
+        else {
+            cx.error_at(
+                tokens_span(part),
+                format!("expected `key = value`: a {what}"),
+            );
+            continue;
+        };
+        if eq.as_char() != '=' {
+            cx.error_at(eq.span(), format!("expected `=` after `{key}`"));
+            continue;
+        }
+        let value: TokenStream = iter.collect();
+        if !keys.contains(&key.to_string().as_str()) {
+            cx.unknown(key.span(), what, &key.to_string(), keys);
+            continue;
+        }
+        if value.is_empty() {
+            cx.error_at(key.span(), format!("`{key} =` needs a value"));
+            continue;
+        }
+        if rules::option_is_given_once(&mut seen, &key, cx) {
+            out.push((key, value));
+        }
+    }
+    out
 }
 
 /// A number, as in `1.5` or `2`.

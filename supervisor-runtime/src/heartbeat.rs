@@ -326,21 +326,44 @@ impl Beats {
 }
 
 /// Judges one incarnation from its start (its first beat, S12.2) until it is convicted; runs
-/// as a task the incarnation owns, aborted when it stops.
-pub(crate) async fn monitor(
+/// as a task the incarnation owns, aborted when it stops. The detector is in place (and phi
+/// readable) as soon as this is called, before the task first runs.
+pub(crate) fn monitor(
     config: Heartbeat,
     beats: Arc<Beats>,
     node: Arc<Node>,
     incarnation: u64,
     events: Events,
     supervisor: mpsc::UnboundedSender<Msg>,
-) {
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let start = Instant::now();
-    let (mut seen, _) = beats.read();
-    let mut last = start;
-    let mut detector = Detector::new(config);
+    let (seen, _) = beats.read();
+    let detector = Detector::new(config);
+    publish(&beats, &detector, start);
+    judge(
+        beats,
+        node,
+        incarnation,
+        events,
+        supervisor,
+        detector,
+        seen,
+        start,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn judge(
+    beats: Arc<Beats>,
+    node: Arc<Node>,
+    incarnation: u64,
+    events: Events,
+    supervisor: mpsc::UnboundedSender<Msg>,
+    mut detector: Detector,
+    mut seen: u64,
+    mut last: Instant,
+) {
     let mut suspected = false;
-    publish(&beats, &detector, last);
     loop {
         let (suspect_after, convict_after) = detector.deadlines();
         let (due, convicting) = if suspected {

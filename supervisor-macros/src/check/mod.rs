@@ -13,8 +13,8 @@ use syn::{Attribute, Ident, Token, Type};
 
 use crate::ctxt::Ctxt;
 use crate::model::{
-    AutoShutdown, Child, ChildKind, DynamicSup, Intensity, Policy, Restart, Start, StaticSup,
-    Strategy, Sup, Template, Tree, Worker,
+    AutoShutdown, Child, ChildKind, Detection, DynamicSup, Intensity, Policy, Restart, Start,
+    StaticSup, Strategy, Sup, Template, Tree, Worker,
 };
 use crate::parse::{tokens_span, Args, NodeAst, OptionAst, Options, TreeAst};
 use crate::suggest::{snake_case, upper_camel_case};
@@ -39,6 +39,14 @@ pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
     if let Some(root) = &root {
         rules::handle_type_names_are_distinct(&name, root, &cx);
     }
+    let breakers = breakers(ast.breakers.as_ref(), &cx);
+    if let Some(root) = &root {
+        let declared: Vec<String> = breakers.iter().map(|b| unraw(&b.name)).collect();
+        let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
+        for_each_detection(root, &mut |d| {
+            rules::breakers_are_declared(&d.depends_on, &declared, &cx)
+        });
+    }
     let shape_ok = !cx.shape_broken();
     let tree = root.map(|root| Tree {
         attrs: ast.attrs,
@@ -46,11 +54,42 @@ pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
         name: ast.name.clone(),
         params: ast.params,
         root,
+        breakers,
     });
     match (cx.check(), tree) {
         (Ok(()), Some(tree)) => Ok(tree),
         (Ok(()), None) => Err((syn::Error::new(ast.name.span(), "invalid tree"), None)),
         (Err(e), tree) => Err((e, tree.filter(|_| shape_ok).map(Box::new))),
+    }
+}
+
+/// The tree's `breakers { .. }`.
+fn breakers(section: Option<&crate::parse::Breakers>, cx: &Ctxt) -> Vec<crate::model::Breaker> {
+    let Some(section) = section else {
+        return Vec::new();
+    };
+    let names: Vec<Ident> = section.items.iter().map(|(n, _)| n.clone()).collect();
+    rules::breakers_are_unique(&names, cx);
+    // A second breaker of a name is reported and left out: the tree expands with the first.
+    let mut seen = std::collections::HashSet::new();
+    (section.items.iter())
+        .filter(|(name, _)| seen.insert(unraw(name)))
+        .filter_map(|(name, value)| values::breaker(name, value, cx))
+        .collect()
+}
+
+/// Calls `f` with what every child and template of the tree declared about detection.
+fn for_each_detection(sup: &Sup, f: &mut dyn FnMut(&Detection)) {
+    match sup {
+        Sup::Dynamic(d) => f(&d.template.detection),
+        Sup::Static(s) => {
+            for child in &s.children {
+                f(&child.detection);
+                if let ChildKind::Sup(inner) = &child.kind {
+                    for_each_detection(inner, f);
+                }
+            }
+        }
     }
 }
 
@@ -226,6 +265,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Op
         docs,
         id: id.clone(),
         policy: opts.policy,
+        detection: opts.detection,
         kind,
     })
 }
@@ -245,6 +285,7 @@ fn template(node: &NodeAst, sup_id: &str, cx: &Ctxt) -> Option<Template> {
     worker.mailbox_capacity = opts.mailbox_capacity;
     Some(Template {
         policy: opts.policy,
+        detection: opts.detection,
         worker,
         args: opts.args,
     })
@@ -286,6 +327,7 @@ struct ChildOptions {
     mailbox: Option<Type>,
     mailbox_capacity: Option<u64>,
     args: Option<Type>,
+    detection: Detection,
 }
 
 fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -> ChildOptions {
@@ -328,6 +370,12 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                     out.mailbox_capacity = Some(n);
                 }
             }
+            "decide" => out.detection.decide = Some(v.clone()),
+            "health" => out.detection.health = values::probe(v, cx),
+            "heartbeat" if rules::heartbeat_is_on_a_worker(&opt.key, place, label, cx) => {
+                out.detection.heartbeat = values::phi(v, cx);
+            }
+            "depends_on" => out.detection.depends_on = values::breaker_names(v, cx),
             _ => {}
         }
     }

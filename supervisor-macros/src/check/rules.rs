@@ -9,7 +9,7 @@ use syn::{Ident, Type};
 
 use super::{handle_type_name, unraw};
 use crate::ctxt::Ctxt;
-use crate::model::{AutoShutdown, BackoffKind, ChildKind, Policy, Restart, StaticSup, Sup};
+use crate::model::{AutoShutdown, BackoffKind, ChildKind, Policy, Probe, Restart, StaticSup, Sup};
 use crate::parse::{Children, NodeAst, OptionAst, Param};
 use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
 
@@ -35,6 +35,10 @@ pub const CHILD_OPTIONS: &[&str] = &[
     "mailbox",
     "mailbox_capacity",
     "args",
+    "decide",
+    "health",
+    "heartbeat",
+    "depends_on",
 ];
 pub const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
 pub const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
@@ -574,6 +578,105 @@ pub fn backoff_multiplier_at_least_one(m: f64, at: Span, cx: &Ctxt) {
 pub fn backoff_jitter_within_0_1(j: f64, at: Span, cx: &Ctxt) {
     if !(0.0..=1.0).contains(&j) {
         cx.error_at(at, "jitter must be within 0..=1");
+    }
+}
+
+// Detection --------------------------------------------------------------------------------
+
+/// S11.1: probes are spaced (an interval above zero) and each is shorter than the space.
+pub fn probe_timing_is_sound(probe: &Probe, at: Span, cx: &Ctxt) {
+    const DEFAULT_EVERY: u64 = 10_000_000_000;
+    const DEFAULT_TIMEOUT: u64 = 5_000_000_000;
+    let every = probe.every.unwrap_or(DEFAULT_EVERY);
+    let timeout = probe.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    if every == 0 {
+        cx.error_at(at, "a probe's interval `every` must be greater than zero");
+    } else if timeout == 0 || timeout >= every {
+        cx.error_at(
+            at,
+            "a probe's `timeout` must be greater than zero and below its interval `every` (defaults: every 10s, timeout 5s)",
+        );
+    }
+}
+
+/// S11.5, S12.6, S13.8: counts and thresholds are in range (at least 1; a phi threshold above 0; a window of 2 or more).
+pub fn counts_are_in_range(ok: bool, what: &str, expected: &str, value: &TokenStream, cx: &Ctxt) {
+    if !ok {
+        cx.error_at(
+            crate::parse::tokens_span(value),
+            format!("`{what}` must be {expected}"),
+        );
+    }
+}
+
+/// S12.6: heartbeats declare their interval (it has no default), above zero.
+pub fn heartbeat_interval_is_given(every: Option<(u64, Span)>, at: Span, cx: &Ctxt) -> Option<u64> {
+    match every {
+        None => {
+            cx.error_at(
+                at,
+                "`phi(..)` needs the interval the child beats at: `phi(every = 1s)`",
+            );
+            None
+        }
+        Some((0, span)) => {
+            cx.error_at(
+                span,
+                "the heartbeat interval `every` must be greater than zero",
+            );
+            None
+        }
+        Some((every, _)) => Some(every),
+    }
+}
+
+/// S12.1: only workers send heartbeats.
+pub fn heartbeat_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
+    if place == Place::Supervisor {
+        cx.error_at(
+            key.span(),
+            format!(
+                "supervisor `{label}` cannot send heartbeats: only workers call `ctx.heartbeat()`"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+/// S13.1: breaker names are unique in a tree.
+pub fn breakers_are_unique(names: &[Ident], cx: &Ctxt) {
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for name in names {
+        let n = unraw(name);
+        if let Some(first) = seen.get(&n) {
+            cx.error_at(name.span(), format!("breaker `{n}` is declared twice"));
+            cx.error_at(*first, format!("`{n}` is first declared here"));
+        } else {
+            seen.insert(n, name.span());
+        }
+    }
+}
+
+/// S13.7: a child depends only on breakers the tree declares.
+pub fn breakers_are_declared(names: &[Ident], declared: &[&str], cx: &Ctxt) {
+    for name in names {
+        let n = unraw(name);
+        if declared.contains(&n.as_str()) {
+            continue;
+        }
+        let mut msg = if declared.is_empty() {
+            format!("no breaker `{n}`: the tree declares none; add `breakers {{ {n}: breaker(..) }}` after the root")
+        } else {
+            format!(
+                "no breaker `{n}` in the tree; it declares {}",
+                crate::ctxt::list(declared)
+            )
+        };
+        if let Some(s) = did_you_mean(&n, declared) {
+            msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+        }
+        cx.error_at(name.span(), msg);
     }
 }
 

@@ -1,0 +1,19 @@
+use supervisor::{supervision_tree, ChildContext, Health, ProbeContext};
+
+async fn run(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+async fn ping(_probe: ProbeContext) -> Health {
+    Health::Healthy
+}
+
+supervision_tree! {
+    App: one_for_one {
+        a: worker(run) [health = probe(ping, every = 2s, timeout = 2s)],
+        b: worker(run) [health = probe(ping, timeout = 30s)],
+    }
+}
+
+fn main() {}
