@@ -11,10 +11,47 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::time::{timeout, Instant};
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
 
 use crate::directive::{Directed, Directive};
 use crate::event::{EventKind, Events};
+
+pin_project! {
+    /// A call with its timeout, whose timer is armed only if the call does not answer at its
+    /// first poll: a call that is ready at once costs no clock read and no timer.
+    struct LazyTimeout<F> {
+        #[pin]
+        call: F,
+        limit: Duration,
+        #[pin]
+        sleep: Option<Sleep>,
+    }
+}
+
+/// The call timed out.
+struct Elapsed;
+
+impl<F: Future> Future for LazyTimeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut this = self.project();
+        if let std::task::Poll::Ready(out) = this.call.poll(cx) {
+            return std::task::Poll::Ready(Ok(out));
+        }
+        if this.sleep.is_none() {
+            this.sleep.set(Some(tokio::time::sleep(*this.limit)));
+        }
+        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
+            Some(std::task::Poll::Ready(())) => std::task::Poll::Ready(Err(Elapsed)),
+            _ => std::task::Poll::Pending,
+        }
+    }
+}
 
 /// Where a breaker stands (S13.2-S13.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -368,7 +405,13 @@ impl CircuitBreaker {
                 });
             }
         };
-        match timeout(i.config.call_timeout, call).await {
+        match (LazyTimeout {
+            call,
+            limit: i.config.call_timeout,
+            sleep: None,
+        })
+        .await
+        {
             Ok(Ok(value)) => {
                 i.succeeded(admission);
                 Ok(value)
