@@ -26,6 +26,8 @@ use crate::directive::{Directive, DirectiveSource};
 use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{Escalation, ExitReason};
+use crate::health::{Health, HealthStatus, Outcome, Probes};
+use crate::heartbeat::{Judge, Verdict};
 use crate::node::{Aborted, Command, Msg, Node, Reply, SupNode};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
@@ -52,9 +54,6 @@ struct Running {
     task: TaskHandle,
     token: CancellationToken,
     incarnation: u64,
-    /// The tasks probing it (S11) and judging its heartbeats (S12), while it runs: aborted with
-    /// it, never left behind.
-    monitors: Vec<TaskHandle>,
 }
 
 /// Where a child is in its life. The handle-visible [`ChildState`] is derived from it.
@@ -119,6 +118,59 @@ struct Child {
     phase: Phase,
     /// State a child that never failed does without: boxed to keep large flat trees small.
     history: Option<Box<ChildHistory>>,
+    /// What watches its running incarnation (S11, S12), for children that declared it.
+    watch: Option<Box<Watch>>,
+}
+
+/// The supervisor's watch over one running incarnation: its probes' results in a row and its
+/// heartbeats' judge. Each has one timer in the supervisor's heap, keyed by the incarnation, so
+/// that a timer of an incarnation that ended is recognised and dropped: no task per child.
+struct Watch {
+    incarnation: u64,
+    probes: Option<Probes>,
+    judge: Option<Judge>,
+}
+
+impl Watch {
+    /// Watches the incarnation that just came up, and sets its first timers.
+    fn start(
+        child: &Child,
+        incarnation: u64,
+        seq: u64,
+        timers: &mut BinaryHeap<Reverse<Timer>>,
+    ) -> Option<Box<Watch>> {
+        let check = child.spec.health();
+        let heartbeat = child.spec.heartbeat().zip(child.node.beats.as_deref());
+        if check.is_none() && heartbeat.is_none() {
+            return None;
+        }
+        let timer = |at, kind| {
+            Reverse(Timer {
+                at,
+                generation: incarnation,
+                seq,
+                kind,
+            })
+        };
+        let probes = check.map(|check| {
+            child.node.set_health(HealthStatus::Unknown);
+            timers.push(timer(
+                deadline(Instant::now(), check.initial_delay),
+                TimerKind::Probe,
+            ));
+            Probes::new()
+        });
+        let judge = heartbeat.map(|(config, beats)| {
+            let (judge, first) = Judge::start(*config, beats);
+            timers.push(timer(first, TimerKind::Judge));
+            judge
+        });
+        Some(Box::new(Watch {
+            incarnation,
+            probes,
+            judge,
+        }))
+    }
 }
 
 #[derive(Default)]
@@ -135,6 +187,7 @@ impl Child {
             spec,
             node,
             phase: Phase::Stopped,
+            watch: None,
             history: args.map(|args| {
                 Box::new(ChildHistory {
                     args: Some(args),
@@ -164,6 +217,10 @@ impl Child {
 enum TimerKind {
     /// The child's pending restart, of the group restart numbered by the generation.
     Restart,
+    /// The next probe of the incarnation numbered by the generation (S11).
+    Probe,
+    /// The next look at the heartbeats of the incarnation numbered by the generation (S12).
+    Judge,
 }
 
 /// A deadline: ordered by time, then generation, then start order. A timer whose generation
@@ -366,32 +423,16 @@ impl Engine {
         let child = self.children.get_mut(&seq)?;
         child.node.set_state(phase.published());
         let old = std::mem::replace(&mut child.phase, phase);
-        // An incarnation that is up gets its monitors (S11.4, S12.2: from then on, not before).
-        if let Phase::Running(r) = &mut child.phase {
-            if r.monitors.is_empty() {
-                let (node, events, inbox) = (&child.node, &self.events, &self.inbox_tx);
-                if let Some(check) = child.spec.health() {
-                    let probe = crate::health::monitor(
-                        check.clone(),
-                        Arc::clone(node),
-                        r.incarnation,
-                        events.clone(),
-                        inbox.clone(),
-                    );
-                    r.monitors.push(TaskHandle::new(tokio::spawn(probe)));
-                }
-                if let (Some(config), Some(beats)) = (child.spec.heartbeat(), &node.beats) {
-                    let judge = crate::heartbeat::monitor(
-                        *config,
-                        Arc::clone(beats),
-                        Arc::clone(node),
-                        r.incarnation,
-                        events.clone(),
-                        inbox.clone(),
-                    );
-                    r.monitors.push(TaskHandle::new(tokio::spawn(judge)));
+        // An incarnation that is up is watched from then on, not before (S11.4, S12.2); one
+        // that stops, or is being stopped, no longer (its probe in flight is aborted).
+        match &child.phase {
+            Phase::Running(r) => {
+                let watched = child.watch.as_ref().map(|w| w.incarnation);
+                if watched != Some(r.incarnation) {
+                    child.watch = Watch::start(child, r.incarnation, seq, &mut self.timers);
                 }
             }
+            _ => child.watch = None,
         }
         if let Some(kind) = what {
             trace(&child.node, &kind);
@@ -466,14 +507,16 @@ impl Engine {
                         }
                     }
                     Msg::Command(cmd) => self.handle_command(cmd).await,
-                    Msg::Convict { seq, incarnation, reason } => {
-                        if let Some(end) = self.convict(seq, incarnation, reason).await {
+                    Msg::Probed { seq, incarnation, health } => {
+                        if let Some(end) = self.probed(seq, incarnation, health).await {
                             return end;
                         }
                     }
                 },
                 _ = sleep_until(next_timer.unwrap_or_else(Instant::now)), if next_timer.is_some() => {
-                    self.fire_timers().await;
+                    if let Some(end) = self.fire_timers().await {
+                        return end;
+                    }
                 }
             }
         }
@@ -531,7 +574,6 @@ impl Engine {
             task: TaskHandle::new(task),
             token: token.clone(),
             incarnation,
-            monitors: Vec::new(),
         };
         match how {
             Ok(call) => {
@@ -832,15 +874,25 @@ impl Engine {
     }
 
     /// Restarts every group whose deadline has come, each on its own.
-    async fn fire_timers(&mut self) {
+    async fn fire_timers(&mut self) -> Option<ExitReason> {
         let now = Instant::now();
         let mut due: Vec<Timer> = Vec::new();
+        let mut watch: Vec<Timer> = Vec::new();
         while let Some(Reverse(timer)) = self.timers.peek().copied() {
             if timer.at > now {
                 break;
             }
             self.timers.pop();
-            due.push(timer);
+            // A kind added later does not compile until it is handled here.
+            match timer.kind {
+                TimerKind::Restart => due.push(timer),
+                TimerKind::Probe | TimerKind::Judge => watch.push(timer),
+            }
+        }
+        for timer in watch {
+            if let Some(end) = self.watch_due(timer, now).await {
+                return Some(end);
+            }
         }
         due.sort_unstable_by_key(|t| (t.generation, t.seq));
         let mut i = 0;
@@ -851,11 +903,112 @@ impl Engine {
                 .position(|t| t.generation != generation)
                 .map_or(due.len(), |n| i + n);
             let group = due[i..end].iter().map(|t| t.seq).collect();
-            // A kind added later does not compile until it is handled here.
-            match due[i].kind {
-                TimerKind::Restart => self.restart_group(generation, group).await,
-            }
+            self.restart_group(generation, group).await;
             i = end;
+        }
+        None
+    }
+
+    /// A probe or judge timer of a child's incarnation fired; one of an incarnation that ended
+    /// is dropped.
+    async fn watch_due(&mut self, timer: Timer, now: Instant) -> Option<ExitReason> {
+        let Timer {
+            seq,
+            generation: incarnation,
+            at: due,
+            kind,
+        } = timer;
+        let child = self.children.get_mut(&seq)?;
+        let watch = child
+            .watch
+            .as_deref_mut()
+            .filter(|w| w.incarnation == incarnation)?;
+        match kind {
+            TimerKind::Probe => {
+                let (probes, check) = (watch.probes.as_mut()?, child.spec.health()?);
+                let probe =
+                    crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
+                let inbox = self.inbox_tx.clone();
+                let task = tokio::spawn(async move {
+                    let health = probe.await;
+                    let _ = inbox.send(Msg::Probed {
+                        seq,
+                        incarnation,
+                        health,
+                    });
+                });
+                probes.running = Some(TaskHandle::new(task));
+                None
+            }
+            TimerKind::Judge => {
+                let (judge, beats) = (watch.judge.as_mut()?, child.node.beats.as_deref()?);
+                let next = match judge.wake(beats, due, now) {
+                    Verdict::Wake(at) => at,
+                    Verdict::Suspect(phi, at) => {
+                        self.events.emit(|| {
+                            (
+                                Arc::clone(child.node.path()),
+                                EventKind::Suspect { incarnation, phi },
+                            )
+                        });
+                        at
+                    }
+                    Verdict::Convict { phi, silence } => {
+                        let reason = ExitReason::HeartbeatsLost { phi, silence };
+                        return self.convict(seq, incarnation, reason).await;
+                    }
+                };
+                self.timers.push(Reverse(Timer {
+                    at: next,
+                    generation: incarnation,
+                    seq,
+                    kind: TimerKind::Judge,
+                }));
+                None
+            }
+            TimerKind::Restart => None,
+        }
+    }
+
+    /// A probe of a child's incarnation answered (S11.2, S11.3).
+    async fn probed(&mut self, seq: u64, incarnation: u64, health: Health) -> Option<ExitReason> {
+        let child = self.children.get_mut(&seq)?;
+        let check = child.spec.health()?;
+        let probes = child
+            .watch
+            .as_deref_mut()
+            .filter(|w| w.incarnation == incarnation)?
+            .probes
+            .as_mut()?;
+        let outcome = probes.record(check, health);
+        child.node.set_health(probes.last);
+        match outcome {
+            Outcome::Again(changed) => {
+                if let Some((status, cause)) = changed {
+                    self.events.emit(|| {
+                        (
+                            Arc::clone(child.node.path()),
+                            EventKind::Health {
+                                incarnation,
+                                status,
+                                cause,
+                            },
+                        )
+                    });
+                }
+                // S11.1: from the end of this probe: probes never overlap, never bunch.
+                self.timers.push(Reverse(Timer {
+                    at: deadline(Instant::now(), check.interval),
+                    generation: incarnation,
+                    seq,
+                    kind: TimerKind::Probe,
+                }));
+                None
+            }
+            Outcome::Convict(cause) => {
+                self.convict(seq, incarnation, ExitReason::Unhealthy(cause))
+                    .await
+            }
         }
     }
 
@@ -970,9 +1123,7 @@ impl Engine {
         };
         let policy = child.spec.shutdown();
         let phase = match std::mem::replace(&mut child.phase, Phase::Stopped).into_running() {
-            Some(mut r) => {
-                // Stopping: no more probes or judgements (S11.4).
-                r.monitors.clear();
+            Some(r) => {
                 r.token.cancel();
                 if policy == Shutdown::BrutalKill {
                     r.task.abort();

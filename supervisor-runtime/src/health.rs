@@ -1,5 +1,6 @@
-//! Health checks (S11): a probe per child, run by a task that belongs to the incarnation, which
-//! has its supervisor stop an incarnation that stays unhealthy.
+//! Health checks (S11): a probe per child, run when its timer in the supervisor fires, as a
+//! short task that belongs to the incarnation; results in a row have the supervisor stop an
+//! incarnation that stays unhealthy.
 
 use std::fmt;
 use std::future::Future;
@@ -7,13 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tokio::time::{sleep, sleep_until, timeout, Instant};
-
-use crate::event::{EventKind, Events};
-use crate::exit::{BoxError, ExitReason};
-use crate::node::{Msg, Node};
-use crate::spawn::{CatchUnwind, FromPanic};
+use crate::exit::BoxError;
+use crate::spawn::{CatchUnwind, FromPanic, TaskHandle};
 
 /// What one probe found (S11.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,7 +159,7 @@ type ProbeFn = Arc<dyn Fn(ProbeContext) -> ProbeFuture + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct HealthCheck {
-    probe: ProbeFn,
+    pub(crate) probe: ProbeFn,
     pub(crate) interval: Duration,
     pub(crate) timeout: Duration,
     pub(crate) failure_threshold: u32,
@@ -250,74 +246,75 @@ impl HealthCheck {
     }
 }
 
-/// Probes one incarnation until `failure_threshold` unhealthy results in a row, then asks the
-/// supervisor to stop it. Runs as a task the incarnation owns: it is aborted when the
-/// incarnation stops, so no probe runs before the incarnation is up or after it ends (S11.4).
-pub(crate) async fn monitor(
-    check: HealthCheck,
-    node: Arc<Node>,
+/// One probe of one incarnation, within the check's timeout, a panic being an unhealthy
+/// result; what the supervisor spawns when the child's probe timer fires.
+pub(crate) fn probe_once(
+    check: &HealthCheck,
+    path: Arc<str>,
     incarnation: u64,
-    events: Events,
-    supervisor: mpsc::UnboundedSender<Msg>,
-) {
-    let path = Arc::clone(node.path());
-    node.set_health(HealthStatus::Unknown);
-    sleep(check.initial_delay).await;
-    let mut failures = 0u32;
-    let mut successes = 0u32;
-    let mut last = HealthStatus::Unknown;
-    loop {
-        let ctx = ProbeContext {
-            path: Arc::clone(&path),
-            incarnation,
-        };
-        // A panicking probe is an unhealthy result, not a lost task.
-        let run = CatchUnwind::new((check.probe)(ctx));
-        let health = match timeout(check.timeout, run).await {
+) -> impl Future<Output = Health> + Send + 'static {
+    let run = CatchUnwind::new((check.probe)(ProbeContext { path, incarnation }));
+    let limit = check.timeout;
+    async move {
+        match tokio::time::timeout(limit, run).await {
             Ok(health) => health,
-            Err(_) => Health::unhealthy(format!("probe timed out after {:?}", check.timeout)),
-        };
-        let ended = Instant::now();
-        let status = health.status();
-        node.set_health(status);
-        if status != last {
-            last = status;
-            let cause = health.cause().cloned();
-            events.emit(|| {
-                (
-                    Arc::clone(&path),
-                    EventKind::Health {
-                        incarnation,
-                        status,
-                        cause,
-                    },
-                )
-            });
+            Err(_) => Health::unhealthy(format!("probe timed out after {limit:?}")),
         }
+    }
+}
+
+/// What the supervisor keeps of one incarnation's probes: the results in a row, the last
+/// status, the probe running now.
+pub(crate) struct Probes {
+    failures: u32,
+    successes: u32,
+    pub(crate) last: HealthStatus,
+    /// The probe in flight, aborted with this state: none outlives its incarnation (S11.4).
+    pub(crate) running: Option<TaskHandle>,
+}
+
+/// What a probe's result means (S11.2, S11.3).
+pub(crate) enum Outcome {
+    /// Probe again one interval from now; `Some` when the status changed.
+    Again(Option<(HealthStatus, Option<Arc<str>>)>),
+    /// `failure_threshold` unhealthy results in a row: the incarnation is convicted.
+    Convict(Arc<str>),
+}
+
+impl Probes {
+    pub(crate) fn new() -> Self {
+        Probes {
+            failures: 0,
+            successes: 0,
+            last: HealthStatus::Unknown,
+            running: None,
+        }
+    }
+
+    /// Counts one result.
+    pub(crate) fn record(&mut self, check: &HealthCheck, health: Health) -> Outcome {
+        self.running = None;
+        let status = health.status();
+        let changed = (status != self.last).then(|| (status, health.cause().cloned()));
+        self.last = status;
         match health {
             Health::Healthy => {
-                successes = successes.saturating_add(1);
-                if successes >= check.success_threshold {
-                    failures = 0;
+                self.successes = self.successes.saturating_add(1);
+                if self.successes >= check.success_threshold {
+                    self.failures = 0;
                 }
             }
             // S11.3: neither a failure nor a success.
             Health::Degraded(_) => {}
             Health::Unhealthy(cause) => {
-                successes = 0;
-                failures += 1;
-                if failures >= check.failure_threshold {
-                    let _ = supervisor.send(Msg::Convict {
-                        seq: node.seq,
-                        incarnation,
-                        reason: ExitReason::Unhealthy(cause),
-                    });
-                    return;
+                self.successes = 0;
+                self.failures += 1;
+                if self.failures >= check.failure_threshold {
+                    return Outcome::Convict(cause);
                 }
             }
         }
-        // S11.1: from the end of this probe: probes never overlap, missed ticks never bunch.
-        sleep_until(ended + check.interval).await;
+        Outcome::Again(changed)
     }
 }
 

@@ -2,9 +2,10 @@
 //! failure detector", 2004, with Akka's acceptable pause and minimum deviation).
 //!
 //! A beat is two relaxed atomic writes on the child's node: no allocation, no channel, no lock.
-//! The supervisor's side is one task per incarnation that sleeps until the instant phi would
-//! reach its threshold (solved in closed form from the window's mean and deviation), reads the
-//! beats that came meanwhile, and either re-arms from the newest beat or convicts: no polling.
+//! The supervisor's side is one timer per child, in the supervisor's own timer heap, set to
+//! the instant phi would reach half its threshold, then its threshold (solved in closed form
+//! from the window's mean and deviation); when it fires, the supervisor reads the beats that
+//! came meanwhile and either re-arms from the newest or convicts: no polling, no task.
 //!
 //! phi uses the normal distribution's exact tail, `Q(y) = erfc(y / √2) / 2`, evaluated in log
 //! space (so that phi stays finite far into the tail) with the complementary error function of
@@ -19,15 +20,10 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tokio::time::{sleep_until, Instant};
-
-use crate::event::{EventKind, Events};
-use crate::exit::ExitReason;
-use crate::node::{Msg, Node};
+use tokio::time::Instant;
 
 /// How a child's heartbeats are judged (S12.6 defaults, but the interval, which has none).
 ///
@@ -225,11 +221,14 @@ impl Window {
     }
 }
 
-/// The detector of one incarnation: its window and settings, and the instants it derives.
+/// The detector of one incarnation: its window, and what it needs of its settings, in
+/// seconds.
 #[derive(Clone, Debug)]
 pub(crate) struct Detector {
-    config: Heartbeat,
     window: Window,
+    acceptable_pause: f64,
+    min_std_deviation: f64,
+    max_local_pause: Duration,
     /// `y` at the threshold and at half of it, solved once.
     y_convict: f64,
     y_suspect: f64,
@@ -239,20 +238,19 @@ impl Detector {
     pub(crate) fn new(config: Heartbeat) -> Self {
         Detector {
             window: Window::new(&config),
+            acceptable_pause: config.acceptable_pause.as_secs_f64(),
+            min_std_deviation: config.min_std_deviation.as_secs_f64(),
+            max_local_pause: config.max_local_pause,
             y_convict: y_at(config.threshold),
             y_suspect: y_at(config.threshold / 2.0),
-            config,
         }
     }
 
     /// The mean the distribution is centred on (acceptable pause included) and its deviation,
     /// in seconds.
     fn distribution(&self) -> (f64, f64) {
-        let mean = self.window.mean() + self.config.acceptable_pause.as_secs_f64();
-        let std = self
-            .window
-            .std_deviation()
-            .max(self.config.min_std_deviation.as_secs_f64());
+        let mean = self.window.mean() + self.acceptable_pause;
+        let std = self.window.std_deviation().max(self.min_std_deviation);
         (mean, std)
     }
 
@@ -275,7 +273,7 @@ impl Detector {
 
     /// Whether a timer due at `due` that fired at `now` is too late to be trusted (S12.4).
     pub(crate) fn paused_locally(&self, due: Instant, now: Instant) -> bool {
-        now.saturating_duration_since(due) > self.config.max_local_pause
+        now.saturating_duration_since(due) > self.max_local_pause
     }
 }
 
@@ -325,97 +323,79 @@ impl Beats {
     }
 }
 
-/// Judges one incarnation from its start (its first beat, S12.2) until it is convicted; runs
-/// as a task the incarnation owns, aborted when it stops. The detector is in place (and phi
-/// readable) as soon as this is called, before the task first runs.
-pub(crate) fn monitor(
-    config: Heartbeat,
-    beats: Arc<Beats>,
-    node: Arc<Node>,
-    incarnation: u64,
-    events: Events,
-    supervisor: mpsc::UnboundedSender<Msg>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let start = Instant::now();
-    let (seen, _) = beats.read();
-    let detector = Detector::new(config);
-    publish(&beats, &detector, start);
-    judge(
-        beats,
-        node,
-        incarnation,
-        events,
-        supervisor,
-        detector,
-        seen,
-        start,
-    )
+/// What the judge of one incarnation does next.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Verdict {
+    /// Wake again at this instant.
+    Wake(Instant),
+    /// phi crossed half its threshold (S12.5): say so, and wake again at this instant.
+    Suspect(f64, Instant),
+    /// phi reached its threshold (S12.3): the child is convicted.
+    Convict { phi: f64, silence: Duration },
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn judge(
-    beats: Arc<Beats>,
-    node: Arc<Node>,
-    incarnation: u64,
-    events: Events,
-    supervisor: mpsc::UnboundedSender<Msg>,
-    mut detector: Detector,
-    mut seen: u64,
-    mut last: Instant,
-) {
-    let mut suspected = false;
-    loop {
-        let (suspect_after, convict_after) = detector.deadlines();
-        let (due, convicting) = if suspected {
-            (last + convict_after, true)
-        } else {
-            (last + suspect_after, false)
-        };
-        sleep_until(due).await;
+/// The supervisor's side of one incarnation's heartbeats: which beats it has seen, since when
+/// it has heard nothing. Lives in the supervisor, woken by its one timer for the child; the
+/// detector lives with the beats, where the handle reads phi.
+#[derive(Debug)]
+pub(crate) struct Judge {
+    seen: u64,
+    last: Instant,
+    suspected: bool,
+}
+
+impl Judge {
+    /// Starts judging an incarnation that is up now (its start is its first beat, S12.2), and
+    /// returns when to look first.
+    pub(crate) fn start(config: Heartbeat, beats: &Beats) -> (Self, Instant) {
         let now = Instant::now();
-        let (count, newest) = beats.read();
-        if count > seen && newest > last {
-            // New beats: `count - seen` intervals spanning `newest - last`.
-            let k = count - seen;
-            detector.record((newest - last).as_secs_f64() / k as f64, k);
-            seen = count;
-            last = newest;
-            suspected = false;
-            publish(&beats, &detector, last);
-            continue;
+        let detector = Detector::new(config);
+        let (suspect_after, _) = detector.deadlines();
+        if let Ok(mut slot) = beats.detector.lock() {
+            *slot = Some((detector, now));
         }
-        if detector.paused_locally(due, now) {
-            // This task was starved, not the child silent: start over from now (S12.4).
-            tracing::warn!(child = %node.path(), late = ?now - due, "heartbeat detector fired late; not judging");
-            last = now;
-            suspected = false;
-            publish(&beats, &detector, last);
-            continue;
-        }
-        let silence = now - last;
-        let phi = detector.phi(silence);
-        if !convicting {
-            suspected = true;
-            events.emit(|| {
-                (
-                    Arc::clone(node.path()),
-                    EventKind::Suspect { incarnation, phi },
-                )
-            });
-            continue;
-        }
-        let _ = supervisor.send(Msg::Convict {
-            seq: node.seq,
-            incarnation,
-            reason: ExitReason::HeartbeatsLost { phi, silence },
-        });
-        return;
+        let (seen, _) = beats.read();
+        let judge = Judge {
+            seen,
+            last: now,
+            suspected: false,
+        };
+        (judge, now + suspect_after)
     }
-}
 
-fn publish(beats: &Beats, detector: &Detector, last: Instant) {
-    if let Ok(mut slot) = beats.detector.lock() {
-        *slot = Some((detector.clone(), last));
+    /// The timer due at `due` fired at `now`: take the beats that came meanwhile, and decide.
+    pub(crate) fn wake(&mut self, beats: &Beats, due: Instant, now: Instant) -> Verdict {
+        let Ok(mut slot) = beats.detector.lock() else {
+            return Verdict::Wake(now + Duration::from_secs(1));
+        };
+        let Some((detector, published_last)) = slot.as_mut() else {
+            return Verdict::Wake(now + Duration::from_secs(1));
+        };
+        let (count, newest) = beats.read();
+        if count > self.seen && newest > self.last {
+            // `count - seen` intervals spanning `newest - last`.
+            let k = count - self.seen;
+            detector.record((newest - self.last).as_secs_f64() / k as f64, k);
+            self.seen = count;
+            self.last = newest;
+            self.suspected = false;
+        } else if detector.paused_locally(due, now) {
+            // This supervisor was starved, not the child silent: start over from now (S12.4).
+            self.last = now;
+            self.suspected = false;
+        } else {
+            let silence = now - self.last;
+            let phi = detector.phi(silence);
+            if self.suspected {
+                return Verdict::Convict { phi, silence };
+            }
+            self.suspected = true;
+            let (_, convict_after) = detector.deadlines();
+            return Verdict::Suspect(phi, self.last + convict_after);
+        }
+        *published_last = self.last;
+        let (suspect_after, _) = detector.deadlines();
+        Verdict::Wake(self.last + suspect_after)
     }
 }
 

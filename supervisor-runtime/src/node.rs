@@ -14,8 +14,7 @@ use tokio::task::JoinHandle;
 use crate::context::NodeView;
 use crate::error::ManagementError;
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord};
-use crate::exit::ExitReason;
-use crate::health::HealthStatus;
+use crate::health::{Health, HealthStatus};
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
@@ -43,12 +42,11 @@ pub(crate) enum Command {
 pub(crate) enum Msg {
     Exit(Exit),
     Command(Command),
-    /// A monitor of the incarnation (its health check) asks for it to be stopped, and the stop
-    /// to count as an exit with `reason` (S11.2).
-    Convict {
+    /// A probe of an incarnation answered (S11).
+    Probed {
         seq: u64,
         incarnation: u64,
-        reason: ExitReason,
+        health: Health,
     },
 }
 

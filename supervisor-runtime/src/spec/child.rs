@@ -65,7 +65,7 @@ macro_rules! policy_setters {
         )]
         #[must_use]
         pub fn health(mut self, check: crate::HealthCheck) -> Self {
-            self.inner.extras_mut().health = Some(check);
+            self.inner.extras_mut().health = Some(Box::new(check));
             self
         }
 
@@ -76,7 +76,7 @@ macro_rules! policy_setters {
         )]
         #[must_use]
         pub fn heartbeat(mut self, heartbeat: crate::Heartbeat) -> Self {
-            self.inner.extras_mut().heartbeat = Some(heartbeat);
+            self.inner.extras_mut().heartbeat = Some(Box::new(heartbeat));
             self
         }
 

@@ -44,8 +44,9 @@ pub(crate) struct ErasedChild {
 #[derive(Clone, Default)]
 pub(crate) struct ChildExtras {
     pub decider: Option<Decider>,
-    pub health: Option<HealthCheck>,
-    pub heartbeat: Option<Heartbeat>,
+    /// Boxed each: a child with one of them does not pay for the other.
+    pub health: Option<Box<HealthCheck>>,
+    pub heartbeat: Option<Box<Heartbeat>>,
     /// Breakers whose opening holds back this child's restarts (S13.7).
     pub depends_on: Vec<CircuitBreaker>,
 }
@@ -95,11 +96,11 @@ impl ErasedChild {
     }
 
     pub(crate) fn health(&self) -> Option<&HealthCheck> {
-        self.extras.as_ref()?.health.as_ref()
+        self.extras.as_ref()?.health.as_deref()
     }
 
     pub(crate) fn heartbeat(&self) -> Option<&Heartbeat> {
-        self.extras.as_ref()?.heartbeat.as_ref()
+        self.extras.as_ref()?.heartbeat.as_deref()
     }
 
     pub(crate) fn depends_on(&self) -> &[CircuitBreaker] {
