@@ -14,8 +14,10 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
-use crate::directive::{Directed, Directive};
+use crate::directive::Directed;
 use crate::event::{EventKind, Events};
+use crate::exit::Directive;
+use crate::state::BreakerState;
 
 pin_project! {
     /// A call with its timeout, whose timer is armed only if the call does not answer at its
@@ -53,30 +55,9 @@ impl<F: Future> Future for LazyTimeout<F> {
     }
 }
 
-/// Where a breaker stands (S13.2-S13.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BreakerState {
-    /// Calls pass.
-    Closed,
-    /// Calls fail at once until the reset timeout has passed.
-    Open,
-    /// A few trial calls pass; their outcome closes or reopens the breaker.
-    HalfOpen,
-}
-
 const CLOSED: u8 = 0;
 const OPEN: u8 = 1;
 const HALF_OPEN: u8 = 2;
-
-impl BreakerState {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            OPEN => BreakerState::Open,
-            HALF_OPEN => BreakerState::HalfOpen,
-            _ => BreakerState::Closed,
-        }
-    }
-}
 
 type Classifier = Arc<dyn Fn(&(dyn std::error::Error + 'static)) -> bool + Send + Sync>;
 

@@ -1,57 +1,10 @@
-//! What an exit means (S10, after Akka's supervisor decider): every exit of a child becomes a
-//! [`Directive`] before the restart type, intensity and backoff apply.
+//! Who says what an exit means (S10.2): a child's decider, else the error's own disposition,
+//! else restart.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::exit::{BoxError, ExitReason};
-
-/// What a supervisor does about one exit of a child (S10.1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Directive {
-    /// Apply the child's restart type, the intensity and the backoff (S3-S5): the default.
-    #[default]
-    Restart,
-    /// Do not restart this time: the child stays stopped, as a transient one after a normal
-    /// exit. Does not count toward the intensity.
-    Stop,
-    /// The supervisor gives up at once (S4.4), whatever its intensity.
-    Escalate,
-    /// The whole tree stops in order, and the root ends with this cause
-    /// ([`TreeError::Fatal`](crate::TreeError::Fatal)).
-    Fatal,
-}
-
-impl Directive {
-    /// The directive's name (`restart`, `stop`, `escalate`, `fatal`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Directive::Restart => "restart",
-            Directive::Stop => "stop",
-            Directive::Escalate => "escalate",
-            Directive::Fatal => "fatal",
-        }
-    }
-}
-
-impl fmt::Display for Directive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Where a directive came from (S10.2, S10.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DirectiveSource {
-    /// Neither a decider nor the error said anything: [`Directive::Restart`].
-    Default,
-    /// The error declared its disposition ([`Disposition`], carried by [`Directed`]).
-    Disposition,
-    /// The child's decider.
-    Decider,
-    /// A child supervisor ended with a fatal directive from below: the tree stops.
-    Fatal,
-}
+use crate::exit::{BoxError, Directive, DirectiveSource, ExitReason};
 
 /// An error type's own say in what its exit means (S10.2). The method has a default, so an
 /// error type opts in with one line and overrides only what it needs; errors that do not

@@ -22,11 +22,11 @@ use tracing::{Instrument, Span};
 use crate::backoff::Jitter;
 use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
-use crate::directive::{Directive, DirectiveSource};
 use crate::error::{ManagementError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
+use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
-use crate::health::{Health, HealthStatus, Outcome, Probes};
+use crate::health::{Health, Outcome, Probes};
 use crate::heartbeat::{Judge, Verdict};
 use crate::node::{Aborted, Command, Msg, Node, Reply, SupNode};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
@@ -34,6 +34,7 @@ use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
     Strategy, SupervisorSpec,
 };
+use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
 use crate::table::SeqMap;
 use crate::time::deadline;

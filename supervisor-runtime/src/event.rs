@@ -7,12 +7,11 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use crate::breaker::BreakerState;
-use crate::directive::{Directive, DirectiveSource};
+use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
-use crate::health::HealthStatus;
 use crate::spec::ChildKind;
-use crate::state::{ChildState, Gone};
+use crate::state::HealthStatus;
+use crate::state::{BreakerState, ChildState, Gone};
 
 /// A transition in the tree (S9.4): when, where, and what.
 #[derive(Clone, Debug)]

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::directive::Directive;
-
 /// A type-erased error a child returned.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -81,6 +79,54 @@ impl fmt::Display for ExitReason {
             }
         }
     }
+}
+
+/// What a supervisor does about one exit of a child (S10.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Directive {
+    /// Apply the child's restart type, the intensity and the backoff (S3-S5): the default.
+    #[default]
+    Restart,
+    /// Do not restart this time: the child stays stopped, as a transient one after a normal
+    /// exit. Does not count toward the intensity.
+    Stop,
+    /// The supervisor gives up at once (S4.4), whatever its intensity.
+    Escalate,
+    /// The whole tree stops in order, and the root ends with this cause
+    /// ([`TreeError::Fatal`](crate::TreeError::Fatal)).
+    Fatal,
+}
+
+impl Directive {
+    /// The directive's name (`restart`, `stop`, `escalate`, `fatal`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Directive::Restart => "restart",
+            Directive::Stop => "stop",
+            Directive::Escalate => "escalate",
+            Directive::Fatal => "fatal",
+        }
+    }
+}
+
+impl fmt::Display for Directive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a directive came from (S10.2, S10.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DirectiveSource {
+    /// Neither a decider nor the error said anything: [`Directive::Restart`].
+    Default,
+    /// The error declared its disposition ([`Disposition`](crate::Disposition), carried by
+    /// [`Directed`](crate::Directed)).
+    Disposition,
+    /// The child's decider.
+    Decider,
+    /// A child supervisor ended with a fatal directive from below: the tree stops.
+    Fatal,
 }
 
 /// What a supervisor that gave up reports to its parent (S4.4, S7, S10.1).

@@ -15,10 +15,10 @@ use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
-use crate::health::HealthStatus;
 use crate::node::{join_path, Command, Msg, Node};
 use crate::spawn::CatchUnwind;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
+use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
 
 /// Starts supervision trees.

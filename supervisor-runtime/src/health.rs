@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::exit::BoxError;
 use crate::spawn::{CatchUnwind, FromPanic, TaskHandle};
+use crate::state::HealthStatus;
 
 /// What one probe found (S11.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,35 +81,6 @@ impl<E: Into<BoxError>> IntoHealth for Result<Health, E> {
         match self {
             Ok(health) => health,
             Err(e) => Health::Unhealthy(Arc::from(e.into().to_string())),
-        }
-    }
-}
-
-/// A child's health as last probed, as its handle shows it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum HealthStatus {
-    /// Not probed yet in this incarnation, or the child has no probe.
-    #[default]
-    Unknown,
-    /// The last probe found it healthy.
-    Healthy,
-    /// The last probe found it degraded.
-    Degraded,
-    /// The last probe found it unhealthy.
-    Unhealthy,
-}
-
-impl HealthStatus {
-    pub(crate) fn to_u8(self) -> u8 {
-        self as u8
-    }
-
-    pub(crate) fn from_u8(v: u8) -> Self {
-        match v {
-            1 => HealthStatus::Healthy,
-            2 => HealthStatus::Degraded,
-            3 => HealthStatus::Unhealthy,
-            _ => HealthStatus::Unknown,
         }
     }
 }

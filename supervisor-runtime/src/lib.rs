@@ -54,10 +54,10 @@ pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
 
 pub use backoff::Backoff;
-pub use breaker::{BreakerConfig, BreakerError, BreakerState, BreakerStats, CircuitBreaker};
+pub use breaker::{BreakerConfig, BreakerError, BreakerStats, CircuitBreaker};
 pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
-pub use directive::{Directed, Directive, DirectiveSource, Disposition};
+pub use directive::{Directed, Disposition};
 pub use error::{
     BackoffRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,
     ManagementError, SpecError, SpecRule, StartError, TreeError,
@@ -66,16 +66,16 @@ pub use event::{
     ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
     TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
-pub use exit::{BoxError, ChainLink, Escalation, ExitReason, IntoExit};
+pub use exit::{BoxError, ChainLink, Directive, DirectiveSource, Escalation, ExitReason, IntoExit};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
-pub use health::{Health, HealthCheck, HealthStatus, IntoHealth, ProbeContext};
+pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
     DEFAULT_WORKER_SHUTDOWN,
 };
-pub use state::{ChildState, Gone};
+pub use state::{BreakerState, ChildState, Gone, HealthStatus};
 pub use time::MAX_DURATION;
 pub use worker::Worker;
 

@@ -14,11 +14,12 @@ use tokio::task::JoinHandle;
 use crate::context::NodeView;
 use crate::error::ManagementError;
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord};
-use crate::health::{Health, HealthStatus};
+use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
+use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
 use crate::types::{AnyArc, TypeTag};
 

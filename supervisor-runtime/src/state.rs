@@ -102,3 +102,53 @@ impl ChildState {
         }
     }
 }
+
+/// Where a breaker stands (S13.2-S13.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BreakerState {
+    /// Calls pass.
+    Closed,
+    /// Calls fail at once until the reset timeout has passed.
+    Open,
+    /// A few trial calls pass; their outcome closes or reopens the breaker.
+    HalfOpen,
+}
+
+impl BreakerState {
+    pub(crate) fn from_u8(v: u8) -> Self {
+        match v {
+            1 => BreakerState::Open,
+            2 => BreakerState::HalfOpen,
+            _ => BreakerState::Closed,
+        }
+    }
+}
+
+/// A child's health as last probed, as its handle shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HealthStatus {
+    /// Not probed yet in this incarnation, or the child has no probe.
+    #[default]
+    Unknown,
+    /// The last probe found it healthy.
+    Healthy,
+    /// The last probe found it degraded.
+    Degraded,
+    /// The last probe found it unhealthy.
+    Unhealthy,
+}
+
+impl HealthStatus {
+    pub(crate) fn to_u8(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn from_u8(v: u8) -> Self {
+        match v {
+            1 => HealthStatus::Healthy,
+            2 => HealthStatus::Degraded,
+            3 => HealthStatus::Unhealthy,
+            _ => HealthStatus::Unknown,
+        }
+    }
+}

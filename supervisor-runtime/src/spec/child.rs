@@ -13,7 +13,7 @@ use super::model::{AnySupervisorSpec, ErasedChild, Starter};
 use super::policy::{ChildKind, Restart, Shutdown, DEFAULT_MAILBOX_CAPACITY};
 use crate::backoff::Backoff;
 use crate::context::{ChildContext, Message, NoMailbox, RawContext};
-use crate::directive::Directive;
+use crate::exit::Directive;
 use crate::exit::{ExitReason, IntoExit};
 use crate::mailbox::mailbox_factory;
 use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report, Start, StartFn};
