@@ -444,6 +444,18 @@ fn cases() -> Vec<(&'static str, Builder)> {
             ),
         ),
         (
+            "state_on_supervisor",
+            Rejects(
+                || {
+                    let api = SupervisorSpec::new("api").child(w("a"));
+                    app()
+                        .child(ChildSpec::supervisor(api).state::<u32>())
+                        .validate()
+                },
+                SpecRule::StateOnSupervisor,
+            ),
+        ),
+        (
             "zero_period",
             Rejects(
                 || app().intensity(3, Duration::ZERO).child(w("a")).validate(),

@@ -539,7 +539,7 @@ fn child_spec(
     };
     out.extend(policies(&child.policy));
     if let ChildKind::Worker(w) = &child.kind {
-        out.extend(mailbox_capacity(w));
+        out.extend(worker_settings(w));
     }
     out.extend(detection(&child.detection, params));
     out
@@ -553,7 +553,7 @@ fn template_spec(template: &Template, params: &[Param]) -> TokenStream {
     let span = w.span;
     let mut out = quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f));
     out.extend(policies(&template.policy));
-    out.extend(mailbox_capacity(w));
+    out.extend(worker_settings(w));
     out.extend(detection(&template.detection, params));
     out
 }
@@ -606,14 +606,19 @@ fn policies(policy: &Policy) -> TokenStream {
     out
 }
 
-fn mailbox_capacity(worker: &Worker) -> TokenStream {
-    match worker.mailbox_capacity {
+/// A worker's mailbox capacity and carried state, where written.
+fn worker_settings(worker: &Worker) -> TokenStream {
+    let mut out = match worker.mailbox_capacity {
         Some(n) => {
             let n = int(n);
             quote!(.mailbox_capacity(#n))
         }
         None => TokenStream::new(),
+    };
+    if let Some(state) = &worker.state {
+        out.extend(quote!(.state::<#state>()));
     }
+    out
 }
 
 fn mailbox_type(worker: &Worker) -> TokenStream {

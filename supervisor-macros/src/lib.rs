@@ -94,6 +94,7 @@ use proc_macro2::TokenStream;
 ///               | heartbeat = phi(every = D, threshold = F, window = INT, min_std = D,
 ///                                 acceptable_pause = D, max_local_pause = D)  (workers, S12)
 ///               | depends_on = name | [name, ..]          breakers of the tree (S13.7)
+///               | state = Type           carried across restarts (workers, S15)
 /// breakers     := breakers "{" (name ":" breaker(failures = INT, call_timeout = D, reset = D,
 ///                     max_reset = D, half_open = INT, successes = INT, jitter = F)),* "}"
 /// DURATION     := an integer or decimal with its unit, no space between:
@@ -159,7 +160,7 @@ use proc_macro2::TokenStream;
 /// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
 /// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place` |
 /// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |
-/// | `mailbox_and_args_are_types` | `mailbox` and `args` take a type | grammar | `mailbox_not_a_type` |
+/// | `type_options_are_types` | `mailbox`, `args` and `state` take a type | grammar | `mailbox_not_a_type` |
 /// | `significant_is_not_permanent` | a significant child is not permanent | S1.4, S8 | `significant_permanent` |
 /// | `significant_needs_auto_shutdown` | a significant child's supervisor has `auto_shutdown` set | S1.4, S8 | `significant_under_auto_shutdown_never` |
 /// | `auto_shutdown_needs_a_significant_child` | `auto_shutdown` is set only where a child is significant | S8 | `auto_shutdown_without_significant` |
@@ -174,6 +175,7 @@ use proc_macro2::TokenStream;
 /// | `counts_are_in_range` | counts and thresholds are in range (at least 1; a phi threshold above 0; a window of 2 or more) | S11.5, S12.6, S13.8 | `counts_out_of_range` |
 /// | `heartbeat_interval_is_given` | heartbeats declare their interval (it has no default), above zero | S12.6 | `phi_without_interval` |
 /// | `heartbeat_is_on_a_worker` | only workers send heartbeats | S12.1 | `heartbeat_on_supervisor` |
+/// | `state_is_on_a_worker` | only workers carry state across restarts | S15 | `state_on_supervisor` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
 /// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |

@@ -116,7 +116,8 @@ pub struct Child {
 }
 
 pub enum ChildKind {
-    Worker(Worker),
+    /// Boxed: a worker's types (mailbox, state) make it much larger than a supervisor node.
+    Worker(Box<Worker>),
     Sup(Sup),
 }
 
@@ -135,6 +136,8 @@ pub struct Worker {
     pub span: Span,
     pub mailbox: Option<Type>,
     pub mailbox_capacity: Option<u64>,
+    /// `state = T`: carried across restarts (S15).
+    pub state: Option<Type>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use crate::breaker::CircuitBreaker;
 use crate::exit::ExitReason;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
+use crate::stash::Stash;
 use crate::types::AnyArc;
 
 /// What an incarnation sees of its node: who it is and its mailbox. The node tree implements it;
@@ -19,6 +20,8 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn mailbox(&self) -> Option<&dyn ErasedMailbox>;
     /// Records a heartbeat, if the child is judged by them (S12).
     fn beat(&self);
+    /// The child's carried state, if it declared one (S15).
+    fn stash(&self) -> Option<AnyArc>;
 }
 
 fn mailbox_of<M: Send + 'static>(node: &dyn NodeView) -> Option<&MailboxInner<M>> {
@@ -223,6 +226,12 @@ impl<M> ChildContext<M> {
     /// Whether the supervisor has asked this incarnation to stop.
     pub fn is_cancelled(&self) -> bool {
         self.raw.token.is_cancelled()
+    }
+
+    /// The child's carried state (S15), if it was declared with this type
+    /// ([`ChildSpec::state`](crate::ChildSpec::state)): what the previous incarnation left.
+    pub fn state<T: Send + 'static>(&self) -> Option<Stash<T>> {
+        crate::stash::typed(self.raw.node.stash()?)
     }
 
     /// The circuit breaker named `name`, declared with this child's supervisor or one above it

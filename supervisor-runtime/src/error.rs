@@ -69,6 +69,9 @@ pub enum SpecRule {
     /// Heartbeat settings that make no sense.
     #[error("invalid heartbeat: {0}")]
     Heartbeat(HeartbeatRule),
+    /// Carried state on a supervisor, which no incarnation of a worker would read (S15).
+    #[error("only workers carry state across restarts")]
+    StateOnSupervisor,
 }
 
 /// What is wrong with heartbeat settings (S12).

@@ -44,6 +44,7 @@ mod mailbox;
 mod node;
 mod spawn;
 mod spec;
+mod stash;
 mod state;
 mod table;
 mod time;
@@ -75,6 +76,7 @@ pub use spec::{
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
     DEFAULT_WORKER_SHUTDOWN,
 };
+pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};
 pub use time::MAX_DURATION;
 pub use worker::Worker;

@@ -19,6 +19,7 @@ use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
+use crate::stash::StashSlot;
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
 use crate::types::{AnyArc, TypeTag};
@@ -80,6 +81,8 @@ pub(crate) struct Node {
     mailbox: Option<Box<dyn ErasedMailbox>>,
     /// Its heartbeats, when it is judged by them (S12).
     pub beats: Option<Arc<Beats>>,
+    /// Its carried state, when it declared one (S15).
+    stash: Option<Box<StashSlot>>,
     pub sup: Option<Box<SupNode>>,
 }
 
@@ -170,6 +173,10 @@ impl Node {
             return false;
         }
         let undelivered = self.mailbox.as_ref().map_or(0, |m| m.close());
+        // S15.2: the carried state goes with the node.
+        if let Some(stash) = &self.stash {
+            stash.clear();
+        }
         if undelivered > 0 {
             tracing::warn!(child = %self.path(), undelivered, "messages left in a gone child's mailbox");
         }
@@ -225,6 +232,7 @@ impl Node {
                 .mailbox_factory()
                 .map(|make| make(spec.mailbox_capacity as usize)),
             beats: spec.heartbeat().map(|_| Arc::new(Beats::new())),
+            stash: spec.state().map(|(make, _)| Box::new(StashSlot::new(make))),
             sup,
             parent_path,
             path,
@@ -245,6 +253,7 @@ impl Node {
             starts: AtomicU64::new(0),
             mailbox: None,
             beats: None,
+            stash: None,
             sup: None,
         })
     }
@@ -262,6 +271,7 @@ impl Node {
             starts: AtomicU64::new(0),
             mailbox: None,
             beats: None,
+            stash: None,
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
@@ -300,6 +310,10 @@ impl NodeView for Node {
         if let Some(beats) = &self.beats {
             beats.beat();
         }
+    }
+
+    fn stash(&self) -> Option<AnyArc> {
+        self.stash.as_ref()?.get()
     }
 }
 

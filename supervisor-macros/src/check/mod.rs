@@ -247,7 +247,10 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Op
     }
     // The node itself first, then its options: errors come in the order they are written.
     let (place, mut kind) = match node.kind.to_string().as_str() {
-        "worker" | "from_worker" => (Place::Worker, ChildKind::Worker(worker(node, &label, cx)?)),
+        "worker" | "from_worker" => (
+            Place::Worker,
+            ChildKind::Worker(Box::new(worker(node, &label, cx)?)),
+        ),
         _ => (
             Place::Supervisor,
             ChildKind::Sup(supervisor(node, label.clone(), id.span(), cx)?),
@@ -260,6 +263,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Op
     if let ChildKind::Worker(w) = &mut kind {
         w.mailbox = opts.mailbox;
         w.mailbox_capacity = opts.mailbox_capacity;
+        w.state = opts.state;
     }
     Some(Child {
         docs,
@@ -283,6 +287,7 @@ fn template(node: &NodeAst, sup_id: &str, cx: &Ctxt) -> Option<Template> {
     rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);
     worker.mailbox = opts.mailbox;
     worker.mailbox_capacity = opts.mailbox_capacity;
+    worker.state = opts.state;
     Some(Template {
         policy: opts.policy,
         detection: opts.detection,
@@ -317,6 +322,7 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Option<Worker> {
         span,
         mailbox: None,
         mailbox_capacity: None,
+        state: None,
     })
 }
 
@@ -327,6 +333,7 @@ struct ChildOptions {
     mailbox: Option<Type>,
     mailbox_capacity: Option<u64>,
     args: Option<Type>,
+    state: Option<Type>,
     detection: Detection,
 }
 
@@ -362,8 +369,8 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
             }
             "shutdown" => out.policy.shutdown = values::shutdown(v, cx),
             "backoff" => out.policy.backoff = values::backoff(v, cx),
-            "mailbox" => out.mailbox = rules::mailbox_and_args_are_types(&opt.key, v, cx),
-            "args" => out.args = rules::mailbox_and_args_are_types(&opt.key, v, cx),
+            "mailbox" => out.mailbox = rules::type_options_are_types(&opt.key, v, cx),
+            "args" => out.args = rules::type_options_are_types(&opt.key, v, cx),
             "mailbox_capacity" => {
                 if let Some(n) = values::integer(v, &key, u32::MAX.into(), cx) {
                     rules::mailbox_capacity_is_not_zero(n, tokens_span(v), cx);
@@ -376,6 +383,9 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                 out.detection.heartbeat = values::phi(v, cx);
             }
             "depends_on" => out.detection.depends_on = values::breaker_names(v, cx),
+            "state" if rules::state_is_on_a_worker(&opt.key, place, label, cx) => {
+                out.state = rules::type_options_are_types(&opt.key, v, cx);
+            }
             _ => {}
         }
     }

@@ -39,6 +39,7 @@ pub const CHILD_OPTIONS: &[&str] = &[
     "health",
     "heartbeat",
     "depends_on",
+    "state",
 ];
 pub const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
 pub const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
@@ -464,8 +465,8 @@ pub fn option_has_a_value<'a>(opt: &'a OptionAst, cx: &Ctxt) -> Option<&'a Token
     opt.value.as_ref()
 }
 
-/// grammar: `mailbox` and `args` take a type.
-pub fn mailbox_and_args_are_types(key: &Ident, value: &TokenStream, cx: &Ctxt) -> Option<Type> {
+/// grammar: `mailbox`, `args` and `state` take a type.
+pub fn type_options_are_types(key: &Ident, value: &TokenStream, cx: &Ctxt) -> Option<Type> {
     match syn::parse2::<Type>(value.clone()) {
         Ok(ty) => Some(ty),
         Err(e) => {
@@ -638,6 +639,18 @@ pub fn heartbeat_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctx
             format!(
                 "supervisor `{label}` cannot send heartbeats: only workers call `ctx.heartbeat()`"
             ),
+        );
+        return false;
+    }
+    true
+}
+
+/// S15: only workers carry state across restarts.
+pub fn state_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
+    if place == Place::Supervisor {
+        cx.error_at(
+            key.span(),
+            format!("supervisor `{label}` cannot carry state: `state` applies to workers, whose incarnations read it"),
         );
         return false;
     }

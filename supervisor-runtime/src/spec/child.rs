@@ -81,6 +81,18 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Gives ", $subject, " carried state of type `T` (S15): a stash that starts as ",
+            "`T::default()`, lives as long as the child's node (across its restarts and its ",
+            "supervisors'), and is reached with `ChildContext::state`."
+        )]
+        #[must_use]
+        pub fn state<T: Default + Send + 'static>(mut self) -> Self {
+            self.inner.extras_mut().state =
+                Some((crate::stash::factory::<T>, TypeTag::of::<T>()));
+            self
+        }
+
+        #[doc = concat!(
             "Makes the restarts of ", $subject, " wait while `breaker` is open: restarting ",
             "against a service known to be down is pointless (S13.7)."
         )]

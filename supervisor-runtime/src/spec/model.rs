@@ -18,6 +18,7 @@ use crate::health::HealthCheck;
 use crate::heartbeat::Heartbeat;
 use crate::mailbox::MailboxFactory;
 use crate::spawn::StartFn;
+use crate::stash::StashFactory;
 use crate::types::TypeTag;
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ExitReason> + Send + 'static>>;
@@ -49,6 +50,8 @@ pub(crate) struct ChildExtras {
     pub heartbeat: Option<Box<Heartbeat>>,
     /// Breakers whose opening holds back this child's restarts (S13.7).
     pub depends_on: Vec<CircuitBreaker>,
+    /// How the node makes the child's carried state, and of which type (S15).
+    pub state: Option<(StashFactory, TypeTag)>,
 }
 
 #[derive(Clone)]
@@ -101,6 +104,10 @@ impl ErasedChild {
 
     pub(crate) fn heartbeat(&self) -> Option<&Heartbeat> {
         self.extras.as_ref()?.heartbeat.as_deref()
+    }
+
+    pub(crate) fn state(&self) -> Option<(StashFactory, TypeTag)> {
+        self.extras.as_ref()?.state
     }
 
     pub(crate) fn depends_on(&self) -> &[CircuitBreaker] {

@@ -125,6 +125,9 @@ pub(crate) fn check_child(
     if let Some(check) = child.health() {
         check_health(check).map_err(err)?;
     }
+    if child.state().is_some() && matches!(child.start, Starter::Supervisor { .. }) {
+        return Err(err(SpecRule::StateOnSupervisor));
+    }
     if let Some(heartbeat) = child.heartbeat() {
         if matches!(child.start, Starter::Supervisor { .. }) {
             return Err(err(SpecRule::Heartbeat(HeartbeatRule::OnSupervisor)));

@@ -32,6 +32,7 @@ supervision_tree! {
             health = probe(move |p| ping(p, model), every = 10s, timeout = 2s, failures = 3),
             heartbeat = phi(every = 1s, threshold = 8, acceptable_pause = 2s),
             depends_on = llm,
+            state = Vec<String>,
         ],
         sessions: dynamic {
             worker(session) [restart = temporary, args = String, depends_on = [llm, search]]
