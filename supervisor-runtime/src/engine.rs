@@ -662,6 +662,7 @@ impl Engine {
     fn start_failed(&mut self, seq: u64, incarnation: u64, reason: &ExitReason) {
         if let Some(child) = self.children.get_mut(&seq) {
             child.history().last_exit = Some(reason.clone());
+            child.node.record_exit(incarnation, reason);
         }
         self.enter(
             seq,
@@ -682,6 +683,9 @@ impl Engine {
             _ => return None,
         }
         let (directive, source) = self.decide(exit.seq, &exit.reason);
+        if let Some(child) = self.children.get(&exit.seq) {
+            child.node.record_exit(exit.incarnation, &exit.reason);
+        }
         self.enter(
             exit.seq,
             Phase::Stopped,
@@ -1182,10 +1186,11 @@ impl Engine {
                 ExitReason::Shutdown
             }
         };
-        if matches!(reason, ExitReason::Killed) {
-            if let Some(node) = self.children.get(&seq).map(|c| Arc::clone(&c.node)) {
-                reap(node, self.events.clone()).await;
+        if let Some(node) = self.children.get(&seq).map(|c| Arc::clone(&c.node)) {
+            if matches!(reason, ExitReason::Killed) {
+                reap(Arc::clone(&node), self.events.clone()).await;
             }
+            node.record_exit(incarnation, &reason);
         }
         Some((incarnation, reason))
     }
@@ -1210,6 +1215,9 @@ impl Engine {
         self.signal_stop(seq);
         self.await_stopped(seq, since).await;
         let (directive, source) = self.decide(seq, &reason);
+        if let Some(child) = self.children.get(&seq) {
+            child.node.record_exit(incarnation, &reason);
+        }
         self.enter(
             seq,
             Phase::Stopped,

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::breaker::CircuitBreaker;
+use crate::call::{CallError, Reply};
 use crate::context::{Message, NoMailbox};
 use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
@@ -615,6 +616,74 @@ impl<M> ChildRef<M> {
             (None, _) => Err(MailboxError::NoMailbox(msg)),
             (Some(_), ChildState::Gone(how)) => Err(MailboxError::Gone(msg, how)),
             (Some(tx), _) => Ok((tx, msg)),
+        }
+    }
+
+    /// Sends a request made by `make` around a reply slot, and waits for the answer, all within
+    /// `timeout` (S14.4). It never hangs because the worker died holding the request: the call
+    /// ends with that incarnation's exit reason. A request sent while the child restarts is
+    /// answered by its next incarnation (S9.8).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use supervisor_runtime::{ChildContext, ChildSpec, Reply, Supervisor, SupervisorSpec};
+    ///
+    /// enum Ask { Square(u64, Reply<u64>) }
+    ///
+    /// async fn squarer(mut ctx: ChildContext<Ask>) -> Result<(), String> {
+    ///     while let Some(Ask::Square(n, reply)) = ctx.recv().await {
+    ///         let _ = reply.send(n * n);
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let spec = SupervisorSpec::new("app").child(ChildSpec::with_mailbox("squarer", squarer));
+    /// let app = Supervisor::start(spec).await?;
+    /// let squarer = app.child::<Ask>("squarer")?;
+    /// let nine = squarer.call(|r| Ask::Square(3, r), Duration::from_secs(1)).await?;
+    /// assert_eq!(nine, 9);
+    /// # app.shutdown().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn call<T>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> M,
+        timeout: std::time::Duration,
+    ) -> Result<T, CallError> {
+        let deadline = crate::time::deadline(tokio::time::Instant::now(), timeout);
+        let (reply, answer) = crate::call::reply();
+        // Made before the request leaves, so that the exit of whoever holds it is recorded; the
+        // earliest incarnation that can hold it is the running one, or the next.
+        let exits = self.node.exits();
+        let current = self.node.incarnation().unwrap_or(0);
+        let first = match self.node.state() {
+            ChildState::Running | ChildState::Starting => current,
+            _ => current + 1,
+        };
+        match tokio::time::timeout_at(deadline, self.send(make(reply))).await {
+            Err(_) => return Err(CallError::Timeout(timeout)),
+            Ok(Err(MailboxError::Gone(_, how))) => return Err(CallError::Gone(how)),
+            Ok(Err(MailboxError::NoMailbox(_))) => return Err(CallError::NoMailbox),
+            // `send` waits for room: a full mailbox is the timeout above.
+            Ok(Err(MailboxError::Full(_))) => return Err(CallError::Timeout(timeout)),
+            Ok(Ok(())) => {}
+        }
+        match tokio::time::timeout_at(deadline, answer).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Err(_) => Err(CallError::Timeout(timeout)),
+            Ok(Err(_dropped)) => {
+                if let Some(how) = self.node.state().gone() {
+                    return Err(CallError::Gone(how));
+                }
+                // The request was dropped: the incarnation that held it ended, or it ran on.
+                match tokio::time::timeout_at(deadline, exits.since(first)).await {
+                    Ok(reason) => Err(CallError::Exited(reason)),
+                    Err(_) => Err(CallError::Unanswered),
+                }
+            }
         }
     }
 

@@ -30,6 +30,7 @@
 
 mod backoff;
 mod breaker;
+mod call;
 mod context;
 mod describe;
 mod directive;
@@ -56,6 +57,7 @@ pub use tokio_util::sync::CancellationToken;
 
 pub use backoff::Backoff;
 pub use breaker::{BreakerConfig, BreakerError, BreakerStats, CircuitBreaker};
+pub use call::{CallError, Reply};
 pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use directive::{Directed, Disposition};

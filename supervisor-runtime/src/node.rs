@@ -11,9 +11,11 @@ use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::call::{Exits, ExitsSlot};
 use crate::context::NodeView;
 use crate::error::ManagementError;
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord};
+use crate::exit::ExitReason;
 use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
@@ -83,6 +85,9 @@ pub(crate) struct Node {
     pub beats: Option<Arc<Beats>>,
     /// Its carried state, when it declared one (S15).
     stash: Option<Box<StashSlot>>,
+    /// The exits of its incarnations, for calls whose request was dropped (S14.4); made by the
+    /// first such call.
+    exits: ExitsSlot,
     pub sup: Option<Box<SupNode>>,
 }
 
@@ -135,6 +140,18 @@ impl Node {
 
     pub(crate) fn set_health(&self, health: HealthStatus) {
         self.health.store(health.to_u8(), Ordering::Relaxed);
+    }
+
+    /// The record of this node's exits, made on first use.
+    pub(crate) fn exits(&self) -> Arc<Exits> {
+        Arc::clone(self.exits.get_or_init(Arc::default))
+    }
+
+    /// Tells calls waiting on this node that incarnation `incarnation` ended with `reason`.
+    pub(crate) fn record_exit(&self, incarnation: u64, reason: &ExitReason) {
+        if let Some(exits) = self.exits.get() {
+            exits.record(incarnation, reason);
+        }
     }
 
     pub(crate) fn restarts(&self) -> u32 {
@@ -233,6 +250,7 @@ impl Node {
                 .map(|make| make(spec.mailbox_capacity as usize)),
             beats: spec.heartbeat().map(|_| Arc::new(Beats::new())),
             stash: spec.state().map(|(make, _)| Box::new(StashSlot::new(make))),
+            exits: ExitsSlot::new(),
             sup,
             parent_path,
             path,
@@ -254,6 +272,7 @@ impl Node {
             mailbox: None,
             beats: None,
             stash: None,
+            exits: ExitsSlot::new(),
             sup: None,
         })
     }
@@ -272,6 +291,7 @@ impl Node {
             mailbox: None,
             beats: None,
             stash: None,
+            exits: ExitsSlot::new(),
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
