@@ -328,6 +328,8 @@ pub(crate) struct Engine {
     failed_starts: VecDeque<FailedStart>,
     /// The breakers declared with this supervisor and above, for its children's contexts.
     breakers: Option<Arc<[CircuitBreaker]>>,
+    /// Set while a pool starts its slots, so that they are published once (S14).
+    starting_slots: bool,
     jitter: Jitter,
     span: Span,
 }
@@ -393,6 +395,7 @@ impl Engine {
             next_generation: 0,
             failed_starts: VecDeque::new(),
             breakers,
+            starting_slots: false,
             jitter: Jitter::new(),
             span,
         })
@@ -416,6 +419,12 @@ impl Engine {
 
     fn dynamic(&self) -> bool {
         self.spec.dynamic.is_some()
+    }
+
+    /// Whether a child that ends without a restart goes for good: any dynamic child (S5.5),
+    /// but a pool's slots stay, stopped, as declared children do (S14.1).
+    fn removes_ended(&self) -> bool {
+        self.dynamic() && self.spec.pool.is_none()
     }
 
     /// The one place a child's phase changes: publishes the state handles see, then traces and
@@ -449,11 +458,51 @@ impl Engine {
                 sup.unregister(&child.node);
             }
             child.node.go(how, &self.events);
+            self.publish_slots();
         }
     }
 
-    /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse.
+    /// A pool's slots, in order, for its references to route over (S14.2).
+    fn publish_slots(&self) {
+        let Some(pool) = self.node.sup.as_deref().and_then(|s| s.pool.as_deref()) else {
+            return;
+        };
+        let slots: Arc<[Arc<Node>]> = self
+            .children
+            .values()
+            .map(|c| Arc::clone(&c.node))
+            .collect();
+        if let Ok(mut published) = pool.0.slots.write() {
+            *published = slots;
+        }
+    }
+
+    /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse. A pool starts
+    /// its slots, each given its number (S14.1).
     async fn start_all(&mut self) -> Result<(), ExitReason> {
+        let slots = self.spec.pool.as_ref().map_or(0, |p| p.size);
+        // The slots are published once, when all are up.
+        self.starting_slots = true;
+        for slot in 0..slots {
+            if let Err(e) = self.add_dynamic(Arc::new(slot)).await {
+                self.shutdown_all().await;
+                if self.token.is_cancelled() {
+                    return Err(ExitReason::Shutdown);
+                }
+                self.starting_slots = false;
+                let (path, cause) = match e {
+                    ManagementError::StartFailed { path, cause } => (path, cause),
+                    other => (Arc::clone(self.node.path()), ExitReason::error(other)),
+                };
+                return Err(ExitReason::error(StartError::ChildFailed {
+                    id: Arc::from(slot.to_string()),
+                    path,
+                    cause,
+                }));
+            }
+        }
+        self.starting_slots = false;
+        self.publish_slots();
         // Declared children have sequence numbers 0..n; gone ones are not in the table.
         for seq in 0..self.spec.children.len() as u64 {
             if self.children.get(&seq).is_none() {
@@ -715,7 +764,7 @@ impl Engine {
     ) -> Option<ExitReason> {
         let strategy = self.strategy();
         let auto_shutdown = self.spec.auto_shutdown;
-        let dynamic = self.dynamic();
+        let dynamic = self.removes_ended();
         let child = self.children.get_mut(&seq)?;
         child.history().last_exit = Some(reason.clone());
         let path = Arc::clone(child.node.path());
@@ -1360,7 +1409,7 @@ impl Engine {
             Some(reply)
         };
         self.shutdown_child(seq).await;
-        let dynamic = self.dynamic();
+        let dynamic = self.removes_ended();
         if self
             .children
             .get(&seq)
@@ -1440,6 +1489,9 @@ impl Engine {
         }
         self.children
             .push(seq, Child::new(spec, Arc::clone(&node), args));
+        if !self.starting_slots {
+            self.publish_slots();
+        }
         match self.start_child(seq).await {
             Ok(()) => Ok(node),
             Err(cause) => {

@@ -72,6 +72,9 @@ pub enum SpecRule {
     /// Carried state on a supervisor, which no incarnation of a worker would read (S15).
     #[error("only workers carry state across restarts")]
     StateOnSupervisor,
+    /// A pool without slots (S14.1).
+    #[error("a pool needs at least one slot")]
+    ZeroPoolSize,
 }
 
 /// What is wrong with heartbeat settings (S12).

@@ -17,6 +17,7 @@ use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeE
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
 use crate::node::{join_path, Command, Msg, Node};
+use crate::pool::{PoolRef, PoolSettings, PoolShared};
 use crate::spawn::CatchUnwind;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
 use crate::state::HealthStatus;
@@ -422,6 +423,36 @@ impl SupervisorRef {
         }
     }
 
+    /// The pool at `path` below this one (`""` for this one), typed by its workers' messages
+    /// (S14).
+    pub fn pool<M: Message>(&self, path: &str) -> Result<PoolRef<M>, LookupError> {
+        let sup = if path.is_empty() {
+            self.clone()
+        } else {
+            self.supervisor(path)?
+        };
+        match sup.node.sup.as_deref().and_then(|s| s.dynamic) {
+            Some((_, msg))
+                if sup.node.sup.as_deref().is_some_and(|s| s.pool.is_some())
+                    && msg().id == TypeId::of::<M>() =>
+            {
+                Ok(PoolRef::new(sup))
+            }
+            _ => Err(LookupError::NotDynamic(Arc::clone(sup.node.path()))),
+        }
+    }
+
+    /// A pool's shared slots and settings, if this supervisor is a pool.
+    pub(crate) fn pool_parts(&self) -> Option<(&PoolShared, &PoolSettings)> {
+        let pool = self.node.sup.as_deref()?.pool.as_deref()?;
+        Some((&pool.0, &pool.1))
+    }
+
+    /// This supervisor's state.
+    pub(crate) fn node_state(&self) -> ChildState {
+        self.node.state()
+    }
+
     /// Walks `path` down from this supervisor, one O(log n) lookup per segment (S9.7).
     fn walk(&self, path: &str) -> Result<(SupervisorRef, Arc<Node>), LookupError> {
         let not_found = || LookupError::NotFound(join_path(self.node.path(), path));
@@ -516,7 +547,7 @@ impl<M> fmt::Debug for ChildRef<M> {
 }
 
 impl<M: Message> ChildRef<M> {
-    fn new(node: Arc<Node>, parent: SupervisorRef) -> Self {
+    pub(crate) fn new(node: Arc<Node>, parent: SupervisorRef) -> Self {
         let tx = node.mailbox::<M>().map(|m| m.tx.clone());
         ChildRef { node, parent, tx }
     }
@@ -653,8 +684,18 @@ impl<M> ChildRef<M> {
         make: impl FnOnce(Reply<T>) -> M,
         timeout: std::time::Duration,
     ) -> Result<T, CallError> {
-        let deadline = crate::time::deadline(tokio::time::Instant::now(), timeout);
         let (reply, answer) = crate::call::reply();
+        self.call_prepared(make(reply), answer, timeout).await
+    }
+
+    /// [`call`](Self::call) with the request already made around its reply slot.
+    pub(crate) async fn call_prepared<T>(
+        &self,
+        request: M,
+        answer: tokio::sync::oneshot::Receiver<T>,
+        timeout: std::time::Duration,
+    ) -> Result<T, CallError> {
+        let deadline = crate::time::deadline(tokio::time::Instant::now(), timeout);
         // Made before the request leaves, so that the exit of whoever holds it is recorded; the
         // earliest incarnation that can hold it is the running one, or the next.
         let exits = self.node.exits();
@@ -663,7 +704,7 @@ impl<M> ChildRef<M> {
             ChildState::Running | ChildState::Starting => current,
             _ => current + 1,
         };
-        match tokio::time::timeout_at(deadline, self.send(make(reply))).await {
+        match tokio::time::timeout_at(deadline, self.send(request)).await {
             Err(_) => return Err(CallError::Timeout(timeout)),
             Ok(Err(MailboxError::Gone(_, how))) => return Err(CallError::Gone(how)),
             Ok(Err(MailboxError::NoMailbox(_))) => return Err(CallError::NoMailbox),

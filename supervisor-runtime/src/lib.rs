@@ -43,6 +43,7 @@ mod health;
 mod heartbeat;
 mod mailbox;
 mod node;
+mod pool;
 mod spawn;
 mod spec;
 mod stash;
@@ -73,6 +74,7 @@ pub use exit::{BoxError, ChainLink, Directive, DirectiveSource, Escalation, Exit
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
+pub use pool::{jump_hash, Overflow, PoolError, PoolRef, PoolSpec, Routing};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,

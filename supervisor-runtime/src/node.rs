@@ -19,6 +19,7 @@ use crate::exit::ExitReason;
 use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
+use crate::pool::{PoolSettings, PoolShared};
 use crate::spawn::Exit;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
 use crate::stash::StashSlot;
@@ -106,6 +107,8 @@ pub(crate) struct SupNode {
     pub next_dynamic: AtomicU64,
     /// Argument and message types of a dynamic supervisor's template.
     pub dynamic: Option<(TypeTag, fn() -> TypeTag)>,
+    /// A pool's slots as its references see them, and its settings (S14).
+    pub pool: Option<Box<(PoolShared, PoolSettings)>>,
     pub events: Events,
     /// Tasks of children aborted because this supervisor was killed, awaited by its parent so
     /// that a killed subtree is gone when its stop returns (S6.3).
@@ -370,6 +373,10 @@ impl SupNode {
             added: Mutex::new(HashMap::new()),
             next_dynamic: AtomicU64::new(0),
             dynamic: spec.dynamic.as_ref().map(|d| (d.args, d.template.message)),
+            pool: spec
+                .pool
+                .as_ref()
+                .map(|p| Box::new((PoolShared::default(), p.clone()))),
             events: events.clone(),
             aborted: Mutex::new(Vec::new()),
         }

@@ -9,7 +9,7 @@ mod validate;
 
 pub use child::{ChildSpec, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
-pub(crate) use model::{BoxFuture, ErasedChild, Starter};
+pub(crate) use model::{BoxFuture, DynamicSpec, ErasedChild, Starter};
 pub use policy::{
     AutoShutdown, ChildKind, Intensity, Restart, Shutdown, Strategy, DEFAULT_MAILBOX_CAPACITY,
     DEFAULT_WORKER_SHUTDOWN,

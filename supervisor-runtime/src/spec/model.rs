@@ -17,6 +17,7 @@ use crate::exit::ExitReason;
 use crate::health::HealthCheck;
 use crate::heartbeat::Heartbeat;
 use crate::mailbox::MailboxFactory;
+use crate::pool::PoolSettings;
 use crate::spawn::StartFn;
 use crate::stash::StashFactory;
 use crate::types::TypeTag;
@@ -153,6 +154,8 @@ pub struct SupervisorSpec {
     /// Breakers declared here: reachable by name from this supervisor's descendants' contexts,
     /// and, on the root, from the tree's handle (S13.1).
     pub(crate) breakers: Vec<CircuitBreaker>,
+    /// A pool's settings (S14): its dynamic children are its slots.
+    pub(crate) pool: Option<PoolSettings>,
 }
 
 impl SupervisorSpec {
@@ -245,6 +248,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::SupervisorSpec {}
     impl Sealed for super::DynamicSupervisorSpec {}
+    impl<M> Sealed for crate::pool::PoolSpec<M> {}
 }
 
 /// A supervisor spec of any kind (S5.6): what [`ChildSpec::supervisor`](crate::ChildSpec::supervisor) and
@@ -262,6 +266,12 @@ impl AnySupervisorSpec for SupervisorSpec {
 }
 
 impl AnySupervisorSpec for DynamicSupervisorSpec {
+    fn into_spec(self) -> SupervisorSpec {
+        self.inner
+    }
+}
+
+impl<M> AnySupervisorSpec for crate::pool::PoolSpec<M> {
     fn into_spec(self) -> SupervisorSpec {
         self.inner
     }

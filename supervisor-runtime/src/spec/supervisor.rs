@@ -22,6 +22,7 @@ impl SupervisorSpec {
             children: Vec::new(),
             dynamic: None,
             breakers: Vec::new(),
+            pool: None,
         }
     }
 

@@ -25,6 +25,9 @@ pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecEr
         if d.max_children == Some(0) {
             return Err(err(path, SpecRule::ZeroMaxChildren));
         }
+        if spec.pool.as_ref().is_some_and(|p| p.size == 0) {
+            return Err(err(path, SpecRule::ZeroPoolSize));
+        }
         return check_child(&d.template, &tpath, AutoShutdown::Never);
     }
     if spec.children.is_empty() {

@@ -32,6 +32,7 @@ supervision_tree! {
         start_child: worker(run),
         child: worker(run),
         dynamic: worker(run),
+        pool: worker(run),
         // Generated, and the traits the handles implement.
         supervisor: worker(run),
         bind: worker(run),
@@ -59,7 +60,7 @@ fn main() {
         assert_eq!(app.children.path(), "app/children");
         assert_eq!(app.supervisor.path(), "app/supervisor");
         assert_eq!(app.supervisor().path(), "app");
-        assert_eq!(app.which_children().await.unwrap().len(), 26);
+        assert_eq!(app.which_children().await.unwrap().len(), 27);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor().path(), "app/api");

@@ -1,0 +1,276 @@
+//! Pools (S14), on the paused clock: slots made from one template, routing exact for round
+//! robin and key hash, least loaded by queue length, broadcast, overflow, calls, and no message
+//! lost when a slot panics in the middle of a burst.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{settle, S};
+use supervisor::{
+    jump_hash, Backoff, BoxError, ChildContext, ChildState, Overflow, PoolError, PoolSpec, Reply,
+    Supervisor, SupervisorSpec, Template,
+};
+use tokio::sync::Notify;
+
+#[derive(Clone, Debug)]
+enum Job {
+    Work(u32),
+    Key(String, u32),
+    Ask(u32, Arc<Mutex<Option<Reply<String>>>>),
+}
+
+type Log = Arc<Mutex<Vec<(usize, u32)>>>;
+
+/// Logs `(slot, n)` for every job; waits for `gate` before each when there is one; slot 1's
+/// first incarnation panics on job 49.
+fn template(log: &Log, gate: Option<Arc<Notify>>) -> Template<usize, Job> {
+    let log = Arc::clone(log);
+    Template::<usize, Job>::new(move |mut ctx: ChildContext<Job>, slot: usize| {
+        let (log, gate) = (Arc::clone(&log), gate.clone());
+        async move {
+            while let Some(job) = ctx.recv().await {
+                if let Some(g) = &gate {
+                    g.notified().await;
+                }
+                match job {
+                    Job::Work(n) | Job::Key(_, n) => {
+                        if slot == 1 && n == 49 && ctx.incarnation() == 0 {
+                            panic!("slot 1 crashes on job 49");
+                        }
+                        log.lock().unwrap().push((slot, n));
+                    }
+                    Job::Ask(n, reply) => {
+                        if let Some(r) = reply.lock().unwrap().take() {
+                            let _ = r.send(format!("{n} by slot {slot}"));
+                        }
+                    }
+                }
+            }
+            Ok::<(), BoxError>(())
+        }
+    })
+}
+
+// S14.1, S14.2: slots 0..size, each given its number; round robin goes to each in turn.
+#[tokio::test(start_paused = true)]
+async fn round_robin_visits_every_slot_in_turn() {
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 4, template(&log, None));
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    assert_eq!(pool.slots().len(), 4);
+    for n in 0..12 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    settle().await;
+    let mut got = log.lock().unwrap().clone();
+    got.sort();
+    let expected: Vec<(usize, u32)> = (0..4)
+        .flat_map(|slot| (0..3).map(move |k| (slot, slot as u32 + 4 * k)))
+        .collect();
+    assert_eq!(got, expected);
+    app.shutdown().await.unwrap();
+}
+
+// S14.2: round robin skips a slot that is not running.
+#[tokio::test(start_paused = true)]
+async fn round_robin_skips_a_slot_that_is_down() {
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 3, template(&log, None));
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    app.root().terminate_child("1").await.unwrap();
+    assert_eq!(pool.slots()[1].state(), ChildState::Stopped);
+    for n in 0..6 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    settle().await;
+    let slots: Vec<usize> = log.lock().unwrap().iter().map(|(s, _)| *s).collect();
+    assert!(slots.iter().all(|&s| s != 1), "{slots:?}");
+    assert_eq!(slots.len(), 6);
+    app.shutdown().await.unwrap();
+}
+
+// S14.2: the same key always reaches the same slot, the one jump consistent hashing gives.
+#[tokio::test(start_paused = true)]
+async fn key_hash_sends_a_key_to_one_slot() {
+    use std::hash::{Hash, Hasher};
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 5, template(&log, None)).key_hash(|job: &Job| match job {
+        Job::Key(k, _) => k.clone(),
+        _ => String::new(),
+    });
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    let users = ["ann", "bob", "cid", "dee", "eve", "fay", "gus"];
+    for round in 0..4 {
+        for (i, u) in users.iter().enumerate() {
+            pool.send(Job::Key((*u).into(), (round * 10 + i) as u32))
+                .await
+                .unwrap();
+        }
+    }
+    settle().await;
+    let got = log.lock().unwrap().clone();
+    for (i, u) in users.iter().enumerate() {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        u.to_string().hash(&mut h);
+        let slot = jump_hash(h.finish(), 5) as usize;
+        let of_user: Vec<usize> = got
+            .iter()
+            .filter(|(_, n)| *n as usize % 10 == i)
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(of_user, vec![slot; 4], "{u}");
+    }
+    app.shutdown().await.unwrap();
+}
+
+// S14.2: least loaded goes to the slot with the fewest queued messages, ties to the lowest.
+#[tokio::test(start_paused = true)]
+async fn least_loaded_goes_where_the_queue_is_shortest() {
+    let log = Log::default();
+    let gate = Arc::new(Notify::new());
+    let spec = PoolSpec::new("pool", 3, template(&log, Some(Arc::clone(&gate)))).least_loaded();
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    // Slot 0 takes one job and waits at the gate; its queue is empty again. Fill the others.
+    let slots = pool.slots();
+    slots[1].send(Job::Work(100)).await.unwrap();
+    slots[1].send(Job::Work(101)).await.unwrap();
+    slots[2].send(Job::Work(200)).await.unwrap();
+    settle().await;
+    // Queues now: slot 0: 0, slot 1: 1 (one taken, waiting), slot 2: 0 (taken, waiting).
+    // The sends below run before any worker does: each stays queued.
+    pool.send(Job::Work(1)).await.unwrap(); // slot 0: the lowest of the empty queues
+    pool.send(Job::Work(2)).await.unwrap(); // slot 2: slot 0 has one queued now
+    pool.send(Job::Work(3)).await.unwrap(); // slot 0: all have one, the lowest wins
+    for _ in 0..10 {
+        gate.notify_waiters();
+        settle().await;
+    }
+    let got = log.lock().unwrap().clone();
+    let slot_of = |n: u32| got.iter().find(|(_, m)| *m == n).map(|(s, _)| *s);
+    assert_eq!(
+        (slot_of(1), slot_of(2), slot_of(3)),
+        (Some(0), Some(2), Some(0)),
+        "{got:?}"
+    );
+    app.shutdown().await.unwrap();
+}
+
+// S14.2: broadcast gives every slot a clone.
+#[tokio::test(start_paused = true)]
+async fn broadcast_reaches_every_slot() {
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 4, template(&log, None)).broadcast();
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    pool.send(Job::Work(7)).await.unwrap();
+    settle().await;
+    let mut got = log.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(got, [(0, 7), (1, 7), (2, 7), (3, 7)]);
+    app.shutdown().await.unwrap();
+}
+
+// S14.3: with every mailbox full, `reject` gives the message back and `drop_newest` counts it.
+#[tokio::test(start_paused = true)]
+async fn overflow_rejects_or_drops_and_counts() {
+    let log = Log::default();
+    let gate = Arc::new(Notify::new());
+    for overflow in [Overflow::Reject, Overflow::DropNewest] {
+        let template = template(&log, Some(Arc::clone(&gate))).mailbox_capacity(1);
+        let spec = PoolSpec::new("pool", 2, template).overflow(overflow);
+        let app = Supervisor::start(spec).await.unwrap();
+        let pool = app.root().pool::<Job>("").unwrap();
+        // Each slot takes one (and waits) and queues one: four fit.
+        for n in 0..4 {
+            pool.send(Job::Work(n)).await.unwrap();
+            settle().await;
+        }
+        let fifth = pool.send(Job::Work(4)).await;
+        match overflow {
+            Overflow::Reject => {
+                assert!(matches!(fifth, Err(PoolError::Full(Job::Work(4)))));
+                assert_eq!(pool.dropped(), 0);
+            }
+            _ => {
+                assert!(fifth.is_ok());
+                assert_eq!(pool.dropped(), 1);
+            }
+        }
+        app.shutdown().await.unwrap();
+    }
+}
+
+// S14.3, S9.8: a slot that panics in the middle of a burst loses only the job it held; the
+// jobs queued for it reach its next incarnation, each processed once.
+#[tokio::test(start_paused = true)]
+async fn no_queued_message_is_lost_when_a_slot_panics() {
+    let log = Log::default();
+    let template = template(&log, None).backoff(Backoff::fixed(S));
+    let spec = PoolSpec::new("pool", 4, template).intensity(10, 60 * S);
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    for n in 0..1000 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    tokio::time::sleep(5 * S).await;
+    let mut got: Vec<u32> = log.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    got.sort_unstable();
+    let expected: Vec<u32> = (0..1000).filter(|&n| n != 49).collect();
+    assert_eq!(
+        got, expected,
+        "every job but the one slot 1 held, once each"
+    );
+    assert_eq!(pool.slots()[1].incarnation(), Some(1));
+    app.shutdown().await.unwrap();
+}
+
+// S14.4: a call to a pool goes to a slot by its routing and returns the answer.
+#[tokio::test(start_paused = true)]
+async fn a_call_to_a_pool_is_answered() {
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 2, template(&log, None));
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    let a = pool
+        .call(
+            |r| Job::Ask(1, Arc::new(Mutex::new(Some(r)))),
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    let b = pool
+        .call(
+            |r| Job::Ask(2, Arc::new(Mutex::new(Some(r)))),
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!((a.as_str(), b.as_str()), ("1 by slot 0", "2 by slot 1"));
+    app.shutdown().await.unwrap();
+}
+
+// S14.1, S1.4: a pool needs a slot; a pool nested in a tree is reached by its path.
+#[tokio::test(start_paused = true)]
+async fn pools_nest_and_need_a_slot() {
+    let log = Log::default();
+    let err = PoolSpec::new("pool", 0, template(&log, None))
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.rule, supervisor::SpecRule::ZeroPoolSize);
+    let spec = SupervisorSpec::new("app").child(supervisor::ChildSpec::supervisor(PoolSpec::new(
+        "workers",
+        2,
+        template(&log, None),
+    )));
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("workers").unwrap();
+    assert_eq!(pool.slots().len(), 2);
+    assert!(app.root().pool::<String>("workers").is_err());
+    app.shutdown().await.unwrap();
+}
