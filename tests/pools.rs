@@ -274,3 +274,75 @@ async fn pools_nest_and_need_a_slot() {
     assert!(app.root().pool::<String>("workers").is_err());
     app.shutdown().await.unwrap();
 }
+
+// S14.5: shrinking stops the highest slots and routes what was queued for them to the others;
+// growing starts new slots. Every job is processed once.
+#[tokio::test(start_paused = true)]
+async fn resizing_moves_queued_messages_and_adds_slots() {
+    let log = Log::default();
+    let gate = Arc::new(Notify::new());
+    let spec = PoolSpec::new("pool", 3, template(&log, Some(Arc::clone(&gate))));
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    for n in 0..30 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    settle().await;
+    // Each slot holds one job at the gate and has nine queued. Slot 2 goes: the one it holds
+    // is dropped with its incarnation, its nine queued go to slots 0 and 1.
+    pool.resize(2).await.unwrap();
+    assert_eq!(pool.slots().len(), 2);
+    for _ in 0..40 {
+        gate.notify_waiters();
+        settle().await;
+    }
+    let mut got: Vec<u32> = log.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..30).filter(|&n| n != 2).collect::<Vec<_>>());
+    assert!(log.lock().unwrap().iter().all(|(slot, _)| *slot < 2));
+    pool.resize(4).await.unwrap();
+    assert_eq!(pool.slots().len(), 4);
+    assert!(pool
+        .slots()
+        .iter()
+        .all(|s| s.state() == ChildState::Running));
+    app.shutdown().await.unwrap();
+}
+
+// S14.2, S14.5: after a resize, only the keys jump consistent hashing moves have moved.
+#[tokio::test(start_paused = true)]
+async fn after_a_resize_only_the_moved_keys_move() {
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 4, template(&log, None)).key_hash(|job: &Job| match job {
+        Job::Key(k, _) => k.clone(),
+        _ => String::new(),
+    });
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    let keys: Vec<String> = (0..200).map(|i| format!("user-{i}")).collect();
+    for (i, k) in keys.iter().enumerate() {
+        pool.send(Job::Key(k.clone(), i as u32)).await.unwrap();
+    }
+    settle().await;
+    pool.resize(5).await.unwrap();
+    for (i, k) in keys.iter().enumerate() {
+        pool.send(Job::Key(k.clone(), 1000 + i as u32))
+            .await
+            .unwrap();
+    }
+    settle().await;
+    let got = log.lock().unwrap().clone();
+    let slot_of = |n: u32| got.iter().find(|(_, m)| *m == n).map(|(s, _)| *s).unwrap();
+    let mut moved = 0;
+    for i in 0..keys.len() as u32 {
+        let (before, after) = (slot_of(i), slot_of(1000 + i));
+        assert!(
+            after == before || after == 4,
+            "key {i}: {before} -> {after}"
+        );
+        moved += usize::from(after != before);
+    }
+    // About a fifth move to the new slot.
+    assert!((20..70).contains(&moved), "{moved} moved");
+    app.shutdown().await.unwrap();
+}

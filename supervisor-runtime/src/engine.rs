@@ -22,7 +22,7 @@ use tracing::{Instrument, Span};
 use crate::backoff::Jitter;
 use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
-use crate::error::{ManagementError, StartError};
+use crate::error::{ManagementError, SpecError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
@@ -1376,7 +1376,43 @@ impl Engine {
                 let result = self.add_dynamic(args).await;
                 let _ = reply.send(result);
             }
+            Command::Resize(size, reply) => {
+                let result = self.resize(size).await;
+                let _ = reply.send(result);
+            }
         }
+    }
+
+    /// S14.5: a pool to `size` slots. New slots start, numbered on; the highest stop by their
+    /// shutdown policy, leave the table and the published slots, and are handed back with
+    /// their mailboxes open.
+    async fn resize(&mut self, size: usize) -> Result<Vec<Arc<Node>>, ManagementError> {
+        if self.spec.pool.is_none() {
+            return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
+        }
+        if size == 0 {
+            return Err(ManagementError::Spec(SpecError {
+                path: Arc::clone(self.node.path()),
+                rule: crate::error::SpecRule::ZeroPoolSize,
+            }));
+        }
+        let slots: Vec<u64> = self.children.range(..).map(|(s, _)| s).collect();
+        for slot in slots.len()..size {
+            self.add_dynamic(Arc::new(slot)).await?;
+        }
+        let mut retired = Vec::new();
+        for &seq in slots.iter().skip(size).rev() {
+            self.shutdown_child(seq).await;
+            if let Some(child) = self.children.remove(&seq) {
+                if let Some(sup) = self.node.sup.as_deref() {
+                    sup.unregister(&child.node);
+                }
+                retired.push(child.node);
+            }
+        }
+        self.publish_slots();
+        retired.reverse();
+        Ok(retired)
     }
 
     /// S9.3: stop a child without counting it as a failure; a temporary or dynamic child's spec

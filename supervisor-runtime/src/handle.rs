@@ -274,7 +274,7 @@ impl SupervisorRef {
         &self.node.id
     }
 
-    async fn call<T>(
+    pub(crate) async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, ManagementError> {
@@ -451,6 +451,13 @@ impl SupervisorRef {
     /// This supervisor's state.
     pub(crate) fn node_state(&self) -> ChildState {
         self.node.state()
+    }
+
+    /// A child this supervisor handed back (a pool's retired slot) is gone for good.
+    pub(crate) fn retire(&self, node: &Node) {
+        if let Some(sup) = self.node.sup.as_deref() {
+            node.go(Gone::Deleted, &sup.events);
+        }
     }
 
     /// Walks `path` down from this supervisor, one O(log n) lookup per segment (S9.7).

@@ -41,6 +41,10 @@ pub(crate) enum Command {
     Delete(Arc<Node>, Reply<()>),
     StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
     StartDynamic(AnyArc, Reply<Arc<Node>>),
+    /// A pool to this many slots: new ones start; the highest are stopped and handed back,
+    /// their mailboxes still open, so that their queued messages can be routed elsewhere
+    /// (S14.5).
+    Resize(usize, Reply<Vec<Arc<Node>>>),
 }
 
 /// What a supervisor's one inbox carries: its children's exits and management requests.

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use crate::call::{CallError, Reply};
 use crate::context::Message;
+use crate::error::ManagementError;
 use crate::handle::{ChildRef, SupervisorRef};
+use crate::node::Command;
 use crate::node::Node;
 use crate::spec::{DynamicSpec, SupervisorSpec, Template};
 use crate::state::{ChildState, Gone};
@@ -394,6 +396,37 @@ impl<M: Message> PoolRef<M> {
         };
         let r = ChildRef::<M>::new(Arc::clone(&slots[i]), self.sup.clone());
         deliver(&r, msg, overflow, shared).await
+    }
+
+    /// Changes the number of slots at run time (S14.5): new slots start, numbered on; the
+    /// highest slots stop by their shutdown policy, and the messages queued for them are routed
+    /// to the remaining slots (those that cannot be are counted in [`dropped`](Self::dropped)).
+    pub async fn resize(&self, size: usize) -> Result<(), ManagementError> {
+        let retired = self.sup.call(|r| Command::Resize(size, r)).await??;
+        for node in retired {
+            let queued = match node.mailbox::<M>() {
+                // The slot's task is gone: nothing holds its receiver.
+                Some(mailbox) => {
+                    let mut rx = mailbox.rx.lock().await;
+                    let mut queued = Vec::new();
+                    while let Ok(m) = rx.try_recv() {
+                        queued.push(m);
+                    }
+                    queued
+                }
+                None => Vec::new(),
+            };
+            self.sup.retire(&node);
+            for m in queued {
+                if self.send(m).await.is_err() {
+                    if let Some((shared, _, _)) = self.shared() {
+                        let n = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::warn!(pool = %self.sup.path(), dropped = n, "a retired slot's message found no slot");
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends a request to a slot chosen by the pool's routing and waits for the answer within
