@@ -456,6 +456,42 @@ fn cases() -> Vec<(&'static str, Builder)> {
             ),
         ),
         (
+            "broadcast_not_clone",
+            CannotBeWritten("`PoolSpec::broadcast` exists only for a `Clone` message type"),
+        ),
+        (
+            "key_hash_without_key",
+            CannotBeWritten("`PoolSpec::key_hash` takes the key function"),
+        ),
+        (
+            "overflow_outside_a_pool",
+            CannotBeWritten("`overflow` and `size` are `PoolSpec` settings; slots get `usize`"),
+        ),
+        (
+            "pool_as_root",
+            MacroOnly("a pool root is written with the builder; the macro's root is a supervisor"),
+        ),
+        (
+            "pool_size_zero",
+            Rejects(
+                || {
+                    let t = Template::<usize, String>::new(|_ctx, _slot: usize| async {
+                        Ok::<(), String>(())
+                    });
+                    supervisor::PoolSpec::new("pool", 0, t).validate()
+                },
+                SpecRule::ZeroPoolSize,
+            ),
+        ),
+        (
+            "pool_without_mailbox",
+            CannotBeWritten("`PoolSpec<M>` is typed by its slots' mailbox"),
+        ),
+        (
+            "unknown_route",
+            CannotBeWritten("routes are `PoolSpec` methods"),
+        ),
+        (
             "zero_period",
             Rejects(
                 || app().intensity(3, Duration::ZERO).child(w("a")).validate(),

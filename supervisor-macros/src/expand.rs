@@ -8,7 +8,8 @@ use syn::Type;
 use crate::check::{handle_type_name, unraw};
 use crate::model::{
     AutoShutdown, Backoff, BackoffKind, Breaker, Child, ChildKind, Detection, DynamicSup, Policy,
-    Restart, Shutdown, Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
+    PoolOverflow, Restart, Route, Shutdown, Start, StaticSup, Strategy, Sup, Template, Tree,
+    Worker,
 };
 use crate::parse::tokens_span;
 use crate::parse::Param;
@@ -31,6 +32,11 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let spec_type = match root {
         Sup::Dynamic(_) => quote!(::supervisor::DynamicSupervisorSpec),
         Sup::Static(_) => quote!(::supervisor::SupervisorSpec),
+        // The root is never a pool: the checks say so.
+        Sup::Pool(p) => {
+            let m = mailbox_type(&p.template.worker);
+            quote!(::supervisor::PoolSpec<#m>)
+        }
     };
     let root_desc = describe_sup(root, None);
     let name_str = unraw(name);
@@ -45,14 +51,17 @@ pub fn expand(tree: &Tree) -> TokenStream {
     );
     // Mailbox types are checked where they are written, before any use of them in the builders.
     let workers = root.workers();
-    let mailbox_checks = workers.iter().filter_map(|w| w.mailbox.as_ref()).map(|m| {
-        let span = m
-            .to_token_stream()
+    let type_span = |m: &Type| {
+        m.to_token_stream()
             .into_iter()
             .next()
-            .map_or_else(Span::call_site, |t| t.span());
+            .map_or_else(Span::call_site, |t| t.span())
+    };
+    let mailbox_checks = workers.iter().filter_map(|w| w.mailbox.as_ref()).map(|m| {
+        let span = type_span(m);
         quote_spanned!(span=> const _: () = ::supervisor::__private::assert_message::<#m>();)
     });
+
     // A parameter no child uses is checked here; the others are checked where they are cloned.
     let param_checks = (params.iter())
         .filter(|p| !workers.iter().any(|w| mentions(&w.expr, &p.name)))
@@ -365,6 +374,44 @@ fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) 
             let t = template_spec(&d.template, params);
             quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
         }
+        Sup::Pool(p) => {
+            let t = template_spec(&p.template, params);
+            let size = Literal::usize_unsuffixed(p.size as usize);
+            let mut out = quote!(::supervisor::PoolSpec::new(#id, #size, #t));
+            match &p.route {
+                Route::RoundRobin => {}
+                Route::LeastLoaded => out.extend(quote!(.least_loaded())),
+                // Checked at the mailbox type: broadcasting clones each message (S14.2).
+                Route::Broadcast => {
+                    let span = p
+                        .template
+                        .worker
+                        .mailbox
+                        .as_ref()
+                        .map_or(Span::call_site(), |m| {
+                            m.to_token_stream()
+                                .into_iter()
+                                .next()
+                                .map_or(Span::call_site(), |t| t.span())
+                        });
+                    let m = mailbox_type(&p.template.worker);
+                    out = quote_spanned!(span=> ::supervisor::__private::broadcast::<#m>(#out));
+                }
+                Route::KeyHash(key) => {
+                    let key = shared_fn(key, tokens_span(key), params);
+                    out.extend(quote!(.key_hash(#key)));
+                }
+            }
+            let overflow = match p.overflow {
+                None | Some(PoolOverflow::Wait) => None,
+                Some(PoolOverflow::Reject) => Some(quote!(Reject)),
+                Some(PoolOverflow::DropNewest) => Some(quote!(DropNewest)),
+            };
+            if let Some(o) = overflow {
+                out.extend(quote!(.overflow(::supervisor::Overflow::#o)));
+            }
+            out
+        }
         // The default (S1.3) is not written out, as a person would not.
         Sup::Static(s) if s.strategy == Strategy::OneForOne => {
             quote!(::supervisor::SupervisorSpec::new(#id))
@@ -667,6 +714,12 @@ fn describe_sup(sup: &Sup, policy: Option<&Policy>) -> TokenStream {
             t.extend(policies(&d.template.policy));
             quote!(::supervisor::NodeDescription::dynamic(#id, &[#t]))
         }
+        Sup::Pool(p) => {
+            let mut t = describe_worker("<slot>", &p.template.worker);
+            t.extend(policies(&p.template.policy));
+            let size = Literal::usize_unsuffixed(p.size as usize);
+            quote!(::supervisor::NodeDescription::pool(#id, #size, &[#t]))
+        }
         Sup::Static(s) => {
             let children = s.children.iter().map(describe_child);
             let strategy = strategy(s.strategy);
@@ -736,6 +789,13 @@ fn handle_types(
                 (
                     quote!(::supervisor::ChildRef<#m>),
                     quote!(#bind::child(&supervisor, #index)),
+                )
+            }
+            ChildKind::Sup(Sup::Pool(p)) => {
+                let m = mailbox_type(&p.template.worker);
+                (
+                    quote!(::supervisor::PoolRef<#m>),
+                    quote!(#bind::pool(&supervisor, #index)),
                 )
             }
             ChildKind::Sup(Sup::Dynamic(d)) => {

@@ -69,16 +69,21 @@ use proc_macro2::TokenStream;
 /// params     := "(" (name ":" Type),* ")"          cloned into each incarnation that names them
 /// supervisor := strategy ("(" sup_option,* ")")? ("[" child_option,* "]")? "{" children "}"
 /// strategy   := one_for_one | one_for_all | rest_for_one | dynamic
+/// pool       := pool "(" pool_option,* ")" "{" worker "(" expr ")" options "}"
+///                                                  a child, not the root; expr gets (ctx, slot)
 /// children   := (doc* id ":" node),*               static supervisors: one or more
 ///             | worker "(" expr ")" options?       dynamic supervisors: exactly one template
 /// node       := worker "(" expr ")" options?       expr: async fn or closure of the ChildContext
 ///             | from_worker "(" expr ")" options?  expr: a `Worker` value, made per incarnation
-///             | supervisor
+///             | supervisor | pool
 /// options    := "[" child_option,* "]"
 ///
 /// sup_option   := max_restarts = INT | within = DURATION
 ///               | auto_shutdown = never | any_significant | all_significant   (static only)
 ///               | max_children = INT                                          (dynamic only)
+/// pool_option  := size = INT | max_restarts = INT | within = DURATION
+///               | route = round_robin | least_loaded | key_hash(expr) | broadcast
+///               | overflow = wait | reject | drop_newest
 /// child_option := restart = permanent | transient | temporary
 ///               | shutdown = brutal_kill | infinity | DURATION
 ///               | significant | significant = BOOL
@@ -144,7 +149,7 @@ use proc_macro2::TokenStream;
 /// | `id_is_not_a_keyword` | an id that is a keyword is written raw (`r#type`) | names | `id_is_keyword` |
 /// | `ids_are_unique` | sibling ids are unique | S1.2, S1.4 | `duplicate_id` |
 /// | `handle_type_names_are_distinct` | no two nested supervisors have handle types of the same name (`a_b` and `a { b }`) | names | `handle_type_names_clash` |
-/// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy` |
+/// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy`, `pool_as_root` |
 /// | `node_kind_is_known` | a node is a `worker`, a `from_worker` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy` |
 /// | `root_has_no_child_options` | the root has no parent, so no child options | S1.2 | `restart_on_root` |
 /// | `supervisor_has_children` | a static supervisor has its children in braces, one at least | S1.1, S1.4 | `supervisor_without_children` |
@@ -158,7 +163,7 @@ use proc_macro2::TokenStream;
 /// | `each_child_parses` | children that do not parse are reported, each skipped up to its `,` | grammar | `missing_colon_after_id`, `syntax_errors_do_not_hide_others` |
 /// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option` |
 /// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
-/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place` |
+/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool` |
 /// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |
 /// | `type_options_are_types` | `mailbox`, `args` and `state` take a type | grammar | `mailbox_not_a_type` |
 /// | `significant_is_not_permanent` | a significant child is not permanent | S1.4, S8 | `significant_permanent` |
@@ -175,6 +180,9 @@ use proc_macro2::TokenStream;
 /// | `counts_are_in_range` | counts and thresholds are in range (at least 1; a phi threshold above 0; a window of 2 or more) | S11.5, S12.6, S13.8 | `counts_out_of_range` |
 /// | `heartbeat_interval_is_given` | heartbeats declare their interval (it has no default), above zero | S12.6 | `phi_without_interval` |
 /// | `heartbeat_is_on_a_worker` | only workers send heartbeats | S12.1 | `heartbeat_on_supervisor` |
+/// | `pool_size_is_at_least_one` | a pool has `size` slots, at least one | S14.1 | `pool_size_zero` |
+/// | `key_hash_has_a_key` | `key_hash` routing says what the key of a message is | S14.2 | `key_hash_without_key` |
+/// | `pool_template_has_a_mailbox` | a pool's slots have a mailbox: messages are what a pool routes | S14.1 | `pool_without_mailbox` |
 /// | `state_is_on_a_worker` | only workers carry state across restarts | S15 | `state_on_supervisor` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
@@ -187,13 +195,15 @@ use proc_macro2::TokenStream;
 /// | `probe` | a probe is `probe(check, every = D, timeout = D, failures = N, successes = N, initial_delay = D)` | grammar | `probe_malformed` |
 /// | `phi` | heartbeats are `phi(every = D, threshold = F, window = N, min_std = D, acceptable_pause = D, max_local_pause = D)` | grammar | `phi_malformed` |
 /// | `breaker` | a breaker is `breaker(failures = N, call_timeout = D, reset = D, max_reset = D, half_open = N, successes = N, jitter = F)` | grammar | `breaker_malformed` |
+/// | `route` | a route is `round_robin`, `least_loaded`, `key_hash(key)` or `broadcast` | grammar | `unknown_route` |
 /// | `breaker_names` | `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]` | grammar | `depends_on_not_a_name` |
 ///
 /// Checked by rustc at the user's tokens, through marker traits with their own messages: a start
 /// expression of the wrong type \[`start_expression_type_error`\] or returning something else
 /// than `Result<(), E>` \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send +
 /// Sync + 'static` \[`parameter_not_clone`, `parameter_used_not_clone`\]; a mailbox type that is
-/// not `Send + 'static`, at the type \[`mailbox_not_send`\]; a misspelt child or a wrong message
+/// not `Send + 'static`, at the type \[`mailbox_not_send`\]; the message type of a broadcast
+/// pool that is not `Clone`, at the type \[`broadcast_not_clone`\]; a misspelt child or a wrong message
 /// type where the tree is used \[`wrong_message_type_and_misspelt_child`\]. Each tree is checked
 /// on its own, so two trees of one module whose generated names meet (`App` with a child `api`
 /// makes `AppApi`, beside a tree `AppApi`) are reported by rustc, at the two names

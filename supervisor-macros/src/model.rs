@@ -61,10 +61,38 @@ pub struct Phi {
     pub max_local_pause: Option<u64>,
 }
 
-/// A supervisor, by kind. A pool (S14) will be a third.
+/// A supervisor, by kind (S5.6).
 pub enum Sup {
     Static(StaticSup),
     Dynamic(DynamicSup),
+    Pool(PoolSup),
+}
+
+/// `size` slots from one template, one address (S14).
+pub struct PoolSup {
+    pub id: String,
+    pub intensity: Intensity,
+    pub size: u64,
+    pub route: Route,
+    pub overflow: Option<PoolOverflow>,
+    pub template: Box<Template>,
+}
+
+/// How a pool routes (S14.2).
+pub enum Route {
+    RoundRobin,
+    LeastLoaded,
+    /// The key function, as written.
+    KeyHash(TokenStream),
+    Broadcast,
+}
+
+/// What a pool's send does when its slot is full (S14.3).
+#[derive(Clone, Copy)]
+pub enum PoolOverflow {
+    Wait,
+    Reject,
+    DropNewest,
 }
 
 /// Declared children, started in order (S5.1-S5.3).
@@ -206,6 +234,7 @@ impl Sup {
         match self {
             Sup::Static(s) => &s.id,
             Sup::Dynamic(d) => &d.id,
+            Sup::Pool(p) => &p.id,
         }
     }
 
@@ -213,6 +242,7 @@ impl Sup {
         match self {
             Sup::Static(s) => s.intensity,
             Sup::Dynamic(d) => d.intensity,
+            Sup::Pool(p) => p.intensity,
         }
     }
 
@@ -220,7 +250,7 @@ impl Sup {
     pub fn children(&self) -> &[Child] {
         match self {
             Sup::Static(s) => &s.children,
-            Sup::Dynamic(_) => &[],
+            Sup::Dynamic(_) | Sup::Pool(_) => &[],
         }
     }
 
@@ -234,6 +264,7 @@ impl Sup {
     fn collect_workers<'a>(&'a self, out: &mut Vec<&'a Worker>) {
         match self {
             Sup::Dynamic(d) => out.push(&d.template.worker),
+            Sup::Pool(p) => out.push(&p.template.worker),
             Sup::Static(s) => {
                 for child in &s.children {
                     match &child.kind {

@@ -11,6 +11,7 @@ const CORPUS: &[&str] = &[
     include_str!("../tests/expand/dynamic_root.rs"),
     include_str!("../tests/expand/minimal.rs"),
     include_str!("../tests/expand/detection.rs"),
+    include_str!("../tests/expand/pool.rs"),
 ];
 
 /// Tokens the grammar uses, and some it does not.
@@ -88,6 +89,13 @@ const VOCABULARY: &[&str] = &[
     "breakers",
     "breaker",
     "failures",
+    "pool",
+    "size",
+    "route",
+    "overflow",
+    "key_hash",
+    "broadcast",
+    "least_loaded",
     "bind",
     "Self",
     "self",

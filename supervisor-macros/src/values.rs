@@ -7,7 +7,7 @@ use syn::{Ident, Lit};
 
 use crate::check::rules;
 use crate::ctxt::{list, Ctxt};
-use crate::model::{Backoff, BackoffKind, Breaker, Phi, Probe, Shutdown};
+use crate::model::{Backoff, BackoffKind, Breaker, Phi, Probe, Route, Shutdown};
 use crate::parse::{as_call, first_span, tokens_span};
 
 /// Duration units, smallest first.
@@ -413,6 +413,41 @@ pub fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker>
         }
     }
     Some(b)
+}
+
+/// grammar: a route is `round_robin`, `least_loaded`, `key_hash(key)` or `broadcast`.
+pub fn route(tokens: &TokenStream, cx: &Ctxt) -> Option<Route> {
+    if let Some(i) = single_ident(tokens) {
+        return match i.to_string().as_str() {
+            "round_robin" => Some(Route::RoundRobin),
+            "least_loaded" => Some(Route::LeastLoaded),
+            "broadcast" => Some(Route::Broadcast),
+            "key_hash" => {
+                rules::key_hash_has_a_key(&i, None, cx);
+                None
+            }
+            other => {
+                cx.unknown(i.span(), "route", other, rules::ROUTES);
+                None
+            }
+        };
+    }
+    match as_call(tokens) {
+        Some((name, key, _)) if name == "key_hash" => {
+            rules::key_hash_has_a_key(&name, Some(&key), cx).then_some(Route::KeyHash(key))
+        }
+        Some((name, _, _)) => {
+            cx.unknown(name.span(), "route", &name.to_string(), rules::ROUTES);
+            None
+        }
+        None => {
+            cx.error_at(
+                tokens_span(tokens),
+                format!("expected a route: one of {}", list(rules::ROUTES)),
+            );
+            None
+        }
+    }
 }
 
 /// grammar: `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]`.

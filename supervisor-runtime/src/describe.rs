@@ -35,6 +35,13 @@ pub enum NodeKind {
         /// The bound on its children, if any.
         max_children: Option<usize>,
     },
+    /// A pool (S14); its one child in `children` is the template of its slots.
+    Pool {
+        /// Its restart intensity.
+        intensity: Intensity,
+        /// Its number of slots.
+        size: usize,
+    },
 }
 
 /// One node of a [`TreeDescription`].
@@ -106,6 +113,17 @@ impl NodeDescription {
         }
     }
 
+    /// A pool of `size` slots with the default intensity; `template` describes its slots.
+    pub const fn pool(id: &'static str, size: usize, template: &'static [NodeDescription]) -> Self {
+        NodeDescription {
+            kind: NodeKind::Pool {
+                intensity: Intensity::DEFAULT,
+                size,
+            },
+            ..NodeDescription::supervisor(id, Strategy::OneForOne, template)
+        }
+    }
+
     /// Sets the restart intensity of a supervisor (no effect on a worker).
     pub const fn intensity(mut self, max_restarts: u32, period: std::time::Duration) -> Self {
         let value = Intensity {
@@ -113,9 +131,9 @@ impl NodeDescription {
             period,
         };
         match &mut self.kind {
-            NodeKind::Supervisor { intensity, .. } | NodeKind::Dynamic { intensity, .. } => {
-                *intensity = value
-            }
+            NodeKind::Supervisor { intensity, .. }
+            | NodeKind::Dynamic { intensity, .. }
+            | NodeKind::Pool { intensity, .. } => *intensity = value,
             NodeKind::Worker => {}
         }
         self
@@ -236,6 +254,13 @@ impl NodeDescription {
                     let _ = write!(s, ", max {max}");
                 }
                 s.push(')');
+            }
+            NodeKind::Pool { intensity, size } => {
+                let _ = write!(
+                    s,
+                    " (pool of {size}, {} in {:?})",
+                    intensity.max_restarts, intensity.period
+                );
             }
         }
         if self.restart != Restart::Permanent {

@@ -505,6 +505,11 @@ pub mod bind {
         this_dynamic(&supervisor(sup, index))
     }
 
+    /// The declared pool at `index` of `sup`.
+    pub fn pool<M: Message>(sup: &SupervisorRef, index: usize) -> PoolRef<M> {
+        PoolRef::new(supervisor(sup, index))
+    }
+
     /// `sup` itself as the dynamic supervisor it is (a tree's dynamic root).
     pub fn this_dynamic<A, M>(sup: &SupervisorRef) -> DynamicRef<A, M> {
         DynamicRef {

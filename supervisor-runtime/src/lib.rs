@@ -114,4 +114,20 @@ pub mod __private {
     pub const fn assert_message<T: crate::Message>() {}
 
     pub use crate::handle::bind;
+
+    /// What a broadcast pool's message type must be: every slot gets a clone.
+    #[diagnostic::on_unimplemented(
+        message = "a broadcast pool's message type `{Self}` must be `Clone`: every slot gets a clone",
+        label = "the mailbox type of a pool with `route = broadcast`"
+    )]
+    pub trait BroadcastMessage: Clone {}
+    impl<T: Clone> BroadcastMessage for T {}
+
+    /// Makes `pool` a broadcast pool; the expansion spans the call at the mailbox type written
+    /// in the tree, so that a type that cannot be cloned is reported there.
+    pub fn broadcast<M: BroadcastMessage + crate::Message>(
+        pool: crate::PoolSpec<M>,
+    ) -> crate::PoolSpec<M> {
+        pool.broadcast()
+    }
 }

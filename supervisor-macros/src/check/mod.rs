@@ -13,8 +13,8 @@ use syn::{Attribute, Ident, Token, Type};
 
 use crate::ctxt::Ctxt;
 use crate::model::{
-    AutoShutdown, Child, ChildKind, Detection, DynamicSup, Intensity, Policy, Restart, Start,
-    StaticSup, Strategy, Sup, Template, Tree, Worker,
+    AutoShutdown, Child, ChildKind, Detection, DynamicSup, Intensity, Policy, PoolOverflow,
+    PoolSup, Restart, Route, Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
 };
 use crate::parse::{tokens_span, Args, NodeAst, OptionAst, Options, TreeAst};
 use crate::suggest::{snake_case, upper_camel_case};
@@ -82,6 +82,7 @@ fn breakers(section: Option<&crate::parse::Breakers>, cx: &Ctxt) -> Vec<crate::m
 fn for_each_detection(sup: &Sup, f: &mut dyn FnMut(&Detection)) {
     match sup {
         Sup::Dynamic(d) => f(&d.template.detection),
+        Sup::Pool(p) => f(&p.template.detection),
         Sup::Static(s) => {
             for child in &s.children {
                 f(&child.detection);
@@ -117,6 +118,7 @@ fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> 
         "one_for_all" => Strategy::OneForAll,
         "rest_for_one" => Strategy::RestForOne,
         "dynamic" => return dynamic(node, id, cx).map(Sup::Dynamic),
+        "pool" => return pool(node, id, cx).map(Sup::Pool),
         _ => return None,
     };
     let mut sup = StaticSup {
@@ -275,14 +277,71 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Op
 }
 
 /// A dynamic supervisor's template.
+/// A pool: `pool(size = N, route = .., overflow = ..) { worker(f) [mailbox = M] }` (S14).
+fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
+    let mut intensity_ = Intensity::default();
+    let mut size = None;
+    let mut route = Route::RoundRobin;
+    let mut overflow = None;
+    for opt in sup_options(node.args.as_ref(), Place::PoolOptions, &id, cx) {
+        if intensity(&opt, &mut intensity_, cx) {
+            continue;
+        }
+        let Some(v) = rules::option_has_a_value(&opt, cx) else {
+            continue;
+        };
+        match opt.key.to_string().as_str() {
+            "size" => {
+                size = values::integer(v, "size", u32::MAX.into(), cx).map(|n| (n, tokens_span(v)))
+            }
+            "route" => {
+                if let Some(r) = values::route(v, cx) {
+                    route = r;
+                }
+            }
+            _ => {
+                let words = rules::OVERFLOWS;
+                overflow = values::word(v, "overflow", words, cx).map(|w| match w.as_str() {
+                    "reject" => PoolOverflow::Reject,
+                    "drop_newest" => PoolOverflow::DropNewest,
+                    _ => PoolOverflow::Wait,
+                });
+            }
+        }
+    }
+    let size = rules::pool_size_is_at_least_one(size, node.kind.span(), &id, cx);
+    if let Some(children) = &node.children {
+        rules::each_child_parses(children, cx);
+    }
+    let t = rules::dynamic_has_one_template(node, &id, cx)?;
+    rules::template_has_no_id(t, cx);
+    let mut template = template_of(t, &id, Place::PoolTemplate, cx)?;
+    // Each slot is given its number.
+    template.args = Some(syn::parse_quote!(usize));
+    rules::pool_template_has_a_mailbox(&template, t, &id, cx);
+    Some(PoolSup {
+        id,
+        intensity: intensity_,
+        size,
+        route,
+        overflow,
+        template: Box::new(template),
+    })
+}
+
 fn template(node: &NodeAst, sup_id: &str, cx: &Ctxt) -> Option<Template> {
+    template_of(node, sup_id, Place::Template, cx)
+}
+
+/// The template of a dynamic supervisor or of a pool (`place` says which).
+fn template_of(node: &NodeAst, sup_id: &str, place: Place, cx: &Ctxt) -> Option<Template> {
     rules::only_doc_comments_on_children(node, cx);
     if !rules::node_kind_is_known(&node.kind, cx) || !rules::template_is_a_worker(node, cx) {
         return None;
     }
     let label = "template";
     let mut worker = worker(node, label, cx)?;
-    let mut opts = child_options(node.options.as_ref(), Place::Template, label, cx);
+    let mut opts = child_options(node.options.as_ref(), place, label, cx);
     rules::template_is_not_significant(&mut opts.policy, node, sup_id, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);
     worker.mailbox = opts.mailbox;

@@ -15,7 +15,7 @@ use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
 
 // Vocabulary -----------------------------------------------------------------------------
 
-/// What a supervisor may be.
+/// What a tree's root may be.
 pub const SUPERVISOR_KINDS: &[&str] = &["one_for_one", "one_for_all", "rest_for_one", "dynamic"];
 pub const NODE_KINDS: &[&str] = &[
     "worker",
@@ -24,9 +24,13 @@ pub const NODE_KINDS: &[&str] = &[
     "one_for_all",
     "rest_for_one",
     "dynamic",
+    "pool",
 ];
 pub const STATIC_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shutdown"];
 pub const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
+pub const POOL_OPTIONS: &[&str] = &["max_restarts", "within", "size", "route", "overflow"];
+pub const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
+pub const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest"];
 pub const CHILD_OPTIONS: &[&str] = &[
     "restart",
     "shutdown",
@@ -59,12 +63,16 @@ pub enum Place {
     StaticOptions,
     /// `dynamic(..)`.
     DynamicOptions,
+    /// `pool(..)`.
+    PoolOptions,
     /// `[..]` after a worker.
     Worker,
     /// `[..]` after a supervisor that is a child.
     Supervisor,
     /// `[..]` after a dynamic supervisor's template.
     Template,
+    /// `[..]` after a pool's template.
+    PoolTemplate,
 }
 
 // Names ----------------------------------------------------------------------------------
@@ -226,6 +234,9 @@ pub fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
     let mut msg = format!(
         "the root of a tree is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`, not `{k}`"
     );
+    if k == "pool" {
+        msg.push_str("\n  help: declare the pool inside a supervisor: `App: one_for_one { workers: pool(size = 4) { .. } }`");
+    }
     if let Some(s) = did_you_mean(&k, SUPERVISOR_KINDS) {
         msg.push_str(&format!("\n  help: did you mean `{s}`?"));
     }
@@ -394,13 +405,14 @@ pub fn each_child_parses(children: &Children, cx: &Ctxt) {
 /// grammar: an option is one the grammar knows.
 pub fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
     let k = key.to_string();
-    let known = [STATIC_OPTIONS, DYNAMIC_OPTIONS, CHILD_OPTIONS]
+    let known = [STATIC_OPTIONS, DYNAMIC_OPTIONS, POOL_OPTIONS, CHILD_OPTIONS]
         .iter()
         .any(|list| list.contains(&k.as_str()));
     if !known {
         let (what, expected) = match place {
             Place::StaticOptions => ("supervisor option", STATIC_OPTIONS),
             Place::DynamicOptions => ("supervisor option", DYNAMIC_OPTIONS),
+            Place::PoolOptions => ("pool option", POOL_OPTIONS),
             _ => ("child option", CHILD_OPTIONS),
         };
         cx.unknown(key.span(), what, &k, expected);
@@ -425,25 +437,44 @@ pub fn option_applies_to_the_node(key: &Ident, place: Place, label: &str, cx: &C
     let k = key.to_string();
     let k = k.as_str();
     let msg = match place {
-        Place::StaticOptions | Place::DynamicOptions if CHILD_OPTIONS.contains(&k) => {
+        Place::StaticOptions | Place::DynamicOptions | Place::PoolOptions
+            if CHILD_OPTIONS.contains(&k) =>
+        {
             format!("`{k}` is a child option: write it in `[..]` after the supervisor's `(..)`")
         }
         Place::StaticOptions if k == "max_children" => {
             "`max_children` applies only to `dynamic` supervisors".to_string()
         }
+        Place::StaticOptions | Place::DynamicOptions
+            if POOL_OPTIONS.contains(&k) && !STATIC_OPTIONS.contains(&k) =>
+        {
+            format!("`{k}` applies only to pools: `pool({k} = ..)`")
+        }
+        Place::PoolOptions if k == "max_children" || k == "auto_shutdown" => {
+            format!("`{k}` does not apply to a pool: its size is `size`, and its slots cannot be significant")
+        }
         Place::DynamicOptions if k == "auto_shutdown" => {
             "`auto_shutdown` does not apply to a dynamic supervisor: its children cannot be significant".to_string()
         }
-        Place::Supervisor if STATIC_OPTIONS.contains(&k) || DYNAMIC_OPTIONS.contains(&k) => {
+        Place::Supervisor
+            if STATIC_OPTIONS.contains(&k)
+                || DYNAMIC_OPTIONS.contains(&k)
+                || POOL_OPTIONS.contains(&k) =>
+        {
             format!("`{k}` is a supervisor option: write it in the `(..)` after the strategy")
         }
-        Place::Worker | Place::Template
-            if STATIC_OPTIONS.contains(&k) || DYNAMIC_OPTIONS.contains(&k) =>
+        Place::Worker | Place::Template | Place::PoolTemplate
+            if STATIC_OPTIONS.contains(&k)
+                || DYNAMIC_OPTIONS.contains(&k)
+                || POOL_OPTIONS.contains(&k) =>
         {
             format!("`{k}` is a supervisor option and does not apply to worker `{label}`")
         }
         Place::Supervisor if k == "mailbox" || k == "mailbox_capacity" => {
             format!("a supervisor has no mailbox; `{k}` applies to workers")
+        }
+        Place::PoolTemplate if k == "args" => {
+            "a pool's slots get their slot number (a `usize`) as their argument; `args` does not apply".to_string()
         }
         Place::Worker | Place::Supervisor if k == "args" => {
             "`args` applies only to a dynamic supervisor's template, whose children get arguments from `start_child`".to_string()
@@ -643,6 +674,54 @@ pub fn heartbeat_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctx
         return false;
     }
     true
+}
+
+/// S14.1: a pool has `size` slots, at least one.
+pub fn pool_size_is_at_least_one(size: Option<(u64, Span)>, at: Span, id: &str, cx: &Ctxt) -> u64 {
+    match size {
+        None => {
+            cx.error_at(
+                at,
+                format!("pool `{id}` needs its number of slots: `pool(size = 4)`"),
+            );
+            1
+        }
+        Some((0, span)) => {
+            cx.error_at(
+                span,
+                "a pool needs at least one slot: `size` must be at least 1",
+            );
+            1
+        }
+        Some((n, _)) => n,
+    }
+}
+
+/// S14.2: `key_hash` routing says what the key of a message is.
+pub fn key_hash_has_a_key(route: &Ident, key: Option<&TokenStream>, cx: &Ctxt) -> bool {
+    if key.is_none_or(TokenStream::is_empty) {
+        cx.error_at(
+            route.span(),
+            "`key_hash` needs the key of a message: `route = key_hash(|job: &Job| job.user)`",
+        );
+        return false;
+    }
+    true
+}
+
+/// S14.1: a pool's slots have a mailbox: messages are what a pool routes.
+pub fn pool_template_has_a_mailbox(
+    template: &crate::model::Template,
+    node: &NodeAst,
+    id: &str,
+    cx: &Ctxt,
+) {
+    if template.worker.mailbox.is_none() {
+        cx.error_at(
+            node.kind.span(),
+            format!("the slots of pool `{id}` need a mailbox, which the pool routes to: `worker(run) [mailbox = Job]`"),
+        );
+    }
 }
 
 /// S15: only workers carry state across restarts.

@@ -1,0 +1,140 @@
+/// Workers behind one address.
+pub struct Render;
+impl Render {
+    ///The shape of [`Render`], without starting anything.
+    pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
+        name: "Render",
+        root: ::supervisor::NodeDescription::supervisor(
+            "render",
+            ::supervisor::Strategy::OneForOne,
+            &[
+                ::supervisor::NodeDescription::pool(
+                        "thumbnails",
+                        8,
+                        &[::supervisor::NodeDescription::worker("<slot>").mailbox("Job")],
+                    )
+                    .intensity(20, ::supervisor::__private::Duration::from_secs(10)),
+                ::supervisor::NodeDescription::pool(
+                    "fanout",
+                    2,
+                    &[::supervisor::NodeDescription::worker("<slot>").mailbox("Notice")],
+                ),
+                ::supervisor::NodeDescription::pool(
+                    "shards",
+                    4,
+                    &[::supervisor::NodeDescription::worker("<slot>").mailbox("Job")],
+                ),
+            ],
+        ),
+    };
+    ///Builds the spec of [`Render`]: what [`Render::start`] starts. Tree parameters are cloned for every incarnation that uses them.
+    pub fn spec(quality: u8) -> ::supervisor::SupervisorSpec {
+        let thumbnails = ::supervisor::PoolSpec::new(
+                "thumbnails",
+                8,
+                ::supervisor::Template::<
+                    usize,
+                    Job,
+                >::new({
+                        let quality = ::supervisor::__private::TreeParam::clone_param(
+                            &quality,
+                        );
+                        move |ctx, slot| {
+                            let quality = ::supervisor::__private::TreeParam::clone_param(
+                                &quality,
+                            );
+                            thumbs::run(ctx, slot, quality)
+                        }
+                    })
+                    .state::<thumbs::Cache>(),
+            )
+            .least_loaded()
+            .overflow(::supervisor::Overflow::Reject)
+            .intensity(20, ::supervisor::__private::Duration::from_secs(10));
+        let fanout = ::supervisor::__private::broadcast::<
+            Notice,
+        >(
+            ::supervisor::PoolSpec::new(
+                "fanout",
+                2,
+                ::supervisor::Template::<usize, Notice>::new(fanout::run),
+            ),
+        );
+        let shards = ::supervisor::PoolSpec::new(
+                "shards",
+                4,
+                ::supervisor::Template::<usize, Job>::new(thumbs::shard),
+            )
+            .key_hash(|job: &Job| job.user);
+        ::supervisor::SupervisorSpec::new("render")
+            .child(::supervisor::ChildSpec::supervisor(thumbnails))
+            .child(::supervisor::ChildSpec::supervisor(fanout))
+            .child(::supervisor::ChildSpec::supervisor(shards))
+    }
+    ///Starts the tree and returns once every child is up, with a [`RenderHandle`] whose methods mirror the tree.
+    pub async fn start(
+        quality: u8,
+    ) -> ::core::result::Result<RenderHandle, ::supervisor::StartError> {
+        Self::start_observed(quality, &::supervisor::Observer::new()).await
+    }
+    ///Starts the tree as [`Render::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
+    pub async fn start_observed(
+        quality: u8,
+        observer: &::supervisor::Observer,
+    ) -> ::core::result::Result<RenderHandle, ::supervisor::StartError> {
+        let handle = ::supervisor::Supervisor::start_observed(
+                Self::spec(quality),
+                observer,
+            )
+            .await?;
+        let root = RenderRoot::bind(handle.root().clone());
+        ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
+    }
+}
+///A running [`Render`]: one field per child of its root (through [`RenderRoot`]), and the tree's handle.
+pub type RenderHandle = ::supervisor::TreeHandle<RenderRoot>;
+///The root of a running [`Render`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+#[derive(::core::clone::Clone)]
+pub struct RenderRoot {
+    _supervisor: ::supervisor::SupervisorRef,
+    ///`render/thumbnails`.
+    pub thumbnails: ::supervisor::PoolRef<Job>,
+    ///`render/fanout`.
+    pub fanout: ::supervisor::PoolRef<Notice>,
+    ///`render/shards`.
+    pub shards: ::supervisor::PoolRef<Job>,
+}
+impl ::core::fmt::Debug for RenderRoot {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("RenderRoot")
+            .field("supervisor", &self._supervisor)
+            .finish_non_exhaustive()
+    }
+}
+impl RenderRoot {
+    /// This supervisor.
+    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+        &self._supervisor
+    }
+}
+impl ::core::ops::Deref for RenderRoot {
+    type Target = ::supervisor::SupervisorRef;
+    fn deref(&self) -> &::supervisor::SupervisorRef {
+        &self._supervisor
+    }
+}
+const _: () = {
+    impl RenderRoot {
+        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self {
+                thumbnails: ::supervisor::__private::bind::pool(&supervisor, 0),
+                fanout: ::supervisor::__private::bind::pool(&supervisor, 1),
+                shards: ::supervisor::__private::bind::pool(&supervisor, 2),
+                _supervisor: supervisor,
+            }
+        }
+    }
+    const _: () = ::supervisor::__private::assert_message::<Job>();
+    const _: () = ::supervisor::__private::assert_message::<Notice>();
+    const _: () = ::supervisor::__private::assert_message::<Job>();
+};
