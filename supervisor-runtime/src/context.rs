@@ -177,6 +177,19 @@ impl<M: Message> ChildContext<M> {
     /// child has no mailbox. Messages sent while the child was restarting are delivered here.
     pub async fn recv(&mut self) -> Option<M> {
         let rx = self.mailbox.as_deref_mut()?;
+        if self.raw.token.is_cancelled() {
+            return None;
+        }
+        // A message already queued is taken without registering for the cancellation, which
+        // costs a lock; the budget keeps a busy worker from starving its runtime.
+        match rx.try_recv() {
+            Ok(msg) => {
+                tokio::task::consume_budget().await;
+                return Some(msg);
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
         tokio::select! {
             biased;
             _ = self.raw.token.cancelled() => None,

@@ -475,6 +475,9 @@ impl Engine {
         if let Ok(mut published) = pool.0.slots.write() {
             *published = slots;
         }
+        pool.0
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 
     /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse. A pool starts

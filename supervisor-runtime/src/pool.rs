@@ -3,10 +3,11 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 use crate::call::{CallError, Reply};
 use crate::context::Message;
@@ -257,21 +258,47 @@ impl<M> fmt::Debug for PoolError<M> {
 #[derive(Default)]
 pub(crate) struct PoolShared {
     pub slots: RwLock<Arc<[Arc<Node>]>>,
+    /// Bumped at every change of `slots`: a reference's cache of them is current while its
+    /// generation is this one.
+    pub generation: AtomicU64,
     cursor: AtomicUsize,
     dropped: AtomicU64,
 }
 
 /// A pool, typed by its workers' messages: one address for all its slots.
+///
+/// Each reference keeps its own copy of the slots' mailboxes, refreshed when the pool's slots
+/// change: a send takes no shared lock and clones nothing. A clone starts with an empty copy,
+/// so that tasks sending through their own clones do not contend.
 pub struct PoolRef<M> {
     sup: SupervisorRef,
-    _types: PhantomData<fn(M)>,
+    cache: Mutex<Cache<M>>,
+}
+
+/// A reference's copy of the pool's slots, current for `generation`.
+struct Cache<M> {
+    generation: u64,
+    slots: Vec<(Arc<Node>, mpsc::Sender<M>)>,
+    routing: Option<Routing<M>>,
+    overflow: Overflow,
+}
+
+impl<M> Cache<M> {
+    fn empty() -> Self {
+        Cache {
+            generation: u64::MAX,
+            slots: Vec::new(),
+            routing: None,
+            overflow: Overflow::Wait,
+        }
+    }
 }
 
 impl<M> Clone for PoolRef<M> {
     fn clone(&self) -> Self {
         PoolRef {
             sup: self.sup.clone(),
-            _types: PhantomData,
+            cache: Mutex::new(Cache::empty()),
         }
     }
 }
@@ -295,8 +322,25 @@ impl<M: Message> PoolRef<M> {
     pub(crate) fn new(sup: SupervisorRef) -> Self {
         PoolRef {
             sup,
-            _types: PhantomData,
+            cache: Mutex::new(Cache::empty()),
         }
+    }
+
+    /// The cache, brought up to date with the pool's slots.
+    fn current(&self, shared: &PoolShared) -> Option<MutexGuard<'_, Cache<M>>> {
+        let mut cache = self.cache.lock().ok()?;
+        let generation = shared.generation.load(Ordering::Acquire);
+        if cache.generation != generation {
+            let (_, overflow, routing) = self.shared()?;
+            let slots = shared.slots.read().ok().map(|s| Arc::clone(&s))?;
+            cache.slots = (slots.iter())
+                .filter_map(|n| Some((Arc::clone(n), n.mailbox::<M>()?.tx.clone())))
+                .collect();
+            cache.routing = Some(routing);
+            cache.overflow = overflow;
+            cache.generation = generation;
+        }
+        Some(cache)
     }
 
     fn shared(&self) -> Option<(&PoolShared, Overflow, Routing<M>)> {
@@ -327,75 +371,74 @@ impl<M: Message> PoolRef<M> {
             .map_or(0, |(s, _, _)| s.dropped.load(Ordering::Relaxed))
     }
 
-    /// The slot for `msg` by the pool's routing, among `slots`; `None` when none is running.
-    fn pick(
-        shared: &PoolShared,
-        routing: &Routing<M>,
-        slots: &[Arc<Node>],
-        msg: &M,
-    ) -> Option<usize> {
-        let running = |n: &Arc<Node>| {
-            matches!(
-                n.state(),
-                ChildState::Running | ChildState::Restarting | ChildState::Starting
-            )
-        };
-        match routing {
-            Routing::KeyHash(key) => {
-                let n = u32::try_from(slots.len()).ok().filter(|n| *n > 0)?;
-                Some(jump_hash(key(msg), n) as usize)
-            }
-            Routing::LeastLoaded => (0..slots.len())
-                .filter(|&i| matches!(slots[i].state(), ChildState::Running))
-                .min_by_key(|&i| (queued::<M>(&slots[i]), i)),
-            // Round robin, skipping slots that are not running (S14.2).
-            _ => {
-                let len = slots.len();
-                let start = shared.cursor.fetch_add(1, Ordering::Relaxed);
-                (0..len)
-                    .map(|k| (start + k) % len)
-                    .find(|&i| matches!(slots[i].state(), ChildState::Running))
-                    .or_else(|| {
-                        (0..len)
-                            .map(|k| (start + k) % len)
-                            .find(|&i| running(&slots[i]))
-                    })
-            }
-        }
-    }
-
     /// Sends `msg` to a slot chosen by the pool's routing (to every slot, cloned, for a
     /// broadcast pool), following its overflow policy when the slot is full (S14.2, S14.3).
     /// Messages queued for a slot that restarts reach its next incarnation (S9.8).
     pub async fn send(&self, msg: M) -> Result<(), PoolError<M>> {
-        let Some((shared, overflow, routing)) = self.shared() else {
-            let how = self.sup.node_state().gone().unwrap_or(Gone::TreeEnded);
-            return Err(PoolError::Gone(msg, how));
+        let Some((shared, _)) = self.sup.pool_parts() else {
+            return Err(PoolError::Gone(msg, self.gone()));
         };
-        let slots = shared
-            .slots
-            .read()
-            .map(|s| Arc::clone(&s))
-            .unwrap_or_default();
-        if let Routing::Broadcast(clone) = routing {
-            let mut sent = false;
-            for slot in slots.iter() {
-                if matches!(slot.state(), ChildState::Running | ChildState::Restarting) {
-                    let r = ChildRef::<M>::new(Arc::clone(slot), self.sup.clone());
-                    sent |= deliver(&r, clone(&msg), overflow, shared).await.is_ok();
+        match self.route(shared, msg) {
+            Step::Done(result) => result,
+            Step::Wait(tx, msg, overflow) => deliver(&tx, msg, overflow, shared).await,
+            Step::Broadcast(slots, clone, msg, overflow) => {
+                let mut sent = false;
+                for tx in &slots {
+                    sent |= deliver(tx, clone(&msg), overflow, shared).await.is_ok();
+                }
+                if sent {
+                    Ok(())
+                } else {
+                    Err(PoolError::NoSlot(msg))
                 }
             }
-            return if sent {
-                Ok(())
-            } else {
-                Err(PoolError::NoSlot(msg))
-            };
         }
-        let Some(i) = Self::pick(shared, &routing, &slots, &msg) else {
-            return Err(PoolError::NoSlot(msg));
+    }
+
+    /// The slot a request goes to (round robin for a broadcast pool).
+    fn slot_for(&self, shared: &PoolShared, msg: &M) -> Option<Arc<Node>> {
+        let cache = self.current(shared)?;
+        let routing = match cache.routing.clone() {
+            Some(Routing::Broadcast(_)) | None => Routing::RoundRobin,
+            Some(r) => r,
         };
-        let r = ChildRef::<M>::new(Arc::clone(&slots[i]), self.sup.clone());
-        deliver(&r, msg, overflow, shared).await
+        let i = pick(shared, &routing, &cache.slots, msg)?;
+        Some(Arc::clone(&cache.slots[i].0))
+    }
+
+    fn gone(&self) -> Gone {
+        self.sup.node_state().gone().unwrap_or(Gone::TreeEnded)
+    }
+
+    /// The synchronous part of a send: the slot, and the message put in its mailbox if there
+    /// is room now (the fast path: no await, nothing cloned).
+    fn route(&self, shared: &PoolShared, msg: M) -> Step<M> {
+        let Some(cache) = self.current(shared) else {
+            return Step::Done(Err(PoolError::Gone(msg, self.gone())));
+        };
+        let overflow = cache.overflow;
+        let Some(routing) = cache.routing.clone() else {
+            return Step::Done(Err(PoolError::Gone(msg, self.gone())));
+        };
+        if let Routing::Broadcast(clone) = routing {
+            let slots = (cache.slots.iter())
+                .filter(|(n, _)| matches!(n.state(), ChildState::Running | ChildState::Restarting))
+                .map(|(_, tx)| tx.clone())
+                .collect();
+            return Step::Broadcast(slots, clone, msg, overflow);
+        }
+        let Some(i) = pick(shared, &routing, &cache.slots, &msg) else {
+            return Step::Done(Err(PoolError::NoSlot(msg)));
+        };
+        let (node, tx) = &cache.slots[i];
+        match tx.try_send(msg) {
+            Ok(()) => Step::Done(Ok(())),
+            Err(mpsc::error::TrySendError::Closed(msg)) => Step::Done(Err(PoolError::Gone(
+                msg,
+                node.state().gone().unwrap_or(Gone::TreeEnded),
+            ))),
+            Err(mpsc::error::TrySendError::Full(msg)) => Step::Wait(tx.clone(), msg, overflow),
+        }
     }
 
     /// Changes the number of slots at run time (S14.5): new slots start, numbered on; the
@@ -436,59 +479,91 @@ impl<M: Message> PoolRef<M> {
         make: impl FnOnce(Reply<T>) -> M,
         timeout: Duration,
     ) -> Result<T, CallError> {
-        let Some((shared, _, routing)) = self.shared() else {
-            return Err(CallError::Gone(
-                self.sup.node_state().gone().unwrap_or(Gone::TreeEnded),
-            ));
+        let Some((shared, _)) = self.sup.pool_parts() else {
+            return Err(CallError::Gone(self.gone()));
         };
-        let slots = shared
-            .slots
-            .read()
-            .map(|s| Arc::clone(&s))
-            .unwrap_or_default();
         // The request is made first, so that a key is read from it.
         let (reply, answer) = crate::call::reply();
         let msg = make(reply);
-        let routing = match routing {
-            Routing::Broadcast(_) => Routing::RoundRobin,
-            r => r,
-        };
-        let Some(i) = Self::pick(shared, &routing, &slots, &msg) else {
+        let Some(node) = self.slot_for(shared, &msg) else {
             return Err(CallError::Timeout(Duration::ZERO));
         };
-        let r = ChildRef::<M>::new(Arc::clone(&slots[i]), self.sup.clone());
+        let r = ChildRef::<M>::new(node, self.sup.clone());
         r.call_prepared(msg, answer, timeout).await
     }
 }
 
-/// Queued messages in a slot's mailbox.
-fn queued<M: Message>(node: &Node) -> usize {
-    node.mailbox::<M>()
-        .map_or(usize::MAX, |m| m.tx.max_capacity() - m.tx.capacity())
+/// What is left of a send once it is routed.
+enum Step<M> {
+    Done(Result<(), PoolError<M>>),
+    /// The slot's mailbox is full: wait, reject or drop, by the overflow policy.
+    Wait(mpsc::Sender<M>, M, Overflow),
+    Broadcast(Vec<mpsc::Sender<M>>, fn(&M) -> M, M, Overflow),
 }
 
+/// The slot for `msg` by the pool's routing, among `slots`; `None` when none can take it.
+fn pick<M>(
+    shared: &PoolShared,
+    routing: &Routing<M>,
+    slots: &[(Arc<Node>, mpsc::Sender<M>)],
+    msg: &M,
+) -> Option<usize> {
+    let running = |i: usize| matches!(slots[i].0.state(), ChildState::Running);
+    let alive = |i: usize| {
+        matches!(
+            slots[i].0.state(),
+            ChildState::Running | ChildState::Restarting | ChildState::Starting
+        )
+    };
+    match routing {
+        Routing::KeyHash(key) => {
+            let n = u32::try_from(slots.len()).ok().filter(|n| *n > 0)?;
+            Some(jump_hash(key(msg), n) as usize)
+        }
+        // Fewest queued, ties to the lowest slot (S14.2).
+        Routing::LeastLoaded => (0..slots.len())
+            .filter(|&i| running(i))
+            .min_by_key(|&i| (slots[i].1.max_capacity() - slots[i].1.capacity(), i)),
+        // Round robin, skipping slots that are not running (S14.2); a restarting one takes the
+        // message for its next incarnation when no slot runs.
+        _ => {
+            let len = slots.len();
+            if len == 0 {
+                return None;
+            }
+            let start = shared.cursor.fetch_add(1, Ordering::Relaxed);
+            (0..len)
+                .map(|k| (start + k) % len)
+                .find(|&i| running(i))
+                .or_else(|| (0..len).map(|k| (start + k) % len).find(|&i| alive(i)))
+        }
+    }
+}
+
+/// Puts `msg` in a slot's mailbox by the overflow policy.
 async fn deliver<M: Message>(
-    slot: &ChildRef<M>,
+    tx: &mpsc::Sender<M>,
     msg: M,
     overflow: Overflow,
     shared: &PoolShared,
 ) -> Result<(), PoolError<M>> {
-    use crate::error::MailboxError;
     let sent = match overflow {
-        Overflow::Wait => slot.send(msg).await,
-        Overflow::Reject | Overflow::DropNewest => slot.try_send(msg),
+        Overflow::Wait => tx
+            .send(msg)
+            .await
+            .map_err(|e| mpsc::error::TrySendError::Closed(e.0)),
+        Overflow::Reject | Overflow::DropNewest => tx.try_send(msg),
     };
     match sent {
         Ok(()) => Ok(()),
-        Err(MailboxError::Full(msg)) if overflow == Overflow::DropNewest => {
+        Err(mpsc::error::TrySendError::Full(msg)) if overflow == Overflow::DropNewest => {
             let n = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::warn!(slot = %slot.path(), dropped = n, "pool slot full; message dropped");
+            tracing::warn!(dropped = n, "pool slot full; message dropped");
             drop(msg);
             Ok(())
         }
-        Err(MailboxError::Full(msg)) => Err(PoolError::Full(msg)),
-        Err(MailboxError::Gone(msg, how)) => Err(PoolError::Gone(msg, how)),
-        Err(MailboxError::NoMailbox(msg)) => Err(PoolError::NoSlot(msg)),
+        Err(mpsc::error::TrySendError::Full(msg)) => Err(PoolError::Full(msg)),
+        Err(mpsc::error::TrySendError::Closed(msg)) => Err(PoolError::Gone(msg, Gone::Deleted)),
     }
 }
 
