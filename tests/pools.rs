@@ -346,3 +346,19 @@ async fn after_a_resize_only_the_moved_keys_move() {
     assert!((20..70).contains(&moved), "{moved} moved");
     app.shutdown().await.unwrap();
 }
+
+// S14.1: on shutdown the slots stop at once, not one after another.
+#[tokio::test(start_paused = true)]
+async fn slots_stop_concurrently() {
+    let template = Template::<usize, Job>::new(|ctx: ChildContext<Job>, _slot: usize| async move {
+        ctx.cancelled().await;
+        // Each slot takes a second to wind down.
+        tokio::time::sleep(S).await;
+        Ok::<(), BoxError>(())
+    });
+    let spec = PoolSpec::new("pool", 5, template);
+    let app = Supervisor::start(spec).await.unwrap();
+    let t = tokio::time::Instant::now();
+    app.shutdown().await.unwrap();
+    assert_eq!(t.elapsed(), S, "five slots, one second, together");
+}
