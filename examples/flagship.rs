@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --example flagship
+//! cargo run --example flagship -- --mermaid   # the tree as a Mermaid chart
 //! ```
 
 use std::time::Duration;
@@ -43,6 +44,12 @@ async fn parser(ctx: ChildContext) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
+    // `cargo run --example flagship -- --mermaid` draws the tree as a Mermaid chart (the
+    // README's).
+    if std::env::args().any(|a| a == "--mermaid") {
+        print!("{}", supervisor::Picture::from(&Service::TREE).mermaid());
+        return;
+    }
     println!("{}", Service::TREE);
     let app = Service::start().await.expect("the tree starts");
     let mut events = app.subscribe();

@@ -85,6 +85,8 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let item = quote_spanned!(name.span()=> #(#attrs)* #vis struct #name;);
     let alias = quote_spanned! {name.span()=>
         #[doc = #doc_handle]
+        // A tree used only for its description or spec never builds its handles.
+        #[allow(dead_code)]
         #vis type #handle = ::supervisor::TreeHandle<#root_ty>;
     };
     quote! {
@@ -857,6 +859,7 @@ fn handle_types(
     out.extend(quote_spanned! {ty.span()=>
         #[doc = #doc]
         #[derive(::core::clone::Clone)]
+        #[allow(dead_code)]
         #vis struct #ty {
             // No child's id can be this name: ids start with a letter.
             _supervisor: ::supervisor::SupervisorRef,

@@ -220,63 +220,82 @@ impl NodeDescription {
         go(self, &mut String::new(), f);
     }
 
-    fn label(&self) -> String {
-        let mut s = String::from(self.id);
-        match self.kind {
-            NodeKind::Worker => {}
-            NodeKind::Supervisor {
-                strategy,
-                intensity,
-                auto_shutdown,
-            } => {
-                let _ = write!(
-                    s,
-                    " ({}, {} in {:?}",
-                    strategy.name(),
-                    intensity.max_restarts,
-                    intensity.period
-                );
-                if auto_shutdown != AutoShutdown::Never {
-                    let _ = write!(s, ", auto_shutdown {auto_shutdown:?}");
-                }
-                s.push(')');
-            }
-            NodeKind::Dynamic {
-                intensity,
-                max_children,
-            } => {
-                let _ = write!(
-                    s,
-                    " (dynamic, {} in {:?}",
-                    intensity.max_restarts, intensity.period
-                );
-                if let Some(max) = max_children {
-                    let _ = write!(s, ", max {max}");
-                }
-                s.push(')');
-            }
-            NodeKind::Pool { intensity, size } => {
-                let _ = write!(
-                    s,
-                    " (pool of {size}, {} in {:?})",
-                    intensity.max_restarts, intensity.period
-                );
-            }
-        }
-        if self.restart != Restart::Permanent {
-            let _ = write!(s, " [{}]", self.restart.name());
-        }
-        if self.significant {
-            s.push_str(" [significant]");
-        }
-        if !self.backoff.is_none() {
-            s.push_str(" [backoff]");
-        }
-        if let Some(m) = self.mailbox {
-            let _ = write!(s, " <{m}>");
-        }
-        s
+    pub(crate) fn label(&self) -> String {
+        label(
+            self.id,
+            &self.kind,
+            self.restart,
+            self.significant,
+            !self.backoff.is_none(),
+            self.mailbox,
+        )
     }
+}
+
+/// A node's line in a picture: its id, its kind's settings, and what differs from the defaults.
+pub(crate) fn label(
+    id: &str,
+    kind: &NodeKind,
+    restart: Restart,
+    significant: bool,
+    backoff: bool,
+    mailbox: Option<&str>,
+) -> String {
+    let mut s = String::from(id);
+    match *kind {
+        NodeKind::Worker => {}
+        NodeKind::Supervisor {
+            strategy,
+            intensity,
+            auto_shutdown,
+        } => {
+            let _ = write!(
+                s,
+                " ({}, {} in {:?}",
+                strategy.name(),
+                intensity.max_restarts,
+                intensity.period
+            );
+            if auto_shutdown != AutoShutdown::Never {
+                let _ = write!(s, ", auto_shutdown {auto_shutdown:?}");
+            }
+            s.push(')');
+        }
+        NodeKind::Dynamic {
+            intensity,
+            max_children,
+        } => {
+            let _ = write!(
+                s,
+                " (dynamic, {} in {:?}",
+                intensity.max_restarts, intensity.period
+            );
+            if let Some(max) = max_children {
+                let _ = write!(s, ", max {max}");
+            }
+            s.push(')');
+        }
+        NodeKind::Pool { intensity, size } => {
+            let _ = write!(
+                s,
+                " (pool of {size}, {} in {:?})",
+                intensity.max_restarts, intensity.period
+            );
+        }
+    }
+    if restart != Restart::Permanent {
+        let _ = write!(s, " [{}]", restart.name());
+    }
+    if significant {
+        s.push_str(" [significant]");
+    }
+    if backoff {
+        s.push_str(" [backoff]");
+    }
+    if let Some(m) = mailbox {
+        let _ = write!(s, " <{m}>");
+    }
+    s
 }
 
 impl fmt::Display for TreeDescription {
@@ -289,28 +308,6 @@ impl fmt::Display for TreeDescription {
     ///     └── listener <ListenerMsg>
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn go(
-            f: &mut fmt::Formatter<'_>,
-            node: &NodeDescription,
-            prefix: &str,
-            last: bool,
-        ) -> fmt::Result {
-            let (branch, next) = if last {
-                ("└── ", "    ")
-            } else {
-                ("├── ", "│   ")
-            };
-            writeln!(f, "{prefix}{branch}{}", node.label())?;
-            let prefix = format!("{prefix}{next}");
-            for (i, child) in node.children.iter().enumerate() {
-                go(f, child, &prefix, i + 1 == node.children.len())?;
-            }
-            Ok(())
-        }
-        writeln!(f, "{}", self.root.label())?;
-        for (i, child) in self.root.children.iter().enumerate() {
-            go(f, child, "", i + 1 == self.root.children.len())?;
-        }
-        Ok(())
+        f.write_str(&crate::Picture::from(self).text())
     }
 }

@@ -43,6 +43,7 @@ mod health;
 mod heartbeat;
 mod mailbox;
 mod node;
+mod picture;
 mod pool;
 mod spawn;
 mod spec;
@@ -74,6 +75,7 @@ pub use exit::{BoxError, ChainLink, Directive, DirectiveSource, Escalation, Exit
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
+pub use picture::{Live, Picture};
 pub use pool::{jump_hash, Overflow, PoolError, PoolRef, PoolSpec, Routing};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,

@@ -109,9 +109,11 @@ impl Fleet {
     }
 }
 ///A running [`Fleet`]: one field per child of its root (through [`FleetRoot`]), and the tree's handle.
+#[allow(dead_code)]
 pub type FleetHandle = ::supervisor::TreeHandle<FleetRoot>;
 ///The root of a running [`Fleet`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub struct FleetRoot {
     _supervisor: ::supervisor::SupervisorRef,
     ///`fleet/agent`.

@@ -69,9 +69,11 @@ impl Pool {
     }
 }
 ///A running [`Pool`]: one field per child of its root (through [`PoolRoot`]), and the tree's handle.
+#[allow(dead_code)]
 pub type PoolHandle = ::supervisor::TreeHandle<PoolRoot>;
 ///The root of a running [`Pool`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub struct PoolRoot {
     _supervisor: ::supervisor::SupervisorRef,
 }

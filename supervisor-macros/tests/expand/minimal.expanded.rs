@@ -32,9 +32,11 @@ impl Minimal {
     }
 }
 ///A running [`Minimal`]: one field per child of its root (through [`MinimalRoot`]), and the tree's handle.
+#[allow(dead_code)]
 type MinimalHandle = ::supervisor::TreeHandle<MinimalRoot>;
 ///The root of a running [`Minimal`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 struct MinimalRoot {
     _supervisor: ::supervisor::SupervisorRef,
     ///`minimal/only`.

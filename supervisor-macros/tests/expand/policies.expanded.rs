@@ -180,9 +180,11 @@ impl Pipeline {
     }
 }
 ///A running [`Pipeline`]: one field per child of its root (through [`PipelineRoot`]), and the tree's handle.
+#[allow(dead_code)]
 pub(crate) type PipelineHandle = ::supervisor::TreeHandle<PipelineRoot>;
 ///Supervisor `pipeline/stages` of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub(crate) struct PipelineStages {
     _supervisor: ::supervisor::SupervisorRef,
     ///`pipeline/stages/parse`.
@@ -211,6 +213,7 @@ impl ::core::ops::Deref for PipelineStages {
 }
 ///Supervisor `pipeline/batch` of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub(crate) struct PipelineBatch {
     _supervisor: ::supervisor::SupervisorRef,
     ///`pipeline/batch/job`.
@@ -239,6 +242,7 @@ impl ::core::ops::Deref for PipelineBatch {
 }
 ///The root of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub(crate) struct PipelineRoot {
     _supervisor: ::supervisor::SupervisorRef,
     ///`pipeline/reader`.

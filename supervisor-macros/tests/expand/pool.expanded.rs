@@ -92,9 +92,11 @@ impl Render {
     }
 }
 ///A running [`Render`]: one field per child of its root (through [`RenderRoot`]), and the tree's handle.
+#[allow(dead_code)]
 pub type RenderHandle = ::supervisor::TreeHandle<RenderRoot>;
 ///The root of a running [`Render`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub struct RenderRoot {
     _supervisor: ::supervisor::SupervisorRef,
     ///`render/thumbnails`.

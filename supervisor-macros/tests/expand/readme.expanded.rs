@@ -119,9 +119,11 @@ impl App {
     }
 }
 ///A running [`App`]: one field per child of its root (through [`AppRoot`]), and the tree's handle.
+#[allow(dead_code)]
 pub type AppHandle = ::supervisor::TreeHandle<AppRoot>;
 ///Supervisor `app/api` of a running [`App`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub struct AppApi {
     _supervisor: ::supervisor::SupervisorRef,
     ///`app/api/listener`.
@@ -150,6 +152,7 @@ impl ::core::ops::Deref for AppApi {
 }
 ///The root of a running [`App`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
 #[derive(::core::clone::Clone)]
+#[allow(dead_code)]
 pub struct AppRoot {
     _supervisor: ::supervisor::SupervisorRef,
     /// The database connection.

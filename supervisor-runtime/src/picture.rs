@@ -1,0 +1,424 @@
+//! Pictures of a tree: as text, as a Mermaid flowchart and as Graphviz DOT, from a tree's
+//! description (`App::TREE`), from a spec built by hand, or from a running tree, with each
+//! child's state, incarnation, restarts and health.
+
+use std::fmt::{self, Write};
+
+use crate::describe::{label, NodeDescription, NodeKind, TreeDescription};
+use crate::handle::SupervisorRef;
+use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorSpec};
+use crate::state::{ChildState, HealthStatus};
+
+/// A picture of a tree, ready to be drawn in one of three formats.
+///
+/// ```
+/// use supervisor_runtime::{ChildContext, ChildSpec, Picture, SupervisorSpec};
+///
+/// async fn idle(ctx: ChildContext) -> Result<(), String> { ctx.cancelled().await; Ok(()) }
+///
+/// let spec = SupervisorSpec::new("app").child(ChildSpec::worker("db", idle));
+/// let picture = Picture::from(&spec);
+/// assert_eq!(picture.text(), "app (one_for_one, 3 in 5s)\n└── db\n");
+/// assert!(picture.mermaid().starts_with("flowchart TD\n"));
+/// assert!(picture.dot().starts_with("digraph \"app\" {\n"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Picture {
+    name: String,
+    root: Drawn,
+}
+
+/// What a running child was doing when the picture was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Live {
+    /// Its state.
+    pub state: ChildState,
+    /// Its current (or last) incarnation.
+    pub incarnation: Option<u64>,
+    /// Its restarts so far.
+    pub restarts: u32,
+    /// Its health as last probed.
+    pub health: HealthStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Worker,
+    Supervisor,
+    /// A dynamic supervisor or a pool: its one child is a template.
+    Many,
+}
+
+#[derive(Clone, Debug)]
+struct Drawn {
+    label: String,
+    shape: Shape,
+    live: Option<Live>,
+    children: Vec<Drawn>,
+}
+
+impl From<&TreeDescription> for Picture {
+    fn from(tree: &TreeDescription) -> Self {
+        Picture {
+            name: tree.name.to_owned(),
+            root: from_description(&tree.root),
+        }
+    }
+}
+
+fn from_description(node: &NodeDescription) -> Drawn {
+    Drawn {
+        label: node.label(),
+        shape: shape(&node.kind),
+        live: None,
+        children: node.children.iter().map(from_description).collect(),
+    }
+}
+
+fn shape(kind: &NodeKind) -> Shape {
+    match kind {
+        NodeKind::Worker => Shape::Worker,
+        NodeKind::Supervisor { .. } => Shape::Supervisor,
+        NodeKind::Dynamic { .. } | NodeKind::Pool { .. } => Shape::Many,
+    }
+}
+
+impl From<&SupervisorSpec> for Picture {
+    fn from(spec: &SupervisorSpec) -> Self {
+        Picture {
+            name: spec.id.to_string(),
+            root: from_spec(spec, &spec.id, Restart::Permanent, false, false),
+        }
+    }
+}
+
+/// The kind of a supervisor spec, as a description has it.
+fn kind_of(spec: &SupervisorSpec) -> NodeKind {
+    match (&spec.pool, &spec.dynamic) {
+        (Some(pool), _) => NodeKind::Pool {
+            intensity: spec.intensity,
+            size: pool.size,
+        },
+        (None, Some(d)) => NodeKind::Dynamic {
+            intensity: spec.intensity,
+            max_children: d.max_children,
+        },
+        (None, None) => NodeKind::Supervisor {
+            strategy: spec.strategy,
+            intensity: spec.intensity,
+            auto_shutdown: spec.auto_shutdown,
+        },
+    }
+}
+
+fn from_spec(
+    spec: &SupervisorSpec,
+    id: &str,
+    restart: Restart,
+    significant: bool,
+    backoff: bool,
+) -> Drawn {
+    let kind = kind_of(spec);
+    let children = match &spec.dynamic {
+        Some(d) => {
+            let id = if spec.pool.is_some() {
+                "<slot>"
+            } else {
+                "<template>"
+            };
+            vec![from_child(&d.template, id)]
+        }
+        None => spec.children.iter().map(|c| from_child(c, &c.id)).collect(),
+    };
+    Drawn {
+        label: label(id, &kind, restart, significant, backoff, None),
+        shape: shape(&kind),
+        live: None,
+        children,
+    }
+}
+
+fn from_child(child: &ErasedChild, id: &str) -> Drawn {
+    let backoff = !child.backoff().is_none();
+    match &child.start {
+        Starter::Supervisor { spec } => {
+            from_spec(spec, id, child.restart, child.significant, backoff)
+        }
+        Starter::Fn { .. } => {
+            let mailbox = child
+                .mailbox
+                .is_some()
+                .then(|| short((child.message)().name));
+            Drawn {
+                label: label(
+                    id,
+                    &NodeKind::Worker,
+                    child.restart,
+                    child.significant,
+                    backoff,
+                    mailbox,
+                ),
+                shape: Shape::Worker,
+                live: None,
+                children: Vec::new(),
+            }
+        }
+    }
+}
+
+/// A type's name without its module path (`app::api::Msg` is `Msg`), generics kept.
+fn short(name: &str) -> &str {
+    let end = name.find('<').unwrap_or(name.len());
+    name[..end].rfind("::").map_or(name, |i| &name[i + 2..])
+}
+
+impl SupervisorRef {
+    /// A picture of this supervisor's subtree as it runs now: each child's state,
+    /// incarnation, restarts and health (S9.1). Children added at run time are included.
+    pub async fn picture(&self) -> Picture {
+        Picture {
+            name: self.id().to_owned(),
+            root: live(self.clone(), self.id().to_owned(), None).await,
+        }
+    }
+}
+
+/// A supervisor's subtree, walked through `which_children`, one level after another.
+fn live(
+    sup: SupervisorRef,
+    id: String,
+    me: Option<Live>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Drawn> + Send>> {
+    Box::pin(async move {
+        let mut children = Vec::new();
+        for info in sup.which_children().await.unwrap_or_default() {
+            let state = Live {
+                state: info.state,
+                incarnation: info.incarnation,
+                restarts: info.restarts,
+                health: info.health,
+            };
+            let child = match info.kind {
+                ChildKind::Supervisor => match sup.supervisor(&info.id) {
+                    Ok(inner) => live(inner, info.id.to_string(), Some(state)).await,
+                    Err(_) => leaf(&info.id, Shape::Supervisor, state),
+                },
+                ChildKind::Worker => leaf(&info.id, Shape::Worker, state),
+            };
+            children.push(child);
+        }
+        Drawn {
+            label: id,
+            shape: Shape::Supervisor,
+            live: me,
+            children,
+        }
+    })
+}
+
+fn leaf(id: &str, shape: Shape, live: Live) -> Drawn {
+    Drawn {
+        label: id.to_owned(),
+        shape,
+        live: Some(live),
+        children: Vec::new(),
+    }
+}
+
+impl Live {
+    fn describe(&self) -> String {
+        let mut s = state_name(self.state).to_owned();
+        if let Some(n) = self.incarnation {
+            let _ = write!(s, ", incarnation {n}");
+        }
+        if self.restarts > 0 {
+            let _ = write!(
+                s,
+                ", {} restart{}",
+                self.restarts,
+                if self.restarts == 1 { "" } else { "s" }
+            );
+        }
+        match self.health {
+            HealthStatus::Unknown => {}
+            h => {
+                let _ = write!(s, ", {}", format!("{h:?}").to_lowercase());
+            }
+        }
+        s
+    }
+
+    /// The class a state is coloured by.
+    fn class(&self) -> &'static str {
+        match (self.state, self.health) {
+            (ChildState::Running, HealthStatus::Degraded) => "degraded",
+            (ChildState::Running, HealthStatus::Unhealthy) => "unhealthy",
+            (ChildState::Running, _) => "running",
+            (ChildState::Starting, _) => "starting",
+            (ChildState::Restarting, _) => "restarting",
+            (ChildState::Stopping, _) => "stopping",
+            (ChildState::Stopped, _) => "stopped",
+            (ChildState::Gone(_), _) => "gone",
+        }
+    }
+}
+
+fn state_name(state: ChildState) -> &'static str {
+    match state {
+        ChildState::Starting => "starting",
+        ChildState::Running => "running",
+        ChildState::Restarting => "restarting",
+        ChildState::Stopping => "stopping",
+        ChildState::Stopped => "stopped",
+        ChildState::Gone(_) => "gone",
+    }
+}
+
+/// Fill and stroke of each live class, shared by Mermaid and DOT.
+const COLOURS: &[(&str, &str, &str)] = &[
+    ("running", "#d9f2d9", "#2e7d32"),
+    ("starting", "#e3f2fd", "#1565c0"),
+    ("restarting", "#fff3cd", "#b26a00"),
+    ("stopping", "#fff3cd", "#b26a00"),
+    ("degraded", "#fff3cd", "#b26a00"),
+    ("stopped", "#eeeeee", "#616161"),
+    ("unhealthy", "#fde2e1", "#c62828"),
+    ("gone", "#fde2e1", "#c62828"),
+];
+
+impl Drawn {
+    fn line(&self) -> String {
+        match &self.live {
+            Some(live) => format!("{} [{}]", self.label, live.describe()),
+            None => self.label.clone(),
+        }
+    }
+
+    /// Numbers the nodes depth first, in start order: the ids the charts use, so that no id
+    /// or label the user chose can break a chart's syntax.
+    fn walk<'a>(&'a self, parent: Option<usize>, out: &mut Vec<(usize, Option<usize>, &'a Drawn)>) {
+        let me = out.len();
+        out.push((me, parent, self));
+        for child in &self.children {
+            child.walk(Some(me), out);
+        }
+    }
+}
+
+impl Picture {
+    /// The tree as text, one node a line (what `App::TREE` prints).
+    pub fn text(&self) -> String {
+        fn go(out: &mut String, node: &Drawn, prefix: &str, last: bool) {
+            let (branch, next) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            let _ = writeln!(out, "{prefix}{branch}{}", node.line());
+            let prefix = format!("{prefix}{next}");
+            for (i, child) in node.children.iter().enumerate() {
+                go(out, child, &prefix, i + 1 == node.children.len());
+            }
+        }
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.root.line());
+        for (i, child) in self.root.children.iter().enumerate() {
+            go(&mut out, child, "", i + 1 == self.root.children.len());
+        }
+        out
+    }
+
+    /// The tree as a Mermaid flowchart: supervisors as boxes, dynamic supervisors and pools as
+    /// double boxes, workers rounded; live states as colours.
+    pub fn mermaid(&self) -> String {
+        let mut nodes = Vec::new();
+        self.root.walk(None, &mut nodes);
+        let mut out = String::from("flowchart TD\n");
+        for (n, _, node) in &nodes {
+            let text = mermaid_text(&node.line());
+            let _ = match node.shape {
+                Shape::Supervisor => writeln!(out, "    n{n}[\"{text}\"]"),
+                Shape::Many => writeln!(out, "    n{n}[[\"{text}\"]]"),
+                Shape::Worker => writeln!(out, "    n{n}(\"{text}\")"),
+            };
+        }
+        for (n, parent, _) in &nodes {
+            if let Some(p) = parent {
+                let _ = writeln!(out, "    n{p} --> n{n}");
+            }
+        }
+        let live: Vec<(usize, &str)> = (nodes.iter())
+            .filter_map(|(n, _, node)| Some((*n, node.live?.class())))
+            .collect();
+        if !live.is_empty() {
+            for (class, fill, stroke) in COLOURS {
+                let _ = writeln!(out, "    classDef {class} fill:{fill},stroke:{stroke};");
+            }
+            for (n, class) in live {
+                let _ = writeln!(out, "    class n{n} {class};");
+            }
+        }
+        out
+    }
+
+    /// The tree as Graphviz DOT, with the same shapes and colours as [`mermaid`](Self::mermaid).
+    pub fn dot(&self) -> String {
+        let mut nodes = Vec::new();
+        self.root.walk(None, &mut nodes);
+        let mut out = format!("digraph \"{}\" {{\n", dot_text(&self.name));
+        out.push_str("    node [fontname=\"Helvetica\"];\n");
+        for (n, _, node) in &nodes {
+            let shape = match node.shape {
+                Shape::Supervisor => "box",
+                Shape::Many => "box3d",
+                Shape::Worker => "ellipse",
+            };
+            let mut attrs = format!("label=\"{}\", shape={shape}", dot_text(&node.line()));
+            if let Some(live) = node.live {
+                let class = live.class();
+                if let Some((_, fill, stroke)) = COLOURS.iter().find(|(c, _, _)| *c == class) {
+                    let _ = write!(
+                        attrs,
+                        ", style=filled, fillcolor=\"{fill}\", color=\"{stroke}\""
+                    );
+                }
+            }
+            let _ = writeln!(out, "    n{n} [{attrs}];");
+        }
+        for (n, parent, _) in &nodes {
+            if let Some(p) = parent {
+                let _ = writeln!(out, "    n{p} -> n{n};");
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+impl fmt::Display for Picture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// A label inside a Mermaid string: quotes and angle brackets as entity codes (a mailbox
+/// `<Msg>` would otherwise be read as HTML).
+fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '#' => out.push_str("#35;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A DOT string: backslashes and quotes escaped.
+fn dot_text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}

@@ -1,0 +1,145 @@
+//! Pictures of trees (text, Mermaid, DOT): from a tree's description, from a spec built by
+//! hand, and from a running tree, with escaping that no id can break.
+
+mod common;
+
+use common::{settle, S};
+use supervisor::{
+    supervision_tree, Backoff, BoxError, ChildContext, ChildSpec, Picture, Restart, Supervisor,
+    SupervisorSpec,
+};
+
+#[allow(dead_code, clippy::all)]
+#[path = "../examples/flagship.rs"]
+mod flagship;
+
+async fn idle(ctx: ChildContext) -> Result<(), BoxError> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+fn spec() -> SupervisorSpec {
+    SupervisorSpec::new("app")
+        .child(ChildSpec::worker("db", idle).restart(Restart::Transient))
+        .child(ChildSpec::supervisor(
+            SupervisorSpec::new("api")
+                .strategy(supervisor::Strategy::RestForOne)
+                .child(ChildSpec::with_mailbox(
+                    "listener",
+                    |mut ctx: ChildContext<String>| async move {
+                        while ctx.recv().await.is_some() {}
+                        Ok::<(), BoxError>(())
+                    },
+                )),
+        ))
+}
+
+#[test]
+fn a_hand_built_spec_in_three_formats() {
+    let p = Picture::from(&spec());
+    assert_eq!(
+        p.text(),
+        "app (one_for_one, 3 in 5s)\n\
+         ├── db [transient]\n\
+         └── api (rest_for_one, 3 in 5s)\n    \
+             └── listener <String>\n"
+    );
+    assert_eq!(
+        p.mermaid(),
+        "flowchart TD\n    \
+         n0[\"app (one_for_one, 3 in 5s)\"]\n    \
+         n1(\"db [transient]\")\n    \
+         n2[\"api (rest_for_one, 3 in 5s)\"]\n    \
+         n3(\"listener #lt;String#gt;\")\n    \
+         n0 --> n1\n    \
+         n0 --> n2\n    \
+         n2 --> n3\n"
+    );
+    assert_eq!(
+        p.dot(),
+        "digraph \"app\" {\n    \
+         node [fontname=\"Helvetica\"];\n    \
+         n0 [label=\"app (one_for_one, 3 in 5s)\", shape=box];\n    \
+         n1 [label=\"db [transient]\", shape=ellipse];\n    \
+         n2 [label=\"api (rest_for_one, 3 in 5s)\", shape=box];\n    \
+         n3 [label=\"listener <String>\", shape=ellipse];\n    \
+         n0 -> n1;\n    \
+         n0 -> n2;\n    \
+         n2 -> n3;\n\
+         }\n"
+    );
+}
+
+supervision_tree! {
+    Odd: one_for_one {
+        end: worker(idle),
+        o: worker(idle),
+        x: worker(idle),
+        subgraph: dynamic { worker(|ctx, _q: String| idle(ctx)) [args = String] },
+    }
+}
+
+// Ids that are Mermaid keywords or edge markers (`end`, `o`, `x`) and quotes cannot break a
+// chart: nodes are numbered, labels are quoted and escaped.
+#[test]
+fn ids_cannot_break_a_chart() {
+    let m = Picture::from(&Odd::TREE).mermaid();
+    for line in m.lines().skip(1) {
+        let line = line.trim();
+        assert!(
+            line.starts_with('n')
+                && (line.contains("[\"") || line.contains("(\"") || line.contains(" --> ")),
+            "{line}"
+        );
+    }
+    assert!(m.contains("n1(\"end\")") && m.contains("n2(\"o\")") && m.contains("n3(\"x\")"));
+    assert!(m.contains("n4[[\"subgraph (dynamic, 3 in 5s)\"]]"));
+    assert!(m.contains("n5(\"#lt;template#gt;\")"));
+    let quoted = SupervisorSpec::new("a\"b\\c").child(ChildSpec::worker("q", idle));
+    let p = Picture::from(&quoted);
+    assert!(p
+        .mermaid()
+        .contains("n0[\"a#quot;b\\c (one_for_one, 3 in 5s)\"]"));
+    assert!(p.dot().starts_with("digraph \"a\\\"b\\\\c\" {"));
+}
+
+// A running tree, pictured with each child's state, incarnation, restarts, in colour.
+#[tokio::test(start_paused = true)]
+async fn a_live_tree_is_pictured_with_its_states() {
+    let spec = SupervisorSpec::new("app")
+        .child(ChildSpec::worker("db", idle))
+        .child(
+            ChildSpec::worker("flaky", |_ctx: ChildContext| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                Err::<(), BoxError>("down".into())
+            })
+            .backoff(Backoff::fixed(10 * S)),
+        );
+    let app = Supervisor::start(spec).await.unwrap();
+    tokio::time::sleep(S).await;
+    settle().await;
+    let p = app.root().picture().await;
+    assert_eq!(
+        p.text(),
+        "app\n\
+         ├── db [running, incarnation 0]\n\
+         └── flaky [restarting, incarnation 0, 1 restart]\n"
+    );
+    let m = p.mermaid();
+    assert!(m.contains("class n1 running;"), "{m}");
+    assert!(m.contains("class n2 restarting;"), "{m}");
+    assert!(p.dot().contains("n2 [label=\"flaky [restarting, incarnation 0, 1 restart]\", shape=ellipse, style=filled, fillcolor=\"#fff3cd\", color=\"#b26a00\"];"));
+    app.shutdown().await.unwrap();
+}
+
+/// The README shows the flagship tree as a Mermaid chart: the one the crate draws.
+#[test]
+fn the_readme_chart_is_the_flagship_tree() {
+    let readme = include_str!("../README.md");
+    let chart = readme
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("the README has a mermaid chart");
+    assert_eq!(chart, Picture::from(&flagship::Service::TREE).mermaid());
+}
