@@ -443,3 +443,32 @@ async fn a_conviction_racing_an_exit_ends_the_incarnation_once() {
     assert_eq!(ends.len(), starts, "every incarnation ended");
     assert!(ends.values().all(|&n| n == 1), "{ends:?}");
 }
+
+// S16.3: the health report: live while the root answers, ready when nothing is restarting,
+// unhealthy or degraded, with each child's detail.
+#[tokio::test(start_paused = true)]
+async fn the_health_report_says_live_and_ready() {
+    let probe = Scripted::new(
+        vec![Health::Healthy, Health::degraded("slow")],
+        Duration::ZERO,
+    );
+    let spec = SupervisorSpec::new("app")
+        .child(idle("db").health(probe.check().interval(S).timeout(100 * MS)))
+        .child(ChildSpec::supervisor(
+            SupervisorSpec::new("api").child(idle("listener")),
+        ));
+    let app = Supervisor::start(spec).await.unwrap();
+    tokio::time::sleep(10 * MS).await;
+    let report = app.health_report().await;
+    assert!(report.live && report.ready, "{report:?}");
+    let paths: Vec<&str> = report.children.iter().map(|c| &*c.path).collect();
+    assert_eq!(paths, ["app/db", "app/api", "app/api/listener"]);
+    // The second probe finds it degraded: live, not ready.
+    tokio::time::sleep(S).await;
+    let report = app.health_report().await;
+    assert!(report.live && !report.ready, "{report:?}");
+    assert_eq!(report.children[0].health, HealthStatus::Degraded);
+    app.shutdown().await.unwrap();
+    let report = app.health_report().await;
+    assert!(!report.live && !report.ready);
+}

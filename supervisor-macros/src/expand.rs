@@ -79,6 +79,9 @@ pub fn expand(tree: &Tree) -> TokenStream {
     let doc_observed = format!(
         "Starts the tree as [`{name}::start`] does, with the observer's streams receiving every event from the first start on, a failed start included."
     );
+    let doc_run = format!(
+        "Runs [`{name}`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit)."
+    );
     // Not a name the tree's parameters can take: they are the user's.
     let observer = Ident::new("observer", Span::mixed_site());
     // Spanned at the name, so that a clash with another item is reported there.
@@ -114,6 +117,11 @@ pub fn expand(tree: &Tree) -> TokenStream {
                 let handle = ::supervisor::Supervisor::start_observed(Self::spec(#(#names),*), #observer).await?;
                 let root = #root_ty::bind(handle.root().clone());
                 ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
+            }
+
+            #[doc = #doc_run]
+            pub async fn run(#(#names: #types),*) -> ::supervisor::Exit {
+                ::supervisor::Supervisor::run(Self::spec(#(#names),*)).await
             }
         }
 
@@ -922,6 +930,10 @@ pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
             }
             #[allow(unused)]
             pub async fn start_observed(#(_: #types,)* _: &::supervisor::Observer) -> ::core::result::Result<#handle, ::supervisor::StartError> {
+                ::core::unreachable!()
+            }
+            #[allow(unused)]
+            pub async fn run(#(_: #types),*) -> ::supervisor::Exit {
                 ::core::unreachable!()
             }
         }

@@ -66,6 +66,7 @@ impl Supervisor {
             root: SupervisorRef { node },
             events,
             token,
+            abort: task.abort_handle(),
             task: tokio::sync::Mutex::new(Some(task)),
             outcome: OnceLock::new(),
             breakers,
@@ -102,6 +103,8 @@ pub struct SupervisorHandle {
     token: CancellationToken,
     /// The root's task, awaited by the first joiner; the others wait for its outcome.
     task: tokio::sync::Mutex<Option<JoinHandle<ExitReason>>>,
+    /// Aborts the root's task: what a second signal does (S16.2).
+    pub(crate) abort: tokio::task::AbortHandle,
     outcome: OnceLock<Result<(), TreeError>>,
     breakers: Arc<[CircuitBreaker]>,
 }
@@ -232,6 +235,16 @@ impl<C> TreeHandle<C> {
     /// See [`SupervisorHandle::shutdown_token`].
     pub fn shutdown_token(&self) -> CancellationToken {
         self.handle.shutdown_token()
+    }
+
+    /// See [`SupervisorHandle::run`].
+    pub async fn run(self) -> crate::Exit {
+        self.handle.run().await
+    }
+
+    /// See [`SupervisorHandle::health_report`].
+    pub async fn health_report(&self) -> crate::HealthReport {
+        self.handle.health_report().await
     }
 }
 

@@ -45,6 +45,7 @@ mod mailbox;
 mod node;
 mod picture;
 mod pool;
+mod process;
 mod spawn;
 mod spec;
 mod stash;
@@ -77,6 +78,7 @@ pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
 pub use picture::{Live, Picture};
 pub use pool::{jump_hash, Overflow, PoolError, PoolRef, PoolSpec, Routing};
+pub use process::{ChildReport, Exit, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,

@@ -107,6 +107,10 @@ impl Fleet {
         let root = FleetRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
+    ///Runs [`Fleet`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
+    pub async fn run(model: Arc<str>) -> ::supervisor::Exit {
+        ::supervisor::Supervisor::run(Self::spec(model)).await
+    }
 }
 ///A running [`Fleet`]: one field per child of its root (through [`FleetRoot`]), and the tree's handle.
 #[allow(dead_code)]

@@ -30,6 +30,10 @@ impl Minimal {
         let root = MinimalRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
+    ///Runs [`Minimal`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
+    pub async fn run() -> ::supervisor::Exit {
+        ::supervisor::Supervisor::run(Self::spec()).await
+    }
 }
 ///A running [`Minimal`]: one field per child of its root (through [`MinimalRoot`]), and the tree's handle.
 #[allow(dead_code)]

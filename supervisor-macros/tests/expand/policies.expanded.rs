@@ -178,6 +178,10 @@ impl Pipeline {
         let root = PipelineRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
+    ///Runs [`Pipeline`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
+    pub async fn run(source: String, limit: usize) -> ::supervisor::Exit {
+        ::supervisor::Supervisor::run(Self::spec(source, limit)).await
+    }
 }
 ///A running [`Pipeline`]: one field per child of its root (through [`PipelineRoot`]), and the tree's handle.
 #[allow(dead_code)]

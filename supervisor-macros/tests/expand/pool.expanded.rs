@@ -90,6 +90,10 @@ impl Render {
         let root = RenderRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
+    ///Runs [`Render`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
+    pub async fn run(quality: u8) -> ::supervisor::Exit {
+        ::supervisor::Supervisor::run(Self::spec(quality)).await
+    }
 }
 ///A running [`Render`]: one field per child of its root (through [`RenderRoot`]), and the tree's handle.
 #[allow(dead_code)]

@@ -117,6 +117,10 @@ impl App {
         let root = AppRoot::bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
+    ///Runs [`App`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
+    pub async fn run(config: Arc<Config>) -> ::supervisor::Exit {
+        ::supervisor::Supervisor::run(Self::spec(config)).await
+    }
 }
 ///A running [`App`]: one field per child of its root (through [`AppRoot`]), and the tree's handle.
 #[allow(dead_code)]

@@ -16,6 +16,9 @@ supervision_tree! {
         children: worker(run),
         root: worker(run),
         breaker: worker(run),
+        run: worker(run),
+        health_report: worker(run),
+        picture: worker(run),
         subscribe: worker(run),
         join: worker(run),
         shutdown: worker(run),
@@ -60,7 +63,7 @@ fn main() {
         assert_eq!(app.children.path(), "app/children");
         assert_eq!(app.supervisor.path(), "app/supervisor");
         assert_eq!(app.supervisor().path(), "app");
-        assert_eq!(app.which_children().await.unwrap().len(), 27);
+        assert_eq!(app.which_children().await.unwrap().len(), 30);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor().path(), "app/api");

@@ -1,0 +1,251 @@
+//! Running a tree as a process (S16): signals start an ordered shutdown, the end of the root
+//! becomes an exit code, and a health report answers liveness and readiness probes.
+
+use std::process::{ExitCode, Termination};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{StartError, TreeError};
+use crate::exit::{Escalation, ExitReason};
+use crate::handle::{Supervisor, SupervisorHandle, SupervisorRef};
+use crate::spec::{AnySupervisorSpec, ChildKind};
+use crate::state::{ChildState, HealthStatus};
+
+/// How a tree run as a process ended (S16.1); it converts into the process's exit code.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Exit {
+    /// Stopped on request (a signal, `shutdown`) or by auto_shutdown: exit code 0.
+    Stopped,
+    /// The root gave up: exit code 70 (`EX_SOFTWARE`), so that a service manager restarts it.
+    GaveUp(Arc<Escalation>),
+    /// A `fatal` directive ended the tree: exit code 78 (`EX_CONFIG`), which a restart cannot
+    /// fix (systemd: `RestartPreventExitStatus=78`).
+    Fatal(Arc<Escalation>),
+    /// A second signal aborted the shutdown, or the root's task ended abnormally: exit code 70.
+    Aborted(ExitReason),
+    /// The tree did not start: 78 for an invalid spec, 70 otherwise.
+    StartFailed(StartError),
+}
+
+impl Exit {
+    /// `EX_SOFTWARE` (sysexits.h): the software failed.
+    pub const SOFTWARE: u8 = 70;
+    /// `EX_CONFIG` (sysexits.h): a configuration error.
+    pub const CONFIG: u8 = 78;
+
+    /// The process's exit code (S16.1).
+    pub fn code(&self) -> u8 {
+        match self {
+            Exit::Stopped => 0,
+            Exit::Fatal(_) | Exit::StartFailed(StartError::Spec(_)) => Self::CONFIG,
+            Exit::GaveUp(_) | Exit::Aborted(_) | Exit::StartFailed(_) => Self::SOFTWARE,
+        }
+    }
+
+    fn from_outcome(outcome: Result<(), TreeError>) -> Self {
+        match outcome {
+            Ok(()) => Exit::Stopped,
+            Err(TreeError::GaveUp(e)) => Exit::GaveUp(e),
+            Err(TreeError::Fatal(e)) => Exit::Fatal(e),
+            Err(TreeError::Aborted(reason)) => Exit::Aborted(reason),
+        }
+    }
+
+    /// The one structured log line written before the process exits (S16.1): the exit code,
+    /// and the chain of causes down to the first failure.
+    fn log(&self) {
+        let code = self.code();
+        match self {
+            Exit::Stopped => tracing::info!(exit_code = code, "tree stopped"),
+            Exit::GaveUp(e) | Exit::Fatal(e) => {
+                let (child, cause) = e.root_cause();
+                tracing::error!(exit_code = code, root_cause_child = child, root_cause = %cause, chain = %e, "tree ended");
+            }
+            Exit::Aborted(reason) => {
+                tracing::error!(exit_code = code, reason = %reason, "tree aborted")
+            }
+            Exit::StartFailed(e) => {
+                tracing::error!(exit_code = code, error = %e, "tree did not start")
+            }
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+impl Termination for Exit {
+    fn report(self) -> ExitCode {
+        self.into()
+    }
+}
+
+impl Supervisor {
+    /// Starts the tree and runs it as the process's main work (S16): SIGINT or SIGTERM stops it
+    /// in order, a second signal aborts what is left, and the end is an [`Exit`] that `main` can
+    /// return as its exit code, after one log line with the chain of causes.
+    pub async fn run(spec: impl AnySupervisorSpec) -> Exit {
+        match Supervisor::start(spec).await {
+            Ok(handle) => handle.run().await,
+            Err(e) => {
+                let exit = Exit::StartFailed(e);
+                exit.log();
+                exit
+            }
+        }
+    }
+}
+
+impl SupervisorHandle {
+    /// Runs the started tree until it ends, or a signal stops it (S16.2); see
+    /// [`Supervisor::run`].
+    pub async fn run(self) -> Exit {
+        let mut signals = Signals::new();
+        let exit = tokio::select! {
+            outcome = self.join() => Exit::from_outcome(outcome),
+            _ = signals.next() => {
+                tracing::info!(root = %self.root().path(), "signal received; stopping the tree in order");
+                self.shutdown_token().cancel();
+                tokio::select! {
+                    outcome = self.join() => Exit::from_outcome(outcome),
+                    _ = signals.next() => {
+                        tracing::warn!(root = %self.root().path(), "second signal; aborting the tree");
+                        self.abort.abort();
+                        let _ = self.join().await;
+                        Exit::Aborted(ExitReason::Killed)
+                    }
+                }
+            }
+        };
+        exit.log();
+        exit
+    }
+
+    /// Liveness and readiness, with each child's detail (S16.3), for `/livez` and `/readyz`.
+    pub async fn health_report(&self) -> HealthReport {
+        // Live: the root's loop answers, and it has not ended.
+        let answers = tokio::time::timeout(Duration::from_secs(1), self.root().count_children())
+            .await
+            .is_ok_and(|r| r.is_ok());
+        let mut children = Vec::new();
+        if answers {
+            collect(self.root().clone(), &mut children).await;
+        }
+        let shutting_down = self.shutdown_token().is_cancelled();
+        let ready = answers
+            && !shutting_down
+            && children.iter().all(|c| {
+                !matches!(c.state, ChildState::Restarting | ChildState::Starting)
+                    && matches!(c.health, HealthStatus::Unknown | HealthStatus::Healthy)
+            });
+        HealthReport {
+            live: answers,
+            ready,
+            children,
+        }
+    }
+}
+
+/// A tree's health (S16.3).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct HealthReport {
+    /// The root's loop answers and the tree has not ended.
+    pub live: bool,
+    /// Live, not shutting down, and no child restarting, unhealthy or degraded.
+    pub ready: bool,
+    /// Every child of the tree, depth first.
+    pub children: Vec<ChildReport>,
+}
+
+/// One child in a [`HealthReport`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ChildReport {
+    /// Its path.
+    pub path: Arc<str>,
+    /// Its state.
+    pub state: ChildState,
+    /// Its health as last probed.
+    pub health: HealthStatus,
+    /// Its restarts so far.
+    pub restarts: u32,
+}
+
+fn collect<'a>(
+    sup: SupervisorRef,
+    out: &'a mut Vec<ChildReport>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    Box::pin(async move {
+        for info in sup.which_children().await.unwrap_or_default() {
+            out.push(ChildReport {
+                path: Arc::from(format!("{}/{}", sup.path(), info.id)),
+                state: info.state,
+                health: info.health,
+                restarts: info.restarts,
+            });
+            if info.kind == ChildKind::Supervisor {
+                if let Ok(inner) = sup.supervisor(&info.id) {
+                    collect(inner, out).await;
+                }
+            }
+        }
+    })
+}
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), as one stream.
+struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let int = async {
+                match &mut self.int {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let term = async {
+                match &mut self.term {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = int => {}
+                _ = term => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! A tree run as a real process (S16.1, S16.2): its exit status for a stop on SIGTERM, a
+//! give-up, a fatal exit, and a second signal during a stuck shutdown. The example binary
+//! `exit_codes` is built with the tests.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn example() -> std::path::PathBuf {
+    // target/<profile>/deps/process-<hash> -> target/<profile>/examples/exit_codes
+    let exe = std::env::current_exe().expect("test binary");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    dir.join("examples").join("exit_codes")
+}
+
+fn spawn(arg: &str) -> Child {
+    Command::new(example())
+        .arg(arg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the exit_codes example is built (cargo test builds examples)")
+}
+
+/// Waits for the child to print `up`: its tree has started. Returns the rest of its output.
+fn wait_up(child: &mut Child) -> BufReader<std::process::ChildStdout> {
+    let out = child.stdout.take().expect("stdout");
+    let mut out = BufReader::new(out);
+    expect_line(&mut out, "up");
+    out
+}
+
+fn expect_line(out: &mut BufReader<std::process::ChildStdout>, want: &str) {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("a line");
+    assert_eq!(line.trim(), want);
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// The exit code, within a minute.
+fn code(mut child: Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code().expect("exited, not killed by a signal");
+        }
+        assert!(Instant::now() < deadline, "the process did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// S16.1, S16.2: SIGTERM stops the tree in order: 0.
+#[test]
+fn a_stop_on_sigterm_exits_0() {
+    let mut child = spawn("stop");
+    wait_up(&mut child);
+    signal(&child, "TERM");
+    assert_eq!(code(child), 0);
+}
+
+// S16.1: a root that gave up exits 70, EX_SOFTWARE.
+#[test]
+fn a_root_that_gives_up_exits_70() {
+    assert_eq!(code(spawn("give-up")), 70);
+}
+
+// S16.1, S10.1: a fatal directive exits 78, EX_CONFIG.
+#[test]
+fn a_fatal_exit_exits_78() {
+    assert_eq!(code(spawn("fatal")), 78);
+}
+
+// S16.2: a second signal during a shutdown that hangs aborts it.
+#[test]
+fn a_second_signal_aborts_a_stuck_shutdown() {
+    let mut child = spawn("stuck");
+    let mut out = wait_up(&mut child);
+    signal(&child, "INT");
+    // The shutdown has reached the child, which will not stop.
+    expect_line(&mut out, "stopping");
+    assert!(child.try_wait().expect("wait").is_none(), "still stopping");
+    signal(&child, "INT");
+    assert_eq!(code(child), 70);
+}
