@@ -28,7 +28,7 @@ use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
 use crate::health::{Health, Outcome, Probes};
 use crate::heartbeat::{Judge, Verdict};
-use crate::node::{Aborted, Command, Msg, Node, Reply, SupNode};
+use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
@@ -330,6 +330,8 @@ pub(crate) struct Engine {
     breakers: Option<Arc<[CircuitBreaker]>>,
     /// Set while a pool starts its slots, so that they are published once (S14).
     starting_slots: bool,
+    /// A beat from this loop and when it is next due (S16.4).
+    pulse: Option<(Pulse, Instant)>,
     jitter: Jitter,
     span: Span,
 }
@@ -394,6 +396,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             next_generation: 0,
             failed_starts: VecDeque::new(),
+            pulse: None,
             breakers,
             starting_slots: false,
             jitter: Jitter::new(),
@@ -547,11 +550,16 @@ impl Engine {
                 self.restart_group(generation, rest).await;
             }
             let next_timer = self.timers.peek().map(|Reverse(t)| t.at);
+            let next_beat = self.pulse.as_ref().map(|(_, at)| *at);
             tokio::select! {
                 biased;
                 _ = self.token.cancelled() => {
                     self.shutdown_all().await;
                     return ExitReason::Shutdown;
+                }
+                // Before the inbox, so that a busy loop still beats.
+                _ = sleep_until(next_beat.unwrap_or_else(Instant::now)), if next_beat.is_some() => {
+                    self.beat();
                 }
                 Some(msg) = self.inbox.recv() => match msg {
                     Msg::Exit(exit) => {
@@ -1383,6 +1391,20 @@ impl Engine {
                 let result = self.resize(size).await;
                 let _ = reply.send(result);
             }
+            Command::Pulse(pulse, reply) => {
+                self.pulse = Some((pulse, Instant::now()));
+                self.beat();
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    /// Sends the pulse's beat and sets the next one, one period on (S16.4). A late loop does not
+    /// catch up with a burst: one beat says as much as several.
+    fn beat(&mut self) {
+        if let Some((pulse, next)) = &mut self.pulse {
+            (pulse.beat)();
+            *next = deadline(Instant::now(), pulse.every);
         }
     }
 

@@ -309,6 +309,20 @@ impl SupervisorRef {
         self.call(Command::WhichChildren).await
     }
 
+    /// Calls `beat` from this supervisor's own loop now and every `every` after (S16.4).
+    #[cfg_attr(not(feature = "systemd"), allow(dead_code))]
+    pub(crate) async fn pulse(
+        &self,
+        every: std::time::Duration,
+        beat: impl FnMut() + Send + 'static,
+    ) -> Result<(), ManagementError> {
+        let pulse = crate::node::Pulse {
+            every,
+            beat: Box::new(beat),
+        };
+        self.call(|reply| Command::Pulse(pulse, reply)).await
+    }
+
     /// Counts of specs, running children, supervisors and workers (S9.2).
     pub async fn count_children(&self) -> Result<ChildCounts, ManagementError> {
         self.call(Command::CountChildren).await

@@ -50,6 +50,7 @@ mod spawn;
 mod spec;
 mod stash;
 mod state;
+mod systemd;
 mod table;
 mod time;
 mod types;

@@ -45,6 +45,16 @@ pub(crate) enum Command {
     /// their mailboxes still open, so that their queued messages can be routed elsewhere
     /// (S14.5).
     Resize(usize, Reply<Vec<Arc<Node>>>),
+    /// Calls `beat` from the supervisor's own loop now and every `every` after, for as long as
+    /// the loop runs: a wedged or ended loop stops the beats (S16.4).
+    #[cfg_attr(not(feature = "systemd"), allow(dead_code))]
+    Pulse(Pulse, oneshot::Sender<()>),
+}
+
+/// A beat sent from a supervisor's loop, such as a service manager's watchdog ping (S16.4).
+pub(crate) struct Pulse {
+    pub every: std::time::Duration,
+    pub beat: Box<dyn FnMut() + Send>,
 }
 
 /// What a supervisor's one inbox carries: its children's exits and management requests.

@@ -1,6 +1,7 @@
 //! Running a tree as a process (S16): signals start an ordered shutdown, the end of the root
 //! becomes an exit code, and a health report answers liveness and readiness probes.
 
+use std::fmt;
 use std::process::{ExitCode, Termination};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use crate::exit::{Escalation, ExitReason};
 use crate::handle::{Supervisor, SupervisorHandle, SupervisorRef};
 use crate::spec::{AnySupervisorSpec, ChildKind};
 use crate::state::{ChildState, HealthStatus};
+use crate::systemd::ServiceManager;
 
 /// How a tree run as a process ended (S16.1); it converts into the process's exit code.
 #[derive(Debug)]
@@ -72,6 +74,31 @@ impl Exit {
     }
 }
 
+/// One line: how the tree ended and, when it failed, the first failure.
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Stopped => f.write_str("stopped"),
+            Exit::GaveUp(e) => {
+                let (child, cause) = e.root_cause();
+                write!(f, "gave up: {child} failed: {cause}")
+            }
+            Exit::Fatal(e) => {
+                let (child, cause) = e.root_cause();
+                write!(f, "fatal: {child} failed: {cause}")
+            }
+            Exit::Aborted(reason) => write!(f, "aborted: {reason}"),
+            Exit::StartFailed(e) => write!(f, "did not start: {e}"),
+        }
+    }
+}
+
+/// What began a tree's stop while it ran.
+enum Stop {
+    Signal,
+    Requested,
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
         ExitCode::from(exit.code())
@@ -102,14 +129,32 @@ impl Supervisor {
 
 impl SupervisorHandle {
     /// Runs the started tree until it ends, or a signal stops it (S16.2); see
-    /// [`Supervisor::run`].
+    /// [`Supervisor::run`]. With the `systemd` feature, under systemd, it also tells the
+    /// service manager (S16.4): `READY=1` now, `WATCHDOG=1` from the root's loop, `STOPPING=1`
+    /// when the tree starts to stop or ends, and a `STATUS=` line at each.
     pub async fn run(self) -> Exit {
+        let manager = ServiceManager::detect();
+        manager.ready(self.root()).await;
         let mut signals = Signals::new();
+        let token = self.shutdown_token();
+        let mut stopping = false;
         let exit = tokio::select! {
             outcome = self.join() => Exit::from_outcome(outcome),
-            _ = signals.next() => {
-                tracing::info!(root = %self.root().path(), "signal received; stopping the tree in order");
-                self.shutdown_token().cancel();
+            stop = async {
+                tokio::select! {
+                    _ = signals.next() => Stop::Signal,
+                    _ = token.cancelled() => Stop::Requested,
+                }
+            } => {
+                stopping = true;
+                match stop {
+                    Stop::Signal => {
+                        tracing::info!(root = %self.root().path(), "signal received; stopping the tree in order");
+                        manager.stopping("stopping: signal received");
+                        token.cancel();
+                    }
+                    Stop::Requested => manager.stopping("stopping: shutdown requested"),
+                }
                 tokio::select! {
                     outcome = self.join() => Exit::from_outcome(outcome),
                     _ = signals.next() => {
@@ -121,6 +166,12 @@ impl SupervisorHandle {
                 }
             }
         };
+        let summary = exit.to_string();
+        if stopping {
+            manager.status(&summary);
+        } else {
+            manager.stopping(&summary);
+        }
         exit.log();
         exit
     }

@@ -1,0 +1,201 @@
+//! A tree run under systemd (S16.4), against a real notification socket: the test binds a unix
+//! datagram socket, points `NOTIFY_SOCKET` at it with `WATCHDOG_USEC` set, and reads what the
+//! tree sends: `READY=1` once it is up, `WATCHDOG=1` every half interval from the root's loop,
+//! `STOPPING=1` when it stops, and no more pings once the root is wedged or has given up.
+//!
+//! On the paused clock: the pings are timed exactly, and "no more pings" is a wait of several
+//! intervals that costs nothing.
+
+#![cfg(all(unix, feature = "systemd"))]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use supervisor::{supervision_tree, ChildContext, Exit};
+use tokio::net::UnixDatagram;
+use tokio::time::Instant;
+
+/// The watchdog interval the tests give: pings are due every half of it.
+const WATCHDOG: Duration = Duration::from_secs(10);
+const PING: Duration = Duration::from_secs(5);
+
+/// The environment is the process's: one test at a time sets it.
+static ENVIRONMENT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The service manager's end of the protocol: a bound socket, named in the environment.
+struct Manager {
+    socket: UnixDatagram,
+    path: PathBuf,
+}
+
+impl Manager {
+    fn bind(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "supervisor-notify-{}-{name}.sock",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let socket = UnixDatagram::bind(&path).expect("bind the notification socket");
+        std::env::set_var("NOTIFY_SOCKET", &path);
+        std::env::set_var("WATCHDOG_USEC", WATCHDOG.as_micros().to_string());
+        std::env::set_var("WATCHDOG_PID", std::process::id().to_string());
+        Manager { socket, path }
+    }
+
+    /// The next notification, as its `KEY=value` lines.
+    async fn next(&self) -> Vec<String> {
+        let mut buf = vec![0; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(3600), self.socket.recv(&mut buf))
+            .await
+            .expect("a notification within the hour")
+            .expect("recv");
+        String::from_utf8(buf[..n].to_vec())
+            .expect("utf-8")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Asserts that nothing arrives for three watchdog intervals, which systemd would take as a
+    /// wedged service.
+    async fn silent(&self) {
+        let mut buf = vec![0; 4096];
+        let got = tokio::time::timeout(3 * WATCHDOG, self.socket.recv(&mut buf)).await;
+        if let Ok(Ok(n)) = got {
+            panic!(
+                "expected silence, got {:?}",
+                String::from_utf8_lossy(&buf[..n])
+            );
+        }
+    }
+
+    /// Reads `count` pings, each alone in its datagram, and checks they are due every half
+    /// interval from `since`.
+    async fn pings(&self, since: Instant, count: u32) {
+        for n in 1..=count {
+            assert_eq!(self.next().await, ["WATCHDOG=1"]);
+            assert_eq!(since.elapsed(), n * PING, "ping {n}");
+        }
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        std::env::remove_var("NOTIFY_SOCKET");
+        std::env::remove_var("WATCHDOG_USEC");
+        std::env::remove_var("WATCHDOG_PID");
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+async fn serve(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+async fn ignores_stop(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+async fn fails_at_12s(_ctx: ChildContext) -> Result<(), String> {
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    Err("the disk is gone".into())
+}
+
+supervision_tree! {
+    Service: one_for_one { api: worker(serve), cache: worker(serve) }
+}
+
+supervision_tree! {
+    Wedged: one_for_one { stubborn: worker(ignores_stop) [shutdown = infinity] }
+}
+
+supervision_tree! {
+    Doomed: one_for_one(max_restarts = 0, within = 1s) { disk: worker(fails_at_12s) }
+}
+
+/// Reads the first notification: ready, with a status line naming the children.
+async fn expect_ready(manager: &Manager, children: usize, root: &str) {
+    assert_eq!(
+        manager.next().await,
+        [
+            "READY=1".to_owned(),
+            format!("STATUS=running: {children} children under {root}")
+        ]
+    );
+}
+
+// S16.4
+#[tokio::test(start_paused = true)]
+async fn ready_then_pings_every_half_interval_then_stopping() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("stop");
+    let tree = Service::start().await.expect("start");
+    let token = tree.shutdown_token();
+    let run = tokio::spawn(tree.run());
+
+    expect_ready(&manager, 2, "service").await;
+    let since = Instant::now();
+    assert_eq!(manager.next().await, ["WATCHDOG=1"], "a ping at once");
+    manager.pings(since, 3).await;
+
+    token.cancel();
+    assert_eq!(
+        manager.next().await,
+        ["STOPPING=1", "STATUS=stopping: shutdown requested"]
+    );
+    let exit = run.await.expect("run");
+    assert!(matches!(exit, Exit::Stopped), "{exit:?}");
+    assert_eq!(manager.next().await, ["STATUS=stopped"]);
+    manager.silent().await;
+}
+
+// S16.4
+#[tokio::test(start_paused = true)]
+async fn a_wedged_root_stops_the_pings() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("wedged");
+    let tree = Wedged::start().await.expect("start");
+    let root = tree.root().clone();
+    let run = tokio::spawn(tree.run());
+
+    expect_ready(&manager, 1, "wedged").await;
+    let since = Instant::now();
+    assert_eq!(manager.next().await, ["WATCHDOG=1"]);
+    manager.pings(since, 2).await;
+
+    // The root's loop waits, without a limit, for a child that does not stop.
+    let stopping = tokio::spawn(async move { root.terminate_child("stubborn").await });
+    manager.silent().await;
+    assert!(!stopping.is_finished() && !run.is_finished());
+    stopping.abort();
+    run.abort();
+}
+
+// S16.4, S16.1
+#[tokio::test(start_paused = true)]
+async fn a_root_that_gives_up_says_why_and_stops_the_pings() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("gave-up");
+    let since = Instant::now();
+    let run = tokio::spawn(Doomed::run());
+
+    expect_ready(&manager, 1, "doomed").await;
+    assert_eq!(manager.next().await, ["WATCHDOG=1"]);
+    manager.pings(since, 2).await;
+
+    // At 12 s the child fails, and the root may not restart it.
+    assert_eq!(
+        manager.next().await,
+        [
+            "STOPPING=1",
+            "STATUS=gave up: doomed/disk failed: the disk is gone"
+        ]
+    );
+    assert_eq!(since.elapsed(), Duration::from_secs(12));
+    let exit = run.await.expect("run");
+    assert_eq!(exit.code(), Exit::SOFTWARE, "{exit:?}");
+    manager.silent().await;
+}
