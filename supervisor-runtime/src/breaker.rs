@@ -574,6 +574,7 @@ impl Inner {
         let failures = self.consecutive_failures.load(Ordering::Relaxed);
         let retry_in = (next == OPEN).then(|| self.retry_in());
         tracing::info!(breaker = %self.name, state = ?event, failures, "circuit breaker");
+        crate::telemetry::breaker(&self.name, event);
         slow.sinks.retain(|events| !events.closed());
         for events in &slow.sinks {
             events.emit(|| {

@@ -37,6 +37,7 @@ use crate::spec::{
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
 use crate::table::SeqMap;
+use crate::telemetry;
 use crate::time::deadline;
 use crate::types::AnyArc;
 
@@ -296,7 +297,8 @@ fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Se
                     incarnation,
                     reason: ExitReason::Killed,
                 };
-                trace(&aborted.node, &kind);
+                let dynamic = sup.dynamic.is_some() && sup.pool.is_none();
+                record(&aborted.node, dynamic, &kind);
                 events.emit(|| (Arc::clone(aborted.node.path()), kind));
             }
             if let Some(how) = aborted.then_gone {
@@ -330,6 +332,8 @@ pub(crate) struct Engine {
     breakers: Option<Arc<[CircuitBreaker]>>,
     /// Set while a pool starts its slots, so that they are published once (S14).
     starting_slots: bool,
+    /// Children with a running incarnation, for the active-children gauge.
+    running: usize,
     /// A beat from this loop and when it is next due (S16.4).
     pulse: Option<(Pulse, Instant)>,
     jitter: Jitter,
@@ -397,6 +401,7 @@ impl Engine {
             next_generation: 0,
             failed_starts: VecDeque::new(),
             pulse: None,
+            running: 0,
             breakers,
             starting_slots: false,
             jitter: Jitter::new(),
@@ -436,6 +441,15 @@ impl Engine {
         let child = self.children.get_mut(&seq)?;
         child.node.set_state(phase.published());
         let old = std::mem::replace(&mut child.phase, phase);
+        let (was, is) = (old.running().is_some(), child.phase.running().is_some());
+        if was != is {
+            self.running = if is {
+                self.running + 1
+            } else {
+                self.running.saturating_sub(1)
+            };
+            telemetry::active(self.node.path(), self.running);
+        }
         // An incarnation that is up is watched from then on, not before (S11.4, S12.2); one
         // that stops, or is being stopped, no longer (its probe in flight is aborted).
         match &child.phase {
@@ -448,7 +462,8 @@ impl Engine {
             _ => child.watch = None,
         }
         if let Some(kind) = what {
-            trace(&child.node, &kind);
+            let dynamic = self.spec.dynamic.is_some() && self.spec.pool.is_none();
+            record(&child.node, dynamic, &kind);
             self.events.emit(|| (Arc::clone(child.node.path()), kind));
         }
         Some(old)
@@ -1007,7 +1022,15 @@ impl Engine {
             }
             TimerKind::Judge => {
                 let (judge, beats) = (watch.judge.as_mut()?, child.node.beats.as_deref()?);
-                let next = match judge.wake(beats, due, now) {
+                let verdict = judge.wake(beats, due, now);
+                telemetry::phi(
+                    telemetry::ChildLabels {
+                        supervisor: self.node.path(),
+                        child: Some(&child.node.id),
+                    },
+                    || beats.phi(),
+                );
+                let next = match verdict {
                     Verdict::Wake(at) => at,
                     Verdict::Suspect(phi, at) => {
                         self.events.emit(|| {
@@ -1163,6 +1186,7 @@ impl Engine {
                 tracing::error!(supervisor = %self.node.path(), %escalation, "an exit called for escalation; giving up")
             }
         }
+        telemetry::gave_up(self.node.path());
         let esc = Arc::clone(&escalation);
         self.events.emit(|| {
             (
@@ -1189,6 +1213,8 @@ impl Engine {
         let policy = child.spec.shutdown();
         let phase = match std::mem::replace(&mut child.phase, Phase::Stopped).into_running() {
             Some(r) => {
+                // Taken out for a moment: `enter` counts it again as it goes back in.
+                self.running = self.running.saturating_sub(1);
                 r.token.cancel();
                 if policy == Shutdown::BrutalKill {
                     r.task.abort();
@@ -1577,9 +1603,22 @@ pub(crate) fn gone_or_missing(node: &Node) -> ManagementError {
     }
 }
 
-/// The trace of a transition. The path is joined only if the level is enabled: most workers'
-/// paths are never needed.
-fn trace(node: &Node, kind: &EventKind) {
+/// The trace of a transition, and its count (the `metrics` feature). The path is joined only if
+/// the level is enabled: most workers' paths are never needed. A dynamic supervisor's children
+/// are counted together, their ids being unbounded.
+fn record(node: &Node, dynamic: bool, kind: &EventKind) {
+    let labels = || telemetry::ChildLabels {
+        supervisor: node.parent_path().unwrap_or(&node.id),
+        child: (!dynamic).then_some(&node.id),
+    };
+    match kind {
+        EventKind::StartFailed { .. } => telemetry::start_failed(labels()),
+        EventKind::Exited { reason, .. } | EventKind::Stopped { reason, .. } => {
+            telemetry::exited(labels(), reason)
+        }
+        EventKind::Restarting { .. } => telemetry::restarting(labels()),
+        _ => {}
+    }
     match kind {
         EventKind::Started { incarnation } => {
             tracing::debug!(child = %node.path(), incarnation, "started")
@@ -1610,6 +1649,7 @@ impl Drop for Engine {
     /// killer to await, which reports each stop once its task is gone (S6.3). Children added at run time
     /// go with the incarnation; the root takes the whole tree with it.
     fn drop(&mut self) {
+        telemetry::active(self.node.path(), 0);
         let own = Arc::clone(&self.node);
         let Some(sup) = own.sup.as_deref() else {
             return;

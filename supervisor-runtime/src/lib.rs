@@ -26,6 +26,14 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! - `systemd`: [`Supervisor::run`] tells systemd `READY=1` once the tree is up, pings its
+//!   watchdog from the root's own loop, and says `STOPPING=1` and a `STATUS=` line (S16.4).
+//! - `metrics`: restarts, exits, give-ups and escalations counted, and running children,
+//!   breaker states and phi gauged, through the `metrics` facade; names and labels in
+//!   [`telemetry`].
 #![warn(missing_docs)]
 
 mod backoff;
@@ -52,6 +60,7 @@ mod stash;
 mod state;
 mod systemd;
 mod table;
+pub mod telemetry;
 mod time;
 mod types;
 mod worker;

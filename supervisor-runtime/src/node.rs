@@ -130,6 +130,11 @@ pub(crate) struct SupNode {
 }
 
 impl Node {
+    /// Its supervisor's path; `None` for the root.
+    pub(crate) fn parent_path(&self) -> Option<&Arc<str>> {
+        self.parent_path.as_ref()
+    }
+
     /// The full path from the root (`app/api/listener`).
     pub(crate) fn path(&self) -> &Arc<str> {
         self.path.get_or_init(|| match &self.parent_path {
