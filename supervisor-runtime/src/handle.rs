@@ -246,6 +246,11 @@ impl<C> TreeHandle<C> {
     pub async fn health_report(&self) -> crate::HealthReport {
         self.handle.health_report().await
     }
+
+    /// See [`SupervisorHandle::health_probe`].
+    pub fn health_probe(&self) -> crate::HealthProbe {
+        self.handle.health_probe()
+    }
 }
 
 impl<C> std::ops::Deref for TreeHandle<C> {

@@ -38,6 +38,7 @@
 
 mod backoff;
 mod breaker;
+mod budget;
 mod call;
 mod context;
 mod describe;
@@ -70,6 +71,7 @@ pub use tokio_util::sync::CancellationToken;
 
 pub use backoff::Backoff;
 pub use breaker::{BreakerConfig, BreakerError, BreakerStats, CircuitBreaker};
+pub use budget::ShutdownBudget;
 pub use call::{CallError, Reply};
 pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
@@ -88,7 +90,7 @@ pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
 pub use picture::{Live, Picture};
 pub use pool::{jump_hash, Overflow, PoolError, PoolRef, PoolSpec, Routing};
-pub use process::{ChildReport, Exit, HealthReport};
+pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
     Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,

@@ -12,6 +12,7 @@ use crate::handle::{Supervisor, SupervisorHandle, SupervisorRef};
 use crate::spec::{AnySupervisorSpec, ChildKind};
 use crate::state::{ChildState, HealthStatus};
 use crate::systemd::ServiceManager;
+use crate::CancellationToken;
 
 /// How a tree run as a process ended (S16.1); it converts into the process's exit code.
 #[derive(Debug)]
@@ -178,15 +179,50 @@ impl SupervisorHandle {
 
     /// Liveness and readiness, with each child's detail (S16.3), for `/livez` and `/readyz`.
     pub async fn health_report(&self) -> HealthReport {
+        self.health_probe().report().await
+    }
+
+    /// What answers health probes for this tree, to hand to an HTTP server: it stays valid
+    /// while [`run`](Self::run) owns the handle, and after the tree has ended (it then reports
+    /// the tree dead).
+    pub fn health_probe(&self) -> HealthProbe {
+        HealthProbe {
+            root: self.root().clone(),
+            token: self.shutdown_token(),
+        }
+    }
+}
+
+/// Answers liveness and readiness probes of a tree (S16.3); cheap to clone.
+#[derive(Clone)]
+pub struct HealthProbe {
+    root: SupervisorRef,
+    token: CancellationToken,
+}
+
+impl fmt::Debug for HealthProbe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HealthProbe")
+            .field("root", &self.root.path())
+            .finish()
+    }
+}
+
+impl HealthProbe {
+    /// How long the root's loop has to answer before the tree is reported not live.
+    pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(1);
+
+    /// The tree's health now: live, ready, and each child's detail.
+    pub async fn report(&self) -> HealthReport {
         // Live: the root's loop answers, and it has not ended.
-        let answers = tokio::time::timeout(Duration::from_secs(1), self.root().count_children())
+        let answers = tokio::time::timeout(Self::LIVENESS_TIMEOUT, self.root.count_children())
             .await
             .is_ok_and(|r| r.is_ok());
         let mut children = Vec::new();
         if answers {
-            collect(self.root().clone(), &mut children).await;
+            collect(self.root.clone(), &mut children).await;
         }
-        let shutting_down = self.shutdown_token().is_cancelled();
+        let shutting_down = self.token.is_cancelled();
         let ready = answers
             && !shutting_down
             && children.iter().all(|c| {

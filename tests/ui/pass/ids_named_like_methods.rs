@@ -18,6 +18,7 @@ supervision_tree! {
         breaker: worker(run),
         run: worker(run),
         health_report: worker(run),
+        health_probe: worker(run),
         picture: worker(run),
         subscribe: worker(run),
         join: worker(run),
@@ -63,7 +64,7 @@ fn main() {
         assert_eq!(app.children.path(), "app/children");
         assert_eq!(app.supervisor.path(), "app/supervisor");
         assert_eq!(app.supervisor().path(), "app");
-        assert_eq!(app.which_children().await.unwrap().len(), 30);
+        assert_eq!(app.which_children().await.unwrap().len(), 31);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor().path(), "app/api");
