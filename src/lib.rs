@@ -3,5 +3,7 @@
 
 pub use supervisor_runtime::*;
 
+pub mod guide;
+
 #[doc(inline)]
 pub use supervisor_macros::supervision_tree;

@@ -1,0 +1,27 @@
+//! The guide: concepts, the grammar, the rules, recipes, and tables for those coming from
+//! Erlang/OTP, ractor or kameo. Its pages are `docs/guide/*.md` in the repository; their
+//! examples are compiled and run as tests.
+#![doc = include_str!("../docs/guide/index.md")]
+
+pub mod concepts {
+    #![doc = include_str!("../docs/guide/concepts.md")]
+}
+
+pub mod grammar {
+    #![doc = include_str!("../docs/guide/grammar.md")]
+}
+
+pub mod rules {
+    //! # The rules
+    //!
+    #![doc = include_str!("../docs/guide/rules.md")]
+    #![doc = include_str!("../SEMANTICS.md")]
+}
+
+pub mod recipes {
+    #![doc = include_str!("../docs/guide/recipes.md")]
+}
+
+pub mod coming_from {
+    #![doc = include_str!("../docs/guide/coming_from.md")]
+}
