@@ -5,8 +5,8 @@ mod common;
 
 use common::{settle, S};
 use supervisor::{
-    supervision_tree, Backoff, BoxError, ChildContext, ChildSpec, Picture, Restart, Supervisor,
-    SupervisorSpec,
+    supervision_tree, Backoff, BoxError, ChildContext, ChildSpec, Health, Picture, ProbeContext,
+    Restart, Supervisor, SupervisorSpec,
 };
 
 #[allow(dead_code, clippy::all)]
@@ -142,4 +142,69 @@ fn the_readme_chart_is_the_flagship_tree() {
         .and_then(|s| s.split("```").next())
         .expect("the README has a mermaid chart");
     assert_eq!(chart, Picture::from(&flagship::Service::TREE).mermaid());
+}
+
+/// Beats for three seconds, then falls silent without exiting.
+async fn beats_then_silent(ctx: ChildContext) -> Result<(), BoxError> {
+    for _ in 0..3 {
+        ctx.heartbeat();
+        tokio::time::sleep(S).await;
+    }
+    ctx.cancelled().await;
+    Ok(())
+}
+
+async fn unwell(_probe: ProbeContext) -> Health {
+    Health::degraded("slow disk")
+}
+
+supervision_tree! {
+    Watched: one_for_one {
+        judged: worker(beats_then_silent) [heartbeat = phi(every = 1s, threshold = 16)],
+        probed: worker(idle) [health = probe(unwell, every = 1s, timeout = 500ms)],
+    }
+    breakers {
+        llm: breaker(failures = 1, reset = 1m),
+        search: breaker(),
+    }
+}
+
+// A live picture from the tree's handle: health, phi, and the breakers with their states.
+#[tokio::test(start_paused = true)]
+async fn a_live_picture_shows_health_phi_and_breakers() {
+    let app = Watched::start().await.unwrap();
+    let llm = app.breaker("llm").unwrap();
+    let _ = llm
+        .call(async { Err::<(), _>(std::io::Error::other("down")) })
+        .await;
+    // Three beats a second apart, then 2 s of silence: phi has grown, short of the threshold.
+    tokio::time::sleep(5 * S).await;
+    settle().await;
+    let p = app.picture().await;
+    let text = p.text();
+    let phi = app.judged.phi().expect("judged");
+    assert!(phi > 0.0 && phi < 16.0, "{phi}");
+    assert_eq!(
+        text,
+        format!(
+            "watched\n\
+             ├── judged [running, incarnation 0, phi {phi:.1}]\n\
+             └── probed [running, incarnation 0, degraded]\n\
+             breaker llm [open]\n\
+             breaker search [closed]\n"
+        )
+    );
+    let m = p.mermaid();
+    assert!(m.contains("b0{{\"breaker llm [open]\"}}"), "{m}");
+    assert!(
+        m.contains("class b0 unhealthy;") && m.contains("class b1 running;"),
+        "{m}"
+    );
+    assert!(m.contains("class n2 degraded;"), "{m}");
+    let d = p.dot();
+    assert!(
+        d.contains("b0 [label=\"breaker llm [open]\", shape=hexagon, style=filled, fillcolor=\"#fde2e1\", color=\"#c62828\"];"),
+        "{d}"
+    );
+    app.shutdown().await.unwrap();
 }

@@ -1366,6 +1366,10 @@ impl Engine {
                             Phase::Pending { waiting_for, .. } => waiting_for.clone(),
                             _ => None,
                         },
+                        phi: match c.phase {
+                            Phase::Running(_) => c.node.beats.as_deref().and_then(|b| b.phi()),
+                            _ => None,
+                        },
                     })
                     .collect();
                 let _ = reply.send(list);

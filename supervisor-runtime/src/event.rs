@@ -272,7 +272,7 @@ pub struct RestartRecord {
 pub const HISTORY_CAPACITY: usize = 64;
 
 /// One line of `which_children` (S9.1).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChildInfo {
     /// The child's id.
@@ -291,6 +291,8 @@ pub struct ChildInfo {
     pub health: HealthStatus,
     /// The breaker a restarting child waits for (S13.7).
     pub waiting_for: Option<Arc<str>>,
+    /// The phi of a running child judged by its heartbeats (S12.5).
+    pub phi: Option<f64>,
 }
 
 /// What `count_children` answers (S9.2).

@@ -135,6 +135,10 @@ impl SupervisorHandle {
         self.breakers.iter().find(|b| b.name() == name)
     }
 
+    pub(crate) fn breakers(&self) -> &[CircuitBreaker] {
+        &self.breakers
+    }
+
     /// The tree's event stream (S9.4), from now on. To see the first start's events, subscribe
     /// through an [`Observer`] given to [`Supervisor::start_observed`].
     pub fn subscribe(&self) -> EventStream {

@@ -5,9 +5,9 @@
 use std::fmt::{self, Write};
 
 use crate::describe::{label, NodeDescription, NodeKind, TreeDescription};
-use crate::handle::SupervisorRef;
+use crate::handle::{SupervisorHandle, SupervisorRef, TreeHandle};
 use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorSpec};
-use crate::state::{ChildState, HealthStatus};
+use crate::state::{BreakerState, ChildState, HealthStatus};
 
 /// A picture of a tree, ready to be drawn in one of three formats.
 ///
@@ -26,10 +26,12 @@ use crate::state::{ChildState, HealthStatus};
 pub struct Picture {
     name: String,
     root: Drawn,
+    /// The tree's circuit breakers and their states, in a live picture from the tree's handle.
+    breakers: Vec<(String, BreakerState)>,
 }
 
 /// What a running child was doing when the picture was taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Live {
     /// Its state.
@@ -40,6 +42,8 @@ pub struct Live {
     pub restarts: u32,
     /// Its health as last probed.
     pub health: HealthStatus,
+    /// Its phi, when it is judged by heartbeats (S12.5).
+    pub phi: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +67,7 @@ impl From<&TreeDescription> for Picture {
         Picture {
             name: tree.name.to_owned(),
             root: from_description(&tree.root),
+            breakers: Vec::new(),
         }
     }
 }
@@ -89,6 +94,7 @@ impl From<&SupervisorSpec> for Picture {
         Picture {
             name: spec.id.to_string(),
             root: from_spec(spec, &spec.id, Restart::Permanent, false, false),
+            breakers: Vec::new(),
         }
     }
 }
@@ -180,7 +186,29 @@ impl SupervisorRef {
         Picture {
             name: self.id().to_owned(),
             root: live(self.clone(), self.id().to_owned(), None).await,
+            breakers: Vec::new(),
         }
+    }
+}
+
+impl SupervisorHandle {
+    /// A picture of the whole tree as it runs now, as [`SupervisorRef::picture`] draws it,
+    /// with the circuit breakers declared with the root and their states (S13).
+    pub async fn picture(&self) -> Picture {
+        let mut picture = self.root().picture().await;
+        picture.breakers = self
+            .breakers()
+            .iter()
+            .map(|b| (b.name().to_owned(), b.state()))
+            .collect();
+        picture
+    }
+}
+
+impl<C> TreeHandle<C> {
+    /// See [`SupervisorHandle::picture`].
+    pub async fn picture(&self) -> Picture {
+        self.handle().picture().await
     }
 }
 
@@ -198,6 +226,7 @@ fn live(
                 incarnation: info.incarnation,
                 restarts: info.restarts,
                 health: info.health,
+                phi: info.phi,
             };
             let child = match info.kind {
                 ChildKind::Supervisor => match sup.supervisor(&info.id) {
@@ -245,6 +274,9 @@ impl Live {
             h => {
                 let _ = write!(s, ", {}", format!("{h:?}").to_lowercase());
             }
+        }
+        if let Some(phi) = self.phi {
+            let _ = write!(s, ", phi {phi:.1}");
         }
         s
     }
@@ -326,6 +358,9 @@ impl Picture {
         for (i, child) in self.root.children.iter().enumerate() {
             go(&mut out, child, "", i + 1 == self.root.children.len());
         }
+        for (name, state) in &self.breakers {
+            let _ = writeln!(out, "{}", breaker_line(name, *state));
+        }
         out
     }
 
@@ -343,20 +378,28 @@ impl Picture {
                 Shape::Worker => writeln!(out, "    n{n}(\"{text}\")"),
             };
         }
+        for (b, (name, state)) in self.breakers.iter().enumerate() {
+            let text = mermaid_text(&breaker_line(name, *state));
+            let _ = writeln!(out, "    b{b}{{{{\"{text}\"}}}}");
+        }
         for (n, parent, _) in &nodes {
             if let Some(p) = parent {
                 let _ = writeln!(out, "    n{p} --> n{n}");
             }
         }
-        let live: Vec<(usize, &str)> = (nodes.iter())
-            .filter_map(|(n, _, node)| Some((*n, node.live?.class())))
+        let live: Vec<(String, &str)> = (nodes.iter())
+            .filter_map(|(n, _, node)| Some((format!("n{n}"), node.live?.class())))
+            .chain(
+                (self.breakers.iter().enumerate())
+                    .map(|(b, (_, state))| (format!("b{b}"), breaker_class(*state))),
+            )
             .collect();
         if !live.is_empty() {
             for (class, fill, stroke) in COLOURS {
                 let _ = writeln!(out, "    classDef {class} fill:{fill},stroke:{stroke};");
             }
-            for (n, class) in live {
-                let _ = writeln!(out, "    class n{n} {class};");
+            for (id, class) in live {
+                let _ = writeln!(out, "    class {id} {class};");
             }
         }
         out
@@ -374,17 +417,17 @@ impl Picture {
                 Shape::Many => "box3d",
                 Shape::Worker => "ellipse",
             };
-            let mut attrs = format!("label=\"{}\", shape={shape}", dot_text(&node.line()));
-            if let Some(live) = node.live {
-                let class = live.class();
-                if let Some((_, fill, stroke)) = COLOURS.iter().find(|(c, _, _)| *c == class) {
-                    let _ = write!(
-                        attrs,
-                        ", style=filled, fillcolor=\"{fill}\", color=\"{stroke}\""
-                    );
-                }
-            }
+            let class = node.live.map(|live| live.class());
+            let attrs = dot_attrs(&node.line(), shape, class);
             let _ = writeln!(out, "    n{n} [{attrs}];");
+        }
+        for (b, (name, state)) in self.breakers.iter().enumerate() {
+            let attrs = dot_attrs(
+                &breaker_line(name, *state),
+                "hexagon",
+                Some(breaker_class(*state)),
+            );
+            let _ = writeln!(out, "    b{b} [{attrs}];");
         }
         for (n, parent, _) in &nodes {
             if let Some(p) = parent {
@@ -393,6 +436,38 @@ impl Picture {
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// A DOT node's attributes: its label and shape, coloured by its live class if it has one.
+fn dot_attrs(label: &str, shape: &str, class: Option<&str>) -> String {
+    let mut attrs = format!("label=\"{}\", shape={shape}", dot_text(label));
+    let colours = class.and_then(|class| COLOURS.iter().find(|(c, _, _)| *c == class));
+    if let Some((_, fill, stroke)) = colours {
+        let _ = write!(
+            attrs,
+            ", style=filled, fillcolor=\"{fill}\", color=\"{stroke}\""
+        );
+    }
+    attrs
+}
+
+fn breaker_line(name: &str, state: BreakerState) -> String {
+    let state = match state {
+        BreakerState::Closed => "closed",
+        BreakerState::HalfOpen => "half-open",
+        BreakerState::Open => "open",
+    };
+    format!("breaker {name} [{state}]")
+}
+
+/// A breaker is coloured as a child would be: closed as running, half-open as restarting,
+/// open as unhealthy.
+fn breaker_class(state: BreakerState) -> &'static str {
+    match state {
+        BreakerState::Closed => "running",
+        BreakerState::HalfOpen => "restarting",
+        BreakerState::Open => "unhealthy",
     }
 }
 
