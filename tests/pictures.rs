@@ -184,6 +184,13 @@ async fn a_live_picture_shows_health_phi_and_breakers() {
     let text = p.text();
     let phi = app.judged.phi().expect("judged");
     assert!(phi > 0.0 && phi < 16.0, "{phi}");
+    let report = app.health_report().await;
+    assert_eq!(
+        report.children[0].phi,
+        Some(phi),
+        "S16.3: the report's detail has phi"
+    );
+    assert_eq!(report.children[1].phi, None);
     assert_eq!(
         text,
         format!(

@@ -261,6 +261,8 @@ pub struct ChildReport {
     pub health: HealthStatus,
     /// Its restarts so far.
     pub restarts: u32,
+    /// Its phi, when it is judged by heartbeats and running (S12.5).
+    pub phi: Option<f64>,
 }
 
 fn collect<'a>(
@@ -274,6 +276,7 @@ fn collect<'a>(
                 state: info.state,
                 health: info.health,
                 restarts: info.restarts,
+                phi: info.phi,
             });
             if info.kind == ChildKind::Supervisor {
                 if let Ok(inner) = sup.supervisor(&info.id) {
