@@ -16,7 +16,8 @@
 //! The window holds the intervals between the beats the detector has seen. It sees beats in
 //! batches (those that came while it slept): a batch of `k` beats spanning `d` adds `k` intervals
 //! of `d / k`, so the mean is exact and the deviation is that of the batches' means, floored at
-//! `min_std_deviation` as always.
+//! `min_std_deviation` as always. At most 16 batches are kept (the oldest merged, sums kept), so
+//! a detector's memory is bounded whatever the child's rate and the window's length.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -157,14 +158,36 @@ pub(crate) fn y_at(threshold: f64) -> f64 {
     0.5 * (lo + hi)
 }
 
-/// The intervals of one incarnation's window, in batches of equal intervals.
-#[derive(Clone, Debug)]
-pub(crate) struct Window {
-    /// `(interval in seconds, how many)`, oldest first.
-    batches: VecDeque<(f64, u64)>,
+/// At most this many batches are kept: a child that beats for days keeps a window of bounded
+/// size, whatever its rate (one batch per look of its judge would otherwise grow to `window`
+/// batches: 16 KB for the default window of a child that beats every few seconds).
+const MAX_BATCHES: usize = 16;
+
+/// A run of intervals: how many, their sum and the sum of their squares, in seconds.
+#[derive(Clone, Copy, Debug, Default)]
+struct Batch {
     count: u64,
     sum: f64,
     sum_sq: f64,
+}
+
+impl Batch {
+    fn add(&mut self, other: Batch) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+}
+
+/// The intervals of one incarnation's window, in batches. Each look adds one batch of equal
+/// intervals; beyond [`MAX_BATCHES`] the two oldest are merged, keeping their count, sum and
+/// sum of squares, so the window's mean and deviation stay exact. Only when intervals leave
+/// the window from a merged batch is the part that leaves taken as the batch's average.
+#[derive(Clone, Debug)]
+pub(crate) struct Window {
+    /// Oldest first.
+    batches: VecDeque<Batch>,
+    total: Batch,
     capacity: u64,
 }
 
@@ -174,9 +197,7 @@ impl Window {
         let mean = config.interval.as_secs_f64();
         let mut w = Window {
             batches: VecDeque::new(),
-            count: 0,
-            sum: 0.0,
-            sum_sq: 0.0,
+            total: Batch::default(),
             capacity: u64::from(config.window.max(2)),
         };
         w.add(mean - mean / 4.0, 1);
@@ -189,33 +210,49 @@ impl Window {
         if count == 0 {
             return;
         }
-        self.batches.push_back((interval, count));
-        self.count += count;
-        self.sum += interval * count as f64;
-        self.sum_sq += interval * interval * count as f64;
-        while self.count > self.capacity {
-            let excess = self.count - self.capacity;
+        if self.batches.len() == MAX_BATCHES {
+            if let Some(oldest) = self.batches.pop_front() {
+                if let Some(next) = self.batches.front_mut() {
+                    next.add(oldest);
+                }
+            }
+        }
+        let n = count as f64;
+        self.batches.push_back(Batch {
+            count,
+            sum: interval * n,
+            sum_sq: interval * interval * n,
+        });
+        let mut excess = self.batches.iter().map(|b| b.count).sum::<u64>();
+        excess = excess.saturating_sub(self.capacity);
+        while excess > 0 {
             let Some(front) = self.batches.front_mut() else {
                 break;
             };
-            let drop = excess.min(front.1);
-            front.1 -= drop;
-            self.count -= drop;
-            self.sum -= front.0 * drop as f64;
-            self.sum_sq -= front.0 * front.0 * drop as f64;
-            if front.1 == 0 {
+            let drop = excess.min(front.count);
+            let kept = (front.count - drop) as f64 / front.count as f64;
+            front.count -= drop;
+            front.sum *= kept;
+            front.sum_sq *= kept;
+            excess -= drop;
+            if front.count == 0 {
                 self.batches.pop_front();
             }
+        }
+        // Summed afresh from at most MAX_BATCHES batches: no drift from subtractions.
+        self.total = Batch::default();
+        for batch in &self.batches {
+            self.total.add(*batch);
         }
     }
 
     pub(crate) fn mean(&self) -> f64 {
-        self.sum / self.count as f64
+        self.total.sum / self.total.count as f64
     }
 
     pub(crate) fn std_deviation(&self) -> f64 {
         let mean = self.mean();
-        (self.sum_sq / self.count as f64 - mean * mean)
+        (self.total.sum_sq / self.total.count as f64 - mean * mean)
             .max(0.0)
             .sqrt()
     }
@@ -453,6 +490,46 @@ mod tests {
         // Two 0.1 and two 0.3.
         assert!((w.mean() - 0.2).abs() < 1e-12);
         assert!((w.std_deviation() - 0.1).abs() < 1e-12);
+    }
+
+    // S12.1: a child that beats for days keeps a window of bounded size, and its mean and
+    // deviation follow the exact ones of the last `window` intervals.
+    #[test]
+    fn a_long_window_stays_small_and_close_to_exact() {
+        let config = Heartbeat::every(Duration::from_secs(1)).window(1000);
+        let mut w = Window::new(&config);
+        let mut exact: VecDeque<f64> = VecDeque::from([0.75, 1.25]);
+        // Looks of 1 to 5 beats, their intervals wandering between 0.5 s and 1.5 s.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for look in 0..100_000u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let k = 1 + seed % 5;
+            let interval = 1.0 + 0.5 * ((look as f64) / 50.0).sin() + (seed % 100) as f64 / 1000.0;
+            w.add(interval, k);
+            for _ in 0..k {
+                exact.push_back(interval);
+            }
+            while exact.len() > 1000 {
+                exact.pop_front();
+            }
+            assert!(w.batches.len() <= MAX_BATCHES);
+        }
+        let n = exact.len() as f64;
+        let mean = exact.iter().sum::<f64>() / n;
+        let std = (exact.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        assert_eq!(w.total.count, 1000);
+        assert!(
+            (w.mean() - mean).abs() / mean < 0.01,
+            "{} vs {mean}",
+            w.mean()
+        );
+        assert!(
+            (w.std_deviation() - std).abs() / std < 0.02,
+            "{} vs {std}",
+            w.std_deviation()
+        );
     }
 
     // S12.3: the conviction instant is where phi reaches the threshold.
