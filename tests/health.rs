@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{until, MS, S};
+use common::{settle, until, MS, S};
 use supervisor::{
     async_trait, BoxError, ChildContext, ChildSpec, ChildState, Directive, EventKind, ExitReason,
-    Health, HealthCheck, HealthRule, HealthStatus, NoMailbox, Observer, ProbeContext, SpecRule,
-    Supervisor, SupervisorSpec, TreeError, Worker,
+    Health, HealthCheck, HealthProbe, HealthRule, HealthStatus, NoMailbox, Observer, ProbeContext,
+    SpecRule, Supervisor, SupervisorSpec, TreeError, Worker,
 };
 use tokio::time::Instant;
 
@@ -471,4 +471,59 @@ async fn the_health_report_says_live_and_ready() {
     app.shutdown().await.unwrap();
     let report = app.health_report().await;
     assert!(!report.live && !report.ready);
+}
+
+/// Ignores its stop: with `Shutdown::Infinity`, whoever stops it waits forever.
+fn deaf(name: &'static str) -> ChildSpec {
+    ChildSpec::worker(name, |_ctx: ChildContext| async move {
+        std::future::pending::<()>().await;
+        Ok::<(), BoxError>(())
+    })
+    .shutdown(supervisor::Shutdown::Infinity)
+}
+
+// S16.3: a root whose loop is wedged is not live, and the report says so within its timeout
+// instead of waiting with it.
+#[tokio::test(start_paused = true)]
+async fn a_wedged_root_is_not_live() {
+    let spec = SupervisorSpec::new("app")
+        .child(idle("db"))
+        .child(deaf("deaf"));
+    let app = Supervisor::start(spec).await.unwrap();
+    let probe = app.health_probe().liveness_timeout(10 * S);
+    assert!(probe.report().await.live);
+    // The root's loop waits, without a limit, for a child that does not stop.
+    let root = app.root().clone();
+    let stuck = tokio::spawn(async move { root.terminate_child("deaf").await });
+    settle().await;
+    let asked = Instant::now();
+    let report = probe.report().await;
+    assert_eq!(asked.elapsed(), 10 * S, "answered at the timeout");
+    assert!(!report.live && !report.ready, "{report:?}");
+    assert!(report.children.is_empty());
+    stuck.abort();
+}
+
+// S16.3: a wedged supervisor below the root leaves the tree live but not ready, and is named.
+#[tokio::test(start_paused = true)]
+async fn a_wedged_supervisor_below_the_root_is_named() {
+    let spec = SupervisorSpec::new("app")
+        .child(idle("db"))
+        .child(ChildSpec::supervisor(
+            SupervisorSpec::new("api")
+                .child(idle("listener"))
+                .child(deaf("deaf")),
+        ));
+    let app = Supervisor::start(spec).await.unwrap();
+    let api = app.root().supervisor("api").unwrap();
+    let stuck = tokio::spawn(async move { api.terminate_child("deaf").await });
+    settle().await;
+    let asked = Instant::now();
+    let report = app.health_report().await;
+    assert_eq!(asked.elapsed(), HealthProbe::DEFAULT_LIVENESS_TIMEOUT);
+    assert!(report.live && !report.ready, "{report:?}");
+    assert_eq!(report.unanswered, [Arc::from("app/api")]);
+    let paths: Vec<&str> = report.children.iter().map(|c| &*c.path).collect();
+    assert_eq!(paths, ["app/db", "app/api"]);
+    stuck.abort();
 }

@@ -189,6 +189,7 @@ impl SupervisorHandle {
         HealthProbe {
             root: self.root().clone(),
             token: self.shutdown_token(),
+            liveness_timeout: HealthProbe::DEFAULT_LIVENESS_TIMEOUT,
         }
     }
 }
@@ -198,6 +199,7 @@ impl SupervisorHandle {
 pub struct HealthProbe {
     root: SupervisorRef,
     token: CancellationToken,
+    liveness_timeout: Duration,
 }
 
 impl fmt::Debug for HealthProbe {
@@ -209,30 +211,38 @@ impl fmt::Debug for HealthProbe {
 }
 
 impl HealthProbe {
-    /// How long the root's loop has to answer before the tree is reported not live.
-    pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(1);
+    /// How long the tree's supervisors have, together, to answer a report: 1 s.
+    pub const DEFAULT_LIVENESS_TIMEOUT: Duration = Duration::from_secs(1);
 
-    /// The tree's health now: live, ready, and each child's detail.
+    /// Sets how long the tree's supervisors have, together, to answer a report; a root that
+    /// does not answer within it is not live (its loop is wedged).
+    #[must_use]
+    pub fn liveness_timeout(mut self, limit: Duration) -> Self {
+        self.liveness_timeout = limit;
+        self
+    }
+
+    /// The tree's health now: live, ready, and each child's detail. Never waits longer than
+    /// the liveness timeout: a supervisor that has not answered by then is listed in
+    /// [`HealthReport::unanswered`].
     pub async fn report(&self) -> HealthReport {
-        // Live: the root's loop answers, and it has not ended.
-        let answers = tokio::time::timeout(Self::LIVENESS_TIMEOUT, self.root.count_children())
-            .await
-            .is_ok_and(|r| r.is_ok());
+        let deadline = crate::time::deadline(tokio::time::Instant::now(), self.liveness_timeout);
         let mut children = Vec::new();
-        if answers {
-            collect(self.root.clone(), &mut children).await;
-        }
-        let shutting_down = self.token.is_cancelled();
-        let ready = answers
-            && !shutting_down
+        let mut unanswered = Vec::new();
+        // Live: the root's loop answers in time, and it has not ended.
+        let live = collect(self.root.clone(), deadline, &mut children, &mut unanswered).await;
+        let ready = live
+            && !self.token.is_cancelled()
+            && unanswered.is_empty()
             && children.iter().all(|c| {
                 !matches!(c.state, ChildState::Restarting | ChildState::Starting)
                     && matches!(c.health, HealthStatus::Unknown | HealthStatus::Healthy)
             });
         HealthReport {
-            live: answers,
+            live,
             ready,
             children,
+            unanswered,
         }
     }
 }
@@ -247,6 +257,9 @@ pub struct HealthReport {
     pub ready: bool,
     /// Every child of the tree, depth first.
     pub children: Vec<ChildReport>,
+    /// Supervisors below the root that did not answer in time: their loops are wedged, and
+    /// their subtrees are missing from `children`.
+    pub unanswered: Vec<Arc<str>>,
 }
 
 /// One child in a [`HealthReport`].
@@ -265,12 +278,19 @@ pub struct ChildReport {
     pub phi: Option<f64>,
 }
 
+/// Walks `sup`'s subtree into `out` until `deadline`; `false` when `sup` itself did not
+/// answer (ended, or wedged past the deadline).
 fn collect<'a>(
     sup: SupervisorRef,
+    deadline: tokio::time::Instant,
     out: &'a mut Vec<ChildReport>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    unanswered: &'a mut Vec<Arc<str>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
     Box::pin(async move {
-        for info in sup.which_children().await.unwrap_or_default() {
+        let Ok(Ok(list)) = tokio::time::timeout_at(deadline, sup.which_children()).await else {
+            return false;
+        };
+        for info in list {
             out.push(ChildReport {
                 path: Arc::from(format!("{}/{}", sup.path(), info.id)),
                 state: info.state,
@@ -280,10 +300,16 @@ fn collect<'a>(
             });
             if info.kind == ChildKind::Supervisor {
                 if let Ok(inner) = sup.supervisor(&info.id) {
-                    collect(inner, out).await;
+                    let path: Arc<str> = Arc::from(inner.path());
+                    // A supervisor child that is not running has no loop to answer.
+                    let running = matches!(info.state, ChildState::Running);
+                    if !collect(inner, deadline, out, unanswered).await && running {
+                        unanswered.push(path);
+                    }
                 }
             }
         }
+        true
     })
 }
 
