@@ -112,18 +112,30 @@ supervision_tree! {
     Wedged: one_for_one { stubborn: worker(ignores_stop) [shutdown = infinity] }
 }
 
+/// Fails once, at 7 s, then serves.
+async fn fails_once_at_7s(ctx: ChildContext) -> Result<(), String> {
+    if ctx.incarnation() == 0 {
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        return Err("a hiccup".into());
+    }
+    serve(ctx).await
+}
+
+supervision_tree! {
+    Hiccup: one_for_one(max_restarts = 3, within = 60s) { worker: worker(fails_once_at_7s) }
+}
+
 supervision_tree! {
     Doomed: one_for_one(max_restarts = 0, within = 1s) { disk: worker(fails_at_12s) }
 }
 
-/// Reads the first notification: ready, with a status line naming the children.
-async fn expect_ready(manager: &Manager, children: usize, root: &str) {
+/// Reads the first notifications: ready, then at once the first ping with the status line.
+async fn expect_ready(manager: &Manager, status: &str) {
+    assert_eq!(manager.next().await, ["READY=1"]);
     assert_eq!(
         manager.next().await,
-        [
-            "READY=1".to_owned(),
-            format!("STATUS=running: {children} children under {root}")
-        ]
+        ["WATCHDOG=1".to_owned(), format!("STATUS={status}")],
+        "a ping at once, with the status"
     );
 }
 
@@ -136,9 +148,12 @@ async fn ready_then_pings_every_half_interval_then_stopping() {
     let token = tree.shutdown_token();
     let run = tokio::spawn(tree.run());
 
-    expect_ready(&manager, 2, "service").await;
     let since = Instant::now();
-    assert_eq!(manager.next().await, ["WATCHDOG=1"], "a ping at once");
+    expect_ready(
+        &manager,
+        "running: 2 of 2 children up, no restarts in the last 5s",
+    )
+    .await;
     manager.pings(since, 3).await;
 
     token.cancel();
@@ -161,9 +176,12 @@ async fn a_wedged_root_stops_the_pings() {
     let root = tree.root().clone();
     let run = tokio::spawn(tree.run());
 
-    expect_ready(&manager, 1, "wedged").await;
     let since = Instant::now();
-    assert_eq!(manager.next().await, ["WATCHDOG=1"]);
+    expect_ready(
+        &manager,
+        "running: 1 of 1 children up, no restarts in the last 5s",
+    )
+    .await;
     manager.pings(since, 2).await;
 
     // The root's loop waits, without a limit, for a child that does not stop.
@@ -182,8 +200,11 @@ async fn a_root_that_gives_up_says_why_and_stops_the_pings() {
     let since = Instant::now();
     let run = tokio::spawn(Doomed::run());
 
-    expect_ready(&manager, 1, "doomed").await;
-    assert_eq!(manager.next().await, ["WATCHDOG=1"]);
+    expect_ready(
+        &manager,
+        "running: 1 of 1 children up, no restarts in the last 1s",
+    )
+    .await;
     manager.pings(since, 2).await;
 
     // At 12 s the child fails, and the root may not restart it.
@@ -198,4 +219,42 @@ async fn a_root_that_gives_up_says_why_and_stops_the_pings() {
     let exit = run.await.expect("run");
     assert_eq!(exit.code(), Exit::SOFTWARE, "{exit:?}");
     manager.silent().await;
+}
+
+// S16.4: the status line follows the root's children: a restart shows with the next ping, and
+// goes once it is older than the intensity period.
+#[tokio::test(start_paused = true)]
+async fn the_status_line_follows_restarts() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("status");
+    let since = Instant::now();
+    let run = tokio::spawn(Hiccup::run());
+    expect_ready(
+        &manager,
+        "running: 1 of 1 children up, no restarts in the last 60s",
+    )
+    .await;
+    manager.pings(since, 1).await;
+    // At 7 s the child fails and is restarted at once: the 10 s ping says so.
+    assert_eq!(
+        manager.next().await,
+        [
+            "WATCHDOG=1",
+            "STATUS=running: 1 of 1 children up, 1 restart in the last 60s"
+        ]
+    );
+    assert_eq!(since.elapsed(), 2 * PING);
+    // The restart leaves the period at 67 s: the 70 s ping says so, and only that one.
+    for n in 3..=13 {
+        assert_eq!(manager.next().await, ["WATCHDOG=1"], "ping {n}");
+    }
+    assert_eq!(
+        manager.next().await,
+        [
+            "WATCHDOG=1",
+            "STATUS=running: 1 of 1 children up, no restarts in the last 60s"
+        ]
+    );
+    assert_eq!(since.elapsed(), 14 * PING);
+    run.abort();
 }

@@ -28,7 +28,7 @@ use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
 use crate::health::{Health, Outcome, Probes};
 use crate::heartbeat::{Judge, Verdict};
-use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode};
+use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
@@ -243,6 +243,14 @@ struct Window {
 }
 
 impl Window {
+    /// Restart decisions within `period` of `now`.
+    fn recent(&self, now: Instant) -> usize {
+        self.stamps
+            .iter()
+            .filter(|&&at| now.duration_since(at) < self.period)
+            .count()
+    }
+
     /// Records a restart decision at `now`; `false` when it exceeds the intensity.
     fn allow(&mut self, now: Instant) -> bool {
         while let Some(&oldest) = self.stamps.front() {
@@ -1432,9 +1440,16 @@ impl Engine {
     /// Sends the pulse's beat and sets the next one, one period on (S16.4). A late loop does not
     /// catch up with a burst: one beat says as much as several.
     fn beat(&mut self) {
+        let now = Instant::now();
+        let vitals = Vitals {
+            running: self.running,
+            children: self.children.len(),
+            recent_restarts: self.window.recent(now),
+            period: self.window.period,
+        };
         if let Some((pulse, next)) = &mut self.pulse {
-            (pulse.beat)();
-            *next = deadline(Instant::now(), pulse.every);
+            (pulse.beat)(&vitals);
+            *next = deadline(now, pulse.every);
         }
     }
 

@@ -323,7 +323,7 @@ impl SupervisorRef {
     pub(crate) async fn pulse(
         &self,
         every: std::time::Duration,
-        beat: impl FnMut() + Send + 'static,
+        beat: impl FnMut(&crate::node::Vitals) + Send + 'static,
     ) -> Result<(), ManagementError> {
         let pulse = crate::node::Pulse {
             every,

@@ -54,7 +54,21 @@ pub(crate) enum Command {
 /// A beat sent from a supervisor's loop, such as a service manager's watchdog ping (S16.4).
 pub(crate) struct Pulse {
     pub every: std::time::Duration,
-    pub beat: Box<dyn FnMut() + Send>,
+    pub beat: Box<dyn FnMut(&Vitals) + Send>,
+}
+
+/// What a supervisor's loop tells its pulse: how its children are doing.
+#[cfg_attr(not(feature = "systemd"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Vitals {
+    /// Children with a running incarnation.
+    pub running: usize,
+    /// All its children.
+    pub children: usize,
+    /// Restarts within its intensity period, up to now.
+    pub recent_restarts: usize,
+    /// That period.
+    pub period: std::time::Duration,
 }
 
 /// What a supervisor's one inbox carries: its children's exits and management requests.
