@@ -258,3 +258,26 @@ async fn the_status_line_follows_restarts() {
     assert_eq!(since.elapsed(), 14 * PING);
     run.abort();
 }
+
+// S16.2, S16.4: a root already wedged when the tree is run: READY, no ping, and a stop
+// requested meanwhile is still heard (run does not wait for the root's loop to listen).
+#[tokio::test(start_paused = true)]
+async fn run_hears_a_stop_while_the_root_is_wedged() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("wedged-early");
+    let tree = Wedged::start().await.expect("start");
+    let root = tree.root().clone();
+    let token = tree.shutdown_token();
+    let stuck = tokio::spawn(async move { root.terminate_child("stubborn").await });
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let run = tokio::spawn(tree.run());
+    assert_eq!(manager.next().await, ["READY=1"]);
+    manager.silent().await;
+    token.cancel();
+    assert_eq!(
+        manager.next().await,
+        ["STOPPING=1", "STATUS=stopping: shutdown requested"]
+    );
+    stuck.abort();
+    run.abort();
+}

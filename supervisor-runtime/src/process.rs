@@ -135,12 +135,16 @@ impl SupervisorHandle {
     /// when the tree starts to stop or ends, and a `STATUS=` line at each.
     pub async fn run(self) -> Exit {
         let manager = ServiceManager::detect();
-        manager.ready(self.root()).await;
         let mut signals = Signals::new();
         let token = self.shutdown_token();
         let mut stopping = false;
         let exit = tokio::select! {
-            outcome = self.join() => Exit::from_outcome(outcome),
+            // Telling the service manager waits for the root's loop, which may be wedged: a
+            // signal must still be heard meanwhile.
+            outcome = async {
+                manager.ready(self.root()).await;
+                self.join().await
+            } => Exit::from_outcome(outcome),
             stop = async {
                 tokio::select! {
                     _ = signals.next() => Stop::Signal,
