@@ -117,8 +117,11 @@ impl Supervisor {
     /// in order, a second signal aborts what is left, and the end is an [`Exit`] that `main` can
     /// return as its exit code, after one log line with the chain of causes.
     pub async fn run(spec: impl AnySupervisorSpec) -> Exit {
+        // Listening before the start: a signal that comes while the tree starts is heard once it
+        // is up, instead of killing the process by the signal's default action.
+        let signals = Signals::new();
         match Supervisor::start(spec).await {
-            Ok(handle) => handle.run().await,
+            Ok(handle) => handle.run_with(signals).await,
             Err(e) => {
                 let exit = Exit::StartFailed(e);
                 exit.log();
@@ -134,8 +137,11 @@ impl SupervisorHandle {
     /// service manager (S16.4): `READY=1` now, `WATCHDOG=1` from the root's loop, `STOPPING=1`
     /// when the tree starts to stop or ends, and a `STATUS=` line at each.
     pub async fn run(self) -> Exit {
+        self.run_with(Signals::new()).await
+    }
+
+    async fn run_with(self, mut signals: Signals) -> Exit {
         let manager = ServiceManager::detect();
-        let mut signals = Signals::new();
         let token = self.shutdown_token();
         let mut stopping = false;
         let exit = tokio::select! {
