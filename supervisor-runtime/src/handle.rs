@@ -16,9 +16,10 @@ use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
+use crate::node::PoolShared;
 use crate::node::{join_path, Command, Msg, Node};
-use crate::pool::{PoolRef, PoolSettings, PoolShared};
 use crate::spawn::CatchUnwind;
+use crate::spec::PoolSettings;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
@@ -459,29 +460,15 @@ impl SupervisorRef {
         }
     }
 
-    /// The pool at `path` below this one (`""` for this one), typed by its workers' messages
-    /// (S14).
-    pub fn pool<M: Message>(&self, path: &str) -> Result<PoolRef<M>, LookupError> {
-        let sup = if path.is_empty() {
-            self.clone()
-        } else {
-            self.supervisor(path)?
-        };
-        match sup.node.sup.as_deref().and_then(|s| s.dynamic) {
-            Some((_, msg))
-                if sup.node.sup.as_deref().is_some_and(|s| s.pool.is_some())
-                    && msg().id == TypeId::of::<M>() =>
-            {
-                Ok(PoolRef::new(sup))
-            }
-            _ => Err(LookupError::NotDynamic(Arc::clone(sup.node.path()))),
-        }
-    }
-
     /// A pool's shared slots and settings, if this supervisor is a pool.
     pub(crate) fn pool_parts(&self) -> Option<(&PoolShared, &PoolSettings)> {
         let pool = self.node.sup.as_deref()?.pool.as_deref()?;
         Some((&pool.0, &pool.1))
+    }
+
+    /// This supervisor's node.
+    pub(crate) fn node(&self) -> &Arc<Node> {
+        &self.node
     }
 
     /// This supervisor's state.
@@ -539,11 +526,6 @@ pub mod bind {
     /// The declared dynamic supervisor at `index` of `sup`.
     pub fn dynamic<A, M>(sup: &SupervisorRef, index: usize) -> DynamicRef<A, M> {
         this_dynamic(&supervisor(sup, index))
-    }
-
-    /// The declared pool at `index` of `sup`.
-    pub fn pool<M: Message>(sup: &SupervisorRef, index: usize) -> PoolRef<M> {
-        PoolRef::new(supervisor(sup, index))
     }
 
     /// `sup` itself as the dynamic supervisor it is (a tree's dynamic root).

@@ -89,11 +89,11 @@ pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorR
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
 pub use picture::{Live, Picture};
-pub use pool::{jump_hash, Overflow, PoolError, PoolRef, PoolSpec, Routing};
+pub use pool::{jump_hash, PoolError, PoolRef, PoolSpec, Routing};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
-    Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
+    Overflow, Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
     DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;
@@ -129,7 +129,11 @@ pub mod __private {
     /// [`Message`](crate::Message).
     pub const fn assert_message<T: crate::Message>() {}
 
-    pub use crate::handle::bind;
+    /// Binds the generated handles' fields, by position (S9.7).
+    pub mod bind {
+        pub use crate::handle::bind::*;
+        pub use crate::pool::bind_pool as pool;
+    }
 
     /// What a broadcast pool's message type must be: every slot gets a clone.
     #[diagnostic::on_unimplemented(

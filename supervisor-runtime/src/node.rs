@@ -19,7 +19,6 @@ use crate::exit::ExitReason;
 use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
-use crate::pool::{PoolSettings, PoolShared};
 use crate::spawn::Exit;
 use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
 use crate::stash::StashSlot;
@@ -136,7 +135,7 @@ pub(crate) struct SupNode {
     /// Argument and message types of a dynamic supervisor's template.
     pub dynamic: Option<(TypeTag, fn() -> TypeTag)>,
     /// A pool's slots as its references see them, and its settings (S14).
-    pub pool: Option<Box<(PoolShared, PoolSettings)>>,
+    pub pool: Option<Box<(PoolShared, crate::spec::PoolSettings)>>,
     pub events: Events,
     /// Tasks of children aborted because this supervisor was killed, awaited by its parent so
     /// that a killed subtree is gone when its stop returns (S6.3).
@@ -469,4 +468,15 @@ impl SupNode {
             .map(|mut a| std::mem::take(&mut *a))
             .unwrap_or_default()
     }
+}
+
+/// What a pool's supervisor publishes for its references: the running slots, in order.
+#[derive(Default)]
+pub(crate) struct PoolShared {
+    pub slots: std::sync::RwLock<Arc<[Arc<Node>]>>,
+    /// Bumped at every change of `slots`: a reference's cache of them is current while its
+    /// generation is this one.
+    pub generation: AtomicU64,
+    pub cursor: std::sync::atomic::AtomicUsize,
+    pub dropped: AtomicU64,
 }

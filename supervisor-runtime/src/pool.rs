@@ -3,19 +3,18 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::call::{CallError, Reply};
 use crate::context::Message;
-use crate::error::ManagementError;
+use crate::error::{LookupError, ManagementError};
 use crate::handle::{ChildRef, SupervisorRef};
-use crate::node::Command;
-use crate::node::Node;
-use crate::spec::{DynamicSpec, SupervisorSpec, Template};
+use crate::node::{Command, Node, PoolShared};
+use crate::spec::{DynamicSpec, Overflow, PoolSettings, SupervisorSpec, Template};
 use crate::state::{ChildState, Gone};
 use crate::types::TypeTag;
 
@@ -52,18 +51,6 @@ impl<M> fmt::Debug for Routing<M> {
             Routing::Broadcast(_) => "Broadcast",
         })
     }
-}
-
-/// What a send does when its slot cannot take the message now (S14.3).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Overflow {
-    /// Wait for room (the default).
-    #[default]
-    Wait,
-    /// Fail at once with [`PoolError::Full`], the message given back.
-    Reject,
-    /// Drop the message, count it ([`PoolRef::dropped`]) and report it in a warning.
-    DropNewest,
 }
 
 /// Jump consistent hashing (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
@@ -133,15 +120,6 @@ impl<M> PoolSpec<M> {
             .as_ref()
             .map_or_else(Overflow::default, |p| p.overflow)
     }
-}
-
-/// The erased settings of a pool, as its supervisor keeps them.
-#[derive(Clone)]
-pub(crate) struct PoolSettings {
-    pub size: usize,
-    pub overflow: Overflow,
-    /// The typed [`Routing`], for the pool's references.
-    pub routing: crate::types::AnyArc,
 }
 
 impl<M: Message> PoolSpec<M> {
@@ -254,15 +232,30 @@ impl<M> fmt::Debug for PoolError<M> {
     }
 }
 
-/// What a pool's supervisor publishes for its references: the running slots, in order.
-#[derive(Default)]
-pub(crate) struct PoolShared {
-    pub slots: RwLock<Arc<[Arc<Node>]>>,
-    /// Bumped at every change of `slots`: a reference's cache of them is current while its
-    /// generation is this one.
-    pub generation: AtomicU64,
-    cursor: AtomicUsize,
-    dropped: AtomicU64,
+impl SupervisorRef {
+    /// The pool at `path` below this one (`""` for this one), typed by its workers' messages
+    /// (S14).
+    pub fn pool<M: Message>(&self, path: &str) -> Result<PoolRef<M>, LookupError> {
+        let sup = if path.is_empty() {
+            self.clone()
+        } else {
+            self.supervisor(path)?
+        };
+        match sup.node().sup.as_deref().and_then(|s| s.dynamic) {
+            Some((_, msg))
+                if sup.node().sup.as_deref().is_some_and(|s| s.pool.is_some())
+                    && msg().id == std::any::TypeId::of::<M>() =>
+            {
+                Ok(PoolRef::new(sup))
+            }
+            _ => Err(LookupError::NotDynamic(Arc::clone(sup.node().path()))),
+        }
+    }
+}
+
+/// The declared pool at `index` of `sup`, for the generated handles.
+pub fn bind_pool<M: Message>(sup: &SupervisorRef, index: usize) -> PoolRef<M> {
+    PoolRef::new(crate::handle::bind::supervisor(sup, index))
 }
 
 /// A pool, typed by its workers' messages: one address for all its slots.

@@ -9,10 +9,10 @@ mod validate;
 
 pub use child::{ChildSpec, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
-pub(crate) use model::{BoxFuture, DynamicSpec, ErasedChild, Starter};
+pub(crate) use model::{BoxFuture, DynamicSpec, ErasedChild, PoolSettings, Starter};
 pub use policy::{
-    AutoShutdown, ChildKind, Intensity, Restart, Shutdown, Strategy, DEFAULT_MAILBOX_CAPACITY,
-    DEFAULT_WORKER_SHUTDOWN,
+    AutoShutdown, ChildKind, Intensity, Overflow, Restart, Shutdown, Strategy,
+    DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub(crate) use validate::check_child;
 

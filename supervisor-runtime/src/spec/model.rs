@@ -17,7 +17,6 @@ use crate::exit::ExitReason;
 use crate::health::HealthCheck;
 use crate::heartbeat::Heartbeat;
 use crate::mailbox::MailboxFactory;
-use crate::pool::PoolSettings;
 use crate::spawn::StartFn;
 use crate::stash::StashFactory;
 use crate::types::TypeTag;
@@ -275,4 +274,13 @@ impl<M> AnySupervisorSpec for crate::pool::PoolSpec<M> {
     fn into_spec(self) -> SupervisorSpec {
         self.inner
     }
+}
+
+/// The erased settings of a pool, as its supervisor keeps them.
+#[derive(Clone)]
+pub(crate) struct PoolSettings {
+    pub size: usize,
+    pub overflow: super::Overflow,
+    /// The typed `Routing`, for the pool's references.
+    pub routing: crate::types::AnyArc,
 }

@@ -110,3 +110,15 @@ impl Default for Intensity {
 pub const DEFAULT_WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
 /// The default capacity of a child's mailbox.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
+
+/// What a send does when its slot cannot take the message now (S14.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overflow {
+    /// Wait for room (the default).
+    #[default]
+    Wait,
+    /// Fail at once with [`PoolError::Full`](crate::PoolError::Full), the message given back.
+    Reject,
+    /// Drop the message, count it ([`PoolRef::dropped`](crate::PoolRef::dropped)) and report it in a warning.
+    DropNewest,
+}
