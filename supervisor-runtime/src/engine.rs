@@ -648,6 +648,7 @@ impl Engine {
             seq,
             incarnation,
             signal,
+            stop: token.clone(),
         };
         // What starts it, taken out of the table so that the table can change meanwhile.
         let how = match &child.spec.start {

@@ -13,6 +13,7 @@ use tracing::{Instrument, Span};
 
 use crate::context::{RawContext, StartSignal};
 use crate::exit::{panic_message, ExitReason, IntoExit};
+use tokio_util::sync::CancellationToken;
 
 /// Starts one incarnation. Taking `Arc<Self>` lets the rare slow path (a mailbox still held by
 /// the previous incarnation) own the function without a second allocation per child.
@@ -134,6 +135,8 @@ pub(crate) struct Report {
     pub incarnation: u64,
     /// Set while the supervisor waits for the incarnation to report its start.
     pub signal: Option<Arc<StartSignal>>,
+    /// The incarnation's stop request: once it is made, the supervisor collects the end itself.
+    pub stop: CancellationToken,
 }
 
 impl Report {
@@ -144,6 +147,11 @@ impl Report {
             if signal.send(Err(reason.clone())) {
                 return;
             }
+        }
+        // A stopped incarnation's end is collected by the supervisor that stopped it, which
+        // ignores a report of it (S6.4): sending one would only cost every stop a message.
+        if self.stop.is_cancelled() {
+            return;
         }
         self.exits.0.exit(Exit {
             seq: self.seq,
