@@ -646,7 +646,6 @@ impl Engine {
         let report = Report {
             exits,
             seq,
-            incarnation,
             signal,
             stop: token.clone(),
         };
@@ -760,21 +759,21 @@ impl Engine {
 
     async fn handle_exit(&mut self, exit: Exit) -> Option<ExitReason> {
         let child = self.children.get(&exit.seq)?;
-        match &child.phase {
-            Phase::Running(r) if r.incarnation == exit.incarnation => {}
+        let incarnation = match &child.phase {
+            Phase::Running(r) if r.task.id() == Some(exit.task) => r.incarnation,
             // An incarnation this supervisor already stopped, or is stopping: not a failure
             // (S6.4).
             _ => return None,
-        }
+        };
         let (directive, source) = self.decide(exit.seq, &exit.reason);
         if let Some(child) = self.children.get(&exit.seq) {
-            child.node.record_exit(exit.incarnation, &exit.reason);
+            child.node.record_exit(incarnation, &exit.reason);
         }
         self.enter(
             exit.seq,
             Phase::Stopped,
             Some(EventKind::Exited {
-                incarnation: exit.incarnation,
+                incarnation,
                 reason: exit.reason.clone(),
                 directive,
                 source,

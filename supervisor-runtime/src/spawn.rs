@@ -23,10 +23,11 @@ pub(crate) trait Start: Send + Sync + 'static {
 
 pub(crate) type StartFn = Arc<dyn Start>;
 
-/// An incarnation's end, as its task reports it.
+/// An incarnation's end, as its task reports it: the child, and the task, which names the
+/// incarnation (its number is the supervisor's to know, so the task does not carry it).
 pub(crate) struct Exit {
     pub seq: u64,
-    pub incarnation: u64,
+    pub task: tokio::task::Id,
     pub reason: ExitReason,
 }
 
@@ -132,7 +133,6 @@ where
 pub(crate) struct Report {
     pub exits: Arc<ExitTx>,
     pub seq: u64,
-    pub incarnation: u64,
     /// Set while the supervisor waits for the incarnation to report its start.
     pub signal: Option<Arc<StartSignal>>,
     /// The incarnation's stop request: once it is made, the supervisor collects the end itself.
@@ -153,9 +153,13 @@ impl Report {
         if self.stop.is_cancelled() {
             return;
         }
+        // Sent from the incarnation's own task, whose id its supervisor holds.
+        let Some(task) = tokio::task::try_id() else {
+            return;
+        };
         self.exits.0.exit(Exit {
             seq: self.seq,
-            incarnation: self.incarnation,
+            task,
             reason,
         });
     }
