@@ -196,7 +196,8 @@ impl Window {
     pub(crate) fn new(config: &Heartbeat) -> Self {
         let mean = config.interval.as_secs_f64();
         let mut w = Window {
-            batches: VecDeque::new(),
+            // The two primed samples; a child judged for long grows it to MAX_BATCHES.
+            batches: VecDeque::with_capacity(2),
             total: Batch::default(),
             capacity: u64::from(config.window.max(2)),
         };

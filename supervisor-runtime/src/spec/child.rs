@@ -88,7 +88,7 @@ macro_rules! policy_setters {
         #[must_use]
         pub fn state<T: Default + Send + 'static>(mut self) -> Self {
             self.inner.extras_mut().state =
-                Some((crate::stash::factory::<T>, TypeTag::of::<T>()));
+                Some(Box::new((crate::stash::factory::<T>, TypeTag::of::<T>())));
             self
         }
 

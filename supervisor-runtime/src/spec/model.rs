@@ -50,8 +50,9 @@ pub(crate) struct ChildExtras {
     pub heartbeat: Option<Box<Heartbeat>>,
     /// Breakers whose opening holds back this child's restarts (S13.7).
     pub depends_on: Vec<CircuitBreaker>,
-    /// How the node makes the child's carried state, and of which type (S15).
-    pub state: Option<(StashFactory, TypeTag)>,
+    /// How the node makes the child's carried state, and of which type (S15). Boxed: the
+    /// extras of every child with a probe, a decider or a breaker would carry it otherwise.
+    pub state: Option<Box<(StashFactory, TypeTag)>>,
 }
 
 #[derive(Clone)]
@@ -107,7 +108,7 @@ impl ErasedChild {
     }
 
     pub(crate) fn state(&self) -> Option<(StashFactory, TypeTag)> {
-        self.extras.as_ref()?.state
+        self.extras.as_ref()?.state.as_deref().copied()
     }
 
     pub(crate) fn depends_on(&self) -> &[CircuitBreaker] {
