@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::{sleep_until, timeout_at, Instant};
+use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
@@ -342,6 +342,8 @@ pub(crate) struct Engine {
     starting_slots: bool,
     /// Children with a running incarnation, for the active-children gauge.
     running: usize,
+    /// The shutdown timeout of the child being stopped, reset for each (S6.2).
+    stop_timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// A beat from this loop and when it is next due (S16.4).
     pulse: Option<(Pulse, Instant)>,
     jitter: Jitter,
@@ -410,6 +412,7 @@ impl Engine {
             failed_starts: VecDeque::new(),
             pulse: None,
             running: 0,
+            stop_timer: None,
             breakers,
             starting_slots: false,
             jitter: Jitter::new(),
@@ -1266,9 +1269,21 @@ impl Engine {
                 ExitReason::Killed
             }
             Shutdown::Timeout(limit) => {
-                match timeout_at(deadline(since, limit), &mut *task).await {
-                    Ok(_) => ExitReason::Shutdown,
-                    Err(_) => {
+                // One timer, moved from stop to stop: registering a new one for each of many
+                // children, as an ordered shutdown does, costs the time driver's lock and, on
+                // several threads, wakes the worker that holds the driver.
+                let at = deadline(since, limit);
+                let timer = match &mut self.stop_timer {
+                    Some(timer) => {
+                        timer.as_mut().reset(at);
+                        timer
+                    }
+                    None => self.stop_timer.insert(Box::pin(sleep_until(at))),
+                };
+                tokio::select! {
+                    biased;
+                    _ = &mut *task => ExitReason::Shutdown,
+                    _ = timer.as_mut() => {
                         task.abort();
                         let _ = task.await;
                         ExitReason::Killed
