@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{settle, S};
 use supervisor::{
-    jump_hash, Backoff, BoxError, ChildContext, ChildState, Overflow, PoolError, PoolSpec, Reply,
-    Supervisor, SupervisorSpec, Template,
+    jump_hash, Backoff, BoxError, ChildContext, ChildState, LookupError, Overflow, PoolError,
+    PoolSpec, Reply, Supervisor, SupervisorSpec, Template,
 };
 use tokio::sync::Notify;
 
@@ -271,7 +271,45 @@ async fn pools_nest_and_need_a_slot() {
     let app = Supervisor::start(spec).await.unwrap();
     let pool = app.root().pool::<Job>("workers").unwrap();
     assert_eq!(pool.slots().len(), 2);
-    assert!(app.root().pool::<String>("workers").is_err());
+    assert!(matches!(
+        app.root().pool::<String>("workers"),
+        Err(LookupError::WrongMessageType { .. })
+    ));
+    app.shutdown().await.unwrap();
+}
+
+// S14.1, S5.6: a pool is a kind of its own; looking one up where there is none says so.
+#[tokio::test(start_paused = true)]
+async fn a_static_or_dynamic_supervisor_is_not_a_pool() {
+    let log = Log::default();
+    let sessions = SupervisorSpec::dynamic("sessions", template(&log, None));
+    let spec = SupervisorSpec::new("app")
+        .child(supervisor::ChildSpec::supervisor(sessions))
+        .child(supervisor::ChildSpec::supervisor(PoolSpec::new(
+            "workers",
+            1,
+            template(&log, None),
+        )));
+    let app = Supervisor::start(spec).await.unwrap();
+    let not_a_pool = |r: Result<supervisor::PoolRef<Job>, LookupError>| match r {
+        Err(LookupError::NotAPool(path)) => path.to_string(),
+        Err(other) => panic!("expected NotAPool, got {other}"),
+        Ok(_) => panic!("expected NotAPool, got a pool"),
+    };
+    assert_eq!(not_a_pool(app.root().pool::<Job>("")), "app");
+    assert_eq!(
+        not_a_pool(app.root().pool::<Job>("sessions")),
+        "app/sessions"
+    );
+    assert_eq!(
+        LookupError::NotAPool("app".into()).to_string(),
+        "`app` is not a pool"
+    );
+    // And a pool is not a dynamic supervisor to start children on.
+    assert!(matches!(
+        app.root().dynamic::<usize, Job>("workers"),
+        Err(LookupError::NotDynamic(_))
+    ));
     app.shutdown().await.unwrap();
 }
 

@@ -163,7 +163,7 @@ impl SupervisorSpec {
 }
 
 fn spec_subtree(spec: &SupervisorSpec, path: &str) -> ShutdownBudget {
-    match &spec.dynamic {
+    match spec.kind.template() {
         // A dynamic supervisor's or a pool's children all follow the template.
         Some(d) => ShutdownBudget::max([spec_child(&d.template, &format!("{path}/<template>"))]),
         None => ShutdownBudget::sum(

@@ -1,6 +1,6 @@
 //! A static description of a tree, usable without starting anything (docs, pictures, checks).
 
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 use crate::backoff::Backoff;
 use crate::spec::{AutoShutdown, Intensity, Restart, Shutdown, Strategy};
@@ -296,18 +296,4 @@ pub(crate) fn label(
         let _ = write!(s, " <{m}>");
     }
     s
-}
-
-impl fmt::Display for TreeDescription {
-    /// Draws the tree, one node a line:
-    ///
-    /// ```text
-    /// app (one_for_one, 3 in 5s)
-    /// ├── db
-    /// └── api (rest_for_one, 5 in 30s)
-    ///     └── listener <ListenerMsg>
-    /// ```
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::Picture::from(self).text())
-    }
 }

@@ -28,7 +28,7 @@ use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
 use crate::health::{Health, Outcome, Probes};
 use crate::heartbeat::{Judge, Verdict};
-use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, Vitals};
+use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
@@ -305,7 +305,7 @@ fn reap(node: Arc<Node>, events: Events) -> Pin<Box<dyn Future<Output = ()> + Se
                     incarnation,
                     reason: ExitReason::Killed,
                 };
-                let dynamic = sup.dynamic.is_some() && sup.pool.is_none();
+                let dynamic = matches!(sup.kind, SupShape::Dynamic { .. });
                 record(&aborted.node, dynamic, &kind);
                 events.emit(|| (Arc::clone(aborted.node.path()), kind));
             }
@@ -436,14 +436,9 @@ impl Engine {
         self.node.sup.as_deref()
     }
 
-    fn dynamic(&self) -> bool {
-        self.spec.dynamic.is_some()
-    }
-
-    /// Whether a child that ends without a restart goes for good: any dynamic child (S5.5),
-    /// but a pool's slots stay, stopped, as declared children do (S14.1).
+    /// Whether a child that ends without a restart goes for good (S5.5, S14.1).
     fn removes_ended(&self) -> bool {
-        self.dynamic() && self.spec.pool.is_none()
+        self.spec.kind.removes_ended()
     }
 
     /// The one place a child's phase changes: publishes the state handles see, then traces and
@@ -473,8 +468,7 @@ impl Engine {
             _ => child.watch = None,
         }
         if let Some(kind) = what {
-            let dynamic = self.spec.dynamic.is_some() && self.spec.pool.is_none();
-            record(&child.node, dynamic, &kind);
+            record(&child.node, self.spec.kind.removes_ended(), &kind);
             self.events.emit(|| (Arc::clone(child.node.path()), kind));
         }
         Some(old)
@@ -493,7 +487,7 @@ impl Engine {
 
     /// A pool's slots, in order, for its references to route over (S14.2).
     fn publish_slots(&self) {
-        let Some(pool) = self.node.sup.as_deref().and_then(|s| s.pool.as_deref()) else {
+        let Some(SupShape::Pool(pool)) = self.sup().map(|s| &s.kind) else {
             return;
         };
         let slots: Arc<[Arc<Node>]> = self
@@ -501,10 +495,10 @@ impl Engine {
             .values()
             .map(|c| Arc::clone(&c.node))
             .collect();
-        if let Ok(mut published) = pool.0.slots.write() {
+        if let Ok(mut published) = pool.shared.slots.write() {
             *published = slots;
         }
-        pool.0
+        pool.shared
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
@@ -512,7 +506,7 @@ impl Engine {
     /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse. A pool starts
     /// its slots, each given its number (S14.1).
     async fn start_all(&mut self) -> Result<(), ExitReason> {
-        let slots = self.spec.pool.as_ref().map_or(0, |p| p.size);
+        let slots = self.spec.kind.pool().map_or(0, |p| p.size);
         // The slots are published once, when all are up.
         self.starting_slots = true;
         for slot in 0..slots {
@@ -799,7 +793,7 @@ impl Engine {
         reason: ExitReason,
         directive: Directive,
     ) -> Option<ExitReason> {
-        let strategy = self.strategy();
+        let strategy = self.spec.kind.strategy();
         let auto_shutdown = self.spec.auto_shutdown;
         let dynamic = self.removes_ended();
         let child = self.children.get_mut(&seq)?;
@@ -885,14 +879,6 @@ impl Engine {
         };
         self.schedule(seq, group, at, generation).await;
         None
-    }
-
-    fn strategy(&self) -> Strategy {
-        if self.dynamic() {
-            Strategy::OneForOne
-        } else {
-            self.spec.strategy
-        }
     }
 
     /// Stops the running children of `range` other than `failed`, in reverse start order, and
@@ -1345,7 +1331,7 @@ impl Engine {
     async fn shutdown_all(&mut self) {
         self.timers.clear();
         let order: Vec<u64> = self.children.keys().rev().collect();
-        if self.dynamic() {
+        if self.spec.kind.stops_concurrently() {
             let since = Instant::now();
             for &seq in &order {
                 self.signal_stop(seq);
@@ -1472,7 +1458,7 @@ impl Engine {
     /// shutdown policy, leave the table and the published slots, and are handed back with
     /// their mailboxes open.
     async fn resize(&mut self, size: usize) -> Result<Vec<Arc<Node>>, ManagementError> {
-        if self.spec.pool.is_none() {
+        if self.spec.kind.pool().is_none() {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         }
         if size == 0 {
@@ -1564,7 +1550,7 @@ impl Engine {
         let Some(sup) = self.sup() else {
             return Err(ManagementError::NotRunning(Arc::clone(self.node.path())));
         };
-        if self.dynamic() {
+        if self.spec.kind.template().is_some() {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         }
         if sup
@@ -1580,7 +1566,7 @@ impl Engine {
     }
 
     async fn add_dynamic(&mut self, args: AnyArc) -> Result<Arc<Node>, ManagementError> {
-        let (Some(dynamic), Some(sup)) = (&self.spec.dynamic, self.sup()) else {
+        let (Some(dynamic), Some(sup)) = (self.spec.kind.template(), self.sup()) else {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         };
         if let Some(max) = dynamic.max_children {

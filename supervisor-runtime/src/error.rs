@@ -235,6 +235,9 @@ pub enum LookupError {
     /// The node exists but is not a dynamic supervisor, or has other argument types.
     #[error("`{0}` is not a dynamic supervisor with these argument and message types")]
     NotDynamic(Arc<str>),
+    /// The node exists but is not a pool.
+    #[error("`{0}` is not a pool")]
+    NotAPool(Arc<str>),
     /// The child's mailbox carries another message type.
     #[error("child `{path}` has mailbox type `{declared}`, not `{requested}`")]
     WrongMessageType {

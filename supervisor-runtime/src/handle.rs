@@ -16,8 +16,8 @@ use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
-use crate::node::PoolShared;
 use crate::node::{join_path, Command, Msg, Node};
+use crate::node::{PoolShared, SupShape};
 use crate::spawn::CatchUnwind;
 use crate::spec::PoolSettings;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
@@ -212,6 +212,11 @@ impl<C> TreeHandle<C> {
         &self.handle
     }
 
+    /// The tree's untyped handle, for what consumes it (running the tree as a process).
+    pub(crate) fn into_handle(self) -> SupervisorHandle {
+        self.handle
+    }
+
     /// The root supervisor.
     pub fn root(&self) -> &SupervisorRef {
         self.handle.root()
@@ -240,21 +245,6 @@ impl<C> TreeHandle<C> {
     /// See [`SupervisorHandle::shutdown_token`].
     pub fn shutdown_token(&self) -> CancellationToken {
         self.handle.shutdown_token()
-    }
-
-    /// See [`SupervisorHandle::run`].
-    pub async fn run(self) -> crate::Exit {
-        self.handle.run().await
-    }
-
-    /// See [`SupervisorHandle::health_report`].
-    pub async fn health_report(&self) -> crate::HealthReport {
-        self.handle.health_report().await
-    }
-
-    /// See [`SupervisorHandle::health_probe`].
-    pub fn health_probe(&self) -> crate::HealthProbe {
-        self.handle.health_probe()
     }
 }
 
@@ -449,8 +439,10 @@ impl SupervisorRef {
         } else {
             self.supervisor(path)?
         };
-        match sup.node.sup.as_deref().and_then(|s| s.dynamic) {
-            Some((args, msg)) if args.id == TypeId::of::<A>() && msg().id == TypeId::of::<M>() => {
+        match sup.node.sup.as_deref().map(|s| &s.kind) {
+            Some(SupShape::Dynamic { args, message })
+                if args.id == TypeId::of::<A>() && message().id == TypeId::of::<M>() =>
+            {
                 Ok(DynamicRef {
                     sup,
                     _types: PhantomData,
@@ -462,8 +454,10 @@ impl SupervisorRef {
 
     /// A pool's shared slots and settings, if this supervisor is a pool.
     pub(crate) fn pool_parts(&self) -> Option<(&PoolShared, &PoolSettings)> {
-        let pool = self.node.sup.as_deref()?.pool.as_deref()?;
-        Some((&pool.0, &pool.1))
+        match &self.node.sup.as_deref()?.kind {
+            SupShape::Pool(pool) => Some((&pool.shared, &pool.settings)),
+            SupShape::Static | SupShape::Dynamic { .. } => None,
+        }
     }
 
     /// This supervisor's node.

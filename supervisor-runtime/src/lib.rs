@@ -89,12 +89,12 @@ pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorR
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
 pub use picture::{Live, Picture};
-pub use pool::{jump_hash, PoolError, PoolRef, PoolSpec, Routing};
+pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
-    Overflow, Restart, Shutdown, Strategy, SupervisorSpec, Template, DEFAULT_MAILBOX_CAPACITY,
-    DEFAULT_WORKER_SHUTDOWN,
+    Overflow, PoolSpec, Restart, Routing, Shutdown, Strategy, SupervisorSpec, Template,
+    DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};
@@ -146,8 +146,8 @@ pub mod __private {
     /// Makes `pool` a broadcast pool; the expansion spans the call at the mailbox type written
     /// in the tree, so that a type that cannot be cloned is reported there.
     pub fn broadcast<M: BroadcastMessage + crate::Message>(
-        pool: crate::PoolSpec<M>,
-    ) -> crate::PoolSpec<M> {
+        pool: crate::spec::PoolSpec<M>,
+    ) -> crate::spec::PoolSpec<M> {
         pool.broadcast()
     }
 }

@@ -20,7 +20,7 @@ use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
-use crate::spec::{ChildKind, ErasedChild, Starter, SupervisorSpec};
+use crate::spec::{ChildKind, ErasedChild, PoolSettings, Starter, SupervisorKind, SupervisorSpec};
 use crate::stash::StashSlot;
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
@@ -132,10 +132,8 @@ pub(crate) struct SupNode {
     pub added: Mutex<HashMap<Arc<str>, Arc<Node>>>,
     /// Ids of dynamic children: unique for the life of the tree, across restarts.
     pub next_dynamic: AtomicU64,
-    /// Argument and message types of a dynamic supervisor's template.
-    pub dynamic: Option<(TypeTag, fn() -> TypeTag)>,
-    /// A pool's slots as its references see them, and its settings (S14).
-    pub pool: Option<Box<(PoolShared, crate::spec::PoolSettings)>>,
+    /// What its references need of its kind.
+    pub kind: SupShape,
     pub events: Events,
     /// Tasks of children aborted because this supervisor was killed, awaited by its parent so
     /// that a killed subtree is gone when its stop returns (S6.3).
@@ -404,11 +402,18 @@ impl SupNode {
             by_id: OnceLock::new(),
             added: Mutex::new(HashMap::new()),
             next_dynamic: AtomicU64::new(0),
-            dynamic: spec.dynamic.as_ref().map(|d| (d.args, d.template.message)),
-            pool: spec
-                .pool
-                .as_ref()
-                .map(|p| Box::new((PoolShared::default(), p.clone()))),
+            kind: match &spec.kind {
+                SupervisorKind::Static { .. } => SupShape::Static,
+                SupervisorKind::Dynamic(d) => SupShape::Dynamic {
+                    args: d.args,
+                    message: d.template.message,
+                },
+                SupervisorKind::Pool(d, settings) => SupShape::Pool(Box::new(PoolNode {
+                    shared: PoolShared::default(),
+                    settings: settings.clone(),
+                    message: d.template.message,
+                })),
+            },
             events: events.clone(),
             aborted: Mutex::new(Vec::new()),
         }
@@ -471,6 +476,23 @@ impl SupNode {
 }
 
 /// What a pool's supervisor publishes for its references: the running slots, in order.
+/// A supervisor's kind as its references see it: the types of its template, a pool's slots.
+pub(crate) enum SupShape {
+    Static,
+    Dynamic {
+        args: TypeTag,
+        message: fn() -> TypeTag,
+    },
+    Pool(Box<PoolNode>),
+}
+
+/// A pool's slots as its references see them, its settings and its slots' message type (S14).
+pub(crate) struct PoolNode {
+    pub shared: PoolShared,
+    pub settings: PoolSettings,
+    pub message: fn() -> TypeTag,
+}
+
 #[derive(Default)]
 pub(crate) struct PoolShared {
     pub slots: std::sync::RwLock<Arc<[Arc<Node>]>>,

@@ -6,7 +6,7 @@ use std::fmt::{self, Write};
 
 use crate::describe::{label, NodeDescription, NodeKind, TreeDescription};
 use crate::handle::{SupervisorHandle, SupervisorRef, TreeHandle};
-use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorSpec};
+use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorKind, SupervisorSpec};
 use crate::state::{BreakerState, ChildState, HealthStatus};
 
 /// A picture of a tree, ready to be drawn in one of three formats.
@@ -101,17 +101,17 @@ impl From<&SupervisorSpec> for Picture {
 
 /// The kind of a supervisor spec, as a description has it.
 fn kind_of(spec: &SupervisorSpec) -> NodeKind {
-    match (&spec.pool, &spec.dynamic) {
-        (Some(pool), _) => NodeKind::Pool {
+    match &spec.kind {
+        SupervisorKind::Pool(_, pool) => NodeKind::Pool {
             intensity: spec.intensity,
             size: pool.size,
         },
-        (None, Some(d)) => NodeKind::Dynamic {
+        SupervisorKind::Dynamic(d) => NodeKind::Dynamic {
             intensity: spec.intensity,
             max_children: d.max_children,
         },
-        (None, None) => NodeKind::Supervisor {
-            strategy: spec.strategy,
+        SupervisorKind::Static { strategy } => NodeKind::Supervisor {
+            strategy: *strategy,
             intensity: spec.intensity,
             auto_shutdown: spec.auto_shutdown,
         },
@@ -126,16 +126,12 @@ fn from_spec(
     backoff: bool,
 ) -> Drawn {
     let kind = kind_of(spec);
-    let children = match &spec.dynamic {
-        Some(d) => {
-            let id = if spec.pool.is_some() {
-                "<slot>"
-            } else {
-                "<template>"
-            };
-            vec![from_child(&d.template, id)]
+    let children = match &spec.kind {
+        SupervisorKind::Pool(d, _) => vec![from_child(&d.template, "<slot>")],
+        SupervisorKind::Dynamic(d) => vec![from_child(&d.template, "<template>")],
+        SupervisorKind::Static { .. } => {
+            spec.children.iter().map(|c| from_child(c, &c.id)).collect()
         }
-        None => spec.children.iter().map(|c| from_child(c, &c.id)).collect(),
     };
     Drawn {
         label: label(id, &kind, restart, significant, backoff, None),
@@ -496,4 +492,18 @@ fn mermaid_text(s: &str) -> String {
 /// A DOT string: backslashes and quotes escaped.
 fn dot_text(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+impl fmt::Display for TreeDescription {
+    /// Draws the tree, one node a line:
+    ///
+    /// ```text
+    /// app (one_for_one, 3 in 5s)
+    /// ├── db
+    /// └── api (rest_for_one, 5 in 30s)
+    ///     └── listener <ListenerMsg>
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&Picture::from(self).text())
+    }
 }

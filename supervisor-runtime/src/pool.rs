@@ -1,8 +1,8 @@
 //! Pools (S14, hub and spoke): a supervisor of `size` identical workers with mailboxes behind
 //! one address, which routes each message to a slot.
 
+use std::any::TypeId;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,45 +13,9 @@ use crate::call::{CallError, Reply};
 use crate::context::Message;
 use crate::error::{LookupError, ManagementError};
 use crate::handle::{ChildRef, SupervisorRef};
-use crate::node::{Command, Node, PoolShared};
-use crate::spec::{DynamicSpec, Overflow, PoolSettings, SupervisorSpec, Template};
+use crate::node::{Command, Node, PoolShared, SupShape};
+use crate::spec::{Overflow, Routing};
 use crate::state::{ChildState, Gone};
-use crate::types::TypeTag;
-
-/// How a pool picks the slot for a message (S14.2).
-pub enum Routing<M> {
-    /// The next running slot, in turn.
-    RoundRobin,
-    /// The running slot with the fewest queued messages; ties go to the lowest slot.
-    LeastLoaded,
-    /// The slot that jump consistent hashing (Lamping and Veach, 2014) gives the message's key:
-    /// the same key reaches the same slot while the size is unchanged.
-    KeyHash(Arc<dyn Fn(&M) -> u64 + Send + Sync>),
-    /// Every running slot gets a clone.
-    Broadcast(fn(&M) -> M),
-}
-
-impl<M> Clone for Routing<M> {
-    fn clone(&self) -> Self {
-        match self {
-            Routing::RoundRobin => Routing::RoundRobin,
-            Routing::LeastLoaded => Routing::LeastLoaded,
-            Routing::KeyHash(f) => Routing::KeyHash(Arc::clone(f)),
-            Routing::Broadcast(f) => Routing::Broadcast(*f),
-        }
-    }
-}
-
-impl<M> fmt::Debug for Routing<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Routing::RoundRobin => "RoundRobin",
-            Routing::LeastLoaded => "LeastLoaded",
-            Routing::KeyHash(_) => "KeyHash",
-            Routing::Broadcast(_) => "Broadcast",
-        })
-    }
-}
 
 /// Jump consistent hashing (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
 /// Algorithm", 2014): the bucket of `key` among `buckets`. When the number of buckets grows by
@@ -64,146 +28,6 @@ pub fn jump_hash(mut key: u64, buckets: u32) -> u32 {
         j = ((b + 1) as f64 * ((1u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
     }
     b.max(0) as u32
-}
-
-/// A pool's spec: `size` slots made from one template, each given its slot number as its
-/// argument, each restarted one_for_one, stopped all at once (S14.1). A kind of its own (S5.6).
-///
-/// ```
-/// use supervisor_runtime::{ChildContext, PoolSpec, Template};
-///
-/// enum Job { Resize(u32) }
-///
-/// async fn worker(mut ctx: ChildContext<Job>, slot: usize) -> Result<(), String> {
-///     while let Some(Job::Resize(px)) = ctx.recv().await {
-///         let _ = (slot, px);
-///     }
-///     Ok(())
-/// }
-///
-/// let pool = PoolSpec::new("thumbnails", 4, Template::<usize, Job>::new(worker)).least_loaded();
-/// assert_eq!(pool.size(), 4);
-/// ```
-pub struct PoolSpec<M> {
-    pub(crate) inner: SupervisorSpec,
-    routing: Routing<M>,
-}
-
-impl<M> Clone for PoolSpec<M> {
-    fn clone(&self) -> Self {
-        PoolSpec {
-            inner: self.inner.clone(),
-            routing: self.routing.clone(),
-        }
-    }
-}
-
-impl<M> fmt::Debug for PoolSpec<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolSpec")
-            .field("id", &self.inner.id)
-            .field("size", &self.size())
-            .field("routing", &self.routing)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<M> PoolSpec<M> {
-    /// The number of slots.
-    pub fn size(&self) -> usize {
-        self.inner.pool.as_ref().map_or(0, |p| p.size)
-    }
-
-    fn overflow_of(&self) -> Overflow {
-        self.inner
-            .pool
-            .as_ref()
-            .map_or_else(Overflow::default, |p| p.overflow)
-    }
-}
-
-impl<M: Message> PoolSpec<M> {
-    /// A pool of `size` slots (at least 1) made from `template`, routing round robin, waiting
-    /// when a slot's mailbox is full.
-    pub fn new(id: impl Into<Arc<str>>, size: usize, template: Template<usize, M>) -> Self {
-        let mut inner = SupervisorSpec::new(id);
-        inner.dynamic = Some(DynamicSpec {
-            template: template.inner,
-            args: TypeTag::of::<usize>(),
-            max_children: None,
-        });
-        let mut pool = PoolSpec {
-            inner,
-            routing: Routing::RoundRobin,
-        };
-        pool.settings(size, Overflow::Wait);
-        pool
-    }
-
-    fn settings(&mut self, size: usize, overflow: Overflow) {
-        self.inner.pool = Some(PoolSettings {
-            size,
-            overflow,
-            routing: Arc::new(self.routing.clone()),
-        });
-    }
-
-    fn set_routing(mut self, routing: Routing<M>) -> Self {
-        self.routing = routing;
-        let (size, overflow) = (self.size(), self.overflow_of());
-        self.settings(size, overflow);
-        self
-    }
-
-    /// Routes each message to the next running slot, in turn (the default).
-    #[must_use]
-    pub fn round_robin(self) -> Self {
-        self.set_routing(Routing::RoundRobin)
-    }
-
-    /// Routes each message to the running slot with the fewest queued messages.
-    #[must_use]
-    pub fn least_loaded(self) -> Self {
-        self.set_routing(Routing::LeastLoaded)
-    }
-
-    /// Routes each message by the hash of its key: the same key, the same slot.
-    #[must_use]
-    pub fn key_hash<K: Hash>(self, key: impl Fn(&M) -> K + Send + Sync + 'static) -> Self {
-        self.set_routing(Routing::KeyHash(Arc::new(move |m| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            key(m).hash(&mut h);
-            h.finish()
-        })))
-    }
-
-    /// What a send does when its slot is full.
-    #[must_use]
-    pub fn overflow(mut self, overflow: Overflow) -> Self {
-        let size = self.size();
-        self.settings(size, overflow);
-        self
-    }
-
-    /// Sets the restart intensity of the pool.
-    #[must_use]
-    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
-        self.inner = self.inner.intensity(max_restarts, period);
-        self
-    }
-
-    /// Checks the spec (S1.4, S14): a pool has at least one slot.
-    pub fn validate(&self) -> Result<(), crate::SpecError> {
-        self.inner.validate()
-    }
-}
-
-impl<M: Message + Clone> PoolSpec<M> {
-    /// Sends every message to every running slot, each a clone.
-    #[must_use]
-    pub fn broadcast(self) -> Self {
-        self.set_routing(Routing::Broadcast(M::clone))
-    }
 }
 
 /// Why a message could not go to a pool.
@@ -241,14 +65,16 @@ impl SupervisorRef {
         } else {
             self.supervisor(path)?
         };
-        match sup.node().sup.as_deref().and_then(|s| s.dynamic) {
-            Some((_, msg))
-                if sup.node().sup.as_deref().is_some_and(|s| s.pool.is_some())
-                    && msg().id == std::any::TypeId::of::<M>() =>
-            {
+        match sup.node().sup.as_deref().map(|s| &s.kind) {
+            Some(SupShape::Pool(pool)) if (pool.message)().id == TypeId::of::<M>() => {
                 Ok(PoolRef::new(sup))
             }
-            _ => Err(LookupError::NotDynamic(Arc::clone(sup.node().path()))),
+            Some(SupShape::Pool(pool)) => Err(LookupError::WrongMessageType {
+                path: Arc::clone(sup.node().path()),
+                declared: (pool.message)().name,
+                requested: std::any::type_name::<M>(),
+            }),
+            _ => Err(LookupError::NotAPool(Arc::clone(sup.node().path()))),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::error::{StartError, TreeError};
 use crate::exit::{Escalation, ExitReason};
-use crate::handle::{Supervisor, SupervisorHandle, SupervisorRef};
+use crate::handle::{Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 use crate::spec::{AnySupervisorSpec, ChildKind};
 use crate::state::{ChildState, HealthStatus};
 use crate::systemd::ServiceManager;
@@ -201,6 +201,23 @@ impl SupervisorHandle {
             token: self.shutdown_token(),
             liveness_timeout: HealthProbe::DEFAULT_LIVENESS_TIMEOUT,
         }
+    }
+}
+
+impl<C> TreeHandle<C> {
+    /// See [`SupervisorHandle::run`].
+    pub async fn run(self) -> Exit {
+        self.into_handle().run().await
+    }
+
+    /// See [`SupervisorHandle::health_report`].
+    pub async fn health_report(&self) -> HealthReport {
+        self.handle().health_report().await
+    }
+
+    /// See [`SupervisorHandle::health_probe`].
+    pub fn health_probe(&self) -> HealthProbe {
+        self.handle().health_probe()
     }
 }
 

@@ -4,16 +4,18 @@
 mod child;
 mod model;
 mod policy;
+mod pool;
 mod supervisor;
 mod validate;
 
 pub use child::{ChildSpec, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
-pub(crate) use model::{BoxFuture, DynamicSpec, ErasedChild, PoolSettings, Starter};
+pub(crate) use model::{BoxFuture, ErasedChild, PoolSettings, Starter, SupervisorKind};
 pub use policy::{
     AutoShutdown, ChildKind, Intensity, Overflow, Restart, Shutdown, Strategy,
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
+pub use pool::{PoolSpec, Routing};
 pub(crate) use validate::check_child;
 
 #[cfg(test)]

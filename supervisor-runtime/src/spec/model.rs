@@ -116,6 +116,59 @@ impl ErasedChild {
     }
 }
 
+/// What a supervisor supervises, and so how it restarts and ends its children.
+#[derive(Clone)]
+pub(crate) enum SupervisorKind {
+    /// Declared children, restarted by its strategy (S1, S3).
+    Static { strategy: Strategy },
+    /// Children added at run time from one template, restarted one_for_one, gone when they end
+    /// without a restart (S5.4, S5.5).
+    Dynamic(DynamicSpec),
+    /// `size` slots made from one template, restarted one_for_one; a stopped slot stays a slot
+    /// (S14.1).
+    Pool(DynamicSpec, PoolSettings),
+}
+
+impl SupervisorKind {
+    /// The strategy its restarts follow: a template's children are restarted one by one.
+    pub(crate) fn strategy(&self) -> Strategy {
+        match self {
+            SupervisorKind::Static { strategy } => *strategy,
+            SupervisorKind::Dynamic(_) | SupervisorKind::Pool(..) => Strategy::OneForOne,
+        }
+    }
+
+    /// The template its children are made from, for the kinds that have one.
+    pub(crate) fn template(&self) -> Option<&DynamicSpec> {
+        match self {
+            SupervisorKind::Static { .. } => None,
+            SupervisorKind::Dynamic(d) | SupervisorKind::Pool(d, _) => Some(d),
+        }
+    }
+
+    /// Its pool settings, when it is a pool.
+    pub(crate) fn pool(&self) -> Option<&PoolSettings> {
+        match self {
+            SupervisorKind::Pool(_, settings) => Some(settings),
+            SupervisorKind::Static { .. } | SupervisorKind::Dynamic(_) => None,
+        }
+    }
+
+    /// Whether a child that ends without a restart goes for good (S5.5): a dynamic child does;
+    /// a pool's slot stays, stopped, as a declared child does (S14.1).
+    pub(crate) fn removes_ended(&self) -> bool {
+        match self {
+            SupervisorKind::Dynamic(_) => true,
+            SupervisorKind::Static { .. } | SupervisorKind::Pool(..) => false,
+        }
+    }
+
+    /// Whether its children are stopped all at once rather than in reverse order (S5.4, S14.1).
+    pub(crate) fn stops_concurrently(&self) -> bool {
+        self.template().is_some()
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct DynamicSpec {
     pub template: ErasedChild,
@@ -146,16 +199,14 @@ pub(crate) struct DynamicSpec {
 #[derive(Clone)]
 pub struct SupervisorSpec {
     pub(crate) id: Arc<str>,
-    pub(crate) strategy: Strategy,
     pub(crate) intensity: Intensity,
     pub(crate) auto_shutdown: AutoShutdown,
     pub(crate) children: Vec<Arc<ErasedChild>>,
-    pub(crate) dynamic: Option<DynamicSpec>,
+    /// Static, dynamic or pool: what it supervises (S5.6, S14).
+    pub(crate) kind: SupervisorKind,
     /// Breakers declared here: reachable by name from this supervisor's descendants' contexts,
     /// and, on the root, from the tree's handle (S13.1).
     pub(crate) breakers: Vec<CircuitBreaker>,
-    /// A pool's settings (S14): its dynamic children are its slots.
-    pub(crate) pool: Option<PoolSettings>,
 }
 
 impl SupervisorSpec {
@@ -175,11 +226,11 @@ impl fmt::Debug for SupervisorSpec {
         let ids: Vec<&str> = self.children.iter().map(|c| &*c.id).collect();
         f.debug_struct("SupervisorSpec")
             .field("id", &self.id)
-            .field("strategy", &self.strategy)
+            .field("strategy", &self.kind.strategy())
             .field("intensity", &self.intensity)
             .field("auto_shutdown", &self.auto_shutdown)
             .field("children", &ids)
-            .field("dynamic", &self.dynamic.is_some())
+            .field("dynamic", &self.kind.template().is_some())
             .finish()
     }
 }
@@ -234,7 +285,7 @@ pub struct DynamicSupervisorSpec {
 
 impl fmt::Debug for DynamicSupervisorSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.inner.dynamic.as_ref();
+        let d = self.inner.kind.template();
         f.debug_struct("DynamicSupervisorSpec")
             .field("id", &self.inner.id)
             .field("intensity", &self.inner.intensity)
@@ -244,11 +295,10 @@ impl fmt::Debug for DynamicSupervisorSpec {
     }
 }
 
-mod sealed {
+pub(super) mod sealed {
     pub trait Sealed {}
     impl Sealed for super::SupervisorSpec {}
     impl Sealed for super::DynamicSupervisorSpec {}
-    impl<M> Sealed for crate::pool::PoolSpec<M> {}
 }
 
 /// A supervisor spec of any kind (S5.6): what [`ChildSpec::supervisor`](crate::ChildSpec::supervisor) and
@@ -266,12 +316,6 @@ impl AnySupervisorSpec for SupervisorSpec {
 }
 
 impl AnySupervisorSpec for DynamicSupervisorSpec {
-    fn into_spec(self) -> SupervisorSpec {
-        self.inner
-    }
-}
-
-impl<M> AnySupervisorSpec for crate::pool::PoolSpec<M> {
     fn into_spec(self) -> SupervisorSpec {
         self.inner
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::child::{ChildSpec, Template};
-use super::model::{DynamicSpec, DynamicSupervisorSpec, SupervisorSpec};
+use super::model::{DynamicSpec, DynamicSupervisorSpec, SupervisorKind, SupervisorSpec};
 use super::policy::{AutoShutdown, Intensity, Strategy};
 use super::validate;
 use crate::breaker::CircuitBreaker;
@@ -14,15 +14,23 @@ impl SupervisorSpec {
     /// A supervisor with the defaults of S1.3: one_for_one, 3 restarts within 5 s,
     /// auto_shutdown never, and no children yet.
     pub fn new(id: impl Into<Arc<str>>) -> Self {
+        SupervisorSpec::with_kind(
+            id.into(),
+            SupervisorKind::Static {
+                strategy: Strategy::default(),
+            },
+        )
+    }
+
+    /// A supervisor of `kind` with the defaults of S1.3 and no children.
+    pub(crate) fn with_kind(id: Arc<str>, kind: SupervisorKind) -> Self {
         SupervisorSpec {
-            id: id.into(),
-            strategy: Strategy::default(),
+            id,
             intensity: Intensity::default(),
             auto_shutdown: AutoShutdown::default(),
             children: Vec::new(),
-            dynamic: None,
+            kind,
             breakers: Vec::new(),
-            pool: None,
         }
     }
 
@@ -48,15 +56,13 @@ impl SupervisorSpec {
         id: impl Into<Arc<str>>,
         template: Template<A, M>,
     ) -> DynamicSupervisorSpec {
+        let template = DynamicSpec {
+            template: template.inner,
+            args: template.args,
+            max_children: None,
+        };
         DynamicSupervisorSpec {
-            inner: SupervisorSpec {
-                dynamic: Some(DynamicSpec {
-                    template: template.inner,
-                    args: template.args,
-                    max_children: None,
-                }),
-                ..SupervisorSpec::new(id)
-            },
+            inner: SupervisorSpec::with_kind(id.into(), SupervisorKind::Dynamic(template)),
         }
     }
 
@@ -68,7 +74,10 @@ impl SupervisorSpec {
     /// Sets the strategy.
     #[must_use]
     pub fn strategy(mut self, strategy: Strategy) -> Self {
-        self.strategy = strategy;
+        // Only a static supervisor has this builder; a dynamic one or a pool is its own type.
+        if let SupervisorKind::Static { strategy: s } = &mut self.kind {
+            *s = strategy;
+        }
         self
     }
 
@@ -104,7 +113,7 @@ impl SupervisorSpec {
 
     /// The strategy.
     pub fn get_strategy(&self) -> Strategy {
-        self.strategy
+        self.kind.strategy()
     }
 
     /// The restart intensity.
@@ -151,7 +160,7 @@ impl DynamicSupervisorSpec {
     /// Bounds the number of children; `start_child` beyond it answers `MaxChildren` (S5.5).
     #[must_use]
     pub fn max_children(mut self, max: usize) -> Self {
-        if let Some(d) = &mut self.inner.dynamic {
+        if let SupervisorKind::Dynamic(d) = &mut self.inner.kind {
             d.max_children = Some(max);
         }
         self
@@ -164,7 +173,7 @@ impl DynamicSupervisorSpec {
 
     /// The bound on the number of children, if any.
     pub fn get_max_children(&self) -> Option<usize> {
-        self.inner.dynamic.as_ref().and_then(|d| d.max_children)
+        self.inner.kind.template().and_then(|d| d.max_children)
     }
 
     /// Checks the spec against S1.4 and returns the first broken rule, with its path.

@@ -20,12 +20,12 @@ pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecEr
         return Err(err(path, SpecRule::ZeroPeriod));
     }
     check_duration(spec.intensity.period, "the intensity period").map_err(|r| err(path, r))?;
-    if let Some(d) = &spec.dynamic {
+    if let Some(d) = spec.kind.template() {
         let tpath = format!("{path}/<template>");
         if d.max_children == Some(0) {
             return Err(err(path, SpecRule::ZeroMaxChildren));
         }
-        if spec.pool.as_ref().is_some_and(|p| p.size == 0) {
+        if spec.kind.pool().is_some_and(|p| p.size == 0) {
             return Err(err(path, SpecRule::ZeroPoolSize));
         }
         return check_child(&d.template, &tpath, AutoShutdown::Never);
