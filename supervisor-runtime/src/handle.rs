@@ -12,7 +12,6 @@ use tokio_util::sync::CancellationToken;
 use crate::breaker::CircuitBreaker;
 use crate::call::{CallError, Reply};
 use crate::context::{Message, NoMailbox};
-use crate::engine::{gone_or_missing, Engine};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
@@ -23,6 +22,7 @@ use crate::spec::PoolSettings;
 use crate::spec::{AnySupervisorSpec, ChildSpec};
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
+use crate::supervise::{gone_or_missing, Engine};
 
 /// Starts supervision trees.
 #[derive(Debug)]

@@ -11,7 +11,6 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -19,6 +18,9 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
+use super::core::decide::{
+    decide_exit, ends_for_good, group, restarts, ExitFacts, ExitPlan, Member, Retry, Rules, Window,
+};
 use crate::backoff::Jitter;
 use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
@@ -31,8 +33,8 @@ use crate::heartbeat::{Judge, Verdict};
 use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
-    check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
-    Strategy, SupervisorSpec,
+    check_child, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter, Strategy,
+    SupervisorSpec,
 };
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
@@ -179,8 +181,7 @@ impl Watch {
 struct ChildHistory {
     args: Option<AnyArc>,
     last_exit: Option<ExitReason>,
-    backoff_level: u32,
-    started_at: Option<Instant>,
+    retry: Retry,
 }
 
 impl Child {
@@ -206,11 +207,6 @@ impl Child {
     fn alive(&self) -> bool {
         !matches!(self.phase, Phase::Stopped)
     }
-
-    /// Whether the spec goes when the child ends without a restart (S3.4, S5.5).
-    fn ends_for_good(&self, dynamic: bool) -> bool {
-        dynamic || self.spec.restart == Restart::Temporary
-    }
 }
 
 /// What a timer is for. Restarts today; health probes and heartbeat convictions are kinds of
@@ -233,36 +229,6 @@ struct Timer {
     generation: u64,
     seq: u64,
     kind: TimerKind,
-}
-
-/// The restart intensity window of S4.1: timestamps within `period` of now, full precision.
-struct Window {
-    stamps: VecDeque<Instant>,
-    max: u32,
-    period: Duration,
-}
-
-impl Window {
-    /// Restart decisions within `period` of `now`.
-    fn recent(&self, now: Instant) -> usize {
-        self.stamps
-            .iter()
-            .filter(|&&at| now.duration_since(at) < self.period)
-            .count()
-    }
-
-    /// Records a restart decision at `now`; `false` when it exceeds the intensity.
-    fn allow(&mut self, now: Instant) -> bool {
-        while let Some(&oldest) = self.stamps.front() {
-            if now.duration_since(oldest) >= self.period {
-                self.stamps.pop_front();
-            } else {
-                break;
-            }
-        }
-        self.stamps.push_back(now);
-        self.stamps.len() <= self.max as usize
-    }
 }
 
 pub(crate) type StartFuture =
@@ -391,11 +357,7 @@ impl Engine {
         sup.set_sender(Some(inbox_tx.clone()));
         let span = tracing::info_span!("supervisor", path = %node.path());
         Ok(Engine {
-            window: Window {
-                stamps: VecDeque::new(),
-                max: spec.intensity.max_restarts,
-                period: spec.intensity.period,
-            },
+            window: Window::new(spec.intensity.max_restarts, spec.intensity.period),
             next_seq: spec.children.len() as u64,
             children,
             events: sup.events.clone(),
@@ -436,9 +398,13 @@ impl Engine {
         self.node.sup.as_deref()
     }
 
-    /// Whether a child that ends without a restart goes for good (S5.5, S14.1).
-    fn removes_ended(&self) -> bool {
-        self.spec.kind.removes_ended()
+    /// The rules the core decides by, from the spec of this incarnation.
+    fn rules(&self) -> Rules {
+        Rules {
+            strategy: self.spec.kind.strategy(),
+            removes_ended: self.spec.kind.removes_ended(),
+            auto_shutdown: self.spec.auto_shutdown,
+        }
     }
 
     /// The one place a child's phase changes: publishes the state handles see, then traces and
@@ -612,13 +578,9 @@ impl Engine {
             return Ok(());
         };
         let incarnation = child.node.next_incarnation();
-        if child
-            .spec
-            .backoff
-            .as_ref()
-            .is_some_and(|b| b.reset_period().is_some())
-        {
-            child.history().started_at = Some(Instant::now());
+        let backoff = child.spec.backoff();
+        if backoff.reset_period().is_some() {
+            child.history().retry.started(&backoff, Instant::now());
         }
         let token = CancellationToken::new();
         let awaits_start = match &child.spec.start {
@@ -786,133 +748,104 @@ impl Engine {
     }
 
     /// A child exited on its own, or a restart attempt failed to start: apply the directive
-    /// (S10), then S3-S5 and S8. Returns the supervisor's own exit reason when it must stop.
+    /// (S10), then S3-S5 and S8, as the core decides. Returns the supervisor's own exit reason
+    /// when it must stop.
     async fn on_exit(
         &mut self,
         seq: u64,
         reason: ExitReason,
         directive: Directive,
     ) -> Option<ExitReason> {
-        let strategy = self.spec.kind.strategy();
-        let auto_shutdown = self.spec.auto_shutdown;
-        let dynamic = self.removes_ended();
+        let rules = self.rules();
+        let other_significant_alive = self
+            .children
+            .iter()
+            .any(|(s, c)| s != seq && c.spec.significant && c.alive());
         let child = self.children.get_mut(&seq)?;
         child.history().last_exit = Some(reason.clone());
         let path = Arc::clone(child.node.path());
-        let restart = match (directive, child.spec.restart) {
-            // S10.1: at once, whatever the intensity.
-            (Directive::Escalate | Directive::Fatal, _) => {
-                return Some(self.give_up(path, reason, directive).await);
-            }
-            (Directive::Stop, _) | (Directive::Restart, Restart::Temporary) => false,
-            (Directive::Restart, Restart::Permanent) => true,
-            (Directive::Restart, Restart::Transient) => reason.is_abnormal(),
+        let facts = ExitFacts {
+            directive,
+            restart: child.spec.restart,
+            abnormal: reason.is_abnormal(),
+            significant: child.spec.significant,
+            other_significant_alive,
         };
-        if !restart {
-            // S3.5: no restart, no intensity. S8: only a child's own exit counts.
-            let significant = child.spec.significant;
-            if child.ends_for_good(dynamic) {
-                self.remove(seq, Gone::Ended);
+        let now = Instant::now();
+        if restarts(&facts) {
+            // The restart history (S9) records every restart decision, the one that exceeds
+            // the intensity too.
+            if self.history.len() == HISTORY_CAPACITY {
+                self.history.pop_front();
             }
-            let stop = significant
-                && match auto_shutdown {
-                    AutoShutdown::Never => false,
-                    AutoShutdown::AnySignificant => true,
-                    AutoShutdown::AllSignificant => !self
-                        .children
-                        .values()
-                        .any(|c| c.spec.significant && c.alive()),
-                };
-            if stop {
+            self.history.push_back(RestartRecord {
+                at: now,
+                child: Arc::clone(&path),
+                reason: reason.clone(),
+            });
+        }
+        match decide_exit(&facts, &rules, &mut self.window, now) {
+            ExitPlan::GiveUp(directive) => Some(self.give_up(path, reason, directive).await),
+            ExitPlan::Leave { remove, shut_down } => {
+                if remove {
+                    self.remove(seq, Gone::Ended);
+                }
+                if !shut_down {
+                    return None;
+                }
                 self.shutdown_all().await;
                 tracing::info!(supervisor = %self.node.path(), "auto_shutdown");
                 self.events
                     .emit(|| (Arc::clone(self.node.path()), EventKind::AutoShutdown));
-                return Some(ExitReason::Shutdown);
+                Some(ExitReason::Shutdown)
             }
-            return None;
-        }
-
-        let now = Instant::now();
-        if self.history.len() == HISTORY_CAPACITY {
-            self.history.pop_front();
-        }
-        self.history.push_back(RestartRecord {
-            at: now,
-            child: Arc::clone(&path),
-            reason: reason.clone(),
-        });
-        if !self.window.allow(now) {
-            return Some(self.give_up(path, reason, Directive::Restart).await);
-        }
-
-        let child = self.children.get_mut(&seq)?;
-        let backoff = child.spec.backoff();
-        let history = child.history();
-        if let (Some(reset), Some(started)) = (backoff.reset_period(), history.started_at) {
-            if now.duration_since(started) >= reset {
-                history.backoff_level = 0;
+            ExitPlan::Restart(strategy) => {
+                let child = self.children.get_mut(&seq)?;
+                let backoff = child.spec.backoff();
+                let unit = self.jitter.unit();
+                let delay = child.history().retry.next_delay(&backoff, now, unit);
+                let restarts = child.node.count_restart();
+                // The decision is taken now, and its event says so; the backoff counts from
+                // the exit, not from the end of the group's stop.
+                let at = deadline(now, delay);
+                let generation = self.next_generation;
+                self.next_generation += 1;
+                self.enter(
+                    seq,
+                    Phase::Pending {
+                        at,
+                        generation,
+                        waiting_for: None,
+                    },
+                    Some(EventKind::Restarting { delay, restarts }),
+                );
+                let group = self.stop_group(strategy, seq).await;
+                self.schedule(seq, group, at, generation).await;
+                None
             }
         }
-        let delay = backoff.delay(history.backoff_level, self.jitter.unit());
-        history.backoff_level = history.backoff_level.saturating_add(1);
-        let restarts = child.node.count_restart();
-
-        // The decision is taken now, and its event says so; the backoff counts from the exit,
-        // not from the end of the group's stop.
-        let at = deadline(now, delay);
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        self.enter(
-            seq,
-            Phase::Pending {
-                at,
-                generation,
-                waiting_for: None,
-            },
-            Some(EventKind::Restarting { delay, restarts }),
-        );
-        let group: Vec<u64> = match strategy {
-            Strategy::OneForOne => vec![seq],
-            Strategy::OneForAll => self.stop_group(seq, ..).await,
-            Strategy::RestForOne => self.stop_group(seq, seq..).await,
-        };
-        self.schedule(seq, group, at, generation).await;
-        None
     }
 
-    /// Stops the running children of `range` other than `failed`, in reverse start order, and
-    /// returns the children to restart: `failed` and those that were alive, less the temporary
-    /// ones, which are dropped (S5.2, S5.3).
-    async fn stop_group(
-        &mut self,
-        failed: u64,
-        range: impl std::ops::RangeBounds<u64> + Clone,
-    ) -> Vec<u64> {
-        let members: Vec<u64> = self
+    /// Stops the others of `failed`'s group, in reverse start order, drops the temporary ones
+    /// among them, and returns the children to restart, in start order (S3.1-S3.3, S5.2, S5.3).
+    async fn stop_group(&mut self, strategy: Strategy, failed: u64) -> Vec<u64> {
+        let members: Vec<Member> = self
             .children
-            .range(range)
-            .filter(|(s, c)| *s == failed || c.alive())
-            .map(|(s, _)| s)
+            .iter()
+            .map(|(seq, c)| Member {
+                seq,
+                alive: c.alive(),
+                temporary: c.spec.restart == Restart::Temporary,
+            })
             .collect();
-        for &seq in members.iter().rev() {
-            if seq != failed {
-                self.shutdown_child(seq).await;
-            }
+        let plan = group(strategy, failed, &members);
+        for &seq in &plan.stop {
+            self.shutdown_child(seq).await;
         }
-        let mut group = Vec::with_capacity(members.len());
-        for seq in members {
-            let temporary = self
-                .children
-                .get(&seq)
-                .is_some_and(|c| c.spec.restart == Restart::Temporary);
-            if temporary && seq != failed {
-                self.remove(seq, Gone::Ended);
-            } else {
-                group.push(seq);
-            }
+        for &seq in &plan.remove {
+            self.remove(seq, Gone::Ended);
         }
-        group
+        plan.restart
     }
 
     /// Restarts `group` (in start order) at `at`: each member waits in `Pending` under one
@@ -1446,7 +1379,7 @@ impl Engine {
             running: self.running,
             children: self.children.len(),
             recent_restarts: self.window.recent(now),
-            period: self.window.period,
+            period: self.window.period(),
         };
         if let Some((pulse, next)) = &mut self.pulse {
             (pulse.beat)(&vitals);
@@ -1516,11 +1449,11 @@ impl Engine {
             Some(reply)
         };
         self.shutdown_child(seq).await;
-        let dynamic = self.removes_ended();
+        let rules = self.rules();
         if self
             .children
             .get(&seq)
-            .is_some_and(|c| c.ends_for_good(dynamic))
+            .is_some_and(|c| ends_for_good(&rules, c.spec.restart))
         {
             self.remove(seq, Gone::Ended);
         }
