@@ -335,6 +335,13 @@ fn cases() -> Vec<(&'static str, Builder)> {
             CannotBeWritten("`intensity` takes a `u32`"),
         ),
         (
+            "mailbox_capacity_without_mailbox",
+            Rejects(
+                || app().child(w("a").mailbox_capacity(8)).validate(),
+                SpecRule::CapacityWithoutMailbox,
+            ),
+        ),
+        (
             "mailbox_capacity_zero",
             Rejects(
                 || {
@@ -486,6 +493,22 @@ fn cases() -> Vec<(&'static str, Builder)> {
         (
             "pool_without_mailbox",
             CannotBeWritten("`PoolSpec<M>` is typed by its slots' mailbox"),
+        ),
+        (
+            "pool_temporary_slots",
+            Rejects(
+                || {
+                    let slot = supervisor::Template::<usize, u32>::new(
+                        |mut ctx: ChildContext<u32>, _slot: usize| async move {
+                            while ctx.recv().await.is_some() {}
+                            Ok::<(), String>(())
+                        },
+                    )
+                    .restart(supervisor::Restart::Temporary);
+                    supervisor::PoolSpec::new("pool", 2, slot).validate()
+                },
+                SpecRule::TemporarySlot,
+            ),
         ),
         (
             "unknown_route",

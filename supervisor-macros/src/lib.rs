@@ -183,6 +183,8 @@ use proc_macro2::TokenStream;
 /// | `pool_size_is_at_least_one` | a pool has `size` slots, at least one | S14.1 | `pool_size_zero` |
 /// | `key_hash_has_a_key` | `key_hash` routing says what the key of a message is | S14.2 | `key_hash_without_key` |
 /// | `pool_template_has_a_mailbox` | a pool's slots have a mailbox: messages are what a pool routes | S14.1 | `pool_without_mailbox` |
+/// | `pool_slots_are_not_temporary` | a pool's slots are permanent or transient | S14.6 | `pool_temporary_slots` |
+/// | `mailbox_capacity_needs_a_mailbox` | `mailbox_capacity` only on a worker with a mailbox | S9.8 | `mailbox_capacity_without_mailbox` |
 /// | `state_is_on_a_worker` | only workers carry state across restarts | S15 | `state_on_supervisor` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |

@@ -133,9 +133,10 @@ impl Backoff {
         self
     }
 
-    /// `true` for [`Backoff::NONE`].
+    /// `true` for [`Backoff::NONE`] (and not for `NONE` given a setting it has no use for,
+    /// which validation reports).
     pub const fn is_none(&self) -> bool {
-        matches!(self.kind, Kind::None)
+        matches!(self.kind, Kind::None) && self.misuse.is_none()
     }
 
     /// The `reset_after` duration, if set.

@@ -75,6 +75,12 @@ pub enum SpecRule {
     /// A pool without slots (S14.1).
     #[error("a pool needs at least one slot")]
     ZeroPoolSize,
+    /// A mailbox capacity on a child that has no mailbox, where it would be ignored.
+    #[error("mailbox capacity on a child without a mailbox")]
+    CapacityWithoutMailbox,
+    /// A temporary slot would shrink its pool for good when it ends (S14.6).
+    #[error("a pool's slots are permanent or transient, not temporary")]
+    TemporarySlot,
 }
 
 /// What is wrong with heartbeat settings (S12).

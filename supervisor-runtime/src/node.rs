@@ -20,7 +20,10 @@ use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
 use crate::spawn::Exit;
-use crate::spec::{ChildKind, ErasedChild, PoolSettings, Starter, SupervisorKind, SupervisorSpec};
+use crate::spec::{
+    ChildKind, ErasedChild, PoolSettings, Starter, SupervisorKind, SupervisorSpec,
+    DEFAULT_MAILBOX_CAPACITY,
+};
 use crate::stash::StashSlot;
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
@@ -278,9 +281,12 @@ impl Node {
             health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
-            mailbox: spec
-                .mailbox_factory()
-                .map(|make| make(spec.mailbox_capacity as usize)),
+            mailbox: spec.mailbox_factory().map(|make| {
+                make(
+                    spec.mailbox_capacity
+                        .map_or(DEFAULT_MAILBOX_CAPACITY, |c| c as usize),
+                )
+            }),
             beats: spec.heartbeat().map(|_| Arc::new(Beats::new())),
             stash: spec.state().map(|(make, _)| Box::new(StashSlot::new(make))),
             exits: ExitsSlot::new(),

@@ -266,6 +266,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Op
         w.mailbox = opts.mailbox;
         w.mailbox_capacity = opts.mailbox_capacity;
         w.state = opts.state;
+        rules::mailbox_capacity_needs_a_mailbox(w, node, &label, cx);
     }
     Some(Child {
         docs,
@@ -319,6 +320,7 @@ fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
     // Each slot is given its number.
     template.args = Some(syn::parse_quote!(usize));
     rules::pool_template_has_a_mailbox(&template, t, &id, cx);
+    rules::pool_slots_are_not_temporary(&template.policy, t, &id, cx);
     Some(PoolSup {
         id,
         intensity: intensity_,
@@ -347,6 +349,7 @@ fn template_of(node: &NodeAst, sup_id: &str, place: Place, cx: &Ctxt) -> Option<
     worker.mailbox = opts.mailbox;
     worker.mailbox_capacity = opts.mailbox_capacity;
     worker.state = opts.state;
+    rules::mailbox_capacity_needs_a_mailbox(&worker, node, label, cx);
     Some(Template {
         policy: opts.policy,
         detection: opts.detection,

@@ -724,6 +724,33 @@ pub fn pool_template_has_a_mailbox(
     }
 }
 
+/// S14.6: a pool's slots are permanent or transient.
+///
+/// A temporary slot would shrink the pool for good when it ends.
+pub fn pool_slots_are_not_temporary(policy: &Policy, node: &NodeAst, id: &str, cx: &Ctxt) {
+    if policy.restart == Restart::Temporary {
+        cx.error_at(
+            option_span(node, "restart"),
+            format!("the slots of pool `{id}` cannot be temporary: a slot that ends for good would shrink the pool; use `restart = transient`"),
+        );
+    }
+}
+
+/// S9.8: `mailbox_capacity` only on a worker with a mailbox.
+pub fn mailbox_capacity_needs_a_mailbox(
+    worker: &crate::model::Worker,
+    node: &NodeAst,
+    label: &str,
+    cx: &Ctxt,
+) {
+    if worker.mailbox_capacity.is_some() && worker.mailbox.is_none() {
+        cx.error_at(
+            option_span(node, "mailbox_capacity"),
+            format!("`mailbox_capacity` on `{label}`, which has no mailbox; declare one with `mailbox = Type`"),
+        );
+    }
+}
+
 /// S15: only workers carry state across restarts.
 pub fn state_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
     if place == Place::Supervisor {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::model::{AnySupervisorSpec, ErasedChild, Starter};
-use super::policy::{ChildKind, Restart, Shutdown, DEFAULT_MAILBOX_CAPACITY};
+use super::policy::{ChildKind, Restart, Shutdown};
 use crate::backoff::Backoff;
 use crate::context::{ChildContext, Message, NoMailbox, RawContext};
 use crate::exit::Directive;
@@ -111,7 +111,7 @@ macro_rules! policy_setters {
                         )]
         #[must_use]
         pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-            self.inner.mailbox_capacity = capacity.min(u32::MAX as usize) as u32;
+            self.inner.mailbox_capacity = Some(capacity.min(u32::MAX as usize) as u32);
             self
         }
     };
@@ -173,7 +173,7 @@ fn erased<M: Message>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
         shutdown: None,
         significant: false,
         backoff: None,
-        mailbox_capacity: DEFAULT_MAILBOX_CAPACITY as u32,
+        mailbox_capacity: None,
         message: TypeTag::of::<M>,
         extras: None,
     }

@@ -33,7 +33,8 @@ pub(crate) struct ErasedChild {
     pub significant: bool,
     /// Boxed because most children have none: it keeps per-child memory small.
     pub backoff: Option<Box<Backoff>>,
-    pub mailbox_capacity: u32,
+    /// The capacity given with `mailbox_capacity`, if any.
+    pub mailbox_capacity: Option<u32>,
     pub message: fn() -> TypeTag,
     pub mailbox: Option<MailboxFactory>,
     /// What few children have (a decider, and later probes and heartbeats), boxed so that the

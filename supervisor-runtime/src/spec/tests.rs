@@ -95,3 +95,60 @@ fn invalid_specs_name_path_and_rule() {
         ("app/a/b".into(), SpecRule::InvalidId("a/b".into()))
     );
 }
+
+// S1.4: a setting given where it means nothing is an error, never silently ignored: jitter or
+// a multiplier on no backoff at all, a mailbox capacity on a child without a mailbox.
+#[test]
+fn settings_that_mean_nothing_are_rejected() {
+    use crate::error::BackoffRule;
+    for backoff in [
+        Backoff::NONE.jitter(0.1),
+        Backoff::NONE.multiplier(3.0),
+        Backoff::fixed(Duration::from_secs(1)).jitter(0.1),
+    ] {
+        let spec = SupervisorSpec::new("app").child(ChildSpec::worker("w", idle).backoff(backoff));
+        assert_eq!(
+            rule_of(spec),
+            (
+                "app/w".into(),
+                SpecRule::Backoff(BackoffRule::NotExponential)
+            ),
+            "{backoff:?}"
+        );
+    }
+    let spec = SupervisorSpec::new("app").child(ChildSpec::worker("w", idle).mailbox_capacity(8));
+    assert_eq!(
+        rule_of(spec),
+        ("app/w".into(), SpecRule::CapacityWithoutMailbox)
+    );
+    async fn with_mailbox(ctx: ChildContext<u32>) -> Result<(), std::convert::Infallible> {
+        ctx.cancelled().await;
+        Ok(())
+    }
+    let fine = SupervisorSpec::new("app")
+        .child(ChildSpec::with_mailbox("w", with_mailbox).mailbox_capacity(8));
+    assert!(fine.validate().is_ok());
+}
+
+// S14.6: a temporary slot would shrink the pool for good; the builder rejects it.
+#[test]
+fn a_pool_template_is_not_temporary() {
+    let template = |restart| {
+        Template::<usize, u32>::new(|ctx: ChildContext<u32>, _slot: usize| async move {
+            ctx.cancelled().await;
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .restart(restart)
+    };
+    let pool = PoolSpec::new("pool", 2, template(Restart::Temporary));
+    let e = pool.validate().unwrap_err();
+    assert_eq!(
+        (e.path.to_string(), e.rule),
+        ("pool/<template>".into(), SpecRule::TemporarySlot)
+    );
+    for restart in [Restart::Permanent, Restart::Transient] {
+        assert!(PoolSpec::new("pool", 2, template(restart))
+            .validate()
+            .is_ok());
+    }
+}

@@ -25,8 +25,13 @@ pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecEr
         if d.max_children == Some(0) {
             return Err(err(path, SpecRule::ZeroMaxChildren));
         }
-        if spec.kind.pool().is_some_and(|p| p.size == 0) {
-            return Err(err(path, SpecRule::ZeroPoolSize));
+        if let Some(pool) = spec.kind.pool() {
+            if pool.size == 0 {
+                return Err(err(path, SpecRule::ZeroPoolSize));
+            }
+            if d.template.restart == Restart::Temporary {
+                return Err(err(&tpath, SpecRule::TemporarySlot));
+            }
         }
         return check_child(&d.template, &tpath, AutoShutdown::Never);
     }
@@ -107,8 +112,10 @@ pub(crate) fn check_child(
         path: Arc::from(path),
         rule,
     };
-    if child.mailbox.is_some() && child.mailbox_capacity == 0 {
-        return Err(err(SpecRule::ZeroMailboxCapacity));
+    match (&child.mailbox, child.mailbox_capacity) {
+        (Some(_), Some(0)) => return Err(err(SpecRule::ZeroMailboxCapacity)),
+        (None, Some(_)) => return Err(err(SpecRule::CapacityWithoutMailbox)),
+        _ => {}
     }
     if let Some(Shutdown::Timeout(limit)) = child.shutdown {
         check_duration(limit, "the shutdown timeout").map_err(err)?;
