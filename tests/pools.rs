@@ -400,3 +400,37 @@ async fn slots_stop_concurrently() {
     app.shutdown().await.unwrap();
     assert_eq!(t.elapsed(), S, "five slots, one second, together");
 }
+
+// S14.2: a slot keeps its number, and so its path, across its own restarts and its pool's.
+#[tokio::test(start_paused = true)]
+async fn slots_keep_their_numbers_when_the_pool_restarts() {
+    let slot = Template::<usize, Job>::new(|mut ctx: ChildContext<Job>, _slot: usize| async move {
+        while let Some(job) = ctx.recv().await {
+            if let Job::Work(666) = job {
+                panic!("a slot crashes");
+            }
+        }
+        Ok::<(), BoxError>(())
+    });
+    // The pool gives up at its slot's first crash, and its supervisor restarts it.
+    let pool = PoolSpec::new("workers", 3, slot).intensity(0, S);
+    let spec = SupervisorSpec::new("app").child(supervisor::ChildSpec::supervisor(pool));
+    let app = Supervisor::start(spec).await.unwrap();
+    let mut events = app.subscribe();
+    let workers = app.root().pool::<Job>("workers").unwrap();
+    let paths = |w: &supervisor::PoolRef<Job>| -> Vec<String> {
+        w.slots().iter().map(|s| s.path().to_owned()).collect()
+    };
+    let first = paths(&workers);
+    assert_eq!(first, ["app/workers/0", "app/workers/1", "app/workers/2"]);
+    for round in 1..=2u64 {
+        workers.send(Job::Work(666)).await.unwrap();
+        common::until(&mut events, |e| {
+            &*e.path == "app/workers"
+                && matches!(e.kind, supervisor::EventKind::Started { incarnation } if incarnation == round)
+        })
+        .await;
+        assert_eq!(paths(&workers), first, "after the pool's restart {round}");
+    }
+    app.shutdown().await.unwrap();
+}

@@ -33,7 +33,7 @@ use crate::heartbeat::{Judge, Verdict};
 use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
-    check_child, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter, Strategy,
+    check_child, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter, SupervisorKind, Strategy,
     SupervisorSpec,
 };
 use crate::state::HealthStatus;
@@ -476,7 +476,7 @@ impl Engine {
         // The slots are published once, when all are up.
         self.starting_slots = true;
         for slot in 0..slots {
-            if let Err(e) = self.add_dynamic(Arc::new(slot)).await {
+            if let Err(e) = self.add_slot(slot).await {
                 self.shutdown_all().await;
                 if self.token.is_cancelled() {
                     return Err(ExitReason::Shutdown);
@@ -1402,7 +1402,7 @@ impl Engine {
         }
         let slots: Vec<u64> = self.children.range(..).map(|(s, _)| s).collect();
         for slot in slots.len()..size {
-            self.add_dynamic(Arc::new(slot)).await?;
+            self.add_slot(slot).await?;
         }
         let mut retired = Vec::new();
         for &seq in slots.iter().skip(size).rev() {
@@ -1498,8 +1498,19 @@ impl Engine {
         self.add_and_start(Arc::new(spec), id, None).await
     }
 
+    /// A pool's slot number `slot`: its id is its number, whatever the pool's incarnation, so
+    /// that its path and metric labels stay the same across the pool's restarts (S14.2).
+    async fn add_slot(&mut self, slot: usize) -> Result<Arc<Node>, ManagementError> {
+        let SupervisorKind::Pool(template, _) = &self.spec.kind else {
+            return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
+        };
+        let template = Arc::new(template.template.clone());
+        let id: Arc<str> = Arc::from(slot.to_string());
+        self.add_and_start(template, id, Some(Arc::new(slot))).await
+    }
+
     async fn add_dynamic(&mut self, args: AnyArc) -> Result<Arc<Node>, ManagementError> {
-        let (Some(dynamic), Some(sup)) = (self.spec.kind.template(), self.sup()) else {
+        let (SupervisorKind::Dynamic(dynamic), Some(sup)) = (&self.spec.kind, self.sup()) else {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         };
         if let Some(max) = dynamic.max_children {
