@@ -235,6 +235,44 @@ async fn s9_8_sends_fail_at_once_after_the_supervisor_restarted_and_after_the_tr
     assert_eq!(declared.state(), ChildState::Gone(Gone::TreeEnded));
 }
 
+// S9.8: a child added at run time to the root is gone with the tree: its state says so, sends
+// fail at once with the message given back, and its carried state is cleared.
+#[tokio::test(start_paused = true)]
+async fn s9_8_a_run_time_child_of_the_root_is_gone_when_the_tree_ends() {
+    let spec = SupervisorSpec::new("app").child(ChildSpec::worker(
+        "declared",
+        |ctx: ChildContext| async move {
+            ctx.cancelled().await;
+            Ok::<(), String>(())
+        },
+    ));
+    let app = Supervisor::start(spec).await.unwrap();
+    let late = app
+        .start_child(ChildSpec::with_mailbox("late", hoarder).mailbox_capacity(1))
+        .await
+        .unwrap();
+    let mut events = app.subscribe();
+    late.send(1).await.unwrap();
+    settle().await;
+    app.shutdown().await.unwrap();
+    assert_eq!(late.state(), ChildState::Gone(Gone::TreeEnded));
+    assert!(matches!(
+        late.send(2).await,
+        Err(MailboxError::Gone(2, Gone::TreeEnded))
+    ));
+    let gone = until(&mut events, |e| {
+        e.path() == "app/late" && matches!(e.kind, EventKind::Gone { .. })
+    })
+    .await;
+    assert!(matches!(
+        gone.kind,
+        EventKind::Gone {
+            how: Gone::TreeEnded,
+            ..
+        }
+    ));
+}
+
 // S6.3 (defect: a killed supervisor left its subtree running, without events)
 #[tokio::test(start_paused = true)]
 async fn s6_3_a_killed_supervisor_stops_its_subtree_with_events_before_terminate_returns() {

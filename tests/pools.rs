@@ -128,25 +128,25 @@ async fn key_hash_sends_a_key_to_one_slot() {
     app.shutdown().await.unwrap();
 }
 
-// S14.2: least loaded goes to the slot with the fewest queued messages, ties to the lowest.
+// S14.2: least loaded goes to the slot with the fewest messages queued plus in progress (taken
+// and not yet done), ties to the lowest.
 #[tokio::test(start_paused = true)]
-async fn least_loaded_goes_where_the_queue_is_shortest() {
+async fn least_loaded_counts_queued_and_in_progress() {
     let log = Log::default();
     let gate = Arc::new(Notify::new());
     let spec = PoolSpec::new("pool", 3, template(&log, Some(Arc::clone(&gate)))).least_loaded();
     let app = Supervisor::start(spec).await.unwrap();
     let pool = app.root().pool::<Job>("").unwrap();
-    // Slot 0 takes one job and waits at the gate; its queue is empty again. Fill the others.
     let slots = pool.slots();
     slots[1].send(Job::Work(100)).await.unwrap();
     slots[1].send(Job::Work(101)).await.unwrap();
     slots[2].send(Job::Work(200)).await.unwrap();
     settle().await;
-    // Queues now: slot 0: 0, slot 1: 1 (one taken, waiting), slot 2: 0 (taken, waiting).
-    // The sends below run before any worker does: each stays queued.
-    pool.send(Job::Work(1)).await.unwrap(); // slot 0: the lowest of the empty queues
-    pool.send(Job::Work(2)).await.unwrap(); // slot 2: slot 0 has one queued now
-    pool.send(Job::Work(3)).await.unwrap(); // slot 0: all have one, the lowest wins
+    // Loads now: slot 0: 0; slot 1: 1 in progress (waiting at the gate) + 1 queued; slot 2: 1
+    // in progress, its queue empty. The sends below run before any worker does.
+    pool.send(Job::Work(1)).await.unwrap(); // slot 0, the only idle one: load 1
+    pool.send(Job::Work(2)).await.unwrap(); // slot 0 (1) ties slot 2 (1): the lowest
+    pool.send(Job::Work(3)).await.unwrap(); // slot 2 (1) below slots 0 and 1 (2)
     for _ in 0..10 {
         gate.notify_waiters();
         settle().await;
@@ -155,9 +155,28 @@ async fn least_loaded_goes_where_the_queue_is_shortest() {
     let slot_of = |n: u32| got.iter().find(|(_, m)| *m == n).map(|(s, _)| *s);
     assert_eq!(
         (slot_of(1), slot_of(2), slot_of(3)),
-        (Some(0), Some(2), Some(0)),
+        (Some(0), Some(0), Some(2)),
         "{got:?}"
     );
+    app.shutdown().await.unwrap();
+}
+
+// S14.2: a worker that waits for its next message is no longer in progress: a slot that
+// finished its work is as idle as one that never had any.
+#[tokio::test(start_paused = true)]
+async fn a_slot_that_finished_its_work_is_not_in_progress() {
+    let log = Log::default();
+    let spec = PoolSpec::new("pool", 2, template(&log, None)).least_loaded();
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    // Each job is done before the next is sent: every one goes to the lowest slot.
+    for n in 0..5 {
+        pool.send(Job::Work(n)).await.unwrap();
+        settle().await;
+    }
+    let got = log.lock().unwrap().clone();
+    assert!(got.iter().all(|(slot, _)| *slot == 0), "{got:?}");
+    assert_eq!(got.len(), 5);
     app.shutdown().await.unwrap();
 }
 

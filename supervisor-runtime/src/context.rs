@@ -22,6 +22,8 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn beat(&self);
     /// The child's carried state, if it declared one (S15).
     fn stash(&self) -> Option<AnyArc>;
+    /// Whether the incarnation is working on a message it took (S14.2).
+    fn set_busy(&self, busy: bool);
 }
 
 fn mailbox_of<M: Send + 'static>(node: &dyn NodeView) -> Option<&MailboxInner<M>> {
@@ -133,6 +135,9 @@ impl RawContext {
 pub struct ChildContext<M = NoMailbox> {
     pub(crate) raw: RawContext,
     mailbox: Option<OwnedMutexGuard<mpsc::Receiver<M>>>,
+    /// Whether it took a message and has not asked for the next one yet (mirrors the node's
+    /// flag, so that only changes are written).
+    busy: bool,
 }
 
 /// A context whose mailbox is still held by a previous incarnation being torn down.
@@ -147,6 +152,7 @@ impl<M: Message> PendingContext<M> {
         ChildContext {
             raw: self.raw,
             mailbox: Some(guard),
+            busy: false,
         }
     }
 }
@@ -154,13 +160,20 @@ impl<M: Message> PendingContext<M> {
 impl<M: Message> ChildContext<M> {
     pub(crate) fn try_attach(raw: RawContext) -> Result<Self, PendingContext<M>> {
         let Some(inner) = mailbox_of::<M>(&*raw.node) else {
-            return Ok(ChildContext { raw, mailbox: None });
+            return Ok(ChildContext {
+                raw,
+                mailbox: None,
+                busy: false,
+            });
         };
+        // A previous incarnation may have died holding a message: this one starts idle.
+        raw.node.set_busy(false);
         let rx = Arc::clone(&inner.rx);
         match Arc::clone(&rx).try_lock_owned() {
             Ok(guard) => Ok(ChildContext {
                 raw,
                 mailbox: Some(guard),
+                busy: false,
             }),
             Err(_) => Err(PendingContext { raw, mailbox: rx }),
         }
@@ -182,19 +195,34 @@ impl<M: Message> ChildContext<M> {
         }
         // A message already queued is taken without registering for the cancellation, which
         // costs a lock; the budget keeps a busy worker from starving its runtime.
+        // A worker that takes the next message at once stays busy; one that waits is not
+        // (S14.2): only the changes are written, so a busy loop writes nothing.
         match rx.try_recv() {
             Ok(msg) => {
+                if !self.busy {
+                    self.busy = true;
+                    self.raw.node.set_busy(true);
+                }
                 tokio::task::consume_budget().await;
                 return Some(msg);
             }
             Err(mpsc::error::TryRecvError::Disconnected) => return None,
             Err(mpsc::error::TryRecvError::Empty) => {}
         }
-        tokio::select! {
+        if self.busy {
+            self.busy = false;
+            self.raw.node.set_busy(false);
+        }
+        let msg = tokio::select! {
             biased;
             _ = self.raw.token.cancelled() => None,
             msg = rx.recv() => msg,
+        };
+        if msg.is_some() {
+            self.busy = true;
+            self.raw.node.set_busy(true);
         }
+        msg
     }
 
     /// A message if one is waiting, without waiting.

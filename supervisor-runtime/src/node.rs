@@ -3,7 +3,7 @@
 //! no handle taken before can reach anything else through it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::mpsc;
@@ -105,6 +105,9 @@ pub(crate) struct Node {
     /// The child's place in its supervisor's start order (S5.3): fixed for the node's life.
     pub seq: u64,
     state: AtomicU8,
+    /// Whether its incarnation is working on a message it took (S14.2's "in progress"): from
+    /// the moment it takes one until it waits for the next.
+    busy: AtomicBool,
     /// The [`HealthStatus`] its probe last found.
     health: AtomicU8,
     restarts: AtomicU32,
@@ -155,6 +158,11 @@ impl Node {
             Some(parent) => join_path(parent, &self.id),
             None => Arc::clone(&self.id),
         })
+    }
+
+    /// Whether its incarnation is working on a message it took (S14.2).
+    pub(crate) fn busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
     }
 
     pub(crate) fn state(&self) -> ChildState {
@@ -277,6 +285,7 @@ impl Node {
             id,
             kind: spec.kind(),
             seq,
+            busy: AtomicBool::new(false),
             state: AtomicU8::new(ChildState::Stopped.to_u8()),
             health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
@@ -304,6 +313,7 @@ impl Node {
             path: OnceLock::new(),
             kind: ChildKind::Worker,
             seq: u64::MAX,
+            busy: AtomicBool::new(false),
             state: AtomicU8::new(ChildState::Gone(Gone::TreeEnded).to_u8()),
             health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
@@ -323,6 +333,7 @@ impl Node {
             path: OnceLock::from(Arc::clone(&spec.id)),
             kind: ChildKind::Supervisor,
             seq: 0,
+            busy: AtomicBool::new(false),
             state: AtomicU8::new(ChildState::Stopped.to_u8()),
             health: AtomicU8::new(0),
             restarts: AtomicU32::new(0),
@@ -373,6 +384,10 @@ impl NodeView for Node {
 
     fn stash(&self) -> Option<AnyArc> {
         self.stash.as_ref()?.get()
+    }
+
+    fn set_busy(&self, busy: bool) {
+        self.busy.store(busy, Ordering::Relaxed);
     }
 }
 

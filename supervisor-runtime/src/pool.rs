@@ -339,10 +339,12 @@ fn pick<M>(
             let n = u32::try_from(slots.len()).ok().filter(|n| *n > 0)?;
             Some(jump_hash(key(msg), n) as usize)
         }
-        // Fewest queued, ties to the lowest slot (S14.2).
-        Routing::LeastLoaded => (0..slots.len())
-            .filter(|&i| running(i))
-            .min_by_key(|&i| (slots[i].1.max_capacity() - slots[i].1.capacity(), i)),
+        // Fewest queued + in progress, ties to the lowest slot (S14.2).
+        Routing::LeastLoaded => (0..slots.len()).filter(|&i| running(i)).min_by_key(|&i| {
+            let (node, tx) = &slots[i];
+            let queued = tx.max_capacity() - tx.capacity();
+            (queued + usize::from(node.busy()), i)
+        }),
         // Round robin, skipping slots that are not running (S14.2); a restarting one takes the
         // message for its next incarnation when no slot runs.
         _ => {

@@ -33,8 +33,8 @@ use crate::heartbeat::{Judge, Verdict};
 use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
-    check_child, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter, SupervisorKind, Strategy,
-    SupervisorSpec,
+    check_child, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter, Strategy,
+    SupervisorKind, SupervisorSpec,
 };
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
@@ -1642,7 +1642,13 @@ impl Drop for Engine {
                 continue;
             };
             let node = Arc::clone(&child.node);
-            let then_gone = (!self.root && seq >= declared).then_some(Gone::SupervisorEnded);
+            // Children added at run time go with this incarnation; the root's with the tree.
+            let how = if self.root {
+                Gone::TreeEnded
+            } else {
+                Gone::SupervisorEnded
+            };
+            let then_gone = (seq >= declared).then_some(how);
             let (task, incarnation) = match old {
                 Phase::Starting(Some(mut r)) | Phase::Running(mut r) | Phase::Stopping(mut r) => {
                     (r.task.abort_and_take(), Some(r.incarnation))
