@@ -157,3 +157,78 @@ fn defaults_and_invalid_settings() {
         Some(SpecRule::Heartbeat(HeartbeatRule::OnSupervisor))
     );
 }
+
+/// A child with a mailbox that beats once, takes a request and, in its first incarnation when
+/// `wedge` is set, hangs holding it: no beat, no answer, deaf to its stop. Returns when it
+/// exited after its start, the exit's reason and what a call it held ended with.
+async fn convicted(wedge: bool) -> (Duration, ExitReason, supervisor::CallError) {
+    let observer = Observer::with_capacity(256);
+    let mut events = observer.subscribe();
+    let agent = ChildSpec::with_mailbox(
+        "agent",
+        move |mut ctx: ChildContext<supervisor::Reply<u32>>| async move {
+            ctx.heartbeat();
+            let held = ctx.recv().await;
+            if ctx.incarnation() == 0 {
+                if wedge {
+                    std::future::pending::<()>().await;
+                }
+                ctx.cancelled().await;
+            }
+            drop(held);
+            ctx.cancelled().await;
+            Ok::<(), BoxError>(())
+        },
+    )
+    .heartbeat(Heartbeat::every(100 * MS));
+    let spec = SupervisorSpec::new("app").child(agent);
+    let origin = Instant::now();
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let agent = app.child::<supervisor::Reply<u32>>("agent").unwrap();
+    let call = tokio::spawn(async move { agent.call(|r| r, 60 * S).await });
+    let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let restarted = until(&mut events, |e| {
+        matches!(e.kind, EventKind::Started { incarnation: 1 })
+    })
+    .await;
+    // The restart follows the exit at once (no backoff).
+    assert_eq!(restarted.at, exit.at);
+    let EventKind::Exited { reason, .. } = exit.kind else {
+        unreachable!()
+    };
+    let err = call.await.unwrap().unwrap_err();
+    app.shutdown().await.unwrap();
+    (exit.at.duration_since(origin), reason, err)
+}
+
+// S12.3, S11.2: a convicted child that ignores its stop is aborted after its conviction grace
+// (1 s, below its 5 s shutdown timeout), and its exit, the event and a call it held all say
+// "heartbeats lost", never "killed".
+#[tokio::test(start_paused = true)]
+async fn a_wedged_child_is_replaced_after_its_grace_with_one_reason() {
+    let (cooperative, reason, err) = convicted(false).await;
+    assert!(
+        matches!(reason, ExitReason::HeartbeatsLost { .. }),
+        "{reason:?}"
+    );
+    assert!(
+        matches!(
+            err,
+            supervisor::CallError::Exited(ExitReason::HeartbeatsLost { .. })
+        ),
+        "{err:?}"
+    );
+    let (wedged, reason, err) = convicted(true).await;
+    assert_eq!(wedged, cooperative + S, "aborted after the 1 s grace");
+    assert!(
+        matches!(reason, ExitReason::HeartbeatsLost { .. }),
+        "{reason:?}"
+    );
+    assert!(
+        matches!(
+            err,
+            supervisor::CallError::Exited(ExitReason::HeartbeatsLost { .. })
+        ),
+        "{err:?}"
+    );
+}

@@ -1,7 +1,9 @@
 //! Request and reply (S14.4): a message that carries a reply slot, and a call that waits for
 //! the answer with a timeout, and never hangs because the worker died holding the request.
 
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -10,22 +12,40 @@ use tokio::sync::{oneshot, Notify};
 use crate::exit::ExitReason;
 use crate::state::Gone;
 
-/// Where a worker puts its answer to a call. Dropping it unanswered ends the call: with the
-/// worker's exit reason if its incarnation ended, else as unanswered.
+/// Where a worker puts its answer to a call. Dropping it unanswered ends the call at once: with
+/// the worker's exit reason if its incarnation ended holding it, else as unanswered.
 pub struct Reply<T> {
-    tx: oneshot::Sender<T>,
+    tx: Option<oneshot::Sender<Result<T, Dropped>>>,
 }
 
 impl<T> Reply<T> {
     /// Answers the call. `Err` gives the answer back when the caller no longer waits (it timed
     /// out, or was dropped).
-    pub fn send(self, answer: T) -> Result<(), T> {
-        self.tx.send(answer)
+    pub fn send(mut self, answer: T) -> Result<(), T> {
+        let Some(tx) = self.tx.take() else {
+            return Err(answer);
+        };
+        match tx.send(Ok(answer)) {
+            Ok(()) => Ok(()),
+            Err(Ok(answer)) => Err(answer),
+            // Only `Ok` was sent.
+            Err(Err(_)) => Ok(()),
+        }
     }
 
     /// Whether the caller has stopped waiting, so that the work can be skipped.
     pub fn is_abandoned(&self) -> bool {
-        self.tx.is_closed()
+        self.tx.as_ref().is_none_or(oneshot::Sender::is_closed)
+    }
+}
+
+impl<T> Drop for Reply<T> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            if !tx.is_closed() {
+                let _ = tx.send(Err(Dropped::here()));
+            }
+        }
     }
 }
 
@@ -34,6 +54,120 @@ impl<T> fmt::Debug for Reply<T> {
         f.debug_struct("Reply")
             .field("abandoned", &self.is_abandoned())
             .finish()
+    }
+}
+
+/// Where and how a request was dropped unanswered: the task that dropped it, and, when that
+/// was during a poll of an incarnation, what became of that poll.
+pub(crate) struct Dropped {
+    pub task: Option<tokio::task::Id>,
+    pub poll: Option<Arc<PollEnd>>,
+}
+
+impl Dropped {
+    fn here() -> Self {
+        Dropped {
+            task: tokio::task::try_id(),
+            poll: poll_scope::current(),
+        }
+    }
+}
+
+/// How the poll of an incarnation in which a request was dropped ended: with the incarnation
+/// (it returned, panicked or failed), or with the incarnation running on.
+#[derive(Default)]
+pub(crate) struct PollEnd {
+    /// 0 while the poll runs, then `RAN_ON` or `ENDED`.
+    state: AtomicU8,
+    notify: Notify,
+}
+
+const RAN_ON: u8 = 1;
+const ENDED: u8 = 2;
+
+impl PollEnd {
+    fn finish(&self, ended: bool) {
+        self.state
+            .store(if ended { ENDED } else { RAN_ON }, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether the incarnation ended in that poll, once the poll is over.
+    pub(crate) async fn ended(&self) -> bool {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.state.load(Ordering::Acquire) {
+                RAN_ON => return false,
+                ENDED => return true,
+                _ => notified.await,
+            }
+        }
+    }
+}
+
+/// The poll of an incarnation that is running on this thread, if any: a reply dropped during it
+/// learns afterwards whether the incarnation ended there, so that the call says why at once.
+pub(crate) mod poll_scope {
+    use std::cell::Cell;
+    use std::sync::Arc;
+
+    use super::PollEnd;
+
+    thread_local! {
+        /// `None` outside a poll of an incarnation; inside, the poll's end once a reply asked.
+        static SCOPE: Cell<Option<Option<Arc<PollEnd>>>> = const { Cell::new(None) };
+    }
+
+    /// A poll of an incarnation, from [`enter`] to [`Scope::finish`].
+    pub(crate) struct Scope {
+        outer: Option<Option<Arc<PollEnd>>>,
+        done: bool,
+    }
+
+    /// Starts a poll of an incarnation on this thread.
+    pub(crate) fn enter() -> Scope {
+        Scope {
+            outer: SCOPE.with(|s| s.replace(Some(None))),
+            done: false,
+        }
+    }
+
+    impl Scope {
+        /// Ends the poll: replies dropped in it learn whether the incarnation `ended`.
+        pub(crate) fn finish(mut self, ended: bool) {
+            self.done = true;
+            if let Some(end) = self.restore() {
+                end.finish(ended);
+            }
+        }
+
+        fn restore(&mut self) -> Option<Arc<PollEnd>> {
+            let outer = self.outer.take();
+            SCOPE.with(|s| s.replace(outer)).flatten()
+        }
+    }
+
+    impl Drop for Scope {
+        /// A poll that unwound past its scope ended its incarnation.
+        fn drop(&mut self) {
+            if !self.done {
+                if let Some(end) = self.restore() {
+                    end.finish(true);
+                }
+            }
+        }
+    }
+
+    /// The end of the poll running now, made on first use; `None` outside a poll.
+    pub(super) fn current() -> Option<Arc<PollEnd>> {
+        SCOPE.with(|s| {
+            let inner = s.take()?;
+            let end = inner.unwrap_or_default();
+            s.set(Some(Some(Arc::clone(&end))));
+            Some(end)
+        })
     }
 }
 
@@ -58,32 +192,42 @@ pub enum CallError {
     NoMailbox,
 }
 
-/// The exits of a node's incarnations, for calls waiting to learn why a request was dropped.
-/// Made on the first call that needs it: nodes nobody calls pay one pointer.
+/// The last exits of a node's incarnations, each with its task, for calls waiting to learn why
+/// the incarnation that held their request ended. Made on the first call that needs it: nodes
+/// nobody calls pay one pointer.
 #[derive(Default)]
 pub(crate) struct Exits {
     notify: Notify,
-    last: Mutex<Option<(u64, ExitReason)>>,
+    last: Mutex<VecDeque<(tokio::task::Id, ExitReason)>>,
 }
 
+/// Exits kept: a call waits for one that is being recorded as it looks, never for an old one.
+const EXITS_KEPT: usize = 8;
+
 impl Exits {
-    pub(crate) fn record(&self, incarnation: u64, reason: &ExitReason) {
+    pub(crate) fn record(&self, task: tokio::task::Id, reason: &ExitReason) {
         if let Ok(mut last) = self.last.lock() {
-            *last = Some((incarnation, reason.clone()));
+            if last.len() == EXITS_KEPT {
+                last.pop_front();
+            }
+            last.push_back((task, reason.clone()));
         }
         self.notify.notify_waiters();
     }
 
-    /// The exit of incarnation `at_least` or a later one, once there is one.
-    pub(crate) async fn since(&self, at_least: u64) -> ExitReason {
+    /// The exit of the incarnation that ran as `task`, once it is recorded.
+    pub(crate) async fn of(&self, task: tokio::task::Id) -> ExitReason {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some((n, reason)) = self.last.lock().ok().and_then(|l| l.clone()) {
-                if n >= at_least {
-                    return reason;
-                }
+            let found = self.last.lock().ok().and_then(|l| {
+                l.iter()
+                    .find(|(t, _)| *t == task)
+                    .map(|(_, reason)| reason.clone())
+            });
+            if let Some(reason) = found {
+                return reason;
             }
             notified.await;
         }
@@ -93,8 +237,11 @@ impl Exits {
 /// The node's slot for [`Exits`].
 pub(crate) type ExitsSlot = OnceLock<Arc<Exits>>;
 
+/// What a caller receives: the answer, or how the request was dropped.
+pub(crate) type Answer<T> = oneshot::Receiver<Result<T, Dropped>>;
+
 /// A reply slot and the receiver the caller waits on.
-pub(crate) fn reply<T>() -> (Reply<T>, oneshot::Receiver<T>) {
+pub(crate) fn reply<T>() -> (Reply<T>, Answer<T>) {
     let (tx, rx) = oneshot::channel();
-    (Reply { tx }, rx)
+    (Reply { tx: Some(tx) }, rx)
 }

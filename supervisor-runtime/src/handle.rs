@@ -716,18 +716,12 @@ impl<M> ChildRef<M> {
     pub(crate) async fn call_prepared<T>(
         &self,
         request: M,
-        answer: tokio::sync::oneshot::Receiver<T>,
+        answer: crate::call::Answer<T>,
         timeout: std::time::Duration,
     ) -> Result<T, CallError> {
         let deadline = crate::time::deadline(tokio::time::Instant::now(), timeout);
-        // Made before the request leaves, so that the exit of whoever holds it is recorded; the
-        // earliest incarnation that can hold it is the running one, or the next.
+        // Made before the request leaves, so that the exit of whoever holds it is recorded.
         let exits = self.node.exits();
-        let current = self.node.incarnation().unwrap_or(0);
-        let first = match self.node.state() {
-            ChildState::Running | ChildState::Starting => current,
-            _ => current + 1,
-        };
         match tokio::time::timeout_at(deadline, self.send(request)).await {
             Err(_) => return Err(CallError::Timeout(timeout)),
             Ok(Err(MailboxError::Gone(_, how))) => return Err(CallError::Gone(how)),
@@ -736,19 +730,31 @@ impl<M> ChildRef<M> {
             Ok(Err(MailboxError::Full(_))) => return Err(CallError::Timeout(timeout)),
             Ok(Ok(())) => {}
         }
-        match tokio::time::timeout_at(deadline, answer).await {
-            Ok(Ok(answer)) => Ok(answer),
+        let dropped = match tokio::time::timeout_at(deadline, answer).await {
+            Ok(Ok(Ok(answer))) => return Ok(answer),
+            Err(_) => return Err(CallError::Timeout(timeout)),
+            Ok(Ok(Err(dropped))) => dropped,
+            // A reply slot that was forgotten rather than dropped.
+            Ok(Err(_)) => return Err(CallError::Unanswered),
+        };
+        if let Some(how) = self.node.state().gone() {
+            return Err(CallError::Gone(how));
+        }
+        // Dropped in a poll of an incarnation: did that poll end it? Outside one: while its
+        // task was aborted (S14.4: with the reason of the incarnation that held it).
+        let ended = match &dropped.poll {
+            Some(poll) => match tokio::time::timeout_at(deadline, poll.ended()).await {
+                Ok(ended) => ended,
+                Err(_) => return Err(CallError::Timeout(timeout)),
+            },
+            None => dropped.task.is_some(),
+        };
+        let Some(task) = dropped.task.filter(|_| ended) else {
+            return Err(CallError::Unanswered);
+        };
+        match tokio::time::timeout_at(deadline, exits.of(task)).await {
+            Ok(reason) => Err(CallError::Exited(reason)),
             Err(_) => Err(CallError::Timeout(timeout)),
-            Ok(Err(_dropped)) => {
-                if let Some(how) = self.node.state().gone() {
-                    return Err(CallError::Gone(how));
-                }
-                // The request was dropped: the incarnation that held it ended, or it ran on.
-                match tokio::time::timeout_at(deadline, exits.since(first)).await {
-                    Ok(reason) => Err(CallError::Exited(reason)),
-                    Err(_) => Err(CallError::Unanswered),
-                }
-            }
         }
     }
 

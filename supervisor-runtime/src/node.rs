@@ -191,10 +191,11 @@ impl Node {
         Arc::clone(self.exits.get_or_init(Arc::default))
     }
 
-    /// Tells calls waiting on this node that incarnation `incarnation` ended with `reason`.
-    pub(crate) fn record_exit(&self, incarnation: u64, reason: &ExitReason) {
-        if let Some(exits) = self.exits.get() {
-            exits.record(incarnation, reason);
+    /// Tells calls waiting on this node that the incarnation that ran as `task` ended with
+    /// `reason`.
+    pub(crate) fn record_exit(&self, task: Option<tokio::task::Id>, reason: &ExitReason) {
+        if let (Some(exits), Some(task)) = (self.exits.get(), task) {
+            exits.record(task, reason);
         }
     }
 

@@ -96,7 +96,11 @@ impl<F: Future<Output = ExitReason>> Future for Incarnation<F> {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let reason = std::task::ready!(this.run.poll(cx));
+        // A reply dropped in this poll learns whether the incarnation ended in it (S14.4).
+        let scope = crate::call::poll_scope::enter();
+        let poll = this.run.poll(cx);
+        scope.finish(poll.is_ready());
+        let reason = std::task::ready!(poll);
         if let Some(report) = this.report.take() {
             report.send(reason);
         }

@@ -11,6 +11,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -230,6 +231,10 @@ struct Timer {
     seq: u64,
     kind: TimerKind,
 }
+
+/// How long a convicted incarnation has to stop before it is aborted (S11.2), never more than
+/// its shutdown timeout.
+const CONVICTION_GRACE: Duration = Duration::from_secs(1);
 
 pub(crate) type StartFuture =
     Pin<Box<dyn Future<Output = Result<JoinHandle<()>, ExitReason>> + Send + 'static>>;
@@ -704,7 +709,8 @@ impl Engine {
     fn start_failed(&mut self, seq: u64, incarnation: u64, reason: &ExitReason) {
         if let Some(child) = self.children.get_mut(&seq) {
             child.history().last_exit = Some(reason.clone());
-            child.node.record_exit(incarnation, reason);
+            let task = child.phase.running().and_then(|r| r.task.id());
+            child.node.record_exit(task, reason);
         }
         self.enter(
             seq,
@@ -726,7 +732,7 @@ impl Engine {
         };
         let (directive, source) = self.decide(exit.seq, &exit.reason);
         if let Some(child) = self.children.get(&exit.seq) {
-            child.node.record_exit(incarnation, &exit.reason);
+            child.node.record_exit(Some(exit.task), &exit.reason);
         }
         self.enter(
             exit.seq,
@@ -1160,7 +1166,10 @@ impl Engine {
     /// Waits for a child signalled by [`signal_stop`](Self::signal_stop), killing it when its
     /// timeout (counted from `since`) runs out, and reaps a killed supervisor's subtree.
     async fn collect_stopped(&mut self, seq: u64, since: Instant) -> Option<ExitReason> {
-        let (incarnation, reason) = self.await_stopped(seq, since).await?;
+        let (incarnation, task, reason) = self.await_stopped(seq, since, None).await?;
+        if let Some(child) = self.children.get(&seq) {
+            child.node.record_exit(task, &reason);
+        }
         self.enter(
             seq,
             Phase::Stopped,
@@ -1172,15 +1181,26 @@ impl Engine {
         Some(reason)
     }
 
-    /// [`collect_stopped`](Self::collect_stopped) without the phase change: the incarnation and
-    /// how it ended.
-    async fn await_stopped(&mut self, seq: u64, since: Instant) -> Option<(u64, ExitReason)> {
+    /// [`collect_stopped`](Self::collect_stopped) without the phase change and the record: the
+    /// incarnation, its task and how it ended. `grace` shortens the shutdown policy for a
+    /// convicted incarnation (S11.2).
+    async fn await_stopped(
+        &mut self,
+        seq: u64,
+        since: Instant,
+        grace: Option<Duration>,
+    ) -> Option<(u64, Option<tokio::task::Id>, ExitReason)> {
         let child = self.children.get_mut(&seq)?;
-        let policy = child.spec.shutdown();
+        let policy = match (child.spec.shutdown(), grace) {
+            (Shutdown::Timeout(limit), Some(grace)) => Shutdown::Timeout(limit.min(grace)),
+            (Shutdown::Infinity, Some(grace)) => Shutdown::Timeout(grace),
+            (policy, _) => policy,
+        };
         let Phase::Stopping(r) = &mut child.phase else {
             return None;
         };
         let incarnation = r.incarnation;
+        let id = r.task.id();
         let task = r.task.get()?;
         let reason = match policy {
             Shutdown::BrutalKill => {
@@ -1214,13 +1234,12 @@ impl Engine {
                 ExitReason::Shutdown
             }
         };
-        if let Some(node) = self.children.get(&seq).map(|c| Arc::clone(&c.node)) {
-            if matches!(reason, ExitReason::Killed) {
-                reap(Arc::clone(&node), self.events.clone()).await;
+        if matches!(reason, ExitReason::Killed) {
+            if let Some(node) = self.children.get(&seq).map(|c| Arc::clone(&c.node)) {
+                reap(node, self.events.clone()).await;
             }
-            node.record_exit(incarnation, &reason);
         }
-        Some((incarnation, reason))
+        Some((incarnation, id, reason))
     }
 
     /// A monitor convicted a running incarnation (S11.2): it is stopped by its shutdown policy,
@@ -1239,12 +1258,16 @@ impl Engine {
             // That incarnation ended meanwhile: its own exit was handled.
             return None;
         }
+        // A wedged task rarely answers its cancellation: it gets a short grace, then it is
+        // aborted, and either way it exits with the conviction's reason (S11.2, S12.3).
         let since = Instant::now();
         self.signal_stop(seq);
-        self.await_stopped(seq, since).await;
+        let stopped = self.await_stopped(seq, since, Some(CONVICTION_GRACE)).await;
         let (directive, source) = self.decide(seq, &reason);
         if let Some(child) = self.children.get(&seq) {
-            child.node.record_exit(incarnation, &reason);
+            child
+                .node
+                .record_exit(stopped.and_then(|(_, task, _)| task), &reason);
         }
         self.enter(
             seq,
