@@ -453,3 +453,124 @@ async fn slots_keep_their_numbers_when_the_pool_restarts() {
     }
     app.shutdown().await.unwrap();
 }
+
+/// A slot that logs its jobs and panics on `Work(666)`, restarted after `backoff`.
+fn crashing(log: &Log, backoff: Duration) -> Template<usize, Job> {
+    let log = Arc::clone(log);
+    Template::<usize, Job>::new(move |mut ctx: ChildContext<Job>, slot: usize| {
+        let log = Arc::clone(&log);
+        async move {
+            while let Some(job) = ctx.recv().await {
+                match job {
+                    Job::Work(666) => panic!("a slot crashes"),
+                    Job::Work(n) => log.lock().unwrap().push((slot, n)),
+                    Job::Ask(n, reply) => {
+                        if let Some(r) = reply.lock().unwrap().take() {
+                            let _ = r.send(format!("{n} by slot {slot}"));
+                        }
+                    }
+                    Job::Key(..) => {}
+                }
+            }
+            Ok::<(), BoxError>(())
+        }
+    })
+    .backoff(Backoff::fixed(backoff))
+}
+
+// S14.3: with `wait`, a send while no slot is up waits for one, also while the pool itself
+// restarts; with `reject`, it fails at once and nothing is queued.
+#[tokio::test(start_paused = true)]
+async fn with_no_slot_up_wait_waits_and_reject_queues_nothing() {
+    for overflow in [Overflow::Wait, Overflow::Reject] {
+        let log = Log::default();
+        // The pool gives up at its slot's first crash; its supervisor restarts it after 1 s.
+        let pool = PoolSpec::new("workers", 1, crashing(&log, S))
+            .intensity(0, S)
+            .overflow(overflow);
+        let spec = SupervisorSpec::new("app")
+            .child(supervisor::ChildSpec::supervisor(pool).backoff(Backoff::fixed(S)));
+        let app = Supervisor::start(spec).await.unwrap();
+        let workers = app.root().pool::<Job>("workers").unwrap();
+        workers.send(Job::Work(666)).await.unwrap();
+        settle().await;
+        // The pool is restarting: no slot exists to take the message.
+        let t = tokio::time::Instant::now();
+        let sent = workers.send(Job::Work(1)).await;
+        match overflow {
+            Overflow::Wait => {
+                sent.unwrap();
+                assert!(t.elapsed() >= S - 2 * common::MS, "waited for the pool");
+            }
+            _ => {
+                assert!(
+                    matches!(sent, Err(PoolError::NoSlot(Job::Work(1)))),
+                    "{sent:?}"
+                );
+                assert_eq!(t.elapsed(), Duration::ZERO);
+            }
+        }
+        tokio::time::sleep(2 * S).await;
+        let got = log.lock().unwrap().clone();
+        match overflow {
+            Overflow::Wait => assert_eq!(got, [(0, 1)]),
+            _ => assert!(got.is_empty(), "nothing queued: {got:?}"),
+        }
+        app.shutdown().await.unwrap();
+    }
+}
+
+// S14.2, S14.3: round robin skips a full slot while another has room, so `reject` rejects
+// only when every slot is full.
+#[tokio::test(start_paused = true)]
+async fn round_robin_skips_a_full_slot_while_another_has_room() {
+    let log = Log::default();
+    let gate = Arc::new(Notify::new());
+    let template = template(&log, Some(Arc::clone(&gate))).mailbox_capacity(1);
+    let spec = PoolSpec::new("pool", 2, template).overflow(Overflow::Reject);
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    let slots = pool.slots();
+    // Slot 0 takes one and waits at the gate, then queues one: full. Slot 1 is empty.
+    slots[0].send(Job::Work(100)).await.unwrap();
+    settle().await;
+    slots[0].send(Job::Work(101)).await.unwrap();
+    // Whatever the turn, the message goes to the slot with room.
+    for n in 0..2 {
+        pool.send(Job::Work(n)).await.unwrap();
+        settle().await;
+    }
+    // Now slot 1 holds one and queues one: every slot is full.
+    assert!(matches!(
+        pool.send(Job::Work(9)).await,
+        Err(PoolError::Full(Job::Work(9)))
+    ));
+    app.shutdown().await.unwrap();
+}
+
+// S14.4: a call to a pool with no slot up waits for one within its timeout; a call to a
+// stopped pool times out at its timeout, not at once.
+#[tokio::test(start_paused = true)]
+async fn a_pool_call_waits_for_a_slot_within_its_timeout() {
+    let log = Log::default();
+    let pool = PoolSpec::new("workers", 1, crashing(&log, S));
+    let spec = SupervisorSpec::new("app").child(supervisor::ChildSpec::supervisor(pool));
+    let app = Supervisor::start(spec).await.unwrap();
+    let workers = app.root().pool::<Job>("workers").unwrap();
+    let ask = |n| move |r: Reply<String>| Job::Ask(n, Arc::new(Mutex::new(Some(r))));
+    workers.send(Job::Work(666)).await.unwrap();
+    settle().await;
+    let t = tokio::time::Instant::now();
+    let answer = workers.call(ask(1), 5 * S).await.unwrap();
+    assert_eq!(answer, "1 by slot 0");
+    assert!(t.elapsed() <= S, "answered by the restarted slot");
+    app.terminate_child("workers").await.unwrap();
+    let t = tokio::time::Instant::now();
+    let err = workers.call(ask(2), 3 * S).await.unwrap_err();
+    assert!(
+        matches!(err, supervisor::CallError::Timeout(d) if d == 3 * S),
+        "{err:?}"
+    );
+    assert_eq!(t.elapsed(), 3 * S);
+    app.shutdown().await.unwrap();
+}

@@ -250,6 +250,9 @@ impl Node {
         });
         if let Some(sup) = &self.sup {
             sup.set_sender(None);
+            if let SupShape::Pool(pool) = &sup.kind {
+                pool.shared.up.notify_waiters();
+            }
             for child in &sup.children {
                 child.go(how, events);
             }
@@ -523,4 +526,7 @@ pub(crate) struct PoolShared {
     pub generation: AtomicU64,
     pub cursor: std::sync::atomic::AtomicUsize,
     pub dropped: AtomicU64,
+    /// Woken when a slot comes up, the slots change or the pool goes: sends and calls that wait
+    /// for a slot (S14.3) look again.
+    pub up: tokio::sync::Notify,
 }

@@ -191,38 +191,106 @@ impl<M: Message> PoolRef<M> {
     }
 
     /// Sends `msg` to a slot chosen by the pool's routing (to every slot, cloned, for a
-    /// broadcast pool), following its overflow policy when the slot is full (S14.2, S14.3).
-    /// Messages queued for a slot that restarts reach its next incarnation (S9.8).
+    /// broadcast pool), following its overflow policy when no slot the routing may choose is
+    /// running with room (S14.2, S14.3). Messages queued for a slot that restarts reach its
+    /// next incarnation (S9.8).
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Full`] or [`PoolError::NoSlot`] under [`Overflow::Reject`], with the message
+    /// given back; [`PoolError::Gone`] once the pool is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling a send that waits (for room, or for a slot to come up) drops the message; none
+    /// is delivered twice.
     pub async fn send(&self, msg: M) -> Result<(), PoolError<M>> {
-        let Some((shared, _)) = self.sup.pool_parts() else {
-            return Err(PoolError::Gone(msg, self.gone()));
-        };
-        match self.route(shared, msg) {
-            Step::Done(result) => result,
-            Step::Wait(tx, msg, overflow) => deliver(&tx, msg, overflow, shared).await,
-            Step::Broadcast(slots, clone, msg, overflow) => {
-                let mut sent = false;
-                for tx in &slots {
-                    sent |= deliver(tx, clone(&msg), overflow, shared).await.is_ok();
+        let mut msg = msg;
+        let mut waited = false;
+        loop {
+            let Some((shared, _)) = self.sup.pool_parts() else {
+                return Err(PoolError::Gone(msg, self.gone()));
+            };
+            match self.route(shared, msg) {
+                Step::Done(result) => return result,
+                Step::Wait(tx, msg, overflow) => return deliver(&tx, msg, overflow, shared).await,
+                Step::Broadcast(slots, clone, msg, overflow) => {
+                    let mut sent = false;
+                    for tx in &slots {
+                        sent |= deliver(tx, clone(&msg), overflow, shared).await.is_ok();
+                    }
+                    return if sent {
+                        Ok(())
+                    } else {
+                        Err(PoolError::NoSlot(msg))
+                    };
                 }
-                if sent {
-                    Ok(())
-                } else {
-                    Err(PoolError::NoSlot(msg))
+                // No slot is up: wait for one (S14.3 `wait`). Registered before routing again,
+                // so that a slot coming up in between is not missed.
+                Step::NoSlot(m) if waited => {
+                    if let Some(how) = self.sup.node_state().gone() {
+                        return Err(PoolError::Gone(m, how));
+                    }
+                    let notified = shared.up.notified();
+                    tokio::pin!(notified);
+                    notified.as_mut().enable();
+                    msg = m;
+                    match self.route(shared, msg) {
+                        Step::NoSlot(m) => {
+                            notified.await;
+                            msg = m;
+                        }
+                        other => return self.finish(other, shared).await,
+                    }
+                }
+                Step::NoSlot(m) => {
+                    waited = true;
+                    msg = m;
                 }
             }
         }
     }
 
-    /// The slot a request goes to (round robin for a broadcast pool).
-    fn slot_for(&self, shared: &PoolShared, msg: &M) -> Option<Arc<Node>> {
-        let cache = self.current(shared)?;
-        let routing = match cache.routing.clone() {
-            Some(Routing::Broadcast(_)) | None => Routing::RoundRobin,
-            Some(r) => r,
-        };
-        let i = pick(shared, &routing, &cache.slots, msg)?;
-        Some(Arc::clone(&cache.slots[i].0))
+    /// The end of a send routed after a wait.
+    async fn finish(&self, step: Step<M>, shared: &PoolShared) -> Result<(), PoolError<M>> {
+        match step {
+            Step::Done(result) => result,
+            Step::Wait(tx, msg, overflow) => deliver(&tx, msg, overflow, shared).await,
+            Step::Broadcast(_, _, msg, _) | Step::NoSlot(msg) => Err(PoolError::NoSlot(msg)),
+        }
+    }
+
+    /// The slot a request goes to (round robin for a broadcast pool); waits for one to come up
+    /// until `deadline`.
+    async fn slot_for(
+        &self,
+        shared: &PoolShared,
+        msg: &M,
+        deadline: tokio::time::Instant,
+    ) -> Result<Arc<Node>, CallError> {
+        loop {
+            let notified = shared.up.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(how) = self.sup.node_state().gone() {
+                return Err(CallError::Gone(how));
+            }
+            if let Some(cache) = self.current(shared) {
+                let routing = match cache.routing.clone() {
+                    Some(Routing::Broadcast(_)) | None => Routing::RoundRobin,
+                    Some(r) => r,
+                };
+                match pick(shared, &routing, &cache.slots, msg) {
+                    Pick::Room(i) | Pick::Full(i) | Pick::Down(i) => {
+                        return Ok(Arc::clone(&cache.slots[i].0))
+                    }
+                    Pick::None => {}
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Err(CallError::Timeout(Duration::ZERO));
+            }
+        }
     }
 
     fn gone(&self) -> Gone {
@@ -246,8 +314,20 @@ impl<M: Message> PoolRef<M> {
                 .collect();
             return Step::Broadcast(slots, clone, msg, overflow);
         }
-        let Some(i) = pick(shared, &routing, &cache.slots, &msg) else {
-            return Step::Done(Err(PoolError::NoSlot(msg)));
+        let i = match (pick(shared, &routing, &cache.slots, &msg), overflow) {
+            (Pick::Room(i), _) => i,
+            // S14.3: every slot the routing may choose is full.
+            (Pick::Full(i), _) => i,
+            // None is up. Waiting, a restarting slot takes it for its next incarnation (S9.8);
+            // rejecting or dropping, nothing is queued.
+            (Pick::Down(i), Overflow::Wait) => i,
+            (Pick::Down(_), Overflow::Reject) => return Step::Done(Err(PoolError::NoSlot(msg))),
+            (Pick::Down(_), Overflow::DropNewest) | (Pick::None, Overflow::DropNewest) => {
+                dropped(shared, msg);
+                return Step::Done(Ok(()));
+            }
+            (Pick::None, Overflow::Reject) => return Step::Done(Err(PoolError::NoSlot(msg))),
+            (Pick::None, Overflow::Wait) => return Step::NoSlot(msg),
         };
         let (node, tx) = &cache.slots[i];
         match tx.try_send(msg) {
@@ -304,11 +384,19 @@ impl<M: Message> PoolRef<M> {
         // The request is made first, so that a key is read from it.
         let (reply, answer) = crate::call::reply();
         let msg = make(reply);
-        let Some(node) = self.slot_for(shared, &msg) else {
-            return Err(CallError::Timeout(Duration::ZERO));
+        let start = tokio::time::Instant::now();
+        let deadline = crate::time::deadline(start, timeout);
+        let node = match self.slot_for(shared, &msg, deadline).await {
+            Ok(node) => node,
+            Err(CallError::Timeout(_)) => return Err(CallError::Timeout(timeout)),
+            Err(e) => return Err(e),
         };
         let r = ChildRef::<M>::new(node, self.sup.clone());
-        r.call_prepared(msg, answer, timeout).await
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match r.call_prepared(msg, answer, left).await {
+            Err(CallError::Timeout(_)) => Err(CallError::Timeout(timeout)),
+            other => other,
+        }
     }
 }
 
@@ -318,47 +406,89 @@ enum Step<M> {
     /// The slot's mailbox is full: wait, reject or drop, by the overflow policy.
     Wait(mpsc::Sender<M>, M, Overflow),
     Broadcast(Vec<mpsc::Sender<M>>, fn(&M) -> M, M, Overflow),
+    /// No slot is up to take it: wait for one.
+    NoSlot(M),
 }
 
-/// The slot for `msg` by the pool's routing, among `slots`; `None` when none can take it.
+/// The slot the routing chose, and what it can do now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pick {
+    /// Running with room.
+    Room(usize),
+    /// Running and full, as every slot the routing may choose is.
+    Full(usize),
+    /// None is running; this one is restarting and queues for its next incarnation.
+    Down(usize),
+    /// None is running or restarting.
+    None,
+}
+
+/// The slot for `msg` by the pool's routing, among `slots` (S14.2): a running slot with room
+/// when there is one the routing may choose.
 fn pick<M>(
     shared: &PoolShared,
     routing: &Routing<M>,
     slots: &[(Arc<Node>, mpsc::Sender<M>)],
     msg: &M,
-) -> Option<usize> {
+) -> Pick {
     let running = |i: usize| matches!(slots[i].0.state(), ChildState::Running);
-    let alive = |i: usize| {
+    let room = |i: usize| slots[i].1.capacity() > 0;
+    let restarting = |i: usize| {
         matches!(
             slots[i].0.state(),
-            ChildState::Running | ChildState::Restarting | ChildState::Starting
+            ChildState::Restarting | ChildState::Starting
         )
     };
+    let judge = |i: usize| match (running(i), room(i)) {
+        (true, true) => Pick::Room(i),
+        (true, false) => Pick::Full(i),
+        (false, _) if restarting(i) => Pick::Down(i),
+        (false, _) => Pick::None,
+    };
+    let len = slots.len();
+    if len == 0 {
+        return Pick::None;
+    }
     match routing {
-        Routing::KeyHash(key) => {
-            let n = u32::try_from(slots.len()).ok().filter(|n| *n > 0)?;
-            Some(jump_hash(key(msg), n) as usize)
-        }
-        // Fewest queued + in progress, ties to the lowest slot (S14.2).
-        Routing::LeastLoaded => (0..slots.len()).filter(|&i| running(i)).min_by_key(|&i| {
-            let (node, tx) = &slots[i];
-            let queued = tx.max_capacity() - tx.capacity();
-            (queued + usize::from(node.busy()), i)
-        }),
-        // Round robin, skipping slots that are not running (S14.2); a restarting one takes the
-        // message for its next incarnation when no slot runs.
-        _ => {
-            let len = slots.len();
-            if len == 0 {
-                return None;
+        // Affinity wins over balance: the key's slot alone decides.
+        Routing::KeyHash(key) => match u32::try_from(len) {
+            Ok(n) => judge(jump_hash(key(msg), n) as usize),
+            Err(_) => Pick::None,
+        },
+        // Fewest queued + in progress, ties to the lowest slot.
+        Routing::LeastLoaded => {
+            let least = (0..len).filter(|&i| running(i)).min_by_key(|&i| {
+                let (node, tx) = &slots[i];
+                let queued = tx.max_capacity() - tx.capacity();
+                (queued + usize::from(node.busy()), i)
+            });
+            match least {
+                Some(i) => judge(i),
+                None => (0..len)
+                    .find(|&i| restarting(i))
+                    .map_or(Pick::None, Pick::Down),
             }
+        }
+        // The next running slot with room, in turn; skipping slots that are down and slots that
+        // are full while another has room.
+        Routing::RoundRobin | Routing::Broadcast(_) => {
             let start = shared.cursor.fetch_add(1, Ordering::Relaxed);
-            (0..len)
-                .map(|k| (start + k) % len)
-                .find(|&i| running(i))
-                .or_else(|| (0..len).map(|k| (start + k) % len).find(|&i| alive(i)))
+            let order = || (0..len).map(|k| (start + k) % len);
+            order()
+                .find(|&i| running(i) && room(i))
+                .map(Pick::Room)
+                .or_else(|| order().find(|&i| running(i)).map(Pick::Full))
+                .or_else(|| order().find(|&i| restarting(i)).map(Pick::Down))
+                .unwrap_or(Pick::None)
         }
     }
+}
+
+/// Counts and reports a message dropped by the overflow policy.
+fn dropped<M>(shared: &PoolShared, msg: M) {
+    let n = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+    tracing::warn!(dropped = n, "pool slot full; message dropped");
+    drop(msg);
 }
 
 /// Puts `msg` in a slot's mailbox by the overflow policy.
@@ -378,9 +508,7 @@ async fn deliver<M: Message>(
     match sent {
         Ok(()) => Ok(()),
         Err(mpsc::error::TrySendError::Full(msg)) if overflow == Overflow::DropNewest => {
-            let n = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::warn!(dropped = n, "pool slot full; message dropped");
-            drop(msg);
+            dropped(shared, msg);
             Ok(())
         }
         Err(mpsc::error::TrySendError::Full(msg)) => Err(PoolError::Full(msg)),

@@ -427,6 +427,12 @@ impl Engine {
             };
             telemetry::active(self.node.path(), self.running);
         }
+        // A slot that comes up wakes the sends and calls waiting for one (S14.3).
+        if let (Phase::Running(_), Some(SupShape::Pool(pool))) =
+            (&child.phase, self.node.sup.as_deref().map(|s| &s.kind))
+        {
+            pool.shared.up.notify_waiters();
+        }
         // An incarnation that is up is watched from then on, not before (S11.4, S12.2); one
         // that stops, or is being stopped, no longer (its probe in flight is aborted).
         match &child.phase {
@@ -472,6 +478,7 @@ impl Engine {
         pool.shared
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::Release);
+        pool.shared.up.notify_waiters();
     }
 
     /// S2.1-S2.2: start in order; on a failure stop the started ones in reverse. A pool starts
