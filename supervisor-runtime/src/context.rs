@@ -23,6 +23,7 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     /// The child's carried state, if it declared one (S15).
     fn stash(&self) -> Option<AnyArc>;
     /// Whether the incarnation is working on a message it took (S14.2).
+    fn busy(&self) -> bool;
     fn set_busy(&self, busy: bool);
 }
 
@@ -135,9 +136,6 @@ impl RawContext {
 pub struct ChildContext<M = NoMailbox> {
     pub(crate) raw: RawContext,
     mailbox: Option<OwnedMutexGuard<mpsc::Receiver<M>>>,
-    /// Whether it took a message and has not asked for the next one yet (mirrors the node's
-    /// flag, so that only changes are written).
-    busy: bool,
 }
 
 /// A context whose mailbox is still held by a previous incarnation being torn down.
@@ -152,7 +150,6 @@ impl<M: Message> PendingContext<M> {
         ChildContext {
             raw: self.raw,
             mailbox: Some(guard),
-            busy: false,
         }
     }
 }
@@ -160,11 +157,7 @@ impl<M: Message> PendingContext<M> {
 impl<M: Message> ChildContext<M> {
     pub(crate) fn try_attach(raw: RawContext) -> Result<Self, PendingContext<M>> {
         let Some(inner) = mailbox_of::<M>(&*raw.node) else {
-            return Ok(ChildContext {
-                raw,
-                mailbox: None,
-                busy: false,
-            });
+            return Ok(ChildContext { raw, mailbox: None });
         };
         // A previous incarnation may have died holding a message: this one starts idle.
         raw.node.set_busy(false);
@@ -173,7 +166,6 @@ impl<M: Message> ChildContext<M> {
             Ok(guard) => Ok(ChildContext {
                 raw,
                 mailbox: Some(guard),
-                busy: false,
             }),
             Err(_) => Err(PendingContext { raw, mailbox: rx }),
         }
@@ -196,11 +188,10 @@ impl<M: Message> ChildContext<M> {
         // A message already queued is taken without registering for the cancellation, which
         // costs a lock; the budget keeps a busy worker from starving its runtime.
         // A worker that takes the next message at once stays busy; one that waits is not
-        // (S14.2): only the changes are written, so a busy loop writes nothing.
+        // (S14.2): only changes are written, so a busy loop reads the flag and writes nothing.
         match rx.try_recv() {
             Ok(msg) => {
-                if !self.busy {
-                    self.busy = true;
+                if !self.raw.node.busy() {
                     self.raw.node.set_busy(true);
                 }
                 tokio::task::consume_budget().await;
@@ -209,17 +200,13 @@ impl<M: Message> ChildContext<M> {
             Err(mpsc::error::TryRecvError::Disconnected) => return None,
             Err(mpsc::error::TryRecvError::Empty) => {}
         }
-        if self.busy {
-            self.busy = false;
-            self.raw.node.set_busy(false);
-        }
+        self.raw.node.set_busy(false);
         let msg = tokio::select! {
             biased;
             _ = self.raw.token.cancelled() => None,
             msg = rx.recv() => msg,
         };
         if msg.is_some() {
-            self.busy = true;
             self.raw.node.set_busy(true);
         }
         msg
