@@ -86,9 +86,11 @@ async fn concurrent_management_calls_agree_on_one_state() {
     for t in tasks {
         t.await.unwrap();
     }
+    // A child is up when its task runs, which may come just after `restart_child` returned:
+    // at most one incarnation of `w` besides `other`, never two.
     let w = app.child::<NoMailbox>("w").unwrap();
-    let live_expected = 1 + usize::from(w.state() == ChildState::Running);
-    assert_eq!(p.live(), live_expected, "never two incarnations of `w`");
+    let at_most = 1 + usize::from(w.state() == ChildState::Running);
+    assert!(p.live() <= at_most, "never two incarnations of `w`");
     app.shutdown().await.unwrap();
     assert_eq!(p.live(), 0);
 }

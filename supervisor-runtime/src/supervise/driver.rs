@@ -22,6 +22,7 @@ use tracing::{Instrument, Span};
 use super::core::decide::{
     decide_exit, ends_for_good, group, restarts, ExitFacts, ExitPlan, Member, Retry, Rules, Window,
 };
+use super::core::phase::{self, Illegal};
 use crate::backoff::Jitter;
 use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
@@ -61,61 +62,8 @@ struct Running {
     incarnation: u64,
 }
 
-/// Where a child is in its life. The handle-visible [`ChildState`] is derived from it.
-enum Phase {
-    /// No incarnation and none due.
-    Stopped,
-    /// An incarnation is starting; `None` while a supervisor child starts its subtree in this
-    /// task.
-    Starting(Option<Running>),
-    Running(Running),
-    /// Its incarnation is being stopped by this supervisor.
-    Stopping(Running),
-    /// A restart is due at `at`, as part of the group restart numbered `generation`; held
-    /// back by the named breaker while it is open (S13.7).
-    Pending {
-        at: Instant,
-        generation: u64,
-        waiting_for: Option<Arc<str>>,
-    },
-}
-
-impl Phase {
-    fn published(&self) -> ChildState {
-        match self {
-            Phase::Stopped => ChildState::Stopped,
-            Phase::Starting(_) => ChildState::Starting,
-            Phase::Running(_) => ChildState::Running,
-            Phase::Stopping(_) => ChildState::Stopping,
-            Phase::Pending { .. } => ChildState::Restarting,
-        }
-    }
-
-    fn running(&self) -> Option<&Running> {
-        match self {
-            Phase::Starting(r) => r.as_ref(),
-            Phase::Running(r) | Phase::Stopping(r) => Some(r),
-            Phase::Stopped | Phase::Pending { .. } => None,
-        }
-    }
-
-    /// The incarnation this phase holds, if any; the phase left behind is `Stopped`.
-    fn into_running(self) -> Option<Running> {
-        match self {
-            Phase::Starting(r) => r,
-            Phase::Running(r) | Phase::Stopping(r) => Some(r),
-            Phase::Stopped | Phase::Pending { .. } => None,
-        }
-    }
-
-    fn running_mut(&mut self) -> Option<&mut Running> {
-        match self {
-            Phase::Starting(r) => r.as_mut(),
-            Phase::Running(r) | Phase::Stopping(r) => Some(r),
-            Phase::Stopped | Phase::Pending { .. } => None,
-        }
-    }
-}
+/// A child's phase, with the driver's incarnation in it.
+type Phase = phase::Phase<Running>;
 
 struct Child {
     spec: Arc<ErasedChild>,
@@ -206,7 +154,7 @@ impl Child {
     }
 
     fn alive(&self) -> bool {
-        !matches!(self.phase, Phase::Stopped)
+        self.phase.alive()
     }
 }
 
@@ -412,13 +360,28 @@ impl Engine {
         }
     }
 
-    /// The one place a child's phase changes: publishes the state handles see, then traces and
-    /// emits `what`. Returns the phase left.
-    fn enter(&mut self, seq: u64, phase: Phase, what: Option<EventKind>) -> Option<Phase> {
+    /// The one place a child's phase changes: applies `step`, a transition of the core, then
+    /// publishes the state handles see, counts running children, starts or ends the watch of
+    /// its incarnation, and traces and emits `what`. A transition the phase does not allow
+    /// changes nothing, and is reported as the defect it is.
+    fn transit<T>(
+        &mut self,
+        seq: u64,
+        what: Option<EventKind>,
+        step: impl FnOnce(&mut Phase) -> Result<T, Illegal>,
+    ) -> Option<T> {
         let child = self.children.get_mut(&seq)?;
-        child.node.set_state(phase.published());
-        let old = std::mem::replace(&mut child.phase, phase);
-        let (was, is) = (old.running().is_some(), child.phase.running().is_some());
+        let was = child.phase.running().is_some();
+        let out = match step(&mut child.phase) {
+            Ok(out) => out,
+            Err(illegal) => {
+                tracing::error!(child = %child.node.path(), ?illegal, "illegal phase transition");
+                debug_assert!(false, "illegal phase transition: {illegal:?}");
+                return None;
+            }
+        };
+        child.node.set_state(child.phase.published());
+        let is = child.phase.running().is_some();
         if was != is {
             self.running = if is {
                 self.running + 1
@@ -448,7 +411,7 @@ impl Engine {
             record(&child.node, self.spec.kind.removes_ended(), &kind);
             self.events.emit(|| (Arc::clone(child.node.path()), kind));
         }
-        Some(old)
+        Some(out)
     }
 
     /// Removes a child for good (S3.4, S5.5, S9.3): its node is gone and its mailbox closed.
@@ -634,18 +597,15 @@ impl Engine {
             Ok(call) => {
                 let task = call.spawn(raw, report);
                 if awaits_start {
-                    self.enter(seq, Phase::Starting(Some(running(task))), None);
+                    self.transit(seq, None, |p| p.start(Some(running(task))));
                 } else {
-                    self.enter(
-                        seq,
-                        Phase::Running(running(task)),
-                        Some(EventKind::Started { incarnation }),
-                    );
+                    let started = Some(EventKind::Started { incarnation });
+                    self.transit(seq, started, |p| p.run(running(task)));
                     return Ok(());
                 }
             }
             Err((sup_spec, node)) => {
-                self.enter(seq, Phase::Starting(None), None);
+                self.transit(seq, None, |p| p.start(None));
                 let mut start = start_supervisor(sup_spec, node, raw, report);
                 let outcome = tokio::select! {
                     biased;
@@ -658,11 +618,8 @@ impl Engine {
                 };
                 return match outcome {
                     Ok(task) => {
-                        self.enter(
-                            seq,
-                            Phase::Running(running(task)),
-                            Some(EventKind::Started { incarnation }),
-                        );
+                        let started = Some(EventKind::Started { incarnation });
+                        self.transit(seq, started, |p| p.up(Some(running(task))));
                         Ok(())
                     }
                     Err(reason) => {
@@ -683,13 +640,8 @@ impl Engine {
         };
         match outcome {
             Ok(()) => {
-                if let Some(Phase::Starting(Some(r))) = self.enter(seq, Phase::Stopped, None) {
-                    self.enter(
-                        seq,
-                        Phase::Running(r),
-                        Some(EventKind::Started { incarnation }),
-                    );
-                }
+                let started = Some(EventKind::Started { incarnation });
+                self.transit(seq, started, |p| p.up(None));
                 Ok(())
             }
             Err(ExitReason::Shutdown) => {
@@ -719,14 +671,11 @@ impl Engine {
             let task = child.phase.running().and_then(|r| r.task.id());
             child.node.record_exit(task, reason);
         }
-        self.enter(
-            seq,
-            Phase::Stopped,
-            Some(EventKind::StartFailed {
-                incarnation,
-                reason: reason.clone(),
-            }),
-        );
+        let failed = EventKind::StartFailed {
+            incarnation,
+            reason: reason.clone(),
+        };
+        self.transit(seq, Some(failed), Phase::end);
     }
 
     async fn handle_exit(&mut self, exit: Exit) -> Option<ExitReason> {
@@ -741,16 +690,13 @@ impl Engine {
         if let Some(child) = self.children.get(&exit.seq) {
             child.node.record_exit(Some(exit.task), &exit.reason);
         }
-        self.enter(
-            exit.seq,
-            Phase::Stopped,
-            Some(EventKind::Exited {
-                incarnation,
-                reason: exit.reason.clone(),
-                directive,
-                source,
-            }),
-        );
+        let exited = EventKind::Exited {
+            incarnation,
+            reason: exit.reason.clone(),
+            directive,
+            source,
+        };
+        self.transit(exit.seq, Some(exited), Phase::end);
         self.on_exit(exit.seq, exit.reason, directive).await
     }
 
@@ -823,15 +769,8 @@ impl Engine {
                 let at = deadline(now, delay);
                 let generation = self.next_generation;
                 self.next_generation += 1;
-                self.enter(
-                    seq,
-                    Phase::Pending {
-                        at,
-                        generation,
-                        waiting_for: None,
-                    },
-                    Some(EventKind::Restarting { delay, restarts }),
-                );
+                let restarting = EventKind::Restarting { delay, restarts };
+                self.transit(seq, Some(restarting), |p| p.pend(at, generation, None));
                 let group = self.stop_group(strategy, seq).await;
                 self.schedule(seq, group, at, generation).await;
                 None
@@ -871,15 +810,7 @@ impl Engine {
             }
             if let Some(child) = self.children.get(&seq) {
                 child.node.count_restart();
-                self.enter(
-                    seq,
-                    Phase::Pending {
-                        at,
-                        generation,
-                        waiting_for: None,
-                    },
-                    None,
-                );
+                self.transit(seq, None, |p| p.pend(at, generation, None));
             }
         }
         if at <= Instant::now() {
@@ -1058,19 +989,13 @@ impl Engine {
         if let Some((at, breaker)) = open {
             let waiting: Arc<str> = Arc::from(breaker);
             for &seq in &group {
-                let pending = self.children.get(&seq).is_some_and(
-                    |c| matches!(c.phase, Phase::Pending { generation: g, .. } if g == generation),
-                );
+                let pending = self
+                    .children
+                    .get(&seq)
+                    .is_some_and(|c| c.phase.pending_in(generation));
                 if pending {
-                    self.enter(
-                        seq,
-                        Phase::Pending {
-                            at,
-                            generation,
-                            waiting_for: Some(Arc::clone(&waiting)),
-                        },
-                        None,
-                    );
+                    let waiting = Some(Arc::clone(&waiting));
+                    self.transit(seq, None, |p| p.pend(at, generation, waiting));
                     self.timers.push(Reverse(Timer {
                         at,
                         generation,
@@ -1083,9 +1008,10 @@ impl Engine {
         }
         let mut members = group.into_iter();
         while let Some(seq) = members.next() {
-            let pending = self.children.get(&seq).is_some_and(
-                |c| matches!(c.phase, Phase::Pending { generation: g, .. } if g == generation),
-            );
+            let pending = self
+                .children
+                .get(&seq)
+                .is_some_and(|c| c.phase.pending_in(generation));
             if !pending {
                 continue;
             }
@@ -1153,21 +1079,17 @@ impl Engine {
         let Some(child) = self.children.get_mut(&seq) else {
             return;
         };
-        let policy = child.spec.shutdown();
-        let phase = match std::mem::replace(&mut child.phase, Phase::Stopped).into_running() {
-            Some(r) => {
-                // Taken out for a moment: `enter` counts it again as it goes back in.
-                self.running = self.running.saturating_sub(1);
+        let brutal = child.spec.shutdown() == Shutdown::BrutalKill;
+        // Nothing running: a pending restart is cancelled.
+        self.transit(seq, None, |p| {
+            if let Some(r) = p.stop() {
                 r.token.cancel();
-                if policy == Shutdown::BrutalKill {
+                if brutal {
                     r.task.abort();
                 }
-                Phase::Stopping(r)
             }
-            // Nothing runs: a pending restart is cancelled.
-            None => Phase::Stopped,
-        };
-        self.enter(seq, phase, None);
+            Ok(())
+        });
     }
 
     /// Waits for a child signalled by [`signal_stop`](Self::signal_stop), killing it when its
@@ -1177,14 +1099,11 @@ impl Engine {
         if let Some(child) = self.children.get(&seq) {
             child.node.record_exit(task, &reason);
         }
-        self.enter(
-            seq,
-            Phase::Stopped,
-            Some(EventKind::Stopped {
-                incarnation,
-                reason: reason.clone(),
-            }),
-        );
+        let stopped = EventKind::Stopped {
+            incarnation,
+            reason: reason.clone(),
+        };
+        self.transit(seq, Some(stopped), Phase::stopped);
         Some(reason)
     }
 
@@ -1276,16 +1195,13 @@ impl Engine {
                 .node
                 .record_exit(stopped.and_then(|(_, task, _)| task), &reason);
         }
-        self.enter(
-            seq,
-            Phase::Stopped,
-            Some(EventKind::Exited {
-                incarnation,
-                reason: reason.clone(),
-                directive,
-                source,
-            }),
-        );
+        let exited = EventKind::Exited {
+            incarnation,
+            reason: reason.clone(),
+            directive,
+            source,
+        };
+        self.transit(seq, Some(exited), Phase::stopped);
         self.on_exit(seq, reason, directive).await
     }
 
@@ -1665,7 +1581,7 @@ impl Drop for Engine {
         let seqs: Vec<u64> = self.children.keys().rev().collect();
         let mut aborted = Vec::new();
         for seq in seqs {
-            let Some(old) = self.enter(seq, Phase::Stopped, None) else {
+            let Some(old) = self.transit(seq, None, |p| Ok(p.abandon())) else {
                 continue;
             };
             let Some(child) = self.children.get(&seq) else {

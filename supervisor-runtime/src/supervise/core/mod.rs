@@ -1,4 +1,6 @@
-//! The supervisor's core: what it decides about exits, restarts and its children's phases,
-//! with no task, channel or await in it, so that every decision is tested without a runtime.
+//! The supervisor's core: what it decides about exits and restarts, and its children's phases
+//! with every transition between them; no task, channel or await in it, so that each is tested
+//! without a runtime.
 
 pub(crate) mod decide;
+pub(crate) mod phase;
