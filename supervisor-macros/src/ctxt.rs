@@ -9,7 +9,7 @@ use crate::suggest::did_you_mean;
 
 /// Where the checks put their errors. Every error is kept, and [`Ctxt::check`] gives them all
 /// at once; dropping a context without checking it would lose them, which the tests catch.
-pub struct Ctxt {
+pub(crate) struct Ctxt {
     errors: RefCell<Option<Vec<syn::Error>>>,
     /// Set by an error that changes the tree's shape or names (a child left out, an id or a
     /// type name that cannot be generated): the checked tree cannot be expanded then.
@@ -17,7 +17,7 @@ pub struct Ctxt {
 }
 
 impl Ctxt {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Ctxt {
             errors: RefCell::new(Some(Vec::new())),
             shape: Cell::new(false),
@@ -25,32 +25,32 @@ impl Ctxt {
     }
 
     /// An error about a value: the tree keeps its shape, with a default in the value's place.
-    pub fn error_at(&self, span: Span, msg: impl Display) {
+    pub(crate) fn error_at(&self, span: Span, msg: impl Display) {
         self.push(syn::Error::new(span, msg));
     }
 
     /// An error about the tree's shape or names.
-    pub fn shape_error_at(&self, span: Span, msg: impl Display) {
+    pub(crate) fn shape_error_at(&self, span: Span, msg: impl Display) {
         self.shape.set(true);
         self.error_at(span, msg);
     }
 
     /// An error about a value, made elsewhere (a syntax error of a value's parser).
-    pub fn push(&self, error: syn::Error) {
+    pub(crate) fn push(&self, error: syn::Error) {
         if let Some(errors) = self.errors.borrow_mut().as_mut() {
             errors.push(error);
         }
     }
 
     /// A syntax error that left part of the tree out.
-    pub fn push_shape(&self, error: syn::Error) {
+    pub(crate) fn push_shape(&self, error: syn::Error) {
         self.shape.set(true);
         self.push(error);
     }
 
     /// "unknown `what` `got`; expected one of ..", with a "did you mean" when `got` is close to
     /// one of `expected`.
-    pub fn unknown(&self, span: Span, what: &str, got: &str, expected: &[&str]) {
+    pub(crate) fn unknown(&self, span: Span, what: &str, got: &str, expected: &[&str]) {
         let mut msg = format!("unknown {what} `{got}`; expected one of {}", list(expected));
         if let Some(s) = did_you_mean(got, expected) {
             msg.push_str(&format!("\n  help: did you mean `{s}`?"));
@@ -59,17 +59,17 @@ impl Ctxt {
     }
 
     /// Records that an error reported just now changed the tree's shape.
-    pub fn mark_shape(&self) {
+    pub(crate) fn mark_shape(&self) {
         self.shape.set(true);
     }
 
     /// Whether an error so far changed the tree's shape.
-    pub fn shape_broken(&self) -> bool {
+    pub(crate) fn shape_broken(&self) -> bool {
         self.shape.get()
     }
 
     /// All the errors, combined into one (each keeps its span), or `Ok` when there are none.
-    pub fn check(self) -> Result<(), syn::Error> {
+    pub(crate) fn check(self) -> Result<(), syn::Error> {
         let errors = self.errors.borrow_mut().take().unwrap_or_default();
         let mut iter = errors.into_iter();
         match iter.next() {
@@ -93,7 +93,7 @@ impl Drop for Ctxt {
 }
 
 /// `` `a`, `b`, `c` ``.
-pub fn list(items: &[&str]) -> String {
+pub(crate) fn list(items: &[&str]) -> String {
     items
         .iter()
         .map(|e| format!("`{e}`"))

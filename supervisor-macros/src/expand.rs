@@ -14,7 +14,7 @@ use crate::model::{
 use crate::parse::tokens_span;
 use crate::parse::Param;
 
-pub fn expand(tree: &Tree) -> TokenStream {
+pub(crate) fn expand(tree: &Tree) -> TokenStream {
     let Tree {
         attrs,
         vis,
@@ -904,7 +904,7 @@ fn handle_types(
 
 /// What is emitted when the tree has errors: the type names exist, so that one mistake does not
 /// turn every use of the tree into "cannot find type".
-pub fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
+pub(crate) fn fallback(tree: &crate::parse::TreeAst) -> TokenStream {
     let vis = &tree.vis;
     let name = &tree.name;
     if syn::parse2::<Ident>(name.to_token_stream()).is_err() {

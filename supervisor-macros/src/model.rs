@@ -6,7 +6,7 @@ use syn::{Attribute, Ident, Type, Visibility};
 
 use crate::parse::Param;
 
-pub struct Tree {
+pub(crate) struct Tree {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
@@ -17,7 +17,7 @@ pub struct Tree {
 }
 
 /// `name: breaker(..)`: the settings left out keep the runtime's defaults (S13.8).
-pub struct Breaker {
+pub(crate) struct Breaker {
     pub name: Ident,
     pub failures: Option<u64>,
     /// Nanoseconds, as every duration here.
@@ -31,7 +31,7 @@ pub struct Breaker {
 
 /// What a child has beyond S1's settings: how its exits are judged and what can convict it.
 #[derive(Default)]
-pub struct Detection {
+pub(crate) struct Detection {
     /// `decide = f`: a function of the exit reason to a directive (S10.2).
     pub decide: Option<TokenStream>,
     pub health: Option<Probe>,
@@ -41,7 +41,7 @@ pub struct Detection {
 }
 
 /// `probe(f, every = D, timeout = D, failures = N, successes = N, initial_delay = D)` (S11).
-pub struct Probe {
+pub(crate) struct Probe {
     pub expr: TokenStream,
     pub span: Span,
     pub every: Option<u64>,
@@ -52,7 +52,7 @@ pub struct Probe {
 }
 
 /// `phi(every = D, threshold = F, ..)` (S12).
-pub struct Phi {
+pub(crate) struct Phi {
     pub every: u64,
     pub threshold: Option<f64>,
     pub window: Option<u64>,
@@ -62,14 +62,14 @@ pub struct Phi {
 }
 
 /// A supervisor, by kind (S5.6).
-pub enum Sup {
+pub(crate) enum Sup {
     Static(StaticSup),
     Dynamic(DynamicSup),
     Pool(PoolSup),
 }
 
 /// `size` slots from one template, one address (S14).
-pub struct PoolSup {
+pub(crate) struct PoolSup {
     pub id: String,
     pub intensity: Intensity,
     pub size: u64,
@@ -79,7 +79,7 @@ pub struct PoolSup {
 }
 
 /// How a pool routes (S14.2).
-pub enum Route {
+pub(crate) enum Route {
     RoundRobin,
     LeastLoaded,
     /// The key function, as written.
@@ -89,14 +89,14 @@ pub enum Route {
 
 /// What a pool's send does when its slot is full (S14.3).
 #[derive(Clone, Copy)]
-pub enum PoolOverflow {
+pub(crate) enum PoolOverflow {
     Wait,
     Reject,
     DropNewest,
 }
 
 /// Declared children, started in order (S5.1-S5.3).
-pub struct StaticSup {
+pub(crate) struct StaticSup {
     pub id: String,
     pub strategy: Strategy,
     pub intensity: Intensity,
@@ -105,7 +105,7 @@ pub struct StaticSup {
 }
 
 /// One template; children added at run time (S5.4).
-pub struct DynamicSup {
+pub(crate) struct DynamicSup {
     pub id: String,
     pub intensity: Intensity,
     pub max_children: Option<u64>,
@@ -114,28 +114,28 @@ pub struct DynamicSup {
 
 /// `max_restarts` within `within` (S4); `None` where the default stands.
 #[derive(Clone, Copy, Default)]
-pub struct Intensity {
+pub(crate) struct Intensity {
     pub max_restarts: Option<u32>,
     /// Nanoseconds.
     pub within: Option<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Strategy {
+pub(crate) enum Strategy {
     OneForOne,
     OneForAll,
     RestForOne,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum AutoShutdown {
+pub(crate) enum AutoShutdown {
     Never,
     AnySignificant,
     AllSignificant,
 }
 
 /// A child of a static supervisor: its id, policies and what it is.
-pub struct Child {
+pub(crate) struct Child {
     pub docs: Vec<Attribute>,
     pub id: Ident,
     pub policy: Policy,
@@ -143,21 +143,21 @@ pub struct Child {
     pub kind: ChildKind,
 }
 
-pub enum ChildKind {
+pub(crate) enum ChildKind {
     /// Boxed: a worker's types (mailbox, state) make it much larger than a supervisor node.
     Worker(Box<Worker>),
     Sup(Sup),
 }
 
 /// A dynamic supervisor's template: a worker with no id, its arguments typed.
-pub struct Template {
+pub(crate) struct Template {
     pub policy: Policy,
     pub detection: Detection,
     pub worker: Worker,
     pub args: Option<Type>,
 }
 
-pub struct Worker {
+pub(crate) struct Worker {
     pub start: Start,
     /// The start expression, as opaque tokens.
     pub expr: TokenStream,
@@ -169,7 +169,7 @@ pub struct Worker {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Start {
+pub(crate) enum Start {
     /// `worker(f)`: f is called with the context for every incarnation.
     Fn,
     /// `from_worker(expr)`: expr makes a fresh `Worker` for every incarnation.
@@ -178,7 +178,7 @@ pub enum Start {
 
 /// What every child has, whatever its kind (S1.2).
 #[derive(Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub restart: Restart,
     pub shutdown: Option<Shutdown>,
     pub significant: bool,
@@ -197,14 +197,14 @@ impl Default for Policy {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Restart {
+pub(crate) enum Restart {
     Permanent,
     Transient,
     Temporary,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Shutdown {
+pub(crate) enum Shutdown {
     BrutalKill,
     Infinity,
     /// Nanoseconds.
@@ -212,7 +212,7 @@ pub enum Shutdown {
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub enum BackoffKind {
+pub(crate) enum BackoffKind {
     Fixed(u64),
     Linear(u64, u64, u64),
     Exponential {
@@ -224,13 +224,13 @@ pub enum BackoffKind {
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     pub kind: BackoffKind,
     pub reset_after: Option<u64>,
 }
 
 impl Sup {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         match self {
             Sup::Static(s) => &s.id,
             Sup::Dynamic(d) => &d.id,
@@ -238,7 +238,7 @@ impl Sup {
         }
     }
 
-    pub fn intensity(&self) -> Intensity {
+    pub(crate) fn intensity(&self) -> Intensity {
         match self {
             Sup::Static(s) => s.intensity,
             Sup::Dynamic(d) => d.intensity,
@@ -247,7 +247,7 @@ impl Sup {
     }
 
     /// The declared children; none for a dynamic supervisor.
-    pub fn children(&self) -> &[Child] {
+    pub(crate) fn children(&self) -> &[Child] {
         match self {
             Sup::Static(s) => &s.children,
             Sup::Dynamic(_) | Sup::Pool(_) => &[],
@@ -255,7 +255,7 @@ impl Sup {
     }
 
     /// The workers of this supervisor and every one below it, templates included.
-    pub fn workers(&self) -> Vec<&Worker> {
+    pub(crate) fn workers(&self) -> Vec<&Worker> {
         let mut out = Vec::new();
         self.collect_workers(&mut out);
         out

@@ -8,7 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{braced, bracketed, parenthesized, Attribute, Ident, Token, Type, Visibility};
 
 /// `attrs vis Name(params): node`
-pub struct TreeAst {
+pub(crate) struct TreeAst {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
@@ -19,17 +19,17 @@ pub struct TreeAst {
 }
 
 /// The tree's `breakers { .. }` section.
-pub struct Breakers {
+pub(crate) struct Breakers {
     pub items: Vec<(Ident, TokenStream)>,
 }
 
-pub struct Param {
+pub(crate) struct Param {
     pub name: Ident,
     pub ty: Type,
 }
 
 /// `attrs id: kind(args) [options] { children }`, every part but the kind optional.
-pub struct NodeAst {
+pub(crate) struct NodeAst {
     pub attrs: Vec<Attribute>,
     pub id: Option<Ident>,
     /// `worker`, `from_worker`, `one_for_one`, `one_for_all`, `rest_for_one`, `dynamic`.
@@ -40,23 +40,23 @@ pub struct NodeAst {
     pub children: Option<Children>,
 }
 
-pub struct Args {
+pub(crate) struct Args {
     pub span: Span,
     pub tokens: TokenStream,
 }
 
-pub struct Options {
+pub(crate) struct Options {
     pub span: Span,
     pub items: Vec<OptionAst>,
 }
 
 /// `key` or `key = value`; the value is kept as tokens until `check` knows what it must be.
-pub struct OptionAst {
+pub(crate) struct OptionAst {
     pub key: Ident,
     pub value: Option<TokenStream>,
 }
 
-pub struct Children {
+pub(crate) struct Children {
     pub span: Span,
     pub nodes: Vec<NodeAst>,
     /// Syntax errors of children, each skipped up to the next `,`: the others are still parsed
@@ -65,7 +65,7 @@ pub struct Children {
 }
 
 impl Parse for TreeAst {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         let name: Ident = input.call(Ident::parse_any)?;
@@ -131,7 +131,7 @@ impl Parse for TreeAst {
 }
 
 impl Parse for Param {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let name: Ident = input.parse()?;
         input.parse::<Token![:]>()?;
         let ty: Type = input.parse()?;
@@ -141,7 +141,7 @@ impl Parse for Param {
 
 impl NodeAst {
     /// A child: `id: body`, or, in a dynamic supervisor, a bare template `body`.
-    fn parse_child(input: ParseStream) -> syn::Result<Self> {
+    fn parse_child(input: ParseStream<'_>) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let id = if input.peek2(Token![:]) && !input.peek2(Token![::]) {
             let id = input.call(Ident::parse_any)?;
@@ -154,7 +154,7 @@ impl NodeAst {
     }
 
     fn parse_body(
-        input: ParseStream,
+        input: ParseStream<'_>,
         attrs: Vec<Attribute>,
         id: Option<Ident>,
     ) -> syn::Result<Self> {
@@ -244,13 +244,13 @@ impl NodeAst {
     }
 
     /// The span that stands for the whole node in errors about it.
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         self.id.as_ref().map_or(self.kind.span(), Ident::span)
     }
 }
 
 impl Parse for OptionAst {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
@@ -274,12 +274,12 @@ impl Parse for OptionAst {
 }
 
 /// The first token of a stream, for spans.
-pub fn first_span(tokens: &TokenStream) -> Option<Span> {
+pub(crate) fn first_span(tokens: &TokenStream) -> Option<Span> {
     tokens.clone().into_iter().next().map(|t| t.span())
 }
 
 /// A span covering a whole token run (its first token's where joining is not possible).
-pub fn tokens_span(tokens: &TokenStream) -> Span {
+pub(crate) fn tokens_span(tokens: &TokenStream) -> Span {
     let mut iter = tokens.clone().into_iter();
     let first = iter.next().map_or_else(Span::call_site, |t| t.span());
     let last = iter.last().map(|t| t.span());
@@ -287,7 +287,7 @@ pub fn tokens_span(tokens: &TokenStream) -> Span {
 }
 
 /// Whether a token run is a single parenthesised group (used for `exponential(..)` and the like).
-pub fn as_call(tokens: &TokenStream) -> Option<(Ident, TokenStream, Span)> {
+pub(crate) fn as_call(tokens: &TokenStream) -> Option<(Ident, TokenStream, Span)> {
     let mut iter = tokens.clone().into_iter();
     let name = match iter.next()? {
         TokenTree::Ident(i) => i,
@@ -304,7 +304,7 @@ pub fn as_call(tokens: &TokenStream) -> Option<(Ident, TokenStream, Span)> {
 }
 
 /// Skips the tokens of a child that does not parse, up to and past the next `,` of its list.
-fn skip_past_comma(input: ParseStream) -> syn::Result<()> {
+fn skip_past_comma(input: ParseStream<'_>) -> syn::Result<()> {
     input.step(|cursor| {
         let mut rest = *cursor;
         while let Some((tt, next)) = rest.token_tree() {

@@ -21,7 +21,7 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a third of its length (at least 1 edit).
-pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (distance(got, c), *c))
@@ -31,7 +31,7 @@ pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 /// `MyApp` / `myApp` / `my-app` to `my_app`.
-pub fn snake_case(s: &str) -> String {
+pub(crate) fn snake_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
     let mut prev_lower = false;
     for c in s.chars() {
@@ -55,7 +55,7 @@ pub fn snake_case(s: &str) -> String {
 }
 
 /// `my_app` to `MyApp`.
-pub fn upper_camel_case(s: &str) -> String {
+pub(crate) fn upper_camel_case(s: &str) -> String {
     s.split('_')
         .filter(|p| !p.is_empty())
         .map(|p| {

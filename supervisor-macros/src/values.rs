@@ -11,16 +11,16 @@ use crate::model::{Backoff, BackoffKind, Breaker, Phi, Probe, Route, Shutdown};
 use crate::parse::{as_call, first_span, tokens_span};
 
 /// Duration units, smallest first.
-pub const UNITS: &[&str] = &["ns", "us", "ms", "s", "m", "h"];
-pub const SHUTDOWNS: &[&str] = &["brutal_kill", "infinity", "<duration>"];
-pub const BACKOFFS: &[&str] = &["none", "fixed", "linear", "exponential"];
+pub(crate) const UNITS: &[&str] = &["ns", "us", "ms", "s", "m", "h"];
+pub(crate) const SHUTDOWNS: &[&str] = &["brutal_kill", "infinity", "<duration>"];
+pub(crate) const BACKOFFS: &[&str] = &["none", "fixed", "linear", "exponential"];
 
 /// The runtime's bound (`supervisor::MAX_DURATION`, 100 years): a longer one could overflow a
 /// deadline.
 const MAX_NANOS: u64 = 100 * 365 * 24 * 3600 * 1_000_000_000;
 
 /// grammar: a duration is a number and its unit, no space between, at most 100 years (`1.5s`).
-pub fn duration(tokens: &TokenStream, cx: &Ctxt) -> Option<u64> {
+pub(crate) fn duration(tokens: &TokenStream, cx: &Ctxt) -> Option<u64> {
     let mut iter = tokens.clone().into_iter();
     let first = iter.next()?;
     if let TokenTree::Punct(p) = &first {
@@ -112,7 +112,7 @@ pub fn duration(tokens: &TokenStream, cx: &Ctxt) -> Option<u64> {
 }
 
 /// grammar: an integer is a plain integer literal (`_` separators allowed) no larger than `max`.
-pub fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> Option<u64> {
+pub(crate) fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> Option<u64> {
     let value = match single_lit(tokens) {
         Some(Lit::Int(i)) if i.suffix().is_empty() => {
             i.base10_parse::<u64>().ok().filter(|n| *n <= max)
@@ -129,7 +129,12 @@ pub fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> Option<
 }
 
 /// grammar: a word is one of the words its option takes (`permanent`, `any_significant`, ..).
-pub fn word(tokens: &TokenStream, what: &str, expected: &[&str], cx: &Ctxt) -> Option<String> {
+pub(crate) fn word(
+    tokens: &TokenStream,
+    what: &str,
+    expected: &[&str],
+    cx: &Ctxt,
+) -> Option<String> {
     match single_ident(tokens) {
         Some(i) => {
             let w = i.to_string();
@@ -151,7 +156,7 @@ pub fn word(tokens: &TokenStream, what: &str, expected: &[&str], cx: &Ctxt) -> O
 }
 
 /// grammar: a flag is given alone, or as `true` or `false`.
-pub fn flag(key: &Ident, value: Option<&TokenStream>, cx: &Ctxt) -> Option<bool> {
+pub(crate) fn flag(key: &Ident, value: Option<&TokenStream>, cx: &Ctxt) -> Option<bool> {
     let Some(v) = value else {
         return Some(true);
     };
@@ -168,7 +173,7 @@ pub fn flag(key: &Ident, value: Option<&TokenStream>, cx: &Ctxt) -> Option<bool>
 }
 
 /// grammar: a shutdown is `brutal_kill`, `infinity` or a duration.
-pub fn shutdown(tokens: &TokenStream, cx: &Ctxt) -> Option<Shutdown> {
+pub(crate) fn shutdown(tokens: &TokenStream, cx: &Ctxt) -> Option<Shutdown> {
     if let Some(i) = single_ident(tokens) {
         return match i.to_string().as_str() {
             "brutal_kill" => Some(Shutdown::BrutalKill),
@@ -186,7 +191,7 @@ pub fn shutdown(tokens: &TokenStream, cx: &Ctxt) -> Option<Shutdown> {
 ///
 /// Named options follow the durations: `reset_after`, and for `exponential` `multiplier` and
 /// `jitter`.
-pub fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
+pub(crate) fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
     if let Some(i) = single_ident(tokens) {
         if i != "none" {
             cx.unknown(i.span(), "backoff", &i.to_string(), BACKOFFS);
@@ -274,7 +279,7 @@ pub fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
 }
 
 /// grammar: a probe is `probe(check, every = D, timeout = D, failures = N, successes = N, initial_delay = D)`.
-pub fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
+pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
     let shape = "`probe(check_db, every = 10s, timeout = 2s, failures = 3)`";
     let (_, parts, _) = call_named(tokens, "probe", shape, cx)?;
     let mut parts = parts.into_iter();
@@ -320,7 +325,7 @@ pub fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
 }
 
 /// grammar: heartbeats are `phi(every = D, threshold = F, window = N, min_std = D, acceptable_pause = D, max_local_pause = D)`.
-pub fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
+pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
     let shape = "`phi(every = 1s, threshold = 8)`";
     let (_, parts, span) = call_named(tokens, "phi", shape, cx)?;
     let keys = [
@@ -366,7 +371,7 @@ pub fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
 }
 
 /// grammar: a breaker is `breaker(failures = N, call_timeout = D, reset = D, max_reset = D, half_open = N, successes = N, jitter = F)`.
-pub fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker> {
+pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker> {
     let shape = "`breaker(failures = 5, reset = 30s)`";
     let (_, parts, _) = call_named(tokens, "breaker", shape, cx)?;
     let keys = [
@@ -416,7 +421,7 @@ pub fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker>
 }
 
 /// grammar: a route is `round_robin`, `least_loaded`, `key_hash(key)` or `broadcast`.
-pub fn route(tokens: &TokenStream, cx: &Ctxt) -> Option<Route> {
+pub(crate) fn route(tokens: &TokenStream, cx: &Ctxt) -> Option<Route> {
     if let Some(i) = single_ident(tokens) {
         return match i.to_string().as_str() {
             "round_robin" => Some(Route::RoundRobin),
@@ -451,7 +456,7 @@ pub fn route(tokens: &TokenStream, cx: &Ctxt) -> Option<Route> {
 }
 
 /// grammar: `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]`.
-pub fn breaker_names(tokens: &TokenStream, cx: &Ctxt) -> Vec<Ident> {
+pub(crate) fn breaker_names(tokens: &TokenStream, cx: &Ctxt) -> Vec<Ident> {
     let inner = match tokens.clone().into_iter().next() {
         Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Bracket => g.stream(),
         _ => tokens.clone(),

@@ -24,6 +24,7 @@ use crate::time::MAX_DURATION;
 /// assert_eq!(b.nominal_delay(30), Duration::from_secs(10));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct Backoff {
     kind: Kind,
     reset_after: Option<Duration>,
@@ -97,7 +98,6 @@ impl Backoff {
 
     /// Sets the growth factor of an exponential backoff (at least 1). On another kind it is a
     /// validation error ([`BackoffRule::NotExponential`]), never silently ignored.
-    #[must_use]
     pub const fn multiplier(mut self, factor: f64) -> Self {
         if let Kind::Exponential {
             ref mut multiplier, ..
@@ -115,7 +115,6 @@ impl Backoff {
     /// holds.
     ///
     /// On another kind it is a validation error ([`BackoffRule::NotExponential`]).
-    #[must_use]
     pub const fn jitter(mut self, fraction: f64) -> Self {
         if let Kind::Exponential { ref mut jitter, .. } = self.kind {
             *jitter = fraction;
@@ -127,7 +126,6 @@ impl Backoff {
 
     /// Goes back to the first delay once an incarnation has run this long without failing.
     /// Without it the level only grows (up to the cap).
-    #[must_use]
     pub const fn reset_after(mut self, after: Duration) -> Self {
         self.reset_after = Some(after);
         self

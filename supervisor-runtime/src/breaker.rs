@@ -63,6 +63,7 @@ type Classifier = Arc<dyn Fn(&(dyn std::error::Error + 'static)) -> bool + Send 
 
 /// A breaker's settings (S13.8 defaults).
 #[derive(Clone)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct BreakerConfig {
     failure_threshold: u32,
     call_timeout: Duration,
@@ -106,14 +107,12 @@ impl Default for BreakerConfig {
 
 impl BreakerConfig {
     /// Consecutive failures that open the breaker (default 5, at least 1).
-    #[must_use]
     pub fn failure_threshold(mut self, n: u32) -> Self {
         self.failure_threshold = n.max(1);
         self
     }
 
     /// Time a call may take before it counts as failed (default 10 s).
-    #[must_use]
     pub fn call_timeout(mut self, limit: Duration) -> Self {
         self.call_timeout = limit;
         self
@@ -121,28 +120,24 @@ impl BreakerConfig {
 
     /// Time the breaker stays open before letting trial calls through (default 30 s); each
     /// failed trial doubles it, up to [`max_reset_timeout`](Self::max_reset_timeout).
-    #[must_use]
     pub fn reset_timeout(mut self, wait: Duration) -> Self {
         self.reset_timeout = wait;
         self
     }
 
     /// The longest the reset timeout grows to (default 5 min).
-    #[must_use]
     pub fn max_reset_timeout(mut self, wait: Duration) -> Self {
         self.max_reset_timeout = wait;
         self
     }
 
     /// Trial calls allowed at once while half-open (default 1, at least 1).
-    #[must_use]
     pub fn half_open_max_calls(mut self, n: u32) -> Self {
         self.half_open_max_calls = n.max(1);
         self
     }
 
     /// Consecutive successful trials that close the breaker (default 1, at least 1).
-    #[must_use]
     pub fn success_threshold(mut self, n: u32) -> Self {
         self.success_threshold = n.max(1);
         self
@@ -150,7 +145,6 @@ impl BreakerConfig {
 
     /// How much a doubled reset timeout may be lengthened at random, as a fraction of it (default
     /// 0.1, within `0..=1`), so that breakers opened together do not retry together.
-    #[must_use]
     pub fn jitter(mut self, fraction: f64) -> Self {
         self.jitter = if fraction.is_finite() {
             fraction.clamp(0.0, 1.0)
@@ -163,7 +157,6 @@ impl BreakerConfig {
     /// Which errors count as failures (S13.5). By default every error does, except one whose
     /// disposition is [`Directive::Stop`] (a [`Directed`] anywhere in its source chain): a
     /// caller's own mistake says nothing about the service.
-    #[must_use]
     pub fn classify(
         mut self,
         counts: impl Fn(&(dyn std::error::Error + 'static)) -> bool + Send + Sync + 'static,
@@ -175,6 +168,7 @@ impl BreakerConfig {
 
 /// Why a call through a breaker did not succeed.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BreakerError<E> {
     /// The breaker is open (or half-open with every trial taken): the call was not made.
     Open {
@@ -192,6 +186,16 @@ pub enum BreakerError<E> {
     },
     /// The call failed with its own error.
     Failed(E),
+}
+
+impl<E> BreakerError<E> {
+    /// The call's own error, when it was made and failed.
+    pub fn into_inner(self) -> Option<E> {
+        match self {
+            BreakerError::Failed(e) => Some(e),
+            BreakerError::Open { .. } | BreakerError::Timeout { .. } => None,
+        }
+    }
 }
 
 impl<E: fmt::Display> fmt::Display for BreakerError<E> {
@@ -370,6 +374,16 @@ impl CircuitBreaker {
     /// Runs `call` through the breaker (S13.2-S13.5): at once with [`BreakerError::Open`]
     /// while open; within the call timeout otherwise, its outcome counted as the classifier
     /// says.
+    ///
+    /// # Errors
+    ///
+    /// [`BreakerError::Open`] at once while the breaker is open; [`BreakerError::Timeout`] when the
+    /// call took longer than the call timeout; [`BreakerError::Failed`] with the call's own error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling it cancels the call, which then counts neither as a success nor as a failure; a
+    /// half-open trial permit it held is given back.
     pub async fn call<T, E, F>(&self, call: F) -> Result<T, BreakerError<E>>
     where
         F: Future<Output = Result<T, E>>,

@@ -180,6 +180,11 @@ impl<M: Message> ChildContext<M> {
 
     /// The next message of the mailbox; `None` once shutdown was requested, or at once if the
     /// child has no mailbox. Messages sent while the child was restarting are delivered here.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a message is taken only when it is returned, so `recv` can stand in a `select!`
+    /// beside other branches without losing one.
     pub async fn recv(&mut self) -> Option<M> {
         let rx = self.mailbox.as_deref_mut()?;
         if self.raw.token.is_cancelled() {

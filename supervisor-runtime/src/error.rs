@@ -137,6 +137,7 @@ pub enum BackoffRule {
 /// An invalid tree, rejected before anything starts (S1.4).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid spec at `{path}`: {rule}")]
+#[non_exhaustive]
 pub struct SpecError {
     /// Path of the offending node (`app/api/listener`).
     pub path: Arc<str>,

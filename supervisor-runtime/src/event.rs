@@ -241,6 +241,15 @@ pub use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 impl EventStream {
     /// The next event; [`RecvError::Lagged`] with the number missed when it fell behind,
     /// [`RecvError::Closed`] once the tree is gone and every event was read.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] when this stream fell behind, [`RecvError::Closed`] once the tree is
+    /// gone and every event was read.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: an event not returned stays for the next call.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
         self.rx.recv().await
     }

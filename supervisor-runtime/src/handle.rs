@@ -33,12 +33,31 @@ impl Supervisor {
     ///
     /// Must be called within a tokio runtime. If a child fails to start, the children already
     /// started are stopped in reverse order and the error names it (S2.2).
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Spec`] for an invalid spec, before anything starts;
+    /// [`StartError::ChildFailed`] when a child failed to start (the children started before it are
+    /// stopped first).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropped before the tree is up, it aborts whatever it started (the
+    /// children's tasks, not an ordered stop).
     pub async fn start(spec: impl AnySupervisorSpec) -> Result<SupervisorHandle, StartError> {
         Supervisor::start_observed(spec, &Observer::new()).await
     }
 
     /// [`start`](Self::start), with the observer's streams receiving every event from the first
     /// start on, a start that fails included (S9.5).
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`start`](Self::start).
     pub async fn start_observed(
         spec: impl AnySupervisorSpec,
         observer: &Observer,
@@ -148,6 +167,14 @@ impl SupervisorHandle {
 
     /// Waits until the tree ends: `Ok` after a shutdown or auto_shutdown, the root's escalation
     /// when it gave up (S7.2). Returns once every task of the tree is gone.
+    ///
+    /// # Errors
+    ///
+    /// The root's [`TreeError`] when it gave up (S7.2) or a child called for a fatal stop (S10).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: any number of tasks may wait, and a cancelled wait changes nothing.
     pub async fn join(&self) -> Result<(), TreeError> {
         if let Some(outcome) = self.outcome.get() {
             return outcome.clone();
@@ -169,6 +196,14 @@ impl SupervisorHandle {
 
     /// Stops the whole tree in order (S6) and returns when every task is gone. Calling it again,
     /// or after the tree ended, returns the same outcome.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](SupervisorHandle::join): the tree may have given up before it was asked to stop.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the shutdown, which goes on in the background.
     pub async fn shutdown(&self) -> Result<(), TreeError> {
         self.token.cancel();
         self.join().await
@@ -233,11 +268,27 @@ impl<C> TreeHandle<C> {
     }
 
     /// See [`SupervisorHandle::join`]: any number of tasks may wait, all see one outcome.
+    ///
+    /// # Errors
+    ///
+    /// The root's [`TreeError`] when it gave up (S7.2) or a child called for a fatal stop (S10).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: any number of tasks may wait, and a cancelled wait changes nothing.
     pub async fn join(&self) -> Result<(), TreeError> {
         self.handle.join().await
     }
 
     /// See [`SupervisorHandle::shutdown`].
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](SupervisorHandle::join): the tree may have given up before it was asked to stop.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the shutdown, which goes on in the background.
     pub async fn shutdown(&self) -> Result<(), TreeError> {
         self.handle.shutdown().await
     }
@@ -305,6 +356,15 @@ impl SupervisorRef {
     }
 
     /// The children in start order, with state, kind and restart count (S9.1).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::NotRunning`] or [`ManagementError::Gone`] when the supervisor is not
+    /// running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, ManagementError> {
         self.call(Command::WhichChildren).await
     }
@@ -324,6 +384,14 @@ impl SupervisorRef {
     }
 
     /// Counts of specs, running children, supervisors and workers (S9.2).
+    ///
+    /// # Errors
+    ///
+    /// As [`which_children`](Self::which_children).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn count_children(&self) -> Result<ChildCounts, ManagementError> {
         self.call(Command::CountChildren).await
     }
@@ -331,6 +399,14 @@ impl SupervisorRef {
     /// The last restart decisions, oldest first (at most [`HISTORY_CAPACITY`]).
     ///
     /// [`HISTORY_CAPACITY`]: crate::HISTORY_CAPACITY
+    ///
+    /// # Errors
+    ///
+    /// As [`which_children`](Self::which_children).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn restart_history(&self) -> Result<Vec<RestartRecord>, ManagementError> {
         self.call(Command::History).await
     }
@@ -346,16 +422,44 @@ impl SupervisorRef {
 
     /// Stops a child by its shutdown policy; the spec stays (a temporary or dynamic one's goes,
     /// S5.5). Not a failure: no intensity, no auto_shutdown (S6.4, S9.3).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::NotFound`] or [`ManagementError::Gone`] for a child that is not there;
+    /// [`ManagementError::NotRunning`] when the supervisor is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn terminate_child(&self, id: &str) -> Result<(), ManagementError> {
         self.terminate_node(self.resolve(id)?).await
     }
 
     /// Starts a stopped child again; a running or restarting one is an error (S9.3).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::Running`] or [`ManagementError::Restarting`] for a child that is not
+    /// stopped; [`ManagementError::StartFailed`] when it fails to start; as
+    /// [`terminate_child`](Self::terminate_child) for a child that is not there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn restart_child(&self, id: &str) -> Result<(), ManagementError> {
         self.restart_node(self.resolve(id)?).await
     }
 
     /// Removes a stopped child for good; a running or restarting one is an error (S9.3).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::Running`] or [`ManagementError::Restarting`] for a child that is not
+    /// stopped; as [`terminate_child`](Self::terminate_child) for a child that is not there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn delete_child(&self, id: &str) -> Result<(), ManagementError> {
         self.delete_node(self.resolve(id)?).await
     }
@@ -393,6 +497,16 @@ impl SupervisorRef {
     }
 
     /// Adds a child to a static supervisor (after the others) and starts it.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::WrongKind`] on a dynamic supervisor or a pool;
+    /// [`ManagementError::AlreadyExists`] for an id in use; [`ManagementError::Spec`] for an
+    /// invalid spec; [`ManagementError::StartFailed`] when it fails to start.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn start_child<M: Message>(
         &self,
         spec: ChildSpec<M>,
@@ -502,7 +616,7 @@ impl SupervisorRef {
 /// lookup by name can fail. A position past the declared children (which the expansion never
 /// asks for) gets a reference that answers "gone", not a panic.
 #[doc(hidden)]
-pub mod bind {
+pub(crate) mod bind {
     use super::*;
 
     /// The declared child at `index` of `sup`, typed by its mailbox.
@@ -635,16 +749,40 @@ impl<M> ChildRef<M> {
     }
 
     /// Stops the child (see [`SupervisorRef::terminate_child`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`SupervisorRef::terminate_child`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn terminate(&self) -> Result<(), ManagementError> {
         self.parent.terminate_node(Arc::clone(&self.node)).await
     }
 
     /// Starts the stopped child again (see [`SupervisorRef::restart_child`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`SupervisorRef::restart_child`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn restart(&self) -> Result<(), ManagementError> {
         self.parent.restart_node(Arc::clone(&self.node)).await
     }
 
     /// Removes the stopped child (see [`SupervisorRef::delete_child`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`SupervisorRef::delete_child`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn delete(&self) -> Result<(), ManagementError> {
         self.parent.delete_node(Arc::clone(&self.node)).await
     }
@@ -652,6 +790,15 @@ impl<M> ChildRef<M> {
     /// Puts a message in the child's mailbox, waiting while it is full. Messages sent while the
     /// child restarts are delivered to the next incarnation; a child that is gone, or goes while
     /// the sender waits, gives the message back at once (S9.8).
+    ///
+    /// # Errors
+    ///
+    /// [`MailboxError::Gone`] once the child is gone (S9.8), [`MailboxError::NoMailbox`] for a
+    /// child without one; the message is given back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling a send that waits for room drops the message, which was not delivered.
     pub async fn send(&self, msg: M) -> Result<(), MailboxError<M>> {
         let (tx, msg) = self.sender(msg)?;
         tx.send(msg).await.map_err(|e| self.closed(e.0))
@@ -703,6 +850,18 @@ impl<M> ChildRef<M> {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Timeout`] when no answer came within `timeout`; [`CallError::Exited`] with the
+    /// exit of the incarnation that held the request; [`CallError::Unanswered`] when the worker
+    /// dropped it and ran on; [`CallError::Gone`] or [`CallError::NoMailbox`] as for
+    /// [`send`](Self::send).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the call abandons it: the worker sees [`Reply::is_abandoned`] and its answer is
+    /// given back to it.
     pub async fn call<T>(
         &self,
         make: impl FnOnce(Reply<T>) -> M,
@@ -797,6 +956,17 @@ impl<A, M> std::ops::Deref for DynamicRef<A, M> {
 impl<A: Clone + Send + Sync + 'static, M: Message> DynamicRef<A, M> {
     /// Starts a child from the template with `args`; its id is a number unique for the life of
     /// the tree (never reused, even after this supervisor restarts). A full supervisor answers [`ManagementError::MaxChildren`] (S9.3).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::MaxChildren`] when the supervisor is full;
+    /// [`ManagementError::StartFailed`] when the child fails to start;
+    /// [`ManagementError::NotRunning`] or [`ManagementError::Gone`] when the supervisor is not
+    /// running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn start_child(&self, args: A) -> Result<ChildRef<M>, ManagementError> {
         let node = self
             .sup

@@ -130,6 +130,7 @@ type ProbeFn = Arc<dyn Fn(ProbeContext) -> ProbeFuture + Send + Sync>;
 /// );
 /// ```
 #[derive(Clone)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct HealthCheck {
     pub(crate) probe: ProbeFn,
     pub(crate) interval: Duration,
@@ -183,35 +184,30 @@ impl HealthCheck {
     }
 
     /// Time from the end of one probe to the start of the next (greater than zero).
-    #[must_use]
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
     }
 
     /// Time a probe may take before it counts as unhealthy (below the interval).
-    #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Unhealthy results in a row that stop the incarnation (at least 1).
-    #[must_use]
     pub fn failure_threshold(mut self, n: u32) -> Self {
         self.failure_threshold = n;
         self
     }
 
     /// Healthy results in a row that reset the count of failures (at least 1).
-    #[must_use]
     pub fn success_threshold(mut self, n: u32) -> Self {
         self.success_threshold = n;
         self
     }
 
     /// Time from the incarnation being up to its first probe.
-    #[must_use]
     pub fn initial_delay(mut self, delay: Duration) -> Self {
         self.initial_delay = delay;
         self

@@ -45,6 +45,7 @@ use tokio::time::Instant;
 ///     .heartbeat(Heartbeat::every(Duration::from_millis(500)).threshold(8.0));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct Heartbeat {
     pub(crate) interval: Duration,
     pub(crate) threshold: f64,
@@ -80,35 +81,30 @@ impl Heartbeat {
     }
 
     /// The phi at which the child is convicted (greater than zero); half of it is "suspect".
-    #[must_use]
     pub fn threshold(mut self, phi: f64) -> Self {
         self.threshold = phi;
         self
     }
 
     /// How many of the latest intervals the estimate is made from (at least 2).
-    #[must_use]
     pub fn window(mut self, intervals: u32) -> Self {
         self.window = intervals;
         self
     }
 
     /// The floor of the deviation: with beats like clockwork, phi still rises gradually.
-    #[must_use]
     pub fn min_std_deviation(mut self, floor: Duration) -> Self {
         self.min_std_deviation = floor;
         self
     }
 
     /// A pause the child may take on top of its mean interval (a collection, a slow call).
-    #[must_use]
     pub fn acceptable_pause(mut self, pause: Duration) -> Self {
         self.acceptable_pause = pause;
         self
     }
 
     /// How late the detector's own timer may fire before it distrusts itself (S12.4).
-    #[must_use]
     pub fn max_local_pause(mut self, pause: Duration) -> Self {
         self.max_local_pause = pause;
         self

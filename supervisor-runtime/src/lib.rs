@@ -34,7 +34,13 @@
 //! - `metrics`: restarts, exits, give-ups and escalations counted, and running children,
 //!   breaker states and phi gauged, through the `metrics` facade; names and labels in
 //!   [`telemetry`].
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
 
 mod backoff;
 mod breaker;

@@ -178,6 +178,10 @@ fn short(name: &str) -> &str {
 impl SupervisorRef {
     /// A picture of this supervisor's subtree as it runs now: each child's state,
     /// incarnation, restarts and health (S9.1). Children added at run time are included.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
         Picture {
             name: self.id().to_owned(),
@@ -190,6 +194,10 @@ impl SupervisorRef {
 impl SupervisorHandle {
     /// A picture of the whole tree as it runs now, as [`SupervisorRef::picture`] draws it,
     /// with the circuit breakers declared with the root and their states (S13).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
         let mut picture = self.root().picture().await;
         picture.breakers = self
@@ -203,6 +211,10 @@ impl SupervisorHandle {
 
 impl<C> TreeHandle<C> {
     /// See [`SupervisorHandle::picture`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
         self.handle().picture().await
     }

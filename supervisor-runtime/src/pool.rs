@@ -32,6 +32,7 @@ pub fn jump_hash(mut key: u64, buckets: u32) -> u32 {
 
 /// Why a message could not go to a pool.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum PoolError<M> {
     /// Every slot the message could go to is full, and the pool rejects on overflow.
     #[error("every slot the message could go to is full")]
@@ -43,6 +44,15 @@ pub enum PoolError<M> {
     /// The pool is gone.
     #[error("the pool is gone: {1}")]
     Gone(M, Gone),
+}
+
+impl<M> PoolError<M> {
+    /// The message that was not delivered.
+    pub fn into_inner(self) -> M {
+        match self {
+            PoolError::Full(m) | PoolError::NoSlot(m) | PoolError::Gone(m, _) => m,
+        }
+    }
 }
 
 impl<M> fmt::Debug for PoolError<M> {
@@ -343,6 +353,17 @@ impl<M: Message> PoolRef<M> {
     /// Changes the number of slots at run time (S14.5): new slots start, numbered on; the
     /// highest slots stop by their shutdown policy, and the messages queued for them are routed
     /// to the remaining slots (those that cannot be are counted in [`dropped`](Self::dropped)).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::Spec`] for a size of 0; [`ManagementError::StartFailed`] when a new slot
+    /// fails to start; [`ManagementError::NotRunning`] or [`ManagementError::Gone`] when the pool
+    /// is not running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: cancelled after the pool retired slots, the messages queued for them that
+    /// were not yet routed again are dropped.
     pub async fn resize(&self, size: usize) -> Result<(), ManagementError> {
         let retired = self.sup.call(|r| Command::Resize(size, r)).await??;
         for node in retired {
@@ -373,6 +394,14 @@ impl<M: Message> PoolRef<M> {
 
     /// Sends a request to a slot chosen by the pool's routing and waits for the answer within
     /// `timeout` (S14.4); see [`ChildRef::call`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::call`]; waiting for a slot to come up counts toward `timeout`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`ChildRef::call`].
     pub async fn call<T>(
         &self,
         make: impl FnOnce(Reply<T>) -> M,

@@ -116,6 +116,11 @@ impl Supervisor {
     /// Starts the tree and runs it as the process's main work (S16): SIGINT or SIGTERM stops it
     /// in order, a second signal aborts what is left, and the end is an [`Exit`] that `main` can
     /// return as its exit code, after one log line with the chain of causes.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not meant to be cancelled: it is the process's main work. Dropping it leaves the tree
+    /// running until the handle it made is dropped, which shuts the tree down in the background.
     pub async fn run(spec: impl AnySupervisorSpec) -> Exit {
         // Listening before the start: a signal that comes while the tree starts is heard once it
         // is up, instead of killing the process by the signal's default action.
@@ -136,6 +141,10 @@ impl SupervisorHandle {
     /// [`Supervisor::run`]. With the `systemd` feature, under systemd, it also tells the
     /// service manager (S16.4): `READY=1` now, `WATCHDOG=1` from the root's loop, `STOPPING=1`
     /// when the tree starts to stop or ends, and a `STATUS=` line at each.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops the handle, which shuts the tree down in the background.
     pub async fn run(self) -> Exit {
         self.run_with(Signals::new()).await
     }
@@ -188,6 +197,10 @@ impl SupervisorHandle {
     }
 
     /// Liveness and readiness, with each child's detail (S16.3), for `/livez` and `/readyz`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn health_report(&self) -> HealthReport {
         self.health_probe().report().await
     }
@@ -206,11 +219,19 @@ impl SupervisorHandle {
 
 impl<C> TreeHandle<C> {
     /// See [`SupervisorHandle::run`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops the handle, which shuts the tree down in the background.
     pub async fn run(self) -> Exit {
         self.into_handle().run().await
     }
 
     /// See [`SupervisorHandle::health_report`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn health_report(&self) -> HealthReport {
         self.handle().health_report().await
     }
@@ -252,6 +273,10 @@ impl HealthProbe {
     /// The tree's health now: live, ready, and each child's detail. Never waits longer than
     /// the liveness timeout: a supervisor that has not answered by then is listed in
     /// [`HealthReport::unanswered`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn report(&self) -> HealthReport {
         let deadline = crate::time::deadline(tokio::time::Instant::now(), self.liveness_timeout);
         let mut children = Vec::new();

@@ -2,7 +2,7 @@
 //! node kind at a time, and each rule of `rules` is applied where it belongs. Every error is
 //! collected in a `Ctxt`, then all are reported at once, each at the token it is about.
 
-pub mod rules;
+pub(crate) mod rules;
 
 use std::collections::HashMap;
 
@@ -24,7 +24,7 @@ use rules::Place;
 /// Checks the whole tree. On errors, it gives them all, and the tree as well when every error is
 /// about a value (the tree is then complete, with defaults where values were wrong): expanding
 /// it keeps every generated item, so that the user's mistakes are the only errors.
-pub fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
+pub(crate) fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
     let cx = Ctxt::new();
     rules::tree_name_is_upper_camel(&ast.name, &cx);
     rules::tree_name_is_not_self(&ast.name, &cx);

@@ -16,8 +16,9 @@ use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
 // Vocabulary -----------------------------------------------------------------------------
 
 /// What a tree's root may be.
-pub const SUPERVISOR_KINDS: &[&str] = &["one_for_one", "one_for_all", "rest_for_one", "dynamic"];
-pub const NODE_KINDS: &[&str] = &[
+pub(crate) const SUPERVISOR_KINDS: &[&str] =
+    &["one_for_one", "one_for_all", "rest_for_one", "dynamic"];
+pub(crate) const NODE_KINDS: &[&str] = &[
     "worker",
     "from_worker",
     "one_for_one",
@@ -26,12 +27,12 @@ pub const NODE_KINDS: &[&str] = &[
     "dynamic",
     "pool",
 ];
-pub const STATIC_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shutdown"];
-pub const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
-pub const POOL_OPTIONS: &[&str] = &["max_restarts", "within", "size", "route", "overflow"];
-pub const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
-pub const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest"];
-pub const CHILD_OPTIONS: &[&str] = &[
+pub(crate) const STATIC_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shutdown"];
+pub(crate) const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
+pub(crate) const POOL_OPTIONS: &[&str] = &["max_restarts", "within", "size", "route", "overflow"];
+pub(crate) const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
+pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest"];
+pub(crate) const CHILD_OPTIONS: &[&str] = &[
     "restart",
     "shutdown",
     "significant",
@@ -45,8 +46,8 @@ pub const CHILD_OPTIONS: &[&str] = &[
     "depends_on",
     "state",
 ];
-pub const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
-pub const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
+pub(crate) const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
+pub(crate) const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
 
 const KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
@@ -58,7 +59,7 @@ const KEYWORDS: &[&str] = &[
 
 /// Which list of options an option stands in, and on what.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     /// `one_for_one(..)` and the like.
     StaticOptions,
     /// `dynamic(..)`.
@@ -78,7 +79,7 @@ pub enum Place {
 // Names ----------------------------------------------------------------------------------
 
 /// names: a tree's name is UpperCamelCase, as the type it becomes.
-pub fn tree_name_is_upper_camel(name: &Ident, cx: &Ctxt) {
+pub(crate) fn tree_name_is_upper_camel(name: &Ident, cx: &Ctxt) {
     let n = unraw(name);
     let camel =
         matches!(n.chars().next(), Some('A'..='Z')) && n.chars().all(|c| c.is_ascii_alphanumeric());
@@ -94,7 +95,7 @@ pub fn tree_name_is_upper_camel(name: &Ident, cx: &Ctxt) {
 }
 
 /// names: a tree is not named `Self`, which no type can be.
-pub fn tree_name_is_not_self(name: &Ident, cx: &Ctxt) {
+pub(crate) fn tree_name_is_not_self(name: &Ident, cx: &Ctxt) {
     if name == "Self" {
         cx.shape_error_at(
             name.span(),
@@ -104,7 +105,7 @@ pub fn tree_name_is_not_self(name: &Ident, cx: &Ctxt) {
 }
 
 /// names: tree parameters have distinct names.
-pub fn parameters_are_unique(params: &[Param], cx: &Ctxt) {
+pub(crate) fn parameters_are_unique(params: &[Param], cx: &Ctxt) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     for p in params {
         let n = p.name.to_string();
@@ -118,7 +119,7 @@ pub fn parameters_are_unique(params: &[Param], cx: &Ctxt) {
 }
 
 /// S1.2: a static supervisor's child has an id.
-pub fn child_has_an_id<'a>(node: &'a NodeAst, cx: &Ctxt) -> Option<&'a Ident> {
+pub(crate) fn child_has_an_id<'a>(node: &'a NodeAst, cx: &Ctxt) -> Option<&'a Ident> {
     if node.id.is_none() {
         cx.shape_error_at(
             node.kind.span(),
@@ -129,7 +130,7 @@ pub fn child_has_an_id<'a>(node: &'a NodeAst, cx: &Ctxt) -> Option<&'a Ident> {
 }
 
 /// names: an id is snake_case, as the field it becomes.
-pub fn id_is_snake_case(id: &Ident, cx: &Ctxt) -> bool {
+pub(crate) fn id_is_snake_case(id: &Ident, cx: &Ctxt) -> bool {
     let name = unraw(id);
     let snake = matches!(name.chars().next(), Some('a'..='z'))
         && name
@@ -150,7 +151,7 @@ pub fn id_is_snake_case(id: &Ident, cx: &Ctxt) -> bool {
 }
 
 /// names: an id that is a keyword is written raw (`r#type`).
-pub fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> bool {
+pub(crate) fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> bool {
     let raw = id.to_string().starts_with("r#");
     let name = unraw(id);
     if KEYWORDS.contains(&name.as_str()) && !raw {
@@ -172,7 +173,12 @@ pub fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> bool {
 }
 
 /// S1.2, S1.4: sibling ids are unique.
-pub fn ids_are_unique(seen: &mut HashMap<String, Span>, sup_id: &str, id: &Ident, cx: &Ctxt) {
+pub(crate) fn ids_are_unique(
+    seen: &mut HashMap<String, Span>,
+    sup_id: &str,
+    id: &Ident,
+    cx: &Ctxt,
+) {
     let name = unraw(id);
     if let Some(first) = seen.get(&name) {
         cx.shape_error_at(
@@ -186,7 +192,7 @@ pub fn ids_are_unique(seen: &mut HashMap<String, Span>, sup_id: &str, id: &Ident
 }
 
 /// names: no two nested supervisors have handle types of the same name (`a_b` and `a { b }`).
-pub fn handle_type_names_are_distinct(tree: &str, root: &Sup, cx: &Ctxt) {
+pub(crate) fn handle_type_names_are_distinct(tree: &str, root: &Sup, cx: &Ctxt) {
     fn walk<'a>(
         tree: &str,
         sup: &'a StaticSup,
@@ -226,7 +232,7 @@ pub fn handle_type_names_are_distinct(tree: &str, root: &Sup, cx: &Ctxt) {
 // Structure ------------------------------------------------------------------------------
 
 /// S5.6: the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic`.
-pub fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
+pub(crate) fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
     let k = kind.to_string();
     if SUPERVISOR_KINDS.contains(&k.as_str()) {
         return true;
@@ -245,7 +251,7 @@ pub fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
 }
 
 /// grammar: a node is a `worker`, a `from_worker` or a supervisor of a known strategy.
-pub fn node_kind_is_known(kind: &Ident, cx: &Ctxt) -> bool {
+pub(crate) fn node_kind_is_known(kind: &Ident, cx: &Ctxt) -> bool {
     let k = kind.to_string();
     if NODE_KINDS.contains(&k.as_str()) {
         return true;
@@ -256,7 +262,7 @@ pub fn node_kind_is_known(kind: &Ident, cx: &Ctxt) -> bool {
 }
 
 /// S1.2: the root has no parent, so no child options.
-pub fn root_has_no_child_options(root: &NodeAst, cx: &Ctxt) {
+pub(crate) fn root_has_no_child_options(root: &NodeAst, cx: &Ctxt) {
     if let Some(opts) = &root.options {
         let keys: Vec<String> = opts.items.iter().map(|o| o.key.to_string()).collect();
         cx.error_at(
@@ -270,7 +276,7 @@ pub fn root_has_no_child_options(root: &NodeAst, cx: &Ctxt) {
 }
 
 /// S1.1, S1.4: a static supervisor has its children in braces, one at least.
-pub fn supervisor_has_children(node: &NodeAst, sup_id: &str, cx: &Ctxt) {
+pub(crate) fn supervisor_has_children(node: &NodeAst, sup_id: &str, cx: &Ctxt) {
     match &node.children {
         None => cx.error_at(
             node.span(),
@@ -287,7 +293,7 @@ pub fn supervisor_has_children(node: &NodeAst, sup_id: &str, cx: &Ctxt) {
 }
 
 /// S1.4, S5.4: a dynamic supervisor has exactly one template.
-pub fn dynamic_has_one_template<'a>(
+pub(crate) fn dynamic_has_one_template<'a>(
     node: &'a NodeAst,
     sup_id: &str,
     cx: &Ctxt,
@@ -316,7 +322,7 @@ pub fn dynamic_has_one_template<'a>(
 }
 
 /// S5.4: a template has no id: its children get numbers as ids.
-pub fn template_has_no_id(template: &NodeAst, cx: &Ctxt) {
+pub(crate) fn template_has_no_id(template: &NodeAst, cx: &Ctxt) {
     if let Some(id) = &template.id {
         cx.error_at(
             id.span(),
@@ -326,7 +332,7 @@ pub fn template_has_no_id(template: &NodeAst, cx: &Ctxt) {
 }
 
 /// S5.4: a template is a worker.
-pub fn template_is_a_worker(template: &NodeAst, cx: &Ctxt) -> bool {
+pub(crate) fn template_is_a_worker(template: &NodeAst, cx: &Ctxt) -> bool {
     let kind = template.kind.to_string();
     if SUPERVISOR_KINDS.contains(&kind.as_str()) {
         cx.shape_error_at(
@@ -339,7 +345,12 @@ pub fn template_is_a_worker(template: &NodeAst, cx: &Ctxt) -> bool {
 }
 
 /// S5.4, S8: a template is not significant.
-pub fn template_is_not_significant(policy: &mut Policy, node: &NodeAst, sup_id: &str, cx: &Ctxt) {
+pub(crate) fn template_is_not_significant(
+    policy: &mut Policy,
+    node: &NodeAst,
+    sup_id: &str,
+    cx: &Ctxt,
+) {
     if policy.significant {
         cx.error_at(
             option_span(node, "significant"),
@@ -351,7 +362,7 @@ pub fn template_is_not_significant(policy: &mut Policy, node: &NodeAst, sup_id: 
 }
 
 /// S1.2: a worker has one start expression (a trailing comma is fine).
-pub fn worker_has_one_start_expression(
+pub(crate) fn worker_has_one_start_expression(
     node: &NodeAst,
     label: &str,
     parts: &[TokenStream],
@@ -379,21 +390,21 @@ pub fn worker_has_one_start_expression(
 }
 
 /// S1.2: a worker has no children.
-pub fn worker_has_no_children(node: &NodeAst, label: &str, cx: &Ctxt) {
+pub(crate) fn worker_has_no_children(node: &NodeAst, label: &str, cx: &Ctxt) {
     if let Some(c) = &node.children {
         cx.error_at(c.span, format!("worker `{label}` cannot have children"));
     }
 }
 
 /// grammar: only doc comments stand on a child.
-pub fn only_doc_comments_on_children(node: &NodeAst, cx: &Ctxt) {
+pub(crate) fn only_doc_comments_on_children(node: &NodeAst, cx: &Ctxt) {
     for a in node.attrs.iter().filter(|a| !a.path().is_ident("doc")) {
         cx.error_at(a.pound_token.span, "only doc comments may stand on a child");
     }
 }
 
 /// grammar: children that do not parse are reported, each skipped up to its `,`.
-pub fn each_child_parses(children: &Children, cx: &Ctxt) {
+pub(crate) fn each_child_parses(children: &Children, cx: &Ctxt) {
     for e in &children.errors {
         // A child that did not parse is left out: the tree's shape is not the one written.
         cx.push_shape(e.clone());
@@ -403,7 +414,7 @@ pub fn each_child_parses(children: &Children, cx: &Ctxt) {
 // Options --------------------------------------------------------------------------------
 
 /// grammar: an option is one the grammar knows.
-pub fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
+pub(crate) fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
     let k = key.to_string();
     let known = [STATIC_OPTIONS, DYNAMIC_OPTIONS, POOL_OPTIONS, CHILD_OPTIONS]
         .iter()
@@ -421,7 +432,11 @@ pub fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
 }
 
 /// grammar: an option is given once.
-pub fn option_is_given_once(seen: &mut HashMap<String, Span>, key: &Ident, cx: &Ctxt) -> bool {
+pub(crate) fn option_is_given_once(
+    seen: &mut HashMap<String, Span>,
+    key: &Ident,
+    cx: &Ctxt,
+) -> bool {
     let name = key.to_string();
     if let Some(first) = seen.get(&name) {
         cx.error_at(key.span(), format!("option `{name}` given twice"));
@@ -433,7 +448,12 @@ pub fn option_is_given_once(seen: &mut HashMap<String, Span>, key: &Ident, cx: &
 }
 
 /// S5.6: an option applies to the node it is written on, in the list it is written in.
-pub fn option_applies_to_the_node(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
+pub(crate) fn option_applies_to_the_node(
+    key: &Ident,
+    place: Place,
+    label: &str,
+    cx: &Ctxt,
+) -> bool {
     let k = key.to_string();
     let k = k.as_str();
     let msg = match place {
@@ -486,7 +506,7 @@ pub fn option_applies_to_the_node(key: &Ident, place: Place, label: &str, cx: &C
 }
 
 /// grammar: an option other than a flag has a value (`key = value`).
-pub fn option_has_a_value<'a>(opt: &'a OptionAst, cx: &Ctxt) -> Option<&'a TokenStream> {
+pub(crate) fn option_has_a_value<'a>(opt: &'a OptionAst, cx: &Ctxt) -> Option<&'a TokenStream> {
     if opt.value.is_none() {
         cx.error_at(
             opt.key.span(),
@@ -497,7 +517,7 @@ pub fn option_has_a_value<'a>(opt: &'a OptionAst, cx: &Ctxt) -> Option<&'a Token
 }
 
 /// grammar: `mailbox`, `args` and `state` take a type.
-pub fn type_options_are_types(key: &Ident, value: &TokenStream, cx: &Ctxt) -> Option<Type> {
+pub(crate) fn type_options_are_types(key: &Ident, value: &TokenStream, cx: &Ctxt) -> Option<Type> {
     match syn::parse2::<Type>(value.clone()) {
         Ok(ty) => Some(ty),
         Err(e) => {
@@ -510,7 +530,12 @@ pub fn type_options_are_types(key: &Ident, value: &TokenStream, cx: &Ctxt) -> Op
 // Across options -------------------------------------------------------------------------
 
 /// S1.4, S8: a significant child is not permanent.
-pub fn significant_is_not_permanent(policy: &Policy, node: &NodeAst, label: &str, cx: &Ctxt) {
+pub(crate) fn significant_is_not_permanent(
+    policy: &Policy,
+    node: &NodeAst,
+    label: &str,
+    cx: &Ctxt,
+) {
     if policy.significant && policy.restart == Restart::Permanent {
         cx.error_at(
             option_span(node, "significant"),
@@ -522,7 +547,7 @@ pub fn significant_is_not_permanent(policy: &Policy, node: &NodeAst, label: &str
 }
 
 /// S1.4, S8: a significant child's supervisor has `auto_shutdown` set.
-pub fn significant_needs_auto_shutdown(
+pub(crate) fn significant_needs_auto_shutdown(
     policy: &Policy,
     parent: AutoShutdown,
     node: &NodeAst,
@@ -540,7 +565,7 @@ pub fn significant_needs_auto_shutdown(
 }
 
 /// S8: `auto_shutdown` is set only where a child is significant.
-pub fn auto_shutdown_needs_a_significant_child(sup: &StaticSup, at: Span, cx: &Ctxt) {
+pub(crate) fn auto_shutdown_needs_a_significant_child(sup: &StaticSup, at: Span, cx: &Ctxt) {
     if sup.auto_shutdown != AutoShutdown::Never
         && !sup.children.iter().any(|c| c.policy.significant)
     {
@@ -555,7 +580,7 @@ pub fn auto_shutdown_needs_a_significant_child(sup: &StaticSup, at: Span, cx: &C
 }
 
 /// S3.4: a temporary child, never restarted, has no backoff.
-pub fn backoff_is_not_on_temporary(policy: &Policy, node: &NodeAst, label: &str, cx: &Ctxt) {
+pub(crate) fn backoff_is_not_on_temporary(policy: &Policy, node: &NodeAst, label: &str, cx: &Ctxt) {
     if policy.restart == Restart::Temporary && policy.backoff.is_some() {
         cx.error_at(
             option_span(node, "backoff"),
@@ -567,28 +592,28 @@ pub fn backoff_is_not_on_temporary(policy: &Policy, node: &NodeAst, label: &str,
 // Values ---------------------------------------------------------------------------------
 
 /// S1.4: the period of the restart intensity is greater than zero.
-pub fn period_is_not_zero(nanos: u64, at: Span, cx: &Ctxt) {
+pub(crate) fn period_is_not_zero(nanos: u64, at: Span, cx: &Ctxt) {
     if nanos == 0 {
         cx.error_at(at, "the period `within` must be greater than zero");
     }
 }
 
 /// S5.4: `max_children` is at least 1.
-pub fn max_children_is_not_zero(n: u64, at: Span, cx: &Ctxt) {
+pub(crate) fn max_children_is_not_zero(n: u64, at: Span, cx: &Ctxt) {
     if n == 0 {
         cx.error_at(at, "max_children must be at least 1");
     }
 }
 
 /// S9.8: `mailbox_capacity` is at least 1.
-pub fn mailbox_capacity_is_not_zero(n: u64, at: Span, cx: &Ctxt) {
+pub(crate) fn mailbox_capacity_is_not_zero(n: u64, at: Span, cx: &Ctxt) {
     if n == 0 {
         cx.error_at(at, "mailbox_capacity must be at least 1");
     }
 }
 
 /// S1.2: a backoff's initial delay is not above its maximum.
-pub fn backoff_initial_not_above_max(kind: &BackoffKind, at: Span, cx: &Ctxt) {
+pub(crate) fn backoff_initial_not_above_max(kind: &BackoffKind, at: Span, cx: &Ctxt) {
     let (initial, max) = match *kind {
         BackoffKind::Linear(i, _, m) => (i, m),
         BackoffKind::Exponential { initial, max, .. } => (initial, max),
@@ -600,14 +625,14 @@ pub fn backoff_initial_not_above_max(kind: &BackoffKind, at: Span, cx: &Ctxt) {
 }
 
 /// S1.2: an exponential backoff's multiplier is at least 1.
-pub fn backoff_multiplier_at_least_one(m: f64, at: Span, cx: &Ctxt) {
+pub(crate) fn backoff_multiplier_at_least_one(m: f64, at: Span, cx: &Ctxt) {
     if m < 1.0 {
         cx.error_at(at, "the backoff multiplier must be at least 1");
     }
 }
 
 /// S1.2: an exponential backoff's jitter is within 0..=1.
-pub fn backoff_jitter_within_0_1(j: f64, at: Span, cx: &Ctxt) {
+pub(crate) fn backoff_jitter_within_0_1(j: f64, at: Span, cx: &Ctxt) {
     if !(0.0..=1.0).contains(&j) {
         cx.error_at(at, "jitter must be within 0..=1");
     }
@@ -616,7 +641,7 @@ pub fn backoff_jitter_within_0_1(j: f64, at: Span, cx: &Ctxt) {
 // Detection --------------------------------------------------------------------------------
 
 /// S11.1: probes are spaced (an interval above zero) and each is shorter than the space.
-pub fn probe_timing_is_sound(probe: &Probe, at: Span, cx: &Ctxt) {
+pub(crate) fn probe_timing_is_sound(probe: &Probe, at: Span, cx: &Ctxt) {
     const DEFAULT_EVERY: u64 = 10_000_000_000;
     const DEFAULT_TIMEOUT: u64 = 5_000_000_000;
     let every = probe.every.unwrap_or(DEFAULT_EVERY);
@@ -632,7 +657,13 @@ pub fn probe_timing_is_sound(probe: &Probe, at: Span, cx: &Ctxt) {
 }
 
 /// S11.5, S12.6, S13.8: counts and thresholds are in range (at least 1; a phi threshold above 0; a window of 2 or more).
-pub fn counts_are_in_range(ok: bool, what: &str, expected: &str, value: &TokenStream, cx: &Ctxt) {
+pub(crate) fn counts_are_in_range(
+    ok: bool,
+    what: &str,
+    expected: &str,
+    value: &TokenStream,
+    cx: &Ctxt,
+) {
     if !ok {
         cx.error_at(
             crate::parse::tokens_span(value),
@@ -642,7 +673,11 @@ pub fn counts_are_in_range(ok: bool, what: &str, expected: &str, value: &TokenSt
 }
 
 /// S12.6: heartbeats declare their interval (it has no default), above zero.
-pub fn heartbeat_interval_is_given(every: Option<(u64, Span)>, at: Span, cx: &Ctxt) -> Option<u64> {
+pub(crate) fn heartbeat_interval_is_given(
+    every: Option<(u64, Span)>,
+    at: Span,
+    cx: &Ctxt,
+) -> Option<u64> {
     match every {
         None => {
             cx.error_at(
@@ -663,7 +698,7 @@ pub fn heartbeat_interval_is_given(every: Option<(u64, Span)>, at: Span, cx: &Ct
 }
 
 /// S12.1: only workers send heartbeats.
-pub fn heartbeat_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
+pub(crate) fn heartbeat_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
     if place == Place::Supervisor {
         cx.error_at(
             key.span(),
@@ -677,7 +712,12 @@ pub fn heartbeat_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctx
 }
 
 /// S14.1: a pool has `size` slots, at least one.
-pub fn pool_size_is_at_least_one(size: Option<(u64, Span)>, at: Span, id: &str, cx: &Ctxt) -> u64 {
+pub(crate) fn pool_size_is_at_least_one(
+    size: Option<(u64, Span)>,
+    at: Span,
+    id: &str,
+    cx: &Ctxt,
+) -> u64 {
     match size {
         None => {
             cx.error_at(
@@ -698,7 +738,7 @@ pub fn pool_size_is_at_least_one(size: Option<(u64, Span)>, at: Span, id: &str, 
 }
 
 /// S14.2: `key_hash` routing says what the key of a message is.
-pub fn key_hash_has_a_key(route: &Ident, key: Option<&TokenStream>, cx: &Ctxt) -> bool {
+pub(crate) fn key_hash_has_a_key(route: &Ident, key: Option<&TokenStream>, cx: &Ctxt) -> bool {
     if key.is_none_or(TokenStream::is_empty) {
         cx.error_at(
             route.span(),
@@ -710,7 +750,7 @@ pub fn key_hash_has_a_key(route: &Ident, key: Option<&TokenStream>, cx: &Ctxt) -
 }
 
 /// S14.1: a pool's slots have a mailbox: messages are what a pool routes.
-pub fn pool_template_has_a_mailbox(
+pub(crate) fn pool_template_has_a_mailbox(
     template: &crate::model::Template,
     node: &NodeAst,
     id: &str,
@@ -727,7 +767,7 @@ pub fn pool_template_has_a_mailbox(
 /// S14.6: a pool's slots are permanent or transient.
 ///
 /// A temporary slot would shrink the pool for good when it ends.
-pub fn pool_slots_are_not_temporary(policy: &Policy, node: &NodeAst, id: &str, cx: &Ctxt) {
+pub(crate) fn pool_slots_are_not_temporary(policy: &Policy, node: &NodeAst, id: &str, cx: &Ctxt) {
     if policy.restart == Restart::Temporary {
         cx.error_at(
             option_span(node, "restart"),
@@ -737,7 +777,7 @@ pub fn pool_slots_are_not_temporary(policy: &Policy, node: &NodeAst, id: &str, c
 }
 
 /// S9.8: `mailbox_capacity` only on a worker with a mailbox.
-pub fn mailbox_capacity_needs_a_mailbox(
+pub(crate) fn mailbox_capacity_needs_a_mailbox(
     worker: &crate::model::Worker,
     node: &NodeAst,
     label: &str,
@@ -752,7 +792,7 @@ pub fn mailbox_capacity_needs_a_mailbox(
 }
 
 /// S15: only workers carry state across restarts.
-pub fn state_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
+pub(crate) fn state_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -> bool {
     if place == Place::Supervisor {
         cx.error_at(
             key.span(),
@@ -764,7 +804,7 @@ pub fn state_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &Ctxt) -
 }
 
 /// S13.1: breaker names are unique in a tree.
-pub fn breakers_are_unique(names: &[Ident], cx: &Ctxt) {
+pub(crate) fn breakers_are_unique(names: &[Ident], cx: &Ctxt) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     for name in names {
         let n = unraw(name);
@@ -778,7 +818,7 @@ pub fn breakers_are_unique(names: &[Ident], cx: &Ctxt) {
 }
 
 /// S13.7: a child depends only on breakers the tree declares.
-pub fn breakers_are_declared(names: &[Ident], declared: &[&str], cx: &Ctxt) {
+pub(crate) fn breakers_are_declared(names: &[Ident], declared: &[&str], cx: &Ctxt) {
     for name in names {
         let n = unraw(name);
         if declared.contains(&n.as_str()) {

@@ -24,21 +24,18 @@ use crate::worker::Worker;
 macro_rules! policy_setters {
     ($subject:literal) => {
         #[doc = concat!("Sets the restart type of ", $subject, " (default permanent).")]
-        #[must_use]
         pub fn restart(mut self, restart: Restart) -> Self {
             self.inner.restart = restart;
             self
         }
 
         #[doc = concat!("Sets the shutdown policy of ", $subject, ".")]
-        #[must_use]
         pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
             self.inner.shutdown = Some(shutdown);
             self
         }
 
         #[doc = concat!("Sets the delay before each restart of ", $subject, ".")]
-        #[must_use]
         pub fn backoff(mut self, backoff: Backoff) -> Self {
             self.inner.set_backoff(backoff);
             self
@@ -49,7 +46,6 @@ macro_rules! policy_setters {
             ": a function of each exit reason to the directive it calls for (S10.2). ",
             "Without one, an error's own [`Disposition`](crate::Disposition) decides, else restart."
         )]
-        #[must_use]
         pub fn decider(
             mut self,
             decider: impl Fn(&ExitReason) -> Directive + Send + Sync + 'static,
@@ -63,7 +59,6 @@ macro_rules! policy_setters {
             "which has it stopped and counted as an abnormal exit after `failure_threshold` ",
             "unhealthy results in a row (S11)."
         )]
-        #[must_use]
         pub fn health(mut self, check: crate::HealthCheck) -> Self {
             self.inner.extras_mut().health = Some(Box::new(check));
             self
@@ -74,7 +69,6 @@ macro_rules! policy_setters {
             "detector: a silence that makes phi reach its threshold stops it, and counts as an ",
             "abnormal exit (S12)."
         )]
-        #[must_use]
         pub fn heartbeat(mut self, heartbeat: crate::Heartbeat) -> Self {
             self.inner.extras_mut().heartbeat = Some(Box::new(heartbeat));
             self
@@ -85,7 +79,6 @@ macro_rules! policy_setters {
             "`T::default()`, lives as long as the child's node (across its restarts and its ",
             "supervisors'), and is reached with `ChildContext::state`."
         )]
-        #[must_use]
         pub fn state<T: Default + Send + 'static>(mut self) -> Self {
             self.inner.extras_mut().state =
                 Some(Box::new((crate::stash::factory::<T>, TypeTag::of::<T>())));
@@ -96,7 +89,6 @@ macro_rules! policy_setters {
             "Makes the restarts of ", $subject, " wait while `breaker` is open: restarting ",
             "against a service known to be down is pointless (S13.7)."
         )]
-        #[must_use]
         pub fn depends_on(mut self, breaker: &crate::CircuitBreaker) -> Self {
             let deps = &mut self.inner.extras_mut().depends_on;
             if !deps.iter().any(|b| b.same(breaker)) {
@@ -109,7 +101,6 @@ macro_rules! policy_setters {
                             "Sets the mailbox capacity of ", $subject,
                             " (default 1024, at least 1); sends beyond it wait or answer `Full`."
                         )]
-        #[must_use]
         pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
             self.inner.mailbox_capacity = Some(capacity.min(u32::MAX as usize) as u32);
             self
@@ -136,6 +127,7 @@ macro_rules! policy_setters {
 ///     .backoff(Backoff::fixed(Duration::from_millis(100)));
 /// assert_eq!(spec.id(), "db");
 /// ```
+#[must_use = "a builder does nothing until it is used"]
 pub struct ChildSpec<M = NoMailbox> {
     pub(crate) inner: ErasedChild,
     _message: PhantomData<fn() -> M>,
@@ -351,7 +343,6 @@ impl<M> ChildSpec<M> {
     }
 
     /// Marks the child significant for its supervisor's auto_shutdown (S8).
-    #[must_use]
     pub fn significant(mut self, significant: bool) -> Self {
         self.inner.significant = significant;
         self
@@ -362,6 +353,7 @@ impl<M> ChildSpec<M> {
 
 /// The template of a dynamic supervisor's children: `start(ctx, args)` for each incarnation,
 /// with the `args` given to `start_child` (cloned for each restart).
+#[must_use = "a builder does nothing until it is used"]
 pub struct Template<A, M = NoMailbox> {
     pub(crate) inner: ErasedChild,
     pub(crate) args: TypeTag,

@@ -198,6 +198,7 @@ pub(crate) struct DynamicSpec {
 /// assert!(tree.validate().is_ok());
 /// ```
 #[derive(Clone)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct SupervisorSpec {
     pub(crate) id: Arc<str>,
     pub(crate) intensity: Intensity,
@@ -280,6 +281,7 @@ impl fmt::Debug for SupervisorSpec {
 /// let s = SupervisorSpec::new("app").restart(Restart::Transient);
 /// ```
 #[derive(Clone)]
+#[must_use = "a builder does nothing until it is used"]
 pub struct DynamicSupervisorSpec {
     pub(crate) inner: SupervisorSpec,
 }

@@ -67,6 +67,7 @@ impl<M> fmt::Debug for Routing<M> {
 /// let pool = PoolSpec::new("thumbnails", 4, Template::<usize, Job>::new(worker)).least_loaded();
 /// assert_eq!(pool.size(), 4);
 /// ```
+#[must_use = "a builder does nothing until it is used"]
 pub struct PoolSpec<M> {
     pub(crate) inner: SupervisorSpec,
     routing: Routing<M>,
@@ -138,19 +139,16 @@ impl<M: Message> PoolSpec<M> {
     }
 
     /// Routes each message to the next running slot, in turn (the default).
-    #[must_use]
     pub fn round_robin(self) -> Self {
         self.set_routing(Routing::RoundRobin)
     }
 
     /// Routes each message to the running slot with the fewest queued messages.
-    #[must_use]
     pub fn least_loaded(self) -> Self {
         self.set_routing(Routing::LeastLoaded)
     }
 
     /// Routes each message by the hash of its key: the same key, the same slot.
-    #[must_use]
     pub fn key_hash<K: Hash>(self, key: impl Fn(&M) -> K + Send + Sync + 'static) -> Self {
         self.set_routing(Routing::KeyHash(Arc::new(move |m| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -160,13 +158,11 @@ impl<M: Message> PoolSpec<M> {
     }
 
     /// What a send does when its slot is full.
-    #[must_use]
     pub fn overflow(self, overflow: Overflow) -> Self {
         self.edit(|s| s.overflow = overflow)
     }
 
     /// Sets the restart intensity of the pool.
-    #[must_use]
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.inner = self.inner.intensity(max_restarts, period);
         self
@@ -180,7 +176,6 @@ impl<M: Message> PoolSpec<M> {
 
 impl<M: Message + Clone> PoolSpec<M> {
     /// Sends every message to every running slot, each a clone.
-    #[must_use]
     pub fn broadcast(self) -> Self {
         self.set_routing(Routing::Broadcast(M::clone))
     }

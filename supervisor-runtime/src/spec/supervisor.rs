@@ -38,7 +38,6 @@ impl SupervisorSpec {
     /// [`ChildContext::breaker`](crate::ChildContext::breaker), and, on the root, the tree's
     /// handle with [`SupervisorHandle::breaker`](crate::SupervisorHandle::breaker); its state
     /// changes are events of the tree.
-    #[must_use]
     pub fn breaker(mut self, breaker: CircuitBreaker) -> Self {
         self.breakers.push(breaker);
         self
@@ -72,7 +71,6 @@ impl SupervisorSpec {
     }
 
     /// Sets the strategy.
-    #[must_use]
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         // Only a static supervisor has this builder; a dynamic one or a pool is its own type.
         if let SupervisorKind::Static { strategy: s } = &mut self.kind {
@@ -82,7 +80,6 @@ impl SupervisorSpec {
     }
 
     /// Sets the restart intensity: more than `max_restarts` within `period` and it gives up.
-    #[must_use]
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.intensity = Intensity {
             max_restarts,
@@ -92,7 +89,6 @@ impl SupervisorSpec {
     }
 
     /// Sets auto_shutdown (S8).
-    #[must_use]
     pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
         self.auto_shutdown = auto_shutdown;
         self
@@ -144,21 +140,18 @@ impl DynamicSupervisorSpec {
     }
 
     /// Sets the restart intensity: more than `max_restarts` within `period` and it gives up.
-    #[must_use]
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.inner = self.inner.intensity(max_restarts, period);
         self
     }
 
     /// Declares a circuit breaker with this supervisor; see [`SupervisorSpec::breaker`].
-    #[must_use]
     pub fn breaker(mut self, breaker: CircuitBreaker) -> Self {
         self.inner = self.inner.breaker(breaker);
         self
     }
 
     /// Bounds the number of children; `start_child` beyond it answers `MaxChildren` (S5.5).
-    #[must_use]
     pub fn max_children(mut self, max: usize) -> Self {
         if let SupervisorKind::Dynamic(d) = &mut self.inner.kind {
             d.max_children = Some(max);
