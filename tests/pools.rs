@@ -574,3 +574,30 @@ async fn a_pool_call_waits_for_a_slot_within_its_timeout() {
     assert_eq!(t.elapsed(), 3 * S);
     app.shutdown().await.unwrap();
 }
+
+// S14.3: `drop_oldest` makes room by dropping the oldest message queued for the chosen slot:
+// sends never wait, the newest messages are the ones processed, and the drops are counted.
+#[tokio::test(start_paused = true)]
+async fn drop_oldest_keeps_the_newest_and_never_waits() {
+    let log = Log::default();
+    let gate = Arc::new(Notify::new());
+    let template = template(&log, Some(Arc::clone(&gate))).mailbox_capacity(2);
+    let spec = PoolSpec::new("pool", 1, template).overflow(Overflow::DropOldest);
+    let app = Supervisor::start(spec).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    pool.send(Job::Work(0)).await.unwrap();
+    settle().await; // taken: the slot waits at the gate
+    let t = tokio::time::Instant::now();
+    for n in 1..=5 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    assert_eq!(t.elapsed(), Duration::ZERO, "no send waited");
+    assert_eq!(pool.dropped(), 3, "1, 2 and 3 made room for 3, 4 and 5");
+    for _ in 0..5 {
+        gate.notify_waiters();
+        settle().await;
+    }
+    let got: Vec<u32> = log.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    assert_eq!(got, [0, 4, 5]);
+    app.shutdown().await.unwrap();
+}

@@ -416,6 +416,7 @@ fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) 
                 None | Some(PoolOverflow::Wait) => None,
                 Some(PoolOverflow::Reject) => Some(quote!(Reject)),
                 Some(PoolOverflow::DropNewest) => Some(quote!(DropNewest)),
+                Some(PoolOverflow::DropOldest) => Some(quote!(DropOldest)),
             };
             if let Some(o) = overflow {
                 out.extend(quote!(.overflow(::supervisor::Overflow::#o)));

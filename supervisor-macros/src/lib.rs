@@ -90,7 +90,7 @@ use proc_macro2::TokenStream;
 ///               | max_children = INT                                          (dynamic only)
 /// pool_option  := size = INT | max_restarts = INT | within = DURATION
 ///               | route = round_robin | least_loaded | key_hash(expr) | broadcast
-///               | overflow = wait | reject | drop_newest
+///               | overflow = wait | reject | drop_newest | drop_oldest
 /// child_option := restart = permanent | transient | temporary
 ///               | shutdown = brutal_kill | infinity | DURATION
 ///               | significant | significant = BOOL

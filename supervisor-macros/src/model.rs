@@ -93,6 +93,7 @@ pub(crate) enum PoolOverflow {
     Wait,
     Reject,
     DropNewest,
+    DropOldest,
 }
 
 /// Declared children, started in order (S5.1-S5.3).

@@ -99,6 +99,7 @@ const VOCABULARY: &[&str] = &[
     "round_robin",
     "reject",
     "drop_newest",
+    "drop_oldest",
     "wait",
     "state",
     "bind",

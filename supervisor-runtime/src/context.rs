@@ -3,12 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, oneshot, OwnedMutexGuard};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{oneshot, OwnedMutexGuard};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::breaker::CircuitBreaker;
 use crate::exit::ExitReason;
-use crate::mailbox::{ErasedMailbox, MailboxInner};
+use crate::mailbox::{ErasedMailbox, MailboxInner, Rx};
 use crate::stash::Stash;
 use crate::types::AnyArc;
 
@@ -135,13 +136,13 @@ impl RawContext {
 /// returns `None`). A child that does not stop within its shutdown timeout is aborted.
 pub struct ChildContext<M = NoMailbox> {
     pub(crate) raw: RawContext,
-    mailbox: Option<OwnedMutexGuard<mpsc::Receiver<M>>>,
+    mailbox: Option<OwnedMutexGuard<Rx<M>>>,
 }
 
 /// A context whose mailbox is still held by a previous incarnation being torn down.
 pub(crate) struct PendingContext<M> {
     raw: RawContext,
-    mailbox: Arc<tokio::sync::Mutex<mpsc::Receiver<M>>>,
+    mailbox: Arc<tokio::sync::Mutex<Rx<M>>>,
 }
 
 impl<M: Message> PendingContext<M> {
@@ -202,8 +203,8 @@ impl<M: Message> ChildContext<M> {
                 tokio::task::consume_budget().await;
                 return Some(msg);
             }
-            Err(mpsc::error::TryRecvError::Disconnected) => return None,
-            Err(mpsc::error::TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
         }
         self.raw.node.set_busy(false);
         let msg = tokio::select! {

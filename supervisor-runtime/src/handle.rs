@@ -5,7 +5,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +16,7 @@ use crate::context::{Message, NoMailbox};
 use crate::error::{LookupError, MailboxError, ManagementError, StartError, TreeError};
 use crate::event::{ChildCounts, ChildInfo, EventStream, Events, Observer, RestartRecord};
 use crate::exit::ExitReason;
+use crate::mailbox::Tx;
 use crate::node::{join_path, Command, Msg, Node};
 use crate::node::{PoolShared, SupShape};
 use crate::spawn::CatchUnwind;
@@ -662,7 +664,7 @@ impl SupervisorRef {
 pub struct ChildRef<M = NoMailbox> {
     node: Arc<Node>,
     parent: SupervisorRef,
-    tx: Option<mpsc::Sender<M>>,
+    tx: Option<Tx<M>>,
 }
 
 impl<M> Clone for ChildRef<M> {
@@ -801,19 +803,19 @@ impl<M> ChildRef<M> {
     /// Cancelling a send that waits for room drops the message, which was not delivered.
     pub async fn send(&self, msg: M) -> Result<(), MailboxError<M>> {
         let (tx, msg) = self.sender(msg)?;
-        tx.send(msg).await.map_err(|e| self.closed(e.0))
+        tx.send(msg).await.map(drop).map_err(|m| self.closed(m))
     }
 
     /// Puts a message in the child's mailbox if there is room now.
     pub fn try_send(&self, msg: M) -> Result<(), MailboxError<M>> {
         let (tx, msg) = self.sender(msg)?;
-        tx.try_send(msg).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(m) => MailboxError::Full(m),
-            mpsc::error::TrySendError::Closed(m) => self.closed(m),
+        tx.try_send(msg).map(drop).map_err(|e| match e {
+            TrySendError::Full(m) => MailboxError::Full(m),
+            TrySendError::Closed(m) => self.closed(m),
         })
     }
 
-    fn sender(&self, msg: M) -> Result<(&mpsc::Sender<M>, M), MailboxError<M>> {
+    fn sender(&self, msg: M) -> Result<(&Tx<M>, M), MailboxError<M>> {
         match (&self.tx, self.node.state()) {
             (None, _) => Err(MailboxError::NoMailbox(msg)),
             (Some(_), ChildState::Gone(how)) => Err(MailboxError::Gone(msg, how)),

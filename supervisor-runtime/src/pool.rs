@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::call::{CallError, Reply};
 use crate::context::Message;
 use crate::error::{LookupError, ManagementError};
 use crate::handle::{ChildRef, SupervisorRef};
+use crate::mailbox::{Pushed, Tx};
 use crate::node::{Command, Node, PoolShared, SupShape};
 use crate::spec::{Overflow, Routing};
 use crate::state::{ChildState, Gone};
@@ -107,7 +108,7 @@ pub struct PoolRef<M> {
 /// A reference's copy of the pool's slots, current for `generation`.
 struct Cache<M> {
     generation: u64,
-    slots: Vec<(Arc<Node>, mpsc::Sender<M>)>,
+    slots: Vec<(Arc<Node>, Tx<M>)>,
     routing: Option<Routing<M>>,
     overflow: Overflow,
 }
@@ -330,9 +331,10 @@ impl<M: Message> PoolRef<M> {
             (Pick::Full(i), _) => i,
             // None is up. Waiting, a restarting slot takes it for its next incarnation (S9.8);
             // rejecting or dropping, nothing is queued.
-            (Pick::Down(i), Overflow::Wait) => i,
+            (Pick::Down(i), Overflow::Wait | Overflow::DropOldest) => i,
             (Pick::Down(_), Overflow::Reject) => return Step::Done(Err(PoolError::NoSlot(msg))),
-            (Pick::Down(_), Overflow::DropNewest) | (Pick::None, Overflow::DropNewest) => {
+            (Pick::Down(_), Overflow::DropNewest)
+            | (Pick::None, Overflow::DropNewest | Overflow::DropOldest) => {
                 dropped(shared, msg);
                 return Step::Done(Ok(()));
             }
@@ -341,12 +343,15 @@ impl<M: Message> PoolRef<M> {
         };
         let (node, tx) = &cache.slots[i];
         match tx.try_send(msg) {
-            Ok(()) => Step::Done(Ok(())),
-            Err(mpsc::error::TrySendError::Closed(msg)) => Step::Done(Err(PoolError::Gone(
+            Ok(pushed) => {
+                counted(shared, pushed);
+                Step::Done(Ok(()))
+            }
+            Err(TrySendError::Closed(msg)) => Step::Done(Err(PoolError::Gone(
                 msg,
                 node.state().gone().unwrap_or(Gone::TreeEnded),
             ))),
-            Err(mpsc::error::TrySendError::Full(msg)) => Step::Wait(tx.clone(), msg, overflow),
+            Err(TrySendError::Full(msg)) => Step::Wait(tx.clone(), msg, overflow),
         }
     }
 
@@ -433,8 +438,8 @@ impl<M: Message> PoolRef<M> {
 enum Step<M> {
     Done(Result<(), PoolError<M>>),
     /// The slot's mailbox is full: wait, reject or drop, by the overflow policy.
-    Wait(mpsc::Sender<M>, M, Overflow),
-    Broadcast(Vec<mpsc::Sender<M>>, fn(&M) -> M, M, Overflow),
+    Wait(Tx<M>, M, Overflow),
+    Broadcast(Vec<Tx<M>>, fn(&M) -> M, M, Overflow),
     /// No slot is up to take it: wait for one.
     NoSlot(M),
 }
@@ -457,7 +462,7 @@ enum Pick {
 fn pick<M>(
     shared: &PoolShared,
     routing: &Routing<M>,
-    slots: &[(Arc<Node>, mpsc::Sender<M>)],
+    slots: &[(Arc<Node>, Tx<M>)],
     msg: &M,
 ) -> Pick {
     let running = |i: usize| matches!(slots[i].0.state(), ChildState::Running);
@@ -515,33 +520,45 @@ fn pick<M>(
 
 /// Counts and reports a message dropped by the overflow policy.
 fn dropped<M>(shared: &PoolShared, msg: M) {
+    count_dropped(shared);
+    drop(msg);
+}
+
+fn count_dropped(shared: &PoolShared) {
     let n = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
     tracing::warn!(dropped = n, "pool slot full; message dropped");
-    drop(msg);
+}
+
+/// Counts the oldest message a `drop_oldest` slot dropped to take a new one.
+fn counted(shared: &PoolShared, pushed: Pushed) {
+    if pushed == Pushed::DroppedOldest {
+        count_dropped(shared);
+    }
 }
 
 /// Puts `msg` in a slot's mailbox by the overflow policy.
 async fn deliver<M: Message>(
-    tx: &mpsc::Sender<M>,
+    tx: &Tx<M>,
     msg: M,
     overflow: Overflow,
     shared: &PoolShared,
 ) -> Result<(), PoolError<M>> {
     let sent = match overflow {
-        Overflow::Wait => tx
-            .send(msg)
-            .await
-            .map_err(|e| mpsc::error::TrySendError::Closed(e.0)),
+        // A `drop_oldest` slot's ring never waits: it makes room.
+        Overflow::Wait | Overflow::DropOldest => tx.send(msg).await.map_err(TrySendError::Closed),
         Overflow::Reject | Overflow::DropNewest => tx.try_send(msg),
     };
     match sent {
-        Ok(()) => Ok(()),
-        Err(mpsc::error::TrySendError::Full(msg)) if overflow == Overflow::DropNewest => {
+        Ok(pushed) => {
+            counted(shared, pushed);
+            Ok(())
+        }
+        Err(TrySendError::Full(msg)) if overflow == Overflow::DropNewest => {
             dropped(shared, msg);
             Ok(())
         }
-        Err(mpsc::error::TrySendError::Full(msg)) => Err(PoolError::Full(msg)),
-        Err(mpsc::error::TrySendError::Closed(msg)) => Err(PoolError::Gone(msg, Gone::Deleted)),
+        Err(TrySendError::Full(msg)) => Err(PoolError::Full(msg)),
+        Err(TrySendError::Closed(msg)) => Err(PoolError::Gone(msg, Gone::Deleted)),
     }
 }
 

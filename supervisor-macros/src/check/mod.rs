@@ -305,6 +305,7 @@ fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
                 overflow = values::word(v, "overflow", words, cx).map(|w| match w.as_str() {
                     "reject" => PoolOverflow::Reject,
                     "drop_newest" => PoolOverflow::DropNewest,
+                    "drop_oldest" => PoolOverflow::DropOldest,
                     _ => PoolOverflow::Wait,
                 });
             }

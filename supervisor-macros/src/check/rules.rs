@@ -31,7 +31,7 @@ pub(crate) const STATIC_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shu
 pub(crate) const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
 pub(crate) const POOL_OPTIONS: &[&str] = &["max_restarts", "within", "size", "route", "overflow"];
 pub(crate) const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
-pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest"];
+pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest", "drop_oldest"];
 pub(crate) const CHILD_OPTIONS: &[&str] = &[
     "restart",
     "shutdown",

@@ -121,4 +121,7 @@ pub enum Overflow {
     Reject,
     /// Drop the message, count it ([`PoolRef::dropped`](crate::PoolRef::dropped)) and report it in a warning.
     DropNewest,
+    /// Drop the oldest message queued for the chosen slot to make room, count it and report it:
+    /// latest wins, as telemetry wants. The slots' mailboxes never make a sender wait.
+    DropOldest,
 }

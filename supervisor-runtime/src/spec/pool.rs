@@ -12,6 +12,7 @@ use super::model::{
 };
 use super::policy::Overflow;
 use crate::context::Message;
+use crate::mailbox::{mailbox_factory, ring_factory};
 use crate::types::TypeTag;
 
 /// How a pool picks the slot for a message (S14.2).
@@ -158,7 +159,14 @@ impl<M: Message> PoolSpec<M> {
     }
 
     /// What a send does when its slot is full.
-    pub fn overflow(self, overflow: Overflow) -> Self {
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        // The slots' mailboxes follow: a `drop_oldest` slot's makes room instead of waiting.
+        if let SupervisorKind::Pool(template, _) = &mut self.inner.kind {
+            template.template.mailbox = Some(match overflow {
+                Overflow::DropOldest => ring_factory::<M>(),
+                Overflow::Wait | Overflow::Reject | Overflow::DropNewest => mailbox_factory::<M>(),
+            });
+        }
         self.edit(|s| s.overflow = overflow)
     }
 

@@ -31,6 +31,9 @@ supervision_tree! {
         answers: pool(size = 2, max_restarts = 10, within = 1s) {
             worker(answer) [mailbox = Ask]
         },
+        latest: pool(size = 2, overflow = drop_oldest) {
+            worker(resize) [mailbox = Resize, mailbox_capacity = 1]
+        },
         everyone: pool(size = 3, route = broadcast) {
             worker(resize) [mailbox = Resize]
         },
@@ -51,6 +54,10 @@ fn main() {
         app.thumbnails.send(Resize(64)).await.unwrap();
         app.everyone.send(Resize(32)).await.unwrap();
         app.by_key.send(Resize(7)).await.unwrap();
+        // A drop_oldest pool never makes a sender wait.
+        for px in 0..10 {
+            app.latest.send(Resize(px)).await.unwrap();
+        }
         let first = app.answers.call(Ask::Slot, Duration::from_secs(1)).await.unwrap();
         let second = app.answers.call(Ask::Slot, Duration::from_secs(1)).await.unwrap();
         assert_eq!((first, second), (0, 1));
