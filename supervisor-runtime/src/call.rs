@@ -79,28 +79,47 @@ impl Dropped {
 pub(crate) struct PollEnd {
     /// 0 while the poll runs, then `RAN_ON` or `ENDED`.
     state: AtomicU8,
+    /// The incarnation's own exit, when it ended there by itself (not stopped).
+    reason: OnceLock<ExitReason>,
     notify: Notify,
 }
 
 const RAN_ON: u8 = 1;
 const ENDED: u8 = 2;
 
+/// How a poll of an incarnation ended.
+pub(crate) enum PollOutcome<'a> {
+    RanOn,
+    /// The incarnation ended: by itself with this reason, or, `None`, stopped by its
+    /// supervisor, which records why.
+    Ended(Option<&'a ExitReason>),
+}
+
 impl PollEnd {
-    fn finish(&self, ended: bool) {
-        self.state
-            .store(if ended { ENDED } else { RAN_ON }, Ordering::Release);
+    fn finish(&self, outcome: PollOutcome<'_>) {
+        let state = match outcome {
+            PollOutcome::RanOn => RAN_ON,
+            PollOutcome::Ended(reason) => {
+                if let Some(reason) = reason {
+                    let _ = self.reason.set(reason.clone());
+                }
+                ENDED
+            }
+        };
+        self.state.store(state, Ordering::Release);
         self.notify.notify_waiters();
     }
 
-    /// Whether the incarnation ended in that poll, once the poll is over.
-    pub(crate) async fn ended(&self) -> bool {
+    /// Once the poll is over: `None` if the incarnation ran on, else its own exit reason if it
+    /// ended by itself (`Some(None)` when it was stopped).
+    pub(crate) async fn ended(&self) -> Option<Option<ExitReason>> {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.state.load(Ordering::Acquire) {
-                RAN_ON => return false,
-                ENDED => return true,
+                RAN_ON => return None,
+                ENDED => return Some(self.reason.get().cloned()),
                 _ => notified.await,
             }
         }
@@ -113,7 +132,7 @@ pub(crate) mod poll_scope {
     use std::cell::Cell;
     use std::sync::Arc;
 
-    use super::PollEnd;
+    use super::{PollEnd, PollOutcome};
 
     thread_local! {
         /// `None` outside a poll of an incarnation; inside, the poll's end once a reply asked.
@@ -135,11 +154,11 @@ pub(crate) mod poll_scope {
     }
 
     impl Scope {
-        /// Ends the poll: replies dropped in it learn whether the incarnation `ended`.
-        pub(crate) fn finish(mut self, ended: bool) {
+        /// Ends the poll: replies dropped in it learn how it ended.
+        pub(crate) fn finish(mut self, outcome: PollOutcome<'_>) {
             self.done = true;
             if let Some(end) = self.restore() {
-                end.finish(ended);
+                end.finish(outcome);
             }
         }
 
@@ -154,7 +173,7 @@ pub(crate) mod poll_scope {
         fn drop(&mut self) {
             if !self.done {
                 if let Some(end) = self.restore() {
-                    end.finish(true);
+                    end.finish(PollOutcome::Ended(None));
                 }
             }
         }

@@ -24,7 +24,6 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     /// The child's carried state, if it declared one (S15).
     fn stash(&self) -> Option<AnyArc>;
     /// Whether the incarnation is working on a message it took (S14.2).
-    fn busy(&self) -> bool;
     fn set_busy(&self, busy: bool);
 }
 
@@ -160,8 +159,9 @@ impl<M: Message> ChildContext<M> {
         let Some(inner) = mailbox_of::<M>(&*raw.node) else {
             return Ok(ChildContext { raw, mailbox: None });
         };
-        // A previous incarnation may have died holding a message: this one starts idle.
-        raw.node.set_busy(false);
+        // Busy until its first wait: a worker that takes a queued message at once writes
+        // nothing, and one that does not read its mailbox is not idle for routing (S14.2).
+        raw.node.set_busy(true);
         let rx = Arc::clone(&inner.rx);
         match Arc::clone(&rx).try_lock_owned() {
             Ok(guard) => Ok(ChildContext {
@@ -194,12 +194,9 @@ impl<M: Message> ChildContext<M> {
         // A message already queued is taken without registering for the cancellation, which
         // costs a lock; the budget keeps a busy worker from starving its runtime.
         // A worker that takes the next message at once stays busy; one that waits is not
-        // (S14.2): only changes are written, so a busy loop reads the flag and writes nothing.
+        // (S14.2): a busy loop writes nothing.
         match rx.try_recv() {
             Ok(msg) => {
-                if !self.raw.node.busy() {
-                    self.raw.node.set_busy(true);
-                }
                 tokio::task::consume_budget().await;
                 return Some(msg);
             }

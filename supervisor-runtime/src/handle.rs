@@ -901,21 +901,26 @@ impl<M> ChildRef<M> {
         if let Some(how) = self.node.state().gone() {
             return Err(CallError::Gone(how));
         }
-        // Dropped in a poll of an incarnation: did that poll end it? Outside one: while its
-        // task was aborted (S14.4: with the reason of the incarnation that held it).
+        // Dropped in a poll of an incarnation: did that poll end it, and how? Outside one: while
+        // its task was aborted (S14.4: with the reason of the incarnation that held it).
         let ended = match &dropped.poll {
             Some(poll) => match tokio::time::timeout_at(deadline, poll.ended()).await {
                 Ok(ended) => ended,
                 Err(_) => return Err(CallError::Timeout(timeout)),
             },
-            None => dropped.task.is_some(),
+            None => dropped.task.map(|_| None),
         };
-        let Some(task) = dropped.task.filter(|_| ended) else {
-            return Err(CallError::Unanswered);
-        };
-        match tokio::time::timeout_at(deadline, exits.of(task)).await {
-            Ok(reason) => Err(CallError::Exited(reason)),
-            Err(_) => Err(CallError::Timeout(timeout)),
+        match (ended, dropped.task) {
+            (None, _) => Err(CallError::Unanswered),
+            (Some(Some(reason)), _) => Err(CallError::Exited(reason)),
+            // Stopped by its supervisor, which records why once the task is gone.
+            (Some(None), Some(task)) => {
+                match tokio::time::timeout_at(deadline, exits.of(task)).await {
+                    Ok(reason) => Err(CallError::Exited(reason)),
+                    Err(_) => Err(CallError::Timeout(timeout)),
+                }
+            }
+            (Some(None), None) => Err(CallError::Unanswered),
         }
     }
 

@@ -390,10 +390,6 @@ impl NodeView for Node {
         self.stash.as_ref()?.get()
     }
 
-    fn busy(&self) -> bool {
-        Node::busy(self)
-    }
-
     fn set_busy(&self, busy: bool) {
         self.busy.store(busy, Ordering::Relaxed);
     }

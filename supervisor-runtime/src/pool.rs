@@ -279,28 +279,36 @@ impl<M: Message> PoolRef<M> {
         msg: &M,
         deadline: tokio::time::Instant,
     ) -> Result<Arc<Node>, CallError> {
+        if let Some(node) = self.pick_for(shared, msg) {
+            return Ok(node);
+        }
         loop {
+            // Registered before looking again, so that a slot coming up in between is seen.
             let notified = shared.up.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             if let Some(how) = self.sup.node_state().gone() {
                 return Err(CallError::Gone(how));
             }
-            if let Some(cache) = self.current(shared) {
-                let routing = match cache.routing.clone() {
-                    Some(Routing::Broadcast(_)) | None => Routing::RoundRobin,
-                    Some(r) => r,
-                };
-                match pick(shared, &routing, &cache.slots, msg) {
-                    Pick::Room(i) | Pick::Full(i) | Pick::Down(i) => {
-                        return Ok(Arc::clone(&cache.slots[i].0))
-                    }
-                    Pick::None => {}
-                }
+            if let Some(node) = self.pick_for(shared, msg) {
+                return Ok(node);
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return Err(CallError::Timeout(Duration::ZERO));
             }
+        }
+    }
+
+    /// The slot the routing gives a request now, if any is up or restarting.
+    fn pick_for(&self, shared: &PoolShared, msg: &M) -> Option<Arc<Node>> {
+        let cache = self.current(shared)?;
+        let routing = match cache.routing.clone() {
+            Some(Routing::Broadcast(_)) | None => Routing::RoundRobin,
+            Some(r) => r,
+        };
+        match pick(shared, &routing, &cache.slots, msg) {
+            Pick::Room(i) | Pick::Full(i) | Pick::Down(i) => Some(Arc::clone(&cache.slots[i].0)),
+            Pick::None => None,
         }
     }
 

@@ -11,6 +11,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
 use tracing::{Instrument, Span};
 
+use crate::call::PollOutcome;
 use crate::context::{RawContext, StartSignal};
 use crate::exit::{panic_message, ExitReason, IntoExit};
 use tokio_util::sync::CancellationToken;
@@ -99,7 +100,14 @@ impl<F: Future<Output = ExitReason>> Future for Incarnation<F> {
         // A reply dropped in this poll learns whether the incarnation ended in it (S14.4).
         let scope = crate::call::poll_scope::enter();
         let poll = this.run.poll(cx);
-        scope.finish(poll.is_ready());
+        scope.finish(match &poll {
+            Poll::Pending => PollOutcome::RanOn,
+            // Ended by itself its reason is known here; stopped, its supervisor says why.
+            Poll::Ready(reason) => {
+                let own = this.report.as_ref().is_some_and(|r| !r.stop.is_cancelled());
+                PollOutcome::Ended(own.then_some(reason))
+            }
+        });
         let reason = std::task::ready!(poll);
         if let Some(report) = this.report.take() {
             report.send(reason);
