@@ -43,7 +43,7 @@ impl<T> Drop for Reply<T> {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take() {
             if !tx.is_closed() {
-                let _ = tx.send(Err(Dropped::here()));
+                let _ = tx.send(Err(dropped_here()));
             }
         }
     }
@@ -57,26 +57,31 @@ impl<T> fmt::Debug for Reply<T> {
     }
 }
 
-/// Where and how a request was dropped unanswered: the task that dropped it, and, when that
-/// was during a poll of an incarnation, what became of that poll.
-pub(crate) struct Dropped {
-    pub task: Option<tokio::task::Id>,
-    pub poll: Option<Arc<PollEnd>>,
-}
+/// Where a request was dropped unanswered: in a poll of an incarnation, or as its task was
+/// aborted, or elsewhere; the call learns from it whether the incarnation ran on or ended, and
+/// why.
+pub(crate) type Dropped = Arc<PollEnd>;
 
-impl Dropped {
-    fn here() -> Self {
-        Dropped {
-            task: tokio::task::try_id(),
-            poll: poll_scope::current(),
-        }
-    }
+fn dropped_here() -> Dropped {
+    poll_scope::current().unwrap_or_else(|| {
+        // Outside a poll of an incarnation: dropped as its task was aborted (stopped by its
+        // supervisor, which records why), or by some other task (unanswered).
+        let task = tokio::task::try_id();
+        let end = PollEnd::new(task);
+        end.finish(if task.is_some() {
+            PollOutcome::Ended(None)
+        } else {
+            PollOutcome::RanOn
+        });
+        Arc::new(end)
+    })
 }
 
 /// How the poll of an incarnation in which a request was dropped ended: with the incarnation
 /// (it returned, panicked or failed), or with the incarnation running on.
-#[derive(Default)]
 pub(crate) struct PollEnd {
+    /// The task that dropped it.
+    pub task: Option<tokio::task::Id>,
     /// 0 while the poll runs, then `RAN_ON` or `ENDED`.
     state: AtomicU8,
     /// The incarnation's own exit, when it ended there by itself (not stopped).
@@ -96,6 +101,15 @@ pub(crate) enum PollOutcome<'a> {
 }
 
 impl PollEnd {
+    fn new(task: Option<tokio::task::Id>) -> Self {
+        PollEnd {
+            task,
+            state: AtomicU8::new(0),
+            reason: OnceLock::new(),
+            notify: Notify::new(),
+        }
+    }
+
     fn finish(&self, outcome: PollOutcome<'_>) {
         let state = match outcome {
             PollOutcome::RanOn => RAN_ON,
@@ -128,52 +142,49 @@ impl PollEnd {
 
 /// The poll of an incarnation that is running on this thread, if any: a reply dropped during it
 /// learns afterwards whether the incarnation ended there, so that the call says why at once.
+/// Every poll of every incarnation passes through here: it costs two writes of a thread-local
+/// byte unless a reply is dropped.
 pub(crate) mod poll_scope {
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::sync::Arc;
 
     use super::{PollEnd, PollOutcome};
 
+    const OUTSIDE: u8 = 0;
+    const INSIDE: u8 = 1;
+    /// Inside, and a reply dropped in this poll holds `END`.
+    const ASKED: u8 = 2;
+
     thread_local! {
-        /// `None` outside a poll of an incarnation; inside, the poll's end once a reply asked.
-        static SCOPE: Cell<Option<Option<Arc<PollEnd>>>> = const { Cell::new(None) };
+        static STATE: Cell<u8> = const { Cell::new(OUTSIDE) };
+        static END: RefCell<Option<Arc<PollEnd>>> = const { RefCell::new(None) };
     }
 
-    /// A poll of an incarnation, from [`enter`] to [`Scope::finish`].
+    /// A poll of an incarnation, from [`enter`] to [`Scope::finish`]. The poll does not unwind
+    /// past it: the incarnation's future catches its panics.
     pub(crate) struct Scope {
-        outer: Option<Option<Arc<PollEnd>>>,
-        done: bool,
+        outer: u8,
+        /// The end of an enclosing poll that a reply asked for (polls do not nest today).
+        outer_end: Option<Arc<PollEnd>>,
     }
 
     /// Starts a poll of an incarnation on this thread.
+    #[inline]
     pub(crate) fn enter() -> Scope {
-        Scope {
-            outer: SCOPE.with(|s| s.replace(Some(None))),
-            done: false,
-        }
+        let outer = STATE.replace(INSIDE);
+        let outer_end = if outer == ASKED { END.take() } else { None };
+        Scope { outer, outer_end }
     }
 
     impl Scope {
         /// Ends the poll: replies dropped in it learn how it ended.
-        pub(crate) fn finish(mut self, outcome: PollOutcome<'_>) {
-            self.done = true;
-            if let Some(end) = self.restore() {
-                end.finish(outcome);
-            }
-        }
-
-        fn restore(&mut self) -> Option<Arc<PollEnd>> {
-            let outer = self.outer.take();
-            SCOPE.with(|s| s.replace(outer)).flatten()
-        }
-    }
-
-    impl Drop for Scope {
-        /// A poll that unwound past its scope ended its incarnation.
-        fn drop(&mut self) {
-            if !self.done {
-                if let Some(end) = self.restore() {
-                    end.finish(PollOutcome::Ended(None));
+        #[inline]
+        pub(crate) fn finish(self, outcome: PollOutcome<'_>) {
+            let asked = STATE.replace(self.outer) == ASKED;
+            if asked || self.outer_end.is_some() {
+                let end = END.replace(self.outer_end);
+                if let (true, Some(end)) = (asked, end) {
+                    end.finish(outcome);
                 }
             }
         }
@@ -181,12 +192,16 @@ pub(crate) mod poll_scope {
 
     /// The end of the poll running now, made on first use; `None` outside a poll.
     pub(super) fn current() -> Option<Arc<PollEnd>> {
-        SCOPE.with(|s| {
-            let inner = s.take()?;
-            let end = inner.unwrap_or_default();
-            s.set(Some(Some(Arc::clone(&end))));
-            Some(end)
-        })
+        match STATE.get() {
+            OUTSIDE => None,
+            INSIDE => {
+                let end = Arc::new(PollEnd::new(tokio::task::try_id()));
+                END.set(Some(Arc::clone(&end)));
+                STATE.set(ASKED);
+                Some(end)
+            }
+            _ => END.with_borrow(Clone::clone),
+        }
     }
 }
 

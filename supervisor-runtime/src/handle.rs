@@ -901,14 +901,11 @@ impl<M> ChildRef<M> {
         if let Some(how) = self.node.state().gone() {
             return Err(CallError::Gone(how));
         }
-        // Dropped in a poll of an incarnation: did that poll end it, and how? Outside one: while
-        // its task was aborted (S14.4: with the reason of the incarnation that held it).
-        let ended = match &dropped.poll {
-            Some(poll) => match tokio::time::timeout_at(deadline, poll.ended()).await {
-                Ok(ended) => ended,
-                Err(_) => return Err(CallError::Timeout(timeout)),
-            },
-            None => dropped.task.map(|_| None),
+        // Did the poll in which it was dropped end the incarnation, and how (S14.4: with the
+        // reason of the incarnation that held it)?
+        let ended = match tokio::time::timeout_at(deadline, dropped.ended()).await {
+            Ok(ended) => ended,
+            Err(_) => return Err(CallError::Timeout(timeout)),
         };
         match (ended, dropped.task) {
             (None, _) => Err(CallError::Unanswered),
