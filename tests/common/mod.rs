@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use supervisor::{ChildContext, Event, EventStream, RecvError};
+use supervisor::{
+    async_trait, BoxError, ChildContext, Event, EventStream, NoMailbox, RecvError, Template, Worker,
+};
 
 pub type BoxFut = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -147,3 +149,53 @@ pub async fn until(events: &mut EventStream, pred: impl Fn(&Event) -> bool) -> E
 
 pub const S: Duration = Duration::from_secs(1);
 pub const MS: Duration = Duration::from_millis(1);
+
+/// A worker whose `init` fails for the incarnations listed in `fail_on`.
+pub struct Picky {
+    pub fail_on: &'static [u64],
+    pub p: Probe,
+}
+
+#[async_trait]
+impl Worker for Picky {
+    async fn init(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+        if self.fail_on.contains(&ctx.incarnation()) {
+            return Err(format!("init refused #{}", ctx.incarnation()).into());
+        }
+        Ok(())
+    }
+    async fn run(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+        let _live = self.p.guard();
+        self.p
+            .push(format!("{} up #{}", ctx.id(), ctx.incarnation()));
+        if ctx.incarnation() == 0 {
+            tokio::time::sleep(S).await;
+            return Err("crash".into());
+        }
+        ctx.cancelled().await;
+        Ok(())
+    }
+}
+
+pub fn session_template(p: &Probe) -> Template<bool, NoMailbox> {
+    let p = p.clone();
+    Template::new(move |ctx: ChildContext, fail: bool| {
+        let p = p.clone();
+        async move {
+            let _live = p.guard();
+            if fail {
+                tokio::time::sleep(S).await;
+                return Err("session failed".to_string());
+            }
+            ctx.cancelled().await;
+            Ok(())
+        }
+    })
+}
+
+pub async fn hoarder(mut ctx: ChildContext<u32>) -> Result<(), String> {
+    // Takes one message, then never reads again: its mailbox fills.
+    let _ = ctx.recv().await;
+    ctx.cancelled().await;
+    Ok(())
+}
