@@ -7,14 +7,88 @@
 //! ```
 //!
 //! Each workload runs on a current-thread runtime: `start-stop` starts a tree of one idle child
-//! and shuts it down, 1,000 times; `call` makes 10,000 calls to a worker with a mailbox;
-//! `floor-call` is the same round trip with a bare task and a oneshot. Without valgrind the
-//! binary prints the wall-clock time of the workload.
+//! and shuts it down, 1,000 times; `restart` lets a child fail and be restarted 10,000 times
+//! (W1); `escalate` makes a leaf under 9 supervisors of intensity 0 crash 1,000 times, each time
+//! escalating to the root, which rebuilds the chain (W4); `call` makes 10,000 calls to a worker
+//! with a mailbox (W9); `floor-call` is the same round trip with a bare task and a oneshot.
+//! Without valgrind the binary prints the wall-clock time of the workload.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use supervisor::{ChildContext, ChildSpec, Reply, Supervisor, SupervisorSpec};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// Counts incarnations that ran, and wakes the workload at its target.
+#[derive(Default)]
+struct Ups {
+    n: AtomicU64,
+    target: AtomicU64,
+    reached: Notify,
+}
+
+impl Ups {
+    fn up(&self) {
+        let n = self.n.fetch_add(1, Ordering::Relaxed) + 1;
+        if n == self.target.load(Ordering::Relaxed) {
+            self.reached.notify_one();
+        }
+    }
+}
+
+async fn restart(n: u64) {
+    let ups = Arc::new(Ups::default());
+    ups.target.store(n, Ordering::Relaxed);
+    let u = Arc::clone(&ups);
+    let spec = SupervisorSpec::new("app")
+        .intensity(u32::MAX, Duration::from_nanos(1))
+        .child(ChildSpec::worker("c", move |_ctx: ChildContext| {
+            let u = Arc::clone(&u);
+            async move {
+                u.up();
+                Err::<(), _>("crash")
+            }
+        }));
+    let app = Supervisor::start(spec).await.expect("start");
+    ups.reached.notified().await;
+    app.shutdown().await.expect("shutdown");
+}
+
+async fn escalate(depth: usize, n: u64) {
+    let ups = Arc::new(Ups::default());
+    let trigger = Arc::new(Notify::new());
+    let (u, tr) = (Arc::clone(&ups), Arc::clone(&trigger));
+    let mut child = ChildSpec::worker("leaf", move |ctx: ChildContext| {
+        let (u, tr) = (Arc::clone(&u), Arc::clone(&tr));
+        async move {
+            u.up();
+            tokio::select! {
+                _ = tr.notified() => Err("crash"),
+                _ = ctx.cancelled() => Ok(()),
+            }
+        }
+    });
+    for level in (1..depth).rev() {
+        child = ChildSpec::supervisor(
+            SupervisorSpec::new(format!("s{level}"))
+                .intensity(0, Duration::from_secs(1))
+                .child(child),
+        );
+    }
+    let spec = SupervisorSpec::new("s0")
+        .intensity(u32::MAX, Duration::from_nanos(1))
+        .child(child);
+    ups.target.store(1, Ordering::Relaxed);
+    let app = Supervisor::start(spec).await.expect("start");
+    ups.reached.notified().await;
+    for i in 2..=n + 1 {
+        ups.target.store(i, Ordering::Relaxed);
+        trigger.notify_one();
+        ups.reached.notified().await;
+    }
+    app.shutdown().await.expect("shutdown");
+}
 
 async fn start_stop(n: u32) {
     for _ in 0..n {
@@ -85,6 +159,8 @@ fn main() {
     rt.block_on(async {
         match workload.as_str() {
             "start-stop" => start_stop(1_000).await,
+            "restart" => restart(10_000).await,
+            "escalate" => escalate(10, 1_000).await,
             "call" => call(10_000).await,
             "floor-call" => floor_call(10_000).await,
             // `cargo bench` runs every bench binary with `--bench`: run the cheapest.

@@ -177,14 +177,15 @@ pub(crate) mod poll_scope {
     }
 
     impl Scope {
-        /// Ends the poll: replies dropped in it learn how it ended.
+        /// Ends the poll: replies dropped in it learn how it ended (`outcome` is asked only
+        /// then).
         #[inline]
-        pub(crate) fn finish(self, outcome: PollOutcome<'_>) {
+        pub(crate) fn finish<'a>(self, outcome: impl FnOnce() -> PollOutcome<'a>) {
             let asked = STATE.replace(self.outer) == ASKED;
             if asked || self.outer_end.is_some() {
                 let end = END.replace(self.outer_end);
                 if let (true, Some(end)) = (asked, end) {
-                    end.finish(outcome);
+                    end.finish(outcome());
                 }
             }
         }

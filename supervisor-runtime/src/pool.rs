@@ -350,17 +350,35 @@ impl<M: Message> PoolRef<M> {
             (Pick::None, Overflow::Wait) => return Step::NoSlot(msg),
         };
         let (node, tx) = &cache.slots[i];
-        match tx.try_send(msg) {
+        let msg = match tx.try_send(msg) {
             Ok(pushed) => {
                 counted(shared, pushed);
-                Step::Done(Ok(()))
+                return Step::Done(Ok(()));
             }
-            Err(TrySendError::Closed(msg)) => Step::Done(Err(PoolError::Gone(
-                msg,
-                node.state().gone().unwrap_or(Gone::TreeEnded),
-            ))),
-            Err(TrySendError::Full(msg)) => Step::Wait(tx.clone(), msg, overflow),
+            Err(TrySendError::Closed(msg)) => {
+                let how = node.state().gone().unwrap_or(Gone::TreeEnded);
+                return Step::Done(Err(PoolError::Gone(msg, how)));
+            }
+            Err(TrySendError::Full(msg)) => msg,
+        };
+        // Round robin passes over a full slot while another running one has room (S14.2).
+        let mut msg = msg;
+        if matches!(routing, Routing::RoundRobin) {
+            let len = cache.slots.len();
+            for (other, tx) in (1..len).map(|k| &cache.slots[(i + k) % len]) {
+                if !matches!(other.state(), ChildState::Running) || tx.capacity() == 0 {
+                    continue;
+                }
+                match tx.try_send(msg) {
+                    Ok(pushed) => {
+                        counted(shared, pushed);
+                        return Step::Done(Ok(()));
+                    }
+                    Err(TrySendError::Full(m) | TrySendError::Closed(m)) => msg = m,
+                }
+            }
         }
+        Step::Wait(tx.clone(), msg, overflow)
     }
 
     /// Changes the number of slots at run time (S14.5): new slots start, numbered on; the
@@ -511,15 +529,14 @@ fn pick<M>(
                     .map_or(Pick::None, Pick::Down),
             }
         }
-        // The next running slot with room, in turn; skipping slots that are down and slots that
-        // are full while another has room.
+        // The next running slot, in turn, skipping slots that are down; one that turns out to be
+        // full is passed over by `route` while another has room.
         Routing::RoundRobin | Routing::Broadcast(_) => {
             let start = shared.cursor.fetch_add(1, Ordering::Relaxed);
             let order = || (0..len).map(|k| (start + k) % len);
             order()
-                .find(|&i| running(i) && room(i))
+                .find(|&i| running(i))
                 .map(Pick::Room)
-                .or_else(|| order().find(|&i| running(i)).map(Pick::Full))
                 .or_else(|| order().find(|&i| restarting(i)).map(Pick::Down))
                 .unwrap_or(Pick::None)
         }

@@ -100,11 +100,12 @@ impl<F: Future<Output = ExitReason>> Future for Incarnation<F> {
         // A reply dropped in this poll learns whether the incarnation ended in it (S14.4).
         let scope = crate::call::poll_scope::enter();
         let poll = this.run.poll(cx);
-        scope.finish(match &poll {
+        let report = &*this.report;
+        scope.finish(|| match &poll {
             Poll::Pending => PollOutcome::RanOn,
             // Ended by itself its reason is known here; stopped, its supervisor says why.
             Poll::Ready(reason) => {
-                let own = this.report.as_ref().is_some_and(|r| !r.stop.is_cancelled());
+                let own = report.as_ref().is_some_and(|r| !r.stop.is_cancelled());
                 PollOutcome::Ended(own.then_some(reason))
             }
         });

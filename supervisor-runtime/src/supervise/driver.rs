@@ -35,8 +35,8 @@ use crate::heartbeat::{Judge, Verdict};
 use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
-    check_child, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter, Strategy,
-    SupervisorKind, SupervisorSpec,
+    check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
+    Strategy, SupervisorKind, SupervisorSpec,
 };
 use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
@@ -716,10 +716,15 @@ impl Engine {
         directive: Directive,
     ) -> Option<ExitReason> {
         let rules = self.rules();
-        let other_significant_alive = self
-            .children
-            .iter()
-            .any(|(s, c)| s != seq && c.spec.significant && c.alive());
+        // Only S8's all_significant asks, and only about a significant child: a large
+        // dynamic supervisor does not scan its children on every exit.
+        let asks = rules.auto_shutdown == AutoShutdown::AllSignificant
+            && self.children.get(&seq).is_some_and(|c| c.spec.significant);
+        let other_significant_alive = asks
+            && self
+                .children
+                .iter()
+                .any(|(s, c)| s != seq && c.spec.significant && c.alive());
         let child = self.children.get_mut(&seq)?;
         child.history().last_exit = Some(reason.clone());
         let path = Arc::clone(child.node.path());
@@ -781,16 +786,12 @@ impl Engine {
     /// Stops the others of `failed`'s group, in reverse start order, drops the temporary ones
     /// among them, and returns the children to restart, in start order (S3.1-S3.3, S5.2, S5.3).
     async fn stop_group(&mut self, strategy: Strategy, failed: u64) -> Vec<u64> {
-        let members: Vec<Member> = self
-            .children
-            .iter()
-            .map(|(seq, c)| Member {
-                seq,
-                alive: c.alive(),
-                temporary: c.spec.restart == Restart::Temporary,
-            })
-            .collect();
-        let plan = group(strategy, failed, &members);
+        let members = self.children.iter().map(|(seq, c)| Member {
+            seq,
+            alive: c.alive(),
+            temporary: c.spec.restart == Restart::Temporary,
+        });
+        let plan = group(strategy, failed, members);
         for &seq in &plan.stop {
             self.shutdown_child(seq).await;
         }

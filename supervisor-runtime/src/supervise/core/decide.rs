@@ -114,9 +114,20 @@ pub(crate) struct GroupPlan {
     pub restart: Vec<u64>,
 }
 
-/// The group of a restart: `members` are the supervisor's children in start order.
-pub(crate) fn group(strategy: Strategy, failed: u64, members: &[Member]) -> GroupPlan {
-    let touched = members.iter().filter(|m| match strategy {
+/// The group of a restart: `members` are the supervisor's children in start order (read only
+/// when the strategy touches others than the failed child).
+pub(crate) fn group(
+    strategy: Strategy,
+    failed: u64,
+    members: impl IntoIterator<Item = Member>,
+) -> GroupPlan {
+    if strategy == Strategy::OneForOne {
+        return GroupPlan {
+            restart: vec![failed],
+            ..GroupPlan::default()
+        };
+    }
+    let touched = members.into_iter().filter(|m| match strategy {
         Strategy::OneForOne => m.seq == failed,
         Strategy::OneForAll => m.seq == failed || m.alive,
         Strategy::RestForOne => m.seq == failed || (m.seq > failed && m.alive),
