@@ -6,8 +6,7 @@
 //! entries keyed by deadline, generation and child: a stale one is recognised by its generation,
 //! and each due group is handled on its own, so one failed restart cannot strand another.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,6 +22,7 @@ use super::core::decide::{
     decide_exit, ends_for_good, group, restarts, ExitFacts, ExitPlan, Member, Retry, Rules, Window,
 };
 use super::core::phase::{self, Illegal};
+use super::core::timers::{Timer, TimerKey, Timers};
 use crate::backoff::Jitter;
 use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
@@ -86,36 +86,21 @@ struct Watch {
 
 impl Watch {
     /// Watches the incarnation that just came up, and sets its first timers.
-    fn start(
-        child: &Child,
-        incarnation: u64,
-        seq: u64,
-        timers: &mut BinaryHeap<Reverse<Timer>>,
-    ) -> Option<Box<Watch>> {
+    fn start(child: &Child, incarnation: u64, seq: u64, timers: &mut Timers) -> Option<Box<Watch>> {
         let check = child.spec.health();
         let heartbeat = child.spec.heartbeat().zip(child.node.beats.as_deref());
         if check.is_none() && heartbeat.is_none() {
             return None;
         }
-        let timer = |at, kind| {
-            Reverse(Timer {
-                at,
-                generation: incarnation,
-                seq,
-                kind,
-            })
-        };
         let probes = check.map(|check| {
             child.node.set_health(HealthStatus::Unknown);
-            timers.push(timer(
-                deadline(Instant::now(), check.initial_delay),
-                TimerKind::Probe,
-            ));
+            let first = deadline(Instant::now(), check.initial_delay);
+            timers.push(first, TimerKey::Probe { incarnation }, seq);
             Probes::new()
         });
         let judge = heartbeat.map(|(config, beats)| {
             let (judge, first) = Judge::start(*config, beats);
-            timers.push(timer(first, TimerKind::Judge));
+            timers.push(first, TimerKey::Judge { incarnation }, seq);
             judge
         });
         Some(Box::new(Watch {
@@ -156,28 +141,6 @@ impl Child {
     fn alive(&self) -> bool {
         self.phase.alive()
     }
-}
-
-/// What a timer is for. Restarts today; health probes and heartbeat convictions are kinds of
-/// their own, keyed the same way.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum TimerKind {
-    /// The child's pending restart, of the group restart numbered by the generation.
-    Restart,
-    /// The next probe of the incarnation numbered by the generation (S11).
-    Probe,
-    /// The next look at the heartbeats of the incarnation numbered by the generation (S12).
-    Judge,
-}
-
-/// A deadline: ordered by time, then generation, then start order. A timer whose generation
-/// is no longer the child's is stale and ignored, never lost.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    at: Instant,
-    generation: u64,
-    seq: u64,
-    kind: TimerKind,
 }
 
 /// How long a convicted incarnation has to stop before it is aborted (S11.2), never more than
@@ -250,7 +213,7 @@ pub(crate) struct Engine {
     token: CancellationToken,
     window: Window,
     history: VecDeque<RestartRecord>,
-    timers: BinaryHeap<Reverse<Timer>>,
+    timers: Timers,
     next_generation: u64,
     /// Restart attempts that failed to start (S4.3), handled like any exit, with the rest of
     /// their group, which waits for that exit's decision.
@@ -322,7 +285,7 @@ impl Engine {
             inbox,
             token,
             history: VecDeque::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             next_generation: 0,
             failed_starts: VecDeque::new(),
             pulse: None,
@@ -510,7 +473,7 @@ impl Engine {
                 // Whatever the decision was, the rest of the group is not left waiting.
                 self.restart_group(generation, rest).await;
             }
-            let next_timer = self.timers.peek().map(|Reverse(t)| t.at);
+            let next_timer = self.timers.next();
             let next_beat = self.pulse.as_ref().map(|(_, at)| *at);
             tokio::select! {
                 biased;
@@ -818,12 +781,7 @@ impl Engine {
             self.restart_group(generation, group).await;
         } else {
             for seq in group {
-                self.timers.push(Reverse(Timer {
-                    at,
-                    generation,
-                    seq,
-                    kind: TimerKind::Restart,
-                }));
+                self.timers.push(at, TimerKey::Restart { generation }, seq);
             }
         }
     }
@@ -831,35 +789,14 @@ impl Engine {
     /// Restarts every group whose deadline has come, each on its own.
     async fn fire_timers(&mut self) -> Option<ExitReason> {
         let now = Instant::now();
-        let mut due: Vec<Timer> = Vec::new();
-        let mut watch: Vec<Timer> = Vec::new();
-        while let Some(Reverse(timer)) = self.timers.peek().copied() {
-            if timer.at > now {
-                break;
-            }
-            self.timers.pop();
-            // A kind added later does not compile until it is handled here.
-            match timer.kind {
-                TimerKind::Restart => due.push(timer),
-                TimerKind::Probe | TimerKind::Judge => watch.push(timer),
-            }
-        }
-        for timer in watch {
+        let due = self.timers.due(now);
+        for timer in due.watches {
             if let Some(end) = self.watch_due(timer, now).await {
                 return Some(end);
             }
         }
-        due.sort_unstable_by_key(|t| (t.generation, t.seq));
-        let mut i = 0;
-        while i < due.len() {
-            let generation = due[i].generation;
-            let end = due[i..]
-                .iter()
-                .position(|t| t.generation != generation)
-                .map_or(due.len(), |n| i + n);
-            let group = due[i..end].iter().map(|t| t.seq).collect();
+        for (generation, group) in due.restarts {
             self.restart_group(generation, group).await;
-            i = end;
         }
         None
     }
@@ -867,19 +804,18 @@ impl Engine {
     /// A probe or judge timer of a child's incarnation fired; one of an incarnation that ended
     /// is dropped.
     async fn watch_due(&mut self, timer: Timer, now: Instant) -> Option<ExitReason> {
-        let Timer {
-            seq,
-            generation: incarnation,
-            at: due,
-            kind,
-        } = timer;
+        let Timer { seq, at: due, key } = timer;
+        let incarnation = match key {
+            TimerKey::Probe { incarnation } | TimerKey::Judge { incarnation } => incarnation,
+            TimerKey::Restart { .. } => return None,
+        };
         let child = self.children.get_mut(&seq)?;
         let watch = child
             .watch
             .as_deref_mut()
             .filter(|w| w.incarnation == incarnation)?;
-        match kind {
-            TimerKind::Probe => {
+        match key {
+            TimerKey::Probe { .. } => {
                 let (probes, check) = (watch.probes.as_mut()?, child.spec.health()?);
                 let probe =
                     crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
@@ -895,7 +831,7 @@ impl Engine {
                 probes.running = Some(TaskHandle::new(task));
                 None
             }
-            TimerKind::Judge => {
+            TimerKey::Judge { .. } => {
                 let (judge, beats) = (watch.judge.as_mut()?, child.node.beats.as_deref()?);
                 let verdict = judge.wake(beats, due, now);
                 telemetry::phi(
@@ -921,15 +857,10 @@ impl Engine {
                         return self.convict(seq, incarnation, reason).await;
                     }
                 };
-                self.timers.push(Reverse(Timer {
-                    at: next,
-                    generation: incarnation,
-                    seq,
-                    kind: TimerKind::Judge,
-                }));
+                self.timers.push(next, TimerKey::Judge { incarnation }, seq);
                 None
             }
-            TimerKind::Restart => None,
+            TimerKey::Restart { .. } => None,
         }
     }
 
@@ -960,12 +891,8 @@ impl Engine {
                     });
                 }
                 // S11.1: from the end of this probe: probes never overlap, never bunch.
-                self.timers.push(Reverse(Timer {
-                    at: deadline(Instant::now(), check.interval),
-                    generation: incarnation,
-                    seq,
-                    kind: TimerKind::Probe,
-                }));
+                let next = deadline(Instant::now(), check.interval);
+                self.timers.push(next, TimerKey::Probe { incarnation }, seq);
                 None
             }
             Outcome::Convict(cause) => {
@@ -997,12 +924,7 @@ impl Engine {
                 if pending {
                     let waiting = Some(Arc::clone(&waiting));
                     self.transit(seq, None, |p| p.pend(at, generation, waiting));
-                    self.timers.push(Reverse(Timer {
-                        at,
-                        generation,
-                        seq,
-                        kind: TimerKind::Restart,
-                    }));
+                    self.timers.push(at, TimerKey::Restart { generation }, seq);
                 }
             }
             return;

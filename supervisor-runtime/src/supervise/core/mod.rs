@@ -4,3 +4,4 @@
 
 pub(crate) mod decide;
 pub(crate) mod phase;
+pub(crate) mod timers;
