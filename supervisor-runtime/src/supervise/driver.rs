@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
 use super::core::decide::{
-    decide_exit, ends_for_good, group, restarts, ExitFacts, ExitPlan, Member, Retry, Rules, Window,
+    decide_exit, ends_for_good, group, held_by, restarts, ExitFacts, ExitPlan, Member, Retry,
+    Rules, Window,
 };
 use super::core::phase::{self, Illegal};
 use super::core::timers::{Timer, TimerKey, Timers};
@@ -912,10 +913,9 @@ impl Engine {
             .iter()
             .filter_map(|seq| self.children.get(seq))
             .flat_map(|c| c.spec.depends_on())
-            .filter_map(|b| b.reopens_at().map(|at| (at, b.name().to_owned())))
-            .max_by_key(|(at, _)| *at);
-        if let Some((at, breaker)) = open {
-            let waiting: Arc<str> = Arc::from(breaker);
+            .filter_map(|b| b.reopens_at().map(|at| (at, b)));
+        if let Some((at, breaker)) = held_by(open) {
+            let waiting: Arc<str> = Arc::from(breaker.name());
             for &seq in &group {
                 let pending = self
                     .children

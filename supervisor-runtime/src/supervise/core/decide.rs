@@ -147,6 +147,14 @@ pub(crate) fn group(
     plan
 }
 
+/// S13.7: a group restart waits while a breaker one of its members depends on is open, until
+/// the last of them lets a trial through. `open` gives, for each breaker the members depend on
+/// that is open, when it reopens and its name; the answer is the latest, or `None` to restart
+/// now.
+pub(crate) fn held_by<N>(open: impl IntoIterator<Item = (Instant, N)>) -> Option<(Instant, N)> {
+    open.into_iter().max_by_key(|(at, _)| *at)
+}
+
 /// The restart intensity window of S4.1: decisions within `period` of now, full precision.
 pub(crate) struct Window {
     stamps: VecDeque<Instant>,

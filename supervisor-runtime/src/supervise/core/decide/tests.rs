@@ -183,6 +183,18 @@ fn backoff_levels_grow_and_reset() {
     );
 }
 
+// S13.7: the group waits for the breaker that reopens last; with none open it restarts now.
+#[test]
+fn a_group_waits_for_the_last_open_breaker() {
+    let t0 = Instant::now();
+    let open = [
+        (t0 + Duration::from_secs(2), "llm"),
+        (t0 + Duration::from_secs(5), "search"),
+    ];
+    assert_eq!(held_by(open), Some((t0 + Duration::from_secs(5), "search")));
+    assert_eq!(held_by(Vec::<(Instant, &str)>::new()), None);
+}
+
 /// One step of a supervisor's life as the model-based test drives it.
 #[derive(Clone, Debug)]
 struct Step {
