@@ -601,3 +601,40 @@ async fn drop_oldest_keeps_the_newest_and_never_waits() {
     assert_eq!(got, [0, 4, 5]);
     app.shutdown().await.unwrap();
 }
+
+// S14.4: a call held by a slot that its pool stops ends with that stop as its exit, not as
+// unanswered, and not at its timeout.
+#[tokio::test(start_paused = true)]
+async fn a_call_held_by_a_stopped_slot_ends_with_the_stop() {
+    let holder =
+        Template::<usize, Job>::new(|mut ctx: ChildContext<Job>, _slot: usize| async move {
+            // Takes the request and keeps it until asked to stop.
+            let held = ctx.recv().await;
+            ctx.cancelled().await;
+            drop(held);
+            Ok::<(), BoxError>(())
+        });
+    let spec = SupervisorSpec::new("app").child(supervisor::ChildSpec::supervisor(PoolSpec::new(
+        "workers", 2, holder,
+    )));
+    let app = Supervisor::start(spec).await.unwrap();
+    let workers = app.root().pool::<Job>("workers").unwrap();
+    let call = tokio::spawn(async move {
+        workers
+            .call(|r| Job::Ask(1, Arc::new(Mutex::new(Some(r)))), 60 * S)
+            .await
+    });
+    settle().await;
+    let t = tokio::time::Instant::now();
+    app.terminate_child("workers").await.unwrap();
+    let err = call.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            supervisor::CallError::Exited(supervisor::ExitReason::Shutdown)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.elapsed(), Duration::ZERO);
+    app.shutdown().await.unwrap();
+}

@@ -67,7 +67,7 @@ fn dropped_here() -> Dropped {
         // Outside a poll of an incarnation: dropped as its task was aborted (stopped by its
         // supervisor, which records why), or by some other task (unanswered).
         let task = tokio::task::try_id();
-        let end = PollEnd::new(task);
+        let end = PollEnd::new(task, false);
         end.finish(if task.is_some() {
             PollOutcome::Ended(None)
         } else {
@@ -82,6 +82,9 @@ fn dropped_here() -> Dropped {
 pub(crate) struct PollEnd {
     /// The task that dropped it.
     pub task: Option<tokio::task::Id>,
+    /// Whether it was dropped in a poll of an incarnation (else as a task was aborted, or by
+    /// another task, such as a supervisor closing a gone child's mailbox).
+    pub in_poll: bool,
     /// 0 while the poll runs, then `RAN_ON` or `ENDED`.
     state: AtomicU8,
     /// The incarnation's own exit, when it ended there by itself (not stopped).
@@ -101,9 +104,10 @@ pub(crate) enum PollOutcome<'a> {
 }
 
 impl PollEnd {
-    fn new(task: Option<tokio::task::Id>) -> Self {
+    fn new(task: Option<tokio::task::Id>, in_poll: bool) -> Self {
         PollEnd {
             task,
+            in_poll,
             state: AtomicU8::new(0),
             reason: OnceLock::new(),
             notify: Notify::new(),
@@ -196,7 +200,7 @@ pub(crate) mod poll_scope {
         match STATE.get() {
             OUTSIDE => None,
             INSIDE => {
-                let end = Arc::new(PollEnd::new(tokio::task::try_id()));
+                let end = Arc::new(PollEnd::new(tokio::task::try_id(), true));
                 END.set(Some(Arc::clone(&end)));
                 STATE.set(ASKED);
                 Some(end)
@@ -248,6 +252,14 @@ impl Exits {
             last.push_back((task, reason.clone()));
         }
         self.notify.notify_waiters();
+    }
+
+    /// The exit of the incarnation that ran as `task`, if it is recorded.
+    pub(crate) fn get(&self, task: tokio::task::Id) -> Option<ExitReason> {
+        let last = self.last.lock().ok()?;
+        last.iter()
+            .find(|(t, _)| *t == task)
+            .map(|(_, reason)| reason.clone())
     }
 
     /// The exit of the incarnation that ran as `task`, once it is recorded.

@@ -898,26 +898,34 @@ impl<M> ChildRef<M> {
             // A reply slot that was forgotten rather than dropped.
             Ok(Err(_)) => return Err(CallError::Unanswered),
         };
-        if let Some(how) = self.node.state().gone() {
+        // Dropped in a poll of an incarnation, the poll says what became of it, even if the
+        // child is gone since; dropped elsewhere (a gone child's mailbox closed), gone says it.
+        let gone = || self.node.state().gone();
+        if let (false, Some(how)) = (dropped.in_poll, gone()) {
             return Err(CallError::Gone(how));
         }
-        // Did the poll in which it was dropped end the incarnation, and how (S14.4: with the
-        // reason of the incarnation that held it)?
+        // S14.4: with the reason of the incarnation that held it.
         let ended = match tokio::time::timeout_at(deadline, dropped.ended()).await {
             Ok(ended) => ended,
             Err(_) => return Err(CallError::Timeout(timeout)),
         };
+        let unanswered = || gone().map_or(CallError::Unanswered, CallError::Gone);
         match (ended, dropped.task) {
-            (None, _) => Err(CallError::Unanswered),
+            (None, _) | (Some(None), None) => Err(unanswered()),
             (Some(Some(reason)), _) => Err(CallError::Exited(reason)),
             // Stopped by its supervisor, which records why once the task is gone.
             (Some(None), Some(task)) => {
+                if let Some(reason) = exits.get(task) {
+                    return Err(CallError::Exited(reason));
+                }
+                if let Some(how) = gone() {
+                    return Err(CallError::Gone(how));
+                }
                 match tokio::time::timeout_at(deadline, exits.of(task)).await {
                     Ok(reason) => Err(CallError::Exited(reason)),
                     Err(_) => Err(CallError::Timeout(timeout)),
                 }
             }
-            (Some(None), None) => Err(CallError::Unanswered),
         }
     }
 
