@@ -723,7 +723,7 @@ impl<M> ChildRef<M> {
         if !matches!(self.node.state(), ChildState::Running) {
             return None;
         }
-        self.node.beats.as_ref()?.phi()
+        self.node.beats()?.phi()
     }
 
     /// How many times the child's supervisor restarted it (S3.6).

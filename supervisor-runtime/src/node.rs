@@ -115,14 +115,21 @@ pub(crate) struct Node {
     starts: AtomicU64,
     /// The child's mailbox; the type of its messages is the mailbox's.
     mailbox: Option<Box<dyn ErasedMailbox>>,
-    /// Its heartbeats, when it is judged by them (S12).
-    pub beats: Option<Arc<Beats>>,
-    /// Its carried state, when it declared one (S15).
-    stash: Option<Box<StashSlot>>,
-    /// The exits of its incarnations, for calls whose request was dropped (S14.4); made by the
-    /// first such call.
-    exits: ExitsSlot,
+    /// What few children have, behind one pointer: most nodes never make it.
+    rare: OnceLock<Box<Rare>>,
     pub sup: Option<Box<SupNode>>,
+}
+
+/// The parts of a node that only some children have.
+#[derive(Default)]
+struct Rare {
+    /// Its heartbeats, when it is judged by them (S12).
+    beats: Option<Beats>,
+    /// Its carried state, when it declared one (S15).
+    stash: Option<StashSlot>,
+    /// The exits of its incarnations, for calls whose request was dropped (S14.4); made by the
+    /// first call.
+    exits: ExitsSlot,
 }
 
 /// The parts of a node that only supervisors have.
@@ -186,15 +193,22 @@ impl Node {
         self.health.store(health.to_u8(), Ordering::Relaxed);
     }
 
+    /// Its heartbeats, when it is judged by them (S12).
+    pub(crate) fn beats(&self) -> Option<&Beats> {
+        self.rare.get()?.beats.as_ref()
+    }
+
     /// The record of this node's exits, made on first use.
     pub(crate) fn exits(&self) -> Arc<Exits> {
-        Arc::clone(self.exits.get_or_init(Arc::default))
+        let rare = self.rare.get_or_init(Box::default);
+        Arc::clone(rare.exits.get_or_init(Arc::default))
     }
 
     /// Tells calls waiting on this node that the incarnation that ran as `task` ended with
     /// `reason`.
     pub(crate) fn record_exit(&self, task: Option<tokio::task::Id>, reason: &ExitReason) {
-        if let (Some(exits), Some(task)) = (self.exits.get(), task) {
+        let exits = self.rare.get().and_then(|r| r.exits.get());
+        if let (Some(exits), Some(task)) = (exits, task) {
             exits.record(task, reason);
         }
     }
@@ -236,7 +250,7 @@ impl Node {
         }
         let undelivered = self.mailbox.as_ref().map_or(0, |m| m.close());
         // S15.2: the carried state goes with the node.
-        if let Some(stash) = &self.stash {
+        if let Some(stash) = self.rare.get().and_then(|r| r.stash.as_ref()) {
             stash.clear();
         }
         if undelivered > 0 {
@@ -300,9 +314,19 @@ impl Node {
                         .map_or(DEFAULT_MAILBOX_CAPACITY, |c| c as usize),
                 )
             }),
-            beats: spec.heartbeat().map(|_| Arc::new(Beats::new())),
-            stash: spec.state().map(|(make, _)| Box::new(StashSlot::new(make))),
-            exits: ExitsSlot::new(),
+            rare: {
+                let beats = spec.heartbeat().map(|_| Beats::new());
+                let stash = spec.state().map(|(make, _)| StashSlot::new(make));
+                if beats.is_some() || stash.is_some() {
+                    OnceLock::from(Box::new(Rare {
+                        beats,
+                        stash,
+                        exits: ExitsSlot::new(),
+                    }))
+                } else {
+                    OnceLock::new()
+                }
+            },
             sup,
             parent_path,
             path,
@@ -323,9 +347,7 @@ impl Node {
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,
-            beats: None,
-            stash: None,
-            exits: ExitsSlot::new(),
+            rare: OnceLock::new(),
             sup: None,
         })
     }
@@ -343,9 +365,7 @@ impl Node {
             restarts: AtomicU32::new(0),
             starts: AtomicU64::new(0),
             mailbox: None,
-            beats: None,
-            stash: None,
-            exits: ExitsSlot::new(),
+            rare: OnceLock::new(),
             sup: Some(Box::new(SupNode::instantiate(spec, &spec.id, events))),
         })
     }
@@ -381,13 +401,13 @@ impl NodeView for Node {
     }
 
     fn beat(&self) {
-        if let Some(beats) = &self.beats {
+        if let Some(beats) = self.beats() {
             beats.beat();
         }
     }
 
     fn stash(&self) -> Option<AnyArc> {
-        self.stash.as_ref()?.get()
+        self.rare.get()?.stash.as_ref()?.get()
     }
 
     fn set_busy(&self, busy: bool) {

@@ -89,7 +89,7 @@ impl Watch {
     /// Watches the incarnation that just came up, and sets its first timers.
     fn start(child: &Child, incarnation: u64, seq: u64, timers: &mut Timers) -> Option<Box<Watch>> {
         let check = child.spec.health();
-        let heartbeat = child.spec.heartbeat().zip(child.node.beats.as_deref());
+        let heartbeat = child.spec.heartbeat().zip(child.node.beats());
         if check.is_none() && heartbeat.is_none() {
             return None;
         }
@@ -833,7 +833,7 @@ impl Engine {
                 None
             }
             TimerKey::Judge { .. } => {
-                let (judge, beats) = (watch.judge.as_mut()?, child.node.beats.as_deref()?);
+                let (judge, beats) = (watch.judge.as_mut()?, child.node.beats()?);
                 let verdict = judge.wake(beats, due, now);
                 telemetry::phi(
                     telemetry::ChildLabels {
@@ -1178,7 +1178,7 @@ impl Engine {
                             _ => None,
                         },
                         phi: match c.phase {
-                            Phase::Running(_) => c.node.beats.as_deref().and_then(|b| b.phi()),
+                            Phase::Running(_) => c.node.beats().and_then(|b| b.phi()),
                             _ => None,
                         },
                     })
