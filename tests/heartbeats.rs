@@ -206,29 +206,22 @@ async fn convicted(wedge: bool) -> (Duration, ExitReason, supervisor::CallError)
 // "heartbeats lost", never "killed".
 #[tokio::test(start_paused = true)]
 async fn a_wedged_child_is_replaced_after_its_grace_with_one_reason() {
+    let one_reason = |reason: &ExitReason, err: &supervisor::CallError| {
+        assert!(
+            matches!(reason, ExitReason::HeartbeatsLost { .. }),
+            "{reason:?}"
+        );
+        assert!(
+            matches!(
+                err,
+                supervisor::CallError::Exited(ExitReason::HeartbeatsLost { .. })
+            ),
+            "{err:?}"
+        );
+    };
     let (cooperative, reason, err) = convicted(false).await;
-    assert!(
-        matches!(reason, ExitReason::HeartbeatsLost { .. }),
-        "{reason:?}"
-    );
-    assert!(
-        matches!(
-            err,
-            supervisor::CallError::Exited(ExitReason::HeartbeatsLost { .. })
-        ),
-        "{err:?}"
-    );
+    one_reason(&reason, &err);
     let (wedged, reason, err) = convicted(true).await;
     assert_eq!(wedged, cooperative + S, "aborted after the 1 s grace");
-    assert!(
-        matches!(reason, ExitReason::HeartbeatsLost { .. }),
-        "{reason:?}"
-    );
-    assert!(
-        matches!(
-            err,
-            supervisor::CallError::Exited(ExitReason::HeartbeatsLost { .. })
-        ),
-        "{err:?}"
-    );
+    one_reason(&reason, &err);
 }

@@ -240,8 +240,9 @@ pub(crate) struct Exits {
     last: Mutex<VecDeque<(tokio::task::Id, ExitReason)>>,
 }
 
-/// Exits kept: a call waits for one that is being recorded as it looks, never for an old one.
-const EXITS_KEPT: usize = 8;
+/// Exits kept: a call looks for the exit of a stop that has just happened, never an old one;
+/// the margin covers callers woken late while their worker restarts again and again.
+const EXITS_KEPT: usize = 32;
 
 impl Exits {
     pub(crate) fn record(&self, task: tokio::task::Id, reason: &ExitReason) {
