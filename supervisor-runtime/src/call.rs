@@ -269,12 +269,7 @@ impl Exits {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let found = self.last.lock().ok().and_then(|l| {
-                l.iter()
-                    .find(|(t, _)| *t == task)
-                    .map(|(_, reason)| reason.clone())
-            });
-            if let Some(reason) = found {
+            if let Some(reason) = self.get(task) {
                 return reason;
             }
             notified.await;
