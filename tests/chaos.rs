@@ -8,7 +8,7 @@ mod harness;
 
 use harness::{run, Config};
 
-// S3, S4.1, S4.3, S6.3, S9.4, S9.8, checked together under random faults.
+// S3, S4.1, S4.3, S6.3, S9.4, S9.8, S10-S15, checked together under random faults.
 #[tokio::test(start_paused = true)]
 async fn seeded_fault_schedules_break_no_rule() {
     for seed in 1..=6 {
@@ -24,6 +24,22 @@ async fn seeded_fault_schedules_break_no_rule() {
         // The schedule did what it is for: restarts, kills, failed starts, undelivered mail.
         assert!(report.restart_decisions > 0 && report.killed > 0 && report.failed_starts > 0);
         assert!(report.received > 0);
+        // And the features: convictions by probe and heartbeat, restarts held by a breaker,
+        // calls answered, dropped and crashed.
+        assert!(
+            report.convictions > 0 && report.held_restarts > 0,
+            "{report}"
+        );
+        for outcome in [
+            "Answer -> answered",
+            "Drop -> unanswered",
+            "Panic -> exited",
+        ] {
+            assert!(
+                report.calls.get(outcome) > Some(&0),
+                "no {outcome}:\n{report}"
+            );
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! Faults: panics, errors, normal exits, hangs (a child that ignores its stop and is killed),
 //! slow stops, failing inits, and outside terminate / restart / delete / start_child, while
-//! senders send numbered messages to every worker.
+//! senders send numbered messages to every worker; and, to a subtree of the features beyond
+//! OTP (`features.rs`), decider directives, failing and hanging probes, silent heartbeats,
+//! outages behind a breaker, pool resizes, calls and panics with carried state.
 //!
 //! Checks:
 //! - every started incarnation ends with an event (S9.4), and no end is reported twice;
@@ -14,8 +16,12 @@
 //! - every accepted message is received once and in order per sender, or counted undelivered
 //!   when its child went away (S9.8);
 //! - no restart lost: once faults stop and backoffs elapse, nothing is left restarting (S4.3);
-//! - no task left after shutdown or after the root gave up (S6.3).
+//! - no task left after shutdown or after the root gave up (S6.3);
+//! - and what `features.rs` checks of its children (S10-S15).
 #![allow(dead_code)]
+
+#[path = "features.rs"]
+mod features;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -70,6 +76,9 @@ pub struct Report {
     pub received: u64,
     pub undelivered: u64,
     pub events: u64,
+    pub convictions: u64,
+    pub held_restarts: u64,
+    pub calls: BTreeMap<String, u64>,
     pub violations: Vec<String>,
 }
 
@@ -104,6 +113,15 @@ impl std::fmt::Display for Report {
             "messages: {} accepted, {} received, {} reported undelivered",
             self.accepted, self.received, self.undelivered
         )?;
+        writeln!(
+            f,
+            "convictions: {}, restarts of a breaker's dependent checked: {}",
+            self.convictions, self.held_restarts
+        )?;
+        writeln!(f, "calls:")?;
+        for (outcome, n) in &self.calls {
+            writeln!(f, "  {outcome:<20} {n}")?;
+        }
         writeln!(f, "events checked: {}", self.events)?;
         write!(f, "violations: {}", self.violations.len())?;
         for v in self.violations.iter().take(20) {
@@ -298,7 +316,7 @@ const ROOT_PERIOD: Duration = Duration::from_millis(500);
 const NEVER_HANG: &str = "root/ofo/inner/i0";
 const SUPERVISORS: &[(&str, &str)] = &[("", "ofa"), ("", "rfo"), ("", "ofo"), ("ofo", "inner")];
 
-fn tree(shared: &Arc<Shared>) -> SupervisorSpec {
+fn tree(shared: &Arc<Shared>, feat: &Arc<features::Feat>) -> SupervisorSpec {
     let sup = |id: &str, strategy, max| {
         SupervisorSpec::new(id)
             .strategy(strategy)
@@ -377,6 +395,11 @@ fn tree(shared: &Arc<Shared>) -> SupervisorSpec {
                 .intensity(10, 100 * MS)
                 .max_children(6),
         ))
+        .child(features::subtree(
+            shared,
+            feat,
+            shared.tree.load(Ordering::SeqCst),
+        ))
 }
 
 /// Checks the event stream as the tree runs.
@@ -389,10 +412,15 @@ struct Checker {
     undelivered: HashMap<String, u64>,
     paused_clock: bool,
     tree: u64,
+    features: features::FeatChecker,
+    shared: Arc<Shared>,
+    feat: Arc<features::Feat>,
 }
 
 impl Checker {
-    fn new(paused_clock: bool) -> Self {
+    fn new(paused_clock: bool, shared: &Arc<Shared>, feat: &Arc<features::Feat>) -> Self {
+        let (feat_max, feat_period) = features::FEAT_LIMIT;
+        let (pool_max, pool_period) = features::POOL_LIMIT;
         let limits = [
             ("root", ROOT_MAX_RESTARTS, ROOT_PERIOD),
             ("root/ofa", 6, 100 * MS),
@@ -400,6 +428,8 @@ impl Checker {
             ("root/ofo", 6, 100 * MS),
             ("root/ofo/inner", 4, 100 * MS),
             ("root/dyn", 10, 100 * MS),
+            (features::FEAT, feat_max, feat_period),
+            ("root/feat/pool", pool_max, pool_period),
         ]
         .into_iter()
         .map(|(p, m, period)| (p.to_owned(), (m, period)))
@@ -412,6 +442,9 @@ impl Checker {
             undelivered: HashMap::new(),
             paused_clock,
             tree: 0,
+            features: features::FeatChecker::default(),
+            shared: Arc::clone(shared),
+            feat: Arc::clone(feat),
         }
     }
 
@@ -419,6 +452,17 @@ impl Checker {
     fn new_tree(&mut self, tree: u64) {
         self.tree = tree;
         self.decisions.clear();
+        self.features.new_tree();
+    }
+
+    /// Messages this tree's pool slots were reported to have dropped.
+    fn pool_undelivered(&self) -> u64 {
+        let prefix = format!("{}:{}/pool/", self.tree, features::FEAT);
+        self.undelivered
+            .iter()
+            .filter(|(path, _)| path.starts_with(&prefix))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     fn parent(path: &str) -> &str {
@@ -437,6 +481,7 @@ impl Checker {
 
     fn see(&mut self, e: &supervisor::Event, report: &mut Report) {
         report.events += 1;
+        self.features.see(e, &self.shared, &self.feat, report);
         let path = Arc::clone(&e.path);
         match &e.kind {
             EventKind::Started { incarnation } => {
@@ -483,12 +528,13 @@ impl Checker {
                     }
                 }
             }
-            EventKind::GaveUp { .. } => {
+            EventKind::GaveUp { escalation } => {
                 report.give_ups += 1;
                 if path.as_ref() == "root" {
                     report.root_give_ups += 1;
                 }
-                if self.paused_clock {
+                // A decider's escalation gives up whatever the window holds.
+                if self.paused_clock && escalation.directive == supervisor::Directive::Restart {
                     if let Some((n, max)) = self.window(&path, e.at) {
                         if n < max as usize {
                             report.violations.push(format!(
@@ -594,7 +640,8 @@ pub async fn run(config: &Config) -> Report {
     let mut rng = Rng::new(config.seed);
     let shared = Arc::new(Shared::default());
     let accepted: Arc<Ledger> = Arc::default();
-    let mut checker = Checker::new(config.paused_clock);
+    let feat = Arc::new(features::Feat::new(config.paused_clock));
+    let mut checker = Checker::new(config.paused_clock, &shared, &feat);
     let mut injected = 0u64;
     let mut fault_seqs: HashMap<String, u64> = HashMap::new();
     let baseline = tokio::runtime::Handle::current()
@@ -609,7 +656,7 @@ pub async fn run(config: &Config) -> Report {
         fault_seqs.clear();
         let observer = Observer::with_capacity(1 << 20);
         let mut events = observer.subscribe();
-        let app = match Supervisor::start_observed(tree(&shared), &observer).await {
+        let app = match Supervisor::start_observed(tree(&shared, &feat), &observer).await {
             Ok(app) => app,
             Err(e) => {
                 report.violations.push(format!("tree failed to start: {e}"));
@@ -636,6 +683,7 @@ pub async fn run(config: &Config) -> Report {
             })
             .collect();
         let mut run = Run {
+            features: features::Running::start(&app, &shared, &feat),
             app: &app,
             shared: &shared,
             targets: &targets,
@@ -647,11 +695,13 @@ pub async fn run(config: &Config) -> Report {
         let ended = run
             .inject(&mut rng, config, &mut injected, &mut fault_seqs)
             .await;
+        let features = run.features;
         stop.store(true, Ordering::SeqCst);
         for s in senders {
             let _ = s.await;
         }
         if !ended {
+            features.quiesce();
             // Quiesce: no more faults; every backoff (50 ms at most) elapses.
             tokio::time::sleep(Duration::from_secs(1)).await;
             check_nothing_restarting(&app, &mut report).await;
@@ -663,6 +713,11 @@ pub async fn run(config: &Config) -> Report {
             ));
         }
         checker.drain(&mut events, &mut report);
+        features
+            .finish(checker.pool_undelivered(), &mut report)
+            .await;
+        report.convictions = checker.features.convictions;
+        report.held_restarts = checker.features.held;
         if shared.live.load(Ordering::SeqCst) != 0 {
             report.violations.push(format!(
                 "{} incarnations alive after the tree ended",
@@ -714,6 +769,7 @@ pub async fn run(config: &Config) -> Report {
 
 /// One tree's run: what the injector works on.
 struct Run<'a> {
+    features: features::Running,
     app: &'a SupervisorHandle,
     shared: &'a Arc<Shared>,
     targets: &'a Arc<Mutex<Vec<ChildRef<Msg>>>>,
@@ -741,7 +797,7 @@ impl Run<'_> {
                 return true; // the root gave up
             }
             tokio::time::sleep(Duration::from_micros(rng.below(8000))).await;
-            let kind = rng.below(100);
+            let kind = rng.below(125);
             let counted: Option<&'static str> = match kind {
                 0..=59 => {
                     let fault = *rng.pick(&[
@@ -838,6 +894,7 @@ impl Run<'_> {
                     }
                     Some("burst")
                 }
+                100.. => self.features.inject(app, rng, report).await,
                 _ => {
                     // A run-time child of a static supervisor, later deleted.
                     let sup = *rng.pick(&["ofa", "rfo", "ofo"]);
@@ -910,7 +967,11 @@ fn send_fault(
 /// supervisor (stopping a group, killing a hung child) could explain.
 async fn check_overdue(app: &SupervisorHandle, margin: Duration, report: &mut Report) {
     let now = Instant::now();
-    for path in ["", "ofa", "rfo", "ofo", "ofo/inner", "dyn"] {
+    let paths = ["", "ofa", "rfo", "ofo", "ofo/inner", "dyn"];
+    for path in paths
+        .into_iter()
+        .chain(features::SUPERVISORS.iter().copied())
+    {
         let sup = if path.is_empty() {
             Ok(app.root().clone())
         } else {
@@ -940,7 +1001,11 @@ async fn check_overdue(app: &SupervisorHandle, margin: Duration, report: &mut Re
 /// starting or restarting.
 async fn check_nothing_restarting(app: &SupervisorHandle, report: &mut Report) {
     let mut sups = vec![app.root().clone()];
-    for path in ["ofa", "rfo", "ofo", "ofo/inner", "dyn"] {
+    let paths = ["ofa", "rfo", "ofo", "ofo/inner", "dyn"];
+    for path in paths
+        .into_iter()
+        .chain(features::SUPERVISORS.iter().copied())
+    {
         if let Ok(s) = app.supervisor(path) {
             sups.push(s);
         }
