@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use common::{settle, S};
 use supervisor::{
-    jump_hash, Backoff, BoxError, ChildContext, ChildState, LookupError, Overflow, PoolError,
-    PoolSpec, Reply, Supervisor, SupervisorSpec, Template,
+    jump_hash, Backoff, BoxError, ChildContext, ChildState, EventKind, ExitReason, Gone,
+    LookupError, Observer, Overflow, PoolError, PoolSpec, Reply, Supervisor, SupervisorSpec,
+    Template,
 };
 use tokio::sync::Notify;
 
@@ -363,6 +364,58 @@ async fn resizing_moves_queued_messages_and_adds_slots() {
         .slots()
         .iter()
         .all(|s| s.state() == ChildState::Running));
+    app.shutdown().await.unwrap();
+}
+
+// S14.5, S9.10, S14.3: a retired slot goes when the pool retires it, before its path can
+// name a new slot, even when the resize that retired it is cancelled; the messages queued for
+// it that can no longer be routed are counted as dropped, not lost unreported.
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_resize_still_retires_its_slots_and_counts_their_messages() {
+    let log = Log::default();
+    let gate = Arc::new(Notify::new());
+    let spec = PoolSpec::new("pool", 3, template(&log, Some(Arc::clone(&gate))));
+    let observer = Observer::new();
+    let mut events = observer.subscribe();
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let pool = app.root().pool::<Job>("").unwrap();
+    for n in 0..30 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    settle().await;
+    let retired = pool.slots()[2].clone();
+    // Cancelled once the command is sent, before the answer.
+    let resize = tokio::time::timeout(Duration::ZERO, pool.resize(2)).await;
+    assert!(resize.is_err());
+    // The job at the gate keeps it from its stop: it is killed at its shutdown timeout (5 s).
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    settle().await;
+    assert_eq!(retired.state(), ChildState::Gone(Gone::Deleted));
+    // Slot 2 held one job at the gate and had nine queued: nobody routes them now.
+    assert_eq!(pool.dropped(), 9);
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if e.path.as_ref() == "pool/2" {
+            seen.push(e.kind);
+        }
+    }
+    assert!(
+        matches!(
+            seen.as_slice(),
+            [
+                EventKind::Started { incarnation: 0 },
+                EventKind::Stopped {
+                    incarnation: 0,
+                    reason: ExitReason::Killed
+                },
+                EventKind::Gone {
+                    how: Gone::Deleted,
+                    undelivered: 0
+                }
+            ]
+        ),
+        "{seen:?}"
+    );
     app.shutdown().await.unwrap();
 }
 

@@ -586,13 +586,6 @@ impl SupervisorRef {
         self.node.state()
     }
 
-    /// A child this supervisor handed back (a pool's retired slot) is gone for good.
-    pub(crate) fn retire(&self, node: &Node) {
-        if let Some(sup) = self.node.sup.as_deref() {
-            node.go(Gone::Deleted, &sup.events);
-        }
-    }
-
     /// Walks `path` down from this supervisor, one O(log n) lookup per segment (S9.7).
     fn walk(&self, path: &str) -> Result<(SupervisorRef, Arc<Node>), LookupError> {
         let not_found = || LookupError::NotFound(join_path(self.node.path(), path));

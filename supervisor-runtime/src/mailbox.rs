@@ -25,6 +25,35 @@ pub(crate) trait ErasedMailbox: Send + Sync {
     /// Closes the mailbox for good, waking every waiting sender, and returns how many messages
     /// were still queued (dropped here, and reported by the caller).
     fn close(&self) -> usize;
+    /// Closes it as `close` does and gives the queued messages back, as a `Vec<M>`, and their
+    /// number, to be routed elsewhere (a retired pool slot's, S14.5).
+    fn take(&self) -> (usize, Box<dyn Any + Send>);
+}
+
+impl<M: Send + 'static> MailboxInner<M> {
+    /// Closes the mailbox and takes what is queued in it.
+    fn drain(&self) -> Vec<M> {
+        // No incarnation holds the receiver once its task is gone, which the driver awaited.
+        let Ok(mut rx) = self.rx.try_lock() else {
+            return Vec::new();
+        };
+        rx.close();
+        let mut left = Vec::new();
+        let mut waits = 0u32;
+        loop {
+            match rx.try_recv() {
+                Ok(msg) => left.push(msg),
+                Err(TryRecvError::Disconnected) => return left,
+                // A sender on another thread holds a permit for the length of one poll (reserve
+                // then push, no await between): wait it out rather than miss its message.
+                Err(TryRecvError::Empty) if waits < 1 << 16 => {
+                    waits += 1;
+                    std::thread::yield_now();
+                }
+                Err(TryRecvError::Empty) => return left,
+            }
+        }
+    }
 }
 
 impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
@@ -37,26 +66,12 @@ impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
     }
 
     fn close(&self) -> usize {
-        // No incarnation holds the receiver once its task is gone, which the engine awaited.
-        let Ok(mut rx) = self.rx.try_lock() else {
-            return 0;
-        };
-        rx.close();
-        let mut left = 0;
-        let mut waits = 0u32;
-        loop {
-            match rx.try_recv() {
-                Ok(_) => left += 1,
-                Err(TryRecvError::Disconnected) => return left,
-                // A sender on another thread holds a permit for the length of one poll (reserve
-                // then push, no await between): wait it out rather than miss its message.
-                Err(TryRecvError::Empty) if waits < 1 << 16 => {
-                    waits += 1;
-                    std::thread::yield_now();
-                }
-                Err(TryRecvError::Empty) => return left,
-            }
-        }
+        self.drain().len()
+    }
+
+    fn take(&self) -> (usize, Box<dyn Any + Send>) {
+        let queued = self.drain();
+        (queued.len(), Box::new(queued))
     }
 }
 

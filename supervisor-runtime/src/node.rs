@@ -43,10 +43,10 @@ pub(crate) enum Command {
     Delete(Arc<Node>, Reply<()>),
     StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
     StartDynamic(AnyArc, Reply<Arc<Node>>),
-    /// A pool to this many slots: new ones start; the highest are stopped and handed back,
-    /// their mailboxes still open, so that their queued messages can be routed elsewhere
-    /// (S14.5).
-    Resize(usize, Reply<Vec<Arc<Node>>>),
+    /// A pool to this many slots: new ones start; the highest are stopped and go, and the
+    /// messages queued for them are handed back (each slot's a `Vec<M>`), to be routed to the
+    /// remaining slots (S14.5).
+    Resize(usize, Reply<Vec<(usize, Box<dyn std::any::Any + Send>)>>),
     /// Calls `beat` from the supervisor's own loop now and every `every` after, for as long as
     /// the loop runs: a wedged or ended loop stops the beats (S16.4).
     #[cfg_attr(not(feature = "systemd"), allow(dead_code))]
@@ -379,6 +379,12 @@ impl Node {
             .map_or_else(TypeTag::of::<crate::NoMailbox>, |m| m.message())
     }
 
+    /// Closes the mailbox and takes the messages queued in it (a `Vec<M>`, and their number),
+    /// for a retired pool slot whose messages go to the remaining slots (S14.5).
+    pub(crate) fn take_queued(&self) -> Option<(usize, Box<dyn std::any::Any + Send>)> {
+        self.mailbox.as_ref().map(|m| m.take())
+    }
+
     pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
         self.mailbox
             .as_ref()?
@@ -536,6 +542,17 @@ pub(crate) struct PoolNode {
     pub shared: PoolShared,
     pub settings: PoolSettings,
     pub message: fn() -> TypeTag,
+}
+
+impl PoolShared {
+    /// Counts `n` messages dropped by the pool at `path` (S14.3: dropped messages are counted
+    /// and reported).
+    pub(crate) fn drop_messages(&self, n: u64, path: &str, why: &str) {
+        if n > 0 {
+            let total = self.dropped.fetch_add(n, Ordering::Relaxed) + n;
+            tracing::warn!(pool = %path, dropped = total, "{why}");
+        }
+    }
 }
 
 #[derive(Default)]

@@ -393,36 +393,25 @@ impl<M: Message> PoolRef<M> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: cancelled after the pool retired slots, the messages queued for them that
-    /// were not yet routed again are dropped.
+    /// The resize itself completes; cancelled while the retired slots' messages are being routed
+    /// again, those not yet routed are dropped and counted in [`dropped`](Self::dropped).
     pub async fn resize(&self, size: usize) -> Result<(), ManagementError> {
-        let retired = self.sup.call(|r| Command::Resize(size, r)).await??;
-        for node in retired {
-            let queued = match node.mailbox::<M>() {
-                // The slot's task is gone: nothing holds its receiver.
-                Some(mailbox) => {
-                    let mut rx = mailbox.rx.lock().await;
-                    let mut queued = Vec::new();
-                    while let Ok(m) = rx.try_recv() {
-                        queued.push(m);
-                    }
-                    queued
-                }
-                None => Vec::new(),
-            };
-            self.sup.retire(&node);
-            for m in queued {
-                if self.send(m).await.is_err() {
-                    if let Some((shared, _, _)) = self.shared() {
-                        let n = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                        tracing::warn!(pool = %self.sup.path(), dropped = n, "a retired slot's message found no slot");
-                    }
-                }
+        let queued = self.sup.call(|r| Command::Resize(size, r)).await??;
+        let mut queued = Requeue {
+            pool: self,
+            messages: queued
+                .into_iter()
+                .filter_map(|(_, q)| q.downcast::<Vec<M>>().ok())
+                .flat_map(|q| *q)
+                .collect(),
+        };
+        while let Some(msg) = queued.messages.pop_front() {
+            if self.send(msg).await.is_err() {
+                queued.dropped(1);
             }
         }
         Ok(())
     }
-
     /// Sends a request to a slot chosen by the pool's routing and waits for the answer within
     /// `timeout` (S14.4); see [`ChildRef::call`].
     ///
@@ -615,5 +604,29 @@ mod tests {
             .count();
         // About one key in eleven moves to the new bucket.
         assert!((700..1100).contains(&moved), "{moved}");
+    }
+}
+
+/// The messages of retired slots on their way to the remaining ones: those a cancelled resize
+/// leaves are counted as dropped, never lost unreported (S14.3).
+struct Requeue<'a, M: Message> {
+    pool: &'a PoolRef<M>,
+    messages: std::collections::VecDeque<M>,
+}
+
+impl<M: Message> Requeue<'_, M> {
+    fn dropped(&self, n: usize) {
+        if let Some((shared, _, _)) = self.pool.shared() {
+            let why = "a retired slot's message found no slot";
+            shared.drop_messages(n as u64, self.pool.sup.path(), why);
+        }
+    }
+}
+
+impl<M: Message> Drop for Requeue<'_, M> {
+    fn drop(&mut self) {
+        if !self.messages.is_empty() {
+            self.dropped(self.messages.len());
+        }
     }
 }

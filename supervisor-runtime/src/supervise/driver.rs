@@ -1230,7 +1230,13 @@ impl Engine {
             }
             Command::Resize(size, reply) => {
                 let result = self.resize(size).await;
-                let _ = reply.send(result);
+                if let Err(Ok(queued)) = reply.send(result) {
+                    if let Some(SupShape::Pool(pool)) = self.sup().map(|s| &s.kind) {
+                        let n = queued.iter().map(|(n, _)| n).sum::<usize>() as u64;
+                        let why = "a cancelled resize dropped its retired slots' messages";
+                        pool.shared.drop_messages(n, self.node.path(), why);
+                    }
+                }
             }
             Command::Pulse(pulse, reply) => {
                 self.pulse = Some((pulse, Instant::now()));
@@ -1259,7 +1265,10 @@ impl Engine {
     /// S14.5: a pool to `size` slots. New slots start, numbered on; the highest stop by their
     /// shutdown policy, leave the table and the published slots, and are handed back with
     /// their mailboxes open.
-    async fn resize(&mut self, size: usize) -> Result<Vec<Arc<Node>>, ManagementError> {
+    async fn resize(
+        &mut self,
+        size: usize,
+    ) -> Result<Vec<(usize, Box<dyn std::any::Any + Send>)>, ManagementError> {
         if self.spec.kind.pool().is_none() {
             return Err(ManagementError::WrongKind(Arc::clone(self.node.path())));
         }
@@ -1273,19 +1282,18 @@ impl Engine {
         for slot in slots.len()..size {
             self.add_slot(slot).await?;
         }
-        let mut retired = Vec::new();
+        let mut queued = Vec::new();
         for &seq in slots.iter().skip(size).rev() {
             self.shutdown_child(seq).await;
-            if let Some(child) = self.children.remove(&seq) {
-                if let Some(sup) = self.node.sup.as_deref() {
-                    sup.unregister(&child.node);
-                }
-                retired.push(child.node);
+            // Its messages are taken before it goes, so that none counts as undelivered, and it
+            // goes now, before its path can name a new slot (S9.10).
+            if let Some(messages) = self.children.get(&seq).and_then(|c| c.node.take_queued()) {
+                queued.push(messages);
             }
+            self.remove(seq, Gone::Deleted);
         }
-        self.publish_slots();
-        retired.reverse();
-        Ok(retired)
+        queued.reverse();
+        Ok(queued)
     }
 
     /// S9.3: stop a child without counting it as a failure; a temporary or dynamic child's spec
