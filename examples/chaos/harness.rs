@@ -124,8 +124,18 @@ impl std::fmt::Display for Report {
         }
         writeln!(f, "events checked: {}", self.events)?;
         write!(f, "violations: {}", self.violations.len())?;
-        for v in self.violations.iter().take(20) {
-            write!(f, "\n  {v}")?;
+        // By kind (numbers left out), each with its first instance.
+        let mut kinds: BTreeMap<String, (usize, &String)> = BTreeMap::new();
+        for v in &self.violations {
+            let kind: String = v
+                .chars()
+                .take(90)
+                .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                .collect();
+            kinds.entry(kind).or_insert((0, v)).0 += 1;
+        }
+        for (kind, (n, first)) in kinds.iter().take(20) {
+            write!(f, "\n  {n} x {kind}\n      e.g. {first}")?;
         }
         Ok(())
     }

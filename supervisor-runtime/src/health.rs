@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::exit::BoxError;
-use crate::spawn::{CatchUnwind, FromPanic, TaskHandle};
+use crate::spawn::{CatchUnwind, FromPanic};
 use crate::state::HealthStatus;
 
 /// What one probe found (S11.1).
@@ -232,13 +232,11 @@ pub(crate) fn probe_once(
 }
 
 /// What the supervisor keeps of one incarnation's probes: the results in a row, the last
-/// status, the probe running now.
+/// status.
 pub(crate) struct Probes {
     failures: u32,
     successes: u32,
     pub(crate) last: HealthStatus,
-    /// The probe in flight, aborted with this state: none outlives its incarnation (S11.4).
-    pub(crate) running: Option<TaskHandle>,
 }
 
 /// What a probe's result means (S11.2, S11.3).
@@ -255,13 +253,11 @@ impl Probes {
             failures: 0,
             successes: 0,
             last: HealthStatus::Unknown,
-            running: None,
         }
     }
 
     /// Counts one result.
     pub(crate) fn record(&mut self, check: &HealthCheck, health: Health) -> Outcome {
-        self.running = None;
         let status = health.status();
         let changed = (status != self.last).then(|| (status, health.cause().cloned()));
         self.last = status;

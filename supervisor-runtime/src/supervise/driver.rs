@@ -22,6 +22,7 @@ use super::core::decide::{
     decide_exit, ends_for_good, group, held_by, restarts, ExitFacts, ExitPlan, Member, Retry,
     Rules, Window,
 };
+use super::core::monitor::{JudgeMonitor, Monitor, ProbeMonitor, Step, Then};
 use super::core::phase::{self, Illegal};
 use super::core::timers::{Timer, TimerKey, Timers};
 use crate::backoff::Jitter;
@@ -31,15 +32,13 @@ use crate::error::{ManagementError, SpecError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
 use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
-use crate::health::{Health, Outcome, Probes};
-use crate::heartbeat::{Judge, Verdict};
+use crate::health::Health;
 use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
     Strategy, SupervisorKind, SupervisorSpec,
 };
-use crate::state::HealthStatus;
 use crate::state::{ChildState, Gone};
 use crate::table::SeqMap;
 use crate::telemetry;
@@ -76,39 +75,59 @@ struct Child {
     watch: Option<Box<Watch>>,
 }
 
-/// The supervisor's watch over one running incarnation: its probes' results in a row and its
-/// heartbeats' judge. Each has one timer in the supervisor's heap, keyed by the incarnation, so
-/// that a timer of an incarnation that ended is recognised and dropped: no task per child.
+/// The supervisor's watch over one running incarnation: its monitors (S11, S12), each with one
+/// timer in the supervisor's heap keyed by the incarnation, so that a timer of an incarnation
+/// that ended is recognised and dropped: no task per child.
 struct Watch {
     incarnation: u64,
-    probes: Option<Probes>,
-    judge: Option<Judge>,
+    probe: Option<ProbeMonitor>,
+    judge: Option<JudgeMonitor>,
+    /// The probe in flight, aborted with the watch: none outlives its incarnation (S11.4).
+    probing: Option<TaskHandle>,
 }
 
 impl Watch {
-    /// Watches the incarnation that just came up, and sets its first timers.
-    fn start(child: &Child, incarnation: u64, seq: u64, timers: &mut Timers) -> Option<Box<Watch>> {
-        let check = child.spec.health();
-        let heartbeat = child.spec.heartbeat().zip(child.node.beats());
+    /// Watches the incarnation that just came up, and sets its monitors' first timers.
+    fn start(
+        child: &Child,
+        incarnation: u64,
+        seq: u64,
+        supervisor: &Arc<str>,
+        timers: &mut Timers,
+    ) -> Option<Box<Watch>> {
+        let (check, heartbeat) = (child.spec.health(), child.spec.heartbeat());
         if check.is_none() && heartbeat.is_none() {
             return None;
         }
-        let probes = check.map(|check| {
-            child.node.set_health(HealthStatus::Unknown);
-            let first = deadline(Instant::now(), check.initial_delay);
-            timers.push(first, TimerKey::Probe { incarnation }, seq);
-            Probes::new()
-        });
-        let judge = heartbeat.map(|(config, beats)| {
-            let (judge, first) = Judge::start(*config, beats);
-            timers.push(first, TimerKey::Judge { incarnation }, seq);
-            judge
-        });
+        fn arm<M: Monitor>((monitor, first): (M, Instant), seq: u64, timers: &mut Timers) -> M {
+            timers.push(first, monitor.key(), seq);
+            monitor
+        }
+        let node = &child.node;
+        let probe = check
+            .map(|c| ProbeMonitor::start(c, node, incarnation, Instant::now()))
+            .map(|started| arm(started, seq, timers));
+        let judge = heartbeat
+            .and_then(|h| JudgeMonitor::start(h, node, supervisor, incarnation))
+            .map(|started| arm(started, seq, timers));
         Some(Box::new(Watch {
             incarnation,
-            probes,
+            probe,
             judge,
+            probing: None,
         }))
+    }
+
+    /// The monitor whose timers have `key`, while it watches.
+    fn monitor(&mut self, key: TimerKey) -> Option<&mut dyn Monitor> {
+        if key.incarnation() != Some(self.incarnation) {
+            return None;
+        }
+        match key {
+            TimerKey::Probe { .. } => self.probe.as_mut().map(|m| m as &mut dyn Monitor),
+            TimerKey::Judge { .. } => self.judge.as_mut().map(|m| m as &mut dyn Monitor),
+            TimerKey::Restart { .. } => None,
+        }
     }
 }
 
@@ -366,7 +385,8 @@ impl Engine {
             Phase::Running(r) => {
                 let watched = child.watch.as_ref().map(|w| w.incarnation);
                 if watched != Some(r.incarnation) {
-                    child.watch = Watch::start(child, r.incarnation, seq, &mut self.timers);
+                    let (sup, timers) = (self.node.path(), &mut self.timers);
+                    child.watch = Watch::start(child, r.incarnation, seq, sup, timers);
                 }
             }
             _ => child.watch = None,
@@ -802,22 +822,45 @@ impl Engine {
         None
     }
 
-    /// A probe or judge timer of a child's incarnation fired; one of an incarnation that ended
-    /// is dropped.
+    /// A monitor's timer fired; one of an incarnation that ended is dropped.
     async fn watch_due(&mut self, timer: Timer, now: Instant) -> Option<ExitReason> {
         let Timer { seq, at: due, key } = timer;
-        let incarnation = match key {
-            TimerKey::Probe { incarnation } | TimerKey::Judge { incarnation } => incarnation,
-            TimerKey::Restart { .. } => return None,
-        };
         let child = self.children.get_mut(&seq)?;
-        let watch = child
+        let step = child
             .watch
-            .as_deref_mut()
-            .filter(|w| w.incarnation == incarnation)?;
-        match key {
-            TimerKey::Probe { .. } => {
-                let (probes, check) = (watch.probes.as_mut()?, child.spec.health()?);
+            .as_deref_mut()?
+            .monitor(key)?
+            .wake(&child.node, due, now);
+        self.follow(seq, key, step).await
+    }
+
+    /// A probe of a child's incarnation answered (S11.2, S11.3).
+    async fn probed(&mut self, seq: u64, incarnation: u64, health: Health) -> Option<ExitReason> {
+        let key = TimerKey::Probe { incarnation };
+        let child = self.children.get_mut(&seq)?;
+        let watch = child.watch.as_deref_mut()?;
+        watch.probing = None;
+        let step = watch
+            .monitor(key)?
+            .answer(&child.node, health, Instant::now());
+        self.follow(seq, key, step).await
+    }
+
+    /// Carries out what a monitor decided.
+    async fn follow(&mut self, seq: u64, key: TimerKey, step: Step) -> Option<ExitReason> {
+        let incarnation = key.incarnation()?;
+        let child = self.children.get_mut(&seq)?;
+        if let Some(note) = step.note {
+            self.events.emit(|| (Arc::clone(child.node.path()), note));
+        }
+        match step.then {
+            Then::Wake(at) => {
+                self.timers.push(at, key, seq);
+                None
+            }
+            Then::Probe => {
+                let watch = child.watch.as_deref_mut()?;
+                let check = watch.probe.as_ref()?.check();
                 let probe =
                     crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
                 let inbox = self.inbox_tx.clone();
@@ -829,77 +872,10 @@ impl Engine {
                         health,
                     });
                 });
-                probes.running = Some(TaskHandle::new(task));
+                watch.probing = Some(TaskHandle::new(task));
                 None
             }
-            TimerKey::Judge { .. } => {
-                let (judge, beats) = (watch.judge.as_mut()?, child.node.beats()?);
-                let verdict = judge.wake(beats, due, now);
-                telemetry::phi(
-                    telemetry::ChildLabels {
-                        supervisor: self.node.path(),
-                        child: Some(&child.node.id),
-                    },
-                    || beats.phi(),
-                );
-                let next = match verdict {
-                    Verdict::Wake(at) => at,
-                    Verdict::Suspect(phi, at) => {
-                        self.events.emit(|| {
-                            (
-                                Arc::clone(child.node.path()),
-                                EventKind::Suspect { incarnation, phi },
-                            )
-                        });
-                        at
-                    }
-                    Verdict::Convict { phi, silence } => {
-                        let reason = ExitReason::HeartbeatsLost { phi, silence };
-                        return self.convict(seq, incarnation, reason).await;
-                    }
-                };
-                self.timers.push(next, TimerKey::Judge { incarnation }, seq);
-                None
-            }
-            TimerKey::Restart { .. } => None,
-        }
-    }
-
-    /// A probe of a child's incarnation answered (S11.2, S11.3).
-    async fn probed(&mut self, seq: u64, incarnation: u64, health: Health) -> Option<ExitReason> {
-        let child = self.children.get_mut(&seq)?;
-        let check = child.spec.health()?;
-        let probes = child
-            .watch
-            .as_deref_mut()
-            .filter(|w| w.incarnation == incarnation)?
-            .probes
-            .as_mut()?;
-        let outcome = probes.record(check, health);
-        child.node.set_health(probes.last);
-        match outcome {
-            Outcome::Again(changed) => {
-                if let Some((status, cause)) = changed {
-                    self.events.emit(|| {
-                        (
-                            Arc::clone(child.node.path()),
-                            EventKind::Health {
-                                incarnation,
-                                status,
-                                cause,
-                            },
-                        )
-                    });
-                }
-                // S11.1: from the end of this probe: probes never overlap, never bunch.
-                let next = deadline(Instant::now(), check.interval);
-                self.timers.push(next, TimerKey::Probe { incarnation }, seq);
-                None
-            }
-            Outcome::Convict(cause) => {
-                self.convict(seq, incarnation, ExitReason::Unhealthy(cause))
-                    .await
-            }
+            Then::Convict(reason) => self.convict(seq, incarnation, reason).await,
         }
     }
 

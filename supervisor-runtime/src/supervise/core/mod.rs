@@ -3,5 +3,6 @@
 //! without a runtime.
 
 pub(crate) mod decide;
+pub(crate) mod monitor;
 pub(crate) mod phase;
 pub(crate) mod timers;

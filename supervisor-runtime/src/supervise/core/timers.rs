@@ -17,6 +17,16 @@ pub(crate) enum TimerKey {
     Judge { incarnation: u64 },
 }
 
+impl TimerKey {
+    /// The incarnation a monitor's timer watches; `None` for a restart.
+    pub(crate) fn incarnation(self) -> Option<u64> {
+        match self {
+            TimerKey::Probe { incarnation } | TimerKey::Judge { incarnation } => Some(incarnation),
+            TimerKey::Restart { .. } => None,
+        }
+    }
+}
+
 /// A deadline for child `seq`: ordered by time, then key, then start order.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub(crate) struct Timer {
