@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use supervisor::{
-    AutoShutdown, Backoff, BackoffRule, ChildContext, ChildSpec, Health, HealthCheck, HealthRule,
-    Heartbeat, HeartbeatRule, ProbeContext, Restart, SpecRule, SupervisorSpec, Template,
+    AutoShutdown, Backoff, BackoffRule, BreakerConfig, BreakerRule, ChildContext, ChildSpec,
+    CircuitBreaker, Health, HealthCheck, HealthRule, Heartbeat, HeartbeatRule, ProbeContext,
+    Restart, SpecRule, SupervisorSpec, Template,
 };
 
 async fn run(ctx: ChildContext) -> Result<(), String> {
@@ -380,6 +381,25 @@ fn cases() -> Vec<(&'static str, Builder)> {
         (
             "worker_with_children",
             CannotBeWritten("`ChildSpec::worker` has no children"),
+        ),
+        (
+            "breaker_timeouts",
+            Rejects(
+                || {
+                    let config = BreakerConfig::default()
+                        .reset_timeout(30 * 1000 * MS)
+                        .max_reset_timeout(1000 * MS);
+                    app()
+                        .child(w("a"))
+                        .breaker(CircuitBreaker::new("llm", config))
+                        .validate()
+                },
+                SpecRule::Breaker("llm".into(), BreakerRule::ResetAboveMax),
+            ),
+        ),
+        (
+            "float_out_of_range",
+            CannotBeWritten("an `f64` argument is a value, never a literal that overflows"),
         ),
         (
             "breaker_declared_twice",

@@ -371,9 +371,15 @@ fn shared_fn(expr: &TokenStream, span: Span, params: &[Param]) -> TokenStream {
     }
 }
 
-/// A local for the spec of the supervisor at `path`, invisible to the user's expressions.
+/// A local for the spec of the supervisor at `path`, invisible to the user's expressions; raw
+/// where the id is a keyword, as the user wrote it (`let r#type = ..`).
 fn spec_var(path: &[&str]) -> Ident {
-    Ident::new(&path.join("__"), Span::mixed_site())
+    let name = path.join("__");
+    if syn::parse_str::<Ident>(&name).is_ok() {
+        Ident::new(&name, Span::mixed_site())
+    } else {
+        Ident::new_raw(&name, Span::mixed_site())
+    }
 }
 
 /// `SupervisorSpec::new(..)` with its settings and children; nested supervisors go to `lets`.

@@ -181,6 +181,8 @@ use proc_macro2::TokenStream;
 /// | `max_children_is_not_zero` | `max_children` is at least 1 | S5.4 | `max_children_zero` |
 /// | `mailbox_capacity_is_not_zero` | `mailbox_capacity` is at least 1 | S9.8 | `mailbox_capacity_zero` |
 /// | `backoff_initial_not_above_max` | a backoff's initial delay is not above its maximum | S1.2 | `backoff_initial_above_max` |
+/// | `numbers_are_finite` | a number is finite (`1e999` overflows an `f64` to infinity, which no option means) | grammar | `float_out_of_range` |
+/// | `breaker_timeouts_are_sound` | a breaker's `call_timeout` is above zero and its `reset` not above its `max_reset` | S13.2, S13.3 | `breaker_timeouts` |
 /// | `backoff_multiplier_at_least_one` | an exponential backoff's multiplier is at least 1 | S1.2 | `backoff_multiplier_below_one` |
 /// | `backoff_jitter_within_0_1` | an exponential backoff's jitter is within 0..=1 | S1.2 | `backoff_jitter_out_of_range` |
 /// | `probe_timing_is_sound` | probes are spaced (an interval above zero) and each is shorter than the space | S11.1 | `probe_timeout_not_below_interval` |

@@ -151,6 +151,28 @@ const VOCABULARY: &[&str] = &[
     "@",
     "$",
     "~",
+    // Numbers at their extremes, values with commas of their own, every node kind anywhere.
+    "1e999",
+    "-1e999",
+    "-0.0",
+    "-1.0",
+    "NaN",
+    "18446744073709551616",
+    "multiplier",
+    "jitter",
+    "reset",
+    "max_reset",
+    "call_timeout",
+    "mailbox_capacity",
+    "HashMap<String, u64>",
+    "Result<u32, String>",
+    "pick::<A, B>",
+    "|m: &Msg| m.id",
+    "|m: Msg, n: u8| (m, n)",
+    "r#type: one_for_one { a: worker(run) }",
+    "r#match: pool(size = 2) { worker(run) [mailbox = u8] }",
+    "dynamic { worker(run) }",
+    "pool(size = 1) { from_worker(W) [mailbox = u8] }",
 ];
 
 /// Lexes `src` into a token stream and runs the whole macro on it.

@@ -254,11 +254,7 @@ impl Parse for OptionAst {
         let key = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
-            let mut tokens = TokenStream::new();
-            while !input.is_empty() && !input.peek(Token![,]) {
-                let tt: TokenTree = input.parse()?;
-                tokens.extend([tt]);
-            }
+            let tokens = value_tokens(input)?;
             if tokens.is_empty() {
                 return Err(syn::Error::new(
                     key.span(),
@@ -271,6 +267,41 @@ impl Parse for OptionAst {
         };
         Ok(OptionAst { key, value })
     }
+}
+
+/// The tokens of one option's value, up to the comma that ends it. A value is a type
+/// (`HashMap<String, u64>`), an expression (`pick::<A, B>`, `|m: &Msg| m.key`) or a word of the
+/// grammar (`5s`, `exponential(10ms, 1s)`); a comma inside a type's `<..>` is the type's, so the
+/// value's extent is what parses as a type, else as an expression, that a comma or the end
+/// follows; failing both, the tokens up to the next comma, for `check` to explain.
+fn value_tokens(input: ParseStream<'_>) -> syn::Result<TokenStream> {
+    let ends = |fork: &syn::parse::ParseBuffer<'_>| fork.is_empty() || fork.peek(Token![,]);
+    let left =
+        |fork: &syn::parse::ParseBuffer<'_>| fork.cursor().token_stream().into_iter().count();
+    let as_type = input.fork();
+    let as_expr = input.fork();
+    let extent = if as_type.parse::<Type>().is_ok() && ends(&as_type) {
+        Some(left(&as_type))
+    } else if as_expr.parse::<syn::Expr>().is_ok() && ends(&as_expr) {
+        Some(left(&as_expr))
+    } else {
+        None
+    };
+    let mut tokens = TokenStream::new();
+    let mut remaining = left(&input.fork());
+    while !input.is_empty() {
+        let done = match extent {
+            Some(rest) => remaining == rest,
+            None => input.peek(Token![,]),
+        };
+        if done {
+            break;
+        }
+        let tt: TokenTree = input.parse()?;
+        tokens.extend([tt]);
+        remaining -= 1;
+    }
+    Ok(tokens)
 }
 
 /// The first token of a stream, for spans.

@@ -393,6 +393,7 @@ pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<B
         successes: None,
         jitter: None,
     };
+    let mut spans = Vec::new();
     for (key, value) in named(&parts, "`breaker` option", &keys, cx) {
         let k = key.to_string();
         let count = |cx: &Ctxt| {
@@ -416,7 +417,10 @@ pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<B
                 }
             }
         }
+        spans.push((k, tokens_span(&value)));
     }
+    let at = |key: &str| spans.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+    rules::breaker_timeouts_are_sound(&b, at("call_timeout"), at("reset"), cx);
     Some(b)
 }
 
@@ -545,20 +549,30 @@ fn named(parts: &[TokenStream], what: &str, keys: &[&str], cx: &Ctxt) -> Vec<(Id
     out
 }
 
-/// A number, as in `1.5` or `2`.
+/// A number, as in `1.5`, `2` or `-1.0`; one too large for an `f64` is an error here, so that
+/// no rule or expansion ever sees an infinity.
 fn float(tokens: &TokenStream, what: &str, cx: &Ctxt) -> Option<f64> {
-    let value = match single_lit(tokens) {
+    let mut iter = tokens.clone().into_iter().peekable();
+    let negative = matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
+    if negative {
+        iter.next();
+    }
+    let magnitude = match single_lit(&iter.collect()) {
         Some(Lit::Float(f)) if f.suffix().is_empty() => f.base10_parse::<f64>().ok(),
         Some(Lit::Int(i)) if i.suffix().is_empty() => i.base10_parse::<f64>().ok(),
         _ => None,
     };
-    if value.is_none() {
+    let Some(magnitude) = magnitude else {
         cx.error_at(
             tokens_span(tokens),
             format!("`{what}` must be a number, as in `1.5`"),
         );
+        return None;
+    };
+    if !rules::numbers_are_finite(magnitude, what, tokens_span(tokens), cx) {
+        return None;
     }
-    value
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 fn single_lit(tokens: &TokenStream) -> Option<Lit> {
@@ -661,6 +675,17 @@ mod tests {
             assert_eq!(parse(bad, duration), (None, 1), "{bad}");
         }
         assert_eq!(parse("876000h", duration).0, Some(MAX_NANOS));
+    }
+
+    #[test]
+    fn numbers_are_finite_and_may_be_negative() {
+        let f = |t: &TokenStream, cx: &Ctxt| float(t, "x", cx);
+        assert_eq!(parse("1.5", f), (Some(1.5), 0));
+        assert_eq!(parse("2", f), (Some(2.0), 0));
+        assert_eq!(parse("-1.0", f), (Some(-1.0), 0));
+        for bad in ["1e999", "-1e999", "1.5f32", "x", "- -1.0", "\"1.0\""] {
+            assert_eq!(parse(bad, f), (None, 1), "{bad}");
+        }
     }
 
     #[test]

@@ -106,6 +106,19 @@ impl Default for BreakerConfig {
 }
 
 impl BreakerConfig {
+    /// S13.2, S13.3: a call timeout above zero, a reset timeout not above its maximum.
+    pub(crate) fn check(&self) -> Result<(), crate::error::BreakerRule> {
+        use crate::error::BreakerRule;
+        if self.call_timeout.is_zero() {
+            return Err(BreakerRule::ZeroCallTimeout);
+        }
+        if self.reset_timeout > self.max_reset_timeout {
+            return Err(BreakerRule::ResetAboveMax);
+        }
+        // Thresholds and jitter are kept in range by their setters.
+        Ok(())
+    }
+
     /// Consecutive failures that open the breaker (default 5, at least 1).
     pub fn failure_threshold(mut self, n: u32) -> Self {
         self.failure_threshold = n.max(1);
@@ -340,6 +353,10 @@ impl CircuitBreaker {
     /// The breaker's name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    pub(crate) fn config(&self) -> &BreakerConfig {
+        &self.inner.config
     }
 
     /// Its state now. An open breaker whose reset timeout has passed reads as half-open.

@@ -81,6 +81,21 @@ pub enum SpecRule {
     /// A temporary slot would shrink its pool for good when it ends (S14.6).
     #[error("a pool's slots are permanent or transient, not temporary")]
     TemporarySlot,
+    /// Breaker settings that make no sense (S13), with the breaker's name.
+    #[error("invalid breaker `{0}`: {1}")]
+    Breaker(Arc<str>, BreakerRule),
+}
+
+/// What is wrong with a breaker's settings (S13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum BreakerRule {
+    /// Every call would time out and count as a failure.
+    #[error("call timeout must be greater than zero")]
+    ZeroCallTimeout,
+    /// The reset timeout may grow up to its maximum, never start above it.
+    #[error("reset timeout above the maximum reset timeout")]
+    ResetAboveMax,
 }
 
 /// What is wrong with heartbeat settings (S12).

@@ -83,7 +83,7 @@ pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, TreeDescription};
 pub use directive::{Directed, Disposition};
 pub use error::{
-    BackoffRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,
+    BackoffRule, BreakerRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,
     ManagementError, SpecError, SpecRule, StartError, TreeError,
 };
 pub use event::{

@@ -624,6 +624,48 @@ pub(crate) fn backoff_initial_not_above_max(kind: &BackoffKind, at: Span, cx: &C
     }
 }
 
+/// grammar: a number is finite (`1e999` overflows an `f64` to infinity, which no option means).
+///
+/// Returns whether it is.
+pub(crate) fn numbers_are_finite(value: f64, what: &str, at: Span, cx: &Ctxt) -> bool {
+    if !value.is_finite() {
+        cx.error_at(
+            at,
+            format!("`{what}` is too large for a number (an `f64` overflows to infinity)"),
+        );
+    }
+    value.is_finite()
+}
+
+/// S13.2, S13.3: a breaker's `call_timeout` is above zero and its `reset` not above its `max_reset`.
+///
+/// At zero every call fails and the breaker opens; the reset timeout grows up to its maximum,
+/// never starts above it (defaults: 10 s, 30 s, 5 min).
+pub(crate) fn breaker_timeouts_are_sound(
+    breaker: &crate::model::Breaker,
+    call_timeout_at: Option<Span>,
+    reset_at: Option<Span>,
+    cx: &Ctxt,
+) {
+    const DEFAULT_RESET: u64 = 30_000_000_000;
+    const DEFAULT_MAX_RESET: u64 = 300_000_000_000;
+    if let (Some(0), Some(at)) = (breaker.call_timeout, call_timeout_at) {
+        cx.error_at(
+            at,
+            "a breaker's `call_timeout` must be greater than zero: every call would fail",
+        );
+    }
+    let reset = breaker.reset.unwrap_or(DEFAULT_RESET);
+    let max = breaker.max_reset.unwrap_or(DEFAULT_MAX_RESET);
+    if reset > max {
+        let at = reset_at.unwrap_or_else(|| breaker.name.span());
+        cx.error_at(
+            at,
+            "a breaker's `reset` is above its `max_reset` (defaults: reset 30s, max_reset 5m)",
+        );
+    }
+}
+
 /// S1.2: an exponential backoff's multiplier is at least 1.
 pub(crate) fn backoff_multiplier_at_least_one(m: f64, at: Span, cx: &Ctxt) {
     if m < 1.0 {

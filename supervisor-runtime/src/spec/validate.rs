@@ -20,6 +20,10 @@ pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecEr
         return Err(err(path, SpecRule::ZeroPeriod));
     }
     check_duration(spec.intensity.period, "the intensity period").map_err(|r| err(path, r))?;
+    for breaker in &spec.breakers {
+        let rule = |r| SpecRule::Breaker(Arc::from(breaker.name()), r);
+        breaker.config().check().map_err(|r| err(path, rule(r)))?;
+    }
     if let Some(d) = spec.kind.template() {
         let tpath = format!("{path}/<template>");
         if d.max_children == Some(0) {

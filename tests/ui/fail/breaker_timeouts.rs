@@ -1,0 +1,21 @@
+// A breaker's reset timeout above its maximum, and a call timeout of zero (every call would
+// fail), are rejected as the same mistakes in a backoff are.
+use supervisor::supervision_tree;
+use supervisor::ChildContext;
+
+async fn run(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+supervision_tree! {
+    App: one_for_one {
+        a: worker(run),
+    }
+    breakers {
+        llm: breaker(reset = 30s, max_reset = 1s),
+        db: breaker(call_timeout = 0s),
+    }
+}
+
+fn main() {}
