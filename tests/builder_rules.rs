@@ -402,6 +402,18 @@ fn cases() -> Vec<(&'static str, Builder)> {
             CannotBeWritten("an `f64` argument is a value, never a literal that overflows"),
         ),
         (
+            "node_kind_typo_one_error",
+            MacroOnly("node kinds are the macro's words; by hand, each is a constructor"),
+        ),
+        (
+            "misspelt_required_option",
+            MacroOnly("option names are the macro's; by hand, a misspelt method does not compile"),
+        ),
+        (
+            "pool_messages",
+            CannotBeWritten("`PoolSpec::new` takes one `Template`, which is a worker"),
+        ),
+        (
             "breaker_declared_twice",
             MacroOnly("breaker names are the macro's; by hand, two breakers are two values"),
         ),

@@ -157,10 +157,10 @@ use proc_macro2::TokenStream;
 /// | `ids_are_unique` | sibling ids are unique | S1.2, S1.4 | `duplicate_id` |
 /// | `handle_type_names_are_distinct` | no two nested supervisors have handle types of the same name (`a_b` and `a { b }`) | names | `handle_type_names_clash` |
 /// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy`, `pool_as_root` |
-/// | `node_kind_is_known` | a node is a `worker`, a `from_worker` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy` |
+/// | `node_kind_is_known` | a node is a `worker`, a `from_worker` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy`, `node_kind_typo_one_error` |
 /// | `root_has_no_child_options` | the root has no parent, so no child options | S1.2 | `restart_on_root` |
 /// | `supervisor_has_children` | a static supervisor has its children in braces, one at least | S1.1, S1.4 | `supervisor_without_children` |
-/// | `dynamic_has_one_template` | a dynamic supervisor has exactly one template | S1.4, S5.4 | `dynamic_without_template`, `dynamic_two_templates` |
+/// | `dynamic_has_one_template` | a dynamic supervisor has exactly one template | S1.4, S5.4 | `dynamic_without_template`, `dynamic_two_templates`, `pool_messages` |
 /// | `template_has_no_id` | a template has no id: its children get numbers as ids | S5.4 | `template_with_id` |
 /// | `template_is_a_worker` | a template is a worker | S5.4 | `template_is_a_supervisor` |
 /// | `template_is_not_significant` | a template is not significant | S5.4, S8 | `dynamic_significant_template` |
@@ -168,7 +168,7 @@ use proc_macro2::TokenStream;
 /// | `worker_has_no_children` | a worker has no children | S1.2 | `worker_with_children` |
 /// | `only_doc_comments_on_children` | only doc comments stand on a child | grammar | `attribute_on_child` |
 /// | `each_child_parses` | children that do not parse are reported, each skipped up to its `,` | grammar | `missing_colon_after_id`, `syntax_errors_do_not_hide_others` |
-/// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option` |
+/// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option`, `misspelt_required_option` |
 /// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
 /// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool` |
 /// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |

@@ -534,10 +534,17 @@ fn named(parts: &[TokenStream], what: &str, keys: &[&str], cx: &Ctxt) -> Vec<(Id
             continue;
         }
         let value: TokenStream = iter.collect();
-        if !keys.contains(&key.to_string().as_str()) {
+        let key = if keys.contains(&key.to_string().as_str()) {
+            key
+        } else {
+            // Reported, and read as the key it is closest to, so that the one it stands for
+            // is not reported missing.
             cx.unknown(key.span(), what, &key.to_string(), keys);
-            continue;
-        }
+            match crate::suggest::did_you_mean(&key.to_string(), keys) {
+                Some(meant) => Ident::new(meant, key.span()),
+                None => continue,
+            }
+        };
         if value.is_empty() {
             cx.error_at(key.span(), format!("`{key} =` needs a value"));
             continue;

@@ -17,21 +17,34 @@ use crate::model::{
     PoolSup, Restart, Route, Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
 };
 use crate::parse::{tokens_span, Args, NodeAst, OptionAst, Options, TreeAst};
-use crate::suggest::{snake_case, upper_camel_case};
+use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
 use crate::values;
 use rules::Place;
 
 /// Checks the whole tree. On errors, it gives them all, and the tree as well when every error is
 /// about a value (the tree is then complete, with defaults where values were wrong): expanding
 /// it keeps every generated item, so that the user's mistakes are the only errors.
-pub(crate) fn check(ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
+pub(crate) fn check(mut ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
     let cx = Ctxt::new();
+    for child in ast
+        .root
+        .children
+        .iter_mut()
+        .flat_map(|c| c.nodes.iter_mut())
+    {
+        read_node_kinds(child, &cx);
+    }
     rules::tree_name_is_upper_camel(&ast.name, &cx);
     rules::tree_name_is_not_self(&ast.name, &cx);
     rules::parameters_are_unique(&ast.params, &cx);
     rules::root_has_no_child_options(&ast.root, &cx);
     let name = unraw(&ast.name);
-    let root = if rules::root_is_a_supervisor(&ast.root.kind, &cx) {
+    let root_kind = &ast.root.kind;
+    let root_kind_typo = did_you_mean(&root_kind.to_string(), rules::SUPERVISOR_KINDS);
+    let root = if rules::root_is_a_supervisor(root_kind, &cx) {
+        supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx)
+    } else if let Some(kind) = root_kind_typo {
+        ast.root.kind = Ident::new(kind, root_kind.span());
         supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx)
     } else {
         None
@@ -185,8 +198,9 @@ fn dynamic(node: &NodeAst, id: String, cx: &Ctxt) -> Option<DynamicSup> {
         rules::each_child_parses(children, cx);
     }
     let t = rules::dynamic_has_one_template(node, &id, cx)?;
-    rules::template_has_no_id(t, cx);
-    let template = template(t, &id, cx)?;
+    let owner = rules::template_owner(node, &id);
+    rules::template_has_no_id(t, &owner, cx);
+    let template = template_of(t, &owner, Place::Template, cx)?;
     Some(DynamicSup {
         id,
         intensity: intensity_,
@@ -210,12 +224,24 @@ fn sup_options(args: Option<&Args>, place: Place, label: &str, cx: &Ctxt) -> Vec
     };
     let mut seen = HashMap::new();
     list.into_iter()
-        .filter(|opt| {
-            rules::option_is_given_once(&mut seen, &opt.key, cx)
-                && rules::option_is_known(&opt.key, place, cx)
-                && rules::option_applies_to_the_node(&opt.key, place, label, cx)
+        .filter_map(|mut opt| {
+            opt.key = known_key(&opt.key, place, cx)?;
+            (rules::option_is_given_once(&mut seen, &opt.key, cx)
+                && rules::option_applies_to_the_node(&opt.key, place, label, cx))
+            .then_some(opt)
         })
         .collect()
+}
+
+/// An option's key, once known: a misspelt one is reported, and read as the key it is closest
+/// to, so that the option's value is still checked and the options it stands for are not
+/// reported missing; `None` for a key too far from any.
+fn known_key(key: &Ident, place: Place, cx: &Ctxt) -> Option<Ident> {
+    if rules::option_is_known(key, place, cx) {
+        return Some(key.clone());
+    }
+    let meant = did_you_mean(&key.to_string(), rules::options_at(place))?;
+    Some(Ident::new(meant, key.span()))
 }
 
 /// `max_restarts` and `within`, which every supervisor kind has; `false` for other options.
@@ -244,7 +270,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Op
         .cloned()
         .collect();
     let label = unraw(id);
-    if !rules::node_kind_is_known(&node.kind, cx) {
+    if !is_node_kind(&node.kind) {
         return None;
     }
     // The node itself first, then its options: errors come in the order they are written.
@@ -316,8 +342,9 @@ fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
         rules::each_child_parses(children, cx);
     }
     let t = rules::dynamic_has_one_template(node, &id, cx)?;
-    rules::template_has_no_id(t, cx);
-    let mut template = template_of(t, &id, Place::PoolTemplate, cx)?;
+    let owner = rules::template_owner(node, &id);
+    rules::template_has_no_id(t, &owner, cx);
+    let mut template = template_of(t, &owner, Place::PoolTemplate, cx)?;
     // Each slot is given its number.
     template.args = Some(syn::parse_quote!(usize));
     rules::pool_template_has_a_mailbox(&template, t, &id, cx);
@@ -332,20 +359,36 @@ fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
     })
 }
 
-fn template(node: &NodeAst, sup_id: &str, cx: &Ctxt) -> Option<Template> {
-    template_of(node, sup_id, Place::Template, cx)
+/// Checks every node's kind once, before anything else, and reads a typo that has a close
+/// suggestion as the suggestion, so that the one mistake is its one error and the tree keeps
+/// its shape (its handle's fields, its `TREE`).
+fn read_node_kinds(node: &mut NodeAst, cx: &Ctxt) {
+    if !rules::node_kind_is_known(&node.kind, cx) {
+        if let Some(kind) = did_you_mean(&node.kind.to_string(), rules::NODE_KINDS) {
+            node.kind = Ident::new(kind, node.kind.span());
+        }
+    }
+    for child in node.children.iter_mut().flat_map(|c| c.nodes.iter_mut()) {
+        read_node_kinds(child, cx);
+    }
 }
 
-/// The template of a dynamic supervisor or of a pool (`place` says which).
-fn template_of(node: &NodeAst, sup_id: &str, place: Place, cx: &Ctxt) -> Option<Template> {
+/// Whether `kind` is a node kind (an unknown one was reported by [`read_node_kinds`]).
+fn is_node_kind(kind: &Ident) -> bool {
+    rules::NODE_KINDS.contains(&kind.to_string().as_str())
+}
+
+/// The template of a dynamic supervisor or of a pool (`place` says which), named in errors as
+/// its `owner`'s.
+fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Option<Template> {
     rules::only_doc_comments_on_children(node, cx);
-    if !rules::node_kind_is_known(&node.kind, cx) || !rules::template_is_a_worker(node, cx) {
+    if !is_node_kind(&node.kind) || !rules::template_is_a_worker(node, owner, cx) {
         return None;
     }
     let label = "template";
     let mut worker = worker(node, label, cx)?;
     let mut opts = child_options(node.options.as_ref(), place, label, cx);
-    rules::template_is_not_significant(&mut opts.policy, node, sup_id, cx);
+    rules::template_is_not_significant(&mut opts.policy, node, owner, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);
     worker.mailbox = opts.mailbox;
     worker.mailbox_capacity = opts.mailbox_capacity;
@@ -404,13 +447,15 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
     let mut out = ChildOptions::default();
     let mut seen = HashMap::new();
     for opt in opts.map_or(&[][..], |o| &o.items) {
-        if !(rules::option_is_given_once(&mut seen, &opt.key, cx)
-            && rules::option_is_known(&opt.key, place, cx)
-            && rules::option_applies_to_the_node(&opt.key, place, label, cx))
+        let Some(key) = known_key(&opt.key, place, cx) else {
+            continue;
+        };
+        if !(rules::option_is_given_once(&mut seen, &key, cx)
+            && rules::option_applies_to_the_node(&key, place, label, cx))
         {
             continue;
         }
-        let key = opt.key.to_string();
+        let key = key.to_string();
         if key == "significant" {
             // Written but malformed (`significant = yes`): read as meant, so that the rules that
             // depend on it (auto_shutdown needs a significant child) do not report it again.

@@ -243,10 +243,13 @@ pub(crate) fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
     if k == "pool" {
         msg.push_str("\n  help: declare the pool inside a supervisor: `App: one_for_one { workers: pool(size = 4) { .. } }`");
     }
+    // A typo with a close suggestion is read as the suggestion: the tree keeps its shape.
     if let Some(s) = did_you_mean(&k, SUPERVISOR_KINDS) {
         msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+        cx.error_at(kind.span(), msg);
+    } else {
+        cx.shape_error_at(kind.span(), msg);
     }
-    cx.shape_error_at(kind.span(), msg);
     false
 }
 
@@ -257,7 +260,10 @@ pub(crate) fn node_kind_is_known(kind: &Ident, cx: &Ctxt) -> bool {
         return true;
     }
     cx.unknown(kind.span(), "node kind", &k, NODE_KINDS);
-    cx.mark_shape();
+    // A typo with a close suggestion is read as the suggestion: the tree keeps its shape.
+    if did_you_mean(&k, NODE_KINDS).is_none() {
+        cx.mark_shape();
+    }
     false
 }
 
@@ -298,46 +304,60 @@ pub(crate) fn dynamic_has_one_template<'a>(
     sup_id: &str,
     cx: &Ctxt,
 ) -> Option<&'a NodeAst> {
-    let example = "as in `dynamic { worker(path::to::run) }`";
+    let owner = template_owner(node, sup_id);
+    let example = if node.kind == "pool" {
+        "as in `pool(size = 4) { worker(path::to::run) [mailbox = Job] }`"
+    } else {
+        "as in `dynamic { worker(path::to::run) }`"
+    };
     let Some(children) = &node.children else {
         cx.shape_error_at(
             node.span(),
-            format!("dynamic supervisor `{sup_id}` needs one template in braces, {example}"),
+            format!("{owner} needs one template in braces, {example}"),
         );
         return None;
     };
     for extra in children.nodes.iter().skip(1) {
         cx.shape_error_at(
             extra.span(),
-            format!("dynamic supervisor `{sup_id}` has exactly one template; this is a second"),
+            format!("{owner} has exactly one template; this is a second"),
         );
     }
     if children.nodes.is_empty() && children.errors.is_empty() {
         cx.shape_error_at(
             children.span,
-            format!("dynamic supervisor `{sup_id}` needs one template, {example}"),
+            format!("{owner} needs one template, {example}"),
         );
     }
     children.nodes.first()
 }
 
+/// How errors name the owner of a template: "pool `db`", "dynamic supervisor `sessions`".
+pub(crate) fn template_owner(node: &NodeAst, sup_id: &str) -> String {
+    if node.kind == "pool" {
+        format!("pool `{sup_id}`")
+    } else {
+        format!("dynamic supervisor `{sup_id}`")
+    }
+}
+
 /// S5.4: a template has no id: its children get numbers as ids.
-pub(crate) fn template_has_no_id(template: &NodeAst, cx: &Ctxt) {
+pub(crate) fn template_has_no_id(template: &NodeAst, owner: &str, cx: &Ctxt) {
     if let Some(id) = &template.id {
         cx.error_at(
             id.span(),
-            "a dynamic supervisor's template has no id: its children get numbers as ids",
+            format!("the template of {owner} has no id: its children get numbers as ids"),
         );
     }
 }
 
 /// S5.4: a template is a worker.
-pub(crate) fn template_is_a_worker(template: &NodeAst, cx: &Ctxt) -> bool {
+pub(crate) fn template_is_a_worker(template: &NodeAst, owner: &str, cx: &Ctxt) -> bool {
     let kind = template.kind.to_string();
-    if SUPERVISOR_KINDS.contains(&kind.as_str()) {
+    if kind != "worker" && kind != "from_worker" {
         cx.shape_error_at(
             template.kind.span(),
-            "a dynamic supervisor's template must be `worker(..)`",
+            format!("the template of {owner} is a worker, `worker(..)` or `from_worker(..)`, not `{kind}`"),
         );
         return false;
     }
@@ -348,13 +368,13 @@ pub(crate) fn template_is_a_worker(template: &NodeAst, cx: &Ctxt) -> bool {
 pub(crate) fn template_is_not_significant(
     policy: &mut Policy,
     node: &NodeAst,
-    sup_id: &str,
+    owner: &str,
     cx: &Ctxt,
 ) {
     if policy.significant {
         cx.error_at(
             option_span(node, "significant"),
-            format!("the template of dynamic supervisor `{sup_id}` cannot be significant"),
+            format!("the template of {owner} cannot be significant"),
         );
         // Rejected: not part of the tree that is still expanded.
         policy.significant = false;
@@ -420,15 +440,24 @@ pub(crate) fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
         .iter()
         .any(|list| list.contains(&k.as_str()));
     if !known {
-        let (what, expected) = match place {
-            Place::StaticOptions => ("supervisor option", STATIC_OPTIONS),
-            Place::DynamicOptions => ("supervisor option", DYNAMIC_OPTIONS),
-            Place::PoolOptions => ("pool option", POOL_OPTIONS),
-            _ => ("child option", CHILD_OPTIONS),
+        let what = match place {
+            Place::StaticOptions | Place::DynamicOptions => "supervisor option",
+            Place::PoolOptions => "pool option",
+            _ => "child option",
         };
-        cx.unknown(key.span(), what, &k, expected);
+        cx.unknown(key.span(), what, &k, options_at(place));
     }
     known
+}
+
+/// The options that may stand at `place`.
+pub(crate) fn options_at(place: Place) -> &'static [&'static str] {
+    match place {
+        Place::StaticOptions => STATIC_OPTIONS,
+        Place::DynamicOptions => DYNAMIC_OPTIONS,
+        Place::PoolOptions => POOL_OPTIONS,
+        _ => CHILD_OPTIONS,
+    }
 }
 
 /// grammar: an option is given once.
