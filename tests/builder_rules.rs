@@ -414,6 +414,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             CannotBeWritten("`PoolSpec::new` takes one `Template`, which is a worker"),
         ),
         (
+            "key_hash_type_errors",
+            CannotBeWritten("`PoolSpec::key_hash` takes `Fn(&M) -> K` with `K: Hash`: rustc rejects the closure"),
+        ),
+        (
             "breaker_declared_twice",
             MacroOnly("breaker names are the macro's; by hand, two breakers are two values"),
         ),

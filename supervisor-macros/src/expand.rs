@@ -413,9 +413,11 @@ fn sup_spec(sup: &Sup, params: &[Param], path: &[&str], lets: &mut TokenStream) 
                     let m = mailbox_type(&p.template.worker);
                     out = quote_spanned!(span=> ::supervisor::__private::broadcast::<#m>(#out));
                 }
+                // Spanned at the closure, so that a type error in it is reported there.
                 Route::KeyHash(key) => {
-                    let key = shared_fn(key, tokens_span(key), params);
-                    out.extend(quote!(.key_hash(#key)));
+                    let span = tokens_span(key);
+                    let key = shared_fn(key, span, params);
+                    out.extend(quote_spanned!(span=> .key_hash(#key)));
                 }
             }
             let overflow = match p.overflow {
@@ -894,8 +896,9 @@ fn handle_types(
         impl #ty {
             #dynamic_root
 
-            /// This supervisor.
-            pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+            /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+            /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+            pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
                 &self._supervisor
             }
         }

@@ -214,7 +214,9 @@ use proc_macro2::TokenStream;
 /// than `Result<(), E>` \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send +
 /// Sync + 'static` \[`parameter_not_clone`, `parameter_used_not_clone`\]; a mailbox type that is
 /// not `Send + 'static`, at the type \[`mailbox_not_send`\]; the message type of a broadcast
-/// pool that is not `Clone`, at the type \[`broadcast_not_clone`\]; a misspelt child or a wrong message
+/// pool that is not `Clone`, at the type \[`broadcast_not_clone`\]; a `key_hash` closure that
+/// takes its message by value or whose key is not `Hash`, at the closure
+/// \[`key_hash_type_errors`\]; a misspelt child or a wrong message
 /// type where the tree is used \[`wrong_message_type_and_misspelt_child`\]. Each tree is checked
 /// on its own, so two trees of one module whose generated names meet (`App` with a child `api`
 /// makes `AppApi`, beside a tree `AppApi`) are reported by rustc, at the two names

@@ -104,8 +104,9 @@ impl PoolRoot {
             .start_child(args)
             .await
     }
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }

@@ -204,8 +204,9 @@ impl ::core::fmt::Debug for PipelineStages {
     }
 }
 impl PipelineStages {
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }
@@ -233,8 +234,9 @@ impl ::core::fmt::Debug for PipelineBatch {
     }
 }
 impl PipelineBatch {
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }
@@ -264,8 +266,9 @@ impl ::core::fmt::Debug for PipelineRoot {
     }
 }
 impl PipelineRoot {
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }

@@ -118,8 +118,9 @@ impl ::core::fmt::Debug for RenderRoot {
     }
 }
 impl RenderRoot {
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }

@@ -143,8 +143,9 @@ impl ::core::fmt::Debug for AppApi {
     }
 }
 impl AppApi {
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }
@@ -174,8 +175,9 @@ impl ::core::fmt::Debug for AppRoot {
     }
 }
 impl AppRoot {
-    /// This supervisor.
-    pub fn supervisor(&self) -> &::supervisor::SupervisorRef {
+    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
         &self._supervisor
     }
 }

@@ -39,6 +39,7 @@ supervision_tree! {
         pool: worker(run),
         // Generated, and the traits the handles implement.
         supervisor: worker(run),
+        supervisor_ref: worker(run),
         bind: worker(run),
         clone: worker(run),
         clone_from: worker(run),
@@ -63,11 +64,13 @@ fn main() {
         assert_eq!(app.handle.path(), "app/handle");
         assert_eq!(app.children.path(), "app/children");
         assert_eq!(app.supervisor.path(), "app/supervisor");
-        assert_eq!(app.supervisor().path(), "app");
-        assert_eq!(app.which_children().await.unwrap().len(), 31);
+        assert_eq!(app.supervisor_ref().path(), "app");
+        // The generated accessor hides no method of `SupervisorRef`.
+        assert_eq!(app.supervisor("api").unwrap().path(), "app/api");
+        assert_eq!(app.which_children().await.unwrap().len(), 32);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
-        assert_eq!(app.api.supervisor().path(), "app/api");
+        assert_eq!(app.api.supervisor_ref().path(), "app/api");
         assert_eq!(app.shutdown.path(), "app/shutdown");
         app.shutdown().await.unwrap();
     });
