@@ -691,3 +691,50 @@ async fn a_call_held_by_a_stopped_slot_ends_with_the_stop() {
     assert_eq!(t.elapsed(), Duration::ZERO);
     app.shutdown().await.unwrap();
 }
+
+/// A slot written as a [`Worker`]: its `init` learns its number, its `run` takes the jobs.
+struct SlotWorker {
+    slot: usize,
+    log: Log,
+}
+
+#[supervisor::async_trait]
+impl supervisor::Worker<Job> for SlotWorker {
+    async fn init(&mut self, _ctx: &mut ChildContext<Job>) -> Result<(), BoxError> {
+        self.log.lock().unwrap().push((self.slot, u32::MAX));
+        Ok(())
+    }
+    async fn run(&mut self, ctx: &mut ChildContext<Job>) -> Result<(), BoxError> {
+        while let Some(job) = ctx.recv().await {
+            if let Job::Work(n) = job {
+                self.log.lock().unwrap().push((self.slot, n));
+            }
+        }
+        Ok(())
+    }
+}
+
+// S14.1, S2.1: a pool's slots can be workers with an init phase, each made from its number.
+#[tokio::test(start_paused = true)]
+async fn slots_can_be_workers_made_from_their_number() {
+    let log = Log::default();
+    let l = Arc::clone(&log);
+    let template = Template::<usize, Job>::from_worker(move |slot| SlotWorker {
+        slot,
+        log: Arc::clone(&l),
+    });
+    let app = Supervisor::start(PoolSpec::new("pool", 2, template))
+        .await
+        .unwrap();
+    // Both inits ran before the tree was up.
+    assert_eq!(*log.lock().unwrap(), vec![(0, u32::MAX), (1, u32::MAX)]);
+    let pool = app.root().pool::<Job>("").unwrap();
+    for n in 0..4 {
+        pool.send(Job::Work(n)).await.unwrap();
+    }
+    settle().await;
+    let mut got = log.lock().unwrap().split_off(2);
+    got.sort_unstable();
+    assert_eq!(got, vec![(0, 0), (0, 2), (1, 1), (1, 3)]);
+    app.shutdown().await.unwrap();
+}

@@ -613,11 +613,20 @@ fn child_spec(
 
 fn template_spec(template: &Template, params: &[Param]) -> TokenStream {
     let w = &template.worker;
-    let f = start_fn(w, params, true);
     let a = args_type(template);
     let m = mailbox_type(w);
     let span = w.span;
-    let mut out = quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f));
+    let mut out = match w.start {
+        Start::Fn => {
+            let f = start_fn(w, params, true);
+            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f))
+        }
+        // A function of the child's arguments to a fresh worker (`|slot| Slot::new(slot)`).
+        Start::FromWorker => {
+            let f = shared_fn(&w.expr, span, params);
+            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::from_worker(#f))
+        }
+    };
     out.extend(policies(&template.policy));
     out.extend(worker_settings(w));
     out.extend(detection(&template.detection, params));

@@ -76,10 +76,11 @@ use proc_macro2::TokenStream;
 /// params     := "(" (name ":" Type),* ")"          cloned into each incarnation that names them
 /// supervisor := strategy ("(" sup_option,* ")")? ("[" child_option,* "]")? "{" children "}"
 /// strategy   := one_for_one | one_for_all | rest_for_one | dynamic
-/// pool       := pool "(" pool_option,* ")" "{" worker "(" expr ")" options "}"
-///                                                  a child, not the root; expr gets (ctx, slot)
+/// pool       := pool "(" pool_option,* ")" "{" template "}"   a child, not the root
 /// children   := (doc* id ":" node),*               static supervisors: one or more
-///             | worker "(" expr ")" options?       dynamic supervisors: exactly one template
+///             | template                           dynamic supervisors: exactly one
+/// template   := worker "(" expr ")" options?       expr: of (ctx, args); a pool's args: the slot
+///             | from_worker "(" expr ")" options?  expr: a fn of the args to a fresh `Worker`
 /// node       := worker "(" expr ")" options?       expr: async fn or closure of the ChildContext
 ///             | from_worker "(" expr ")" options?  expr: a `Worker` value, made per incarnation
 ///             | supervisor | pool

@@ -228,14 +228,44 @@ where
         let span = child_span(&raw);
         let run = async move {
             let mut ctx = ChildContext::<M>::attach_async(raw).await;
-            let mut worker = (self.make)();
-            if let Err(e) = worker.init(&mut ctx).await {
-                return ExitReason::error(e);
+            drive((self.make)(), &mut ctx).await
+        };
+        spawn_incarnation(run, report, span)
+    }
+}
+
+/// One incarnation of a [`Worker`]: `init`, then, once it is up, `run` and `stop`.
+async fn drive<M: Message, W: Worker<M>>(mut worker: W, ctx: &mut ChildContext<M>) -> ExitReason {
+    if let Err(e) = worker.init(ctx).await {
+        return ExitReason::error(e);
+    }
+    ctx.raw.signal_started();
+    let result = worker.run(ctx).await;
+    worker.stop(ctx).await;
+    result.into_exit()
+}
+
+/// Starts a [`Worker`] made from a dynamic child's arguments, for every incarnation.
+struct TemplateWorkerStart<A, M, F> {
+    make: F,
+    _types: PhantomData<fn(A) -> M>,
+}
+
+impl<A, M, W, F> Start for TemplateWorkerStart<A, M, F>
+where
+    A: Clone + Send + Sync + 'static,
+    M: Message,
+    W: Worker<M>,
+    F: Fn(A) -> W + Send + Sync + 'static,
+{
+    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
+        let span = child_span(&raw);
+        let run = async move {
+            let mut ctx = ChildContext::<M>::attach_async(raw).await;
+            match ctx.raw.take_args::<A>() {
+                Some(args) => drive((self.make)(args), &mut ctx).await,
+                None => ExitReason::error("dynamic child started without its arguments"),
             }
-            ctx.raw.signal_started();
-            let result = worker.run(&mut ctx).await;
-            worker.stop(&mut ctx).await;
-            result.into_exit()
         };
         spawn_incarnation(run, report, span)
     }
@@ -407,6 +437,36 @@ where
                 Starter::Fn {
                     call,
                     awaits_start: false,
+                },
+            ),
+            args: TypeTag::of::<A>(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<A, M> Template<A, M>
+where
+    A: Clone + Send + Sync + 'static,
+    M: Message,
+{
+    /// A template of [`Worker`]s: `make(args)` builds a fresh one for every incarnation, which
+    /// counts as started once [`Worker::init`] returned `Ok` (S2.1), as
+    /// [`ChildSpec::from_worker`] does for a static child.
+    pub fn from_worker<W, F>(make: F) -> Self
+    where
+        W: Worker<M>,
+        F: Fn(A) -> W + Send + Sync + 'static,
+    {
+        Template {
+            inner: erased::<M>(
+                "template",
+                Starter::Fn {
+                    call: Arc::new(TemplateWorkerStart {
+                        make,
+                        _types: PhantomData,
+                    }),
+                    awaits_start: true,
                 },
             ),
             args: TypeTag::of::<A>(),
