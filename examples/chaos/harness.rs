@@ -127,11 +127,16 @@ impl std::fmt::Display for Report {
         // By kind (numbers left out), each with its first instance.
         let mut kinds: BTreeMap<String, (usize, &String)> = BTreeMap::new();
         for v in &self.violations {
-            let kind: String = v
-                .chars()
-                .take(90)
-                .map(|c| if c.is_ascii_digit() { '#' } else { c })
-                .collect();
+            // Each run of digits as one `#`.
+            let mut kind = String::new();
+            for c in v.chars() {
+                if !c.is_ascii_digit() {
+                    kind.push(c);
+                } else if !kind.ends_with('#') {
+                    kind.push('#');
+                }
+            }
+            let kind: String = kind.chars().take(80).collect();
             kinds.entry(kind).or_insert((0, v)).0 += 1;
         }
         for (kind, (n, first)) in kinds.iter().take(20) {

@@ -22,7 +22,7 @@ use super::core::decide::{
     decide_exit, ends_for_good, group, held_by, restarts, ExitFacts, ExitPlan, Member, Retry,
     Rules, Window,
 };
-use super::core::monitor::{JudgeMonitor, Monitor, ProbeMonitor, Step, Then};
+use super::core::monitor::{JudgeMonitor, Monitor, ProbeMonitor, Step, Then, Watched};
 use super::core::phase::{self, Illegal};
 use super::core::timers::{Timer, TimerKey, Timers};
 use crate::backoff::Jitter;
@@ -88,28 +88,23 @@ struct Watch {
 
 impl Watch {
     /// Watches the incarnation that just came up, and sets its monitors' first timers.
-    fn start(
-        child: &Child,
-        incarnation: u64,
-        seq: u64,
-        supervisor: &Arc<str>,
-        timers: &mut Timers,
-    ) -> Option<Box<Watch>> {
+    fn start(child: &Child, incarnation: u64, seq: u64, timers: &mut Timers) -> Option<Box<Watch>> {
         let (check, heartbeat) = (child.spec.health(), child.spec.heartbeat());
         if check.is_none() && heartbeat.is_none() {
             return None;
         }
-        fn arm<M: Monitor>((monitor, first): (M, Instant), seq: u64, timers: &mut Timers) -> M {
-            timers.push(first, monitor.key(), seq);
-            monitor
-        }
+        let mut arm = |key: TimerKey, first: Instant| timers.push(first, key, seq);
         let node = &child.node;
-        let probe = check
-            .map(|c| ProbeMonitor::start(c, node, incarnation, Instant::now()))
-            .map(|started| arm(started, seq, timers));
-        let judge = heartbeat
-            .and_then(|h| JudgeMonitor::start(h, node, supervisor, incarnation))
-            .map(|started| arm(started, seq, timers));
+        let probe = check.map(|c| ProbeMonitor::start(c, node, Instant::now()));
+        let judge = heartbeat.and_then(|h| JudgeMonitor::start(h, node));
+        let probe = probe.map(|(m, first)| {
+            arm(m.key(incarnation), first);
+            m
+        });
+        let judge = judge.map(|(m, first)| {
+            arm(m.key(incarnation), first);
+            m
+        });
         Some(Box::new(Watch {
             incarnation,
             probe,
@@ -385,8 +380,7 @@ impl Engine {
             Phase::Running(r) => {
                 let watched = child.watch.as_ref().map(|w| w.incarnation);
                 if watched != Some(r.incarnation) {
-                    let (sup, timers) = (self.node.path(), &mut self.timers);
-                    child.watch = Watch::start(child, r.incarnation, seq, sup, timers);
+                    child.watch = Watch::start(child, r.incarnation, seq, &mut self.timers);
                 }
             }
             _ => child.watch = None,
@@ -826,11 +820,13 @@ impl Engine {
     async fn watch_due(&mut self, timer: Timer, now: Instant) -> Option<ExitReason> {
         let Timer { seq, at: due, key } = timer;
         let child = self.children.get_mut(&seq)?;
-        let step = child
-            .watch
-            .as_deref_mut()?
-            .monitor(key)?
-            .wake(&child.node, due, now);
+        let watch = child.watch.as_deref_mut()?;
+        let watched = Watched {
+            node: &child.node,
+            spec: &child.spec,
+            incarnation: watch.incarnation,
+        };
+        let step = watch.monitor(key)?.wake(watched, due, now);
         self.follow(seq, key, step).await
     }
 
@@ -840,9 +836,12 @@ impl Engine {
         let child = self.children.get_mut(&seq)?;
         let watch = child.watch.as_deref_mut()?;
         watch.probing = None;
-        let step = watch
-            .monitor(key)?
-            .answer(&child.node, health, Instant::now());
+        let watched = Watched {
+            node: &child.node,
+            spec: &child.spec,
+            incarnation,
+        };
+        let step = watch.monitor(key)?.answer(watched, health, Instant::now());
         self.follow(seq, key, step).await
     }
 
@@ -860,7 +859,7 @@ impl Engine {
             }
             Then::Probe => {
                 let watch = child.watch.as_deref_mut()?;
-                let check = watch.probe.as_ref()?.check();
+                let check = child.spec.health()?;
                 let probe =
                     crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
                 let inbox = self.inbox_tx.clone();

@@ -3,8 +3,6 @@
 //! driver runs every kind the same way, so a new kind of watch is a new implementation here,
 //! not new driver code.
 
-use std::sync::Arc;
-
 use tokio::time::Instant;
 
 use crate::event::EventKind;
@@ -12,6 +10,7 @@ use crate::exit::ExitReason;
 use crate::health::{Health, HealthCheck, Outcome, Probes};
 use crate::heartbeat::{Judge, Verdict};
 use crate::node::Node;
+use crate::spec::ErasedChild;
 use crate::state::HealthStatus;
 use crate::telemetry;
 use crate::time::deadline;
@@ -42,71 +41,67 @@ impl Step {
     }
 }
 
-/// One watch over one incarnation of the child whose node it is given. Woken only by its own
-/// timers (keyed by [`key`](Monitor::key)), it has no task, channel or await of its own.
+/// The watched incarnation, as its monitors see it. Monitors borrow their settings from the
+/// child's spec rather than keep copies: a watched child costs only its counters.
+#[derive(Clone, Copy)]
+pub(crate) struct Watched<'a> {
+    pub(crate) node: &'a Node,
+    pub(crate) spec: &'a ErasedChild,
+    pub(crate) incarnation: u64,
+}
+
+/// One watch over one incarnation. Woken only by its own timers (keyed by
+/// [`key`](Monitor::key)), it has no task, channel or await of its own.
 pub(crate) trait Monitor {
-    /// The key of its timers.
-    fn key(&self) -> TimerKey;
+    /// The key of its timers for `incarnation`.
+    fn key(&self, incarnation: u64) -> TimerKey;
     /// Its timer, due at `due`, fired at `now`.
-    fn wake(&mut self, node: &Node, due: Instant, now: Instant) -> Step;
+    fn wake(&mut self, watched: Watched<'_>, due: Instant, now: Instant) -> Step;
     /// The result of the probe it asked for, which ended at `now`.
-    fn answer(&mut self, node: &Node, health: Health, now: Instant) -> Step;
+    fn answer(&mut self, watched: Watched<'_>, health: Health, now: Instant) -> Step;
 }
 
 /// S11: probes of one incarnation, every `interval` from the end of the last, convicting after
 /// `failure_threshold` unhealthy results in a row.
 pub(crate) struct ProbeMonitor {
-    incarnation: u64,
-    check: HealthCheck,
     probes: Probes,
 }
 
 impl ProbeMonitor {
     /// Watches the incarnation that is up `now`; returns when to probe first.
-    pub(crate) fn start(
-        check: &HealthCheck,
-        node: &Node,
-        incarnation: u64,
-        now: Instant,
-    ) -> (Self, Instant) {
+    pub(crate) fn start(check: &HealthCheck, node: &Node, now: Instant) -> (Self, Instant) {
         node.set_health(HealthStatus::Unknown);
         let monitor = ProbeMonitor {
-            incarnation,
-            check: check.clone(),
             probes: Probes::new(),
         };
         (monitor, deadline(now, check.initial_delay))
     }
-
-    /// The check it runs.
-    pub(crate) fn check(&self) -> &HealthCheck {
-        &self.check
-    }
 }
 
 impl Monitor for ProbeMonitor {
-    fn key(&self) -> TimerKey {
-        TimerKey::Probe {
-            incarnation: self.incarnation,
-        }
+    fn key(&self, incarnation: u64) -> TimerKey {
+        TimerKey::Probe { incarnation }
     }
 
-    fn wake(&mut self, _: &Node, _: Instant, _: Instant) -> Step {
+    fn wake(&mut self, _: Watched<'_>, _: Instant, _: Instant) -> Step {
         Step::then(Then::Probe)
     }
 
-    fn answer(&mut self, node: &Node, health: Health, now: Instant) -> Step {
-        let outcome = self.probes.record(&self.check, health);
-        node.set_health(self.probes.last);
+    fn answer(&mut self, w: Watched<'_>, health: Health, now: Instant) -> Step {
+        let Some(check) = w.spec.health() else {
+            return Step::then(Then::Wake(now + std::time::Duration::from_secs(3600)));
+        };
+        let outcome = self.probes.record(check, health);
+        w.node.set_health(self.probes.last);
         match outcome {
             Outcome::Again(changed) => Step {
                 note: changed.map(|(status, cause)| EventKind::Health {
-                    incarnation: self.incarnation,
+                    incarnation: w.incarnation,
                     status,
                     cause,
                 }),
                 // S11.1: from the end of this probe: probes never overlap, never bunch.
-                then: Then::Wake(deadline(now, self.check.interval)),
+                then: Then::Wake(deadline(now, check.interval)),
             },
             Outcome::Convict(cause) => Step::then(Then::Convict(ExitReason::Unhealthy(cause))),
         }
@@ -115,52 +110,37 @@ impl Monitor for ProbeMonitor {
 
 /// S12: the phi-accrual judge of one incarnation's heartbeats.
 pub(crate) struct JudgeMonitor {
-    incarnation: u64,
     judge: Judge,
-    /// The watching supervisor's path, for the phi gauge's labels.
-    supervisor: Arc<str>,
 }
 
 impl JudgeMonitor {
     /// Judges the incarnation that is up now, if the child beats; returns when to look first.
-    pub(crate) fn start(
-        config: &crate::Heartbeat,
-        node: &Node,
-        supervisor: &Arc<str>,
-        incarnation: u64,
-    ) -> Option<(Self, Instant)> {
+    pub(crate) fn start(config: &crate::Heartbeat, node: &Node) -> Option<(Self, Instant)> {
         let (judge, first) = Judge::start(*config, node.beats()?);
-        let monitor = JudgeMonitor {
-            incarnation,
-            judge,
-            supervisor: Arc::clone(supervisor),
-        };
-        Some((monitor, first))
+        Some((JudgeMonitor { judge }, first))
     }
 }
 
 impl Monitor for JudgeMonitor {
-    fn key(&self) -> TimerKey {
-        TimerKey::Judge {
-            incarnation: self.incarnation,
-        }
+    fn key(&self, incarnation: u64) -> TimerKey {
+        TimerKey::Judge { incarnation }
     }
 
-    fn wake(&mut self, node: &Node, due: Instant, now: Instant) -> Step {
-        let Some(beats) = node.beats() else {
-            return Step::then(Then::Wake(now + std::time::Duration::from_secs(1)));
+    fn wake(&mut self, w: Watched<'_>, due: Instant, now: Instant) -> Step {
+        let Some(beats) = w.node.beats() else {
+            return Step::then(Then::Wake(now + std::time::Duration::from_secs(3600)));
         };
         let verdict = self.judge.wake(beats, due, now);
-        let labels = telemetry::ChildLabels {
-            supervisor: &self.supervisor,
-            child: Some(&node.id),
-        };
-        telemetry::phi(labels, || beats.phi());
+        // A watched child always has a supervisor above it.
+        if let Some(supervisor) = w.node.parent_path() {
+            let child = Some(&w.node.id);
+            telemetry::phi(telemetry::ChildLabels { supervisor, child }, || beats.phi());
+        }
         match verdict {
             Verdict::Wake(at) => Step::then(Then::Wake(at)),
             Verdict::Suspect(phi, at) => Step {
                 note: Some(EventKind::Suspect {
-                    incarnation: self.incarnation,
+                    incarnation: w.incarnation,
                     phi,
                 }),
                 then: Then::Wake(at),
@@ -172,7 +152,7 @@ impl Monitor for JudgeMonitor {
     }
 
     /// A judge asks for no probe; should a result come, it looks again now.
-    fn answer(&mut self, _: &Node, _: Health, now: Instant) -> Step {
+    fn answer(&mut self, _: Watched<'_>, _: Health, now: Instant) -> Step {
         Step::then(Then::Wake(now))
     }
 }
@@ -184,7 +164,7 @@ mod tests {
 
     use tokio::time::Instant;
 
-    use super::{JudgeMonitor, Monitor, ProbeMonitor, Then};
+    use super::{JudgeMonitor, Monitor, ProbeMonitor, Then, Watched};
     use crate::event::{EventKind, Events};
     use crate::exit::{BoxError, ExitReason};
     use crate::health::{Health, HealthCheck};
@@ -195,7 +175,7 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
-    fn node(spec: ChildSpec<NoMailbox>) -> Arc<Node> {
+    fn node(spec: &ChildSpec<NoMailbox>) -> Arc<Node> {
         let parent: Arc<str> = Arc::from("app");
         Node::instantiate(
             &spec.inner,
@@ -204,6 +184,14 @@ mod tests {
             Some(&parent),
             &Events::new(),
         )
+    }
+
+    fn watched<'a>(node: &'a Node, spec: &'a ChildSpec<NoMailbox>, n: u64) -> Watched<'a> {
+        Watched {
+            node,
+            spec: &spec.inner,
+            incarnation: n,
+        }
     }
 
     fn worker() -> ChildSpec<NoMailbox> {
@@ -221,13 +209,15 @@ mod tests {
     // unhealthy result in a row convicts with its cause.
     #[test]
     fn a_probe_monitor_counts_results_in_a_row() {
-        let node = node(worker());
+        let spec = worker().health(check());
+        let node = node(&spec);
+        let w = watched(&node, &spec, 3);
         let t0 = Instant::now();
-        let (mut m, first) = ProbeMonitor::start(&check(), &node, 3, t0);
+        let (mut m, first) = ProbeMonitor::start(&check(), &node, t0);
         assert_eq!(first, t0);
         assert_eq!(node.health(), HealthStatus::Unknown);
-        assert!(matches!(m.wake(&node, t0, t0).then, Then::Probe));
-        let step = m.answer(&node, Health::unhealthy("slow"), t0);
+        assert!(matches!(m.wake(w, t0, t0).then, Then::Probe));
+        let step = m.answer(w, Health::unhealthy("slow"), t0);
         assert!(matches!(step.then, Then::Wake(at) if at == t0 + 10 * MS));
         assert!(matches!(
             step.note,
@@ -239,17 +229,17 @@ mod tests {
         ));
         assert_eq!(node.health(), HealthStatus::Unhealthy);
         // Degraded: no count, no reset, no conviction.
-        let step = m.answer(&node, Health::degraded("busy"), t0);
+        let step = m.answer(w, Health::degraded("busy"), t0);
         assert!(matches!(step.then, Then::Wake(_)));
-        let step = m.answer(&node, Health::unhealthy("down"), t0);
+        let step = m.answer(w, Health::unhealthy("down"), t0);
         assert!(matches!(&step.then, Then::Convict(ExitReason::Unhealthy(c)) if &**c == "down"));
         // A healthy result in between resets the count.
-        let (mut m, _) = ProbeMonitor::start(&check(), &node, 4, t0);
-        m.answer(&node, Health::unhealthy("a"), t0);
-        let step = m.answer(&node, Health::Healthy, t0);
+        let (mut m, _) = ProbeMonitor::start(&check(), &node, t0);
+        m.answer(w, Health::unhealthy("a"), t0);
+        let step = m.answer(w, Health::Healthy, t0);
         assert!(step.note.is_some(), "a change of status is told");
         assert!(matches!(
-            m.answer(&node, Health::unhealthy("b"), t0).then,
+            m.answer(w, Health::unhealthy("b"), t0).then,
             Then::Wake(_)
         ));
     }
@@ -261,10 +251,10 @@ mod tests {
         let heartbeat = Heartbeat::every(10 * MS)
             .acceptable_pause(Duration::ZERO)
             .min_std_deviation(MS);
-        let node = node(worker().heartbeat(heartbeat));
-        let sup: Arc<str> = Arc::from("app");
-        let (mut m, first) = JudgeMonitor::start(&heartbeat, &node, &sup, 0).unwrap();
-        let step = m.wake(&node, first, first);
+        let spec = worker().heartbeat(heartbeat);
+        let node = node(&spec);
+        let (mut m, first) = JudgeMonitor::start(&heartbeat, &node).unwrap();
+        let step = m.wake(watched(&node, &spec, 0), first, first);
         let Then::Wake(convict_at) = step.then else {
             panic!("{step:?}")
         };
@@ -273,19 +263,19 @@ mod tests {
             Some(EventKind::Suspect { incarnation: 0, .. })
         ));
         assert!(convict_at > first);
-        let step = m.wake(&node, convict_at, convict_at);
+        let step = m.wake(watched(&node, &spec, 0), convict_at, convict_at);
         assert!(matches!(
             step.then,
             Then::Convict(ExitReason::HeartbeatsLost { .. })
         ));
 
         // The next incarnation beats before each look: never suspected.
-        let (mut m, mut at) = JudgeMonitor::start(&heartbeat, &node, &sup, 1).unwrap();
+        let (mut m, mut at) = JudgeMonitor::start(&heartbeat, &node).unwrap();
         for _ in 0..5 {
             tokio::time::advance(10 * MS).await;
             node.beats().unwrap().beat();
             tokio::time::sleep_until(at.max(Instant::now())).await;
-            let step = m.wake(&node, at, Instant::now());
+            let step = m.wake(watched(&node, &spec, 1), at, Instant::now());
             assert!(step.note.is_none(), "{step:?}");
             let Then::Wake(next) = step.then else {
                 panic!("{step:?}")
