@@ -418,6 +418,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             CannotBeWritten("`PoolSpec::key_hash` takes `Fn(&M) -> K` with `K: Hash`: rustc rejects the closure"),
         ),
         (
+            "parameter_in_probe_not_clone",
+            MacroOnly("tree parameters are the macro's; by hand, a closure captures what it needs"),
+        ),
+        (
             "breaker_declared_twice",
             MacroOnly("breaker names are the macro's; by hand, two breakers are two values"),
         ),

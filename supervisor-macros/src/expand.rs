@@ -62,9 +62,11 @@ pub(crate) fn expand(tree: &Tree) -> TokenStream {
         quote_spanned!(span=> const _: () = ::supervisor::__private::assert_message::<#m>();)
     });
 
-    // A parameter no child uses is checked here; the others are checked where they are cloned.
+    // A parameter no expression uses is checked here; the others are checked where they are
+    // cloned, so that each is reported once.
+    let exprs = root.user_exprs();
     let param_checks = (params.iter())
-        .filter(|p| !workers.iter().any(|w| mentions(&w.expr, &p.name)))
+        .filter(|p| !exprs.iter().any(|e| mentions(e, &p.name)))
         .map(|p| {
         let ty = &p.ty;
         quote_spanned!(p.ty_span()=> const _: () = ::supervisor::__private::assert_tree_param::<#ty>();)

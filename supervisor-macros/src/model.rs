@@ -262,6 +262,41 @@ impl Sup {
         out
     }
 
+    /// Every expression the user wrote in the tree: start expressions, deciders, probes, keys.
+    pub(crate) fn user_exprs(&self) -> Vec<&TokenStream> {
+        fn detection<'a>(d: &'a Detection, out: &mut Vec<&'a TokenStream>) {
+            out.extend(d.decide.as_ref());
+            out.extend(d.health.as_ref().map(|p| &p.expr));
+        }
+        fn go<'a>(sup: &'a Sup, out: &mut Vec<&'a TokenStream>) {
+            match sup {
+                Sup::Dynamic(d) => {
+                    out.push(&d.template.worker.expr);
+                    detection(&d.template.detection, out);
+                }
+                Sup::Pool(p) => {
+                    out.push(&p.template.worker.expr);
+                    detection(&p.template.detection, out);
+                    if let Route::KeyHash(key) = &p.route {
+                        out.push(key);
+                    }
+                }
+                Sup::Static(s) => {
+                    for child in &s.children {
+                        detection(&child.detection, out);
+                        match &child.kind {
+                            ChildKind::Worker(w) => out.push(&w.expr),
+                            ChildKind::Sup(inner) => go(inner, out),
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(self, &mut out);
+        out
+    }
+
     fn collect_workers<'a>(&'a self, out: &mut Vec<&'a Worker>) {
         match self {
             Sup::Dynamic(d) => out.push(&d.template.worker),
