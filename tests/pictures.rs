@@ -215,3 +215,93 @@ async fn a_live_picture_shows_health_phi_and_breakers() {
     );
     app.shutdown().await.unwrap();
 }
+
+async fn slot(mut ctx: ChildContext<u32>, _slot: usize) -> Result<(), BoxError> {
+    while ctx.recv().await.is_some() {}
+    Ok(())
+}
+
+fn classify(_reason: &supervisor::ExitReason) -> supervisor::Directive {
+    supervisor::Directive::Restart
+}
+
+supervision_tree! {
+    Agents: one_for_one {
+        agent: worker(idle) [
+            decide = classify,
+            health = probe(unwell, every = 2s, timeout = 1s),
+            heartbeat = phi(every = 1s),
+            depends_on = [llm, search],
+            state = Vec<String>,
+        ],
+        tools: pool(size = 3, route = least_loaded, overflow = reject) {
+            worker(slot) [mailbox = u32]
+        },
+    }
+    breakers {
+        llm: breaker(failures = 3),
+        search: breaker(),
+    }
+}
+
+// S10-S15 in `TREE` and its pictures: deciders, probes, heartbeats, carried state, a pool's
+// routing and overflow, the tree's breakers, and "depends on" edges to them.
+#[test]
+fn the_tree_description_carries_the_whole_grammar() {
+    let tree = Agents::TREE;
+    Agents::spec().validate().unwrap();
+    assert_eq!(tree.breakers, ["llm", "search"]);
+    let agent = &tree.root.children[0];
+    assert!(agent.watching.decider);
+    assert_eq!(agent.watching.probe_every, Some(2 * S));
+    assert_eq!(agent.watching.heartbeat_every, Some(S));
+    assert_eq!(agent.watching.depends_on, ["llm", "search"]);
+    assert_eq!(agent.state, Some("Vec<String>"));
+    assert!(matches!(
+        tree.root.children[1].kind,
+        supervisor::NodeKind::Pool {
+            size: 3,
+            route: supervisor::RouteKind::LeastLoaded,
+            overflow: supervisor::Overflow::Reject,
+            ..
+        }
+    ));
+    let p = Picture::from(&tree);
+    assert_eq!(
+        p.text(),
+        "agents (one_for_one, 3 in 5s)\n\
+         ├── agent [decide] [probe every 2s] [heartbeat every 1s] [state Vec<String>] [depends on llm, search]\n\
+         └── tools (pool of 3, least_loaded, overflow reject, 3 in 5s)\n    \
+         └── <slot> <u32>\n\
+         breaker llm\n\
+         breaker search\n"
+    );
+    let mermaid = p.mermaid();
+    assert!(mermaid.contains("    b0{{\"breaker llm\"}}\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("    n1 -.->|depends on| b0\n    n1 -.->|depends on| b1\n"),
+        "{mermaid}"
+    );
+    let dot = p.dot();
+    assert!(
+        dot.contains("    n1 -> b1 [style=dashed, label=\"depends on\"];\n"),
+        "{dot}"
+    );
+}
+
+// The same from a spec built by hand: a breaker a child depends on is drawn, declared or not.
+#[test]
+fn a_hand_built_spec_draws_its_breakers_and_what_depends_on_them() {
+    let llm = supervisor::CircuitBreaker::new("llm", supervisor::BreakerConfig::default());
+    let spec = SupervisorSpec::new("app").child(
+        ChildSpec::worker("agent", idle)
+            .depends_on(&llm)
+            .heartbeat(supervisor::Heartbeat::every(S)),
+    );
+    let p = Picture::from(&spec);
+    assert_eq!(
+        p.text(),
+        "app (one_for_one, 3 in 5s)\n└── agent [heartbeat every 1s] [depends on llm]\nbreaker llm\n"
+    );
+    assert!(p.mermaid().contains("    n1 -.->|depends on| b0\n"));
+}

@@ -198,6 +198,7 @@ mod tests {
     fn static_children_add_up_dynamic_ones_do_not() {
         const TREE: TreeDescription = TreeDescription {
             name: "App",
+            breakers: &[],
             root: NodeDescription::supervisor(
                 "app",
                 Strategy::OneForOne,
@@ -227,6 +228,7 @@ mod tests {
     fn a_supervisor_timeout_cuts_its_subtree() {
         const TREE: TreeDescription = TreeDescription {
             name: "App",
+            breakers: &[],
             root: NodeDescription::supervisor(
                 "app",
                 Strategy::OneForOne,
@@ -257,6 +259,7 @@ mod tests {
     fn an_infinite_worker_makes_the_budget_unbounded() {
         const TREE: TreeDescription = TreeDescription {
             name: "App",
+            breakers: &[],
             root: NodeDescription::supervisor(
                 "app",
                 Strategy::OneForOne,

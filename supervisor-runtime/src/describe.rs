@@ -1,9 +1,10 @@
 //! A static description of a tree, usable without starting anything (docs, pictures, checks).
 
 use std::fmt::Write;
+use std::time::Duration;
 
 use crate::backoff::Backoff;
-use crate::spec::{AutoShutdown, Intensity, Restart, Shutdown, Strategy};
+use crate::spec::{AutoShutdown, Intensity, Overflow, Restart, Shutdown, Strategy};
 
 /// A whole tree, as the `supervision_tree!` macro describes it in a `const`.
 #[derive(Clone, Copy, Debug)]
@@ -12,6 +13,49 @@ pub struct TreeDescription {
     pub name: &'static str,
     /// The root supervisor.
     pub root: NodeDescription,
+    /// The names of the circuit breakers declared with the tree (S13.1).
+    pub breakers: &'static [&'static str],
+}
+
+/// How a pool routes its messages (S14.2), as a description has it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouteKind {
+    /// The next running slot with room, in turn.
+    #[default]
+    RoundRobin,
+    /// The slot with the fewest queued and in progress.
+    LeastLoaded,
+    /// The slot a key of the message hashes to.
+    KeyHash,
+    /// Every slot, a clone each.
+    Broadcast,
+}
+
+impl RouteKind {
+    /// The word the macro uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteKind::RoundRobin => "round_robin",
+            RouteKind::LeastLoaded => "least_loaded",
+            RouteKind::KeyHash => "key_hash",
+            RouteKind::Broadcast => "broadcast",
+        }
+    }
+}
+
+/// What judges a child's exits and watches it run (S10-S13), as a description has it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Watching {
+    /// It has a decider (S10.2).
+    pub decider: bool,
+    /// The interval of its health probe (S11), if it has one.
+    pub probe_every: Option<Duration>,
+    /// The interval of its heartbeats (S12), if it beats.
+    pub heartbeat_every: Option<Duration>,
+    /// The breakers whose opening holds back its restarts (S13.7).
+    pub depends_on: &'static [&'static str],
 }
 
 /// What a node is.
@@ -41,6 +85,10 @@ pub enum NodeKind {
         intensity: Intensity,
         /// Its number of slots.
         size: usize,
+        /// How it routes (S14.2).
+        route: RouteKind,
+        /// What a send does when no slot has room (S14.3).
+        overflow: Overflow,
     },
 }
 
@@ -61,6 +109,10 @@ pub struct NodeDescription {
     pub backoff: Backoff,
     /// The mailbox message type, as written in the tree.
     pub mailbox: Option<&'static str>,
+    /// Its decider, probe, heartbeats and the breakers it depends on.
+    pub watching: Watching,
+    /// The type of the state it carries across restarts (S15), as written in the tree.
+    pub state: Option<&'static str>,
     /// Children, in start order.
     pub children: &'static [NodeDescription],
 }
@@ -76,6 +128,13 @@ impl NodeDescription {
             significant: false,
             backoff: Backoff::NONE,
             mailbox: None,
+            watching: Watching {
+                decider: false,
+                probe_every: None,
+                heartbeat_every: None,
+                depends_on: &[],
+            },
+            state: None,
             children: &[],
         }
     }
@@ -98,6 +157,8 @@ impl NodeDescription {
             significant: false,
             backoff: Backoff::NONE,
             mailbox: None,
+            watching: NodeDescription::worker(id).watching,
+            state: None,
             children,
         }
     }
@@ -119,6 +180,8 @@ impl NodeDescription {
             kind: NodeKind::Pool {
                 intensity: Intensity::DEFAULT,
                 size,
+                route: RouteKind::RoundRobin,
+                overflow: Overflow::Wait,
             },
             ..NodeDescription::supervisor(id, Strategy::OneForOne, template)
         }
@@ -185,6 +248,50 @@ impl NodeDescription {
         self
     }
 
+    /// Sets a pool's routing and overflow (no effect on other nodes).
+    pub const fn routing(mut self, route: RouteKind, overflow: Overflow) -> Self {
+        if let NodeKind::Pool {
+            route: r,
+            overflow: o,
+            ..
+        } = &mut self.kind
+        {
+            *r = route;
+            *o = overflow;
+        }
+        self
+    }
+
+    /// Marks the node as having a decider.
+    pub const fn decider(mut self) -> Self {
+        self.watching.decider = true;
+        self
+    }
+
+    /// Gives the node a health probe run every `every`.
+    pub const fn probe(mut self, every: Duration) -> Self {
+        self.watching.probe_every = Some(every);
+        self
+    }
+
+    /// Gives the node heartbeats every `every`.
+    pub const fn heartbeat(mut self, every: Duration) -> Self {
+        self.watching.heartbeat_every = Some(every);
+        self
+    }
+
+    /// Names the breakers the node depends on.
+    pub const fn depends_on(mut self, breakers: &'static [&'static str]) -> Self {
+        self.watching.depends_on = breakers;
+        self
+    }
+
+    /// Names the type of the node's carried state.
+    pub const fn state(mut self, name: &'static str) -> Self {
+        self.state = Some(name);
+        self
+    }
+
     /// The number of nodes in this subtree, this one included.
     pub fn len(&self) -> usize {
         1 + self
@@ -221,28 +328,39 @@ impl NodeDescription {
     }
 
     pub(crate) fn label(&self) -> String {
-        label(
-            self.id,
-            &self.kind,
-            self.restart,
-            self.significant,
-            !self.backoff.is_none(),
-            self.mailbox,
-        )
+        label(&Label {
+            id: self.id,
+            kind: &self.kind,
+            restart: self.restart,
+            significant: self.significant,
+            backoff: !self.backoff.is_none(),
+            mailbox: self.mailbox,
+            decider: self.watching.decider,
+            probe_every: self.watching.probe_every,
+            heartbeat_every: self.watching.heartbeat_every,
+            state: self.state,
+        })
     }
 }
 
+/// What a node's line in a picture says.
+pub(crate) struct Label<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) kind: &'a NodeKind,
+    pub(crate) restart: Restart,
+    pub(crate) significant: bool,
+    pub(crate) backoff: bool,
+    pub(crate) mailbox: Option<&'a str>,
+    pub(crate) decider: bool,
+    pub(crate) probe_every: Option<Duration>,
+    pub(crate) heartbeat_every: Option<Duration>,
+    pub(crate) state: Option<&'a str>,
+}
+
 /// A node's line in a picture: its id, its kind's settings, and what differs from the defaults.
-pub(crate) fn label(
-    id: &str,
-    kind: &NodeKind,
-    restart: Restart,
-    significant: bool,
-    backoff: bool,
-    mailbox: Option<&str>,
-) -> String {
-    let mut s = String::from(id);
-    match *kind {
+pub(crate) fn label(l: &Label<'_>) -> String {
+    let mut s = String::from(l.id);
+    match *l.kind {
         NodeKind::Worker => {}
         NodeKind::Supervisor {
             strategy,
@@ -275,24 +393,44 @@ pub(crate) fn label(
             }
             s.push(')');
         }
-        NodeKind::Pool { intensity, size } => {
-            let _ = write!(
-                s,
-                " (pool of {size}, {} in {:?})",
-                intensity.max_restarts, intensity.period
-            );
+        NodeKind::Pool {
+            intensity,
+            size,
+            route,
+            overflow,
+        } => {
+            let _ = write!(s, " (pool of {size}");
+            if route != RouteKind::RoundRobin {
+                let _ = write!(s, ", {}", route.name());
+            }
+            if overflow != Overflow::Wait {
+                let _ = write!(s, ", overflow {}", overflow.name());
+            }
+            let _ = write!(s, ", {} in {:?})", intensity.max_restarts, intensity.period);
         }
     }
-    if restart != Restart::Permanent {
-        let _ = write!(s, " [{}]", restart.name());
+    if l.restart != Restart::Permanent {
+        let _ = write!(s, " [{}]", l.restart.name());
     }
-    if significant {
+    if l.significant {
         s.push_str(" [significant]");
     }
-    if backoff {
+    if l.backoff {
         s.push_str(" [backoff]");
     }
-    if let Some(m) = mailbox {
+    if l.decider {
+        s.push_str(" [decide]");
+    }
+    if let Some(every) = l.probe_every {
+        let _ = write!(s, " [probe every {every:?}]");
+    }
+    if let Some(every) = l.heartbeat_every {
+        let _ = write!(s, " [heartbeat every {every:?}]");
+    }
+    if let Some(state) = l.state {
+        let _ = write!(s, " [state {state}]");
+    }
+    if let Some(m) = l.mailbox {
         let _ = write!(s, " <{m}>");
     }
     s

@@ -80,7 +80,7 @@ pub use breaker::{BreakerConfig, BreakerError, BreakerStats, CircuitBreaker};
 pub use budget::ShutdownBudget;
 pub use call::{CallError, Reply};
 pub use context::{ChildContext, Message, NoMailbox};
-pub use describe::{NodeDescription, NodeKind, TreeDescription};
+pub use describe::{NodeDescription, NodeKind, RouteKind, TreeDescription, Watching};
 pub use directive::{Directed, Disposition};
 pub use error::{
     BackoffRule, BreakerRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,

@@ -4,7 +4,7 @@
 
 use std::fmt::{self, Write};
 
-use crate::describe::{label, NodeDescription, NodeKind, TreeDescription};
+use crate::describe::{label, Label, NodeDescription, NodeKind, TreeDescription};
 use crate::handle::{SupervisorHandle, SupervisorRef, TreeHandle};
 use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorKind, SupervisorSpec};
 use crate::state::{BreakerState, ChildState, HealthStatus};
@@ -26,8 +26,8 @@ use crate::state::{BreakerState, ChildState, HealthStatus};
 pub struct Picture {
     name: String,
     root: Drawn,
-    /// The tree's circuit breakers and their states, in a live picture from the tree's handle.
-    breakers: Vec<(String, BreakerState)>,
+    /// The tree's circuit breakers, with their states in a live picture from the tree's handle.
+    breakers: Vec<(String, Option<BreakerState>)>,
 }
 
 /// What a running child was doing when the picture was taken.
@@ -59,17 +59,36 @@ struct Drawn {
     label: String,
     shape: Shape,
     live: Option<Live>,
+    /// The breakers whose opening holds its restarts: drawn as edges to them (S13.7).
+    depends_on: Vec<String>,
     children: Vec<Drawn>,
 }
 
 impl From<&TreeDescription> for Picture {
     fn from(tree: &TreeDescription) -> Self {
+        let root = from_description(&tree.root);
+        let declared = tree.breakers.iter().map(|&b| b.to_owned()).collect();
         Picture {
             name: tree.name.to_owned(),
-            root: from_description(&tree.root),
-            breakers: Vec::new(),
+            breakers: with_depended_on(declared, &root),
+            root,
         }
     }
+}
+
+/// The breakers to draw: those declared, then any a child depends on that is not, so that each
+/// "depends on" edge has its end (a breaker built by hand and shared, S13.1).
+fn with_depended_on(mut names: Vec<String>, root: &Drawn) -> Vec<(String, Option<BreakerState>)> {
+    let mut nodes = Vec::new();
+    root.walk(None, &mut nodes);
+    for (_, _, node) in nodes {
+        for b in &node.depends_on {
+            if !names.contains(b) {
+                names.push(b.clone());
+            }
+        }
+    }
+    names.into_iter().map(|n| (n, None)).collect()
 }
 
 fn from_description(node: &NodeDescription) -> Drawn {
@@ -77,6 +96,12 @@ fn from_description(node: &NodeDescription) -> Drawn {
         label: node.label(),
         shape: shape(&node.kind),
         live: None,
+        depends_on: node
+            .watching
+            .depends_on
+            .iter()
+            .map(|&b| b.to_owned())
+            .collect(),
         children: node.children.iter().map(from_description).collect(),
     }
 }
@@ -91,10 +116,13 @@ fn shape(kind: &NodeKind) -> Shape {
 
 impl From<&SupervisorSpec> for Picture {
     fn from(spec: &SupervisorSpec) -> Self {
+        let root = from_spec(spec, &spec.id, Restart::Permanent, false, false);
+        let mut declared = Vec::new();
+        spec.walk(&mut |s| declared.extend(s.breakers.iter().map(|b| b.name().to_owned())));
         Picture {
             name: spec.id.to_string(),
-            root: from_spec(spec, &spec.id, Restart::Permanent, false, false),
-            breakers: Vec::new(),
+            breakers: with_depended_on(declared, &root),
+            root,
         }
     }
 }
@@ -105,6 +133,8 @@ fn kind_of(spec: &SupervisorSpec) -> NodeKind {
         SupervisorKind::Pool(_, pool) => NodeKind::Pool {
             intensity: spec.intensity,
             size: pool.size,
+            route: pool.route,
+            overflow: pool.overflow,
         },
         SupervisorKind::Dynamic(d) => NodeKind::Dynamic {
             intensity: spec.intensity,
@@ -134,9 +164,21 @@ fn from_spec(
         }
     };
     Drawn {
-        label: label(id, &kind, restart, significant, backoff, None),
+        label: label(&Label {
+            id,
+            kind: &kind,
+            restart,
+            significant,
+            backoff,
+            mailbox: None,
+            decider: false,
+            probe_every: None,
+            heartbeat_every: None,
+            state: None,
+        }),
         shape: shape(&kind),
         live: None,
+        depends_on: Vec::new(),
         children,
     }
 }
@@ -152,17 +194,25 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
                 .mailbox
                 .is_some()
                 .then(|| short((child.message)().name));
+            let state = child.state().map(|(_, tag)| short(tag.name));
             Drawn {
-                label: label(
+                label: label(&Label {
                     id,
-                    &NodeKind::Worker,
-                    child.restart,
-                    child.significant,
+                    kind: &NodeKind::Worker,
+                    restart: child.restart,
+                    significant: child.significant,
                     backoff,
                     mailbox,
-                ),
+                    decider: child.decider().is_some(),
+                    probe_every: child.health().map(|h| h.interval),
+                    heartbeat_every: child.heartbeat().map(|h| h.interval),
+                    state,
+                }),
                 shape: Shape::Worker,
                 live: None,
+                depends_on: (child.depends_on().iter())
+                    .map(|b| b.name().to_owned())
+                    .collect(),
                 children: Vec::new(),
             }
         }
@@ -203,7 +253,7 @@ impl SupervisorHandle {
         picture.breakers = self
             .breakers()
             .iter()
-            .map(|b| (b.name().to_owned(), b.state()))
+            .map(|b| (b.name().to_owned(), Some(b.state())))
             .collect();
         picture
     }
@@ -249,6 +299,7 @@ fn live(
             label: id,
             shape: Shape::Supervisor,
             live: me,
+            depends_on: Vec::new(),
             children,
         }
     })
@@ -259,6 +310,7 @@ fn leaf(id: &str, shape: Shape, live: Live) -> Drawn {
         label: id.to_owned(),
         shape,
         live: Some(live),
+        depends_on: Vec::new(),
         children: Vec::new(),
     }
 }
@@ -329,10 +381,14 @@ const COLOURS: &[(&str, &str, &str)] = &[
 
 impl Drawn {
     fn line(&self) -> String {
-        match &self.live {
+        let mut line = match &self.live {
             Some(live) => format!("{} [{}]", self.label, live.describe()),
             None => self.label.clone(),
+        };
+        if !self.depends_on.is_empty() {
+            let _ = write!(line, " [depends on {}]", self.depends_on.join(", "));
         }
+        line
     }
 
     /// Numbers the nodes depth first, in start order: the ids the charts use, so that no id
@@ -395,11 +451,15 @@ impl Picture {
                 let _ = writeln!(out, "    n{p} --> n{n}");
             }
         }
+        for (n, b) in self.depends_on_edges(&nodes) {
+            let _ = writeln!(out, "    n{n} -.->|depends on| b{b}");
+        }
         let live: Vec<(String, &str)> = (nodes.iter())
             .filter_map(|(n, _, node)| Some((format!("n{n}"), node.live?.class())))
             .chain(
-                (self.breakers.iter().enumerate())
-                    .map(|(b, (_, state))| (format!("b{b}"), breaker_class(*state))),
+                (self.breakers.iter().enumerate()).filter_map(|(b, (_, state))| {
+                    Some((format!("b{b}"), breaker_class((*state)?)))
+                }),
             )
             .collect();
         if !live.is_empty() {
@@ -433,7 +493,7 @@ impl Picture {
             let attrs = dot_attrs(
                 &breaker_line(name, *state),
                 "hexagon",
-                Some(breaker_class(*state)),
+                state.map(breaker_class),
             );
             let _ = writeln!(out, "    b{b} [{attrs}];");
         }
@@ -442,8 +502,29 @@ impl Picture {
                 let _ = writeln!(out, "    n{p} -> n{n};");
             }
         }
+        for (n, b) in self.depends_on_edges(&nodes) {
+            let _ = writeln!(
+                out,
+                "    n{n} -> b{b} [style=dashed, label=\"depends on\"];"
+            );
+        }
         out.push_str("}\n");
         out
+    }
+}
+
+impl Picture {
+    /// `(node, breaker)` for each "depends on" edge, by their numbers in the chart.
+    fn depends_on_edges(&self, nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<(usize, usize)> {
+        let mut edges = Vec::new();
+        for (n, _, node) in nodes {
+            for name in &node.depends_on {
+                if let Some(b) = self.breakers.iter().position(|(b, _)| b == name) {
+                    edges.push((*n, b));
+                }
+            }
+        }
+        edges
     }
 }
 
@@ -460,11 +541,12 @@ fn dot_attrs(label: &str, shape: &str, class: Option<&str>) -> String {
     attrs
 }
 
-fn breaker_line(name: &str, state: BreakerState) -> String {
+fn breaker_line(name: &str, state: Option<BreakerState>) -> String {
     let state = match state {
-        BreakerState::Closed => "closed",
-        BreakerState::HalfOpen => "half-open",
-        BreakerState::Open => "open",
+        None => return format!("breaker {name}"),
+        Some(BreakerState::Closed) => "closed",
+        Some(BreakerState::HalfOpen) => "half-open",
+        Some(BreakerState::Open) => "open",
     };
     format!("breaker {name} [{state}]")
 }

@@ -8,16 +8,22 @@ impl Fleet {
             "fleet",
             ::supervisor::Strategy::OneForOne,
             &[
-                ::supervisor::NodeDescription::worker("agent"),
+                ::supervisor::NodeDescription::worker("agent")
+                    .decider()
+                    .probe(::supervisor::__private::Duration::from_secs(10))
+                    .heartbeat(::supervisor::__private::Duration::from_secs(1))
+                    .depends_on(&["llm"]),
                 ::supervisor::NodeDescription::dynamic(
                     "sessions",
                     &[
                         ::supervisor::NodeDescription::worker("<template>")
-                            .restart(::supervisor::Restart::Temporary),
+                            .restart(::supervisor::Restart::Temporary)
+                            .depends_on(&["llm", "search"]),
                     ],
                 ),
             ],
         ),
+        breakers: &["llm", "search"],
     };
     ///Builds the spec of [`Fleet`]: what [`Fleet::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(model: Arc<str>) -> ::supervisor::SupervisorSpec {

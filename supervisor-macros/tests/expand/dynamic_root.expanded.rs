@@ -19,6 +19,7 @@ impl Pool {
             )
             .intensity(20, ::supervisor::__private::Duration::from_secs(10))
             .max_children(64),
+        breakers: &[],
     };
     ///Builds the spec of [`Pool`]: what [`Pool::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(timeout: Duration) -> ::supervisor::DynamicSupervisorSpec {

@@ -8,6 +8,7 @@ impl Minimal {
             ::supervisor::Strategy::OneForOne,
             &[::supervisor::NodeDescription::worker("only")],
         ),
+        breakers: &[],
     };
     ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec() -> ::supervisor::SupervisorSpec {

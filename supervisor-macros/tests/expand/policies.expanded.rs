@@ -60,6 +60,7 @@ impl Pipeline {
                 ],
             )
             .intensity(10, ::supervisor::__private::Duration::from_secs(60)),
+        breakers: &[],
     };
     ///Builds the spec of [`Pipeline`]: what [`Pipeline::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(source: String, limit: usize) -> ::supervisor::SupervisorSpec {

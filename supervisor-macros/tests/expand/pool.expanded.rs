@@ -11,21 +11,41 @@ impl Render {
                 ::supervisor::NodeDescription::pool(
                         "thumbnails",
                         8,
-                        &[::supervisor::NodeDescription::worker("<slot>").mailbox("Job")],
+                        &[
+                            ::supervisor::NodeDescription::worker("<slot>")
+                                .mailbox("Job")
+                                .state("thumbs::Cache"),
+                        ],
+                    )
+                    .routing(
+                        ::supervisor::RouteKind::LeastLoaded,
+                        ::supervisor::Overflow::Reject,
                     )
                     .intensity(20, ::supervisor::__private::Duration::from_secs(10)),
                 ::supervisor::NodeDescription::pool(
-                    "fanout",
-                    2,
-                    &[::supervisor::NodeDescription::worker("<slot>").mailbox("Notice")],
-                ),
+                        "fanout",
+                        2,
+                        &[
+                            ::supervisor::NodeDescription::worker("<slot>")
+                                .mailbox("Notice"),
+                        ],
+                    )
+                    .routing(
+                        ::supervisor::RouteKind::Broadcast,
+                        ::supervisor::Overflow::Wait,
+                    ),
                 ::supervisor::NodeDescription::pool(
-                    "shards",
-                    4,
-                    &[::supervisor::NodeDescription::worker("<slot>").mailbox("Job")],
-                ),
+                        "shards",
+                        4,
+                        &[::supervisor::NodeDescription::worker("<slot>").mailbox("Job")],
+                    )
+                    .routing(
+                        ::supervisor::RouteKind::KeyHash,
+                        ::supervisor::Overflow::Wait,
+                    ),
             ],
         ),
+        breakers: &[],
     };
     ///Builds the spec of [`Render`]: what [`Render::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(quality: u8) -> ::supervisor::SupervisorSpec {

@@ -42,6 +42,7 @@ impl App {
                 ],
             )
             .intensity(3, ::supervisor::__private::Duration::from_secs(5)),
+        breakers: &[],
     };
     ///Builds the spec of [`App`]: what [`App::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {

@@ -331,4 +331,6 @@ pub(crate) struct PoolSettings {
     pub overflow: super::Overflow,
     /// The typed `Routing`, for the pool's references.
     pub routing: crate::types::AnyArc,
+    /// Which routing that is, for descriptions and pictures.
+    pub route: crate::describe::RouteKind,
 }

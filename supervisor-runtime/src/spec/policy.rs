@@ -125,3 +125,15 @@ pub enum Overflow {
     /// latest wins, as telemetry wants. The slots' mailboxes never make a sender wait.
     DropOldest,
 }
+
+impl Overflow {
+    /// The word the macro uses for it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Overflow::Wait => "wait",
+            Overflow::Reject => "reject",
+            Overflow::DropNewest => "drop_newest",
+            Overflow::DropOldest => "drop_oldest",
+        }
+    }
+}

@@ -118,6 +118,7 @@ impl<M: Message> PoolSpec<M> {
                         size,
                         overflow: Overflow::default(),
                         routing: Arc::new(Routing::<M>::RoundRobin),
+                        route: crate::RouteKind::RoundRobin,
                     },
                 ),
             ),
@@ -135,8 +136,17 @@ impl<M: Message> PoolSpec<M> {
 
     fn set_routing(mut self, routing: Routing<M>) -> Self {
         let erased = Arc::new(routing.clone());
+        let kind = match routing {
+            Routing::RoundRobin => crate::RouteKind::RoundRobin,
+            Routing::LeastLoaded => crate::RouteKind::LeastLoaded,
+            Routing::KeyHash(_) => crate::RouteKind::KeyHash,
+            Routing::Broadcast(_) => crate::RouteKind::Broadcast,
+        };
         self.routing = routing;
-        self.edit(|s| s.routing = erased)
+        self.edit(|s| {
+            s.routing = erased;
+            s.route = kind;
+        })
     }
 
     /// Routes each message to the next running slot, in turn (the default).
