@@ -11,6 +11,7 @@
 mod check;
 mod ctxt;
 mod expand;
+mod grammar;
 mod model;
 mod parse;
 mod suggest;

@@ -14,8 +14,8 @@ const CORPUS: &[&str] = &[
     include_str!("../tests/expand/pool.rs"),
 ];
 
-/// Tokens the grammar uses, and some it does not.
-const VOCABULARY: &[&str] = &[
+/// Tokens the grammar uses, and some it does not; every option of the grammar's table is added.
+const WORDS: &[&str] = &[
     "worker",
     "from_worker",
     "one_for_one",
@@ -174,6 +174,17 @@ const VOCABULARY: &[&str] = &[
     "dynamic { worker(run) }",
     "pool(size = 1) { from_worker(W) [mailbox = u8] }",
 ];
+
+/// [`WORDS`] and every option the grammar's table has, so that a new option is mutated in too.
+static VOCABULARY: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut words = WORDS.to_vec();
+    for o in crate::grammar::OPTIONS {
+        if !words.contains(&o.name) {
+            words.push(o.name);
+        }
+    }
+    words
+});
 
 /// Lexes `src` into a token stream and runs the whole macro on it.
 fn run(src: &str) -> Option<proc_macro2::TokenStream> {

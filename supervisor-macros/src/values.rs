@@ -7,6 +7,7 @@ use syn::{Ident, Lit};
 
 use crate::check::rules;
 use crate::ctxt::{list, Ctxt};
+use crate::grammar::{names, List};
 use crate::model::{Backoff, BackoffKind, Breaker, Phi, Probe, Route, Shutdown};
 use crate::parse::{as_call, first_span, tokens_span};
 
@@ -301,8 +302,8 @@ pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
         successes: None,
         initial_delay: None,
     };
-    let keys = ["every", "timeout", "failures", "successes", "initial_delay"];
-    for (key, value) in named(&rest, "`probe` option", &keys, cx) {
+    let keys = names(List::Probe);
+    for (key, value) in named(&rest, "`probe` option", keys, cx) {
         match key.to_string().as_str() {
             "every" => probe.every = duration(&value, cx),
             "timeout" => probe.timeout = duration(&value, cx),
@@ -328,14 +329,7 @@ pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
 pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
     let shape = "`phi(every = 1s, threshold = 8)`";
     let (_, parts, span) = call_named(tokens, "phi", shape, cx)?;
-    let keys = [
-        "every",
-        "threshold",
-        "window",
-        "min_std",
-        "acceptable_pause",
-        "max_local_pause",
-    ];
+    let keys = names(List::Phi);
     let mut every = None;
     let mut phi = Phi {
         every: 0,
@@ -345,7 +339,7 @@ pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
         acceptable_pause: None,
         max_local_pause: None,
     };
-    for (key, value) in named(&parts, "`phi` option", &keys, cx) {
+    for (key, value) in named(&parts, "`phi` option", keys, cx) {
         match key.to_string().as_str() {
             "every" => every = duration(&value, cx).map(|d| (d, tokens_span(&value))),
             "threshold" => {
@@ -374,15 +368,7 @@ pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
 pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker> {
     let shape = "`breaker(failures = 5, reset = 30s)`";
     let (_, parts, _) = call_named(tokens, "breaker", shape, cx)?;
-    let keys = [
-        "failures",
-        "call_timeout",
-        "reset",
-        "max_reset",
-        "half_open",
-        "successes",
-        "jitter",
-    ];
+    let keys = names(List::Breaker);
     let mut b = Breaker {
         name: name.clone(),
         failures: None,
@@ -394,7 +380,7 @@ pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<B
         jitter: None,
     };
     let mut spans = Vec::new();
-    for (key, value) in named(&parts, "`breaker` option", &keys, cx) {
+    for (key, value) in named(&parts, "`breaker` option", keys, cx) {
         let k = key.to_string();
         let count = |cx: &Ctxt| {
             let n = integer(&value, &k, u32::MAX.into(), cx);

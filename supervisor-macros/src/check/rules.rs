@@ -9,6 +9,7 @@ use syn::{Ident, Type};
 
 use super::{handle_type_name, unraw};
 use crate::ctxt::Ctxt;
+use crate::grammar::{names, List};
 use crate::model::{AutoShutdown, BackoffKind, ChildKind, Policy, Probe, Restart, StaticSup, Sup};
 use crate::parse::{Children, NodeAst, OptionAst, Param};
 use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
@@ -27,25 +28,8 @@ pub(crate) const NODE_KINDS: &[&str] = &[
     "dynamic",
     "pool",
 ];
-pub(crate) const STATIC_OPTIONS: &[&str] = &["max_restarts", "within", "auto_shutdown"];
-pub(crate) const DYNAMIC_OPTIONS: &[&str] = &["max_restarts", "within", "max_children"];
-pub(crate) const POOL_OPTIONS: &[&str] = &["max_restarts", "within", "size", "route", "overflow"];
 pub(crate) const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
 pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest", "drop_oldest"];
-pub(crate) const CHILD_OPTIONS: &[&str] = &[
-    "restart",
-    "shutdown",
-    "significant",
-    "backoff",
-    "mailbox",
-    "mailbox_capacity",
-    "args",
-    "decide",
-    "health",
-    "heartbeat",
-    "depends_on",
-    "state",
-];
 pub(crate) const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
 pub(crate) const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
 
@@ -436,9 +420,14 @@ pub(crate) fn each_child_parses(children: &Children, cx: &Ctxt) {
 /// grammar: an option is one the grammar knows.
 pub(crate) fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
     let k = key.to_string();
-    let known = [STATIC_OPTIONS, DYNAMIC_OPTIONS, POOL_OPTIONS, CHILD_OPTIONS]
-        .iter()
-        .any(|list| list.contains(&k.as_str()));
+    let known = [
+        names(List::Static),
+        names(List::Dynamic),
+        names(List::Pool),
+        names(List::Child),
+    ]
+    .iter()
+    .any(|list| list.contains(&k.as_str()));
     if !known {
         let what = match place {
             Place::StaticOptions | Place::DynamicOptions => "supervisor option",
@@ -453,10 +442,10 @@ pub(crate) fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
 /// The options that may stand at `place`.
 pub(crate) fn options_at(place: Place) -> &'static [&'static str] {
     match place {
-        Place::StaticOptions => STATIC_OPTIONS,
-        Place::DynamicOptions => DYNAMIC_OPTIONS,
-        Place::PoolOptions => POOL_OPTIONS,
-        _ => CHILD_OPTIONS,
+        Place::StaticOptions => names(List::Static),
+        Place::DynamicOptions => names(List::Dynamic),
+        Place::PoolOptions => names(List::Pool),
+        _ => names(List::Child),
     }
 }
 
@@ -487,7 +476,7 @@ pub(crate) fn option_applies_to_the_node(
     let k = k.as_str();
     let msg = match place {
         Place::StaticOptions | Place::DynamicOptions | Place::PoolOptions
-            if CHILD_OPTIONS.contains(&k) =>
+            if names(List::Child).contains(&k) =>
         {
             format!("`{k}` is a child option: write it in `[..]` after the supervisor's `(..)`")
         }
@@ -495,7 +484,7 @@ pub(crate) fn option_applies_to_the_node(
             "`max_children` applies only to `dynamic` supervisors".to_string()
         }
         Place::StaticOptions | Place::DynamicOptions
-            if POOL_OPTIONS.contains(&k) && !STATIC_OPTIONS.contains(&k) =>
+            if names(List::Pool).contains(&k) && !names(List::Static).contains(&k) =>
         {
             format!("`{k}` applies only to pools: `pool({k} = ..)`")
         }
@@ -506,16 +495,16 @@ pub(crate) fn option_applies_to_the_node(
             "`auto_shutdown` does not apply to a dynamic supervisor: its children cannot be significant".to_string()
         }
         Place::Supervisor
-            if STATIC_OPTIONS.contains(&k)
-                || DYNAMIC_OPTIONS.contains(&k)
-                || POOL_OPTIONS.contains(&k) =>
+            if names(List::Static).contains(&k)
+                || names(List::Dynamic).contains(&k)
+                || names(List::Pool).contains(&k) =>
         {
             format!("`{k}` is a supervisor option: write it in the `(..)` after the strategy")
         }
         Place::Worker | Place::Template | Place::PoolTemplate
-            if STATIC_OPTIONS.contains(&k)
-                || DYNAMIC_OPTIONS.contains(&k)
-                || POOL_OPTIONS.contains(&k) =>
+            if names(List::Static).contains(&k)
+                || names(List::Dynamic).contains(&k)
+                || names(List::Pool).contains(&k) =>
         {
             format!("`{k}` is a supervisor option and does not apply to worker `{label}`")
         }

@@ -1,0 +1,159 @@
+//! The grammar's options as one table: where each may stand, what it takes, the builder call it
+//! becomes, what it means and its rule. The option lists the checks use, the never-panic
+//! vocabulary and the guide's "macro and builder" table are all read from it: a new option is
+//! one row.
+
+use std::sync::LazyLock;
+
+/// An option list of the grammar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum List {
+    /// `one_for_one(..)`, `one_for_all(..)`, `rest_for_one(..)`.
+    Static,
+    /// `dynamic(..)`.
+    Dynamic,
+    /// `pool(..)`.
+    Pool,
+    /// `[..]` after a child.
+    Child,
+    /// `probe(..)`.
+    Probe,
+    /// `phi(..)`.
+    Phi,
+    /// `breaker(..)`.
+    Breaker,
+}
+
+/// One option of the grammar. What it takes, its builder call, doc and rule make the guide's
+/// table, which a test keeps equal to the guide's.
+#[derive(Debug)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct Opt {
+    pub(crate) name: &'static str,
+    pub(crate) lists: &'static [List],
+    /// What it takes, as the guide writes it.
+    pub(crate) takes: &'static str,
+    /// The builder call it becomes.
+    pub(crate) builder: &'static str,
+    pub(crate) doc: &'static str,
+    pub(crate) rule: &'static str,
+}
+
+use List::*;
+
+/// Every option, in the order the guide gives them.
+#[rustfmt::skip]
+pub(crate) const OPTIONS: &[Opt] = &[
+    Opt { name: "max_restarts", lists: &[Static, Dynamic, Pool], takes: "INT", builder: "`.intensity(max_restarts, within)`", doc: "restarts allowed within the period (default 3)", rule: "S4.1" },
+    Opt { name: "within", lists: &[Static, Dynamic, Pool], takes: "DURATION", builder: "`.intensity(max_restarts, within)`", doc: "the intensity's period (default 5s)", rule: "S4.1" },
+    Opt { name: "auto_shutdown", lists: &[Static], takes: "never \\| any_significant \\| all_significant", builder: "`.auto_shutdown(AutoShutdown::..)`", doc: "stop when significant children end", rule: "S8" },
+    Opt { name: "max_children", lists: &[Dynamic], takes: "INT", builder: "`.max_children(n)`", doc: "the bound on a dynamic supervisor's children", rule: "S5.4" },
+    Opt { name: "size", lists: &[Pool], takes: "INT", builder: "`PoolSpec::new(id, size, template)`", doc: "the number of slots", rule: "S14.1" },
+    Opt { name: "route", lists: &[Pool], takes: "round_robin \\| least_loaded \\| key_hash(f) \\| broadcast", builder: "`.round_robin()`, `.least_loaded()`, `.key_hash(f)`, `.broadcast()`", doc: "which slot a message goes to", rule: "S14.2" },
+    Opt { name: "overflow", lists: &[Pool], takes: "wait \\| reject \\| drop_newest \\| drop_oldest", builder: "`.overflow(Overflow::..)`", doc: "what a send does when no slot has room", rule: "S14.3" },
+    Opt { name: "restart", lists: &[Child], takes: "permanent \\| transient \\| temporary", builder: "`.restart(Restart::..)`", doc: "when the child is restarted", rule: "S3.2" },
+    Opt { name: "shutdown", lists: &[Child], takes: "brutal_kill \\| infinity \\| DURATION", builder: "`.shutdown(Shutdown::..)`", doc: "how long its stop may take", rule: "S6.2" },
+    Opt { name: "significant", lists: &[Child], takes: "(flag) \\| BOOL", builder: "`.significant(bool)`", doc: "its end counts for auto_shutdown", rule: "S8" },
+    Opt { name: "backoff", lists: &[Child], takes: "none \\| fixed(D) \\| linear(D, D, D) \\| exponential(D, D)", builder: "`.backoff(Backoff::..)`", doc: "the delay before each restart", rule: "S1.2" },
+    Opt { name: "mailbox", lists: &[Child], takes: "Type", builder: "`ChildSpec::with_mailbox`, `Template::<A, M>`", doc: "the type of its messages", rule: "S9.8" },
+    Opt { name: "mailbox_capacity", lists: &[Child], takes: "INT", builder: "`.mailbox_capacity(n)`", doc: "its mailbox's bound (default 1024)", rule: "S9.8" },
+    Opt { name: "args", lists: &[Child], takes: "Type", builder: "`Template::<A, M>`", doc: "a template's argument type", rule: "S5.4" },
+    Opt { name: "decide", lists: &[Child], takes: "expr", builder: "`.decider(f)`", doc: "a fn of the exit reason to a directive", rule: "S10.2" },
+    Opt { name: "health", lists: &[Child], takes: "probe(..)", builder: "`.health(HealthCheck::new(f)..)`", doc: "a probe of each incarnation", rule: "S11" },
+    Opt { name: "heartbeat", lists: &[Child], takes: "phi(..)", builder: "`.heartbeat(Heartbeat::every(d)..)`", doc: "judged by its heartbeats", rule: "S12" },
+    Opt { name: "depends_on", lists: &[Child], takes: "name \\| [name, ..]", builder: "`.depends_on(&breaker)`", doc: "breakers whose opening holds its restarts", rule: "S13.7" },
+    Opt { name: "state", lists: &[Child], takes: "Type", builder: "`.state::<T>()`", doc: "state carried across its restarts", rule: "S15" },
+    Opt { name: "every", lists: &[Probe, Phi], takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
+    Opt { name: "timeout", lists: &[Probe], takes: "DURATION", builder: "`.timeout(d)`", doc: "a probe's time limit", rule: "S11.1" },
+    Opt { name: "failures", lists: &[Probe, Breaker], takes: "INT", builder: "`.failure_threshold(n)`", doc: "failures in a row that convict, or open", rule: "S11.2, S13.2" },
+    Opt { name: "successes", lists: &[Probe, Breaker], takes: "INT", builder: "`.success_threshold(n)`", doc: "successes in a row that reset, or close", rule: "S11.2, S13.4" },
+    Opt { name: "initial_delay", lists: &[Probe], takes: "DURATION", builder: "`.initial_delay(d)`", doc: "the wait before the first probe", rule: "S11.1" },
+    Opt { name: "threshold", lists: &[Phi], takes: "FLOAT", builder: "`.threshold(phi)`", doc: "the phi that convicts (default 8)", rule: "S12.3" },
+    Opt { name: "window", lists: &[Phi], takes: "INT", builder: "`.window(n)`", doc: "the intervals the estimate is made from", rule: "S12.1" },
+    Opt { name: "min_std", lists: &[Phi], takes: "DURATION", builder: "`.min_std_deviation(d)`", doc: "the floor of the deviation", rule: "S12.1" },
+    Opt { name: "acceptable_pause", lists: &[Phi], takes: "DURATION", builder: "`.acceptable_pause(d)`", doc: "a pause that is not yet silence", rule: "S12.1" },
+    Opt { name: "max_local_pause", lists: &[Phi], takes: "DURATION", builder: "`.max_local_pause(d)`", doc: "how late the judge may wake before it distrusts itself", rule: "S12.4" },
+    Opt { name: "call_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.call_timeout(d)`", doc: "a call over it counts as failed", rule: "S13.2" },
+    Opt { name: "reset", lists: &[Breaker], takes: "DURATION", builder: "`.reset_timeout(d)`", doc: "how long it stays open", rule: "S13.3" },
+    Opt { name: "max_reset", lists: &[Breaker], takes: "DURATION", builder: "`.max_reset_timeout(d)`", doc: "the bound of the doubled reset", rule: "S13.3" },
+    Opt { name: "half_open", lists: &[Breaker], takes: "INT", builder: "`.half_open_max_calls(n)`", doc: "trial calls at once when half-open", rule: "S13.4" },
+    Opt { name: "jitter", lists: &[Breaker], takes: "FLOAT", builder: "`.jitter(f)`", doc: "a random share added to each doubled reset", rule: "S13.3" },
+];
+
+/// The names of the options of `list`, in the table's order.
+pub(crate) fn names(list: List) -> &'static [&'static str] {
+    fn of(list: List) -> Vec<&'static str> {
+        OPTIONS
+            .iter()
+            .filter(|o| o.lists.contains(&list))
+            .map(|o| o.name)
+            .collect()
+    }
+    static LISTS: LazyLock<[Vec<&'static str>; 7]> =
+        LazyLock::new(|| [Static, Dynamic, Pool, Child, Probe, Phi, Breaker].map(of));
+    &LISTS[list as usize]
+}
+
+/// The guide's table of options: the macro's, the builder's, what and which rule.
+#[cfg(test)]
+pub(crate) fn markdown() -> String {
+    let mut out = String::from(
+        "| option | where | takes | builder | what | rule |\n|---|---|---|---|---|---|\n",
+    );
+    for o in OPTIONS {
+        let lists: Vec<&str> = o
+            .lists
+            .iter()
+            .map(|l| match l {
+                Static => "static",
+                Dynamic => "dynamic",
+                Pool => "pool",
+                Child => "child",
+                Probe => "probe",
+                Phi => "phi",
+                Breaker => "breaker",
+            })
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            o.name,
+            lists.join(", "),
+            o.takes,
+            o.builder,
+            o.doc,
+            o.rule
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The guide's table is the one this module makes.
+    #[test]
+    fn the_guide_has_the_table_of_options() {
+        let readme = include_str!("../../README.md");
+        let table = markdown();
+        if std::env::var_os("PRINT_OPTIONS_TABLE").is_some() {
+            println!("{table}");
+        }
+        assert!(
+            readme.contains(&table),
+            "README.md's table of options differs; it must read:\n{table}"
+        );
+    }
+
+    // A name stands once in each list, and every list has its options.
+    #[test]
+    fn every_list_has_its_options_once() {
+        for list in [Static, Dynamic, Pool, Child, Probe, Phi, Breaker] {
+            let names = names(list);
+            assert!(!names.is_empty(), "{list:?}");
+            for (i, n) in names.iter().enumerate() {
+                assert!(!names[i + 1..].contains(n), "{n} twice in {list:?}");
+            }
+        }
+    }
+}
