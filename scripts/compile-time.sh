@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # How long `cargo check` takes on a crate holding a 1,011-node `supervision_tree!`, against the
-# same crate without the tree (dependencies already built). Prints both and the difference.
+# same crate without the tree (dependencies already built, no incremental compilation, median of
+# five). Prints both and the difference, for each shape of tree:
+#   options    each worker with restart, shutdown and backoff (the historical figure)
+#   plain      each worker bare
+#   detection  each worker with decide, probe, heartbeat and depends_on
+# `./scripts/compile-time.sh [options|plain|detection]...` (all three by default).
 set -euo pipefail
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/target/compile-time"
 mkdir -p "$dir/src"
@@ -18,9 +24,19 @@ supervisor = { path = "$root" }
 [workspace]
 TOML
 
+shape=options
 tree() {
-    echo 'use supervisor::{supervision_tree, ChildContext};'
+    local worker
+    case "$shape" in
+        options) worker='worker(run) [restart = transient, shutdown = 1s, backoff = exponential(10ms, 1s)]' ;;
+        plain) worker='worker(run)' ;;
+        detection) worker='worker(run) [decide = decide, health = probe(ping, every = 10s, timeout = 1s), heartbeat = phi(every = 1s), depends_on = llm]' ;;
+    esac
+    echo '#![allow(dead_code)]'
+    echo 'use supervisor::{supervision_tree, ChildContext, Directive, ExitReason, Health, ProbeContext};'
     echo 'async fn run(ctx: ChildContext) -> Result<(), String> { ctx.cancelled().await; Ok(()) }'
+    echo 'fn decide(_r: &ExitReason) -> Directive { Directive::Restart }'
+    echo 'async fn ping(_p: ProbeContext) -> Health { Health::Healthy }'
     echo 'supervision_tree! {'
     echo '  pub Big: one_for_one(max_restarts = 10, within = 10s) {'
     for a in $(seq 0 9); do
@@ -28,13 +44,14 @@ tree() {
         for b in $(seq 0 9); do
             echo "      t$b: rest_for_one {"
             for c in $(seq 0 8); do
-                echo "        w$c: worker(run) [restart = transient, shutdown = 1s, backoff = exponential(10ms, 1s)],"
+                echo "        w$c: $worker,"
             done
             echo "      },"
         done
         echo "    },"
     done
     echo '  }'
+    echo '  breakers { llm: breaker() }'
     echo '}'
     echo 'fn main() { println!("{}", Big::TREE.root.len()); }'
 }
@@ -48,19 +65,22 @@ empty() {
 measure() {
     "$1" > "$dir/src/main.rs"
     (cd "$dir" && cargo check --quiet 2>/dev/null || true)   # build dependencies once
-    local best=""
-    for _ in 1 2 3; do
+    local runs=()
+    for _ in 1 2 3 4 5; do
         touch "$dir/src/main.rs"
         local t0 t1
         t0=$(date +%s%N)
         (cd "$dir" && cargo check --quiet)
         t1=$(date +%s%N)
-        local ms=$(( (t1 - t0) / 1000000 ))
-        if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+        runs+=($(( (t1 - t0) / 1000000 )))
     done
-    echo "$best"
+    printf '%s\n' "${runs[@]}" | sort -n | sed -n 3p
 }
 
-with=$(measure tree)
-without=$(measure empty)
-echo "cargo check, 1,011-node tree: ${with} ms; same crate without the tree: ${without} ms; the tree costs $((with - without)) ms (best of 3)"
+shapes=("$@")
+[ ${#shapes[@]} -eq 0 ] && shapes=(options plain detection)
+for shape in "${shapes[@]}"; do
+    with=$(measure tree)
+    without=$(measure empty)
+    echo "cargo check, 1,011-node tree ($shape): ${with} ms; same crate without the tree: ${without} ms; the tree costs $((with - without)) ms (median of 5)"
+done
