@@ -576,6 +576,30 @@ async fn deliver<M: Message>(
     }
 }
 
+/// The messages of retired slots on their way to the remaining ones: those a cancelled resize
+/// leaves are counted as dropped, never lost unreported (S14.3).
+struct Requeue<'a, M: Message> {
+    pool: &'a PoolRef<M>,
+    messages: std::collections::VecDeque<M>,
+}
+
+impl<M: Message> Requeue<'_, M> {
+    fn dropped(&self, n: usize) {
+        if let Some((shared, _, _)) = self.pool.shared() {
+            let why = "a retired slot's message found no slot";
+            shared.drop_messages(n as u64, self.pool.sup.path(), why);
+        }
+    }
+}
+
+impl<M: Message> Drop for Requeue<'_, M> {
+    fn drop(&mut self) {
+        if !self.messages.is_empty() {
+            self.dropped(self.messages.len());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::jump_hash;
@@ -604,29 +628,5 @@ mod tests {
             .count();
         // About one key in eleven moves to the new bucket.
         assert!((700..1100).contains(&moved), "{moved}");
-    }
-}
-
-/// The messages of retired slots on their way to the remaining ones: those a cancelled resize
-/// leaves are counted as dropped, never lost unreported (S14.3).
-struct Requeue<'a, M: Message> {
-    pool: &'a PoolRef<M>,
-    messages: std::collections::VecDeque<M>,
-}
-
-impl<M: Message> Requeue<'_, M> {
-    fn dropped(&self, n: usize) {
-        if let Some((shared, _, _)) = self.pool.shared() {
-            let why = "a retired slot's message found no slot";
-            shared.drop_messages(n as u64, self.pool.sup.path(), why);
-        }
-    }
-}
-
-impl<M: Message> Drop for Requeue<'_, M> {
-    fn drop(&mut self) {
-        if !self.messages.is_empty() {
-            self.dropped(self.messages.len());
-        }
     }
 }
