@@ -53,7 +53,7 @@ supervision_tree! {
     }
 }
 
-async fn say(chat: &ChatHandle, user: &str, text: &str) -> Result<String, CallError> {
+async fn say(chat: &chat::Handle, user: &str, text: &str) -> Result<String, CallError> {
     let (user, text) = (user.to_string(), text.to_string());
     chat.agents
         .call(|reply| Say { user, text, reply }, Duration::from_secs(2))

@@ -58,15 +58,12 @@ fn compile_time_phases() {
     let ast = syn::parse2::<crate::parse::TreeAst>(tokens).expect("parses");
     let parse = t.elapsed();
     let t = Instant::now();
-    let fallback = crate::expand::fallback(&ast);
-    let fb = t.elapsed();
-    let t = Instant::now();
-    let tree = crate::check::check(ast)
-        .map_err(|(e, _)| e)
-        .expect("checks");
+    let checked = crate::check::check(ast);
+    checked.errors.expect("checks");
+    let tree = checked.tree.expect("a tree");
     let check = t.elapsed();
     let t = Instant::now();
-    let out = crate::expand::expand(&tree);
+    let out = crate::expand::expand(&tree, true);
     let expand = t.elapsed();
     let t = Instant::now();
     let d = crate::expand::describe_for_bench(&tree);
@@ -74,6 +71,6 @@ fn compile_time_phases() {
     let t = Instant::now();
     let s = crate::expand::spec_for_bench(&tree);
     let spec = t.elapsed();
-    drop((out, fallback, d, s));
-    println!("parse {parse:?}, fallback {fb:?}, check {check:?}, expand {expand:?} (describe {describe:?}, spec {spec:?})");
+    drop((out, d, s));
+    println!("parse {parse:?}, check {check:?}, expand {expand:?} (describe {describe:?}, spec {spec:?})");
 }

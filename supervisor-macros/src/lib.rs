@@ -126,16 +126,20 @@ use proc_macro2::TokenStream;
 /// # What it generates
 ///
 /// For `App`: a unit struct `App` with `App::spec(params) -> SupervisorSpec` (or
-/// `DynamicSupervisorSpec` for a dynamic root), `App::start(params) -> Result<AppHandle,
+/// `DynamicSupervisorSpec` for a dynamic root), `App::start(params) -> Result<app::Handle,
 /// StartError>` (and `App::start_observed(params, &observer)`, whose `Observer` subscriptions
-/// see every event from the first start on) and `App::TREE`, a const `TreeDescription`; one
-/// handle struct per supervisor,
-/// with a public field per child and its `SupervisorRef` by deref (`AppRoot` for the root,
-/// `AppApi` for `api`); and `AppHandle`, an alias of the runtime's `TreeHandle<AppRoot>`, which
-/// holds the tree (`join`, `shutdown`, `subscribe`) and derefs to `AppRoot`, so that
-/// `app.api.listener` is a `ChildRef<ListenerMsg>`. The handles are bound by position when the
-/// tree starts, with no lookup that could fail. A misspelt child or a wrong message type is a
-/// compile error.
+/// see every event from the first start on) and `App::TREE`, a const `TreeDescription`; and a
+/// module `app` (the tree's name in snake_case, with `_` before every capital but the first,
+/// and of the tree's visibility) with the typed handles: one struct per supervisor, with a
+/// public field per child and its `SupervisorRef` by deref (`app::Root` for the root,
+/// `app::Api` for `api`, `app::ApiDb` for `api/db`), and `app::Handle`, an alias of the
+/// runtime's `TreeHandle<app::Root>`, which holds the tree (`join`, `shutdown`, `subscribe`)
+/// and derefs to `app::Root`, so that `app.api.listener` is a `ChildRef<ListenerMsg>`. The
+/// handles are bound by position when the tree starts, with no lookup that could fail. A
+/// misspelt child or a wrong message type is a compile error. A module per tree keeps every
+/// pair of trees apart (`App` with a child `api` and a tree `AppApi` give `app::Api` and
+/// `AppApi`); the module sees the items of the module the tree is in, so the types a tree's
+/// options name are declared at module level, not inside a function.
 ///
 /// # Checked at compile time
 ///
@@ -151,13 +155,13 @@ use proc_macro2::TokenStream;
 /// | Rule | What it requires | Rule of | Cases |
 /// |---|---|---|---|
 /// | `tree_name_is_upper_camel` | a tree's name is UpperCamelCase, as the type it becomes | names | `tree_name_not_upper_camel` |
-/// | `tree_name_is_not_self` | a tree is not named `Self`, which no type can be | names | `tree_named_self` |
+/// | `tree_name_is_not_self` | a tree is not named `Self`, `Super` or `Crate` (its type or its handles' module) | names | `tree_named_self` |
 /// | `parameters_are_unique` | tree parameters have distinct names | names | `duplicate_parameter` |
 /// | `child_has_an_id` | a static supervisor's child has an id | S1.2 | `child_without_id` |
 /// | `id_is_snake_case` | an id is snake_case, as the field it becomes | names | `id_not_snake_case` |
 /// | `id_is_not_a_keyword` | an id that is a keyword is written raw (`r#type`) | names | `id_is_keyword` |
 /// | `ids_are_unique` | sibling ids are unique | S1.2, S1.4 | `duplicate_id` |
-/// | `handle_type_names_are_distinct` | no two nested supervisors have handle types of the same name (`a_b` and `a { b }`) | names | `handle_type_names_clash` |
+/// | `handle_type_names_are_distinct` | nested supervisors' handle types are distinct (`a_b`, `a { b }`), and not `Root` or `Handle` | names | `handle_type_names_clash` |
 /// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy`, `pool_as_root` |
 /// | `node_kind_is_known` | a node is a `worker`, a `from_worker` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy`, `node_kind_typo_one_error` |
 /// | `root_has_no_child_options` | the root has no parent, so no child options | S1.2 | `restart_on_root` |
@@ -221,9 +225,8 @@ use proc_macro2::TokenStream;
 /// takes its message by value or whose key is not `Hash`, at the closure
 /// \[`key_hash_type_errors`\]; a misspelt child or a wrong message
 /// type where the tree is used \[`wrong_message_type_and_misspelt_child`\]. Each tree is checked
-/// on its own, so two trees of one module whose generated names meet (`App` with a child `api`
-/// makes `AppApi`, beside a tree `AppApi`) are reported by rustc, at the two names
-/// \[`generated_names_clash_across_trees`\].
+/// on its own; a module per tree keeps the generated names of any two trees apart
+/// (the pass case `tree_names_never_clash`).
 ///
 /// Raw identifiers work everywhere a name does: `r#type: worker(run)` is the child `type`,
 /// reached with `app.r#type()`.
@@ -248,23 +251,21 @@ pub fn supervision_tree(input: proc_macro::TokenStream) -> proc_macro::TokenStre
     }
 }
 
-/// Parse, check, expand; on errors, every error plus a fallback that keeps the type names.
+/// Parse, check, expand: every error, and the tree's items whatever its errors.
 fn tree(input: TokenStream) -> TokenStream {
     let ast = match syn::parse2::<parse::TreeAst>(input) {
         Ok(ast) => ast,
         Err(e) => return e.into_compile_error(),
     };
-    let fallback = expand::fallback(&ast);
-    match check::check(ast) {
-        Ok(tree) => expand::expand(&tree),
-        Err((e, tree)) => {
-            let mut out = e.into_compile_error();
-            // A tree whose errors are all about values expands in full: the program's uses of
-            // its accessors and description find them, so that its mistakes are the only errors.
-            out.extend(tree.map_or(fallback, |tree| expand::expand(&tree)));
-            out
-        }
+    let checked = check::check(ast);
+    let mut out = match checked.errors {
+        Ok(()) => TokenStream::new(),
+        Err(e) => e.into_compile_error(),
+    };
+    if let Some(tree) = &checked.tree {
+        out.extend(expand::expand(tree, checked.buildable));
     }
+    out
 }
 
 #[cfg(test)]

@@ -169,6 +169,33 @@ pub(crate) struct Worker {
     pub state: Option<Type>,
 }
 
+impl Worker {
+    /// Stands in for a worker that could not be read (reported): only a tree whose spec is not
+    /// built has one, so that its handle and description keep their places.
+    pub(crate) fn placeholder(span: Span) -> Self {
+        Worker {
+            start: Start::Fn,
+            expr: TokenStream::new(),
+            span,
+            mailbox: None,
+            mailbox_capacity: None,
+            state: None,
+        }
+    }
+}
+
+impl Template {
+    /// Stands in for a template that could not be read, as [`Worker::placeholder`] does.
+    pub(crate) fn placeholder(span: Span) -> Self {
+        Template {
+            policy: Policy::default(),
+            detection: Detection::default(),
+            worker: Worker::placeholder(span),
+            args: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
     /// `worker(f)`: f is called with the context for every incarnation.

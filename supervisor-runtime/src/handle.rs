@@ -227,7 +227,7 @@ impl Drop for SupervisorHandle {
 }
 
 /// A running tree with typed access to its root's children: the handle `supervision_tree!`
-/// generates (`AppHandle` is `TreeHandle<AppRoot>`). It dereferences to `C`, the generated
+/// generates (`app::Handle` is `TreeHandle<app::Root>`). It dereferences to `C`, the generated
 /// struct of the root's children (`app.api.listener`), which dereferences to the root's
 /// [`SupervisorRef`]. Dropping it shuts the tree down, as dropping a [`SupervisorHandle`] does.
 #[must_use = "dropping the handle shuts the tree down"]

@@ -21,10 +21,19 @@ use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
 use crate::values;
 use rules::Place;
 
-/// Checks the whole tree. On errors, it gives them all, and the tree as well when every error is
-/// about a value (the tree is then complete, with defaults where values were wrong): expanding
-/// it keeps every generated item, so that the user's mistakes are the only errors.
-pub(crate) fn check(mut ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tree>>)> {
+/// What checking gives: every error, and the tree itself whatever its errors, with a
+/// placeholder wherever a node could not be read (a worker without a start expression, a
+/// dynamic supervisor without a template), so that every generated item stays in place.
+pub(crate) struct Checked {
+    /// `None` only for a tree whose name no type can take (`Self`, a keyword).
+    pub tree: Option<Tree>,
+    pub errors: Result<(), syn::Error>,
+    /// Whether the tree's spec can be built: no error changed its shape or left a placeholder.
+    pub buildable: bool,
+}
+
+/// Checks the whole tree and gives all its errors at once.
+pub(crate) fn check(mut ast: TreeAst) -> Checked {
     let cx = Ctxt::new();
     for child in ast
         .root
@@ -35,33 +44,39 @@ pub(crate) fn check(mut ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tr
         read_node_kinds(child, &cx);
     }
     rules::tree_name_is_upper_camel(&ast.name, &cx);
-    rules::tree_name_is_not_self(&ast.name, &cx);
+    let typeable = rules::tree_name_is_not_self(&ast.name, &cx);
     rules::parameters_are_unique(&ast.params, &cx);
     rules::root_has_no_child_options(&ast.root, &cx);
     let name = unraw(&ast.name);
-    let root_kind = &ast.root.kind;
-    let root_kind_typo = did_you_mean(&root_kind.to_string(), rules::SUPERVISOR_KINDS);
-    let root = if rules::root_is_a_supervisor(root_kind, &cx) {
-        supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx)
-    } else if let Some(kind) = root_kind_typo {
-        ast.root.kind = Ident::new(kind, root_kind.span());
-        supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx)
-    } else {
-        None
-    };
-    if let Some(root) = &root {
-        rules::handle_type_names_are_distinct(&name, root, &cx);
+    if !rules::root_is_a_supervisor(&ast.root.kind, &cx) {
+        let kind = &mut ast.root.kind;
+        // A typo is read as the kind it is close to. Another kind is read as the default
+        // strategy, without the options written for it, so that its children are still checked
+        // and keep their fields; a pool's one template stands for no field, and is left out.
+        if let Some(meant) = did_you_mean(&kind.to_string(), rules::SUPERVISOR_KINDS) {
+            *kind = Ident::new(meant, kind.span());
+        } else if *kind != "pool" {
+            *kind = Ident::new("one_for_one", kind.span());
+            ast.root.args = None;
+        }
     }
+    let root = match ast.root.kind == "pool" {
+        true => None,
+        false => supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx),
+    }
+    .unwrap_or_else(|| empty_root(&name));
+    rules::handle_type_names_are_distinct(&root, &cx);
     let breakers = breakers(ast.breakers.as_ref(), &cx);
-    if let Some(root) = &root {
-        let declared: Vec<String> = breakers.iter().map(|b| unraw(&b.name)).collect();
-        let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
-        for_each_detection(root, &mut |d| {
-            rules::breakers_are_declared(&d.depends_on, &declared, &cx)
-        });
-    }
-    let shape_ok = !cx.shape_broken();
-    let tree = root.map(|root| Tree {
+    let declared: Vec<String> = breakers.iter().map(|b| unraw(&b.name)).collect();
+    let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
+    for_each_detection(&root, &mut |d| {
+        rules::breakers_are_declared(&d.depends_on, &declared, &cx)
+    });
+    // A second parameter of a name is reported and left out: `spec` keeps the first.
+    let mut seen = std::collections::HashSet::new();
+    ast.params.retain(|p| seen.insert(unraw(&p.name)));
+    let buildable = !cx.shape_broken();
+    let tree = typeable.then(|| Tree {
         attrs: ast.attrs,
         vis: ast.vis,
         name: ast.name.clone(),
@@ -69,11 +84,23 @@ pub(crate) fn check(mut ast: TreeAst) -> Result<Tree, (syn::Error, Option<Box<Tr
         root,
         breakers,
     });
-    match (cx.check(), tree) {
-        (Ok(()), Some(tree)) => Ok(tree),
-        (Ok(()), None) => Err((syn::Error::new(ast.name.span(), "invalid tree"), None)),
-        (Err(e), tree) => Err((e, tree.filter(|_| shape_ok).map(Box::new))),
+    Checked {
+        tree,
+        errors: cx.check(),
+        buildable,
     }
+}
+
+/// The root of a tree whose root is a pool (reported): no children, as no field stands for a
+/// pool's template.
+fn empty_root(name: &str) -> Sup {
+    Sup::Static(StaticSup {
+        id: snake_case(name),
+        strategy: Strategy::OneForOne,
+        intensity: Intensity::default(),
+        auto_shutdown: AutoShutdown::Never,
+        children: Vec::new(),
+    })
 }
 
 /// The tree's `breakers { .. }`.
@@ -113,25 +140,38 @@ pub(crate) fn unraw(id: &Ident) -> String {
     id.unraw().to_string()
 }
 
-/// The name of the handle type of the nested supervisor at `path` (ids below the root), as the
-/// expansion writes it: the tree's name, then each id in UpperCamelCase.
-pub(crate) fn handle_type_name(tree: &str, path: &[&str]) -> String {
-    let mut name = tree.to_owned();
-    for id in path {
-        name.push_str(&upper_camel_case(id));
+/// The name of the module of a tree's handles: the tree's name in snake_case, with a `_` before
+/// every capital but the first (`HttpApi` is `http_api`, `HTTPApi` is `h_t_t_p_api`), so that no
+/// two UpperCamelCase names, which have no `_`, give one module, and no module is a tree's name.
+/// A name that is not UpperCamelCase (reported) gets `_handles` after it.
+pub(crate) fn handles_module_name(tree: &str) -> String {
+    let mut out = String::with_capacity(tree.len() + 4);
+    for (i, c) in tree.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
     }
-    name
+    if !rules::is_upper_camel(tree) {
+        out.push_str("_handles");
+    }
+    out
 }
 
-/// A supervisor node of any kind; `None` when its kind is not a supervisor's, or when it cannot
-/// be built (a dynamic supervisor without a usable template: the errors say why).
+/// The name of the handle type of the nested supervisor at `path` (ids below the root), as the
+/// expansion writes it in the tree's module: each id in UpperCamelCase (`api/db` is `ApiDb`).
+pub(crate) fn handle_type_name(path: &[&str]) -> String {
+    path.iter().map(|id| upper_camel_case(id)).collect()
+}
+
+/// A supervisor node of any kind; `None` when its kind is not a supervisor's.
 fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> {
     let strategy = match node.kind.to_string().as_str() {
         "one_for_one" => Strategy::OneForOne,
         "one_for_all" => Strategy::OneForAll,
         "rest_for_one" => Strategy::RestForOne,
-        "dynamic" => return dynamic(node, id, cx).map(Sup::Dynamic),
-        "pool" => return pool(node, id, cx).map(Sup::Pool),
+        "dynamic" => return Some(Sup::Dynamic(dynamic(node, id, cx))),
+        "pool" => return Some(Sup::Pool(pool(node, id, cx))),
         _ => return None,
     };
     let mut sup = StaticSup {
@@ -164,13 +204,20 @@ fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> 
         rules::each_child_parses(children, cx);
         let mut ids: HashMap<String, Span> = HashMap::new();
         for c in &children.nodes {
-            let Some(id) = rules::child_has_an_id(c, cx) else {
+            let Some(written) = rules::child_has_an_id(c, cx) else {
                 continue;
             };
-            let _ = rules::id_is_not_a_keyword(id, cx) && rules::id_is_snake_case(id, cx);
-            rules::ids_are_unique(&mut ids, &sup.id, id, cx);
-            if let Some(child) = child(c, id, sup.auto_shutdown, cx) {
-                sup.children.push(child);
+            let Some(id) = rules::id_is_not_a_keyword(written, cx) else {
+                continue;
+            };
+            // A keyword made raw has had its error.
+            if id == *written {
+                rules::id_is_snake_case(&id, cx);
+            }
+            let id = &id;
+            // A second child of an id is reported and left out: the handle keeps the first.
+            if rules::ids_are_unique(&mut ids, &sup.id, id, cx) {
+                sup.children.push(child(c, id, sup.auto_shutdown, cx));
             }
         }
     }
@@ -178,7 +225,7 @@ fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> 
     Some(Sup::Static(sup))
 }
 
-fn dynamic(node: &NodeAst, id: String, cx: &Ctxt) -> Option<DynamicSup> {
+fn dynamic(node: &NodeAst, id: String, cx: &Ctxt) -> DynamicSup {
     let mut intensity_ = Intensity::default();
     let mut max_children = None;
     for opt in sup_options(node.args.as_ref(), Place::DynamicOptions, &id, cx) {
@@ -197,16 +244,13 @@ fn dynamic(node: &NodeAst, id: String, cx: &Ctxt) -> Option<DynamicSup> {
     if let Some(children) = &node.children {
         rules::each_child_parses(children, cx);
     }
-    let t = rules::dynamic_has_one_template(node, &id, cx)?;
-    let owner = rules::template_owner(node, &id);
-    rules::template_has_no_id(t, &owner, cx);
-    let template = template_of(t, &owner, Place::Template, cx)?;
-    Some(DynamicSup {
+    let template = template_in(node, &id, Place::Template, cx);
+    DynamicSup {
         id,
         intensity: intensity_,
         max_children,
         template: Box::new(template),
-    })
+    }
 }
 
 /// The options in a supervisor's `(..)` that are known, apply to it and are given once.
@@ -262,50 +306,53 @@ fn intensity(opt: &OptionAst, intensity: &mut Intensity, cx: &Ctxt) -> bool {
     true
 }
 
-/// A child of a static supervisor.
-fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Option<Child> {
+/// A child of a static supervisor; a node of an unknown kind (reported) stands as a worker
+/// placeholder, so that its field stays.
+fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Child {
     rules::only_doc_comments_on_children(node, cx);
     let docs: Vec<Attribute> = (node.attrs.iter())
         .filter(|a| a.path().is_ident("doc"))
         .cloned()
         .collect();
     let label = unraw(id);
+    let mut child = Child {
+        docs,
+        id: id.clone(),
+        policy: Policy::default(),
+        detection: Detection::default(),
+        kind: ChildKind::Worker(Box::new(Worker::placeholder(node.kind.span()))),
+    };
     if !is_node_kind(&node.kind) {
-        return None;
+        return child;
     }
     // The node itself first, then its options: errors come in the order they are written.
-    let (place, mut kind) = match node.kind.to_string().as_str() {
-        "worker" | "from_worker" => (
-            Place::Worker,
-            ChildKind::Worker(Box::new(worker(node, &label, cx)?)),
-        ),
-        _ => (
-            Place::Supervisor,
-            ChildKind::Sup(supervisor(node, label.clone(), id.span(), cx)?),
-        ),
+    let place = match supervisor(node, label.clone(), id.span(), cx) {
+        Some(sup) => {
+            child.kind = ChildKind::Sup(sup);
+            Place::Supervisor
+        }
+        None => {
+            child.kind = ChildKind::Worker(Box::new(worker(node, &label, cx)));
+            Place::Worker
+        }
     };
     let opts = child_options(node.options.as_ref(), place, &label, cx);
     rules::significant_is_not_permanent(&opts.policy, node, &label, cx);
     rules::significant_needs_auto_shutdown(&opts.policy, parent_auto, node, &label, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, &label, cx);
-    if let ChildKind::Worker(w) = &mut kind {
+    if let ChildKind::Worker(w) = &mut child.kind {
         w.mailbox = opts.mailbox;
         w.mailbox_capacity = opts.mailbox_capacity;
         w.state = opts.state;
         rules::mailbox_capacity_needs_a_mailbox(w, node, &label, cx);
     }
-    Some(Child {
-        docs,
-        id: id.clone(),
-        policy: opts.policy,
-        detection: opts.detection,
-        kind,
-    })
+    child.policy = opts.policy;
+    child.detection = opts.detection;
+    child
 }
 
-/// A dynamic supervisor's template.
 /// A pool: `pool(size = N, route = .., overflow = ..) { worker(f) [mailbox = M] }` (S14).
-fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
+fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> PoolSup {
     let mut intensity_ = Intensity::default();
     let mut size = None;
     let mut route = Route::RoundRobin;
@@ -341,22 +388,23 @@ fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> Option<PoolSup> {
     if let Some(children) = &node.children {
         rules::each_child_parses(children, cx);
     }
-    let t = rules::dynamic_has_one_template(node, &id, cx)?;
-    let owner = rules::template_owner(node, &id);
-    rules::template_has_no_id(t, &owner, cx);
-    let mut template = template_of(t, &owner, Place::PoolTemplate, cx)?;
+    let mut template = template_in(node, &id, Place::PoolTemplate, cx);
     // Each slot is given its number.
     template.args = Some(syn::parse_quote!(usize));
-    rules::pool_template_has_a_mailbox(&template, t, &id, cx);
-    rules::pool_slots_are_not_temporary(&template.policy, t, &id, cx);
-    Some(PoolSup {
+    let read = node.children.as_ref().and_then(|c| c.nodes.first());
+    // A template that is not a worker has had its error.
+    if let Some(t) = read.filter(|t| t.kind == "worker" || t.kind == "from_worker") {
+        rules::pool_template_has_a_mailbox(&template, t, &id, cx);
+        rules::pool_slots_are_not_temporary(&template.policy, t, &id, cx);
+    }
+    PoolSup {
         id,
         intensity: intensity_,
         size,
         route,
         overflow,
         template: Box::new(template),
-    })
+    }
 }
 
 /// Checks every node's kind once, before anything else, and reads a typo that has a close
@@ -378,15 +426,25 @@ fn is_node_kind(kind: &Ident) -> bool {
     rules::NODE_KINDS.contains(&kind.to_string().as_str())
 }
 
+/// The one template of a dynamic supervisor or a pool, or a placeholder when it has none.
+fn template_in(node: &NodeAst, id: &str, place: Place, cx: &Ctxt) -> Template {
+    let Some(t) = rules::dynamic_has_one_template(node, id, cx) else {
+        return Template::placeholder(node.kind.span());
+    };
+    let owner = rules::template_owner(node, id);
+    rules::template_has_no_id(t, &owner, cx);
+    template_of(t, &owner, place, cx)
+}
+
 /// The template of a dynamic supervisor or of a pool (`place` says which), named in errors as
-/// its `owner`'s.
-fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Option<Template> {
+/// its `owner`'s; a placeholder when it is not a worker.
+fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Template {
     rules::only_doc_comments_on_children(node, cx);
     if !is_node_kind(&node.kind) || !rules::template_is_a_worker(node, owner, cx) {
-        return None;
+        return Template::placeholder(node.kind.span());
     }
     let label = "template";
-    let mut worker = worker(node, label, cx)?;
+    let mut worker = worker(node, label, cx);
     let mut opts = child_options(node.options.as_ref(), place, label, cx);
     rules::template_is_not_significant(&mut opts.policy, node, owner, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);
@@ -394,23 +452,24 @@ fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Option<T
     worker.mailbox_capacity = opts.mailbox_capacity;
     worker.state = opts.state;
     rules::mailbox_capacity_needs_a_mailbox(&worker, node, label, cx);
-    Some(Template {
+    Template {
         policy: opts.policy,
         detection: opts.detection,
         worker,
         args: opts.args,
-    })
+    }
 }
 
-/// A worker's start expression; its mailbox comes from its options.
-fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Option<Worker> {
+/// A worker's start expression (a placeholder's when it has none, or several); its mailbox
+/// comes from its options.
+fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Worker {
     rules::worker_has_no_children(node, label, cx);
     let (parts, span) = match &node.args {
         Some(a) => (values::split_top_level_commas(&a.tokens), a.span),
         None => (Vec::new(), node.kind.span()),
     };
     if !rules::worker_has_one_start_expression(node, label, &parts, cx) {
-        return None;
+        return Worker::placeholder(span);
     }
     let expr = parts.into_iter().next().unwrap_or_default();
     let span = if expr.is_empty() {
@@ -418,7 +477,7 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Option<Worker> {
     } else {
         tokens_span(&expr)
     };
-    Some(Worker {
+    Worker {
         start: if node.kind == "worker" {
             Start::Fn
         } else {
@@ -429,7 +488,7 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Option<Worker> {
         mailbox: None,
         mailbox_capacity: None,
         state: None,
-    })
+    }
 }
 
 /// What a child's `[..]` says.

@@ -65,9 +65,7 @@ pub(crate) enum Place {
 /// names: a tree's name is UpperCamelCase, as the type it becomes.
 pub(crate) fn tree_name_is_upper_camel(name: &Ident, cx: &Ctxt) {
     let n = unraw(name);
-    let camel =
-        matches!(n.chars().next(), Some('A'..='Z')) && n.chars().all(|c| c.is_ascii_alphanumeric());
-    if !camel {
+    if !is_upper_camel(&n) {
         cx.shape_error_at(
             name.span(),
             format!(
@@ -78,14 +76,34 @@ pub(crate) fn tree_name_is_upper_camel(name: &Ident, cx: &Ctxt) {
     }
 }
 
-/// names: a tree is not named `Self`, which no type can be.
-pub(crate) fn tree_name_is_not_self(name: &Ident, cx: &Ctxt) {
+/// Whether `name` is UpperCamelCase: a capital, then letters and digits.
+pub(crate) fn is_upper_camel(name: &str) -> bool {
+    matches!(name.chars().next(), Some('A'..='Z'))
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// names: a tree is not named `Self`, `Super` or `Crate` (its type or its handles' module).
+///
+/// `Super` and `Crate` would put their handles in modules `super` and `crate`, which no module
+/// can be.
+/// `false` for a name no type can take (`Self`, or a keyword, which UpperCamelCase has
+/// reported).
+pub(crate) fn tree_name_is_not_self(name: &Ident, cx: &Ctxt) -> bool {
     if name == "Self" {
         cx.shape_error_at(
             name.span(),
             "`Self` cannot name a tree: the tree's name becomes a type, and `Self` is taken",
         );
+        return false;
     }
+    if name == "Super" || name == "Crate" {
+        let module = name.to_string().to_lowercase();
+        cx.shape_error_at(
+            name.span(),
+            format!("`{name}` cannot name a tree: its handles go in a module `{module}`, and `{module}` is taken"),
+        );
+    }
+    syn::parse2::<Ident>(quote::ToTokens::to_token_stream(name)).is_ok()
 }
 
 /// names: tree parameters have distinct names.
@@ -135,25 +153,29 @@ pub(crate) fn id_is_snake_case(id: &Ident, cx: &Ctxt) -> bool {
 }
 
 /// names: an id that is a keyword is written raw (`r#type`).
-pub(crate) fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> bool {
+///
+/// Gives the id to use: a keyword is read as its raw form, so that its field stays; `None` for
+/// `self`, `super`, `crate` and `Self`, which have none.
+pub(crate) fn id_is_not_a_keyword(id: &Ident, cx: &Ctxt) -> Option<Ident> {
     let raw = id.to_string().starts_with("r#");
     let name = unraw(id);
     if KEYWORDS.contains(&name.as_str()) && !raw {
-        // `self`, `super`, `crate` and `Self` have no raw form.
-        let help = if ["self", "super", "crate", "Self"].contains(&name.as_str()) {
-            "choose another id".to_string()
-        } else {
-            format!("write it as a raw identifier, `r#{name}`, to keep the name")
+        let msg = "is a Rust keyword; ids become field names of the tree's handle\n  help:";
+        let Ok(mut raw) = syn::parse_str::<Ident>(&format!("r#{name}")) else {
+            cx.shape_error_at(
+                id.span(),
+                format!("child id `{name}` {msg} choose another id"),
+            );
+            return None;
         };
-        cx.shape_error_at(
+        cx.error_at(
             id.span(),
-            format!(
-                "child id `{name}` is a Rust keyword; ids become field names of the tree's handle\n  help: {help}"
-            ),
+            format!("child id `{name}` {msg} write it as a raw identifier, `r#{name}`, to keep the name"),
         );
-        return false;
+        raw.set_span(id.span());
+        return Some(raw);
     }
-    true
+    Some(id.clone())
 }
 
 /// S1.2, S1.4: sibling ids are unique.
@@ -162,7 +184,7 @@ pub(crate) fn ids_are_unique(
     sup_id: &str,
     id: &Ident,
     cx: &Ctxt,
-) {
+) -> bool {
     let name = unraw(id);
     if let Some(first) = seen.get(&name) {
         cx.shape_error_at(
@@ -170,46 +192,56 @@ pub(crate) fn ids_are_unique(
             format!("duplicate child id `{name}` in supervisor `{sup_id}`"),
         );
         cx.error_at(*first, format!("`{name}` is first declared here"));
+        false
     } else {
         seen.insert(name, id.span());
+        true
     }
 }
 
-/// names: no two nested supervisors have handle types of the same name (`a_b` and `a { b }`).
-pub(crate) fn handle_type_names_are_distinct(tree: &str, root: &Sup, cx: &Ctxt) {
+/// names: nested supervisors' handle types are distinct (`a_b`, `a { b }`), and not `Root` or `Handle`.
+pub(crate) fn handle_type_names_are_distinct(root: &Sup, cx: &Ctxt) {
     fn walk<'a>(
-        tree: &str,
         sup: &'a StaticSup,
         path: &mut Vec<&'a str>,
-        seen: &mut HashMap<String, (Span, String)>,
+        seen: &mut HashMap<String, Option<(Span, String)>>,
         cx: &Ctxt,
     ) {
         for child in &sup.children {
-            let ChildKind::Sup(inner) = &child.kind else {
+            // Only a static supervisor has a handle type of its own.
+            let ChildKind::Sup(Sup::Static(inner)) = &child.kind else {
                 continue;
             };
-            path.push(inner.id());
-            let ty = handle_type_name(tree, path);
+            path.push(&inner.id);
+            let ty = handle_type_name(path);
             let here = path.join("/");
-            if let Some((first, first_path)) = seen.get(&ty) {
-                cx.shape_error_at(
+            match seen.get(&ty) {
+                Some(Some((first, first_path))) => {
+                    cx.shape_error_at(
+                        child.id.span(),
+                        format!(
+                            "the handle type of supervisor `{here}` would be `{ty}`, the same as that of `{first_path}`; rename one of them"
+                        ),
+                    );
+                    cx.error_at(*first, format!("`{first_path}` is declared here"));
+                }
+                Some(None) => cx.shape_error_at(
                     child.id.span(),
                     format!(
-                        "the handle type of supervisor `{here}` would be `{ty}`, the same as that of `{first_path}`; rename one of them"
+                        "the handle type of supervisor `{here}` would be `{ty}`, which names the tree's own; rename the supervisor"
                     ),
-                );
-                cx.error_at(*first, format!("`{first_path}` is declared here"));
-            } else {
-                seen.insert(ty, (child.id.span(), here));
+                ),
+                None => {
+                    seen.insert(ty, Some((child.id.span(), here)));
+                }
             }
-            if let Sup::Static(inner) = inner {
-                walk(tree, inner, path, seen, cx);
-            }
+            walk(inner, path, seen, cx);
             path.pop();
         }
     }
     if let Sup::Static(root) = root {
-        walk(tree, root, &mut Vec::new(), &mut HashMap::new(), cx);
+        let mut seen = HashMap::from([("Root".to_owned(), None), ("Handle".to_owned(), None)]);
+        walk(root, &mut Vec::new(), &mut seen, cx);
     }
 }
 

@@ -94,23 +94,23 @@ impl Fleet {
             .breaker(breaker_llm)
             .breaker(breaker_search)
     }
-    ///Starts the tree and returns once every child is up, with a [`FleetHandle`] whose methods mirror the tree.
+    ///Starts the tree and returns once every child is up, with a [`fleet::Handle`] whose fields mirror the tree.
     pub async fn start(
         model: Arc<str>,
-    ) -> ::core::result::Result<FleetHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<fleet::Handle, ::supervisor::StartError> {
         Self::start_observed(model, &::supervisor::Observer::new()).await
     }
     ///Starts the tree as [`Fleet::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
     pub async fn start_observed(
         model: Arc<str>,
         observer: &::supervisor::Observer,
-    ) -> ::core::result::Result<FleetHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<fleet::Handle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start_observed(
                 Self::spec(model),
                 observer,
             )
             .await?;
-        let root = FleetRoot::bind(handle.root().clone());
+        let root = fleet::Root::__bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
     ///Runs [`Fleet`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
@@ -118,47 +118,50 @@ impl Fleet {
         ::supervisor::Supervisor::run(Self::spec(model)).await
     }
 }
-///A running [`Fleet`]: one field per child of its root (through [`FleetRoot`]), and the tree's handle.
-#[allow(dead_code)]
-pub type FleetHandle = ::supervisor::TreeHandle<FleetRoot>;
-///The root of a running [`Fleet`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub struct FleetRoot {
-    _supervisor: ::supervisor::SupervisorRef,
-    ///`fleet/agent`.
-    pub agent: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    ///`fleet/sessions`.
-    pub sessions: ::supervisor::DynamicRef<String, ::supervisor::NoMailbox>,
-}
-impl ::core::fmt::Debug for FleetRoot {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("FleetRoot")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
+///The typed handles of a running [`Fleet`](super::Fleet): [`Handle`], what `Fleet::start` returns, reaches the root's children as fields of [`Root`], and each nested supervisor has a struct of its own.
+pub mod fleet {
+    #[allow(unused_imports)]
+    use super::*;
+    ///A running [`Fleet`](super::Fleet): one field per child of its root (through [`Root`]), and the tree's handle.
+    #[allow(dead_code)]
+    pub type Handle = ::supervisor::TreeHandle<Root>;
+    ///The root of a running [`Fleet`](super::Fleet): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Root {
+        _supervisor: ::supervisor::SupervisorRef,
+        ///`fleet/agent`.
+        pub agent: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`fleet/sessions`.
+        pub sessions: ::supervisor::DynamicRef<String, ::supervisor::NoMailbox>,
     }
-}
-impl FleetRoot {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
+    impl ::core::fmt::Debug for Root {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("fleet::Root")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
     }
-}
-impl ::core::ops::Deref for FleetRoot {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-const _: () = {
-    impl FleetRoot {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl Root {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 agent: ::supervisor::__private::bind::child(&supervisor, 0),
                 sessions: ::supervisor::__private::bind::dynamic(&supervisor, 1),
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
-};
+    impl ::core::ops::Deref for Root {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+}
+const _: () = {};

@@ -49,23 +49,23 @@ impl Pool {
             .intensity(20, ::supervisor::__private::Duration::from_secs(10))
             .max_children(64)
     }
-    ///Starts the tree and returns once every child is up, with a [`PoolHandle`] whose methods mirror the tree.
+    ///Starts the tree and returns once every child is up, with a [`pool::Handle`] whose fields mirror the tree.
     pub async fn start(
         timeout: Duration,
-    ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<pool::Handle, ::supervisor::StartError> {
         Self::start_observed(timeout, &::supervisor::Observer::new()).await
     }
     ///Starts the tree as [`Pool::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
     pub async fn start_observed(
         timeout: Duration,
         observer: &::supervisor::Observer,
-    ) -> ::core::result::Result<PoolHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<pool::Handle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start_observed(
                 Self::spec(timeout),
                 observer,
             )
             .await?;
-        let root = PoolRoot::bind(handle.root().clone());
+        let root = pool::Root::__bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
     ///Runs [`Pool`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
@@ -73,55 +73,59 @@ impl Pool {
         ::supervisor::Supervisor::run(Self::spec(timeout)).await
     }
 }
-///A running [`Pool`]: one field per child of its root (through [`PoolRoot`]), and the tree's handle.
-#[allow(dead_code)]
-pub type PoolHandle = ::supervisor::TreeHandle<PoolRoot>;
-///The root of a running [`Pool`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub struct PoolRoot {
-    _supervisor: ::supervisor::SupervisorRef,
-}
-impl ::core::fmt::Debug for PoolRoot {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("PoolRoot")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
+///The typed handles of a running [`Pool`](super::Pool): [`Handle`], what `Pool::start` returns, reaches the root's children as fields of [`Root`], and each nested supervisor has a struct of its own.
+pub mod pool {
+    #[allow(unused_imports)]
+    use super::*;
+    ///A running [`Pool`](super::Pool): one field per child of its root (through [`Root`]), and the tree's handle.
+    #[allow(dead_code)]
+    pub type Handle = ::supervisor::TreeHandle<Root>;
+    ///The root of a running [`Pool`](super::Pool): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Root {
+        _supervisor: ::supervisor::SupervisorRef,
     }
-}
-impl PoolRoot {
-    /// Starts a child from the root's template.
-    pub async fn start_child(
-        &self,
-        args: SocketAddr,
-    ) -> ::core::result::Result<
-        ::supervisor::ChildRef<conn::Command>,
-        ::supervisor::ManagementError,
-    > {
-        ::supervisor::__private::bind::this_dynamic::<
-            SocketAddr,
-            conn::Command,
-        >(&self._supervisor)
-            .start_child(args)
-            .await
+    impl ::core::fmt::Debug for Root {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("pool::Root")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
     }
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
+    impl Root {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+            Self { _supervisor: supervisor }
+        }
+        /// Starts a child from the root's template.
+        pub async fn start_child(
+            &self,
+            args: SocketAddr,
+        ) -> ::core::result::Result<
+            ::supervisor::ChildRef<conn::Command>,
+            ::supervisor::ManagementError,
+        > {
+            ::supervisor::__private::bind::this_dynamic::<
+                SocketAddr,
+                conn::Command,
+            >(&self._supervisor)
+                .start_child(args)
+                .await
+        }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
-}
-impl ::core::ops::Deref for PoolRoot {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
+    impl ::core::ops::Deref for Root {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
 }
 const _: () = {
-    impl PoolRoot {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
-            Self { _supervisor: supervisor }
-        }
-    }
     const _: () = ::supervisor::__private::assert_message::<conn::Command>();
 };

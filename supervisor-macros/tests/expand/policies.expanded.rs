@@ -158,11 +158,11 @@ impl Pipeline {
                     .restart(::supervisor::Restart::Temporary),
             )
     }
-    ///Starts the tree and returns once every child is up, with a [`PipelineHandle`] whose methods mirror the tree.
+    ///Starts the tree and returns once every child is up, with a [`pipeline::Handle`] whose fields mirror the tree.
     pub async fn start(
         source: String,
         limit: usize,
-    ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<pipeline::Handle, ::supervisor::StartError> {
         Self::start_observed(source, limit, &::supervisor::Observer::new()).await
     }
     ///Starts the tree as [`Pipeline::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
@@ -170,13 +170,13 @@ impl Pipeline {
         source: String,
         limit: usize,
         observer: &::supervisor::Observer,
-    ) -> ::core::result::Result<PipelineHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<pipeline::Handle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start_observed(
                 Self::spec(source, limit),
                 observer,
             )
             .await?;
-        let root = PipelineRoot::bind(handle.root().clone());
+        let root = pipeline::Root::__bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
     ///Runs [`Pipeline`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
@@ -184,133 +184,135 @@ impl Pipeline {
         ::supervisor::Supervisor::run(Self::spec(source, limit)).await
     }
 }
-///A running [`Pipeline`]: one field per child of its root (through [`PipelineRoot`]), and the tree's handle.
-#[allow(dead_code)]
-pub(crate) type PipelineHandle = ::supervisor::TreeHandle<PipelineRoot>;
-///Supervisor `pipeline/stages` of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub(crate) struct PipelineStages {
-    _supervisor: ::supervisor::SupervisorRef,
-    ///`pipeline/stages/parse`.
-    pub parse: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    ///`pipeline/stages/enrich`.
-    pub enrich: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-}
-impl ::core::fmt::Debug for PipelineStages {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("PipelineStages")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
+///The typed handles of a running [`Pipeline`](super::Pipeline): [`Handle`], what `Pipeline::start` returns, reaches the root's children as fields of [`Root`], and each nested supervisor has a struct of its own.
+pub(crate) mod pipeline {
+    #[allow(unused_imports)]
+    use super::*;
+    ///A running [`Pipeline`](super::Pipeline): one field per child of its root (through [`Root`]), and the tree's handle.
+    #[allow(dead_code)]
+    pub type Handle = ::supervisor::TreeHandle<Root>;
+    ///Supervisor `pipeline/stages` of a running [`Pipeline`](super::Pipeline): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Stages {
+        _supervisor: ::supervisor::SupervisorRef,
+        ///`pipeline/stages/parse`.
+        pub parse: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`pipeline/stages/enrich`.
+        pub enrich: ::supervisor::ChildRef<::supervisor::NoMailbox>,
     }
-}
-impl PipelineStages {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
+    impl ::core::fmt::Debug for Stages {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("pipeline::Stages")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
     }
-}
-impl ::core::ops::Deref for PipelineStages {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-///Supervisor `pipeline/batch` of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub(crate) struct PipelineBatch {
-    _supervisor: ::supervisor::SupervisorRef,
-    ///`pipeline/batch/job`.
-    pub job: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    ///`pipeline/batch/log`.
-    pub log: ::supervisor::ChildRef<Vec<u8>>,
-}
-impl ::core::fmt::Debug for PipelineBatch {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("PipelineBatch")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
-    }
-}
-impl PipelineBatch {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-impl ::core::ops::Deref for PipelineBatch {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-///The root of a running [`Pipeline`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub(crate) struct PipelineRoot {
-    _supervisor: ::supervisor::SupervisorRef,
-    ///`pipeline/reader`.
-    pub reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    ///`pipeline/stages`.
-    pub stages: PipelineStages,
-    ///`pipeline/batch`.
-    pub batch: PipelineBatch,
-}
-impl ::core::fmt::Debug for PipelineRoot {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("PipelineRoot")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
-    }
-}
-impl PipelineRoot {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-impl ::core::ops::Deref for PipelineRoot {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-const _: () = {
-    impl PipelineStages {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl Stages {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 parse: ::supervisor::__private::bind::child(&supervisor, 0),
                 enrich: ::supervisor::__private::bind::child(&supervisor, 1),
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
-    impl PipelineBatch {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl ::core::ops::Deref for Stages {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+    ///Supervisor `pipeline/batch` of a running [`Pipeline`](super::Pipeline): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Batch {
+        _supervisor: ::supervisor::SupervisorRef,
+        ///`pipeline/batch/job`.
+        pub job: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`pipeline/batch/log`.
+        pub log: ::supervisor::ChildRef<Vec<u8>>,
+    }
+    impl ::core::fmt::Debug for Batch {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("pipeline::Batch")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
+    }
+    impl Batch {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 job: ::supervisor::__private::bind::child(&supervisor, 0),
                 log: ::supervisor::__private::bind::child(&supervisor, 1),
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
-    impl PipelineRoot {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl ::core::ops::Deref for Batch {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+    ///The root of a running [`Pipeline`](super::Pipeline): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Root {
+        _supervisor: ::supervisor::SupervisorRef,
+        ///`pipeline/reader`.
+        pub reader: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`pipeline/stages`.
+        pub stages: Stages,
+        ///`pipeline/batch`.
+        pub batch: Batch,
+    }
+    impl ::core::fmt::Debug for Root {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("pipeline::Root")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
+    }
+    impl Root {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 reader: ::supervisor::__private::bind::child(&supervisor, 0),
-                stages: PipelineStages::bind(
+                stages: Stages::__bind(
                     ::supervisor::__private::bind::supervisor(&supervisor, 1),
                 ),
-                batch: PipelineBatch::bind(
+                batch: Batch::__bind(
                     ::supervisor::__private::bind::supervisor(&supervisor, 2),
                 ),
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
+    impl ::core::ops::Deref for Root {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+}
+const _: () = {
     const _: () = ::supervisor::__private::assert_message::<Vec<u8>>();
 };

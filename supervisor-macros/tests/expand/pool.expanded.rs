@@ -91,23 +91,23 @@ impl Render {
             .child(::supervisor::ChildSpec::supervisor(fanout))
             .child(::supervisor::ChildSpec::supervisor(shards))
     }
-    ///Starts the tree and returns once every child is up, with a [`RenderHandle`] whose methods mirror the tree.
+    ///Starts the tree and returns once every child is up, with a [`render::Handle`] whose fields mirror the tree.
     pub async fn start(
         quality: u8,
-    ) -> ::core::result::Result<RenderHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<render::Handle, ::supervisor::StartError> {
         Self::start_observed(quality, &::supervisor::Observer::new()).await
     }
     ///Starts the tree as [`Render::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
     pub async fn start_observed(
         quality: u8,
         observer: &::supervisor::Observer,
-    ) -> ::core::result::Result<RenderHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<render::Handle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start_observed(
                 Self::spec(quality),
                 observer,
             )
             .await?;
-        let root = RenderRoot::bind(handle.root().clone());
+        let root = render::Root::__bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
     ///Runs [`Render`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
@@ -115,44 +115,35 @@ impl Render {
         ::supervisor::Supervisor::run(Self::spec(quality)).await
     }
 }
-///A running [`Render`]: one field per child of its root (through [`RenderRoot`]), and the tree's handle.
-#[allow(dead_code)]
-pub type RenderHandle = ::supervisor::TreeHandle<RenderRoot>;
-///The root of a running [`Render`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub struct RenderRoot {
-    _supervisor: ::supervisor::SupervisorRef,
-    ///`render/thumbnails`.
-    pub thumbnails: ::supervisor::PoolRef<Job>,
-    ///`render/fanout`.
-    pub fanout: ::supervisor::PoolRef<Notice>,
-    ///`render/shards`.
-    pub shards: ::supervisor::PoolRef<Job>,
-}
-impl ::core::fmt::Debug for RenderRoot {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("RenderRoot")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
+///The typed handles of a running [`Render`](super::Render): [`Handle`], what `Render::start` returns, reaches the root's children as fields of [`Root`], and each nested supervisor has a struct of its own.
+pub mod render {
+    #[allow(unused_imports)]
+    use super::*;
+    ///A running [`Render`](super::Render): one field per child of its root (through [`Root`]), and the tree's handle.
+    #[allow(dead_code)]
+    pub type Handle = ::supervisor::TreeHandle<Root>;
+    ///The root of a running [`Render`](super::Render): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Root {
+        _supervisor: ::supervisor::SupervisorRef,
+        ///`render/thumbnails`.
+        pub thumbnails: ::supervisor::PoolRef<Job>,
+        ///`render/fanout`.
+        pub fanout: ::supervisor::PoolRef<Notice>,
+        ///`render/shards`.
+        pub shards: ::supervisor::PoolRef<Job>,
     }
-}
-impl RenderRoot {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
+    impl ::core::fmt::Debug for Root {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("render::Root")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
     }
-}
-impl ::core::ops::Deref for RenderRoot {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-const _: () = {
-    impl RenderRoot {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl Root {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 thumbnails: ::supervisor::__private::bind::pool(&supervisor, 0),
                 fanout: ::supervisor::__private::bind::pool(&supervisor, 1),
@@ -160,7 +151,20 @@ const _: () = {
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
+    impl ::core::ops::Deref for Root {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+}
+const _: () = {
     const _: () = ::supervisor::__private::assert_message::<Job>();
     const _: () = ::supervisor::__private::assert_message::<Notice>();
     const _: () = ::supervisor::__private::assert_message::<Job>();

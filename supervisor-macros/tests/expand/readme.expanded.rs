@@ -99,23 +99,23 @@ impl App {
             )
             .child(::supervisor::ChildSpec::supervisor(api))
     }
-    ///Starts the tree and returns once every child is up, with a [`AppHandle`] whose methods mirror the tree.
+    ///Starts the tree and returns once every child is up, with a [`app::Handle`] whose fields mirror the tree.
     pub async fn start(
         config: Arc<Config>,
-    ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<app::Handle, ::supervisor::StartError> {
         Self::start_observed(config, &::supervisor::Observer::new()).await
     }
     ///Starts the tree as [`App::start`] does, with the observer's streams receiving every event from the first start on, a failed start included.
     pub async fn start_observed(
         config: Arc<Config>,
         observer: &::supervisor::Observer,
-    ) -> ::core::result::Result<AppHandle, ::supervisor::StartError> {
+    ) -> ::core::result::Result<app::Handle, ::supervisor::StartError> {
         let handle = ::supervisor::Supervisor::start_observed(
                 Self::spec(config),
                 observer,
             )
             .await?;
-        let root = AppRoot::bind(handle.root().clone());
+        let root = app::Root::__bind(handle.root().clone());
         ::core::result::Result::Ok(::supervisor::TreeHandle::__new(handle, root))
     }
     ///Runs [`App`] as the process's main work: starts it, stops it in order on SIGINT or SIGTERM (a second signal aborts what is left), and ends with an `Exit` that `main` returns as its exit code (0, 70 when the root gave up, 78 for a fatal exit).
@@ -123,92 +123,95 @@ impl App {
         ::supervisor::Supervisor::run(Self::spec(config)).await
     }
 }
-///A running [`App`]: one field per child of its root (through [`AppRoot`]), and the tree's handle.
-#[allow(dead_code)]
-pub type AppHandle = ::supervisor::TreeHandle<AppRoot>;
-///Supervisor `app/api` of a running [`App`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub struct AppApi {
-    _supervisor: ::supervisor::SupervisorRef,
-    ///`app/api/listener`.
-    pub listener: ::supervisor::ChildRef<ListenerMsg>,
-    ///`app/api/sessions`.
-    pub sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
-}
-impl ::core::fmt::Debug for AppApi {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("AppApi")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
+///The typed handles of a running [`App`](super::App): [`Handle`], what `App::start` returns, reaches the root's children as fields of [`Root`], and each nested supervisor has a struct of its own.
+pub mod app {
+    #[allow(unused_imports)]
+    use super::*;
+    ///A running [`App`](super::App): one field per child of its root (through [`Root`]), and the tree's handle.
+    #[allow(dead_code)]
+    pub type Handle = ::supervisor::TreeHandle<Root>;
+    ///Supervisor `app/api` of a running [`App`](super::App): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Api {
+        _supervisor: ::supervisor::SupervisorRef,
+        ///`app/api/listener`.
+        pub listener: ::supervisor::ChildRef<ListenerMsg>,
+        ///`app/api/sessions`.
+        pub sessions: ::supervisor::DynamicRef<SessionArgs, ::supervisor::NoMailbox>,
     }
-}
-impl AppApi {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
+    impl ::core::fmt::Debug for Api {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("app::Api")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
     }
-}
-impl ::core::ops::Deref for AppApi {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-///The root of a running [`App`]: one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
-#[derive(::core::clone::Clone)]
-#[allow(dead_code)]
-pub struct AppRoot {
-    _supervisor: ::supervisor::SupervisorRef,
-    /// The database connection.
-    pub db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    ///`app/cache`.
-    pub cache: ::supervisor::ChildRef<::supervisor::NoMailbox>,
-    ///`app/api`.
-    pub api: AppApi,
-}
-impl ::core::fmt::Debug for AppRoot {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.debug_struct("AppRoot")
-            .field("supervisor", &self._supervisor)
-            .finish_non_exhaustive()
-    }
-}
-impl AppRoot {
-    /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
-    /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
-    pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-impl ::core::ops::Deref for AppRoot {
-    type Target = ::supervisor::SupervisorRef;
-    fn deref(&self) -> &::supervisor::SupervisorRef {
-        &self._supervisor
-    }
-}
-const _: () = {
-    impl AppApi {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl Api {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 listener: ::supervisor::__private::bind::child(&supervisor, 0),
                 sessions: ::supervisor::__private::bind::dynamic(&supervisor, 1),
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
-    impl AppRoot {
-        fn bind(supervisor: ::supervisor::SupervisorRef) -> Self {
+    impl ::core::ops::Deref for Api {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+    ///The root of a running [`App`](super::App): one field per child, and its [`SupervisorRef`](::supervisor::SupervisorRef) by deref.
+    #[derive(::core::clone::Clone)]
+    #[allow(dead_code)]
+    pub struct Root {
+        _supervisor: ::supervisor::SupervisorRef,
+        /// The database connection.
+        pub db: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`app/cache`.
+        pub cache: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`app/api`.
+        pub api: Api,
+    }
+    impl ::core::fmt::Debug for Root {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("app::Root")
+                .field("supervisor", &self._supervisor)
+                .finish_non_exhaustive()
+        }
+    }
+    impl Root {
+        #[doc(hidden)]
+        pub(super) fn __bind(supervisor: ::supervisor::SupervisorRef) -> Self {
             Self {
                 db: ::supervisor::__private::bind::child(&supervisor, 0),
                 cache: ::supervisor::__private::bind::child(&supervisor, 1),
-                api: AppApi::bind(
+                api: Api::__bind(
                     ::supervisor::__private::bind::supervisor(&supervisor, 2),
                 ),
                 _supervisor: supervisor,
             }
         }
+        /// This supervisor (also reached by deref, which keeps `supervisor(path)` and
+        /// every other method of [`SupervisorRef`](::supervisor::SupervisorRef) in view).
+        pub fn supervisor_ref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
     }
+    impl ::core::ops::Deref for Root {
+        type Target = ::supervisor::SupervisorRef;
+        fn deref(&self) -> &::supervisor::SupervisorRef {
+            &self._supervisor
+        }
+    }
+}
+const _: () = {
     const _: () = ::supervisor::__private::assert_message::<ListenerMsg>();
 };

@@ -15,6 +15,9 @@ supervision_tree! {
         a_b: one_for_one {
             w: worker(run),
         },
+        root: one_for_one {
+            w: worker(run),
+        },
     }
 }
 

@@ -20,7 +20,7 @@ supervision_tree! {
 #[allow(dead_code)]
 async fn use_it() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", App::TREE);
-    let app: AppHandle = App::start().await?;
+    let app: app::Handle = App::start().await?;
     let _ = app.db.state();
     let _ = app.api.listener.state();
     let _ = app.cache.state();

@@ -26,7 +26,7 @@ supervision_tree! {
 #[allow(dead_code)]
 async fn use_it() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", App::TREE);
-    let app: AppHandle = App::start().await?;
+    let app: app::Handle = App::start().await?;
     let _ = app.db.state();
     app.api.listener.send(7).await?;
     let _ = app.sessions.start_child("ann".to_string()).await?;

@@ -12,3 +12,10 @@ supervision_tree! {
 }
 
 fn main() {}
+
+// Its handles would go in a module `super`, which no module can be.
+supervision_tree! {
+    Super: one_for_one {
+        w: worker(run),
+    }
+}

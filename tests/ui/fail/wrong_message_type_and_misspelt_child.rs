@@ -11,7 +11,7 @@ supervision_tree! {
     }
 }
 
-async fn use_it(app: AppHandle) {
+async fn use_it(app: app::Handle) {
     let _ = app.listener.send(42u32).await;
     let _ = &app.listenr;
 }

@@ -1,0 +1,158 @@
+//! Tree parameters in the user's expressions: each incarnation, decider or probe gets clones of
+//! its own, and a type that cannot be a parameter is reported once, at the parameter.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+
+use crate::model::Worker;
+use crate::parse::Param;
+
+impl Param {
+    pub(super) fn ty_span(&self) -> Span {
+        let mut tokens = self.ty.to_token_stream().into_iter();
+        tokens.next().map_or_else(Span::call_site, |t| t.span())
+    }
+}
+
+/// A function the runtime calls many times (a decider, a probe), given tree parameters: a
+/// closure gets its own clones at the top of its body, another expression is evaluated once
+/// with clones of its own.
+pub(super) fn shared_fn(expr: &TokenStream, span: Span, params: &[Param]) -> TokenStream {
+    let inner = clones(expr, params);
+    if inner.is_empty() {
+        return expr.clone();
+    }
+    let outer = inner.clone();
+    match split_closure(expr) {
+        Some((head, body)) => quote_spanned! {span=> {
+            #outer
+            #head {
+                #inner
+                #body
+            }
+        }},
+        None => quote_spanned! {span=> {
+            #outer
+            #expr
+        }},
+    }
+}
+
+pub(super) fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == *name,
+        TokenTree::Group(g) => mentions(&g.stream(), name),
+        _ => false,
+    })
+}
+
+/// `let p = TreeParam::clone_param(&p);` for each tree parameter `expr` names, spanned at the
+/// parameter's type: a type that cannot be a tree parameter is reported there, once, with what
+/// it must be.
+pub(super) fn clones(expr: &TokenStream, params: &[Param]) -> TokenStream {
+    (params.iter())
+        .filter(|p| mentions(expr, &p.name))
+        .map(|p| {
+            let name = &p.name;
+            quote_spanned!(p.ty_span()=> let #name = ::supervisor::__private::TreeParam::clone_param(&#name);)
+        })
+        .collect()
+}
+
+/// A closure written in a start expression, cut where the per-incarnation clones go:
+/// `move |ctx| body` is `(move |ctx|, body)`; a closure with a return type keeps it in the head,
+/// and the inside of its block is the body. `None` for any other expression.
+pub(super) fn split_closure(expr: &TokenStream) -> Option<(TokenStream, TokenStream)> {
+    let tokens: Vec<TokenTree> = expr.clone().into_iter().collect();
+    let is_pipe = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == '|');
+    let mut head = TokenStream::new();
+    let mut i = 0;
+    let mut moves = false;
+    while let Some(TokenTree::Ident(word)) = tokens.get(i) {
+        match word.to_string().as_str() {
+            "async" | "static" => {}
+            "move" => moves = true,
+            _ => return None,
+        }
+        head.extend([tokens[i].clone()]);
+        i += 1;
+    }
+    if !moves {
+        // Every incarnation takes its own clones: the closure must own them.
+        head.extend(quote!(move));
+    }
+    let open = i;
+    if !tokens.get(open).is_some_and(is_pipe) {
+        return None;
+    }
+    let close = open + 1 + tokens[open + 1..].iter().position(is_pipe)?;
+    head.extend(tokens[open..=close].iter().cloned());
+    let rest = &tokens[close + 1..];
+    let returns = matches!(rest.first(), Some(TokenTree::Punct(p)) if p.as_char() == '-');
+    if !returns {
+        return Some((head, rest.iter().cloned().collect()));
+    }
+    // `-> T { .. }`: the return type stays in the head, the block is the body.
+    match rest.split_last() {
+        Some((TokenTree::Group(g), ty)) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+            head.extend(ty.iter().cloned());
+            Some((head, g.stream()))
+        }
+        _ => None,
+    }
+}
+
+/// The start function of a worker or template: the expression itself or, when it uses tree
+/// parameters, the same function giving every incarnation its own clones of them (a closure
+/// gets them at the top of its body).
+pub(super) fn start_fn(worker: &Worker, params: &[Param], template: bool) -> TokenStream {
+    let Worker { expr, span, .. } = worker;
+    let inner = clones(expr, params);
+    if inner.is_empty() {
+        return expr.clone();
+    }
+    let outer = inner.clone();
+    if let Some((head, body)) = split_closure(expr) {
+        return quote_spanned! {*span=> {
+            #outer
+            #head {
+                #inner
+                #body
+            }
+        }};
+    }
+    // Another expression that names parameters (`make(config)`) is evaluated per incarnation.
+    let ctx = Ident::new("ctx", Span::mixed_site());
+    let args = Ident::new("args", Span::mixed_site());
+    let start = Ident::new("start", Span::mixed_site());
+    let (params, call) = if template {
+        (quote!(#ctx, #args), quote!(#start(#ctx, #args)))
+    } else {
+        (quote!(#ctx), quote!(#start(#ctx)))
+    };
+    quote_spanned! {*span=> {
+        #outer
+        move |#params| {
+            #inner
+            let #start = #expr;
+            #call
+        }
+    }}
+}
+
+/// The factory of a `from_worker` child: a fresh worker value for every incarnation.
+pub(super) fn worker_factory(worker: &Worker, params: &[Param]) -> TokenStream {
+    let Worker { expr, span, .. } = worker;
+    let inner = clones(expr, params);
+    if inner.is_empty() {
+        return quote_spanned!(*span=> || #expr);
+    }
+    let outer = inner.clone();
+    quote_spanned! {*span=> {
+        #outer
+        move || {
+            #inner
+            #expr
+        }
+    }}
+}

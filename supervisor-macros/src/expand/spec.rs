@@ -1,0 +1,283 @@
+//! The body of `spec()`: plain builder calls, one `let` per nested supervisor and breaker.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+
+use super::params::{shared_fn, start_fn, worker_factory};
+use super::tokens::{
+    args_type, duration, int, mailbox_type, policies, strategy, sup_settings, worker_settings,
+};
+use crate::check::unraw;
+use crate::model::{
+    Breaker, Child, ChildKind, Detection, PoolOverflow, Route, Start, Strategy, Sup, Template,
+};
+use crate::parse::{tokens_span, Param};
+
+/// The body of `spec()`: one `let` per nested supervisor, innermost first, then the root's
+/// builder chain. Each node's tokens are written once, however deep the tree.
+pub(super) fn spec_body(root: &Sup, breakers: &[Breaker], params: &[Param]) -> TokenStream {
+    // The tree's breakers first: its children name them.
+    let mut lets: TokenStream = breakers.iter().map(breaker_let).collect();
+    let mut root = sup_spec(root, params, &[], &mut lets);
+    for b in breakers {
+        let var = breaker_var(&b.name);
+        root.extend(quote!(.breaker(#var)));
+    }
+    quote!(#lets #root)
+}
+
+/// The local holding a breaker, invisible to the user's expressions.
+pub(super) fn breaker_var(name: &Ident) -> Ident {
+    Ident::new(&format!("breaker_{}", unraw(name)), Span::mixed_site())
+}
+
+/// `let breaker_llm = CircuitBreaker::new("llm", BreakerConfig::default()..);`, writing only
+/// the settings given.
+pub(super) fn breaker_let(b: &Breaker) -> TokenStream {
+    let var = breaker_var(&b.name);
+    let name = unraw(&b.name);
+    let mut config = quote!(::supervisor::BreakerConfig::default());
+    let counts = [
+        ("failure_threshold", b.failures),
+        ("half_open_max_calls", b.half_open),
+        ("success_threshold", b.successes),
+    ];
+    for (setter, value) in counts {
+        if let Some(n) = value {
+            let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
+            config.extend(quote!(.#setter(#n)));
+        }
+    }
+    let durations = [
+        ("call_timeout", b.call_timeout),
+        ("reset_timeout", b.reset),
+        ("max_reset_timeout", b.max_reset),
+    ];
+    for (setter, value) in durations {
+        if let Some(d) = value {
+            let (setter, d) = (Ident::new(setter, Span::call_site()), duration(d));
+            config.extend(quote!(.#setter(#d)));
+        }
+    }
+    if let Some(j) = b.jitter {
+        let j = Literal::f64_unsuffixed(j);
+        config.extend(quote!(.jitter(#j)));
+    }
+    quote!(let #var = ::supervisor::CircuitBreaker::new(#name, #config);)
+}
+
+/// The builder calls for what a child declared about detection (S10-S13).
+pub(super) fn detection(d: &Detection, params: &[Param]) -> TokenStream {
+    let mut out = TokenStream::new();
+    if let Some(decide) = &d.decide {
+        let span = tokens_span(decide);
+        let f = shared_fn(decide, span, params);
+        out.extend(quote_spanned!(span=> .decider(#f)));
+    }
+    if let Some(p) = &d.health {
+        let f = shared_fn(&p.expr, p.span, params);
+        let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
+        for (setter, value) in [
+            ("interval", p.every),
+            ("timeout", p.timeout),
+            ("initial_delay", p.initial_delay),
+        ] {
+            if let Some(v) = value {
+                let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+                check.extend(quote!(.#setter(#v)));
+            }
+        }
+        for (setter, value) in [
+            ("failure_threshold", p.failures),
+            ("success_threshold", p.successes),
+        ] {
+            if let Some(n) = value {
+                let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
+                check.extend(quote!(.#setter(#n)));
+            }
+        }
+        out.extend(quote!(.health(#check)));
+    }
+    if let Some(h) = &d.heartbeat {
+        let every = duration(h.every);
+        let mut beat = quote!(::supervisor::Heartbeat::every(#every));
+        if let Some(t) = h.threshold {
+            let t = Literal::f64_unsuffixed(t);
+            beat.extend(quote!(.threshold(#t)));
+        }
+        if let Some(w) = h.window {
+            let w = int(w);
+            beat.extend(quote!(.window(#w)));
+        }
+        let durations = [
+            ("min_std_deviation", h.min_std),
+            ("acceptable_pause", h.acceptable_pause),
+            ("max_local_pause", h.max_local_pause),
+        ];
+        for (setter, value) in durations {
+            if let Some(v) = value {
+                let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+                beat.extend(quote!(.#setter(#v)));
+            }
+        }
+        out.extend(quote!(.heartbeat(#beat)));
+    }
+    for name in &d.depends_on {
+        let var = breaker_var(name);
+        out.extend(quote!(.depends_on(&#var)));
+    }
+    out
+}
+
+/// A local for the spec of the supervisor at `path`, invisible to the user's expressions; raw
+/// where the id is a keyword, as the user wrote it (`let r#type = ..`).
+pub(super) fn spec_var(path: &[&str]) -> Ident {
+    let name = path.join("__");
+    if syn::parse_str::<Ident>(&name).is_ok() {
+        Ident::new(&name, Span::mixed_site())
+    } else {
+        Ident::new_raw(&name, Span::mixed_site())
+    }
+}
+
+/// `SupervisorSpec::new(..)` with its settings and children; nested supervisors go to `lets`.
+pub(super) fn sup_spec(
+    sup: &Sup,
+    params: &[Param],
+    path: &[&str],
+    lets: &mut TokenStream,
+) -> TokenStream {
+    let id = sup.id();
+    let mut out = match sup {
+        Sup::Dynamic(d) => {
+            let t = template_spec(&d.template, params);
+            quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
+        }
+        Sup::Pool(p) => {
+            let t = template_spec(&p.template, params);
+            let size = Literal::usize_unsuffixed(p.size as usize);
+            let mut out = quote!(::supervisor::PoolSpec::new(#id, #size, #t));
+            match &p.route {
+                Route::RoundRobin => {}
+                Route::LeastLoaded => out.extend(quote!(.least_loaded())),
+                // Checked at the mailbox type: broadcasting clones each message (S14.2).
+                Route::Broadcast => {
+                    let span = p
+                        .template
+                        .worker
+                        .mailbox
+                        .as_ref()
+                        .map_or(Span::call_site(), |m| {
+                            m.to_token_stream()
+                                .into_iter()
+                                .next()
+                                .map_or(Span::call_site(), |t| t.span())
+                        });
+                    let m = mailbox_type(&p.template.worker);
+                    out = quote_spanned!(span=> ::supervisor::__private::broadcast::<#m>(#out));
+                }
+                // Spanned at the closure, so that a type error in it is reported there.
+                Route::KeyHash(key) => {
+                    let span = tokens_span(key);
+                    let key = shared_fn(key, span, params);
+                    out.extend(quote_spanned!(span=> .key_hash(#key)));
+                }
+            }
+            let overflow = match p.overflow {
+                None | Some(PoolOverflow::Wait) => None,
+                Some(PoolOverflow::Reject) => Some(quote!(Reject)),
+                Some(PoolOverflow::DropNewest) => Some(quote!(DropNewest)),
+                Some(PoolOverflow::DropOldest) => Some(quote!(DropOldest)),
+            };
+            if let Some(o) = overflow {
+                out.extend(quote!(.overflow(::supervisor::Overflow::#o)));
+            }
+            out
+        }
+        // The default (S1.3) is not written out, as a person would not.
+        Sup::Static(s) if s.strategy == Strategy::OneForOne => {
+            quote!(::supervisor::SupervisorSpec::new(#id))
+        }
+        Sup::Static(s) => {
+            let strategy = strategy(s.strategy);
+            quote!(::supervisor::SupervisorSpec::new(#id).strategy(#strategy))
+        }
+    };
+    out.extend(sup_settings(sup));
+    for child in sup.children() {
+        let c = child_spec(child, params, path, lets);
+        out.extend(quote!(.child(#c)));
+    }
+    out
+}
+
+pub(super) fn child_spec(
+    child: &Child,
+    params: &[Param],
+    parent: &[&str],
+    lets: &mut TokenStream,
+) -> TokenStream {
+    let id = unraw(&child.id);
+    let mut out = match &child.kind {
+        ChildKind::Worker(w) => {
+            let span = w.span;
+            match w.start {
+                Start::Fn => {
+                    let f = start_fn(w, params, false);
+                    match &w.mailbox {
+                        Some(m) => {
+                            quote_spanned!(span=> ::supervisor::ChildSpec::<#m>::with_mailbox(#id, #f))
+                        }
+                        None => quote_spanned!(span=> ::supervisor::ChildSpec::worker(#id, #f)),
+                    }
+                }
+                Start::FromWorker => {
+                    let f = worker_factory(w, params);
+                    let m = mailbox_type(w);
+                    quote_spanned!(span=> ::supervisor::ChildSpec::<#m>::from_worker(#id, #f))
+                }
+            }
+        }
+        ChildKind::Sup(sup) => {
+            let mut path = parent.to_vec();
+            path.push(sup.id());
+            let s = sup_spec(sup, params, &path, lets);
+            let var = spec_var(&path);
+            lets.extend(quote!(let #var = #s;));
+            quote!(::supervisor::ChildSpec::supervisor(#var))
+        }
+    };
+    out.extend(policies(&child.policy));
+    if let ChildKind::Worker(w) = &child.kind {
+        out.extend(worker_settings(w));
+    }
+    out.extend(detection(&child.detection, params));
+    out
+}
+
+pub(super) fn template_spec(template: &Template, params: &[Param]) -> TokenStream {
+    let w = &template.worker;
+    let a = args_type(template);
+    let m = mailbox_type(w);
+    let span = w.span;
+    let mut out = match w.start {
+        Start::Fn => {
+            let f = start_fn(w, params, true);
+            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f))
+        }
+        // A function of the child's arguments to a fresh worker (`|slot| Slot::new(slot)`).
+        Start::FromWorker => {
+            let f = shared_fn(&w.expr, span, params);
+            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::from_worker(#f))
+        }
+    };
+    out.extend(policies(&template.policy));
+    out.extend(worker_settings(w));
+    out.extend(detection(&template.detection, params));
+    out
+}
+
+#[cfg(test)]
+pub(crate) fn spec_for_bench(tree: &crate::model::Tree) -> TokenStream {
+    spec_body(&tree.root, &tree.breakers, &tree.params)
+}
