@@ -121,15 +121,15 @@ supervision_tree! {
                 args = String,
                 restart = transient,
                 backoff = fixed(100ms),
-                decide = classify,
-                health = probe(move |p| reachable(p, model), every = 1s, timeout = 500ms),
-                heartbeat = phi(every = 300ms, threshold = 8, acceptable_pause = 500ms),
+                decider = classify,
+                health = probe(move |p| reachable(p, model), interval = 1s, timeout = 500ms),
+                heartbeat = phi(interval = 300ms, threshold = 8, acceptable_pause = 500ms),
                 depends_on = llm,
             ]
         },
     }
     breakers {
-        llm: breaker(failures = 3, reset = 1s, max_reset = 4s, call_timeout = 500ms),
+        llm: breaker(failure_threshold = 3, reset_timeout = 1s, max_reset_timeout = 4s, call_timeout = 500ms),
     }
 }
 

@@ -75,7 +75,7 @@ supervision_tree! {
     /// The service: a database connection, probed, and the API that uses it.
     pub Service(db: Arc<Database>): one_for_one(max_restarts = 3, within = 60s) {
         database: worker(move |ctx| connection(ctx, db)) [
-            health = probe(move |p| ping(p, db), every = 500ms, timeout = 250ms, failures = 3),
+            health = probe(move |p| ping(p, db), interval = 500ms, timeout = 250ms, failure_threshold = 3),
             shutdown = 5s,
         ],
         api: worker(api) [shutdown = 10s],

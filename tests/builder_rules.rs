@@ -277,6 +277,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             MacroOnly("the tree's type name is the macro's"),
         ),
         (
+            "renamed_option",
+            MacroOnly("a former key is the macro's syntax; the builder's methods kept their names"),
+        ),
+        (
             "unknown_child_option",
             MacroOnly("option names are the macro's syntax"),
         ),

@@ -115,7 +115,7 @@ supervision_tree! {
 
 supervision_tree! {
     Beating: one_for_one {
-        judged: worker(falls_silent) [heartbeat = phi(every = 1s, threshold = 8)],
+        judged: worker(falls_silent) [heartbeat = phi(interval = 1s, threshold = 8)],
     }
 }
 

@@ -160,11 +160,11 @@ async fn unwell(_probe: ProbeContext) -> Health {
 
 supervision_tree! {
     Watched: one_for_one {
-        judged: worker(beats_then_silent) [heartbeat = phi(every = 1s, threshold = 16)],
-        probed: worker(idle) [health = probe(unwell, every = 1s, timeout = 500ms)],
+        judged: worker(beats_then_silent) [heartbeat = phi(interval = 1s, threshold = 16)],
+        probed: worker(idle) [health = probe(unwell, interval = 1s, timeout = 500ms)],
     }
     breakers {
-        llm: breaker(failures = 1, reset = 1m),
+        llm: breaker(failure_threshold = 1, reset_timeout = 1m),
         search: breaker(),
     }
 }
@@ -228,9 +228,9 @@ fn classify(_reason: &supervisor::ExitReason) -> supervisor::Directive {
 supervision_tree! {
     Agents: one_for_one {
         agent: worker(idle) [
-            decide = classify,
-            health = probe(unwell, every = 2s, timeout = 1s),
-            heartbeat = phi(every = 1s),
+            decider = classify,
+            health = probe(unwell, interval = 2s, timeout = 1s),
+            heartbeat = phi(interval = 1s),
             depends_on = [llm, search],
             state = Vec<String>,
         ],
@@ -239,7 +239,7 @@ supervision_tree! {
         },
     }
     breakers {
-        llm: breaker(failures = 3),
+        llm: breaker(failure_threshold = 3),
         search: breaker(),
     }
 }

@@ -52,8 +52,12 @@ impl Ctxt {
     /// one of `expected`.
     pub(crate) fn unknown(&self, span: Span, what: &str, got: &str, expected: &[&str]) {
         let mut msg = format!("unknown {what} `{got}`; expected one of {}", list(expected));
-        if let Some(s) = did_you_mean(got, expected) {
-            msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+        match (crate::grammar::renamed(got), did_you_mean(got, expected)) {
+            (Some(new), Some(s)) if new == s => msg.push_str(&format!(
+                "\n  help: `{got}` is now `{s}`, the name the builder and the rules use"
+            )),
+            (_, Some(s)) => msg.push_str(&format!("\n  help: did you mean `{s}`?")),
+            _ => {}
         }
         self.error_at(span, msg);
     }

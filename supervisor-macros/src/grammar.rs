@@ -58,27 +58,45 @@ pub(crate) const OPTIONS: &[Opt] = &[
     Opt { name: "mailbox", lists: &[Child], takes: "Type", builder: "`ChildSpec::with_mailbox`, `Template::<A, M>`", doc: "the type of its messages", rule: "S9.8" },
     Opt { name: "mailbox_capacity", lists: &[Child], takes: "INT", builder: "`.mailbox_capacity(n)`", doc: "its mailbox's bound (default 1024)", rule: "S9.8" },
     Opt { name: "args", lists: &[Child], takes: "Type", builder: "`Template::<A, M>`", doc: "a template's argument type", rule: "S5.4" },
-    Opt { name: "decide", lists: &[Child], takes: "expr", builder: "`.decider(f)`", doc: "a fn of the exit reason to a directive", rule: "S10.2" },
+    Opt { name: "decider", lists: &[Child], takes: "expr", builder: "`.decider(f)`", doc: "a fn of the exit reason to a directive", rule: "S10.2" },
     Opt { name: "health", lists: &[Child], takes: "probe(..)", builder: "`.health(HealthCheck::new(f)..)`", doc: "a probe of each incarnation", rule: "S11" },
     Opt { name: "heartbeat", lists: &[Child], takes: "phi(..)", builder: "`.heartbeat(Heartbeat::every(d)..)`", doc: "judged by its heartbeats", rule: "S12" },
     Opt { name: "depends_on", lists: &[Child], takes: "name \\| [name, ..]", builder: "`.depends_on(&breaker)`", doc: "breakers whose opening holds its restarts", rule: "S13.7" },
     Opt { name: "state", lists: &[Child], takes: "Type", builder: "`.state::<T>()`", doc: "state carried across its restarts", rule: "S15" },
-    Opt { name: "every", lists: &[Probe, Phi], takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
+    Opt { name: "interval", lists: &[Probe, Phi], takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
     Opt { name: "timeout", lists: &[Probe], takes: "DURATION", builder: "`.timeout(d)`", doc: "a probe's time limit", rule: "S11.1" },
-    Opt { name: "failures", lists: &[Probe, Breaker], takes: "INT", builder: "`.failure_threshold(n)`", doc: "failures in a row that convict, or open", rule: "S11.2, S13.2" },
-    Opt { name: "successes", lists: &[Probe, Breaker], takes: "INT", builder: "`.success_threshold(n)`", doc: "successes in a row that reset, or close", rule: "S11.2, S13.4" },
+    Opt { name: "failure_threshold", lists: &[Probe, Breaker], takes: "INT", builder: "`.failure_threshold(n)`", doc: "failures in a row that convict, or open", rule: "S11.2, S13.2" },
+    Opt { name: "success_threshold", lists: &[Probe, Breaker], takes: "INT", builder: "`.success_threshold(n)`", doc: "successes in a row that reset, or close", rule: "S11.2, S13.4" },
     Opt { name: "initial_delay", lists: &[Probe], takes: "DURATION", builder: "`.initial_delay(d)`", doc: "the wait before the first probe", rule: "S11.1" },
     Opt { name: "threshold", lists: &[Phi], takes: "FLOAT", builder: "`.threshold(phi)`", doc: "the phi that convicts (default 8)", rule: "S12.3" },
     Opt { name: "window", lists: &[Phi], takes: "INT", builder: "`.window(n)`", doc: "the intervals the estimate is made from", rule: "S12.1" },
-    Opt { name: "min_std", lists: &[Phi], takes: "DURATION", builder: "`.min_std_deviation(d)`", doc: "the floor of the deviation", rule: "S12.1" },
+    Opt { name: "min_std_deviation", lists: &[Phi], takes: "DURATION", builder: "`.min_std_deviation(d)`", doc: "the floor of the deviation", rule: "S12.1" },
     Opt { name: "acceptable_pause", lists: &[Phi], takes: "DURATION", builder: "`.acceptable_pause(d)`", doc: "a pause that is not yet silence", rule: "S12.1" },
     Opt { name: "max_local_pause", lists: &[Phi], takes: "DURATION", builder: "`.max_local_pause(d)`", doc: "how late the judge may wake before it distrusts itself", rule: "S12.4" },
     Opt { name: "call_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.call_timeout(d)`", doc: "a call over it counts as failed", rule: "S13.2" },
-    Opt { name: "reset", lists: &[Breaker], takes: "DURATION", builder: "`.reset_timeout(d)`", doc: "how long it stays open", rule: "S13.3" },
-    Opt { name: "max_reset", lists: &[Breaker], takes: "DURATION", builder: "`.max_reset_timeout(d)`", doc: "the bound of the doubled reset", rule: "S13.3" },
-    Opt { name: "half_open", lists: &[Breaker], takes: "INT", builder: "`.half_open_max_calls(n)`", doc: "trial calls at once when half-open", rule: "S13.4" },
+    Opt { name: "reset_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.reset_timeout(d)`", doc: "how long it stays open", rule: "S13.3" },
+    Opt { name: "max_reset_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.max_reset_timeout(d)`", doc: "the bound of the doubled reset", rule: "S13.3" },
+    Opt { name: "half_open_max_calls", lists: &[Breaker], takes: "INT", builder: "`.half_open_max_calls(n)`", doc: "trial calls at once when half-open", rule: "S13.4" },
     Opt { name: "jitter", lists: &[Breaker], takes: "FLOAT", builder: "`.jitter(f)`", doc: "a random share added to each doubled reset", rule: "S13.3" },
 ];
+
+/// Former keys and the names they became: one name per concept, the builder's and the rules'
+/// (`SEMANTICS.md`). A former key is an error that names its successor, and is read as it.
+pub(crate) const RENAMED: &[(&str, &str)] = &[
+    ("decide", "decider"),
+    ("every", "interval"),
+    ("failures", "failure_threshold"),
+    ("successes", "success_threshold"),
+    ("min_std", "min_std_deviation"),
+    ("reset", "reset_timeout"),
+    ("max_reset", "max_reset_timeout"),
+    ("half_open", "half_open_max_calls"),
+];
+
+/// The name a former key became.
+pub(crate) fn renamed(old: &str) -> Option<&'static str> {
+    RENAMED.iter().find(|(o, _)| *o == old).map(|(_, n)| *n)
+}
 
 /// The names of the options of `list`, in the table's order.
 pub(crate) fn names(list: List) -> &'static [&'static str] {
@@ -143,6 +161,15 @@ mod tests {
             readme.contains(&table),
             "README.md's table of options differs; it must read:\n{table}"
         );
+    }
+
+    // A former key names an option of the table, and is none itself.
+    #[test]
+    fn former_keys_name_options_of_the_table() {
+        for (old, new) in RENAMED {
+            assert!(OPTIONS.iter().any(|o| o.name == *new), "{new}");
+            assert!(OPTIONS.iter().all(|o| o.name != *old), "{old}");
+        }
     }
 
     // A name stands once in each list, and every list has its options.

@@ -101,16 +101,16 @@ use proc_macro2::TokenStream;
 ///                            `, multiplier = F` and `, jitter = F`)
 ///               | mailbox = Type | mailbox_capacity = INT                     (workers)
 ///               | args = Type                                                 (templates)
-///               | decide = expr          a fn(&ExitReason) -> Directive (S10)
-///               | health = probe(expr, every = D, timeout = D, failures = INT,
-///                                successes = INT, initial_delay = D)   expr: async fn of the
+///               | decider = expr          a fn(&ExitReason) -> Directive (S10)
+///               | health = probe(expr, interval = D, timeout = D, failure_threshold = INT,
+///                                success_threshold = INT, initial_delay = D)   expr: async fn of the
 ///                                                                      ProbeContext (S11)
-///               | heartbeat = phi(every = D, threshold = F, window = INT, min_std = D,
+///               | heartbeat = phi(interval = D, threshold = F, window = INT, min_std_deviation = D,
 ///                                 acceptable_pause = D, max_local_pause = D)  (workers, S12)
 ///               | depends_on = name | [name, ..]          breakers of the tree (S13.7)
 ///               | state = Type           carried across restarts (workers, S15)
-/// breakers     := breakers "{" (name ":" breaker(failures = INT, call_timeout = D, reset = D,
-///                     max_reset = D, half_open = INT, successes = INT, jitter = F)),* "}"
+/// breakers     := breakers "{" (name ":" breaker(failure_threshold = INT, call_timeout = D, reset_timeout = D,
+///                     max_reset_timeout = D, half_open_max_calls = INT, success_threshold = INT, jitter = F)),* "}"
 /// DURATION     := an integer or decimal with its unit, no space between:
 ///                 100ns, 500us, 250ms, 5s, 1.5s, 2m, 1h; at most 100 years
 /// INT          := an integer literal (`_` separators allowed), at most 4,294,967,295
@@ -174,7 +174,7 @@ use proc_macro2::TokenStream;
 /// | `worker_has_no_children` | a worker has no children | S1.2 | `worker_with_children` |
 /// | `only_doc_comments_on_children` | only doc comments stand on a child | grammar | `attribute_on_child` |
 /// | `each_child_parses` | children that do not parse are reported, each skipped up to its `,` | grammar | `missing_colon_after_id`, `syntax_errors_do_not_hide_others` |
-/// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option`, `misspelt_required_option` |
+/// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option`, `misspelt_required_option`, `renamed_option` |
 /// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
 /// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool` |
 /// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |
@@ -209,9 +209,9 @@ use proc_macro2::TokenStream;
 /// | `flag` | a flag is given alone, or as `true` or `false` | grammar | `significant_not_a_bool` |
 /// | `shutdown` | a shutdown is `brutal_kill`, `infinity` or a duration | grammar | `unknown_shutdown` |
 /// | `backoff` | a backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)` | grammar | `backoff_malformed` |
-/// | `probe` | a probe is `probe(check, every = D, timeout = D, failures = N, successes = N, initial_delay = D)` | grammar | `probe_malformed` |
-/// | `phi` | heartbeats are `phi(every = D, threshold = F, window = N, min_std = D, acceptable_pause = D, max_local_pause = D)` | grammar | `phi_malformed` |
-/// | `breaker` | a breaker is `breaker(failures = N, call_timeout = D, reset = D, max_reset = D, half_open = N, successes = N, jitter = F)` | grammar | `breaker_malformed` |
+/// | `probe` | a probe is `probe(check, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)` | grammar | `probe_malformed` |
+/// | `phi` | heartbeats are `phi(interval = D, threshold = F, window = N, min_std_deviation = D, acceptable_pause = D, max_local_pause = D)` | grammar | `phi_malformed` |
+/// | `breaker` | a breaker is `breaker(failure_threshold = N, call_timeout = D, reset_timeout = D, max_reset_timeout = D, half_open_max_calls = N, success_threshold = N, jitter = F)` | grammar | `breaker_malformed` |
 /// | `route` | a route is `round_robin`, `least_loaded`, `key_hash(key)` or `broadcast` | grammar | `unknown_route` |
 /// | `breaker_names` | `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]` | grammar | `depends_on_not_a_name` |
 ///

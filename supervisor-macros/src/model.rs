@@ -40,7 +40,7 @@ pub(crate) struct Detection {
     pub depends_on: Vec<Ident>,
 }
 
-/// `probe(f, every = D, timeout = D, failures = N, successes = N, initial_delay = D)` (S11).
+/// `probe(f, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)` (S11).
 pub(crate) struct Probe {
     pub expr: TokenStream,
     pub span: Span,
@@ -51,7 +51,7 @@ pub(crate) struct Probe {
     pub initial_delay: Option<u64>,
 }
 
-/// `phi(every = D, threshold = F, ..)` (S12).
+/// `phi(interval = D, threshold = F, ..)` (S12).
 pub(crate) struct Phi {
     pub every: u64,
     pub threshold: Option<f64>,

@@ -78,17 +78,17 @@ const WORDS: &[&str] = &[
     "r#type",
     "r#App",
     "r#api",
-    "decide",
+    "decider",
     "health",
     "heartbeat",
     "depends_on",
     "probe",
     "phi",
-    "every",
+    "interval",
     "threshold",
     "breakers",
     "breaker",
-    "failures",
+    "failure_threshold",
     "pool",
     "size",
     "route",
@@ -160,8 +160,8 @@ const WORDS: &[&str] = &[
     "18446744073709551616",
     "multiplier",
     "jitter",
-    "reset",
-    "max_reset",
+    "reset_timeout",
+    "max_reset_timeout",
     "call_timeout",
     "mailbox_capacity",
     "HashMap<String, u64>",
@@ -175,12 +175,15 @@ const WORDS: &[&str] = &[
     "pool(size = 1) { from_worker(W) [mailbox = u8] }",
 ];
 
-/// [`WORDS`] and every option the grammar's table has, so that a new option is mutated in too.
+/// [`WORDS`], every option the grammar's table has and every former key, so that a new option
+/// is mutated in too.
 static VOCABULARY: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
     let mut words = WORDS.to_vec();
-    for o in crate::grammar::OPTIONS {
-        if !words.contains(&o.name) {
-            words.push(o.name);
+    let names = crate::grammar::OPTIONS.iter().map(|o| o.name);
+    let former = crate::grammar::RENAMED.iter().map(|(old, _)| *old);
+    for name in names.chain(former) {
+        if !words.contains(&name) {
+            words.push(name);
         }
     }
     words

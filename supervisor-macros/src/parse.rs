@@ -99,7 +99,7 @@ impl Parse for TreeAst {
                 content.parse::<Token![:]>().map_err(|e| {
                     syn::Error::new(
                         e.span(),
-                        format!("expected `:` after the breaker name `{name}`, as in `{name}: breaker(failures = 5)`"),
+                        format!("expected `:` after the breaker name `{name}`, as in `{name}: breaker(failure_threshold = 5)`"),
                     )
                 })?;
                 let mut value = TokenStream::new();

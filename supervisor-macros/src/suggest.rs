@@ -20,8 +20,14 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The closest candidate within a third of its length (at least 1 edit).
+/// The candidate an option's former name became, else the closest candidate within a third of
+/// its length (at least 1 edit).
 pub(crate) fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if let Some(new) = crate::grammar::renamed(got) {
+        if let Some(c) = candidates.iter().find(|c| **c == new) {
+            return Some(c);
+        }
+    }
     candidates
         .iter()
         .map(|c| (distance(got, c), *c))

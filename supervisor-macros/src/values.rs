@@ -279,9 +279,9 @@ pub(crate) fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
     Some(Backoff { kind, reset_after })
 }
 
-/// grammar: a probe is `probe(check, every = D, timeout = D, failures = N, successes = N, initial_delay = D)`.
+/// grammar: a probe is `probe(check, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)`.
 pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
-    let shape = "`probe(check_db, every = 10s, timeout = 2s, failures = 3)`";
+    let shape = "`probe(check_db, interval = 10s, timeout = 2s, failure_threshold = 3)`";
     let (_, parts, _) = call_named(tokens, "probe", shape, cx)?;
     let mut parts = parts.into_iter();
     let expr = parts.next().filter(|p| !p.is_empty() && !is_named(p));
@@ -305,7 +305,7 @@ pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
     let keys = names(List::Probe);
     for (key, value) in named(&rest, "`probe` option", keys, cx) {
         match key.to_string().as_str() {
-            "every" => probe.every = duration(&value, cx),
+            "interval" => probe.every = duration(&value, cx),
             "timeout" => probe.timeout = duration(&value, cx),
             "initial_delay" => probe.initial_delay = duration(&value, cx),
             k => {
@@ -313,7 +313,7 @@ pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
                 if let Some(n) = n {
                     rules::counts_are_in_range(n >= 1, k, "at least 1", &value, cx);
                 }
-                if k == "failures" {
+                if k == "failure_threshold" {
                     probe.failures = n;
                 } else {
                     probe.successes = n;
@@ -325,9 +325,9 @@ pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
     Some(probe)
 }
 
-/// grammar: heartbeats are `phi(every = D, threshold = F, window = N, min_std = D, acceptable_pause = D, max_local_pause = D)`.
+/// grammar: heartbeats are `phi(interval = D, threshold = F, window = N, min_std_deviation = D, acceptable_pause = D, max_local_pause = D)`.
 pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
-    let shape = "`phi(every = 1s, threshold = 8)`";
+    let shape = "`phi(interval = 1s, threshold = 8)`";
     let (_, parts, span) = call_named(tokens, "phi", shape, cx)?;
     let keys = names(List::Phi);
     let mut every = None;
@@ -341,7 +341,7 @@ pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
     };
     for (key, value) in named(&parts, "`phi` option", keys, cx) {
         match key.to_string().as_str() {
-            "every" => every = duration(&value, cx).map(|d| (d, tokens_span(&value))),
+            "interval" => every = duration(&value, cx).map(|d| (d, tokens_span(&value))),
             "threshold" => {
                 phi.threshold = float(&value, "threshold", cx);
                 if let Some(t) = phi.threshold {
@@ -355,7 +355,7 @@ pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
                     rules::counts_are_in_range(w >= 2, "window", "at least 2", &value, cx);
                 }
             }
-            "min_std" => phi.min_std = duration(&value, cx),
+            "min_std_deviation" => phi.min_std = duration(&value, cx),
             "acceptable_pause" => phi.acceptable_pause = duration(&value, cx),
             _ => phi.max_local_pause = duration(&value, cx),
         }
@@ -364,9 +364,9 @@ pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
     Some(phi)
 }
 
-/// grammar: a breaker is `breaker(failures = N, call_timeout = D, reset = D, max_reset = D, half_open = N, successes = N, jitter = F)`.
+/// grammar: a breaker is `breaker(failure_threshold = N, call_timeout = D, reset_timeout = D, max_reset_timeout = D, half_open_max_calls = N, success_threshold = N, jitter = F)`.
 pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<Breaker> {
-    let shape = "`breaker(failures = 5, reset = 30s)`";
+    let shape = "`breaker(failure_threshold = 5, reset_timeout = 30s)`";
     let (_, parts, _) = call_named(tokens, "breaker", shape, cx)?;
     let keys = names(List::Breaker);
     let mut b = Breaker {
@@ -390,12 +390,12 @@ pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<B
             n
         };
         match k.as_str() {
-            "failures" => b.failures = count(cx),
-            "half_open" => b.half_open = count(cx),
-            "successes" => b.successes = count(cx),
+            "failure_threshold" => b.failures = count(cx),
+            "half_open_max_calls" => b.half_open = count(cx),
+            "success_threshold" => b.successes = count(cx),
             "call_timeout" => b.call_timeout = duration(&value, cx),
-            "reset" => b.reset = duration(&value, cx),
-            "max_reset" => b.max_reset = duration(&value, cx),
+            "reset_timeout" => b.reset = duration(&value, cx),
+            "max_reset_timeout" => b.max_reset = duration(&value, cx),
             _ => {
                 b.jitter = float(&value, "jitter", cx);
                 if let Some(j) = b.jitter {
@@ -406,7 +406,7 @@ pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<B
         spans.push((k, tokens_span(&value)));
     }
     let at = |key: &str| spans.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
-    rules::breaker_timeouts_are_sound(&b, at("call_timeout"), at("reset"), cx);
+    rules::breaker_timeouts_are_sound(&b, at("call_timeout"), at("reset_timeout"), cx);
     Some(b)
 }
 

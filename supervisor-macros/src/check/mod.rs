@@ -544,7 +544,7 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                     out.mailbox_capacity = Some(n);
                 }
             }
-            "decide" => out.detection.decide = Some(v.clone()),
+            "decider" => out.detection.decide = Some(v.clone()),
             "health" => out.detection.health = values::probe(v, cx),
             "heartbeat" if rules::heartbeat_is_on_a_worker(&opt.key, place, label, cx) => {
                 out.detection.heartbeat = values::phi(v, cx);

@@ -743,7 +743,7 @@ pub(crate) fn probe_timing_is_sound(probe: &Probe, at: Span, cx: &Ctxt) {
     } else if timeout == 0 || timeout >= every {
         cx.error_at(
             at,
-            "a probe's `timeout` must be greater than zero and below its interval `every` (defaults: every 10s, timeout 5s)",
+            "a probe's `timeout` must be greater than zero and below its `interval` (defaults: interval 10s, timeout 5s)",
         );
     }
 }
@@ -774,7 +774,7 @@ pub(crate) fn heartbeat_interval_is_given(
         None => {
             cx.error_at(
                 at,
-                "`phi(..)` needs the interval the child beats at: `phi(every = 1s)`",
+                "`phi(..)` needs the interval the child beats at: `phi(interval = 1s)`",
             );
             None
         }

@@ -14,8 +14,8 @@ supervision_tree! {
         a: worker(run) [depends_on = llm],
     }
     breakers {
-        llm: breaker(failures = 5),
-        llm: breaker(failures = 3),
+        llm: breaker(failure_threshold = 5),
+        llm: breaker(failure_threshold = 3),
     }
 }
 

@@ -15,7 +15,7 @@ supervision_tree! {
     }
     breakers {
         llm: breaker(failure = 5),
-        db: circuit(failures = 5),
+        db: circuit(failure_threshold = 5),
     }
 }
 

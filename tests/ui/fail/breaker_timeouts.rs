@@ -13,7 +13,7 @@ supervision_tree! {
         a: worker(run),
     }
     breakers {
-        llm: breaker(reset = 30s, max_reset = 1s),
+        llm: breaker(reset_timeout = 30s, max_reset_timeout = 1s),
         db: breaker(call_timeout = 0s),
     }
 }

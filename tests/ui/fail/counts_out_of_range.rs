@@ -11,11 +11,11 @@ async fn ping(_probe: ProbeContext) -> Health {
 
 supervision_tree! {
     App: one_for_one {
-        a: worker(run) [health = probe(ping, failures = 0)],
-        b: worker(run) [heartbeat = phi(every = 1s, threshold = 0, window = 1)],
+        a: worker(run) [health = probe(ping, failure_threshold = 0)],
+        b: worker(run) [heartbeat = phi(interval = 1s, threshold = 0, window = 1)],
     }
     breakers {
-        llm: breaker(half_open = 0),
+        llm: breaker(half_open_max_calls = 0),
     }
 }
 

@@ -10,8 +10,8 @@ async fn run(ctx: ChildContext) -> Result<(), String> {
 
 supervision_tree! {
     App: one_for_one {
-        a: worker(run) [heartbeat = phi(every = 1s, threshold = 1e999)],
-        b: worker(run) [heartbeat = phi(every = 1s, threshold = -1.0)],
+        a: worker(run) [heartbeat = phi(interval = 1s, threshold = 1e999)],
+        b: worker(run) [heartbeat = phi(interval = 1s, threshold = -1.0)],
         c: worker(run) [backoff = exponential(10ms, 1s, multiplier = 1e999, jitter = 1e999)],
     }
     breakers {

@@ -11,7 +11,7 @@ async fn ping(_probe: ProbeContext) -> Health {
 
 supervision_tree! {
     App: one_for_one {
-        api: one_for_one [heartbeat = phi(every = 1s)] {
+        api: one_for_one [heartbeat = phi(interval = 1s)] {
             a: worker(run),
         },
     }

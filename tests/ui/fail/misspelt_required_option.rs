@@ -21,7 +21,7 @@ supervision_tree! {
         },
     }
     breakers {
-        llm: breaker(failures = five),
+        llm: breaker(failure_threshold = five),
     }
 }
 

@@ -11,7 +11,7 @@ async fn ping(_probe: ProbeContext) -> Health {
 
 supervision_tree! {
     App: one_for_one {
-        a: worker(run) [heartbeat = phi(every = 1s, treshold = 8)],
+        a: worker(run) [heartbeat = phi(interval = 1s, treshold = 8)],
         b: worker(run) [heartbeat = every(1s)],
     }
 }

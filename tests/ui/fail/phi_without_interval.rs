@@ -12,7 +12,7 @@ async fn ping(_probe: ProbeContext) -> Health {
 supervision_tree! {
     App: one_for_one {
         a: worker(run) [heartbeat = phi(threshold = 8)],
-        b: worker(run) [heartbeat = phi(every = 0s)],
+        b: worker(run) [heartbeat = phi(interval = 0s)],
     }
 }
 

@@ -12,7 +12,7 @@ async fn ping(_probe: ProbeContext) -> Health {
 supervision_tree! {
     App: one_for_one {
         a: worker(run) [health = probe(ping, evry = 10s)],
-        b: worker(run) [health = probe(every = 10s)],
+        b: worker(run) [health = probe(interval = 10s)],
         c: worker(run) [health = check(ping)],
     }
 }

@@ -11,7 +11,7 @@ async fn ping(_probe: ProbeContext) -> Health {
 
 supervision_tree! {
     App: one_for_one {
-        a: worker(run) [health = probe(ping, every = 2s, timeout = 2s)],
+        a: worker(run) [health = probe(ping, interval = 2s, timeout = 2s)],
         b: worker(run) [health = probe(ping, timeout = 30s)],
     }
 }

@@ -28,9 +28,9 @@ fn classify(reason: &ExitReason) -> Directive {
 supervision_tree! {
     App(model: Arc<str>): one_for_one {
         agent: worker(move |ctx| agent(ctx, model)) [
-            decide = classify,
-            health = probe(move |p| ping(p, model), every = 10s, timeout = 2s, failures = 3),
-            heartbeat = phi(every = 1s, threshold = 8, acceptable_pause = 2s),
+            decider = classify,
+            health = probe(move |p| ping(p, model), interval = 10s, timeout = 2s, failure_threshold = 3),
+            heartbeat = phi(interval = 1s, threshold = 8, acceptable_pause = 2s),
             depends_on = llm,
             state = Vec<String>,
         ],
@@ -39,7 +39,7 @@ supervision_tree! {
         },
     }
     breakers {
-        llm: breaker(failures = 5, reset = 30s, call_timeout = 10s, half_open = 2),
+        llm: breaker(failure_threshold = 5, reset_timeout = 30s, call_timeout = 10s, half_open_max_calls = 2),
         search: breaker(),
     }
 }

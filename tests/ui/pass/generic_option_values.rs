@@ -25,7 +25,7 @@ fn pick<A, B>(_reason: &ExitReason) -> Directive {
 
 supervision_tree! {
     App: one_for_one {
-        counts: worker(run) [state = HashMap<String, u64>, decide = pick::<u8, u16>],
+        counts: worker(run) [state = HashMap<String, u64>, decider = pick::<u8, u16>],
         results: worker(results) [mailbox = Result<u32, String>, mailbox_capacity = 8],
         sessions: dynamic {
             worker(session) [args = HashMap<String, u64>, restart = temporary]
