@@ -121,14 +121,14 @@ async fn a_live_tree_is_pictured_with_its_states() {
     let p = app.root().picture().await;
     assert_eq!(
         p.text(),
-        "app\n\
+        "app (one_for_one, 3 in 5s)\n\
          ├── db [running, incarnation 0]\n\
-         └── flaky [restarting, incarnation 0, 1 restart]\n"
+         └── flaky [backoff] [restarting, incarnation 0, 1 restart]\n"
     );
     let m = p.mermaid();
     assert!(m.contains("class n1 running;"), "{m}");
     assert!(m.contains("class n2 restarting;"), "{m}");
-    assert!(p.dot().contains("n2 [label=\"flaky [restarting, incarnation 0, 1 restart]\", shape=ellipse, style=filled, fillcolor=\"#fff3cd\", color=\"#b26a00\"];"));
+    assert!(p.dot().contains("n2 [label=\"flaky [backoff] [restarting, incarnation 0, 1 restart]\", shape=ellipse, style=filled, fillcolor=\"#fff3cd\", color=\"#b26a00\"];"));
     app.shutdown().await.unwrap();
 }
 
@@ -194,9 +194,9 @@ async fn a_live_picture_shows_health_phi_and_breakers() {
     assert_eq!(
         text,
         format!(
-            "watched\n\
-             ├── judged [running, incarnation 0, phi {phi:.1}]\n\
-             └── probed [running, incarnation 0, degraded]\n\
+            "watched (one_for_one, 3 in 5s)\n\
+             ├── judged [heartbeat every 1s] [running, incarnation 0, phi {phi:.1}]\n\
+             └── probed [probe every 1s] [running, incarnation 0, degraded]\n\
              breaker llm [open]\n\
              breaker search [closed]\n"
         )
@@ -304,4 +304,83 @@ fn a_hand_built_spec_draws_its_breakers_and_what_depends_on_them() {
         "app (one_for_one, 3 in 5s)\n└── agent [heartbeat every 1s] [depends on llm]\nbreaker llm\n"
     );
     assert!(p.mermaid().contains("    n1 -.->|depends on| b0\n"));
+}
+
+supervision_tree! {
+    Fleet: one_for_one {
+        sessions: dynamic(max_children = 8) {
+            worker(|ctx, _user: String| idle(ctx)) [args = String, restart = temporary]
+        },
+    }
+}
+
+/// A picture's text with what it says of the running tree (states, breaker states) left out.
+fn labels_only(text: &str) -> String {
+    const LIVE: &[&str] = &[
+        "[running",
+        "[starting",
+        "[restarting",
+        "[stopping",
+        "[stopped",
+        "[gone",
+        "[closed]",
+        "[open]",
+        "[half-open]",
+    ];
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut line = line.to_owned();
+        for word in LIVE {
+            if let Some(at) = line.find(&format!(" {word}")) {
+                let end = line[at..].find(']').map_or(line.len(), |e| at + e + 1);
+                line.replace_range(at..end, "");
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+// A live picture draws the static one's shapes and labels: kinds, strategies, intensities, a
+// pool's routing and overflow, probes, heartbeats, carried state, "depends on" edges; a pool's
+// slots and a dynamic supervisor's children each as their template.
+#[tokio::test(start_paused = true)]
+async fn a_live_picture_draws_the_shapes_and_labels_of_the_static_one() {
+    let app = Agents::start().await.unwrap();
+    settle().await;
+    let live = app.picture().await;
+    let drawn = Picture::from(&Agents::TREE);
+    let slots = "    ├── 0 <u32>\n    ├── 1 <u32>\n    └── 2 <u32>\n";
+    assert_eq!(
+        labels_only(&live.text()),
+        drawn.text().replace("    └── <slot> <u32>\n", slots)
+    );
+    // The pool keeps its shape in both charts.
+    let pool = "n2[[\"tools (pool of 3, least_loaded, overflow reject, 3 in 5s)";
+    assert!(drawn.mermaid().contains(pool), "{}", drawn.mermaid());
+    assert!(live.mermaid().contains(pool), "{}", live.mermaid());
+    assert!(live.mermaid().contains("n1 -.->|depends on| b0"));
+    app.shutdown().await.unwrap();
+
+    let fleet = Fleet::start().await.unwrap();
+    for user in ["ada", "bob"] {
+        fleet.sessions.start_child(user.to_owned()).await.unwrap();
+    }
+    settle().await;
+    let live = fleet.picture().await;
+    let drawn = Picture::from(&Fleet::TREE).text();
+    let template = drawn
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("    └── <template>");
+    let text = labels_only(&live.text());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[..2], drawn.lines().collect::<Vec<_>>()[..2], "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
+    for line in &lines[2..] {
+        assert!(line.ends_with(template), "{line} ends as {template:?}");
+    }
+    fleet.shutdown().await.unwrap();
 }

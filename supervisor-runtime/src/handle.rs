@@ -371,6 +371,11 @@ impl SupervisorRef {
         self.call(Command::WhichChildren).await
     }
 
+    /// This supervisor's spec and its children with theirs, for a live picture.
+    pub(crate) async fn layout(&self) -> Result<crate::node::Layout, ManagementError> {
+        self.call(Command::Layout).await
+    }
+
     /// Calls `beat` from this supervisor's own loop now and every `every` after (S16.4).
     #[cfg_attr(not(feature = "systemd"), allow(dead_code))]
     pub(crate) async fn pulse(

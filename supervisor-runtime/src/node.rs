@@ -35,6 +35,9 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, ManagementError>>;
 /// caller: an old handle can only ever reach the child it was made for.
 pub(crate) enum Command {
     WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
+    /// The supervisor's spec and each child's spec beside its line of `which_children`: what a
+    /// live picture draws, with the shapes and labels of a static one.
+    Layout(oneshot::Sender<Layout>),
     CountChildren(oneshot::Sender<ChildCounts>),
     History(oneshot::Sender<Vec<RestartRecord>>),
     /// The child to stop, and the task asking (to recognise a child stopping itself).
@@ -51,6 +54,13 @@ pub(crate) enum Command {
     /// the loop runs: a wedged or ended loop stops the beats (S16.4).
     #[cfg_attr(not(feature = "systemd"), allow(dead_code))]
     Pulse(Pulse, oneshot::Sender<()>),
+}
+
+/// A running supervisor as a picture draws it: its spec, and its children as they run now,
+/// each with the spec it was started from (a dynamic child's or a pool slot's is its template's).
+pub(crate) struct Layout {
+    pub spec: Arc<SupervisorSpec>,
+    pub children: Vec<(ChildInfo, Arc<ErasedChild>)>,
 }
 
 /// A beat sent from a supervisor's loop, such as a service manager's watchdog ping (S16.4).

@@ -8,6 +8,8 @@ use crate::describe::{label, Label, NodeDescription, NodeKind, TreeDescription};
 use crate::handle::{SupervisorHandle, SupervisorRef, TreeHandle};
 use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorKind, SupervisorSpec};
 use crate::state::{BreakerState, ChildState, HealthStatus};
+use crate::CircuitBreaker;
+use std::sync::Arc;
 
 /// A picture of a tree, ready to be drawn in one of three formats.
 ///
@@ -155,7 +157,6 @@ fn from_spec(
     significant: bool,
     backoff: bool,
 ) -> Drawn {
-    let kind = kind_of(spec);
     let children = match &spec.kind {
         SupervisorKind::Pool(d, _) => vec![from_child(&d.template, "<slot>")],
         SupervisorKind::Dynamic(d) => vec![from_child(&d.template, "<template>")],
@@ -163,6 +164,18 @@ fn from_spec(
             spec.children.iter().map(|c| from_child(c, &c.id)).collect()
         }
     };
+    supervisor(spec, id, (restart, significant, backoff), children)
+}
+
+/// A supervisor drawn with `children`: those of its spec, or those running now. `as_child` is
+/// how its parent starts it (restart, significant, backoff).
+fn supervisor(
+    spec: &SupervisorSpec,
+    id: &str,
+    (restart, significant, backoff): (Restart, bool, bool),
+    children: Vec<Drawn>,
+) -> Drawn {
+    let kind = kind_of(spec);
     Drawn {
         label: label(&Label {
             id,
@@ -195,6 +208,7 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
                 .is_some()
                 .then(|| short((child.message)().name));
             let state = child.state().map(|(_, tag)| short(tag.name));
+            let (mailbox, state) = (mailbox.as_deref(), state.as_deref());
             Drawn {
                 label: label(&Label {
                     id,
@@ -219,24 +233,41 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
     }
 }
 
-/// A type's name without its module path (`app::api::Msg` is `Msg`), generics kept.
-fn short(name: &str) -> &str {
-    let end = name.find('<').unwrap_or(name.len());
-    name[..end].rfind("::").map_or(name, |i| &name[i + 2..])
+/// A type's name without module paths, as the macro writes it (`Vec<alloc::string::String>` is
+/// `Vec<String>`), so that a picture from a spec reads as one from `TREE`.
+fn short(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut segment = String::new();
+    for c in name.chars().chain(std::iter::once('\0')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+            continue;
+        }
+        out.push_str(segment.rsplit("::").next().unwrap_or_default());
+        segment.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl SupervisorRef {
-    /// A picture of this supervisor's subtree as it runs now: each child's state,
-    /// incarnation, restarts and health (S9.1). Children added at run time are included.
+    /// A picture of this supervisor's subtree as it runs now, drawn with the shapes and labels
+    /// of a static one (kinds, strategies, intensities, routing, probes, breakers), and with each
+    /// child's state, incarnation, restarts and health (S9.1). Children added at run time are
+    /// included, each labelled as its template.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
+        let mut used = Vec::new();
+        let root = live(self.clone(), self.id().to_owned(), None, &mut used).await;
         Picture {
             name: self.id().to_owned(),
-            root: live(self.clone(), self.id().to_owned(), None).await,
-            breakers: Vec::new(),
+            root,
+            breakers: with_states(Vec::new(), used),
         }
     }
 }
@@ -249,13 +280,14 @@ impl SupervisorHandle {
     ///
     /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
-        let mut picture = self.root().picture().await;
-        picture.breakers = self
-            .breakers()
-            .iter()
-            .map(|b| (b.name().to_owned(), Some(b.state())))
-            .collect();
-        picture
+        let mut used = Vec::new();
+        let root = self.root();
+        let drawn = live(root.clone(), root.id().to_owned(), None, &mut used).await;
+        Picture {
+            name: root.id().to_owned(),
+            root: drawn,
+            breakers: with_states(self.breakers().to_vec(), used),
+        }
     }
 }
 
@@ -270,15 +302,47 @@ impl<C> TreeHandle<C> {
     }
 }
 
-/// A supervisor's subtree, walked through `which_children`, one level after another.
+/// The breakers to draw, with their states: `declared`, then those children depend on.
+fn with_states(
+    declared: Vec<CircuitBreaker>,
+    used: Vec<CircuitBreaker>,
+) -> Vec<(String, Option<BreakerState>)> {
+    let mut out: Vec<(String, Option<BreakerState>)> = Vec::new();
+    for b in declared.into_iter().chain(used) {
+        if !out.iter().any(|(n, _)| n == b.name()) {
+            out.push((b.name().to_owned(), Some(b.state())));
+        }
+    }
+    out
+}
+
+type BoxedDrawn<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Drawn> + Send + 'a>>;
+
+/// A supervisor's subtree as it runs, walked one level after another: each level's children
+/// drawn from the specs they were started from, with their states. `as_child` is the spec its
+/// parent started it from and its state there; `used` gathers the breakers children depend on.
 fn live(
     sup: SupervisorRef,
     id: String,
-    me: Option<Live>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Drawn> + Send>> {
+    as_child: Option<(Arc<ErasedChild>, Live)>,
+    used: &mut Vec<CircuitBreaker>,
+) -> BoxedDrawn<'_> {
     Box::pin(async move {
+        let how = as_child
+            .as_ref()
+            .map_or((Restart::Permanent, false, false), |(c, _)| {
+                (c.restart, c.significant, !c.backoff().is_none())
+            });
+        let Ok(layout) = sup.layout().await else {
+            // Stopped since its parent listed it: drawn from its spec, without children.
+            return match as_child {
+                Some((spec, state)) => child_now(&spec, &id, state),
+                None => leaf(&id, Shape::Supervisor, None),
+            };
+        };
+        let me = as_child.map(|(_, state)| state);
         let mut children = Vec::new();
-        for info in sup.which_children().await.unwrap_or_default() {
+        for (info, spec) in layout.children {
             let state = Live {
                 state: info.state,
                 incarnation: info.incarnation,
@@ -286,30 +350,37 @@ fn live(
                 health: info.health,
                 phi: info.phi,
             };
-            let child = match info.kind {
-                ChildKind::Supervisor => match sup.supervisor(&info.id) {
-                    Ok(inner) => live(inner, info.id.to_string(), Some(state)).await,
-                    Err(_) => leaf(&info.id, Shape::Supervisor, state),
-                },
-                ChildKind::Worker => leaf(&info.id, Shape::Worker, state),
+            used.extend(spec.depends_on().iter().cloned());
+            let inner = match info.kind {
+                ChildKind::Supervisor => sup.supervisor(&info.id).ok(),
+                ChildKind::Worker => None,
+            };
+            let child = match inner {
+                Some(inner) => live(inner, info.id.to_string(), Some((spec, state)), used).await,
+                None => child_now(&spec, &info.id, state),
             };
             children.push(child);
         }
-        Drawn {
-            label: id,
-            shape: Shape::Supervisor,
-            live: me,
-            depends_on: Vec::new(),
-            children,
-        }
+        let mut drawn = supervisor(&layout.spec, &id, how, children);
+        drawn.live = me;
+        drawn
     })
 }
 
-fn leaf(id: &str, shape: Shape, live: Live) -> Drawn {
+/// A child drawn from its spec with its state; a supervisor that is not running has no
+/// children to show.
+fn child_now(spec: &ErasedChild, id: &str, state: Live) -> Drawn {
+    let mut drawn = from_child(spec, id);
+    drawn.children.clear();
+    drawn.live = Some(state);
+    drawn
+}
+
+fn leaf(id: &str, shape: Shape, live: Option<Live>) -> Drawn {
     Drawn {
         label: id.to_owned(),
         shape,
-        live: Some(live),
+        live,
         depends_on: Vec::new(),
         children: Vec::new(),
     }
@@ -599,5 +670,24 @@ impl fmt::Display for TreeDescription {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&Picture::from(self).text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(short("u32"), "u32");
+        assert_eq!(short("app::api::Msg"), "Msg");
+        assert_eq!(
+            short("alloc::vec::Vec<alloc::string::String>"),
+            "Vec<String>"
+        );
+        assert_eq!(
+            short("std::collections::hash::map::HashMap<alloc::string::String, (u8, &str)>"),
+            "HashMap<String, (u8, &str)>"
+        );
     }
 }

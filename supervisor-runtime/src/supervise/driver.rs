@@ -33,7 +33,7 @@ use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HIS
 use crate::exit::{Directive, DirectiveSource};
 use crate::exit::{Escalation, ExitReason};
 use crate::health::Health;
-use crate::node::{Aborted, Command, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
+use crate::node::{Aborted, Command, Layout, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
@@ -1134,31 +1134,15 @@ impl Engine {
     async fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::WhichChildren(reply) => {
-                let list = self
-                    .children
-                    .values()
-                    .map(|c| ChildInfo {
-                        id: Arc::clone(&c.node.id),
-                        state: c.phase.published(),
-                        kind: c.node.kind,
-                        restarts: c.node.restarts(),
-                        incarnation: c.node.incarnation(),
-                        restart_at: match c.phase {
-                            Phase::Pending { at, .. } => Some(at),
-                            _ => None,
-                        },
-                        health: c.node.health(),
-                        waiting_for: match &c.phase {
-                            Phase::Pending { waiting_for, .. } => waiting_for.clone(),
-                            _ => None,
-                        },
-                        phi: match c.phase {
-                            Phase::Running(_) => c.node.beats().and_then(|b| b.phi()),
-                            _ => None,
-                        },
-                    })
-                    .collect();
+                let list = self.children.values().map(info).collect();
                 let _ = reply.send(list);
+            }
+            Command::Layout(reply) => {
+                let children = (self.children.values())
+                    .map(|c| (info(c), Arc::clone(&c.spec)))
+                    .collect();
+                let spec = Arc::clone(&self.spec);
+                let _ = reply.send(Layout { spec, children });
             }
             Command::CountChildren(reply) => {
                 let mut counts = ChildCounts::default();
@@ -1422,6 +1406,30 @@ pub(crate) fn gone_or_missing(node: &Node) -> ManagementError {
 /// The trace of a transition, and its count (the `metrics` feature). The path is joined only if
 /// the level is enabled: most workers' paths are never needed. A dynamic supervisor's children
 /// are counted together, their ids being unbounded.
+/// One line of `which_children` (S9.1).
+fn info(c: &Child) -> ChildInfo {
+    ChildInfo {
+        id: Arc::clone(&c.node.id),
+        state: c.phase.published(),
+        kind: c.node.kind,
+        restarts: c.node.restarts(),
+        incarnation: c.node.incarnation(),
+        restart_at: match c.phase {
+            Phase::Pending { at, .. } => Some(at),
+            _ => None,
+        },
+        health: c.node.health(),
+        waiting_for: match &c.phase {
+            Phase::Pending { waiting_for, .. } => waiting_for.clone(),
+            _ => None,
+        },
+        phi: match c.phase {
+            Phase::Running(_) => c.node.beats().and_then(|b| b.phi()),
+            _ => None,
+        },
+    }
+}
+
 fn record(node: &Node, dynamic: bool, kind: &EventKind) {
     let labels = || telemetry::ChildLabels {
         supervisor: node.parent_path().unwrap_or(&node.id),
