@@ -223,6 +223,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             MacroOnly("tree parameters are the macro's"),
         ),
         (
+            "parameter_not_send",
+            MacroOnly("tree parameters are the macro's"),
+        ),
+        (
             "parameter_used_not_clone",
             MacroOnly("tree parameters are the macro's"),
         ),

@@ -218,8 +218,9 @@ use proc_macro2::TokenStream;
 /// Checked by rustc at the user's tokens, through marker traits with their own messages: a start
 /// expression of the wrong type \[`start_expression_type_error`\] or returning something else
 /// than `Result<(), E>` \[`start_returns_unit`\]; a tree parameter that is not `Clone + Send +
-/// Sync + 'static`, once, wherever it is used \[`parameter_not_clone`, `parameter_used_not_clone`,
-/// `parameter_in_probe_not_clone`\]; a mailbox type that is
+/// Sync + 'static`, once, wherever it is used and whichever bounds it misses
+/// \[`parameter_not_clone`, `parameter_used_not_clone`, `parameter_in_probe_not_clone`,
+/// `parameter_not_send`\]; a mailbox type that is
 /// not `Send + 'static`, at the type \[`mailbox_not_send`\]; the message type of a broadcast
 /// pool that is not `Clone`, at the type \[`broadcast_not_clone`\]; a `key_hash` closure that
 /// takes its message by value or whose key is not `Hash`, at the closure

@@ -620,7 +620,7 @@ pub(crate) mod bind {
     use super::*;
 
     /// The declared child at `index` of `sup`, typed by its mailbox.
-    pub fn child<M: Message>(sup: &SupervisorRef, index: usize) -> ChildRef<M> {
+    pub fn child<M: 'static>(sup: &SupervisorRef, index: usize) -> ChildRef<M> {
         ChildRef::new(sup.declared(index), sup.clone())
     }
 
@@ -684,7 +684,7 @@ impl<M> fmt::Debug for ChildRef<M> {
     }
 }
 
-impl<M: Message> ChildRef<M> {
+impl<M: 'static> ChildRef<M> {
     pub(crate) fn new(node: Arc<Node>, parent: SupervisorRef) -> Self {
         let tx = node.mailbox::<M>().map(|m| m.tx.clone());
         ChildRef { node, parent, tx }

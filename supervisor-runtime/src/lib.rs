@@ -122,7 +122,11 @@ pub mod __private {
         /// The clone given to one incarnation.
         fn clone_param(&self) -> Self;
     }
-    impl<T: Clone + Send + Sync + 'static> TreeParam for T {
+    // `Send` is left to the closures the parameter is cloned into, which require it: rustc
+    // reports each unmet bound of one obligation as its own error, and a value that is neither
+    // (an `Rc`) would otherwise be two errors for one mistake. The types that are `Sync` and not
+    // `Send` (lock guards) are not `Clone + 'static`.
+    impl<T: Clone + Sync + 'static> TreeParam for T {
         fn clone_param(&self) -> Self {
             self.clone()
         }
@@ -148,6 +152,57 @@ pub mod __private {
     )]
     pub trait BroadcastMessage: Clone {}
     impl<T: Clone> BroadcastMessage for T {}
+
+    // The constructors of children with a mailbox, their bounds on the functions: the expansion
+    // names the mailbox type as written in the tree (`with_mailbox::<Msg, _, _>`), so that a type
+    // that is not a `Message` fails each of them at that type, where `assert_message` fails in the
+    // same body, and rustc reports it once.
+
+    /// [`ChildSpec::with_mailbox`](crate::ChildSpec::with_mailbox).
+    pub fn with_mailbox<M: crate::Message, F, Fut>(
+        id: impl Into<Arc<str>>,
+        start: F,
+    ) -> crate::ChildSpec<M>
+    where
+        F: Fn(crate::ChildContext<M>) -> Fut + Send + Sync + 'static,
+        Fut: core::future::Future + Send + 'static,
+        Fut::Output: crate::IntoExit,
+    {
+        crate::ChildSpec::with_mailbox(id, start)
+    }
+
+    /// [`ChildSpec::from_worker`](crate::ChildSpec::from_worker).
+    pub fn from_worker<M: crate::Message, W, F>(
+        id: impl Into<Arc<str>>,
+        make: F,
+    ) -> crate::ChildSpec<M>
+    where
+        W: crate::Worker<M>,
+        F: Fn() -> W + Send + Sync + 'static,
+    {
+        crate::ChildSpec::from_worker(id, make)
+    }
+
+    /// [`Template::new`](crate::Template::new).
+    pub fn template<A, M: crate::Message, F, Fut>(start: F) -> crate::Template<A, M>
+    where
+        A: Clone + Send + Sync + 'static,
+        F: Fn(crate::ChildContext<M>, A) -> Fut + Send + Sync + 'static,
+        Fut: core::future::Future + Send + 'static,
+        Fut::Output: crate::IntoExit,
+    {
+        crate::Template::new(start)
+    }
+
+    /// [`Template::from_worker`](crate::Template::from_worker).
+    pub fn template_from_worker<A, M: crate::Message, W, F>(make: F) -> crate::Template<A, M>
+    where
+        A: Clone + Send + Sync + 'static,
+        W: crate::Worker<M>,
+        F: Fn(A) -> W + Send + Sync + 'static,
+    {
+        crate::Template::from_worker(make)
+    }
 
     /// Makes `pool` a broadcast pool; the expansion spans the call at the mailbox type written
     /// in the tree, so that a type that cannot be cloned is reported there.

@@ -395,7 +395,7 @@ impl Node {
         self.mailbox.as_ref().map(|m| m.take())
     }
 
-    pub(crate) fn mailbox<M: Send + 'static>(&self) -> Option<&MailboxInner<M>> {
+    pub(crate) fn mailbox<M: 'static>(&self) -> Option<&MailboxInner<M>> {
         self.mailbox
             .as_ref()?
             .as_any()

@@ -91,7 +91,7 @@ impl SupervisorRef {
 }
 
 /// The declared pool at `index` of `sup`, for the generated handles.
-pub fn bind_pool<M: Message>(sup: &SupervisorRef, index: usize) -> PoolRef<M> {
+pub fn bind_pool<M>(sup: &SupervisorRef, index: usize) -> PoolRef<M> {
     PoolRef::new(crate::handle::bind::supervisor(sup, index))
 }
 
@@ -148,14 +148,16 @@ impl<M> std::ops::Deref for PoolRef<M> {
     }
 }
 
-impl<M: Message> PoolRef<M> {
+impl<M> PoolRef<M> {
     pub(crate) fn new(sup: SupervisorRef) -> Self {
         PoolRef {
             sup,
             cache: Mutex::new(Cache::empty()),
         }
     }
+}
 
+impl<M: Message> PoolRef<M> {
     /// The cache, brought up to date with the pool's slots.
     fn current(&self, shared: &PoolShared) -> Option<MutexGuard<'_, Cache<M>>> {
         let mut cache = self.cache.lock().ok()?;

@@ -34,11 +34,28 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
     let handle = quote!(#module::Handle);
     let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
     let types: Vec<&Type> = params.iter().map(|p| &p.ty).collect();
+    // Mailbox types are checked where they are written, in the body that builds the children
+    // from them, so that rustc reports a type that is not a `Message` once (see
+    // `__private::with_mailbox`); without the builders, by themselves.
+    let type_span = |m: &Type| {
+        m.to_token_stream()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |t| t.span())
+    };
+    let mailbox_checks = (root.workers().iter())
+        .filter_map(|w| w.mailbox.as_ref())
+        .map(|m| {
+            let span = type_span(m);
+            quote_spanned!(span=> ::supervisor::__private::assert_message::<#m>();)
+        })
+        .collect::<TokenStream>();
     let spec = if buildable {
+        // The constructors check each mailbox type where it is written.
         spec::spec_body(root, breakers, params)
     } else {
         // The errors say what is missing; the signature stays for the program's uses of it.
-        quote!(#(let _ = #names;)* ::core::unreachable!())
+        quote!(#mailbox_checks #(let _ = #names;)* ::core::unreachable!())
     };
     let spec_type = match root {
         Sup::Dynamic(_) => quote!(::supervisor::DynamicSupervisorSpec),
@@ -53,18 +70,6 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
     let breaker_names: Vec<String> = breakers.iter().map(|b| unraw(&b.name)).collect();
     let name_str = unraw(name);
     let handles = handles::handles_module(tree, &module);
-    // Mailbox types are checked where they are written, before any use of them in the builders.
-    let workers = root.workers();
-    let type_span = |m: &Type| {
-        m.to_token_stream()
-            .into_iter()
-            .next()
-            .map_or_else(Span::call_site, |t| t.span())
-    };
-    let mailbox_checks = workers.iter().filter_map(|w| w.mailbox.as_ref()).map(|m| {
-        let span = type_span(m);
-        quote_spanned!(span=> const _: () = ::supervisor::__private::assert_message::<#m>();)
-    });
 
     // A parameter no expression uses is checked here; the others are checked where they are
     // cloned, so that each is reported once.
@@ -131,10 +136,7 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
 
         #handles
 
-        const _: () = {
-            #(#param_checks)*
-        #(#mailbox_checks)*
-        };
+        #(#param_checks)*
     }
 }
 

@@ -225,8 +225,9 @@ pub(super) fn child_spec(
                 Start::Fn => {
                     let f = start_fn(w, params, false);
                     match &w.mailbox {
+                        // The mailbox type as written: see `__private::with_mailbox`.
                         Some(m) => {
-                            quote_spanned!(span=> ::supervisor::ChildSpec::<#m>::with_mailbox(#id, #f))
+                            quote_spanned!(span=> ::supervisor::__private::with_mailbox::<#m, _, _>(#id, #f))
                         }
                         None => quote_spanned!(span=> ::supervisor::ChildSpec::worker(#id, #f)),
                     }
@@ -234,7 +235,7 @@ pub(super) fn child_spec(
                 Start::FromWorker => {
                     let f = worker_factory(w, params);
                     let m = mailbox_type(w);
-                    quote_spanned!(span=> ::supervisor::ChildSpec::<#m>::from_worker(#id, #f))
+                    quote_spanned!(span=> ::supervisor::__private::from_worker::<#m, _, _>(#id, #f))
                 }
             }
         }
@@ -260,15 +261,20 @@ pub(super) fn template_spec(template: &Template, params: &[Param]) -> TokenStrea
     let a = args_type(template);
     let m = mailbox_type(w);
     let span = w.span;
+    // The mailbox type as written: see `__private::template`.
     let mut out = match w.start {
-        Start::Fn => {
+        Start::Fn if w.mailbox.is_none() => {
             let f = start_fn(w, params, true);
             quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f))
+        }
+        Start::Fn => {
+            let f = start_fn(w, params, true);
+            quote_spanned!(span=> ::supervisor::__private::template::<#a, #m, _, _>(#f))
         }
         // A function of the child's arguments to a fresh worker (`|slot| Slot::new(slot)`).
         Start::FromWorker => {
             let f = shared_fn(&w.expr, span, params);
-            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::from_worker(#f))
+            quote_spanned!(span=> ::supervisor::__private::template_from_worker::<#a, #m, _, _>(#f))
         }
     };
     out.extend(policies(&template.policy));

@@ -164,4 +164,3 @@ pub mod fleet {
         }
     }
 }
-const _: () = {};

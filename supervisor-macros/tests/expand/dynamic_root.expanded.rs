@@ -25,10 +25,12 @@ impl Pool {
     pub fn spec(timeout: Duration) -> ::supervisor::DynamicSupervisorSpec {
         ::supervisor::SupervisorSpec::dynamic(
                 "pool",
-                ::supervisor::Template::<
+                ::supervisor::__private::template::<
                     SocketAddr,
                     conn::Command,
-                >::new({
+                    _,
+                    _,
+                >({
                         let timeout = ::supervisor::__private::TreeParam::clone_param(
                             &timeout,
                         );
@@ -126,6 +128,3 @@ pub mod pool {
         }
     }
 }
-const _: () = {
-    const _: () = ::supervisor::__private::assert_message::<conn::Command>();
-};

@@ -107,16 +107,18 @@ impl Pipeline {
                     .significant(true),
             )
             .child(
-                ::supervisor::ChildSpec::<Vec<u8>>::with_mailbox("log", stage::log)
+                ::supervisor::__private::with_mailbox::<Vec<u8>, _, _>("log", stage::log)
                     .mailbox_capacity(16),
             );
         ::supervisor::SupervisorSpec::new("pipeline")
             .strategy(::supervisor::Strategy::RestForOne)
             .intensity(10, ::supervisor::__private::Duration::from_secs(60))
             .child(
-                ::supervisor::ChildSpec::<
+                ::supervisor::__private::from_worker::<
                     ::supervisor::NoMailbox,
-                >::from_worker(
+                    _,
+                    _,
+                >(
                         "reader",
                         {
                             let source = ::supervisor::__private::TreeParam::clone_param(
@@ -313,6 +315,3 @@ pub(crate) mod pipeline {
         }
     }
 }
-const _: () = {
-    const _: () = ::supervisor::__private::assert_message::<Vec<u8>>();
-};

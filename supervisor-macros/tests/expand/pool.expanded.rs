@@ -52,10 +52,12 @@ impl Render {
         let thumbnails = ::supervisor::PoolSpec::new(
                 "thumbnails",
                 8,
-                ::supervisor::Template::<
+                ::supervisor::__private::template::<
                     usize,
                     Job,
-                >::new({
+                    _,
+                    _,
+                >({
                         let quality = ::supervisor::__private::TreeParam::clone_param(
                             &quality,
                         );
@@ -77,13 +79,13 @@ impl Render {
             ::supervisor::PoolSpec::new(
                 "fanout",
                 2,
-                ::supervisor::Template::<usize, Notice>::new(fanout::run),
+                ::supervisor::__private::template::<usize, Notice, _, _>(fanout::run),
             ),
         );
         let shards = ::supervisor::PoolSpec::new(
                 "shards",
                 4,
-                ::supervisor::Template::<usize, Job>::new(thumbs::shard),
+                ::supervisor::__private::template::<usize, Job, _, _>(thumbs::shard),
             )
             .key_hash(|job: &Job| job.user);
         ::supervisor::SupervisorSpec::new("render")
@@ -164,8 +166,3 @@ pub mod render {
         }
     }
 }
-const _: () = {
-    const _: () = ::supervisor::__private::assert_message::<Job>();
-    const _: () = ::supervisor::__private::assert_message::<Notice>();
-    const _: () = ::supervisor::__private::assert_message::<Job>();
-};

@@ -59,9 +59,11 @@ impl App {
             .strategy(::supervisor::Strategy::RestForOne)
             .intensity(5, ::supervisor::__private::Duration::from_secs(30))
             .child(
-                ::supervisor::ChildSpec::<
+                ::supervisor::__private::with_mailbox::<
                     ListenerMsg,
-                >::with_mailbox("listener", api::listen),
+                    _,
+                    _,
+                >("listener", api::listen),
             )
             .child(::supervisor::ChildSpec::supervisor(api__sessions));
         ::supervisor::SupervisorSpec::new("app")
@@ -212,6 +214,3 @@ pub mod app {
         }
     }
 }
-const _: () = {
-    const _: () = ::supervisor::__private::assert_message::<ListenerMsg>();
-};

@@ -409,14 +409,15 @@ impl<A, M> fmt::Debug for Template<A, M> {
     }
 }
 
-impl<A, M> Template<A, M>
-where
-    A: Clone + Send + Sync + 'static,
-    M: Message,
-{
+// The bounds on `A` and `M` stand on the functions, not the impl: a mailbox type that is not a
+// `Message` is then one error at the type (the macro's own check), not a second "no function
+// `new`" beside it.
+impl<A, M> Template<A, M> {
     /// A template calling `start(ctx, args)` for every incarnation.
     pub fn new<F, Fut>(start: F) -> Self
     where
+        A: Clone + Send + Sync + 'static,
+        M: Message,
         F: Fn(ChildContext<M>, A) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
@@ -445,16 +446,14 @@ where
     }
 }
 
-impl<A, M> Template<A, M>
-where
-    A: Clone + Send + Sync + 'static,
-    M: Message,
-{
+impl<A, M> Template<A, M> {
     /// A template of [`Worker`]s: `make(args)` builds a fresh one for every incarnation, which
     /// counts as started once [`Worker::init`] returned `Ok` (S2.1), as
     /// [`ChildSpec::from_worker`] does for a static child.
     pub fn from_worker<W, F>(make: F) -> Self
     where
+        A: Clone + Send + Sync + 'static,
+        M: Message,
         W: Worker<M>,
         F: Fn(A) -> W + Send + Sync + 'static,
     {
