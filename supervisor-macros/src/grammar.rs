@@ -24,6 +24,24 @@ pub(crate) enum List {
     Breaker,
 }
 
+/// How an option's value is read: the parser dispatches on it. Bounds are rules of their own
+/// (`check/rules.rs`), one per rule of the semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// A non-negative integer no larger than `u32::MAX`.
+    Count,
+    /// A duration: an integer and a unit (`500ms`, `2s`, `1m`).
+    Duration,
+    /// A finite number (`0.2`, `8`, `-1.0`).
+    Number,
+    /// A Rust type, as written.
+    Type,
+    /// An expression, kept as written.
+    Expr,
+    /// A grammar of its own: a word, a call or a list, read by its own parser.
+    Own,
+}
+
 /// One option of the grammar. What it takes, its builder call, doc and rule make the guide's
 /// table, which a test keeps equal to the guide's.
 #[derive(Debug)]
@@ -31,6 +49,8 @@ pub(crate) enum List {
 pub(crate) struct Opt {
     pub(crate) name: &'static str,
     pub(crate) lists: &'static [List],
+    /// How its value is read.
+    pub(crate) value: Value,
     /// What it takes, as the guide writes it.
     pub(crate) takes: &'static str,
     /// The builder call it becomes.
@@ -40,44 +60,45 @@ pub(crate) struct Opt {
 }
 
 use List::*;
+use Value::*;
 
 /// Every option, in the order the guide gives them.
 #[rustfmt::skip]
 pub(crate) const OPTIONS: &[Opt] = &[
-    Opt { name: "max_restarts", lists: &[Static, Dynamic, Pool], takes: "INT", builder: "`.intensity(max_restarts, within)`", doc: "restarts allowed within the period (default 3)", rule: "S4.1" },
-    Opt { name: "within", lists: &[Static, Dynamic, Pool], takes: "DURATION", builder: "`.intensity(max_restarts, within)`", doc: "the intensity's period (default 5s)", rule: "S4.1" },
-    Opt { name: "auto_shutdown", lists: &[Static], takes: "never \\| any_significant \\| all_significant", builder: "`.auto_shutdown(AutoShutdown::..)`", doc: "stop when significant children end", rule: "S8" },
-    Opt { name: "max_children", lists: &[Dynamic], takes: "INT", builder: "`.max_children(n)`", doc: "the bound on a dynamic supervisor's children", rule: "S5.4" },
-    Opt { name: "size", lists: &[Pool], takes: "INT", builder: "`PoolSpec::new(id, size, template)`", doc: "the number of slots", rule: "S14.1" },
-    Opt { name: "route", lists: &[Pool], takes: "round_robin \\| least_loaded \\| key_hash(f) \\| broadcast", builder: "`.round_robin()`, `.least_loaded()`, `.key_hash(f)`, `.broadcast()`", doc: "which slot a message goes to", rule: "S14.2" },
-    Opt { name: "overflow", lists: &[Pool], takes: "wait \\| reject \\| drop_newest \\| drop_oldest", builder: "`.overflow(Overflow::..)`", doc: "what a send does when no slot has room", rule: "S14.3" },
-    Opt { name: "restart", lists: &[Child], takes: "permanent \\| transient \\| temporary", builder: "`.restart(Restart::..)`", doc: "when the child is restarted", rule: "S3.2" },
-    Opt { name: "shutdown", lists: &[Child], takes: "brutal_kill \\| infinity \\| DURATION", builder: "`.shutdown(Shutdown::..)`", doc: "how long its stop may take", rule: "S6.2" },
-    Opt { name: "significant", lists: &[Child], takes: "(flag) \\| BOOL", builder: "`.significant(bool)`", doc: "its end counts for auto_shutdown", rule: "S8" },
-    Opt { name: "backoff", lists: &[Child], takes: "none \\| fixed(D) \\| linear(D, D, D) \\| exponential(D, D)", builder: "`.backoff(Backoff::..)`", doc: "the delay before each restart", rule: "S1.2" },
-    Opt { name: "mailbox", lists: &[Child], takes: "Type", builder: "`ChildSpec::with_mailbox`, `Template::<A, M>`", doc: "the type of its messages", rule: "S9.8" },
-    Opt { name: "mailbox_capacity", lists: &[Child], takes: "INT", builder: "`.mailbox_capacity(n)`", doc: "its mailbox's bound (default 1024)", rule: "S9.8" },
-    Opt { name: "args", lists: &[Child], takes: "Type", builder: "`Template::<A, M>`", doc: "a template's argument type", rule: "S5.4" },
-    Opt { name: "decider", lists: &[Child], takes: "expr", builder: "`.decider(f)`", doc: "a fn of the exit reason to a directive", rule: "S10.2" },
-    Opt { name: "health", lists: &[Child], takes: "probe(..)", builder: "`.health(HealthCheck::new(f)..)`", doc: "a probe of each incarnation", rule: "S11" },
-    Opt { name: "heartbeat", lists: &[Child], takes: "phi(..)", builder: "`.heartbeat(Heartbeat::every(d)..)`", doc: "judged by its heartbeats", rule: "S12" },
-    Opt { name: "depends_on", lists: &[Child], takes: "name \\| [name, ..]", builder: "`.depends_on(&breaker)`", doc: "breakers whose opening holds its restarts", rule: "S13.7" },
-    Opt { name: "state", lists: &[Child], takes: "Type", builder: "`.state::<T>()`", doc: "state carried across its restarts", rule: "S15" },
-    Opt { name: "interval", lists: &[Probe, Phi], takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
-    Opt { name: "timeout", lists: &[Probe], takes: "DURATION", builder: "`.timeout(d)`", doc: "a probe's time limit", rule: "S11.1" },
-    Opt { name: "failure_threshold", lists: &[Probe, Breaker], takes: "INT", builder: "`.failure_threshold(n)`", doc: "failures in a row that convict, or open", rule: "S11.2, S13.2" },
-    Opt { name: "success_threshold", lists: &[Probe, Breaker], takes: "INT", builder: "`.success_threshold(n)`", doc: "successes in a row that reset, or close", rule: "S11.2, S13.4" },
-    Opt { name: "initial_delay", lists: &[Probe], takes: "DURATION", builder: "`.initial_delay(d)`", doc: "the wait before the first probe", rule: "S11.1" },
-    Opt { name: "threshold", lists: &[Phi], takes: "FLOAT", builder: "`.threshold(phi)`", doc: "the phi that convicts (default 8)", rule: "S12.3" },
-    Opt { name: "window", lists: &[Phi], takes: "INT", builder: "`.window(n)`", doc: "the intervals the estimate is made from", rule: "S12.1" },
-    Opt { name: "min_std_deviation", lists: &[Phi], takes: "DURATION", builder: "`.min_std_deviation(d)`", doc: "the floor of the deviation", rule: "S12.1" },
-    Opt { name: "acceptable_pause", lists: &[Phi], takes: "DURATION", builder: "`.acceptable_pause(d)`", doc: "a pause that is not yet silence", rule: "S12.1" },
-    Opt { name: "max_local_pause", lists: &[Phi], takes: "DURATION", builder: "`.max_local_pause(d)`", doc: "how late the judge may wake before it distrusts itself", rule: "S12.4" },
-    Opt { name: "call_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.call_timeout(d)`", doc: "a call over it counts as failed", rule: "S13.2" },
-    Opt { name: "reset_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.reset_timeout(d)`", doc: "how long it stays open", rule: "S13.3" },
-    Opt { name: "max_reset_timeout", lists: &[Breaker], takes: "DURATION", builder: "`.max_reset_timeout(d)`", doc: "the bound of the doubled reset", rule: "S13.3" },
-    Opt { name: "half_open_max_calls", lists: &[Breaker], takes: "INT", builder: "`.half_open_max_calls(n)`", doc: "trial calls at once when half-open", rule: "S13.4" },
-    Opt { name: "jitter", lists: &[Breaker], takes: "FLOAT", builder: "`.jitter(f)`", doc: "a random share added to each doubled reset", rule: "S13.3" },
+    Opt { name: "max_restarts", lists: &[Static, Dynamic, Pool], value: Count, takes: "INT", builder: "`.intensity(max_restarts, within)`", doc: "restarts allowed within the period (default 3)", rule: "S4.1" },
+    Opt { name: "within", lists: &[Static, Dynamic, Pool], value: Duration, takes: "DURATION", builder: "`.intensity(max_restarts, within)`", doc: "the intensity's period (default 5s)", rule: "S4.1" },
+    Opt { name: "auto_shutdown", lists: &[Static], value: Own, takes: "never \\| any_significant \\| all_significant", builder: "`.auto_shutdown(AutoShutdown::..)`", doc: "stop when significant children end", rule: "S8" },
+    Opt { name: "max_children", lists: &[Dynamic], value: Count, takes: "INT", builder: "`.max_children(n)`", doc: "the bound on a dynamic supervisor's children", rule: "S5.4" },
+    Opt { name: "size", lists: &[Pool], value: Count, takes: "INT", builder: "`PoolSpec::new(id, size, template)`", doc: "the number of slots", rule: "S14.1" },
+    Opt { name: "route", lists: &[Pool], value: Own, takes: "round_robin \\| least_loaded \\| key_hash(f) \\| broadcast", builder: "`.round_robin()`, `.least_loaded()`, `.key_hash(f)`, `.broadcast()`", doc: "which slot a message goes to", rule: "S14.2" },
+    Opt { name: "overflow", lists: &[Pool], value: Own, takes: "wait \\| reject \\| drop_newest \\| drop_oldest", builder: "`.overflow(Overflow::..)`", doc: "what a send does when no slot has room", rule: "S14.3" },
+    Opt { name: "restart", lists: &[Child], value: Own, takes: "permanent \\| transient \\| temporary", builder: "`.restart(Restart::..)`", doc: "when the child is restarted", rule: "S3.2" },
+    Opt { name: "shutdown", lists: &[Child], value: Own, takes: "brutal_kill \\| infinity \\| DURATION", builder: "`.shutdown(Shutdown::..)`", doc: "how long its stop may take", rule: "S6.2" },
+    Opt { name: "significant", lists: &[Child], value: Own, takes: "(flag) \\| BOOL", builder: "`.significant(bool)`", doc: "its end counts for auto_shutdown", rule: "S8" },
+    Opt { name: "backoff", lists: &[Child], value: Own, takes: "none \\| fixed(D) \\| linear(D, D, D) \\| exponential(D, D)", builder: "`.backoff(Backoff::..)`", doc: "the delay before each restart", rule: "S1.2" },
+    Opt { name: "mailbox", lists: &[Child], value: Type, takes: "Type", builder: "`ChildSpec::with_mailbox`, `Template::<A, M>`", doc: "the type of its messages", rule: "S9.8" },
+    Opt { name: "mailbox_capacity", lists: &[Child], value: Count, takes: "INT", builder: "`.mailbox_capacity(n)`", doc: "its mailbox's bound (default 1024)", rule: "S9.8" },
+    Opt { name: "args", lists: &[Child], value: Type, takes: "Type", builder: "`Template::<A, M>`", doc: "a template's argument type", rule: "S5.4" },
+    Opt { name: "decider", lists: &[Child], value: Expr, takes: "expr", builder: "`.decider(f)`", doc: "a fn of the exit reason to a directive", rule: "S10.2" },
+    Opt { name: "health", lists: &[Child], value: Own, takes: "probe(..)", builder: "`.health(HealthCheck::new(f)..)`", doc: "a probe of each incarnation", rule: "S11" },
+    Opt { name: "heartbeat", lists: &[Child], value: Own, takes: "phi(..)", builder: "`.heartbeat(Heartbeat::every(d)..)`", doc: "judged by its heartbeats", rule: "S12" },
+    Opt { name: "depends_on", lists: &[Child], value: Own, takes: "name \\| [name, ..]", builder: "`.depends_on(&breaker)`", doc: "breakers whose opening holds its restarts", rule: "S13.7" },
+    Opt { name: "state", lists: &[Child], value: Type, takes: "Type", builder: "`.state::<T>()`", doc: "state carried across its restarts", rule: "S15" },
+    Opt { name: "interval", lists: &[Probe, Phi], value: Duration, takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
+    Opt { name: "timeout", lists: &[Probe], value: Duration, takes: "DURATION", builder: "`.timeout(d)`", doc: "a probe's time limit", rule: "S11.1" },
+    Opt { name: "failure_threshold", lists: &[Probe, Breaker], value: Count, takes: "INT", builder: "`.failure_threshold(n)`", doc: "failures in a row that convict, or open", rule: "S11.2, S13.2" },
+    Opt { name: "success_threshold", lists: &[Probe, Breaker], value: Count, takes: "INT", builder: "`.success_threshold(n)`", doc: "successes in a row that reset, or close", rule: "S11.2, S13.4" },
+    Opt { name: "initial_delay", lists: &[Probe], value: Duration, takes: "DURATION", builder: "`.initial_delay(d)`", doc: "the wait before the first probe", rule: "S11.1" },
+    Opt { name: "threshold", lists: &[Phi], value: Number, takes: "FLOAT", builder: "`.threshold(phi)`", doc: "the phi that convicts (default 8)", rule: "S12.3" },
+    Opt { name: "window", lists: &[Phi], value: Count, takes: "INT", builder: "`.window(n)`", doc: "the intervals the estimate is made from", rule: "S12.1" },
+    Opt { name: "min_std_deviation", lists: &[Phi], value: Duration, takes: "DURATION", builder: "`.min_std_deviation(d)`", doc: "the floor of the deviation", rule: "S12.1" },
+    Opt { name: "acceptable_pause", lists: &[Phi], value: Duration, takes: "DURATION", builder: "`.acceptable_pause(d)`", doc: "a pause that is not yet silence", rule: "S12.1" },
+    Opt { name: "max_local_pause", lists: &[Phi], value: Duration, takes: "DURATION", builder: "`.max_local_pause(d)`", doc: "how late the judge may wake before it distrusts itself", rule: "S12.4" },
+    Opt { name: "call_timeout", lists: &[Breaker], value: Duration, takes: "DURATION", builder: "`.call_timeout(d)`", doc: "a call over it counts as failed", rule: "S13.2" },
+    Opt { name: "reset_timeout", lists: &[Breaker], value: Duration, takes: "DURATION", builder: "`.reset_timeout(d)`", doc: "how long it stays open", rule: "S13.3" },
+    Opt { name: "max_reset_timeout", lists: &[Breaker], value: Duration, takes: "DURATION", builder: "`.max_reset_timeout(d)`", doc: "the bound of the doubled reset", rule: "S13.3" },
+    Opt { name: "half_open_max_calls", lists: &[Breaker], value: Count, takes: "INT", builder: "`.half_open_max_calls(n)`", doc: "trial calls at once when half-open", rule: "S13.4" },
+    Opt { name: "jitter", lists: &[Breaker], value: Number, takes: "FLOAT", builder: "`.jitter(f)`", doc: "a random share added to each doubled reset", rule: "S13.3" },
 ];
 
 /// Former keys and the names they became: one name per concept, the builder's and the rules'
@@ -96,6 +117,11 @@ pub(crate) const RENAMED: &[(&str, &str)] = &[
 /// The name a former key became.
 pub(crate) fn renamed(old: &str) -> Option<&'static str> {
     RENAMED.iter().find(|(o, _)| *o == old).map(|(_, n)| *n)
+}
+
+/// The option called `name`.
+pub(crate) fn option(name: &str) -> Option<&'static Opt> {
+    OPTIONS.iter().find(|o| o.name == name)
 }
 
 /// The names of the options of `list`, in the table's order.
@@ -161,6 +187,22 @@ mod tests {
             readme.contains(&table),
             "README.md's table of options differs; it must read:\n{table}"
         );
+    }
+
+    // What the guide says an option takes is how the parser reads it.
+    #[test]
+    fn the_guide_says_how_each_value_is_read() {
+        for o in OPTIONS {
+            let said = match o.takes {
+                "INT" => Value::Count,
+                "DURATION" => Value::Duration,
+                "FLOAT" => Value::Number,
+                "Type" => Value::Type,
+                "expr" => Value::Expr,
+                _ => Value::Own,
+            };
+            assert_eq!(o.value, said, "{}", o.name);
+        }
     }
 
     // A former key names an option of the table, and is none itself.

@@ -203,6 +203,7 @@ use proc_macro2::TokenStream;
 /// | `state_is_on_a_worker` | only workers carry state across restarts | S15 | `state_on_supervisor` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
+/// | `scalar` | a count, a duration or a number is read as the grammar's table says its option takes | grammar | `max_restarts_not_an_integer`, `float_out_of_range` |
 /// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |
 /// | `integer` | an integer is a plain integer literal (`_` separators allowed) no larger than `max` | grammar | `max_restarts_not_an_integer`, `integer_too_large` |
 /// | `word` | a word is one of the words its option takes (`permanent`, `any_significant`, ..) | grammar | `unknown_restart` |

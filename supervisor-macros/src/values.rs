@@ -7,9 +7,52 @@ use syn::{Ident, Lit};
 
 use crate::check::rules;
 use crate::ctxt::{list, Ctxt};
-use crate::grammar::{names, List};
+use crate::grammar::{names, List, Value};
 use crate::model::{Backoff, BackoffKind, Breaker, Phi, Probe, Route, Shutdown};
 use crate::parse::{as_call, first_span, tokens_span};
+
+/// A value read as its option's row of the grammar's table says.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Scalar {
+    Count(u64),
+    Duration(u64),
+    Number(f64),
+}
+
+impl Scalar {
+    pub(crate) fn count(self) -> Option<u64> {
+        match self {
+            Scalar::Count(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn duration(self) -> Option<u64> {
+        match self {
+            Scalar::Duration(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn number(self) -> Option<f64> {
+        match self {
+            Scalar::Number(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// grammar: a count, a duration or a number is read as the grammar's table says its option takes.
+///
+/// `None` when it is malformed (reported here) or of another kind.
+pub(crate) fn scalar(name: &str, tokens: &TokenStream, cx: &Ctxt) -> Option<Scalar> {
+    match crate::grammar::option(name)?.value {
+        Value::Count => integer(tokens, name, u32::MAX.into(), cx).map(Scalar::Count),
+        Value::Duration => duration(tokens, cx).map(Scalar::Duration),
+        Value::Number => float(tokens, name, cx).map(Scalar::Number),
+        Value::Type | Value::Expr | Value::Own => None,
+    }
+}
 
 /// Duration units, smallest first.
 pub(crate) const UNITS: &[&str] = &["ns", "us", "ms", "s", "m", "h"];
@@ -304,21 +347,19 @@ pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
     };
     let keys = names(List::Probe);
     for (key, value) in named(&rest, "`probe` option", keys, cx) {
-        match key.to_string().as_str() {
-            "interval" => probe.every = duration(&value, cx),
-            "timeout" => probe.timeout = duration(&value, cx),
-            "initial_delay" => probe.initial_delay = duration(&value, cx),
-            k => {
-                let n = integer(&value, k, u32::MAX.into(), cx);
-                if let Some(n) = n {
-                    rules::counts_are_in_range(n >= 1, k, "at least 1", &value, cx);
-                }
-                if k == "failure_threshold" {
-                    probe.failures = n;
-                } else {
-                    probe.successes = n;
-                }
-            }
+        let k = key.to_string();
+        let Some(v) = scalar(&k, &value, cx) else {
+            continue;
+        };
+        match k.as_str() {
+            "interval" => probe.every = v.duration(),
+            "timeout" => probe.timeout = v.duration(),
+            "initial_delay" => probe.initial_delay = v.duration(),
+            "failure_threshold" => probe.failures = v.count(),
+            _ => probe.successes = v.count(),
+        }
+        if let Some(n) = v.count() {
+            rules::counts_are_in_range(n >= 1, &k, "at least 1", &value, cx);
         }
     }
     rules::probe_timing_is_sound(&probe, tokens_span(tokens), cx);
@@ -340,24 +381,28 @@ pub(crate) fn phi(tokens: &TokenStream, cx: &Ctxt) -> Option<Phi> {
         max_local_pause: None,
     };
     for (key, value) in named(&parts, "`phi` option", keys, cx) {
-        match key.to_string().as_str() {
-            "interval" => every = duration(&value, cx).map(|d| (d, tokens_span(&value))),
+        let k = key.to_string();
+        let Some(v) = scalar(&k, &value, cx) else {
+            continue;
+        };
+        match k.as_str() {
+            "interval" => every = v.duration().map(|d| (d, tokens_span(&value))),
             "threshold" => {
-                phi.threshold = float(&value, "threshold", cx);
+                phi.threshold = v.number();
                 if let Some(t) = phi.threshold {
                     let ok = t.is_finite() && t > 0.0;
                     rules::counts_are_in_range(ok, "threshold", "greater than 0", &value, cx);
                 }
             }
             "window" => {
-                phi.window = integer(&value, "window", u32::MAX.into(), cx);
+                phi.window = v.count();
                 if let Some(w) = phi.window {
                     rules::counts_are_in_range(w >= 2, "window", "at least 2", &value, cx);
                 }
             }
-            "min_std_deviation" => phi.min_std = duration(&value, cx),
-            "acceptable_pause" => phi.acceptable_pause = duration(&value, cx),
-            _ => phi.max_local_pause = duration(&value, cx),
+            "min_std_deviation" => phi.min_std = v.duration(),
+            "acceptable_pause" => phi.acceptable_pause = v.duration(),
+            _ => phi.max_local_pause = v.duration(),
         }
     }
     phi.every = rules::heartbeat_interval_is_given(every, span, cx)?;
@@ -382,26 +427,25 @@ pub(crate) fn breaker(name: &Ident, tokens: &TokenStream, cx: &Ctxt) -> Option<B
     let mut spans = Vec::new();
     for (key, value) in named(&parts, "`breaker` option", keys, cx) {
         let k = key.to_string();
-        let count = |cx: &Ctxt| {
-            let n = integer(&value, &k, u32::MAX.into(), cx);
-            if let Some(n) = n {
-                rules::counts_are_in_range(n >= 1, &k, "at least 1", &value, cx);
-            }
-            n
+        let Some(v) = scalar(&k, &value, cx) else {
+            continue;
         };
         match k.as_str() {
-            "failure_threshold" => b.failures = count(cx),
-            "half_open_max_calls" => b.half_open = count(cx),
-            "success_threshold" => b.successes = count(cx),
-            "call_timeout" => b.call_timeout = duration(&value, cx),
-            "reset_timeout" => b.reset = duration(&value, cx),
-            "max_reset_timeout" => b.max_reset = duration(&value, cx),
+            "failure_threshold" => b.failures = v.count(),
+            "half_open_max_calls" => b.half_open = v.count(),
+            "success_threshold" => b.successes = v.count(),
+            "call_timeout" => b.call_timeout = v.duration(),
+            "reset_timeout" => b.reset = v.duration(),
+            "max_reset_timeout" => b.max_reset = v.duration(),
             _ => {
-                b.jitter = float(&value, "jitter", cx);
+                b.jitter = v.number();
                 if let Some(j) = b.jitter {
                     rules::backoff_jitter_within_0_1(j, tokens_span(&value), cx);
                 }
             }
+        }
+        if let Some(n) = v.count() {
+            rules::counts_are_in_range(n >= 1, &k, "at least 1", &value, cx);
         }
         spans.push((k, tokens_span(&value)));
     }

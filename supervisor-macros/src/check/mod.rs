@@ -18,7 +18,7 @@ use crate::model::{
 };
 use crate::parse::{tokens_span, Args, NodeAst, OptionAst, Options, TreeAst};
 use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
-use crate::values;
+use crate::values::{self, Scalar};
 use rules::Place;
 
 /// What checking gives: every error, and the tree itself whatever its errors, with a
@@ -236,7 +236,7 @@ fn dynamic(node: &NodeAst, id: String, cx: &Ctxt) -> DynamicSup {
         let Some(v) = rules::option_has_a_value(&opt, cx) else {
             continue;
         };
-        if let Some(n) = values::integer(v, "max_children", u32::MAX.into(), cx) {
+        if let Some(n) = values::scalar("max_children", v, cx).and_then(Scalar::count) {
             rules::max_children_is_not_zero(n, tokens_span(v), cx);
             max_children = Some(n);
         }
@@ -297,11 +297,13 @@ fn intensity(opt: &OptionAst, intensity: &mut Intensity, cx: &Ctxt) -> bool {
     let Some(v) = rules::option_has_a_value(opt, cx) else {
         return true;
     };
-    if key == "max_restarts" {
-        intensity.max_restarts = values::integer(v, &key, u32::MAX.into(), cx).map(|n| n as u32);
-    } else if let Some(d) = values::duration(v, cx) {
-        rules::period_is_not_zero(d, tokens_span(v), cx);
-        intensity.within = Some(d);
+    match values::scalar(&key, v, cx) {
+        Some(Scalar::Count(n)) => intensity.max_restarts = u32::try_from(n).ok(),
+        Some(Scalar::Duration(d)) => {
+            rules::period_is_not_zero(d, tokens_span(v), cx);
+            intensity.within = Some(d);
+        }
+        _ => {}
     }
     true
 }
@@ -366,7 +368,8 @@ fn pool(node: &NodeAst, id: String, cx: &Ctxt) -> PoolSup {
         };
         match opt.key.to_string().as_str() {
             "size" => {
-                size = values::integer(v, "size", u32::MAX.into(), cx).map(|n| (n, tokens_span(v)))
+                size = (values::scalar("size", v, cx).and_then(Scalar::count))
+                    .map(|n| (n, tokens_span(v)))
             }
             "route" => {
                 if let Some(r) = values::route(v, cx) {
@@ -539,7 +542,7 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
             "mailbox" => out.mailbox = rules::type_options_are_types(&opt.key, v, cx),
             "args" => out.args = rules::type_options_are_types(&opt.key, v, cx),
             "mailbox_capacity" => {
-                if let Some(n) = values::integer(v, &key, u32::MAX.into(), cx) {
+                if let Some(n) = values::scalar(&key, v, cx).and_then(Scalar::count) {
                     rules::mailbox_capacity_is_not_zero(n, tokens_span(v), cx);
                     out.mailbox_capacity = Some(n);
                 }
