@@ -30,7 +30,7 @@ tree() {
     case "$shape" in
         options) worker='worker(run) [restart = transient, shutdown = 1s, backoff = exponential(10ms, 1s)]' ;;
         plain) worker='worker(run)' ;;
-        detection) worker='worker(run) [decide = decide, health = probe(ping, every = 10s, timeout = 1s), heartbeat = phi(every = 1s), depends_on = llm]' ;;
+        detection) worker='worker(run) [decider = decide, health = probe(ping, interval = 10s, timeout = 1s), heartbeat = phi(interval = 1s), depends_on = llm]' ;;
     esac
     echo '#![allow(dead_code)]'
     echo 'use supervisor::{supervision_tree, ChildContext, Directive, ExitReason, Health, ProbeContext};'
@@ -64,7 +64,8 @@ empty() {
 
 measure() {
     "$1" > "$dir/src/main.rs"
-    (cd "$dir" && cargo check --quiet 2>/dev/null || true)   # build dependencies once
+    # Builds the dependencies once; a tree that does not compile is a broken measurement.
+    (cd "$dir" && cargo check --quiet) || { echo "the $shape probe does not compile" >&2; exit 1; }
     local runs=()
     for _ in 1 2 3 4 5; do
         touch "$dir/src/main.rs"
@@ -80,7 +81,7 @@ measure() {
 shapes=("$@")
 [ ${#shapes[@]} -eq 0 ] && shapes=(options plain detection)
 for shape in "${shapes[@]}"; do
-    with=$(measure tree)
-    without=$(measure empty)
+    with=$(measure tree) || exit 1
+    without=$(measure empty) || exit 1
     echo "cargo check, 1,011-node tree ($shape): ${with} ms; same crate without the tree: ${without} ms; the tree costs $((with - without)) ms (median of 5)"
 done

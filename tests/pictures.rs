@@ -384,3 +384,34 @@ async fn a_live_picture_draws_the_shapes_and_labels_of_the_static_one() {
     }
     fleet.shutdown().await.unwrap();
 }
+
+supervision_tree! {
+    Crawler: one_for_one {
+        fetch: worker(idle) [restart = transient, backoff = fixed(1s)],
+        parse: worker(idle) [restart = transient, backoff = fixed(1s)],
+        store: worker(idle) [shutdown = 30s],
+    }
+}
+
+// Children declared alike share one const of their policies: the description and the spec
+// still give each its own, the same as written one by one.
+#[test]
+fn children_declared_alike_keep_their_policies() {
+    let tree = Crawler::TREE;
+    for child in &tree.root.children[..2] {
+        assert_eq!(child.restart, Restart::Transient, "{}", child.id);
+        assert_eq!(child.backoff, Backoff::fixed(S), "{}", child.id);
+    }
+    assert_eq!(tree.root.children[2].restart, Restart::Permanent);
+    assert_eq!(
+        Picture::from(&Crawler::spec()).text(),
+        Picture::from(&tree).text()
+    );
+    assert_eq!(
+        Picture::from(&tree).text(),
+        "crawler (one_for_one, 3 in 5s)\n\
+         ├── fetch [transient] [backoff]\n\
+         ├── parse [transient] [backoff]\n\
+         └── store\n"
+    );
+}

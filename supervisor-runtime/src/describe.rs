@@ -242,6 +242,17 @@ impl NodeDescription {
         self
     }
 
+    /// Sets the restart type, shutdown, significance and backoff at once.
+    pub const fn policy(mut self, policy: crate::ChildPolicy) -> Self {
+        self.restart = policy.restart;
+        if let Some(shutdown) = policy.shutdown {
+            self.shutdown = shutdown;
+        }
+        self.significant = policy.significant;
+        self.backoff = policy.backoff;
+        self
+    }
+
     /// Names the mailbox type.
     pub const fn mailbox(mut self, name: &'static str) -> Self {
         self.mailbox = Some(name);

@@ -98,8 +98,8 @@ pub use picture::{Live, Picture};
 pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
-    AnySupervisorSpec, AutoShutdown, ChildKind, ChildSpec, DynamicSupervisorSpec, Intensity,
-    Overflow, PoolSpec, Restart, Routing, Shutdown, Strategy, SupervisorSpec, Template,
+    AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
+    Intensity, Overflow, PoolSpec, Restart, Routing, Shutdown, Strategy, SupervisorSpec, Template,
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;

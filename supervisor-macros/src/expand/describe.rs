@@ -3,24 +3,24 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::tokens::{duration, policies, strategy, sup_settings, type_name};
+use super::tokens::{duration, strategy, sup_settings, type_name, Shared};
 use crate::check::unraw;
 use crate::model::{Child, ChildKind, Detection, Policy, PoolOverflow, Route, Sup, Worker};
 
 /// The description of a supervisor, its children's nested in it: one const expression, whose
 /// arrays rustc promotes to statics. Only what differs from the defaults is written.
-pub(super) fn describe_sup(sup: &Sup, policy: Option<&Policy>) -> TokenStream {
+pub(super) fn describe_sup(sup: &Sup, policy: Option<&Policy>, shared: &Shared) -> TokenStream {
     let id = sup.id();
     let mut out = match sup {
         Sup::Dynamic(d) => {
             let mut t = describe_worker("<template>", &d.template.worker);
-            t.extend(policies(&d.template.policy));
+            t.extend(shared.policies(&d.template.policy));
             t.extend(describe_watching(&d.template.detection));
             quote!(::supervisor::NodeDescription::dynamic(#id, &[#t]))
         }
         Sup::Pool(p) => {
             let mut t = describe_worker("<slot>", &p.template.worker);
-            t.extend(policies(&p.template.policy));
+            t.extend(shared.policies(&p.template.policy));
             t.extend(describe_watching(&p.template.detection));
             let size = Literal::usize_unsuffixed(p.size as usize);
             let mut out = quote!(::supervisor::NodeDescription::pool(#id, #size, &[#t]));
@@ -47,24 +47,24 @@ pub(super) fn describe_sup(sup: &Sup, policy: Option<&Policy>) -> TokenStream {
             out
         }
         Sup::Static(s) => {
-            let children = s.children.iter().map(describe_child);
+            let children = s.children.iter().map(|c| describe_child(c, shared));
             let strategy = strategy(s.strategy);
             quote!(::supervisor::NodeDescription::supervisor(#id, #strategy, &[#(#children),*]))
         }
     };
     out.extend(sup_settings(sup));
     if let Some(p) = policy {
-        out.extend(policies(p));
+        out.extend(shared.policies(p));
     }
     out
 }
 
-pub(super) fn describe_child(child: &Child) -> TokenStream {
+pub(super) fn describe_child(child: &Child, shared: &Shared) -> TokenStream {
     match &child.kind {
-        ChildKind::Sup(sup) => describe_sup(sup, Some(&child.policy)),
+        ChildKind::Sup(sup) => describe_sup(sup, Some(&child.policy), shared),
         ChildKind::Worker(w) => {
             let mut out = describe_worker(&unraw(&child.id), w);
-            out.extend(policies(&child.policy));
+            out.extend(shared.policies(&child.policy));
             out.extend(describe_watching(&child.detection));
             out
         }
@@ -108,5 +108,5 @@ pub(super) fn describe_watching(d: &Detection) -> TokenStream {
 
 #[cfg(test)]
 pub(crate) fn describe_for_bench(tree: &crate::model::Tree) -> TokenStream {
-    describe_sup(&tree.root, None)
+    describe_sup(&tree.root, None, &Shared::of(&tree.root))
 }

@@ -50,9 +50,10 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
             quote_spanned!(span=> ::supervisor::__private::assert_message::<#m>();)
         })
         .collect::<TokenStream>();
+    let shared = tokens::Shared::of(root);
     let spec = if buildable {
         // The constructors check each mailbox type where it is written.
-        spec::spec_body(root, breakers, params)
+        spec::spec_body(root, breakers, params, &shared)
     } else {
         // The errors say what is missing; the signature stays for the program's uses of it.
         quote!(#mailbox_checks #(let _ = #names;)* ::core::unreachable!())
@@ -66,7 +67,8 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
             quote!(::supervisor::PoolSpec<#m>)
         }
     };
-    let root_desc = describe::describe_sup(root, None);
+    let root_desc = describe::describe_sup(root, None, &shared);
+    let shared_consts = shared.consts();
     let breaker_names: Vec<String> = breakers.iter().map(|b| unraw(&b.name)).collect();
     let name_str = unraw(name);
     let handles = handles::handles_module(tree, &module);
@@ -104,6 +106,8 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
         #item
 
         impl #name {
+            #shared_consts
+
             #[doc = #doc_tree]
             pub const TREE: ::supervisor::TreeDescription = ::supervisor::TreeDescription {
                 name: #name_str,

@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned, ToTokens};
 
 use super::params::{shared_fn, start_fn, worker_factory};
 use super::tokens::{
-    args_type, duration, int, mailbox_type, policies, strategy, sup_settings, worker_settings,
+    args_type, duration, int, mailbox_type, strategy, sup_settings, worker_settings, Shared,
 };
 use crate::check::unraw;
 use crate::model::{
@@ -15,10 +15,15 @@ use crate::parse::{tokens_span, Param};
 
 /// The body of `spec()`: one `let` per nested supervisor, innermost first, then the root's
 /// builder chain. Each node's tokens are written once, however deep the tree.
-pub(super) fn spec_body(root: &Sup, breakers: &[Breaker], params: &[Param]) -> TokenStream {
+pub(super) fn spec_body(
+    root: &Sup,
+    breakers: &[Breaker],
+    params: &[Param],
+    shared: &Shared,
+) -> TokenStream {
     // The tree's breakers first: its children name them.
     let mut lets: TokenStream = breakers.iter().map(breaker_let).collect();
-    let mut root = sup_spec(root, params, &[], &mut lets);
+    let mut root = sup_spec(root, params, &[], &mut lets, shared);
     for b in breakers {
         let var = breaker_var(&b.name);
         root.extend(quote!(.breaker(#var)));
@@ -146,15 +151,16 @@ pub(super) fn sup_spec(
     params: &[Param],
     path: &[&str],
     lets: &mut TokenStream,
+    shared: &Shared,
 ) -> TokenStream {
     let id = sup.id();
     let mut out = match sup {
         Sup::Dynamic(d) => {
-            let t = template_spec(&d.template, params);
+            let t = template_spec(&d.template, params, shared);
             quote!(::supervisor::SupervisorSpec::dynamic(#id, #t))
         }
         Sup::Pool(p) => {
-            let t = template_spec(&p.template, params);
+            let t = template_spec(&p.template, params, shared);
             let size = Literal::usize_unsuffixed(p.size as usize);
             let mut out = quote!(::supervisor::PoolSpec::new(#id, #size, #t));
             match &p.route {
@@ -205,7 +211,7 @@ pub(super) fn sup_spec(
     };
     out.extend(sup_settings(sup));
     for child in sup.children() {
-        let c = child_spec(child, params, path, lets);
+        let c = child_spec(child, params, path, lets, shared);
         out.extend(quote!(.child(#c)));
     }
     out
@@ -216,6 +222,7 @@ pub(super) fn child_spec(
     params: &[Param],
     parent: &[&str],
     lets: &mut TokenStream,
+    shared: &Shared,
 ) -> TokenStream {
     let id = unraw(&child.id);
     let mut out = match &child.kind {
@@ -242,13 +249,13 @@ pub(super) fn child_spec(
         ChildKind::Sup(sup) => {
             let mut path = parent.to_vec();
             path.push(sup.id());
-            let s = sup_spec(sup, params, &path, lets);
+            let s = sup_spec(sup, params, &path, lets, shared);
             let var = spec_var(&path);
             lets.extend(quote!(let #var = #s;));
             quote!(::supervisor::ChildSpec::supervisor(#var))
         }
     };
-    out.extend(policies(&child.policy));
+    out.extend(shared.policies(&child.policy));
     if let ChildKind::Worker(w) = &child.kind {
         out.extend(worker_settings(w));
     }
@@ -256,7 +263,7 @@ pub(super) fn child_spec(
     out
 }
 
-pub(super) fn template_spec(template: &Template, params: &[Param]) -> TokenStream {
+pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shared) -> TokenStream {
     let w = &template.worker;
     let a = args_type(template);
     let m = mailbox_type(w);
@@ -277,7 +284,7 @@ pub(super) fn template_spec(template: &Template, params: &[Param]) -> TokenStrea
             quote_spanned!(span=> ::supervisor::__private::template_from_worker::<#a, #m, _, _>(#f))
         }
     };
-    out.extend(policies(&template.policy));
+    out.extend(shared.policies(&template.policy));
     out.extend(worker_settings(w));
     out.extend(detection(&template.detection, params));
     out
@@ -285,5 +292,10 @@ pub(super) fn template_spec(template: &Template, params: &[Param]) -> TokenStrea
 
 #[cfg(test)]
 pub(crate) fn spec_for_bench(tree: &crate::model::Tree) -> TokenStream {
-    spec_body(&tree.root, &tree.breakers, &tree.params)
+    spec_body(
+        &tree.root,
+        &tree.breakers,
+        &tree.params,
+        &Shared::of(&tree.root),
+    )
 }

@@ -1,12 +1,12 @@
 //! A checked value as the tokens that build it: settings the spec and the description share.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::Type;
 
 use crate::model::{
-    AutoShutdown, Backoff, BackoffKind, DynamicSup, Policy, Restart, Shutdown, StaticSup, Strategy,
-    Sup, Template, Worker,
+    AutoShutdown, Backoff, BackoffKind, ChildKind, DynamicSup, Policy, Restart, Shutdown,
+    StaticSup, Strategy, Sup, Template, Worker,
 };
 
 pub(super) fn int(v: u64) -> Literal {
@@ -124,7 +124,7 @@ pub(super) fn sup_settings(sup: &Sup) -> TokenStream {
 }
 
 /// The builder calls for a child's policies; the spec and the description share them.
-pub(super) fn policies(policy: &Policy) -> TokenStream {
+fn policies_inline(policy: &Policy) -> TokenStream {
     let mut out = TokenStream::new();
     if policy.restart != Restart::Permanent {
         let r = restart(policy.restart);
@@ -142,6 +142,77 @@ pub(super) fn policies(policy: &Policy) -> TokenStream {
         out.extend(quote!(.backoff(#b)));
     }
     out
+}
+
+/// The policies children share: each set written for two children or more is one `const` of
+/// the tree's type, named by the spec and the description alike, so that rustc checks it once
+/// rather than once a child in each.
+#[derive(Default)]
+pub(super) struct Shared {
+    /// Each set's setters as written, with its const's number, and how many children have it.
+    sets: Vec<(String, TokenStream, usize)>,
+}
+
+impl Shared {
+    /// The sets of `root`'s children, templates included.
+    pub(super) fn of(root: &Sup) -> Self {
+        fn walk(sup: &Sup, out: &mut Shared) {
+            match sup {
+                Sup::Dynamic(d) => out.count(&d.template.policy),
+                Sup::Pool(p) => out.count(&p.template.policy),
+                Sup::Static(s) => {
+                    for child in &s.children {
+                        out.count(&child.policy);
+                        if let ChildKind::Sup(inner) = &child.kind {
+                            walk(inner, out);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Shared::default();
+        walk(root, &mut out);
+        out.sets.retain(|(_, _, n)| *n > 1);
+        out
+    }
+
+    fn count(&mut self, policy: &Policy) {
+        let setters = policies_inline(policy);
+        if setters.is_empty() {
+            return;
+        }
+        let key = setters.to_string();
+        match self.sets.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, n)) => *n += 1,
+            None => self.sets.push((key, setters, 1)),
+        }
+    }
+
+    /// The consts, one a shared set.
+    pub(super) fn consts(&self) -> TokenStream {
+        let consts = self.sets.iter().enumerate().map(|(i, (_, setters, _))| {
+            let name = Self::name(i);
+            quote!(const #name: ::supervisor::ChildPolicy = ::supervisor::ChildPolicy::DEFAULT #setters;)
+        });
+        quote!(#(#consts)*)
+    }
+
+    fn name(i: usize) -> Ident {
+        Ident::new(&format!("__POLICY_{i}"), Span::call_site())
+    }
+
+    /// A child's policies: its shared set's const, else its setters.
+    pub(super) fn policies(&self, policy: &Policy) -> TokenStream {
+        let setters = policies_inline(policy);
+        let key = setters.to_string();
+        match self.sets.iter().position(|(k, _, _)| *k == key) {
+            Some(i) => {
+                let name = Self::name(i);
+                quote!(.policy(Self::#name))
+            }
+            None => setters,
+        }
+    }
 }
 
 /// A worker's mailbox capacity and carried state, where written.

@@ -42,6 +42,20 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Sets the restart type, shutdown, significance and backoff of ", $subject,
+            " at once, from a value children declared alike can share."
+        )]
+        pub fn policy(mut self, policy: crate::ChildPolicy) -> Self {
+            self.inner.restart = policy.restart;
+            if let Some(shutdown) = policy.shutdown {
+                self.inner.shutdown = Some(shutdown);
+            }
+            self.inner.significant = policy.significant;
+            self.inner.set_backoff(policy.backoff);
+            self
+        }
+
+        #[doc = concat!(
             "Sets the decider of ", $subject,
             ": a function of each exit reason to the directive it calls for (S10.2). ",
             "Without one, an error's own [`Disposition`](crate::Disposition) decides, else restart."

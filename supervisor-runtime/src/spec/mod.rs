@@ -12,7 +12,7 @@ pub use child::{ChildSpec, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
 pub(crate) use model::{BoxFuture, ErasedChild, PoolSettings, Starter, SupervisorKind};
 pub use policy::{
-    AutoShutdown, ChildKind, Intensity, Overflow, Restart, Shutdown, Strategy,
+    AutoShutdown, ChildKind, ChildPolicy, Intensity, Overflow, Restart, Shutdown, Strategy,
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use pool::{PoolSpec, Routing};

@@ -106,6 +106,77 @@ impl Default for Intensity {
     }
 }
 
+/// A child's plain policies in one value: restart type, shutdown, significance and backoff.
+/// Built in a `const`, one value serves every child declared alike: `supervision_tree!` writes
+/// one per distinct set its children share, for both the spec and the description.
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor_runtime::{Backoff, ChildContext, ChildPolicy, ChildSpec, Restart};
+///
+/// const FLAKY: ChildPolicy = ChildPolicy::DEFAULT
+///     .restart(Restart::Transient)
+///     .backoff(Backoff::exponential(Duration::from_millis(10), Duration::from_secs(1)));
+///
+/// async fn run(ctx: ChildContext) -> Result<(), String> { ctx.cancelled().await; Ok(()) }
+/// let a = ChildSpec::worker("a", run).policy(FLAKY);
+/// let b = ChildSpec::worker("b", run).policy(FLAKY);
+/// # let _ = (a, b);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChildPolicy {
+    /// When the child is restarted.
+    pub restart: Restart,
+    /// How it is stopped; `None` for its kind's default (5 s for a worker, infinity for a
+    /// supervisor, S1.3).
+    pub shutdown: Option<Shutdown>,
+    /// Whether its end counts for its supervisor's `auto_shutdown` (S8).
+    pub significant: bool,
+    /// The delay before each of its restarts.
+    pub backoff: crate::Backoff,
+}
+
+impl ChildPolicy {
+    /// Permanent, its kind's shutdown, not significant, no backoff.
+    pub const DEFAULT: ChildPolicy = ChildPolicy {
+        restart: Restart::Permanent,
+        shutdown: None,
+        significant: false,
+        backoff: crate::Backoff::NONE,
+    };
+
+    /// With this restart type.
+    pub const fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// With this shutdown.
+    pub const fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = Some(shutdown);
+        self
+    }
+
+    /// Significant (or not).
+    pub const fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    /// With this backoff.
+    pub const fn backoff(mut self, backoff: crate::Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+impl Default for ChildPolicy {
+    /// [`ChildPolicy::DEFAULT`].
+    fn default() -> Self {
+        ChildPolicy::DEFAULT
+    }
+}
+
 /// The default shutdown timeout of a worker (S1.3).
 pub const DEFAULT_WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
 /// The default capacity of a child's mailbox.

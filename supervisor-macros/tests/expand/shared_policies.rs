@@ -1,0 +1,10 @@
+/// Children declared alike share one const of their policies, in the spec and the description;
+/// a set written once stays inline.
+Crawler: one_for_one {
+    fetch: worker(crawl::fetch) [restart = transient, backoff = exponential(10ms, 1s)],
+    parse: worker(crawl::parse) [restart = transient, backoff = exponential(10ms, 1s)],
+    store: worker(crawl::store) [shutdown = 30s],
+    pages: dynamic {
+        worker(crawl::page) [args = String, restart = transient, backoff = exponential(10ms, 1s)]
+    },
+}
