@@ -108,5 +108,5 @@ pub(super) fn describe_watching(d: &Detection) -> TokenStream {
 
 #[cfg(test)]
 pub(crate) fn describe_for_bench(tree: &crate::model::Tree) -> TokenStream {
-    describe_sup(&tree.root, None, &Shared::of(&tree.root))
+    describe_sup(&tree.root, None, &Shared::of(&tree.root, &tree.params))
 }

@@ -50,7 +50,7 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
             quote_spanned!(span=> ::supervisor::__private::assert_message::<#m>();)
         })
         .collect::<TokenStream>();
-    let shared = tokens::Shared::of(root);
+    let shared = tokens::Shared::of(root, params);
     let spec = if buildable {
         // The constructors check each mailbox type where it is written.
         spec::spec_body(root, breakers, params, &shared)

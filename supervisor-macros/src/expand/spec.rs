@@ -9,7 +9,8 @@ use super::tokens::{
 };
 use crate::check::unraw;
 use crate::model::{
-    Breaker, Child, ChildKind, Detection, PoolOverflow, Route, Start, Strategy, Sup, Template,
+    Breaker, Child, ChildKind, Detection, Phi, PoolOverflow, Probe, Route, Start, Strategy, Sup,
+    Template,
 };
 use crate::parse::{tokens_span, Param};
 
@@ -21,8 +22,9 @@ pub(super) fn spec_body(
     params: &[Param],
     shared: &Shared,
 ) -> TokenStream {
-    // The tree's breakers first: its children name them.
+    // The tree's breakers first: its children name them; then what children share.
     let mut lets: TokenStream = breakers.iter().map(breaker_let).collect();
+    lets.extend(shared.lets());
     let mut root = sup_spec(root, params, &[], &mut lets, shared);
     for b in breakers {
         let var = breaker_var(&b.name);
@@ -72,7 +74,7 @@ pub(super) fn breaker_let(b: &Breaker) -> TokenStream {
 }
 
 /// The builder calls for what a child declared about detection (S10-S13).
-pub(super) fn detection(d: &Detection, params: &[Param]) -> TokenStream {
+pub(super) fn detection(d: &Detection, params: &[Param], shared: &Shared) -> TokenStream {
     let mut out = TokenStream::new();
     if let Some(decide) = &d.decide {
         let span = tokens_span(decide);
@@ -80,51 +82,11 @@ pub(super) fn detection(d: &Detection, params: &[Param]) -> TokenStream {
         out.extend(quote_spanned!(span=> .decider(#f)));
     }
     if let Some(p) = &d.health {
-        let f = shared_fn(&p.expr, p.span, params);
-        let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
-        for (setter, value) in [
-            ("interval", p.every),
-            ("timeout", p.timeout),
-            ("initial_delay", p.initial_delay),
-        ] {
-            if let Some(v) = value {
-                let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
-                check.extend(quote!(.#setter(#v)));
-            }
-        }
-        for (setter, value) in [
-            ("failure_threshold", p.failures),
-            ("success_threshold", p.successes),
-        ] {
-            if let Some(n) = value {
-                let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
-                check.extend(quote!(.#setter(#n)));
-            }
-        }
+        let check = shared.health(health_check(p, params));
         out.extend(quote!(.health(#check)));
     }
     if let Some(h) = &d.heartbeat {
-        let every = duration(h.every);
-        let mut beat = quote!(::supervisor::Heartbeat::every(#every));
-        if let Some(t) = h.threshold {
-            let t = Literal::f64_unsuffixed(t);
-            beat.extend(quote!(.threshold(#t)));
-        }
-        if let Some(w) = h.window {
-            let w = int(w);
-            beat.extend(quote!(.window(#w)));
-        }
-        let durations = [
-            ("min_std_deviation", h.min_std),
-            ("acceptable_pause", h.acceptable_pause),
-            ("max_local_pause", h.max_local_pause),
-        ];
-        for (setter, value) in durations {
-            if let Some(v) = value {
-                let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
-                beat.extend(quote!(.#setter(#v)));
-            }
-        }
+        let beat = shared.heartbeat(heartbeat(h));
         out.extend(quote!(.heartbeat(#beat)));
     }
     for name in &d.depends_on {
@@ -259,8 +221,60 @@ pub(super) fn child_spec(
     if let ChildKind::Worker(w) = &child.kind {
         out.extend(worker_settings(w));
     }
-    out.extend(detection(&child.detection, params));
+    out.extend(detection(&child.detection, params, shared));
     out
+}
+
+/// `HealthCheck::new(f)` with its settings, as written.
+pub(super) fn health_check(p: &Probe, params: &[Param]) -> TokenStream {
+    let f = shared_fn(&p.expr, p.span, params);
+    let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
+    for (setter, value) in [
+        ("interval", p.every),
+        ("timeout", p.timeout),
+        ("initial_delay", p.initial_delay),
+    ] {
+        if let Some(v) = value {
+            let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+            check.extend(quote!(.#setter(#v)));
+        }
+    }
+    for (setter, value) in [
+        ("failure_threshold", p.failures),
+        ("success_threshold", p.successes),
+    ] {
+        if let Some(n) = value {
+            let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
+            check.extend(quote!(.#setter(#n)));
+        }
+    }
+    check
+}
+
+/// `Heartbeat::every(d)` with its settings, as written.
+pub(super) fn heartbeat(h: &Phi) -> TokenStream {
+    let every = duration(h.every);
+    let mut beat = quote!(::supervisor::Heartbeat::every(#every));
+    if let Some(t) = h.threshold {
+        let t = Literal::f64_unsuffixed(t);
+        beat.extend(quote!(.threshold(#t)));
+    }
+    if let Some(w) = h.window {
+        let w = int(w);
+        beat.extend(quote!(.window(#w)));
+    }
+    let durations = [
+        ("min_std_deviation", h.min_std),
+        ("acceptable_pause", h.acceptable_pause),
+        ("max_local_pause", h.max_local_pause),
+    ];
+    for (setter, value) in durations {
+        if let Some(v) = value {
+            let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+            beat.extend(quote!(.#setter(#v)));
+        }
+    }
+    beat
 }
 
 pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shared) -> TokenStream {
@@ -286,7 +300,7 @@ pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shar
     };
     out.extend(shared.policies(&template.policy));
     out.extend(worker_settings(w));
-    out.extend(detection(&template.detection, params));
+    out.extend(detection(&template.detection, params, shared));
     out
 }
 
@@ -296,6 +310,6 @@ pub(crate) fn spec_for_bench(tree: &crate::model::Tree) -> TokenStream {
         &tree.root,
         &tree.breakers,
         &tree.params,
-        &Shared::of(&tree.root),
+        &Shared::of(&tree.root, &tree.params),
     )
 }

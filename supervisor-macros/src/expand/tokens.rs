@@ -5,9 +5,10 @@ use quote::{quote, ToTokens};
 use syn::Type;
 
 use crate::model::{
-    AutoShutdown, Backoff, BackoffKind, ChildKind, DynamicSup, Policy, Restart, Shutdown,
-    StaticSup, Strategy, Sup, Template, Worker,
+    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Policy, Restart,
+    Shutdown, StaticSup, Strategy, Sup, Template, Worker,
 };
+use crate::parse::Param;
 
 pub(super) fn int(v: u64) -> Literal {
     Literal::u64_unsuffixed(v)
@@ -144,73 +145,138 @@ fn policies_inline(policy: &Policy) -> TokenStream {
     out
 }
 
-/// The policies children share: each set written for two children or more is one `const` of
-/// the tree's type, named by the spec and the description alike, so that rustc checks it once
-/// rather than once a child in each.
+/// What children share: each policy set written for two children or more is one `const` of the
+/// tree's type, named by the spec and the description alike, and each probe or heartbeat
+/// declared alike one local of `spec()`, so that rustc checks each once rather than once a child.
 #[derive(Default)]
 pub(super) struct Shared {
-    /// Each set's setters as written, with its const's number, and how many children have it.
-    sets: Vec<(String, TokenStream, usize)>,
+    policies: Table,
+    health: Table,
+    heartbeats: Table,
+}
+
+/// Values as written, each with how many children have it.
+#[derive(Default)]
+struct Table(Vec<(String, TokenStream, usize)>);
+
+impl Table {
+    fn count(&mut self, tokens: TokenStream) {
+        if tokens.is_empty() {
+            return;
+        }
+        let key = tokens.to_string();
+        match self.0.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, n)) => *n += 1,
+            None => self.0.push((key, tokens, 1)),
+        }
+    }
+
+    /// The values more than one child has, numbered in the order written.
+    fn keep_shared(&mut self) {
+        self.0.retain(|(_, _, n)| *n > 1);
+    }
+
+    fn position(&self, tokens: &TokenStream) -> Option<usize> {
+        let key = tokens.to_string();
+        self.0.iter().position(|(k, _, _)| *k == key)
+    }
+
+    fn items(&self) -> impl Iterator<Item = (usize, &TokenStream)> {
+        self.0.iter().enumerate().map(|(i, (_, t, _))| (i, t))
+    }
 }
 
 impl Shared {
-    /// The sets of `root`'s children, templates included.
-    pub(super) fn of(root: &Sup) -> Self {
-        fn walk(sup: &Sup, out: &mut Shared) {
+    /// What `root`'s children share, templates included; `params` as the spec clones them.
+    pub(super) fn of(root: &Sup, params: &[Param]) -> Self {
+        fn walk(sup: &Sup, params: &[Param], out: &mut Shared) {
+            let mut count = |policy: &Policy, detection: &Detection| {
+                out.policies.count(policies_inline(policy));
+                if let Some(p) = &detection.health {
+                    out.health.count(super::spec::health_check(p, params));
+                }
+                if let Some(h) = &detection.heartbeat {
+                    out.heartbeats.count(super::spec::heartbeat(h));
+                }
+            };
             match sup {
-                Sup::Dynamic(d) => out.count(&d.template.policy),
-                Sup::Pool(p) => out.count(&p.template.policy),
+                Sup::Dynamic(d) => count(&d.template.policy, &d.template.detection),
+                Sup::Pool(p) => count(&p.template.policy, &p.template.detection),
                 Sup::Static(s) => {
                     for child in &s.children {
-                        out.count(&child.policy);
+                        count(&child.policy, &child.detection);
+                    }
+                    for child in &s.children {
                         if let ChildKind::Sup(inner) = &child.kind {
-                            walk(inner, out);
+                            walk(inner, params, out);
                         }
                     }
                 }
             }
         }
         let mut out = Shared::default();
-        walk(root, &mut out);
-        out.sets.retain(|(_, _, n)| *n > 1);
+        walk(root, params, &mut out);
+        for table in [&mut out.policies, &mut out.health, &mut out.heartbeats] {
+            table.keep_shared();
+        }
         out
     }
 
-    fn count(&mut self, policy: &Policy) {
-        let setters = policies_inline(policy);
-        if setters.is_empty() {
-            return;
-        }
-        let key = setters.to_string();
-        match self.sets.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, _, n)) => *n += 1,
-            None => self.sets.push((key, setters, 1)),
-        }
-    }
-
-    /// The consts, one a shared set.
+    /// The policies' consts, items of the tree's type.
     pub(super) fn consts(&self) -> TokenStream {
-        let consts = self.sets.iter().enumerate().map(|(i, (_, setters, _))| {
-            let name = Self::name(i);
+        let consts = self.policies.items().map(|(i, setters)| {
+            let name = Self::name("__POLICY", i);
             quote!(const #name: ::supervisor::ChildPolicy = ::supervisor::ChildPolicy::DEFAULT #setters;)
         });
         quote!(#(#consts)*)
     }
 
-    fn name(i: usize) -> Ident {
-        Ident::new(&format!("__POLICY_{i}"), Span::call_site())
+    /// The probes' and heartbeats' locals, the first statements of `spec()`.
+    pub(super) fn lets(&self) -> TokenStream {
+        let health = self.health.items().map(|(i, check)| {
+            let name = Self::name("health", i);
+            quote!(let #name = #check;)
+        });
+        let heartbeats = self.heartbeats.items().map(|(i, beat)| {
+            let name = Self::name("heartbeat", i);
+            quote!(let #name = #beat;)
+        });
+        quote!(#(#health)* #(#heartbeats)*)
+    }
+
+    /// Mixed-site, so that no name of the user's (a tree parameter `health_0`) is shadowed.
+    fn name(prefix: &str, i: usize) -> Ident {
+        Ident::new(&format!("{prefix}_{i}"), Span::mixed_site())
     }
 
     /// A child's policies: its shared set's const, else its setters.
     pub(super) fn policies(&self, policy: &Policy) -> TokenStream {
         let setters = policies_inline(policy);
-        let key = setters.to_string();
-        match self.sets.iter().position(|(k, _, _)| *k == key) {
+        match self.policies.position(&setters) {
             Some(i) => {
-                let name = Self::name(i);
+                let name = Self::name("__POLICY", i);
                 quote!(.policy(Self::#name))
             }
             None => setters,
+        }
+    }
+
+    /// A child's health check: a clone of its shared local, else as written.
+    pub(super) fn health(&self, check: TokenStream) -> TokenStream {
+        match self.health.position(&check) {
+            Some(i) => {
+                let name = Self::name("health", i);
+                quote!(#name.clone())
+            }
+            None => check,
+        }
+    }
+
+    /// A child's heartbeat settings: its shared local (a copy), else as written.
+    pub(super) fn heartbeat(&self, beat: TokenStream) -> TokenStream {
+        match self.heartbeats.position(&beat) {
+            Some(i) => Self::name("heartbeat", i).into_token_stream(),
+            None => beat,
         }
     }
 }

@@ -1,5 +1,5 @@
-/// Children declared alike share one const of their policies, in the spec and the description;
-/// a set written once stays inline.
+/// Children declared alike share one const of their policies, in the spec and the description,
+/// and one local of their probe and heartbeat settings; what is written once stays inline.
 struct Crawler;
 impl Crawler {
     const __POLICY_0: ::supervisor::ChildPolicy = ::supervisor::ChildPolicy::DEFAULT
@@ -24,7 +24,12 @@ impl Crawler {
                         ::supervisor::Shutdown::Timeout(
                             ::supervisor::__private::Duration::from_secs(30),
                         ),
-                    ),
+                    )
+                    .probe(::supervisor::__private::Duration::from_secs(10))
+                    .heartbeat(::supervisor::__private::Duration::from_secs(1)),
+                ::supervisor::NodeDescription::worker("index")
+                    .probe(::supervisor::__private::Duration::from_secs(10))
+                    .heartbeat(::supervisor::__private::Duration::from_secs(1)),
                 ::supervisor::NodeDescription::dynamic(
                     "pages",
                     &[
@@ -38,6 +43,11 @@ impl Crawler {
     };
     ///Builds the spec of [`Crawler`]: what [`Crawler::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec() -> ::supervisor::SupervisorSpec {
+        let health_0 = ::supervisor::HealthCheck::new(crawl::ping)
+            .timeout(::supervisor::__private::Duration::from_secs(1));
+        let heartbeat_0 = ::supervisor::Heartbeat::every(
+            ::supervisor::__private::Duration::from_secs(1),
+        );
         let pages = ::supervisor::SupervisorSpec::dynamic(
             "pages",
             ::supervisor::Template::<String, ::supervisor::NoMailbox>::new(crawl::page)
@@ -58,7 +68,14 @@ impl Crawler {
                         ::supervisor::Shutdown::Timeout(
                             ::supervisor::__private::Duration::from_secs(30),
                         ),
-                    ),
+                    )
+                    .health(health_0.clone())
+                    .heartbeat(heartbeat_0),
+            )
+            .child(
+                ::supervisor::ChildSpec::worker("index", crawl::index)
+                    .health(health_0.clone())
+                    .heartbeat(heartbeat_0),
             )
             .child(::supervisor::ChildSpec::supervisor(pages))
     }
@@ -101,6 +118,8 @@ mod crawler {
         pub parse: ::supervisor::ChildRef<::supervisor::NoMailbox>,
         ///`crawler/store`.
         pub store: ::supervisor::ChildRef<::supervisor::NoMailbox>,
+        ///`crawler/index`.
+        pub index: ::supervisor::ChildRef<::supervisor::NoMailbox>,
         ///`crawler/pages`.
         pub pages: ::supervisor::DynamicRef<String, ::supervisor::NoMailbox>,
     }
@@ -118,7 +137,8 @@ mod crawler {
                 fetch: ::supervisor::__private::bind::child(&supervisor, 0),
                 parse: ::supervisor::__private::bind::child(&supervisor, 1),
                 store: ::supervisor::__private::bind::child(&supervisor, 2),
-                pages: ::supervisor::__private::bind::dynamic(&supervisor, 3),
+                index: ::supervisor::__private::bind::child(&supervisor, 3),
+                pages: ::supervisor::__private::bind::dynamic(&supervisor, 4),
                 _supervisor: supervisor,
             }
         }
