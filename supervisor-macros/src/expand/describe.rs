@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::tokens::{duration, strategy, sup_settings, type_name, Shared};
 use crate::check::unraw;
-use crate::model::{Child, ChildKind, Detection, Policy, PoolOverflow, Route, Sup, Worker};
+use crate::model::{Child, ChildKind, Detection, Policy, Route, Sup, Worker};
 
 /// The description of a supervisor, its children's nested in it: one const expression, whose
 /// arrays rustc promotes to statics. Only what differs from the defaults is written.
@@ -30,12 +30,7 @@ pub(super) fn describe_sup(sup: &Sup, policy: Option<&Policy>, shared: &Shared) 
                 Route::KeyHash(_) => Some(quote!(KeyHash)),
                 Route::Broadcast => Some(quote!(Broadcast)),
             };
-            let overflow = match p.overflow {
-                None | Some(PoolOverflow::Wait) => None,
-                Some(PoolOverflow::Reject) => Some(quote!(Reject)),
-                Some(PoolOverflow::DropNewest) => Some(quote!(DropNewest)),
-                Some(PoolOverflow::DropOldest) => Some(quote!(DropOldest)),
-            };
+            let overflow = super::tokens::overflow(p.overflow);
             if route.is_some() || overflow.is_some() {
                 let route = route.unwrap_or(quote!(RoundRobin));
                 let overflow = overflow.unwrap_or(quote!(Wait));

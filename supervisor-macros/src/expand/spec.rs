@@ -9,8 +9,7 @@ use super::tokens::{
 };
 use crate::check::unraw;
 use crate::model::{
-    Breaker, Child, ChildKind, Detection, Phi, PoolOverflow, Probe, Route, Start, Strategy, Sup,
-    Template,
+    Breaker, Child, ChildKind, Detection, Phi, Probe, Route, Start, Strategy, Sup, Template,
 };
 use crate::parse::{tokens_span, Param};
 
@@ -151,12 +150,7 @@ pub(super) fn sup_spec(
                     out.extend(quote_spanned!(span=> .key_hash(#key)));
                 }
             }
-            let overflow = match p.overflow {
-                None | Some(PoolOverflow::Wait) => None,
-                Some(PoolOverflow::Reject) => Some(quote!(Reject)),
-                Some(PoolOverflow::DropNewest) => Some(quote!(DropNewest)),
-                Some(PoolOverflow::DropOldest) => Some(quote!(DropOldest)),
-            };
+            let overflow = super::tokens::overflow(p.overflow);
             if let Some(o) = overflow {
                 out.extend(quote!(.overflow(::supervisor::Overflow::#o)));
             }

@@ -5,8 +5,8 @@ use quote::{quote, ToTokens};
 use syn::Type;
 
 use crate::model::{
-    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Policy, Restart,
-    Shutdown, StaticSup, Strategy, Sup, Template, Worker,
+    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Policy, PoolOverflow,
+    Restart, Shutdown, StaticSup, Strategy, Sup, Template, Worker,
 };
 use crate::parse::Param;
 
@@ -278,6 +278,16 @@ impl Shared {
             Some(i) => Self::name("heartbeat", i).into_token_stream(),
             None => beat,
         }
+    }
+}
+
+/// A pool's overflow as the variant of `supervisor::Overflow` it is, unless the default (wait).
+pub(super) fn overflow(overflow: Option<PoolOverflow>) -> Option<TokenStream> {
+    match overflow {
+        None | Some(PoolOverflow::Wait) => None,
+        Some(PoolOverflow::Reject) => Some(quote!(Reject)),
+        Some(PoolOverflow::DropNewest) => Some(quote!(DropNewest)),
+        Some(PoolOverflow::DropOldest) => Some(quote!(DropOldest)),
     }
 }
 
