@@ -225,3 +225,167 @@ async fn a_wedged_child_is_replaced_after_its_grace_with_one_reason() {
     assert_eq!(wedged, cooperative + S, "aborted after the 1 s grace");
     one_reason(&reason, &err);
 }
+
+/// An agent: takes prompts from its mailbox and beats once a prompt; wedges (awaits its stop,
+/// beating no more) on the prompt "wedge".
+fn agent(id: String) -> ChildSpec<String> {
+    ChildSpec::with_mailbox(id, |mut ctx: ChildContext<String>| async move {
+        while let Some(prompt) = ctx.recv().await {
+            ctx.heartbeat();
+            if prompt == "wedge" {
+                ctx.cancelled().await;
+            }
+        }
+        Ok::<(), BoxError>(())
+    })
+    .heartbeat(Heartbeat::every(S))
+}
+
+/// The latest beat's interval 1 s, no real sample: the mean 1 s and the deviation 0.25 s of the
+/// priming samples, 3 s of acceptable pause, phi 8 at y = 5.612: 5.403 s after the last beat.
+const CONVICT_AFTER: f64 = 1.0 + 3.0 + 5.612_001_244_174_788 * 0.25;
+
+// S12.7: idle is not silence. A thousand agents waiting in `recv` for 24 simulated hours, each
+// given a prompt every hour, are never suspected nor convicted; the one given a prompt that
+// wedges it is convicted the computed time after it took it.
+#[tokio::test(start_paused = true)]
+async fn idle_agents_are_never_convicted_and_a_wedged_one_is_on_time() {
+    let observer = Observer::with_capacity(1 << 16);
+    let mut events = observer.subscribe();
+    let mut spec = SupervisorSpec::new("fleet");
+    for i in 0..1000 {
+        spec = spec.child(agent(format!("a{i}")));
+    }
+    let origin = Instant::now();
+    let fleet = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let agents: Vec<_> = (0..1000)
+        .map(|i| fleet.child::<String>(&format!("a{i}")).unwrap())
+        .collect();
+    for hour in 0..24 {
+        tokio::time::sleep(3600 * S).await;
+        for (i, a) in agents.iter().enumerate() {
+            if i % 24 == hour {
+                a.send(format!("prompt {hour}")).await.unwrap();
+            }
+        }
+    }
+    tokio::time::sleep(3600 * S).await;
+    while let Ok(e) = events.try_recv() {
+        assert!(
+            !matches!(e.kind, EventKind::Suspect { .. } | EventKind::Exited { .. }),
+            "{e:?}"
+        );
+    }
+    for a in &agents {
+        assert_eq!(a.incarnation(), Some(0), "{}", a.id());
+        assert!(a.phi().unwrap() < 1.0, "{}", a.id());
+    }
+    let sent = Instant::now();
+    agents[7].send("wedge".to_string()).await.unwrap();
+    let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    assert_eq!(&*exit.path, "fleet/a7");
+    let after = exit.at.duration_since(sent).as_secs_f64();
+    assert!(
+        (after - CONVICT_AFTER).abs() < 0.002,
+        "convicted {after} s after the prompt, expected {CONVICT_AFTER} s"
+    );
+    assert!(origin.elapsed() > 25 * 3600 * S);
+    fleet.shutdown().await.unwrap();
+}
+
+// S12.7: a wait declared idle is not judged, and its end counts as a beat; waiting for the stop
+// is not idle.
+#[tokio::test(start_paused = true)]
+async fn a_wait_declared_idle_is_not_judged_and_its_end_is_a_beat() {
+    let observer = Observer::with_capacity(256);
+    let mut events = observer.subscribe();
+    let spec = SupervisorSpec::new("app").child(
+        ChildSpec::worker("poller", |ctx: ChildContext| async move {
+            ctx.idle(tokio::time::sleep(3600 * S)).await;
+            ctx.cancelled().await;
+            Ok::<(), BoxError>(())
+        })
+        .heartbeat(Heartbeat::every(S)),
+    );
+    let origin = Instant::now();
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let poller = app.child::<NoMailbox>("poller").unwrap();
+    tokio::time::sleep(3599 * S).await;
+    assert_eq!(poller.phi(), Some(0.0), "not judged while idle");
+    let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let at = exit.at.duration_since(origin).as_secs_f64();
+    let expected = 3600.0 + CONVICT_AFTER;
+    assert!(
+        (at - expected).abs() < 0.002,
+        "convicted at {at} s, expected {expected} s"
+    );
+    app.shutdown().await.unwrap();
+}
+
+// S12.7: a `recv` dropped in a `select!` ends its idle wait as a return does: the worker is
+// judged again from then.
+#[tokio::test(start_paused = true)]
+async fn a_recv_cancelled_in_a_select_ends_the_idle_wait() {
+    let observer = Observer::with_capacity(256);
+    let mut events = observer.subscribe();
+    let spec = SupervisorSpec::new("app").child(
+        ChildSpec::with_mailbox("a", |mut ctx: ChildContext<String>| async move {
+            tokio::select! {
+                _ = ctx.recv() => {}
+                _ = tokio::time::sleep(10 * S) => {}
+            }
+            ctx.cancelled().await;
+            Ok::<(), BoxError>(())
+        })
+        .heartbeat(Heartbeat::every(S)),
+    );
+    let origin = Instant::now();
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let at = exit.at.duration_since(origin).as_secs_f64();
+    let expected = 10.0 + CONVICT_AFTER;
+    assert!(
+        (at - expected).abs() < 0.002,
+        "convicted at {at} s, expected {expected} s"
+    );
+    app.shutdown().await.unwrap();
+}
+
+// S12.7, on two threads in real time: an idle wait that ends just as the judge parks never
+// leaves the judge asleep. Each round the agent idles for a few hundred microseconds, takes a
+// prompt that wedges it, and must be convicted; a lost wake would leave it wedged for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_wait_ending_as_the_judge_parks_never_loses_the_wake() {
+    let observer = Observer::with_capacity(4096);
+    let mut events = observer.subscribe();
+    let beat = Heartbeat::every(Duration::from_micros(200))
+        .acceptable_pause(Duration::ZERO)
+        .min_std_deviation(Duration::from_micros(50));
+    let spec = SupervisorSpec::new("app")
+        .intensity(10_000, S)
+        .child(agent("a".to_string()).heartbeat(beat));
+    let app = Supervisor::start_observed(spec, &observer).await.unwrap();
+    let a = app.child::<String>("a").unwrap();
+    for round in 0..200u64 {
+        tokio::time::sleep(Duration::from_micros(100 + (round * 37) % 400)).await;
+        a.send("wedge".to_string()).await.unwrap();
+        let exit = tokio::time::timeout(
+            5 * S,
+            until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: the wedged agent was never convicted"));
+        let EventKind::Exited { reason, .. } = exit.kind else {
+            unreachable!()
+        };
+        assert!(
+            matches!(reason, ExitReason::HeartbeatsLost { .. }),
+            "{reason:?}"
+        );
+        // The next incarnation is up before the next round.
+        while a.incarnation() != Some(round + 1) {
+            tokio::time::sleep(Duration::from_micros(50)).await;
+        }
+    }
+    app.shutdown().await.unwrap();
+}

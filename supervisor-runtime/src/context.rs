@@ -25,6 +25,31 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn stash(&self) -> Option<AnyArc>;
     /// Whether the incarnation is working on a message it took (S14.2).
     fn set_busy(&self, busy: bool);
+    /// The incarnation waits for work: not busy (S14.2), and not judged by its heartbeats
+    /// until the wait returns (S12.7).
+    fn enter_idle(&self);
+    /// The wait returned, with a message taken or not; its return counts as a beat.
+    fn leave_idle(&self, took: bool);
+}
+
+/// An idle wait (S12.7), ended when dropped: returned or cancelled alike, so that a wait
+/// dropped in a `select!` never leaves its incarnation unjudged.
+struct Idle<'a> {
+    node: &'a dyn NodeView,
+    took: bool,
+}
+
+impl<'a> Idle<'a> {
+    fn enter(node: &'a dyn NodeView) -> Self {
+        node.enter_idle();
+        Idle { node, took: false }
+    }
+}
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        self.node.leave_idle(self.took);
+    }
 }
 
 fn mailbox_of<M: Send + 'static>(node: &dyn NodeView) -> Option<&MailboxInner<M>> {
@@ -203,15 +228,14 @@ impl<M: Message> ChildContext<M> {
             Err(TryRecvError::Disconnected) => return None,
             Err(TryRecvError::Empty) => {}
         }
-        self.raw.node.set_busy(false);
+        // S12.7: waiting for the next message is idle, not silence.
+        let mut idle = Idle::enter(&*self.raw.node);
         let msg = tokio::select! {
             biased;
             _ = self.raw.token.cancelled() => None,
             msg = rx.recv() => msg,
         };
-        if msg.is_some() {
-            self.raw.node.set_busy(true);
-        }
+        idle.took = msg.is_some();
         msg
     }
 
@@ -270,6 +294,32 @@ impl<M> ChildContext<M> {
     pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
         let breakers = self.raw.extra.as_ref()?.breakers.as_ref()?;
         breakers.iter().find(|b| b.name() == name)
+    }
+
+    /// Waits for `wait` as idle (S12.7): while it lasts, the incarnation's heartbeats are not
+    /// judged, since a worker waiting for work is not wedged; its end, or its cancellation,
+    /// counts as a beat, and the idle gap is no sample. `recv` waits this way by itself.
+    /// Waiting for the stop is not idle: a wedged worker's last await is often that one.
+    ///
+    /// ```
+    /// use supervisor_runtime::ChildContext;
+    ///
+    /// async fn poller(ctx: ChildContext) -> Result<(), std::io::Error> {
+    ///     let (_tx, mut jobs) = tokio::sync::mpsc::channel::<u32>(8);
+    ///     while let Some(job) = ctx.idle(jobs.recv()).await {
+    ///         ctx.heartbeat();
+    ///         let _ = job;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As cancel safe as `wait`; a cancelled idle wait ends as a returned one does.
+    pub async fn idle<F: std::future::Future>(&self, wait: F) -> F::Output {
+        let _idle = Idle::enter(&*self.raw.node);
+        wait.await
     }
 
     /// Tells the supervisor this incarnation is alive and making progress (S12): a timestamp

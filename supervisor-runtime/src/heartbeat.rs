@@ -320,6 +320,12 @@ pub(crate) struct Beats {
     last: AtomicU64,
     /// Beats so far in this incarnation.
     count: AtomicU64,
+    /// Idle waits begun and ended (S12.7): odd while the incarnation waits idle.
+    idle: AtomicU64,
+    /// Set by a judge that found the incarnation idle and parked, with no timer: the end of the
+    /// wait wakes it through what is left here.
+    parked: std::sync::atomic::AtomicBool,
+    unpark: Unpark,
     pub(crate) detector: Mutex<Option<(Detector, Instant)>>,
 }
 
@@ -329,8 +335,53 @@ impl Beats {
             epoch: Instant::now(),
             last: AtomicU64::new(0),
             count: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            parked: std::sync::atomic::AtomicBool::new(false),
+            unpark: Unpark(Mutex::new(None)),
             detector: Mutex::new(None),
         }
+    }
+
+    /// The incarnation starts a wait for work (S12.7): it is not judged until the wait returns.
+    pub(crate) fn enter_idle(&self) {
+        self.idle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The wait returned: a beat, and the end of the idle gap; a judge parked meanwhile is
+    /// woken. `SeqCst` against the judge's: one of the two sees the other's write.
+    pub(crate) fn leave_idle(&self) {
+        self.beat();
+        self.idle.fetch_add(1, Ordering::SeqCst);
+        if self.parked.swap(false, Ordering::SeqCst) {
+            let unpark = self.unpark.0.lock().ok().and_then(|mut u| u.take());
+            if let Some(unpark) = unpark {
+                unpark();
+            }
+        }
+    }
+
+    /// Idle waits begun and ended so far; odd while one lasts.
+    fn idle_mark(&self) -> u64 {
+        self.idle.load(Ordering::SeqCst)
+    }
+
+    /// Parks the judge of an idle incarnation: `unpark` runs when the wait returns. `false` if
+    /// the mark moved meanwhile (the wait returned): the judge looks again at once.
+    fn park(&self, mark: u64, unpark: Box<dyn FnOnce() + Send>) -> bool {
+        if let Ok(mut slot) = self.unpark.0.lock() {
+            *slot = Some(unpark);
+        }
+        self.parked.store(true, Ordering::SeqCst);
+        if self.idle_mark() == mark {
+            return true;
+        }
+        // The wait returned as the judge parked; whichever clears the flag owns the wake.
+        if self.parked.swap(false, Ordering::SeqCst) {
+            if let Ok(mut slot) = self.unpark.0.lock() {
+                slot.take();
+            }
+        }
+        false
     }
 
     /// One beat: two relaxed writes, the timestamp first so that a reader that sees the count
@@ -347,13 +398,26 @@ impl Beats {
         (count, self.epoch + Duration::from_nanos(last))
     }
 
-    /// The current phi of the running incarnation, if it is judged.
+    /// The current phi of the running incarnation, if it is judged; 0 while it waits idle
+    /// (S12.7).
     pub(crate) fn phi(&self) -> Option<f64> {
         let guard = self.detector.lock().ok()?;
         let (detector, since) = guard.as_ref()?;
+        if self.idle_mark() % 2 == 1 {
+            return Some(0.0);
+        }
         let (_, newest) = self.read();
         let last = newest.max(*since);
         Some(detector.phi(Instant::now().saturating_duration_since(last)))
+    }
+}
+
+/// What wakes a parked judge.
+struct Unpark(Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl std::fmt::Debug for Unpark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unpark")
     }
 }
 
@@ -362,6 +426,8 @@ impl Beats {
 pub(crate) enum Verdict {
     /// Wake again at this instant.
     Wake(Instant),
+    /// The incarnation waits idle (S12.7): no timer; the end of its wait wakes the judge.
+    Parked,
     /// phi crossed half its threshold (S12.5): say so, and wake again at this instant.
     Suspect(f64, Instant),
     /// phi reached its threshold (S12.3): the child is convicted.
@@ -376,6 +442,8 @@ pub(crate) struct Judge {
     seen: u64,
     last: Instant,
     suspected: bool,
+    /// The idle mark at the last look.
+    idle: u64,
 }
 
 impl Judge {
@@ -393,20 +461,45 @@ impl Judge {
             seen,
             last: now,
             suspected: false,
+            idle: beats.idle_mark(),
         };
         (judge, now + suspect_after)
     }
 
-    /// The timer due at `due` fired at `now`: take the beats that came meanwhile, and decide.
-    pub(crate) fn wake(&mut self, beats: &Beats, due: Instant, now: Instant) -> Verdict {
+    /// The timer due at `due` fired at `now` (or the end of an idle wait woke a parked judge):
+    /// take the beats that came meanwhile, and decide. `unpark` is how the end of an idle wait
+    /// wakes this judge, should it park.
+    pub(crate) fn wake(
+        &mut self,
+        beats: &Beats,
+        due: Instant,
+        now: Instant,
+        unpark: impl FnOnce() -> Box<dyn FnOnce() + Send>,
+    ) -> Verdict {
         let Ok(mut slot) = beats.detector.lock() else {
             return Verdict::Wake(now + Duration::from_secs(1));
         };
         let Some((detector, published_last)) = slot.as_mut() else {
             return Verdict::Wake(now + Duration::from_secs(1));
         };
+        let mark = beats.idle_mark();
+        if mark % 2 == 1 {
+            // S12.7: idle is not silence. Nothing is judged until the wait returns.
+            *published_last = now;
+            self.suspected = false;
+            self.idle = mark;
+            if beats.park(mark, unpark()) {
+                return Verdict::Parked;
+            }
+        }
         let (count, newest) = beats.read();
-        if count > self.seen && newest > self.last {
+        if beats.idle_mark() != self.idle {
+            // An idle wait came and went: its gap is no sample, its return was a beat.
+            self.idle = beats.idle_mark();
+            self.seen = count;
+            self.last = newest.max(self.last);
+            self.suspected = false;
+        } else if count > self.seen && newest > self.last {
             // `count - seen` intervals spanning `newest - last`.
             let k = count - self.seen;
             detector.record((newest - self.last).as_secs_f64() / k as f64, k);

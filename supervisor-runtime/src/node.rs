@@ -87,6 +87,11 @@ pub(crate) struct Vitals {
 pub(crate) enum Msg {
     Exit(Exit),
     Command(Command),
+    /// An idle wait of a judged incarnation ended, its judge parked (S12.7).
+    Unparked {
+        seq: u64,
+        incarnation: u64,
+    },
     /// A probe of an incarnation answered (S11).
     Probed {
         seq: u64,
@@ -428,6 +433,22 @@ impl NodeView for Node {
 
     fn set_busy(&self, busy: bool) {
         self.busy.store(busy, Ordering::Relaxed);
+    }
+
+    fn enter_idle(&self) {
+        self.busy.store(false, Ordering::Relaxed);
+        if let Some(beats) = self.beats() {
+            beats.enter_idle();
+        }
+    }
+
+    fn leave_idle(&self, took: bool) {
+        if took {
+            self.busy.store(true, Ordering::Relaxed);
+        }
+        if let Some(beats) = self.beats() {
+            beats.leave_idle();
+        }
     }
 }
 

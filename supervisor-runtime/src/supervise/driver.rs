@@ -507,6 +507,12 @@ impl Engine {
                         }
                     }
                     Msg::Command(cmd) => self.handle_command(cmd).await,
+                    Msg::Unparked { seq, incarnation } => {
+                        let timer = Timer { seq, at: Instant::now(), key: TimerKey::Judge { incarnation } };
+                        if let Some(end) = self.watch_due(timer, Instant::now()).await {
+                            return end;
+                        }
+                    }
                     Msg::Probed { seq, incarnation, health } => {
                         if let Some(end) = self.probed(seq, incarnation, health).await {
                             return end;
@@ -819,12 +825,21 @@ impl Engine {
     /// A monitor's timer fired; one of an incarnation that ended is dropped.
     async fn watch_due(&mut self, timer: Timer, now: Instant) -> Option<ExitReason> {
         let Timer { seq, at: due, key } = timer;
+        let inbox = &self.inbox_tx;
         let child = self.children.get_mut(&seq)?;
         let watch = child.watch.as_deref_mut()?;
+        let incarnation = watch.incarnation;
+        let unpark = || -> Box<dyn FnOnce() + Send> {
+            let inbox = inbox.clone();
+            Box::new(move || {
+                let _ = inbox.send(Msg::Unparked { seq, incarnation });
+            })
+        };
         let watched = Watched {
             node: &child.node,
             spec: &child.spec,
-            incarnation: watch.incarnation,
+            incarnation,
+            unpark: &unpark,
         };
         let step = watch.monitor(key)?.wake(watched, due, now);
         self.follow(seq, key, step).await
@@ -840,6 +855,7 @@ impl Engine {
             node: &child.node,
             spec: &child.spec,
             incarnation,
+            unpark: &|| Box::new(|| {}),
         };
         let step = watch.monitor(key)?.answer(watched, health, Instant::now());
         self.follow(seq, key, step).await
@@ -857,6 +873,7 @@ impl Engine {
                 self.timers.push(at, key, seq);
                 None
             }
+            Then::Idle => None,
             Then::Probe => {
                 let watch = child.watch.as_deref_mut()?;
                 let check = child.spec.health()?;

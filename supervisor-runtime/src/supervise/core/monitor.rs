@@ -22,6 +22,8 @@ use super::timers::TimerKey;
 pub(crate) enum Then {
     /// Wake it again at this instant.
     Wake(Instant),
+    /// No timer: the incarnation waits idle, and the wait's end wakes it (S12.7).
+    Idle,
     /// Run its probe now; the result comes back through [`Monitor::answer`].
     Probe,
     /// The incarnation is convicted, with this reason (S11.2, S12.3).
@@ -48,6 +50,8 @@ pub(crate) struct Watched<'a> {
     pub(crate) node: &'a Node,
     pub(crate) spec: &'a ErasedChild,
     pub(crate) incarnation: u64,
+    /// Makes what wakes this incarnation's judge when an idle wait ends (S12.7).
+    pub(crate) unpark: &'a dyn Fn() -> Box<dyn FnOnce() + Send>,
 }
 
 /// One watch over one incarnation. Woken only by its own timers (keyed by
@@ -130,7 +134,7 @@ impl Monitor for JudgeMonitor {
         let Some(beats) = w.node.beats() else {
             return Step::then(Then::Wake(now + std::time::Duration::from_secs(3600)));
         };
-        let verdict = self.judge.wake(beats, due, now);
+        let verdict = self.judge.wake(beats, due, now, w.unpark);
         // A watched child always has a supervisor above it.
         if let Some(supervisor) = w.node.parent_path() {
             let child = Some(&w.node.id);
@@ -138,6 +142,7 @@ impl Monitor for JudgeMonitor {
         }
         match verdict {
             Verdict::Wake(at) => Step::then(Then::Wake(at)),
+            Verdict::Parked => Step::then(Then::Idle),
             Verdict::Suspect(phi, at) => Step {
                 note: Some(EventKind::Suspect {
                     incarnation: w.incarnation,
@@ -191,6 +196,7 @@ mod tests {
             node,
             spec: &spec.inner,
             incarnation: n,
+            unpark: &|| Box::new(|| {}),
         }
     }
 
