@@ -66,12 +66,13 @@ async fn a_silent_child_is_convicted_at_the_computed_instant() {
     let EventKind::Exited { reason, .. } = exit.kind else {
         unreachable!()
     };
-    let ExitReason::HeartbeatsLost { phi, silence } = reason else {
+    let ExitReason::HeartbeatsLost { phi, silence, busy } = reason else {
         panic!("{reason:?}")
     };
     // The timer fires on the next millisecond: phi is a little past 8.
     assert!((8.0..8.05).contains(&phi), "phi {phi}");
     assert!((silence.as_secs_f64() - (expected - 2.0)).abs() < 0.001);
+    assert_eq!(busy, None, "S12.8: it never took a message");
     // Restarted, and judged afresh.
     tokio::time::sleep(MS).await;
     assert_eq!(agent.incarnation(), Some(1));
@@ -284,6 +285,29 @@ async fn idle_agents_are_never_convicted_and_a_wedged_one_is_on_time() {
     agents[7].send("wedge".to_string()).await.unwrap();
     let exit = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
     assert_eq!(&*exit.path, "fleet/a7");
+    // S12.8: the conviction names the message that wedged it, and how long it had been busy.
+    let EventKind::Exited { reason, .. } = &exit.kind else {
+        unreachable!()
+    };
+    let ExitReason::HeartbeatsLost {
+        busy: Some(busy), ..
+    } = reason
+    else {
+        panic!("{reason:?}")
+    };
+    assert_eq!(busy.message, 2, "its hourly prompt, then the wedge");
+    assert!(busy.message_type.ends_with("String"), "{busy:?}");
+    assert!(
+        (busy.since.as_secs_f64() - CONVICT_AFTER).abs() < 0.002,
+        "{busy:?}"
+    );
+    assert!(
+        reason.to_string().ends_with(&format!(
+            "busy for {:?} with message 2 (String)",
+            busy.since
+        )),
+        "{reason}"
+    );
     let after = exit.at.duration_since(sent).as_secs_f64();
     assert!(
         (after - CONVICT_AFTER).abs() < 0.002,

@@ -25,6 +25,8 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn stash(&self) -> Option<AnyArc>;
     /// Whether the incarnation is working on a message it took (S14.2).
     fn set_busy(&self, busy: bool);
+    /// A message taken from the mailbox (S12.8).
+    fn took(&self);
     /// The incarnation waits for work: not busy (S14.2), and not judged by its heartbeats
     /// until the wait returns (S12.7).
     fn enter_idle(&self);
@@ -222,6 +224,7 @@ impl<M: Message> ChildContext<M> {
         // (S14.2): a busy loop writes nothing.
         match rx.try_recv() {
             Ok(msg) => {
+                self.raw.node.took();
                 tokio::task::consume_budget().await;
                 return Some(msg);
             }
@@ -236,12 +239,17 @@ impl<M: Message> ChildContext<M> {
             msg = rx.recv() => msg,
         };
         idle.took = msg.is_some();
+        if idle.took {
+            self.raw.node.took();
+        }
         msg
     }
 
     /// A message if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Option<M> {
-        self.mailbox.as_deref_mut()?.try_recv().ok()
+        let msg = self.mailbox.as_deref_mut()?.try_recv().ok()?;
+        self.raw.node.took();
+        Some(msg)
     }
 }
 

@@ -33,7 +33,23 @@ pub enum ExitReason {
         phi: f64,
         /// The time since its last heartbeat.
         silence: std::time::Duration,
+        /// What it was busy with (S12.8): none for a child that never took a message.
+        busy: Option<Busy>,
     },
+}
+
+/// What a convicted incarnation was busy with (S12.8): the last message it took, so that a
+/// message that wedges workers is found without a log search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Busy {
+    /// The message's number: how many messages the child had taken, this one included, over
+    /// all its incarnations.
+    pub message: u64,
+    /// The type of its messages.
+    pub message_type: &'static str,
+    /// How long it had been busy: since its last wait for a message ended.
+    pub since: std::time::Duration,
 }
 
 impl ExitReason {
@@ -42,8 +58,8 @@ impl ExitReason {
         ExitReason::Error(Arc::from(error.into()))
     }
 
-    /// `true` for error, panic, escalation and killed: the exits a transient child is restarted
-    /// after (S3.3).
+    /// `true` for error, panic, escalation, killed, unhealthy and heartbeats lost: the exits a
+    /// transient child is restarted after (S3.3).
     pub fn is_abnormal(&self) -> bool {
         !matches!(self, ExitReason::Normal | ExitReason::Shutdown)
     }
@@ -74,8 +90,18 @@ impl fmt::Display for ExitReason {
             ExitReason::Escalation(e) => write!(f, "{e}"),
             ExitReason::Killed => f.write_str("killed after its shutdown timeout"),
             ExitReason::Unhealthy(cause) => write!(f, "unhealthy: {cause}"),
-            ExitReason::HeartbeatsLost { phi, silence } => {
-                write!(f, "heartbeats lost: no beat for {silence:?} (phi {phi:.1})")
+            ExitReason::HeartbeatsLost { phi, silence, busy } => {
+                write!(f, "heartbeats lost: no beat for {silence:?} (phi {phi:.1})")?;
+                match busy {
+                    Some(b) => write!(
+                        f,
+                        ", busy for {:?} with message {} ({})",
+                        b.since,
+                        b.message,
+                        crate::types::short(b.message_type)
+                    ),
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -322,6 +322,10 @@ pub(crate) struct Beats {
     count: AtomicU64,
     /// Idle waits begun and ended (S12.7): odd while the incarnation waits idle.
     idle: AtomicU64,
+    /// Messages taken so far, over all incarnations (S12.8).
+    taken: AtomicU64,
+    /// Nanoseconds since `epoch` when the last idle wait ended: busy since then (S12.8).
+    busy_since: AtomicU64,
     /// Set by a judge that found the incarnation idle and parked, with no timer: the end of the
     /// wait wakes it through what is left here.
     parked: std::sync::atomic::AtomicBool,
@@ -336,6 +340,8 @@ impl Beats {
             last: AtomicU64::new(0),
             count: AtomicU64::new(0),
             idle: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
+            busy_since: AtomicU64::new(0),
             parked: std::sync::atomic::AtomicBool::new(false),
             unpark: Unpark(Mutex::new(None)),
             detector: Mutex::new(None),
@@ -351,6 +357,8 @@ impl Beats {
     /// woken. `SeqCst` against the judge's: one of the two sees the other's write.
     pub(crate) fn leave_idle(&self) {
         self.beat();
+        self.busy_since
+            .store(self.last.load(Ordering::Relaxed), Ordering::Relaxed);
         self.idle.fetch_add(1, Ordering::SeqCst);
         if self.parked.swap(false, Ordering::SeqCst) {
             let unpark = self.unpark.0.lock().ok().and_then(|mut u| u.take());
@@ -358,6 +366,22 @@ impl Beats {
                 unpark();
             }
         }
+    }
+
+    /// A message taken (S12.8): one relaxed add, no clock read.
+    pub(crate) fn took(&self) {
+        self.taken.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The last message taken and how long the incarnation has been busy with it, at `now`;
+    /// `None` while it waits idle or before its first message.
+    pub(crate) fn busy(&self, now: Instant) -> Option<(u64, Duration)> {
+        let taken = self.taken.load(Ordering::Relaxed);
+        if taken == 0 || self.idle_mark() % 2 == 1 {
+            return None;
+        }
+        let since = self.epoch + Duration::from_nanos(self.busy_since.load(Ordering::Relaxed));
+        Some((taken, now.saturating_duration_since(since)))
     }
 
     /// Idle waits begun and ended so far; odd while one lasts.

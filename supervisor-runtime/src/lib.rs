@@ -90,7 +90,9 @@ pub use event::{
     ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
     TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
-pub use exit::{BoxError, ChainLink, Directive, DirectiveSource, Escalation, ExitReason, IntoExit};
+pub use exit::{
+    BoxError, Busy, ChainLink, Directive, DirectiveSource, Escalation, ExitReason, IntoExit,
+};
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;

@@ -435,6 +435,12 @@ impl NodeView for Node {
         self.busy.store(busy, Ordering::Relaxed);
     }
 
+    fn took(&self) {
+        if let Some(beats) = self.beats() {
+            beats.took();
+        }
+    }
+
     fn enter_idle(&self) {
         self.busy.store(false, Ordering::Relaxed);
         if let Some(beats) = self.beats() {

@@ -8,6 +8,7 @@ use crate::describe::{label, Label, NodeDescription, NodeKind, TreeDescription};
 use crate::handle::{SupervisorHandle, SupervisorRef, TreeHandle};
 use crate::spec::{ChildKind, ErasedChild, Restart, Starter, SupervisorKind, SupervisorSpec};
 use crate::state::{BreakerState, ChildState, HealthStatus};
+use crate::types::short;
 use crate::CircuitBreaker;
 use std::sync::Arc;
 
@@ -231,25 +232,6 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
             }
         }
     }
-}
-
-/// A type's name without module paths, as the macro writes it (`Vec<alloc::string::String>` is
-/// `Vec<String>`), so that a picture from a spec reads as one from `TREE`.
-fn short(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut segment = String::new();
-    for c in name.chars().chain(std::iter::once('\0')) {
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            segment.push(c);
-            continue;
-        }
-        out.push_str(segment.rsplit("::").next().unwrap_or_default());
-        segment.clear();
-        if c != '\0' {
-            out.push(c);
-        }
-    }
-    out
 }
 
 impl SupervisorRef {
@@ -675,7 +657,7 @@ impl fmt::Display for TreeDescription {
 
 #[cfg(test)]
 mod tests {
-    use super::short;
+    use crate::types::short;
 
     #[test]
     fn type_names_lose_their_module_paths() {

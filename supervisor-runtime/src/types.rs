@@ -21,3 +21,22 @@ impl TypeTag {
         }
     }
 }
+
+/// A type's name without module paths, as the macro writes it (`Vec<alloc::string::String>` is
+/// `Vec<String>`), so that a picture from a spec reads as one from `TREE`.
+pub(crate) fn short(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut segment = String::new();
+    for c in name.chars().chain(std::iter::once('\0')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+            continue;
+        }
+        out.push_str(segment.rsplit("::").next().unwrap_or_default());
+        segment.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -151,7 +151,16 @@ impl Monitor for JudgeMonitor {
                 then: Then::Wake(at),
             },
             Verdict::Convict { phi, silence } => {
-                Step::then(Then::Convict(ExitReason::HeartbeatsLost { phi, silence }))
+                let busy = beats.busy(now).map(|(message, since)| crate::exit::Busy {
+                    message,
+                    message_type: w.node.message().name,
+                    since,
+                });
+                Step::then(Then::Convict(ExitReason::HeartbeatsLost {
+                    phi,
+                    silence,
+                    busy,
+                }))
             }
         }
     }
