@@ -68,10 +68,26 @@ fn a_stop_on_sigterm_exits_0() {
     assert_eq!(code(child), 0);
 }
 
-// S16.1: a root that gave up exits 70, EX_SOFTWARE.
+// S16.1: a root that gave up exits 70, EX_SOFTWARE, and says why on stderr in one line with
+// the chain of causes, though the program installed no tracing subscriber.
 #[test]
-fn a_root_that_gives_up_exits_70() {
-    assert_eq!(code(spawn("give-up")), 70);
+fn a_root_that_gives_up_exits_70_and_says_why() {
+    let child = Command::new(example())
+        .arg("give-up")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the exit_codes example is built (cargo test builds examples)");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(70));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("supervisor: exit 70: gave up: give_up/flaky failed: ")
+            && lines[0].contains("(chain: "),
+        "{stderr}"
+    );
 }
 
 // S16.1, S10.1: a fatal directive exits 78, EX_CONFIG.

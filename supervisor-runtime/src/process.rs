@@ -59,6 +59,16 @@ impl Exit {
     /// and the chain of causes down to the first failure.
     fn log(&self) {
         let code = self.code();
+        if !tracing::dispatcher::has_been_set() {
+            // No subscriber would see the line: a service that ends says why on stderr all the
+            // same, once.
+            if let Exit::GaveUp(e) | Exit::Fatal(e) = self {
+                eprintln!("supervisor: exit {code}: {self} (chain: {e})");
+            } else if !matches!(self, Exit::Stopped) {
+                eprintln!("supervisor: exit {code}: {self}");
+            }
+            return;
+        }
         match self {
             Exit::Stopped => tracing::info!(exit_code = code, "tree stopped"),
             Exit::GaveUp(e) | Exit::Fatal(e) => {
