@@ -231,7 +231,7 @@ use proc_macro2::TokenStream;
 /// (the pass case `tree_names_never_clash`).
 ///
 /// Raw identifiers work everywhere a name does: `r#type: worker(run)` is the child `type`,
-/// reached with `app.r#type()`.
+/// reached as the field `app.r#type`.
 #[proc_macro]
 pub fn supervision_tree(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     // A safety net: the macro is tested never to panic, but should it, the user gets an error
