@@ -281,7 +281,12 @@ impl<M> ChildContext<M> {
         &self.raw.token
     }
 
-    /// Resolves when the supervisor asks this incarnation to stop.
+    /// Resolves when the supervisor asks this incarnation to stop. Waiting for it is not idle
+    /// (S12.7): a wedged worker's last await is often this one.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses nothing; a later one resolves as well.
     pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
         self.raw.token.cancelled()
     }
