@@ -27,9 +27,9 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn set_busy(&self, busy: bool);
     /// A message taken from the mailbox (S12.8).
     fn took(&self);
-    /// The incarnation waits for work: not busy (S14.2), and not judged by its heartbeats
-    /// until the wait returns (S12.7).
-    fn enter_idle(&self);
+    /// The incarnation waits idle: not judged by its heartbeats until the wait returns
+    /// (S12.7); a wait for its next message also ends its busy time (S14.2).
+    fn enter_idle(&self, for_message: bool);
     /// The wait returned, with a message taken or not; its return counts as a beat.
     fn leave_idle(&self, took: bool);
 }
@@ -42,8 +42,8 @@ struct Idle<'a> {
 }
 
 impl<'a> Idle<'a> {
-    fn enter(node: &'a dyn NodeView) -> Self {
-        node.enter_idle();
+    fn enter(node: &'a dyn NodeView, for_message: bool) -> Self {
+        node.enter_idle(for_message);
         Idle { node, took: false }
     }
 }
@@ -232,7 +232,7 @@ impl<M: Message> ChildContext<M> {
             Err(TryRecvError::Empty) => {}
         }
         // S12.7: waiting for the next message is idle, not silence.
-        let mut idle = Idle::enter(&*self.raw.node);
+        let mut idle = Idle::enter(&*self.raw.node, true);
         let msg = tokio::select! {
             biased;
             _ = self.raw.token.cancelled() => None,
@@ -331,7 +331,8 @@ impl<M> ChildContext<M> {
     ///
     /// As cancel safe as `wait`; a cancelled idle wait ends as a returned one does.
     pub async fn idle<F: std::future::Future>(&self, wait: F) -> F::Output {
-        let _idle = Idle::enter(&*self.raw.node);
+        // A wait of its own is not a wait for a message: a pool slot stays busy (S14.2).
+        let _idle = Idle::enter(&*self.raw.node, false);
         wait.await
     }
 

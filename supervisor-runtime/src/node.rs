@@ -441,8 +441,10 @@ impl NodeView for Node {
         }
     }
 
-    fn enter_idle(&self) {
-        self.busy.store(false, Ordering::Relaxed);
+    fn enter_idle(&self, for_message: bool) {
+        if for_message {
+            self.busy.store(false, Ordering::Relaxed);
+        }
         if let Some(beats) = self.beats() {
             beats.enter_idle();
         }
