@@ -75,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         match say(&chat, user, text).await {
             Ok(answer) => println!("{user}: {text:<14} -> {answer}"),
-            Err(CallError::Exited(reason)) => {
+            Err(CallError::Exited { reason, .. }) => {
                 println!("{user}: {text:<14} -> the agent exited before answering: {reason}");
                 // Restarted at once (no backoff): the retry reaches the next incarnation, which
                 // remembers the conversation.

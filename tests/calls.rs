@@ -81,7 +81,7 @@ async fn a_worker_that_dies_holding_the_request_ends_the_call_with_its_exit() {
     let t = Instant::now();
     let err = server.call(Ask::Panic, 10 * S).await.unwrap_err();
     assert!(
-        matches!(&err, CallError::Exited(ExitReason::Panic(m)) if m.contains("crashed")),
+        matches!(&err, CallError::Exited { reason: ExitReason::Panic(m), .. } if m.contains("crashed")),
         "{err:?}"
     );
     assert_eq!(t.elapsed(), Duration::ZERO, "not at the timeout");
@@ -90,7 +90,7 @@ async fn a_worker_that_dies_holding_the_request_ends_the_call_with_its_exit() {
     assert_eq!(answer.unwrap(), "again from incarnation 1");
     let err = server.call(Ask::Fail, 10 * S).await.unwrap_err();
     assert!(
-        matches!(&err, CallError::Exited(ExitReason::Error(e)) if e.to_string().contains("failed")),
+        matches!(&err, CallError::Exited { reason: ExitReason::Error(e), .. } if e.to_string().contains("failed")),
         "{err:?}"
     );
     app.shutdown().await.unwrap();
@@ -173,7 +173,10 @@ async fn calls_racing_crashes_never_hang() {
                         assert_eq!(s, format!("{i}-{j}"));
                         ok += 1;
                     }
-                    Err(CallError::Exited(ExitReason::Error(e))) => {
+                    Err(CallError::Exited {
+                        reason: ExitReason::Error(e),
+                        ..
+                    }) => {
                         assert_eq!(e.to_string(), format!("{i}-{j}"), "another's exit");
                         exited += 1;
                     }

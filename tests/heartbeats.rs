@@ -215,7 +215,10 @@ async fn a_wedged_child_is_replaced_after_its_grace_with_one_reason() {
         assert!(
             matches!(
                 err,
-                supervisor::CallError::Exited(ExitReason::HeartbeatsLost { .. })
+                supervisor::CallError::Exited {
+                    reason: ExitReason::HeartbeatsLost { .. },
+                    ..
+                }
             ),
             "{err:?}"
         );

@@ -684,7 +684,10 @@ async fn a_call_held_by_a_stopped_slot_ends_with_the_stop() {
     assert!(
         matches!(
             err,
-            supervisor::CallError::Exited(supervisor::ExitReason::Shutdown)
+            supervisor::CallError::Exited {
+                reason: supervisor::ExitReason::Shutdown,
+                ..
+            }
         ),
         "{err:?}"
     );

@@ -82,10 +82,16 @@ fn a_root_that_gives_up_exits_70_and_says_why() {
     assert_eq!(out.status.code(), Some(70));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
     assert!(
         lines[0].starts_with("supervisor: exit 70: gave up: give_up/flaky failed: ")
             && lines[0].contains("(chain: "),
+        "{stderr}"
+    );
+    // S19.1: then what led to it, one event per line, ending with the exit that gave up.
+    assert_eq!(lines[1], "  recent life of `give_up/flaky`:", "{stderr}");
+    assert!(lines[2..].iter().all(|l| l.starts_with("    ")), "{stderr}");
+    assert!(
+        lines.last().unwrap().ends_with("0 exited (incarnation 2): always failing; directive: restart"),
         "{stderr}"
     );
 }

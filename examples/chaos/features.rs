@@ -586,7 +586,7 @@ impl Feat {
         let taken = self.taken.lock().unwrap().contains(&id);
         let ended = match &answer {
             Ok(_) => "answered",
-            Err(CallError::Exited(_)) => "exited",
+            Err(CallError::Exited { .. }) => "exited",
             Err(CallError::Unanswered) => "unanswered",
             Err(CallError::Timeout(_)) => "timeout",
             Err(CallError::Gone(_)) => "gone",
@@ -602,13 +602,29 @@ impl Feat {
             (_, _) if took > CALL_TIMEOUT + self.call_margin() => Some("outlived its timeout"),
             (Ok(v), Ask::Answer) if *v == id => None,
             (Ok(_), _) => Some("got an answer it was not given"),
-            (Err(CallError::Exited(ExitReason::Panic(msg))), _)
-                if !msg.contains(&format!("ask {id} ")) =>
-            {
+            (
+                Err(CallError::Exited {
+                    reason: ExitReason::Panic(msg),
+                    ..
+                }),
+                _,
+            ) if !msg.contains(&format!("ask {id} ")) => {
                 Some("got the exit of an incarnation that did not hold it")
             }
-            (Err(CallError::Exited(ExitReason::Panic(_))), Ask::Panic) => None,
-            (Err(CallError::Exited(ExitReason::Panic(_))), _) => Some("got a panic it caused not"),
+            (
+                Err(CallError::Exited {
+                    reason: ExitReason::Panic(_),
+                    ..
+                }),
+                Ask::Panic,
+            ) => None,
+            (
+                Err(CallError::Exited {
+                    reason: ExitReason::Panic(_),
+                    ..
+                }),
+                _,
+            ) => Some("got a panic it caused not"),
             (Err(CallError::Unanswered), Ask::Drop) => None,
             (Err(CallError::Unanswered), _) => Some("ended unanswered though it was not dropped"),
             (Err(CallError::Timeout(_)), _) if taken => {
@@ -618,7 +634,7 @@ impl Feat {
                 Some("timed out before its timeout")
             }
             // Not taken: its worker was stopped first, or it never reached one in time.
-            (Err(CallError::Timeout(_) | CallError::Gone(_) | CallError::Exited(_)), _) => None,
+            (Err(CallError::Timeout(_) | CallError::Gone(_) | CallError::Exited { .. }), _) => None,
             (Err(CallError::NoMailbox), _) => Some("found no mailbox"),
             (Err(_), _) => Some("ended with an unknown error"),
         };

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
 
-use crate::exit::ExitReason;
+use crate::exit::{ExitReason, LastMessage};
 use crate::state::Gone;
 
 /// Where a worker puts its answer to a call. Dropping it unanswered ends the call at once: with
@@ -218,8 +218,13 @@ pub enum CallError {
     #[error("no reply within {0:?}")]
     Timeout(Duration),
     /// The incarnation that held the request ended before replying.
-    #[error("the worker exited before replying: {0}")]
-    Exited(ExitReason),
+    #[error("the worker exited before replying: {reason}{}", in_message(message))]
+    Exited {
+        /// How it ended.
+        reason: ExitReason,
+        /// The last message it took (S19.2): the request itself, or one taken after it.
+        message: Option<LastMessage>,
+    },
     /// The worker dropped the request without replying, and kept running.
     #[error("the worker dropped the request without replying")]
     Unanswered,
@@ -231,40 +236,47 @@ pub enum CallError {
     NoMailbox,
 }
 
+fn in_message(message: &Option<LastMessage>) -> String {
+    message.map_or_else(String::new, |m| format!(", while handling {m}"))
+}
+
 /// The last exits of a node's incarnations, each with its task, for calls waiting to learn why
 /// the incarnation that held their request ended. Made on the first call that needs it: nodes
 /// nobody calls pay one pointer.
 #[derive(Default)]
 pub(crate) struct Exits {
     notify: Notify,
-    last: Mutex<VecDeque<(tokio::task::Id, ExitReason)>>,
+    last: Mutex<VecDeque<(tokio::task::Id, Ended)>>,
 }
+
+/// How an incarnation ended, and the last message it took (S19.2).
+pub(crate) type Ended = (ExitReason, Option<LastMessage>);
 
 /// Exits kept: a call looks for the exit of a stop that has just happened, never an old one;
 /// the margin covers callers woken late while their worker restarts again and again.
 const EXITS_KEPT: usize = 32;
 
 impl Exits {
-    pub(crate) fn record(&self, task: tokio::task::Id, reason: &ExitReason) {
+    pub(crate) fn record(&self, task: tokio::task::Id, ended: Ended) {
         if let Ok(mut last) = self.last.lock() {
             if last.len() == EXITS_KEPT {
                 last.pop_front();
             }
-            last.push_back((task, reason.clone()));
+            last.push_back((task, ended));
         }
         self.notify.notify_waiters();
     }
 
     /// The exit of the incarnation that ran as `task`, if it is recorded.
-    pub(crate) fn get(&self, task: tokio::task::Id) -> Option<ExitReason> {
+    pub(crate) fn get(&self, task: tokio::task::Id) -> Option<Ended> {
         let last = self.last.lock().ok()?;
         last.iter()
             .find(|(t, _)| *t == task)
-            .map(|(_, reason)| reason.clone())
+            .map(|(_, ended)| ended.clone())
     }
 
     /// The exit of the incarnation that ran as `task`, once it is recorded.
-    pub(crate) async fn of(&self, task: tokio::task::Id) -> ExitReason {
+    pub(crate) async fn of(&self, task: tokio::task::Id) -> Ended {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);

@@ -173,7 +173,8 @@ pub(crate) struct PendingContext<M> {
 
 impl<M: Message> PendingContext<M> {
     pub(crate) async fn attach(self) -> ChildContext<M> {
-        let guard = self.mailbox.lock_owned().await;
+        let mut guard = self.mailbox.lock_owned().await;
+        guard.attached();
         ChildContext {
             raw: self.raw,
             mailbox: Some(guard),
@@ -191,10 +192,13 @@ impl<M: Message> ChildContext<M> {
         raw.node.set_busy(true);
         let rx = Arc::clone(&inner.rx);
         match Arc::clone(&rx).try_lock_owned() {
-            Ok(guard) => Ok(ChildContext {
-                raw,
-                mailbox: Some(guard),
-            }),
+            Ok(mut guard) => {
+                guard.attached();
+                Ok(ChildContext {
+                    raw,
+                    mailbox: Some(guard),
+                })
+            }
             Err(_) => Err(PendingContext { raw, mailbox: rx }),
         }
     }
@@ -224,6 +228,7 @@ impl<M: Message> ChildContext<M> {
         // (S14.2): a busy loop writes nothing.
         match rx.try_recv() {
             Ok(msg) => {
+                rx.took(&msg, false);
                 self.raw.node.took();
                 tokio::task::consume_budget().await;
                 return Some(msg);
@@ -238,8 +243,9 @@ impl<M: Message> ChildContext<M> {
             _ = self.raw.token.cancelled() => None,
             msg = rx.recv() => msg,
         };
-        idle.took = msg.is_some();
-        if idle.took {
+        if let Some(msg) = &msg {
+            rx.took(msg, true);
+            idle.took = true;
             self.raw.node.took();
         }
         msg
@@ -247,7 +253,9 @@ impl<M: Message> ChildContext<M> {
 
     /// A message if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Option<M> {
-        let msg = self.mailbox.as_deref_mut()?.try_recv().ok()?;
+        let rx = self.mailbox.as_deref_mut()?;
+        let msg = rx.try_recv().ok()?;
+        rx.took(&msg, false);
         self.raw.node.took();
         Some(msg)
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+use crate::exit::{CrashContext, Escalation, ExitReason, Happened};
 use crate::exit::{Directive, DirectiveSource};
-use crate::exit::{Escalation, ExitReason};
 use crate::spec::ChildKind;
 use crate::state::HealthStatus;
 use crate::state::{BreakerState, ChildState, Gone};
@@ -57,6 +57,9 @@ pub enum EventKind {
         directive: Directive,
         /// Where the directive came from.
         source: DirectiveSource,
+        /// The child's recent life, this exit included (S19), filled in when the event is
+        /// sent.
+        context: Option<Arc<CrashContext>>,
     },
     /// A child's health, as its probe found it, changed (S11).
     Health {
@@ -82,6 +85,13 @@ pub enum EventKind {
         consecutive_failures: u32,
         /// For an open breaker, when it lets a trial through, from now.
         retry_in: Option<Duration>,
+    },
+    /// A restart waits for an open breaker the child depends on to let trials through (S13.7).
+    AwaitingBreaker {
+        /// The breaker's name.
+        breaker: Arc<str>,
+        /// How long until it does.
+        retry_in: Duration,
     },
     /// A child will be restarted after `delay`.
     Restarting {
@@ -111,6 +121,74 @@ pub enum EventKind {
     },
     /// A supervisor stopped by itself through auto_shutdown.
     AutoShutdown,
+}
+
+impl EventKind {
+    /// What a child's crash context keeps of this event (S19.1), and whether it begins a
+    /// record: a child keeps none until it fails (S19.3).
+    pub(crate) fn happened(&self) -> Option<(Happened, bool)> {
+        Some(match self {
+            EventKind::Started { incarnation } => (
+                Happened::Started {
+                    incarnation: *incarnation,
+                },
+                false,
+            ),
+            EventKind::StartFailed {
+                incarnation,
+                reason,
+            } => (
+                Happened::StartFailed {
+                    incarnation: *incarnation,
+                    reason: reason.clone(),
+                },
+                true,
+            ),
+            EventKind::Exited {
+                incarnation,
+                reason,
+                directive,
+                ..
+            } => (
+                Happened::Exited {
+                    incarnation: *incarnation,
+                    reason: reason.clone(),
+                    directive: *directive,
+                },
+                true,
+            ),
+            EventKind::Stopped {
+                incarnation,
+                reason,
+            } => (
+                Happened::Stopped {
+                    incarnation: *incarnation,
+                    reason: reason.clone(),
+                },
+                false,
+            ),
+            EventKind::Restarting { delay, .. } => (Happened::Restarting { delay: *delay }, false),
+            EventKind::AwaitingBreaker { breaker, retry_in } => (
+                Happened::AwaitingBreaker {
+                    breaker: Arc::clone(breaker),
+                    retry_in: *retry_in,
+                },
+                true,
+            ),
+            EventKind::Health { status, cause, .. } => (
+                Happened::Health {
+                    status: *status,
+                    cause: cause.clone(),
+                },
+                *status != HealthStatus::Healthy,
+            ),
+            EventKind::Suspect { phi, .. } => (Happened::Suspect { phi: *phi }, true),
+            EventKind::Breaker { .. }
+            | EventKind::Gone { .. }
+            | EventKind::GaveUp { .. }
+            | EventKind::AutoShutdown => return None,
+        })
+    }
 }
 
 /// Capacity of the event stream of a tree; a subscriber that falls further behind loses the

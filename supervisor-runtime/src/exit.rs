@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A type-erased error a child returned.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -171,10 +172,13 @@ pub struct Escalation {
     /// Why it gave up: [`Directive::Restart`] when the restart exceeded the intensity,
     /// [`Directive::Escalate`] or [`Directive::Fatal`] when the exit called for it.
     pub directive: Directive,
+    /// That child's recent life (S19.1): what led to the exit.
+    pub context: Option<Arc<CrashContext>>,
 }
 
 /// One link of an escalation chain: `supervisor` gave up because `child` exited with `reason`.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ChainLink<'a> {
     /// The supervisor that gave up.
     pub supervisor: &'a str,
@@ -182,6 +186,8 @@ pub struct ChainLink<'a> {
     pub child: &'a str,
     /// That child's exit reason (an escalation for every link but the last).
     pub reason: &'a ExitReason,
+    /// That child's recent life (S19.1).
+    pub context: Option<&'a CrashContext>,
 }
 
 impl Escalation {
@@ -200,6 +206,7 @@ impl Escalation {
                 supervisor: &current.supervisor,
                 child: &current.child,
                 reason: &current.cause,
+                context: current.context.as_deref(),
             });
             match &current.cause {
                 ExitReason::Escalation(inner) => current = inner,
@@ -224,19 +231,214 @@ impl Escalation {
     }
 }
 
+/// One line; the alternate form (`{:#}`) adds the recent life of the child that failed first,
+/// one event per line (S19.1).
 impl fmt::Display for Escalation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (child, cause) = self.root_cause();
+        let first = self.innermost();
         write!(f, "supervisor `{}` gave up", self.supervisor)?;
         for link in self.chain().iter().skip(1) {
             write!(f, " <- `{}` gave up", link.supervisor)?;
         }
-        write!(f, " after `{child}` exited ({cause})")?;
-        // The bottom of the chain says why the first supervisor gave up.
-        match self.innermost().directive {
-            Directive::Restart => Ok(()),
-            other => write!(f, "; directive: {other}"),
+        write!(f, " after `{}` exited ({})", first.child, first.cause)?;
+        let context = first.context.as_deref();
+        // A conviction names its message already (S12.8).
+        let names_message = matches!(
+            first.cause,
+            ExitReason::HeartbeatsLost { busy: Some(_), .. }
+        );
+        if let Some(last) = context.and_then(|c| c.last_message.as_ref()) {
+            if !names_message {
+                write!(f, " while handling {last}")?;
+            }
         }
+        // The bottom of the chain says why the first supervisor gave up.
+        if first.directive != Directive::Restart {
+            write!(f, "; directive: {}", first.directive)?;
+        }
+        match context {
+            Some(context) if f.alternate() => write!(f, "\n{context}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How many events a child's crash context keeps (S19.1).
+pub const CRASH_CONTEXT_EVENTS: usize = 16;
+
+/// A child's recent life (S19): its last events and the last message it took, carried by its
+/// exits and by each level of an escalation chain, so that a failure explains itself.
+///
+/// A child keeps no record until its first failure (S19.3): its record then begins with it.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CrashContext {
+    /// The child's path.
+    pub path: Arc<str>,
+    /// Its last [`CRASH_CONTEXT_EVENTS`] events, oldest first.
+    pub recent: Vec<Recent>,
+    /// The last message it took, for a child with a mailbox that took one (S19.2).
+    pub last_message: Option<LastMessage>,
+}
+
+/// One event of a child's recent life (S19.1).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Recent {
+    /// When it happened, on tokio's clock.
+    pub at: tokio::time::Instant,
+    /// What happened.
+    pub what: Happened,
+}
+
+/// What a [`Recent`] event was.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Happened {
+    /// An incarnation came up.
+    Started {
+        /// Its number (S3.6).
+        incarnation: u64,
+    },
+    /// An incarnation failed to start.
+    StartFailed {
+        /// Its number.
+        incarnation: u64,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// An incarnation exited on its own, or was convicted.
+    Exited {
+        /// Its number.
+        incarnation: u64,
+        /// Why.
+        reason: ExitReason,
+        /// What the exit called for.
+        directive: Directive,
+    },
+    /// An incarnation was stopped by its supervisor.
+    Stopped {
+        /// Its number.
+        incarnation: u64,
+        /// `shutdown` or `killed`.
+        reason: ExitReason,
+    },
+    /// A restart was decided, after `delay`.
+    Restarting {
+        /// The backoff delay.
+        delay: Duration,
+    },
+    /// A restart waits for an open breaker to let trials through (S13.7).
+    AwaitingBreaker {
+        /// The breaker's name.
+        breaker: Arc<str>,
+        /// How long until it does.
+        retry_in: Duration,
+    },
+    /// Its probe found it degraded or unhealthy, or healthy again (S11).
+    Health {
+        /// What the probe found.
+        status: crate::state::HealthStatus,
+        /// Why, for degraded and unhealthy.
+        cause: Option<Arc<str>>,
+    },
+    /// Its heartbeats were late (S12.5).
+    Suspect {
+        /// phi then.
+        phi: f64,
+    },
+}
+
+/// The last message a child took (S19.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LastMessage {
+    /// How many messages the child had taken, this one included, over all its incarnations.
+    pub number: u64,
+    /// Its label: the one the child's spec gives
+    /// ([`ChildSpec::label_messages`](crate::ChildSpec::label_messages)), else its type's name.
+    pub label: &'static str,
+    /// When it was taken. A message taken at once from a queue the child was working through,
+    /// without waiting, carries the time its run of such messages began: reading the clock for
+    /// each would cost a quarter of a pool's round trip.
+    pub taken: tokio::time::Instant,
+}
+
+impl fmt::Display for LastMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "message {} ({})", self.number, self.label)
+    }
+}
+
+impl fmt::Display for Happened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Happened::Started { incarnation } => write!(f, "started (incarnation {incarnation})"),
+            Happened::StartFailed {
+                incarnation,
+                reason,
+            } => write!(f, "failed to start (incarnation {incarnation}): {reason}"),
+            Happened::Exited {
+                incarnation,
+                reason,
+                directive,
+            } => write!(
+                f,
+                "exited (incarnation {incarnation}): {reason}; directive: {directive}"
+            ),
+            Happened::Stopped {
+                incarnation,
+                reason,
+            } => write!(f, "stopped (incarnation {incarnation}): {reason}"),
+            Happened::Restarting { delay } if delay.is_zero() => {
+                f.write_str("restart decided, at once")
+            }
+            Happened::Restarting { delay } => write!(f, "restart decided, in {delay:?}"),
+            Happened::AwaitingBreaker { breaker, retry_in } => {
+                write!(f, "restart waits for breaker `{breaker}`, {retry_in:?}")
+            }
+            Happened::Health { status, cause } => {
+                write!(f, "health: {status:?}")?;
+                match cause {
+                    Some(cause) => write!(f, " ({cause})"),
+                    None => Ok(()),
+                }
+            }
+            Happened::Suspect { phi } => write!(f, "suspect: phi {phi:.1}"),
+        }
+    }
+}
+
+/// A time before the last event of a record: `-1.234ms`, or `0` for the last one.
+struct Ago(Duration);
+
+impl fmt::Display for Ago {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_zero() {
+            f.pad("0")
+        } else {
+            f.pad(&format!("-{:.3?}", self.0))
+        }
+    }
+}
+
+/// Lines, indented, times relative to the last event: `-1.2s started (incarnation 3)`.
+impl fmt::Display for CrashContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "  recent life of `{}`:", self.path)?;
+        let end = self.recent.last().map(|r| r.at);
+        for recent in &self.recent {
+            let before = end.map_or(Duration::ZERO, |end| end.duration_since(recent.at));
+            write!(f, "\n    {:>10} {}", Ago(before), recent.what)?;
+        }
+        if let Some(last) = &self.last_message {
+            write!(f, "\n    last {last}")?;
+            if let Some(end) = end {
+                let ago = end.saturating_duration_since(last.taken);
+                write!(f, ", taken {ago:.3?} before the last event")?;
+            }
+        }
+        Ok(())
     }
 }
 

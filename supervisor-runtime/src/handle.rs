@@ -908,19 +908,28 @@ impl<M> ChildRef<M> {
             Err(_) => return Err(CallError::Timeout(timeout)),
         };
         let unanswered = || gone().map_or(CallError::Unanswered, CallError::Gone);
+        let exited = |(reason, message)| CallError::Exited { reason, message };
         match (ended, dropped.task) {
             (None, _) | (Some(None), None) => Err(unanswered()),
-            (Some(Some(reason)), _) => Err(CallError::Exited(reason)),
+            // Ended in the poll that dropped the request: the message it was handling is
+            // recorded with the exit, or still in the mailbox until a restart takes it over.
+            (Some(Some(reason)), task) => {
+                let message = match task.and_then(|task| exits.get(task)) {
+                    Some((_, message)) => message,
+                    None => self.node.last_message(),
+                };
+                Err(exited((reason, message)))
+            }
             // Stopped by its supervisor, which records why once the task is gone.
             (Some(None), Some(task)) => {
-                if let Some(reason) = exits.get(task) {
-                    return Err(CallError::Exited(reason));
+                if let Some(ended) = exits.get(task) {
+                    return Err(exited(ended));
                 }
                 if let Some(how) = gone() {
                     return Err(CallError::Gone(how));
                 }
                 match tokio::time::timeout_at(deadline, exits.of(task)).await {
-                    Ok(reason) => Err(CallError::Exited(reason)),
+                    Ok(ended) => Err(exited(ended)),
                     Err(_) => Err(CallError::Timeout(timeout)),
                 }
             }

@@ -91,7 +91,8 @@ pub use event::{
     TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
 pub use exit::{
-    BoxError, Busy, ChainLink, Directive, DirectiveSource, Escalation, ExitReason, IntoExit,
+    BoxError, Busy, ChainLink, CrashContext, Directive, DirectiveSource, Escalation, ExitReason,
+    Happened, IntoExit, LastMessage, Recent, CRASH_CONTEXT_EVENTS,
 };
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
 
+use crate::exit::LastMessage;
 use crate::types::TypeTag;
 
 pub(crate) struct MailboxInner<M> {
@@ -28,6 +30,8 @@ pub(crate) trait ErasedMailbox: Send + Sync {
     /// Closes it as `close` does and gives the queued messages back, as a `Vec<M>`, and their
     /// number, to be routed elsewhere (a retired pool slot's, S14.5).
     fn take(&self) -> (usize, Box<dyn Any + Send>);
+    /// The last message taken (S19.2), once no incarnation holds the receiver.
+    fn last_message(&self) -> Option<LastMessage>;
 }
 
 impl<M: Send + 'static> MailboxInner<M> {
@@ -72,6 +76,10 @@ impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
     fn take(&self) -> (usize, Box<dyn Any + Send>) {
         let queued = self.drain();
         (queued.len(), Box::new(queued))
+    }
+
+    fn last_message(&self) -> Option<LastMessage> {
+        self.rx.try_lock().ok()?.last
     }
 }
 
@@ -132,17 +140,40 @@ impl<M> Tx<M> {
     }
 }
 
-/// The receiving side of a mailbox, held by one incarnation at a time.
-pub(crate) enum Rx<M> {
+/// How a child's messages are named in its crash context (S19.2).
+pub(crate) type Labeler<M> = fn(&M) -> &'static str;
+
+/// The receiving side of a mailbox, held by one incarnation at a time, with the last message
+/// taken through it (S19.2): written by that incarnation through its exclusive hold, so that
+/// recording a message takes no atomic and no clock read, and read by the supervisor once the
+/// incarnation has let go.
+pub(crate) struct Rx<M> {
+    queue: Queue<M>,
+    last: Option<LastMessage>,
+    /// When the current run of messages taken without waiting began.
+    run: Option<Instant>,
+    label: Option<Labeler<M>>,
+}
+
+enum Queue<M> {
     Channel(mpsc::Receiver<M>),
     Ring(Arc<Ring<M>>),
 }
 
 impl<M> Rx<M> {
+    fn new(queue: Queue<M>, label: Option<Labeler<M>>) -> Self {
+        Rx {
+            queue,
+            last: None,
+            run: None,
+            label,
+        }
+    }
+
     pub(crate) fn try_recv(&mut self) -> Result<M, TryRecvError> {
-        match self {
-            Rx::Channel(rx) => rx.try_recv(),
-            Rx::Ring(ring) => ring.pop(),
+        match &mut self.queue {
+            Queue::Channel(rx) => rx.try_recv(),
+            Queue::Ring(ring) => ring.pop(),
         }
     }
 
@@ -150,16 +181,39 @@ impl<M> Rx<M> {
     ///
     /// Cancel safe: a message is taken only when it is returned.
     pub(crate) async fn recv(&mut self) -> Option<M> {
-        match self {
-            Rx::Channel(rx) => rx.recv().await,
-            Rx::Ring(ring) => ring.recv().await,
+        match &mut self.queue {
+            Queue::Channel(rx) => rx.recv().await,
+            Queue::Ring(ring) => ring.recv().await,
         }
     }
 
+    /// A new incarnation holds the receiver: its first message begins a run.
+    pub(crate) fn attached(&mut self) {
+        self.run = None;
+    }
+
+    /// Records `msg` as the last one taken; `waited` when the incarnation waited for it, which
+    /// ends a run (and costs a wake-up, beside which a clock read is nothing).
+    #[inline]
+    pub(crate) fn took(&mut self, msg: &M, waited: bool) {
+        let taken = match self.run {
+            Some(began) if !waited => began,
+            _ => *self.run.insert(Instant::now()),
+        };
+        self.last = Some(LastMessage {
+            number: self.last.map_or(1, |l| l.number + 1),
+            label: match self.label {
+                Some(label) => label(msg),
+                None => std::any::type_name::<M>(),
+            },
+            taken,
+        });
+    }
+
     fn close(&mut self) {
-        match self {
-            Rx::Channel(rx) => rx.close(),
-            Rx::Ring(ring) => ring.close(),
+        match &mut self.queue {
+            Queue::Channel(rx) => rx.close(),
+            Queue::Ring(ring) => ring.close(),
         }
     }
 }
@@ -236,26 +290,40 @@ impl<M> Ring<M> {
     }
 }
 
-pub(crate) type MailboxFactory = fn(usize) -> Box<dyn ErasedMailbox>;
+/// Makes a mailbox of a capacity, with the spec's [`Labeler`] of its message type, if any.
+pub(crate) type MailboxFactory = fn(usize, Option<&AnyLabeler>) -> Box<dyn ErasedMailbox>;
+
+/// A [`Labeler`] of some message type, as specs keep it.
+pub(crate) type AnyLabeler = dyn Any + Send + Sync;
+
+fn labeler<M: 'static>(label: Option<&AnyLabeler>) -> Option<Labeler<M>> {
+    label?.downcast_ref::<Labeler<M>>().copied()
+}
 
 /// A mailbox of `capacity` messages whose senders wait for room.
 pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
-    |capacity| {
+    |capacity, label| {
         let (tx, rx) = mpsc::channel::<M>(capacity);
         Box::new(MailboxInner {
             tx: Tx::Channel(tx),
-            rx: Arc::new(tokio::sync::Mutex::new(Rx::Channel(rx))),
+            rx: Arc::new(tokio::sync::Mutex::new(Rx::new(
+                Queue::Channel(rx),
+                labeler(label),
+            ))),
         })
     }
 }
 
 /// A mailbox of `capacity` messages that drops its oldest to make room (S14.3 `drop_oldest`).
 pub(crate) fn ring_factory<M: Send + 'static>() -> MailboxFactory {
-    |capacity| {
+    |capacity, label| {
         let ring = Arc::new(Ring::<M>::new(capacity));
         Box::new(MailboxInner {
             tx: Tx::Ring(Arc::clone(&ring)),
-            rx: Arc::new(tokio::sync::Mutex::new(Rx::Ring(ring))),
+            rx: Arc::new(tokio::sync::Mutex::new(Rx::new(
+                Queue::Ring(ring),
+                labeler(label),
+            ))),
         })
     }
 }

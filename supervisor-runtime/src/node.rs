@@ -224,7 +224,7 @@ impl Node {
     pub(crate) fn record_exit(&self, task: Option<tokio::task::Id>, reason: &ExitReason) {
         let exits = self.rare.get().and_then(|r| r.exits.get());
         if let (Some(exits), Some(task)) = (exits, task) {
-            exits.record(task, reason);
+            exits.record(task, (reason.clone(), self.last_message()));
         }
     }
 
@@ -327,6 +327,7 @@ impl Node {
                 make(
                     spec.mailbox_capacity
                         .map_or(DEFAULT_MAILBOX_CAPACITY, |c| c as usize),
+                    spec.labeler(),
                 )
             }),
             rare: {
@@ -457,6 +458,13 @@ impl NodeView for Node {
         if let Some(beats) = self.beats() {
             beats.leave_idle();
         }
+    }
+}
+
+impl Node {
+    /// The last message its incarnations took (S19.2), once none holds its mailbox.
+    pub(crate) fn last_message(&self) -> Option<crate::exit::LastMessage> {
+        self.mailbox.as_ref()?.last_message()
     }
 }
 

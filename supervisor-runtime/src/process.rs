@@ -64,6 +64,10 @@ impl Exit {
             // same, once.
             if let Exit::GaveUp(e) | Exit::Fatal(e) = self {
                 eprintln!("supervisor: exit {code}: {self} (chain: {e})");
+                // What led to the first failure, one event per line (S19.1).
+                if let Some(context) = e.chain().last().and_then(|l| l.context) {
+                    eprintln!("{context}");
+                }
             } else if !matches!(self, Exit::Stopped) {
                 eprintln!("supervisor: exit {code}: {self}");
             }
@@ -73,7 +77,14 @@ impl Exit {
             Exit::Stopped => tracing::info!(exit_code = code, "tree stopped"),
             Exit::GaveUp(e) | Exit::Fatal(e) => {
                 let (child, cause) = e.root_cause();
-                tracing::error!(exit_code = code, root_cause_child = child, root_cause = %cause, chain = %e, "tree ended");
+                match e.chain().last().and_then(|l| l.context) {
+                    Some(context) => {
+                        tracing::error!(exit_code = code, root_cause_child = child, root_cause = %cause, chain = %e, crash_context = %context, "tree ended")
+                    }
+                    None => {
+                        tracing::error!(exit_code = code, root_cause_child = child, root_cause = %cause, chain = %e, "tree ended")
+                    }
+                }
             }
             Exit::Aborted(reason) => {
                 tracing::error!(exit_code = code, reason = %reason, "tree aborted")

@@ -100,6 +100,18 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Names the messages of ", $subject, " in crash contexts (S19.2), by variant for ",
+            "example; without it, a message is named by its type."
+        )]
+        pub fn label_messages(mut self, label: fn(&M) -> &'static str) -> Self
+        where
+            M: 'static,
+        {
+            self.inner.extras_mut().label = Some(Arc::new(label));
+            self
+        }
+
+        #[doc = concat!(
             "Makes the restarts of ", $subject, " wait while `breaker` is open: restarting ",
             "against a service known to be down is pointless (S13.7)."
         )]

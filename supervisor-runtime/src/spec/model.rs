@@ -16,7 +16,7 @@ use crate::directive::Decider;
 use crate::exit::ExitReason;
 use crate::health::HealthCheck;
 use crate::heartbeat::Heartbeat;
-use crate::mailbox::MailboxFactory;
+use crate::mailbox::{AnyLabeler, MailboxFactory};
 use crate::spawn::StartFn;
 use crate::stash::StashFactory;
 use crate::types::TypeTag;
@@ -54,6 +54,8 @@ pub(crate) struct ChildExtras {
     /// How the node makes the child's carried state, and of which type (S15). Boxed: the
     /// extras of every child with a probe, a decider or a breaker would carry it otherwise.
     pub state: Option<Box<(StashFactory, TypeTag)>>,
+    /// How its messages are named in its crash context (S19.2).
+    pub label: Option<Arc<AnyLabeler>>,
 }
 
 #[derive(Clone)]
@@ -90,6 +92,10 @@ impl ErasedChild {
 
     pub(crate) fn mailbox_factory(&self) -> Option<MailboxFactory> {
         self.mailbox
+    }
+
+    pub(crate) fn labeler(&self) -> Option<&AnyLabeler> {
+        self.extras.as_ref()?.label.as_deref()
     }
 
     pub(crate) fn extras_mut(&mut self) -> &mut ChildExtras {

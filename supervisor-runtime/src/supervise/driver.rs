@@ -30,8 +30,8 @@ use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
 use crate::error::{ManagementError, SpecError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
+use crate::exit::{CrashContext, Escalation, ExitReason, Recent, CRASH_CONTEXT_EVENTS};
 use crate::exit::{Directive, DirectiveSource};
-use crate::exit::{Escalation, ExitReason};
 use crate::health::Health;
 use crate::node::{Aborted, Command, Layout, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
@@ -131,6 +131,8 @@ struct ChildHistory {
     args: Option<AnyArc>,
     last_exit: Option<ExitReason>,
     retry: Retry,
+    /// Its recent life (S19.1), from its first failure on.
+    recent: VecDeque<Recent>,
 }
 
 impl Child {
@@ -155,6 +157,44 @@ impl Child {
 
     fn alive(&self) -> bool {
         self.phase.alive()
+    }
+
+    /// Keeps `kind` in the child's recent life (S19.1); a child that never failed keeps
+    /// nothing (S19.3).
+    fn remember(&mut self, kind: &EventKind) {
+        let Some((what, begins)) = kind.happened() else {
+            return;
+        };
+        let recent = match (&mut self.history, begins) {
+            (Some(history), _) => &mut history.recent,
+            (None, true) => &mut self.history().recent,
+            (None, false) => return,
+        };
+        if recent.len() == CRASH_CONTEXT_EVENTS {
+            recent.pop_front();
+        }
+        recent.push_back(Recent {
+            at: Instant::now(),
+            what,
+        });
+    }
+
+    /// Its crash context (S19): its recent life and the last message it took.
+    fn crash_context(&self) -> Option<Arc<CrashContext>> {
+        let recent: Vec<Recent> = self
+            .history
+            .as_ref()
+            .map(|h| h.recent.iter().cloned().collect())
+            .unwrap_or_default();
+        let last_message = self.node.last_message();
+        if recent.is_empty() && last_message.is_none() {
+            return None;
+        }
+        Some(Arc::new(CrashContext {
+            path: Arc::clone(self.node.path()),
+            recent,
+            last_message,
+        }))
     }
 }
 
@@ -385,9 +425,16 @@ impl Engine {
             }
             _ => child.watch = None,
         }
-        if let Some(kind) = what {
+        if let Some(mut kind) = what {
             record(&child.node, self.spec.kind.removes_ended(), &kind);
-            self.events.emit(|| (Arc::clone(child.node.path()), kind));
+            child.remember(&kind);
+            let child = &*child;
+            self.events.emit(|| {
+                if let EventKind::Exited { context, .. } = &mut kind {
+                    *context = child.crash_context();
+                }
+                (Arc::clone(child.node.path()), kind)
+            });
         }
         Some(out)
     }
@@ -679,6 +726,7 @@ impl Engine {
             reason: exit.reason.clone(),
             directive,
             source,
+            context: None,
         };
         self.transit(exit.seq, Some(exited), Phase::end);
         self.on_exit(exit.seq, exit.reason, directive).await
@@ -733,7 +781,10 @@ impl Engine {
             });
         }
         match decide_exit(&facts, &rules, &mut self.window, now) {
-            ExitPlan::GiveUp(directive) => Some(self.give_up(path, reason, directive).await),
+            ExitPlan::GiveUp(directive) => {
+                let context = self.children.get(&seq).and_then(Child::crash_context);
+                Some(self.give_up(path, reason, directive, context).await)
+            }
             ExitPlan::Leave { remove, shut_down } => {
                 if remove {
                     self.remove(seq, Gone::Ended);
@@ -866,6 +917,7 @@ impl Engine {
         let incarnation = key.incarnation()?;
         let child = self.children.get_mut(&seq)?;
         if let Some(note) = step.note {
+            child.remember(&note);
             self.events.emit(|| (Arc::clone(child.node.path()), note));
         }
         match step.then {
@@ -908,14 +960,19 @@ impl Engine {
             .filter_map(|b| b.reopens_at().map(|at| (at, b)));
         if let Some((at, breaker)) = held_by(open) {
             let waiting: Arc<str> = Arc::from(breaker.name());
+            let retry_in = at.saturating_duration_since(Instant::now());
             for &seq in &group {
                 let pending = self
                     .children
                     .get(&seq)
                     .is_some_and(|c| c.phase.pending_in(generation));
                 if pending {
+                    let held = EventKind::AwaitingBreaker {
+                        breaker: Arc::clone(&waiting),
+                        retry_in,
+                    };
                     let waiting = Some(Arc::clone(&waiting));
-                    self.transit(seq, None, |p| p.pend(at, generation, waiting));
+                    self.transit(seq, Some(held), |p| p.pend(at, generation, waiting));
                     self.timers.push(at, TimerKey::Restart { generation }, seq);
                 }
             }
@@ -952,12 +1009,14 @@ impl Engine {
         child: Arc<str>,
         cause: ExitReason,
         directive: Directive,
+        context: Option<Arc<CrashContext>>,
     ) -> ExitReason {
         let escalation = Arc::new(Escalation {
             supervisor: Arc::clone(self.node.path()),
             child,
             cause,
             directive,
+            context,
         });
         match directive {
             Directive::Restart => {
@@ -1115,6 +1174,7 @@ impl Engine {
             reason: reason.clone(),
             directive,
             source,
+            context: None,
         };
         self.transit(seq, Some(exited), Phase::stopped);
         self.on_exit(seq, reason, directive).await
