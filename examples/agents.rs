@@ -148,9 +148,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 EventKind::Breaker {
                     state, retry_in, ..
                 } => format!("breaker {}: {state:?} (retry in {retry_in:?})", e.path),
+                // The directive `restart` only says the restart type applies: whether a restart
+                // follows is the next event.
+                EventKind::Exited {
+                    reason,
+                    directive: Directive::Restart,
+                    ..
+                } => format!("{} exited: {reason}", e.path),
                 EventKind::Exited {
                     reason, directive, ..
-                } => format!("{} exited: {reason} -> {directive}", e.path),
+                } => format!("{} exited: {reason} (directive: {directive})", e.path),
                 EventKind::Suspect { phi, .. } => format!("{} suspected (phi {phi:.1})", e.path),
                 EventKind::Restarting { delay, .. } => {
                     format!("{} restarting in {delay:?}", e.path)

@@ -49,13 +49,13 @@ async fn a_root_that_gives_up_carries_the_recent_life_of_the_child_that_failed()
     assert_eq!(
         what,
         [
-            "exited (incarnation 0): boom; directive: restart",
+            "exited (incarnation 0): boom",
             "restart decided, in 10ms",
             "started (incarnation 1)",
-            "exited (incarnation 1): boom; directive: restart",
+            "exited (incarnation 1): boom",
             "restart decided, in 10ms",
             "started (incarnation 2)",
-            "exited (incarnation 2): boom; directive: restart",
+            "exited (incarnation 2): boom",
         ]
     );
     let at: Vec<Duration> = context.recent.iter().map(|r| r.at - t0).collect();

@@ -89,7 +89,7 @@ impl fmt::Display for ExitReason {
             ExitReason::Error(e) => write!(f, "{e}"),
             ExitReason::Panic(msg) => write!(f, "panicked: {msg}"),
             ExitReason::Escalation(e) => write!(f, "{e}"),
-            ExitReason::Killed => f.write_str("killed after its shutdown timeout"),
+            ExitReason::Killed => f.write_str("killed: aborted before it finished stopping"),
             ExitReason::Unhealthy(cause) => write!(f, "unhealthy: {cause}"),
             ExitReason::HeartbeatsLost { phi, silence, busy } => {
                 write!(f, "heartbeats lost: no beat for {silence:?} (phi {phi:.1})")?;
@@ -382,10 +382,15 @@ impl fmt::Display for Happened {
                 incarnation,
                 reason,
                 directive,
-            } => write!(
-                f,
-                "exited (incarnation {incarnation}): {reason}; directive: {directive}"
-            ),
+            } => {
+                write!(f, "exited (incarnation {incarnation}): {reason}")?;
+                // `restart` only says the restart type and intensity apply; the next event says
+                // whether a restart was decided.
+                match directive {
+                    Directive::Restart => Ok(()),
+                    other => write!(f, "; directive: {other}"),
+                }
+            }
             Happened::Stopped {
                 incarnation,
                 reason,

@@ -25,8 +25,11 @@ pub enum Exit {
     /// A `fatal` directive ended the tree: exit code 78 (`EX_CONFIG`), which a restart cannot
     /// fix (systemd: `RestartPreventExitStatus=78`).
     Fatal(Arc<Escalation>),
-    /// A second signal aborted the shutdown, or the root's task ended abnormally: exit code 70.
+    /// The root's task ended abnormally (it panicked, or was aborted from outside): exit code
+    /// 70.
     Aborted(ExitReason),
+    /// A second signal aborted a shutdown that was taking too long: exit code 70.
+    Interrupted,
     /// The tree did not start: 78 for an invalid spec, 70 otherwise.
     StartFailed(StartError),
 }
@@ -42,7 +45,9 @@ impl Exit {
         match self {
             Exit::Stopped => 0,
             Exit::Fatal(_) | Exit::StartFailed(StartError::Spec(_)) => Self::CONFIG,
-            Exit::GaveUp(_) | Exit::Aborted(_) | Exit::StartFailed(_) => Self::SOFTWARE,
+            Exit::GaveUp(_) | Exit::Aborted(_) | Exit::Interrupted | Exit::StartFailed(_) => {
+                Self::SOFTWARE
+            }
         }
     }
 
@@ -89,6 +94,9 @@ impl Exit {
             Exit::Aborted(reason) => {
                 tracing::error!(exit_code = code, reason = %reason, "tree aborted")
             }
+            Exit::Interrupted => {
+                tracing::error!(exit_code = code, "tree aborted by a second signal")
+            }
             Exit::StartFailed(e) => {
                 tracing::error!(exit_code = code, error = %e, "tree did not start")
             }
@@ -110,6 +118,7 @@ impl fmt::Display for Exit {
                 write!(f, "fatal: {child} failed: {cause}")
             }
             Exit::Aborted(reason) => write!(f, "aborted: {reason}"),
+            Exit::Interrupted => f.write_str("aborted by a second signal during the shutdown"),
             Exit::StartFailed(e) => write!(f, "did not start: {e}"),
         }
     }
@@ -202,7 +211,7 @@ impl SupervisorHandle {
                         tracing::warn!(root = %self.root().path(), "second signal; aborting the tree");
                         self.abort.abort();
                         let _ = self.join().await;
-                        Exit::Aborted(ExitReason::Killed)
+                        Exit::Interrupted
                     }
                 }
             }
