@@ -13,7 +13,7 @@ use crate::time::MAX_DURATION;
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::Backoff;
+/// use supervisor::Backoff;
 ///
 /// let b = Backoff::exponential(Duration::from_millis(100), Duration::from_secs(10))
 ///     .multiplier(2.0)

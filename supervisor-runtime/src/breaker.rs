@@ -257,7 +257,7 @@ pub struct BreakerStats {
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{BreakerConfig, BreakerError, CircuitBreaker};
+/// use supervisor::{BreakerConfig, BreakerError, CircuitBreaker};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

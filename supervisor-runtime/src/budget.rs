@@ -17,7 +17,7 @@ use crate::spec::{ErasedChild, Shutdown, Starter, SupervisorSpec};
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{ChildContext, ChildSpec, Shutdown, SupervisorSpec};
+/// use supervisor::{ChildContext, ChildSpec, Shutdown, SupervisorSpec};
 ///
 /// async fn idle(ctx: ChildContext) -> Result<(), String> { ctx.cancelled().await; Ok(()) }
 ///

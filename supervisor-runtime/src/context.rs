@@ -114,6 +114,9 @@ pub(crate) struct ContextExtra {
     pub args: Option<AnyArc>,
     /// The breakers declared with this child's supervisor and those above it.
     pub breakers: Option<Arc<[CircuitBreaker]>>,
+    /// Where the nodes it uses are looked up (S17.1), for children that use some and for
+    /// supervisors.
+    pub scope: Option<AnyArc>,
 }
 
 impl RawContext {
@@ -126,7 +129,8 @@ impl RawContext {
             && extra.last_exit.is_none()
             && extra.start_signal.is_none()
             && extra.args.is_none()
-            && extra.breakers.is_none();
+            && extra.breakers.is_none()
+            && extra.scope.is_none();
         RawContext {
             node,
             token,
@@ -323,7 +327,7 @@ impl<M> ChildContext<M> {
     /// Waiting for the stop is not idle: a wedged worker's last await is often that one.
     ///
     /// ```
-    /// use supervisor_runtime::ChildContext;
+    /// use supervisor::ChildContext;
     ///
     /// async fn poller(ctx: ChildContext) -> Result<(), std::io::Error> {
     ///     let (_tx, mut jobs) = tokio::sync::mpsc::channel::<u32>(8);

@@ -13,7 +13,7 @@ use crate::exit::{BoxError, Directive, DirectiveSource, ExitReason};
 /// A child whose error type is [`Directed`] gets the disposition through `?`:
 ///
 /// ```
-/// use supervisor_runtime::{Directed, Directive, Disposition};
+/// use supervisor::{Directed, Directive, Disposition};
 ///
 /// #[derive(Debug)]
 /// enum DbError { Timeout, BadCredentials }
@@ -34,7 +34,7 @@ use crate::exit::{BoxError, Directive, DirectiveSource, ExitReason};
 ///
 /// async fn connect() -> Result<(), DbError> { Err(DbError::BadCredentials) }
 ///
-/// async fn db(ctx: supervisor_runtime::ChildContext) -> Result<(), Directed> {
+/// async fn db(ctx: supervisor::ChildContext) -> Result<(), Directed> {
 ///     connect().await?; // a `DbError` becomes a `Directed` with its directive
 ///     ctx.cancelled().await;
 ///     Ok(())

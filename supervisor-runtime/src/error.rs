@@ -81,9 +81,30 @@ pub enum SpecRule {
     /// A temporary slot would shrink its pool for good when it ends (S14.6).
     #[error("a pool's slots are permanent or transient, not temporary")]
     TemporarySlot,
+    /// A node a child uses (S17.2), with its name: not one it may use.
+    #[error("uses `{0}`: {1}")]
+    Uses(Arc<str>, UsesRule),
     /// Breaker settings that make no sense (S13), with the breaker's name.
     #[error("invalid breaker `{0}`: {1}")]
     Breaker(Arc<str>, BreakerRule),
+}
+
+/// Why a child may not use a node (S17.2): only a node that starts before it, or an ancestor.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsesRule {
+    /// No node of that name among its siblings or its ancestors' children.
+    #[error("no such node among its siblings or its ancestors' children")]
+    Unknown,
+    /// The child itself.
+    #[error("a child cannot use itself")]
+    Itself,
+    /// A node below the child, which starts after it.
+    #[error("a child cannot use its own descendants: they start after it")]
+    Descendant,
+    /// A node that starts after the child; the start order of its level is given.
+    #[error("it starts later (start order: {0}); use only earlier nodes, or reorder")]
+    StartsLater(Arc<str>),
 }
 
 /// What is wrong with a breaker's settings (S13).

@@ -75,7 +75,7 @@ impl Supervisor {
         let token = CancellationToken::new();
         // The root's children start in the caller's task. Should the caller drop this future
         // before the tree is up, dropping the engine aborts whatever it started.
-        let mut engine = Engine::new(spec, Arc::clone(&node), token.clone(), true, None)
+        let mut engine = Engine::new(spec, Arc::clone(&node), token.clone(), true, None, None)
             .map_err(|r| start_error(&node, r))?;
         node.next_incarnation();
         if let Err(reason) = engine.start().await {
@@ -646,6 +646,22 @@ pub(crate) mod bind {
 }
 
 impl SupervisorRef {
+    pub(crate) fn of(node: Arc<Node>) -> Self {
+        SupervisorRef { node }
+    }
+
+    /// A reference that answers "gone", for a scope that is missing.
+    pub(crate) fn unbound(path: &str) -> Self {
+        SupervisorRef {
+            node: Node::unbound(&Arc::from(path)),
+        }
+    }
+
+    /// Whether one of its children is called `id`.
+    pub(crate) fn declares(&self, id: &str) -> bool {
+        (self.node.sup.as_deref()).is_some_and(|s| s.lookup(id).is_some())
+    }
+
     fn declared(&self, index: usize) -> Arc<Node> {
         let declared = self.node.sup.as_deref().and_then(|s| s.children.get(index));
         declared.map_or_else(|| Node::unbound(self.node.path()), Arc::clone)
@@ -828,7 +844,7 @@ impl<M> ChildRef<M> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use supervisor_runtime::{ChildContext, ChildSpec, Reply, Supervisor, SupervisorSpec};
+    /// use supervisor::{ChildContext, ChildSpec, Reply, Supervisor, SupervisorSpec};
     ///
     /// enum Ask { Square(u64, Reply<u64>) }
     ///

@@ -111,7 +111,7 @@ type ProbeFn = Arc<dyn Fn(ProbeContext) -> ProbeFuture + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{ChildContext, ChildSpec, Health, HealthCheck, ProbeContext};
+/// use supervisor::{ChildContext, ChildSpec, Health, HealthCheck, ProbeContext};
 ///
 /// async fn db(ctx: ChildContext) -> Result<(), std::io::Error> {
 ///     ctx.cancelled().await;

@@ -30,7 +30,7 @@ use tokio::time::Instant;
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{ChildContext, ChildSpec, Heartbeat};
+/// use supervisor::{ChildContext, ChildSpec, Heartbeat};
 ///
 /// async fn agent(ctx: ChildContext) -> Result<(), std::io::Error> {
 ///     loop {

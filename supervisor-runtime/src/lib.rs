@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use supervisor_runtime::{ChildContext, ChildSpec, Restart, Supervisor, SupervisorSpec};
+//! use supervisor::{ChildContext, ChildSpec, Restart, Supervisor, SupervisorSpec};
 //!
 //! async fn worker(ctx: ChildContext) -> Result<(), std::io::Error> {
 //!     ctx.cancelled().await; // serve until asked to stop
@@ -70,6 +70,7 @@ mod table;
 pub mod telemetry;
 mod time;
 mod types;
+mod uses;
 mod worker;
 
 pub use async_trait::async_trait;
@@ -84,7 +85,7 @@ pub use describe::{NodeDescription, NodeKind, RouteKind, TreeDescription, Watchi
 pub use directive::{Directed, Disposition};
 pub use error::{
     BackoffRule, BreakerRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,
-    ManagementError, SpecError, SpecRule, StartError, TreeError,
+    ManagementError, SpecError, SpecRule, StartError, TreeError, UsesRule,
 };
 pub use event::{
     ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
@@ -103,11 +104,12 @@ pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
     Intensity, Overflow, PoolSpec, Restart, Routing, Shutdown, Strategy, SupervisorSpec, Template,
-    DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    Uses, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};
 pub use time::MAX_DURATION;
+pub use uses::Usable;
 pub use worker::Worker;
 
 /// What the `supervision_tree!` expansion names; not part of the public API.
@@ -141,6 +143,9 @@ pub mod __private {
     /// Fails to compile, at the mailbox type written in the tree, when it is not a
     /// [`Message`](crate::Message).
     pub const fn assert_message<T: crate::Message>() {}
+
+    /// Binds the nodes a child uses (S17), by position.
+    pub use crate::uses::used_at;
 
     /// Binds the generated handles' fields, by position (S9.7).
     pub mod bind {

@@ -109,6 +109,19 @@ pub(crate) struct Aborted {
     pub then_gone: Option<Gone>,
 }
 
+/// The supervisors whose children a child may use (S17.1): its own, then each ancestor's.
+pub(crate) struct Scope {
+    pub sup: Arc<Node>,
+    pub up: Option<Arc<Scope>>,
+}
+
+/// What an incarnation may look up (S17.1): the names its spec declared, in its supervisor's
+/// scope. A supervisor's incarnation declares none; it hands the scope on to its children.
+pub(crate) struct Visible {
+    pub scope: Arc<Scope>,
+    pub names: Arc<[Arc<str>]>,
+}
+
 /// One child of the live tree.
 pub(crate) struct Node {
     pub id: Arc<str>,

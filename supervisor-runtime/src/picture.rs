@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// A picture of a tree, ready to be drawn in one of three formats.
 ///
 /// ```
-/// use supervisor_runtime::{ChildContext, ChildSpec, Picture, SupervisorSpec};
+/// use supervisor::{ChildContext, ChildSpec, Picture, SupervisorSpec};
 ///
 /// async fn idle(ctx: ChildContext) -> Result<(), String> { ctx.cancelled().await; Ok(()) }
 ///

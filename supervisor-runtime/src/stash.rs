@@ -12,7 +12,7 @@ use crate::types::AnyArc;
 /// [`ChildContext::state`](crate::ChildContext::state). Clones share the value.
 ///
 /// ```
-/// use supervisor_runtime::{ChildContext, ChildSpec};
+/// use supervisor::{ChildContext, ChildSpec};
 ///
 /// #[derive(Default)]
 /// struct Conversation { turns: Vec<String> }

@@ -10,7 +10,7 @@ use crate::exit::BoxError;
 /// must survive a restart belongs outside the worker.
 ///
 /// ```
-/// use supervisor_runtime::{async_trait, BoxError, ChildContext, ChildSpec, Worker};
+/// use supervisor::{async_trait, BoxError, ChildContext, ChildSpec, Worker};
 ///
 /// struct Listener { port: u16 }
 ///

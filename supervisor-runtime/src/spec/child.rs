@@ -100,6 +100,19 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Declares a node ", $subject, " uses (S17): validation checks that it is an ",
+            "earlier node or an ancestor, and `ChildContext::used` gives its handle."
+        )]
+        pub fn uses<H>(mut self, uses: &super::Uses<H>) -> Self {
+            let name = uses.shared_name();
+            let list = &mut self.inner.extras_mut().uses;
+            if !list.contains(&name) {
+                *list = list.iter().cloned().chain([name]).collect();
+            }
+            self
+        }
+
+        #[doc = concat!(
             "Names the messages of ", $subject, " in crash contexts (S19.2), by variant for ",
             "example; without it, a message is named by its type."
         )]
@@ -140,7 +153,7 @@ macro_rules! policy_setters {
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{Backoff, ChildContext, ChildSpec, Restart, Shutdown};
+/// use supervisor::{Backoff, ChildContext, ChildSpec, Restart, Shutdown};
 ///
 /// async fn db(ctx: ChildContext) -> Result<(), std::io::Error> {
 ///     ctx.cancelled().await;

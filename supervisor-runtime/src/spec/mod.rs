@@ -6,6 +6,7 @@ mod model;
 mod policy;
 mod pool;
 mod supervisor;
+mod uses;
 mod validate;
 
 pub use child::{ChildSpec, Template};
@@ -16,6 +17,7 @@ pub use policy::{
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use pool::{PoolSpec, Routing};
+pub use uses::Uses;
 pub(crate) use validate::check_child;
 
 #[cfg(test)]

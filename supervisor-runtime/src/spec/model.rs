@@ -56,6 +56,8 @@ pub(crate) struct ChildExtras {
     pub state: Option<Box<(StashFactory, TypeTag)>>,
     /// How its messages are named in its crash context (S19.2).
     pub label: Option<Arc<AnyLabeler>>,
+    /// The names of the nodes it uses (S17).
+    pub uses: Arc<[Arc<str>]>,
 }
 
 #[derive(Clone)]
@@ -92,6 +94,12 @@ impl ErasedChild {
 
     pub(crate) fn mailbox_factory(&self) -> Option<MailboxFactory> {
         self.mailbox
+    }
+
+    pub(crate) fn uses(&self) -> &Arc<[Arc<str>]> {
+        static NONE: std::sync::LazyLock<Arc<[Arc<str>]>> =
+            std::sync::LazyLock::new(|| Arc::from(Vec::new()));
+        self.extras.as_ref().map_or(&NONE, |e| &e.uses)
     }
 
     pub(crate) fn labeler(&self) -> Option<&AnyLabeler> {
@@ -187,7 +195,7 @@ pub(crate) struct DynamicSpec {
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{ChildContext, ChildSpec, Strategy, SupervisorSpec};
+/// use supervisor::{ChildContext, ChildSpec, Strategy, SupervisorSpec};
 ///
 /// async fn idle(ctx: ChildContext) -> Result<(), std::convert::Infallible> {
 ///     ctx.cancelled().await;
@@ -247,7 +255,7 @@ impl fmt::Debug for SupervisorSpec {
 /// bound on its children. Made with [`SupervisorSpec::dynamic`].
 ///
 /// ```
-/// use supervisor_runtime::{ChildContext, SupervisorSpec, Template};
+/// use supervisor::{ChildContext, SupervisorSpec, Template};
 ///
 /// let sessions = SupervisorSpec::dynamic(
 ///     "sessions",
@@ -263,27 +271,27 @@ impl fmt::Debug for SupervisorSpec {
 /// Settings that mean nothing for the kind cannot be written:
 ///
 /// ```compile_fail
-/// # use supervisor_runtime::{ChildContext, ChildSpec, SupervisorSpec, Template};
+/// # use supervisor::{ChildContext, ChildSpec, SupervisorSpec, Template};
 /// # async fn idle(ctx: ChildContext) -> Result<(), std::io::Error> { Ok(()) }
 /// let t = Template::new(|ctx: ChildContext, n: u32| async move { Ok::<(), std::io::Error>(()) });
 /// let s = SupervisorSpec::dynamic("pool", t).child(ChildSpec::worker("w", idle));
 /// ```
 ///
 /// ```compile_fail
-/// # use supervisor_runtime::SupervisorSpec;
+/// # use supervisor::SupervisorSpec;
 /// let s = SupervisorSpec::new("app").max_children(3);
 /// ```
 ///
 /// A template cannot be significant, and a root has no restart type:
 ///
 /// ```compile_fail
-/// # use supervisor_runtime::{ChildContext, Template};
+/// # use supervisor::{ChildContext, Template};
 /// let t = Template::new(|ctx: ChildContext, n: u32| async move { Ok::<(), std::io::Error>(()) })
 ///     .significant(true);
 /// ```
 ///
 /// ```compile_fail
-/// # use supervisor_runtime::{Restart, SupervisorSpec};
+/// # use supervisor::{Restart, SupervisorSpec};
 /// let s = SupervisorSpec::new("app").restart(Restart::Transient);
 /// ```
 #[derive(Clone)]

@@ -112,7 +112,7 @@ impl Default for Intensity {
 ///
 /// ```
 /// use std::time::Duration;
-/// use supervisor_runtime::{Backoff, ChildContext, ChildPolicy, ChildSpec, Restart};
+/// use supervisor::{Backoff, ChildContext, ChildPolicy, ChildSpec, Restart};
 ///
 /// const FLAKY: ChildPolicy = ChildPolicy::DEFAULT
 ///     .restart(Restart::Transient)

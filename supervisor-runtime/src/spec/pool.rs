@@ -54,7 +54,7 @@ impl<M> fmt::Debug for Routing<M> {
 /// argument, each restarted one_for_one, stopped all at once (S14.1). A kind of its own (S5.6).
 ///
 /// ```
-/// use supervisor_runtime::{ChildContext, PoolSpec, Template};
+/// use supervisor::{ChildContext, PoolSpec, Template};
 ///
 /// enum Job { Resize(u32) }
 ///

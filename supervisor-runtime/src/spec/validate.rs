@@ -6,11 +6,84 @@ use std::time::Duration;
 
 use super::model::{ErasedChild, Starter, SupervisorSpec};
 use super::policy::{AutoShutdown, Restart, Shutdown};
-use crate::error::{HealthRule, HeartbeatRule, SpecError, SpecRule};
+use crate::error::{HealthRule, HeartbeatRule, SpecError, SpecRule, UsesRule};
 use crate::health::HealthCheck;
 use crate::heartbeat::Heartbeat;
 
 pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecError> {
+    let root = Level {
+        id: &spec.id,
+        children: &[],
+        before: 0,
+        up: None,
+        open: false,
+    };
+    checked(spec, path, &root)
+}
+
+/// What a child may use (S17.1, S17.2), one level per supervisor, innermost first: that
+/// supervisor's children in start order, and how many of them start before the node checked
+/// (the next one is the node itself, or at a level above, its ancestor).
+struct Level<'a> {
+    id: &'a str,
+    children: &'a [Arc<ErasedChild>],
+    before: usize,
+    up: Option<&'a Level<'a>>,
+    /// Whether the levels above are unknown here (a child added at run time): a name not
+    /// found is then left to the lookup.
+    open: bool,
+}
+
+/// S17.2: each name a child uses is an earlier node of its own level or one above, or an
+/// ancestor; else the rule it breaks, with the start order that decides it.
+fn check_uses(child: &ErasedChild, level: &Level<'_>) -> Result<(), SpecRule> {
+    for name in child.uses().iter() {
+        let mut current = Some(level);
+        let mut innermost = true;
+        let found = loop {
+            let Some(l) = current else {
+                break false;
+            };
+            if let Some(i) = l.children.iter().position(|c| c.id == *name) {
+                if i < l.before || (i == l.before && !innermost) {
+                    break true;
+                }
+                let problem = if i == l.before {
+                    UsesRule::Itself
+                } else {
+                    let order = l.children.iter().map(|c| &*c.id).collect::<Vec<_>>();
+                    UsesRule::StartsLater(Arc::from(order.join(", ")))
+                };
+                return Err(SpecRule::Uses(Arc::clone(name), problem));
+            }
+            if l.up.is_none() && (l.open || l.id == &**name) {
+                break true;
+            }
+            current = l.up;
+            innermost = false;
+        };
+        if !found {
+            let problem = match descends(child, name) {
+                true => UsesRule::Descendant,
+                false => UsesRule::Unknown,
+            };
+            return Err(SpecRule::Uses(Arc::clone(name), problem));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is a node below `child`.
+fn descends(child: &ErasedChild, name: &str) -> bool {
+    let Starter::Supervisor { spec } = &child.start else {
+        return false;
+    };
+    spec.children
+        .iter()
+        .any(|c| &*c.id == name || descends(c, name))
+}
+
+fn checked(spec: &SupervisorSpec, path: &str, level: &Level<'_>) -> Result<(), SpecError> {
     let err = |path: &str, rule| SpecError {
         path: Arc::from(path),
         rule,
@@ -37,19 +110,34 @@ pub(crate) fn supervisor(spec: &SupervisorSpec, path: &str) -> Result<(), SpecEr
                 return Err(err(&tpath, SpecRule::TemporarySlot));
             }
         }
-        return check_child(&d.template, &tpath, AutoShutdown::Never);
+        // A template's children have no declared siblings: what they use is above.
+        let inside = Level {
+            id: &spec.id,
+            children: &[],
+            before: 0,
+            up: Some(level),
+            open: level.open,
+        };
+        return check_child_in(&d.template, &tpath, AutoShutdown::Never, &inside);
     }
     if spec.children.is_empty() {
         return Err(err(path, SpecRule::NoChildren));
     }
     let mut seen = HashSet::with_capacity(spec.children.len());
-    for child in &spec.children {
+    for (before, child) in spec.children.iter().enumerate() {
         let cpath = format!("{path}/{}", child.id);
         check_id(&child.id).map_err(|r| err(&cpath, r))?;
         if !seen.insert(&*child.id) {
             return Err(err(&cpath, SpecRule::DuplicateId(child.id.clone())));
         }
-        check_child(child, &cpath, spec.auto_shutdown)?;
+        let inside = Level {
+            id: &spec.id,
+            children: &spec.children,
+            before,
+            up: Some(level),
+            open: level.open,
+        };
+        check_child_in(child, &cpath, spec.auto_shutdown, &inside)?;
     }
     if spec.auto_shutdown != AutoShutdown::Never && !spec.children.iter().any(|c| c.significant) {
         return Err(err(path, SpecRule::AutoShutdownWithoutSignificant));
@@ -107,15 +195,34 @@ fn check_id(id: &str) -> Result<(), SpecRule> {
     }
 }
 
+/// A child added at run time: what it uses above its own subtree is looked up when its
+/// incarnation asks (S17).
 pub(crate) fn check_child(
     child: &ErasedChild,
     path: &str,
     auto_shutdown: AutoShutdown,
 ) -> Result<(), SpecError> {
+    let above = Level {
+        id: "",
+        children: &[],
+        before: 0,
+        up: None,
+        open: true,
+    };
+    check_child_in(child, path, auto_shutdown, &above)
+}
+
+fn check_child_in(
+    child: &ErasedChild,
+    path: &str,
+    auto_shutdown: AutoShutdown,
+    level: &Level<'_>,
+) -> Result<(), SpecError> {
     let err = |rule| SpecError {
         path: Arc::from(path),
         rule,
     };
+    check_uses(child, level).map_err(err)?;
     match (&child.mailbox, child.mailbox_capacity) {
         (Some(_), Some(0)) => return Err(err(SpecRule::ZeroMailboxCapacity)),
         (None, Some(_)) => return Err(err(SpecRule::CapacityWithoutMailbox)),
@@ -149,7 +256,7 @@ pub(crate) fn check_child(
         check_heartbeat(heartbeat).map_err(err)?;
     }
     if let Starter::Supervisor { spec, .. } = &child.start {
-        supervisor(spec, path)?;
+        checked(spec, path, level)?;
     }
     Ok(())
 }

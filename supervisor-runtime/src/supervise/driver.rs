@@ -33,7 +33,9 @@ use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HIS
 use crate::exit::{CrashContext, Escalation, ExitReason, Recent, CRASH_CONTEXT_EVENTS};
 use crate::exit::{Directive, DirectiveSource};
 use crate::health::Health;
-use crate::node::{Aborted, Command, Layout, Msg, Node, Pulse, Reply, SupNode, SupShape, Vitals};
+use crate::node::{
+    Aborted, Command, Layout, Msg, Node, Pulse, Reply, Scope, SupNode, SupShape, Visible, Vitals,
+};
 use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
@@ -198,6 +200,12 @@ impl Child {
     }
 }
 
+/// Whether a child does without a scope: a worker that uses no node. Supervisors get one, for
+/// their children.
+fn without_scope(spec: &ErasedChild) -> bool {
+    matches!(spec.start, Starter::Fn { .. }) && spec.uses().is_empty()
+}
+
 /// How long a convicted incarnation has to stop before it is aborted (S11.2), never more than
 /// its shutdown timeout.
 const CONVICTION_GRACE: Duration = Duration::from_secs(1);
@@ -217,8 +225,11 @@ fn start_supervisor(
 ) -> StartFuture {
     Box::pin(async move {
         let span = child_span(&raw);
-        let inherited = raw.extra.as_ref().and_then(|e| e.breakers.clone());
-        let mut engine = Engine::new(spec, node, raw.token, false, inherited)?;
+        let extra = raw.extra.as_ref();
+        let inherited = extra.and_then(|e| e.breakers.clone());
+        let scope = extra.and_then(|e| e.scope.clone());
+        let scope = scope.and_then(|s| Some(Arc::clone(&s.downcast_ref::<Visible>()?.scope)));
+        let mut engine = Engine::new(spec, node, raw.token, false, inherited, scope)?;
         engine.start().await?;
         let run: BoxFuture = Box::pin(engine.run());
         Ok(spawn_incarnation(run, report, span))
@@ -275,6 +286,8 @@ pub(crate) struct Engine {
     failed_starts: VecDeque<FailedStart>,
     /// The breakers declared with this supervisor and above, for its children's contexts.
     breakers: Option<Arc<[CircuitBreaker]>>,
+    /// Where its children look up the nodes they use (S17.1).
+    scope: Arc<Scope>,
     /// Set while a pool starts its slots, so that they are published once (S14).
     starting_slots: bool,
     /// Children with a running incarnation, for the active-children gauge.
@@ -303,6 +316,7 @@ impl Engine {
         token: CancellationToken,
         root: bool,
         inherited: Option<Arc<[CircuitBreaker]>>,
+        up: Option<Arc<Scope>>,
     ) -> Result<Self, ExitReason> {
         // The breakers its children can reach: those declared above, then its own (S13.1).
         let breakers = if spec.breakers.is_empty() {
@@ -327,7 +341,12 @@ impl Engine {
         }
         sup.set_sender(Some(inbox_tx.clone()));
         let span = tracing::info_span!("supervisor", path = %node.path());
+        let scope = Arc::new(Scope {
+            sup: Arc::clone(&node),
+            up,
+        });
         Ok(Engine {
+            scope,
             window: Window::new(spec.intensity.max_restarts, spec.intensity.period),
             next_seq: spec.children.len() as u64,
             children,
@@ -605,6 +624,12 @@ impl Engine {
             start_signal: signal.clone(),
             args: child.history.as_ref().and_then(|h| h.args.clone()),
             breakers: self.breakers.clone(),
+            scope: (!without_scope(&child.spec)).then(|| {
+                Arc::new(Visible {
+                    scope: Arc::clone(&self.scope),
+                    names: Arc::clone(child.spec.uses()),
+                }) as AnyArc
+            }),
         };
         let view: Arc<dyn NodeView> = Arc::clone(&child.node) as _;
         let raw = RawContext::new(view, token.clone(), extra);
