@@ -11,6 +11,7 @@ use supervisor::{
     CircuitBreaker, Health, HealthCheck, HealthRule, Heartbeat, HeartbeatRule, ProbeContext,
     Restart, SpecRule, SupervisorSpec, Template,
 };
+use supervisor::{ChildRef, Uses, UsesRule};
 
 async fn run(ctx: ChildContext) -> Result<(), String> {
     ctx.cancelled().await;
@@ -447,6 +448,44 @@ fn cases() -> Vec<(&'static str, Builder)> {
                 },
                 SpecRule::Health(HealthRule::ZeroThreshold),
             ),
+        ),
+        (
+            "uses_later_node",
+            Rejects(
+                || {
+                    let cache = Uses::<ChildRef>::new("cache");
+                    app()
+                        .child(w("api").uses(&cache))
+                        .child(w("cache"))
+                        .validate()
+                },
+                SpecRule::Uses("cache".into(), UsesRule::StartsLater("api, cache".into())),
+            ),
+        ),
+        (
+            "uses_unknown",
+            Rejects(
+                || {
+                    let typo = Uses::<ChildRef>::new("dbb");
+                    app().child(w("db")).child(w("api").uses(&typo)).validate()
+                },
+                SpecRule::Uses("dbb".into(), UsesRule::Unknown),
+            ),
+        ),
+        (
+            "uses_on_supervisor",
+            Rejects(
+                || {
+                    let db = Uses::<ChildRef>::new("db");
+                    let web = ChildSpec::supervisor(SupervisorSpec::new("web").child(w("page")));
+                    app().child(w("db")).child(web.uses(&db)).validate()
+                },
+                SpecRule::Uses("db".into(), UsesRule::OnSupervisor),
+            ),
+        ),
+        (
+            "uses_not_a_name",
+            CannotBeWritten("`Uses::new` takes a name"),
         ),
         (
             "depends_on_not_a_name",

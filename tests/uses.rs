@@ -89,8 +89,8 @@ fn rule_of(spec: SupervisorSpec) -> (String, SpecRule) {
     (err.path.to_string(), err.rule)
 }
 
-// S17.2: a later node, the child itself, its own descendant and an unknown name are spec
-// errors, which name the start order where it decides.
+// S17.2: a later node, the child itself, an unknown name, and any use by a supervisor (whose
+// descendants start after it) are spec errors, which name the start order where it decides.
 #[test]
 fn only_earlier_nodes_and_ancestors_may_be_used() {
     let cache = Uses::<ChildRef>::new("cache");
@@ -120,7 +120,7 @@ fn only_earlier_nodes_and_ancestors_may_be_used() {
         .child(ChildSpec::supervisor(SupervisorSpec::new("api").child(noop())).uses(&inner));
     assert_eq!(
         rule_of(descendant).1,
-        SpecRule::Uses("x".into(), UsesRule::Descendant)
+        SpecRule::Uses("x".into(), UsesRule::OnSupervisor)
     );
 
     let typo = Uses::<ChildRef>::new("dbb");
@@ -187,4 +187,123 @@ async fn an_undeclared_or_mistyped_use_is_a_lookup_error() {
         "{missing:?}"
     );
     app.shutdown().await.unwrap();
+}
+
+mod from_the_macro {
+    //! S17 in the grammar: `uses = [..]` binds typed handles, breakers and the carried state by
+    //! name in the start expression.
+
+    use super::*;
+    use supervisor::{supervision_tree, CircuitBreaker, Stash};
+
+    #[derive(Default)]
+    pub struct Hits(u32);
+
+    async fn http(
+        ctx: ChildContext,
+        db: ChildRef<Reply<String>>,
+        jobs: PoolRef<Reply<String>>,
+        api: SupervisorRef,
+        llm: CircuitBreaker,
+        state: Stash<Hits>,
+        out: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<(), BoxError> {
+        let hits = state.update(|h| {
+            h.0 += 1;
+            h.0
+        });
+        let from_db = db.call(|r| r, S).await?;
+        let from_jobs = jobs.call(|r| r, S).await?;
+        let _ = out.send(format!(
+            "{from_db} {from_jobs} {} {} hits={hits}",
+            api.path(),
+            llm.name()
+        ));
+        ctx.cancelled().await;
+        Ok(())
+    }
+
+    supervision_tree! {
+        App(out: tokio::sync::mpsc::UnboundedSender<String>): one_for_one {
+            db: worker(server) [mailbox = Reply<String>],
+            jobs: pool(size = 2) { worker(|ctx, _slot| server(ctx)) [mailbox = Reply<String>] },
+            api: one_for_one {
+                http: worker(|ctx| http(ctx, db, jobs, api, llm, state, out))
+                    [uses = [db, jobs, api, llm], state = Hits],
+            },
+        }
+        breakers {
+            llm: breaker(failure_threshold = 3),
+        }
+    }
+
+    // S17.1: the expression names what it uses; each incarnation gets the handles anew.
+    #[tokio::test(start_paused = true)]
+    async fn uses_binds_handles_breakers_and_state_by_name() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let app = App::start(tx).await.unwrap();
+        assert_eq!(
+            rx.recv().await.unwrap(),
+            "app/db#0 app/jobs/0#0 app/api llm hits=1"
+        );
+        app.api.http.terminate().await.unwrap();
+        app.api.http.restart().await.unwrap();
+        assert_eq!(
+            rx.recv().await.unwrap(),
+            "app/db#0 app/jobs/1#0 app/api llm hits=2"
+        );
+        app.shutdown().await.unwrap();
+    }
+
+    /// The ids of the nodes the "uses" edges of a Mermaid chart reach.
+    fn used_ids(chart: &str) -> Vec<String> {
+        let lines: Vec<&str> = chart.lines().collect();
+        (lines.iter())
+            .filter_map(|l| l.split("-.->|uses| ").nth(1))
+            .map(|to| {
+                let def = lines
+                    .iter()
+                    .find(|l| {
+                        l.trim_start().starts_with(&format!("{to}["))
+                            || l.trim_start().starts_with(&format!("{to}("))
+                    })
+                    .expect("the node is drawn");
+                let label = def.split('"').nth(1).expect("a label");
+                label.split(' ').next().unwrap_or_default().to_owned()
+            })
+            .collect()
+    }
+
+    // S17.3: pictures draw a "uses" edge to each node used, from the tree as declared and
+    // from the tree as it runs alike.
+    #[tokio::test(start_paused = true)]
+    async fn pictures_draw_what_a_child_uses() {
+        let picture = supervisor::Picture::from(&App::TREE);
+        assert!(
+            picture
+                .text()
+                .contains("http [state Hits] [uses db, jobs, api]"),
+            "{}",
+            picture.text()
+        );
+        let mermaid = picture.mermaid();
+        let edges: Vec<&str> = mermaid.lines().filter(|l| l.contains("|uses|")).collect();
+        // http is n5: db n1, jobs n2, api n4 (depth first, in start order).
+        assert_eq!(
+            edges,
+            [
+                "    n5 -.->|uses| n1",
+                "    n5 -.->|uses| n2",
+                "    n5 -.->|uses| n4"
+            ]
+        );
+        assert_eq!(picture.dot().matches("label=\"uses\"").count(), 3);
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let app = App::start(tx).await.unwrap();
+        let live = app.root().picture().await.mermaid();
+        // A live pool draws its slots, so the numbers differ: compare what the edges reach.
+        assert_eq!(used_ids(&live), ["db", "jobs", "api"]);
+        assert_eq!(used_ids(&mermaid), ["db", "jobs", "api"]);
+        app.shutdown().await.unwrap();
+    }
 }

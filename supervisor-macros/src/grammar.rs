@@ -83,6 +83,7 @@ pub(crate) const OPTIONS: &[Opt] = &[
     Opt { name: "health", lists: &[Child], value: Own, takes: "probe(..)", builder: "`.health(HealthCheck::new(f)..)`", doc: "a probe of each incarnation", rule: "S11" },
     Opt { name: "heartbeat", lists: &[Child], value: Own, takes: "phi(..)", builder: "`.heartbeat(Heartbeat::every(d)..)`", doc: "judged by its heartbeats", rule: "S12" },
     Opt { name: "depends_on", lists: &[Child], value: Own, takes: "name \\| [name, ..]", builder: "`.depends_on(&breaker)`", doc: "breakers whose opening holds its restarts", rule: "S13.7" },
+    Opt { name: "uses", lists: &[Child], value: Own, takes: "name \\| [name, ..]", builder: "`.uses(&Uses::<H>::new(name))`", doc: "earlier nodes and breakers its start expression names", rule: "S17.1" },
     Opt { name: "state", lists: &[Child], value: Type, takes: "Type", builder: "`.state::<T>()`", doc: "state carried across its restarts", rule: "S15" },
     Opt { name: "interval", lists: &[Probe, Phi], value: Duration, takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
     Opt { name: "timeout", lists: &[Probe], value: Duration, takes: "DURATION", builder: "`.timeout(d)`", doc: "a probe's time limit", rule: "S11.1" },

@@ -108,7 +108,10 @@ use proc_macro2::TokenStream;
 ///               | heartbeat = phi(interval = D, threshold = F, window = INT, min_std_deviation = D,
 ///                                 acceptable_pause = D, max_local_pause = D)  (workers, S12)
 ///               | depends_on = name | [name, ..]          breakers of the tree (S13.7)
-///               | state = Type           carried across restarts (workers, S15)
+///               | uses = name | [name, ..]    earlier nodes and breakers, bound by name in
+///                                           the start expression (workers, S17)
+///               | state = Type           carried across restarts (workers, S15); bound as
+///                                      `state` in the start expression
 /// breakers     := breakers "{" (name ":" breaker(failure_threshold = INT, call_timeout = D, reset_timeout = D,
 ///                     max_reset_timeout = D, half_open_max_calls = INT, success_threshold = INT, jitter = F)),* "}"
 /// DURATION     := an integer or decimal with its unit, no space between:
@@ -201,6 +204,8 @@ use proc_macro2::TokenStream;
 /// | `pool_slots_are_not_temporary` | a pool's slots are permanent or transient | S14.6 | `pool_temporary_slots` |
 /// | `mailbox_capacity_needs_a_mailbox` | `mailbox_capacity` only on a worker with a mailbox | S9.8 | `mailbox_capacity_without_mailbox` |
 /// | `state_is_on_a_worker` | only workers carry state across restarts | S15 | `state_on_supervisor` |
+/// | `uses_is_on_a_worker` | only a worker's start function uses nodes, not a supervisor or a `from_worker` factory | S17.1 | `uses_on_supervisor` |
+/// | `used_name_is_in_scope` | a worker uses the nodes that start before it, its ancestors and the tree's breakers | S17.2 | `uses_later_node`, `uses_unknown` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
 /// | `scalar` | a count, a duration or a number is read as the grammar's table says its option takes | grammar | `max_restarts_not_an_integer`, `float_out_of_range` |
@@ -214,7 +219,7 @@ use proc_macro2::TokenStream;
 /// | `phi` | heartbeats are `phi(interval = D, threshold = F, window = N, min_std_deviation = D, acceptable_pause = D, max_local_pause = D)` | grammar | `phi_malformed` |
 /// | `breaker` | a breaker is `breaker(failure_threshold = N, call_timeout = D, reset_timeout = D, max_reset_timeout = D, half_open_max_calls = N, success_threshold = N, jitter = F)` | grammar | `breaker_malformed` |
 /// | `route` | a route is `round_robin`, `least_loaded`, `key_hash(key)` or `broadcast` | grammar | `unknown_route` |
-/// | `breaker_names` | `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]` | grammar | `depends_on_not_a_name` |
+/// | `name_list` | `depends_on` and `uses` take a name, or several in brackets: `llm`, `[db, llm]` | grammar | `depends_on_not_a_name`, `uses_not_a_name` |
 ///
 /// Checked by rustc at the user's tokens, through marker traits with their own messages: a start
 /// expression of the wrong type \[`start_expression_type_error`\] or returning something else

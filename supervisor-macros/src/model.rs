@@ -167,6 +167,46 @@ pub(crate) struct Worker {
     pub mailbox_capacity: Option<u64>,
     /// `state = T`: carried across restarts (S15).
     pub state: Option<Type>,
+    /// `uses = [..]` as written.
+    pub names_used: Vec<Ident>,
+    /// The same names, looked up in the tree (S17); a name not in scope (reported) is left
+    /// out.
+    pub uses: Vec<Used>,
+}
+
+/// A name a worker uses (S17.1), resolved as a variable in a block.
+pub(crate) struct Used {
+    /// The name as written: the variable its start expression sees.
+    pub name: Ident,
+    pub what: UsedKind,
+}
+
+pub(crate) enum UsedKind {
+    /// The declared child `index` of the supervisor `up` levels above the worker's own, or,
+    /// without an index, the root; bound as `handle`.
+    Node {
+        up: usize,
+        index: Option<usize>,
+        handle: Handle,
+    },
+    /// A breaker of the tree.
+    Breaker,
+}
+
+/// The handle type of a node (S9), as a child using it receives it.
+#[derive(Clone)]
+pub(crate) enum Handle {
+    Child {
+        mailbox: Option<Box<Type>>,
+    },
+    Pool {
+        mailbox: Option<Box<Type>>,
+    },
+    Dynamic {
+        args: Option<Box<Type>>,
+        mailbox: Option<Box<Type>>,
+    },
+    Supervisor,
 }
 
 impl Worker {
@@ -180,6 +220,8 @@ impl Worker {
             mailbox: None,
             mailbox_capacity: None,
             state: None,
+            names_used: Vec::new(),
+            uses: Vec::new(),
         }
     }
 }

@@ -489,8 +489,8 @@ pub(crate) fn route(tokens: &TokenStream, cx: &Ctxt) -> Option<Route> {
     }
 }
 
-/// grammar: `depends_on` names a breaker, or several in brackets: `llm`, `[llm, search]`.
-pub(crate) fn breaker_names(tokens: &TokenStream, cx: &Ctxt) -> Vec<Ident> {
+/// grammar: `depends_on` and `uses` take a name, or several in brackets: `llm`, `[db, llm]`.
+pub(crate) fn name_list(key: &str, tokens: &TokenStream, cx: &Ctxt) -> Vec<Ident> {
     let inner = match tokens.clone().into_iter().next() {
         Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Bracket => g.stream(),
         _ => tokens.clone(),
@@ -501,7 +501,10 @@ pub(crate) fn breaker_names(tokens: &TokenStream, cx: &Ctxt) -> Vec<Ident> {
             Some(name) => names.push(name),
             None => cx.error_at(
                 tokens_span(&part),
-                "`depends_on` takes breaker names: `llm` or `[llm, search]`",
+                match key {
+                    "uses" => "`uses` takes the names of nodes or breakers: `db` or `[db, llm]`",
+                    _ => "`depends_on` takes breaker names: `llm` or `[llm, search]`",
+                },
             ),
         }
     }

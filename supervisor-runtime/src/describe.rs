@@ -56,6 +56,8 @@ pub struct Watching {
     pub heartbeat_every: Option<Duration>,
     /// The breakers whose opening holds back its restarts (S13.7).
     pub depends_on: &'static [&'static str],
+    /// The nodes and breakers it uses (S17).
+    pub uses: &'static [&'static str],
 }
 
 /// What a node is.
@@ -133,6 +135,7 @@ impl NodeDescription {
                 probe_every: None,
                 heartbeat_every: None,
                 depends_on: &[],
+                uses: &[],
             },
             state: None,
             children: &[],
@@ -294,6 +297,12 @@ impl NodeDescription {
     /// Names the breakers the node depends on.
     pub const fn depends_on(mut self, breakers: &'static [&'static str]) -> Self {
         self.watching.depends_on = breakers;
+        self
+    }
+
+    /// Names the nodes and breakers the node uses (S17).
+    pub const fn uses(mut self, names: &'static [&'static str]) -> Self {
+        self.watching.uses = names;
         self
     }
 

@@ -99,9 +99,10 @@ pub enum UsesRule {
     /// The child itself.
     #[error("a child cannot use itself")]
     Itself,
-    /// A node below the child, which starts after it.
-    #[error("a child cannot use its own descendants: they start after it")]
-    Descendant,
+    /// A supervisor declares it: only a worker's incarnation looks up what it uses (so no
+    /// child can use its own descendants, which start after it).
+    #[error("only workers use nodes: a supervisor's incarnation looks nothing up")]
+    OnSupervisor,
     /// A node that starts after the child; the start order of its level is given.
     #[error("it starts later (start order: {0}); use only earlier nodes, or reorder")]
     StartsLater(Arc<str>),

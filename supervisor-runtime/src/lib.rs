@@ -147,6 +147,13 @@ pub mod __private {
     /// Binds the nodes a child uses (S17), by position.
     pub use crate::uses::used_at;
 
+    /// Binds a child's carried state (S15) as the tree declared it: a child declared with
+    /// `state = T` always has one, so the detached stash is never reached.
+    pub fn stash<T: Default + Send + 'static, M>(ctx: &crate::ChildContext<M>) -> crate::Stash<T> {
+        ctx.state::<T>()
+            .unwrap_or_else(|| crate::stash::detached(T::default()))
+    }
+
     /// Binds the generated handles' fields, by position (S9.7).
     pub mod bind {
         pub use crate::handle::bind::*;

@@ -64,6 +64,10 @@ struct Drawn {
     live: Option<Live>,
     /// The breakers whose opening holds its restarts: drawn as edges to them (S13.7).
     depends_on: Vec<String>,
+    /// Its id, which the names others use are looked up by (S17).
+    id: String,
+    /// What it uses: drawn as edges to those nodes and breakers (S17.3).
+    uses: Vec<String>,
     children: Vec<Drawn>,
 }
 
@@ -96,6 +100,8 @@ fn with_depended_on(mut names: Vec<String>, root: &Drawn) -> Vec<(String, Option
 
 fn from_description(node: &NodeDescription) -> Drawn {
     Drawn {
+        id: node.id.to_owned(),
+        uses: node.watching.uses.iter().map(|&u| u.to_owned()).collect(),
         label: node.label(),
         shape: shape(&node.kind),
         live: None,
@@ -178,6 +184,8 @@ fn supervisor(
 ) -> Drawn {
     let kind = kind_of(spec);
     Drawn {
+        id: id.to_owned(),
+        uses: Vec::new(),
         label: label(&Label {
             id,
             kind: &kind,
@@ -211,6 +219,8 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
             let state = child.state().map(|(_, tag)| short(tag.name));
             let (mailbox, state) = (mailbox.as_deref(), state.as_deref());
             Drawn {
+                id: id.to_owned(),
+                uses: child.uses().iter().map(|u| u.to_string()).collect(),
                 label: label(&Label {
                     id,
                     kind: &NodeKind::Worker,
@@ -360,6 +370,8 @@ fn child_now(spec: &ErasedChild, id: &str, state: Live) -> Drawn {
 
 fn leaf(id: &str, shape: Shape, live: Option<Live>) -> Drawn {
     Drawn {
+        id: id.to_owned(),
+        uses: Vec::new(),
         label: id.to_owned(),
         shape,
         live,
@@ -441,6 +453,9 @@ impl Drawn {
         if !self.depends_on.is_empty() {
             let _ = write!(line, " [depends on {}]", self.depends_on.join(", "));
         }
+        if !self.uses.is_empty() {
+            let _ = write!(line, " [uses {}]", self.uses.join(", "));
+        }
         line
     }
 
@@ -507,6 +522,9 @@ impl Picture {
         for (n, b) in self.depends_on_edges(&nodes) {
             let _ = writeln!(out, "    n{n} -.->|depends on| b{b}");
         }
+        for (n, to) in self.uses_edges(&nodes) {
+            let _ = writeln!(out, "    n{n} -.->|uses| {to}");
+        }
         let live: Vec<(String, &str)> = (nodes.iter())
             .filter_map(|(n, _, node)| Some((format!("n{n}"), node.live?.class())))
             .chain(
@@ -561,12 +579,49 @@ impl Picture {
                 "    n{n} -> b{b} [style=dashed, label=\"depends on\"];"
             );
         }
+        for (n, to) in self.uses_edges(&nodes) {
+            let _ = writeln!(out, "    n{n} -> {to} [style=dotted, label=\"uses\"];");
+        }
         out.push_str("}\n");
         out
     }
 }
 
 impl Picture {
+    /// `(node, chart id of what it uses)` for each "uses" edge (S17.3): each name looked up as
+    /// the tree does, among the node's siblings, then each ancestor's, then the root and the
+    /// breakers.
+    fn uses_edges(&self, nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<(usize, String)> {
+        let mut edges = Vec::new();
+        for (n, parent, node) in nodes {
+            for name in &node.uses {
+                let mut level = *parent;
+                let mut found = None;
+                while let Some(p) = level {
+                    let sibling = nodes
+                        .iter()
+                        .find(|(_, q, d)| *q == Some(p) && d.id == *name);
+                    if let Some((m, _, _)) = sibling {
+                        found = Some(format!("n{m}"));
+                        break;
+                    }
+                    level = nodes[p].1;
+                }
+                let root = nodes.first().filter(|(_, _, d)| d.id == *name);
+                let found = found
+                    .or_else(|| root.map(|(m, _, _)| format!("n{m}")))
+                    .or_else(|| {
+                        let b = self.breakers.iter().position(|(b, _)| b == name)?;
+                        Some(format!("b{b}"))
+                    });
+                if let Some(to) = found {
+                    edges.push((*n, to));
+                }
+            }
+        }
+        edges
+    }
+
     /// `(node, breaker)` for each "depends on" edge, by their numbers in the chart.
     fn depends_on_edges(&self, nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<(usize, usize)> {
         let mut edges = Vec::new();

@@ -111,3 +111,10 @@ impl StashSlot {
 pub(crate) fn typed<T: Send + 'static>(any: AnyArc) -> Option<Stash<T>> {
     any.downcast::<Mutex<T>>().ok().map(|value| Stash { value })
 }
+
+/// A stash no node keeps: what a child declared with state would get if its node had none.
+pub(crate) fn detached<T>(value: T) -> Stash<T> {
+    Stash {
+        value: Arc::new(Mutex::new(value)),
+    }
+}

@@ -3,6 +3,7 @@
 //! collected in a `Ctxt`, then all are reported at once, each at the token it is about.
 
 pub(crate) mod rules;
+mod scope;
 
 use std::collections::HashMap;
 
@@ -72,6 +73,8 @@ pub(crate) fn check(mut ast: TreeAst) -> Checked {
     for_each_detection(&root, &mut |d| {
         rules::breakers_are_declared(&d.depends_on, &declared, &cx)
     });
+    let mut root = root;
+    scope::resolve(&mut root, &declared, &cx);
     // A second parameter of a name is reported and left out: `spec` keeps the first.
     let mut seen = std::collections::HashSet::new();
     ast.params.retain(|p| seen.insert(unraw(&p.name)));
@@ -346,6 +349,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
         w.mailbox = opts.mailbox;
         w.mailbox_capacity = opts.mailbox_capacity;
         w.state = opts.state;
+        w.names_used = opts.uses;
         rules::mailbox_capacity_needs_a_mailbox(w, node, &label, cx);
     }
     child.policy = opts.policy;
@@ -454,6 +458,7 @@ fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Template
     worker.mailbox = opts.mailbox;
     worker.mailbox_capacity = opts.mailbox_capacity;
     worker.state = opts.state;
+    worker.names_used = opts.uses;
     rules::mailbox_capacity_needs_a_mailbox(&worker, node, label, cx);
     Template {
         policy: opts.policy,
@@ -491,6 +496,8 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Worker {
         mailbox: None,
         mailbox_capacity: None,
         state: None,
+        names_used: Vec::new(),
+        uses: Vec::new(),
     }
 }
 
@@ -502,6 +509,8 @@ struct ChildOptions {
     mailbox_capacity: Option<u64>,
     args: Option<Type>,
     state: Option<Type>,
+    /// Names, resolved once the whole tree is read.
+    uses: Vec<Ident>,
     detection: Detection,
 }
 
@@ -552,7 +561,10 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
             "heartbeat" if rules::heartbeat_is_on_a_worker(&opt.key, place, label, cx) => {
                 out.detection.heartbeat = values::phi(v, cx);
             }
-            "depends_on" => out.detection.depends_on = values::breaker_names(v, cx),
+            "depends_on" => out.detection.depends_on = values::name_list("depends_on", v, cx),
+            "uses" if rules::uses_is_on_a_worker(&opt.key, place, false, label, cx) => {
+                out.uses = values::name_list("uses", v, cx);
+            }
             "state" if rules::state_is_on_a_worker(&opt.key, place, label, cx) => {
                 out.state = rules::type_options_are_types(&opt.key, v, cx);
             }

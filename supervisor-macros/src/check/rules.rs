@@ -895,6 +895,63 @@ pub(crate) fn state_is_on_a_worker(key: &Ident, place: Place, label: &str, cx: &
     true
 }
 
+/// S17.1: only a worker's start function uses nodes, not a supervisor or a `from_worker` factory.
+pub(crate) fn uses_is_on_a_worker(
+    at: &Ident,
+    place: Place,
+    from_worker: bool,
+    label: &str,
+    cx: &Ctxt,
+) -> bool {
+    let msg = if place == Place::Supervisor {
+        format!("supervisor `{label}` has no start expression to bind `uses` in: `uses` applies to workers")
+    } else if from_worker {
+        format!("`{label}` is made by a `from_worker` factory, which gets no context to bind `uses` from: write `worker(|ctx| ..)`, or look the node up in the worker with `ctx.used(..)`")
+    } else {
+        return true;
+    };
+    cx.error_at(at.span(), msg);
+    false
+}
+
+/// Why a name a worker uses is not in its scope (S17.2).
+pub(crate) enum OutOfScope<'a> {
+    /// The worker itself.
+    Itself,
+    /// A node that starts after `after` (the worker, or its ancestor), in this start order.
+    Later { after: &'a str, order: Vec<&'a str> },
+    /// No node or breaker of that name; these are the names in scope.
+    Unknown { visible: Vec<&'a str> },
+}
+
+/// S17.2: a worker uses the nodes that start before it, its ancestors and the tree's breakers.
+pub(crate) fn used_name_is_in_scope(
+    name: &Ident,
+    user: &str,
+    problem: Option<OutOfScope<'_>>,
+    cx: &Ctxt,
+) -> bool {
+    let n = unraw(name);
+    let why = "a child uses the nodes that start before it, its ancestors, and the tree's breakers";
+    let msg = match problem {
+        None => return true,
+        Some(OutOfScope::Itself) => format!("`{user}` cannot use itself: {why}"),
+        Some(OutOfScope::Later { after, order }) => format!(
+            "`{n}` starts after `{after}` (start order: {}): {why}; declare `{n}` first",
+            order.join(", ")
+        ),
+        Some(OutOfScope::Unknown { visible }) => {
+            let mut msg = format!("no node or breaker `{n}` in scope of `{user}`: {why}");
+            if let Some(s) = did_you_mean(&n, &visible) {
+                msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+            }
+            msg
+        }
+    };
+    cx.error_at(name.span(), msg);
+    false
+}
+
 /// S13.1: breaker names are unique in a tree.
 pub(crate) fn breakers_are_unique(names: &[Ident], cx: &Ctxt) {
     let mut seen: HashMap<String, Span> = HashMap::new();

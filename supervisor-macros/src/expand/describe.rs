@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::tokens::{duration, strategy, sup_settings, type_name, Shared};
 use crate::check::unraw;
-use crate::model::{Child, ChildKind, Detection, Policy, Route, Sup, Worker};
+use crate::model::{Child, ChildKind, Detection, Policy, Route, Sup, UsedKind, Worker};
 
 /// The description of a supervisor, its children's nested in it: one const expression, whose
 /// arrays rustc promotes to statics. Only what differs from the defaults is written.
@@ -75,6 +75,14 @@ pub(super) fn describe_worker(id: &str, worker: &Worker) -> TokenStream {
     if let Some(t) = &worker.state {
         let n = type_name(t);
         out.extend(quote!(.state(#n)));
+    }
+    // The nodes it uses, as its spec declares them (S17.3).
+    let nodes: Vec<String> = (worker.uses.iter())
+        .filter(|u| matches!(u.what, UsedKind::Node { .. }))
+        .map(|u| unraw(&u.name))
+        .collect();
+    if !nodes.is_empty() {
+        out.extend(quote!(.uses(&[#(#nodes),*])));
     }
     out
 }

@@ -4,7 +4,10 @@
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 
-use crate::model::Worker;
+use super::spec::breaker_var;
+use super::tokens::handle_type;
+use crate::check::unraw;
+use crate::model::{UsedKind, Worker};
 use crate::parse::Param;
 
 impl Param {
@@ -104,24 +107,35 @@ pub(super) fn split_closure(expr: &TokenStream) -> Option<(TokenStream, TokenStr
 
 /// The start function of a worker or template: the expression itself or, when it uses tree
 /// parameters, the same function giving every incarnation its own clones of them (a closure
-/// gets them at the top of its body).
-pub(super) fn start_fn(worker: &Worker, params: &[Param], template: bool) -> TokenStream {
+/// gets them at the top of its body). What the worker uses (S17), the breakers it depends on
+/// and its carried state are bound by name for each incarnation, when the expression names
+/// them.
+pub(super) fn start_fn(
+    worker: &Worker,
+    depends_on: &[Ident],
+    params: &[Param],
+    template: bool,
+) -> TokenStream {
     let Worker { expr, span, .. } = worker;
     let inner = clones(expr, params);
-    if inner.is_empty() {
+    let (outer_binds, inner_binds) = bindings(worker, depends_on);
+    if inner.is_empty() && inner_binds.is_empty() {
         return expr.clone();
     }
     let outer = inner.clone();
-    if let Some((head, body)) = split_closure(expr) {
-        return quote_spanned! {*span=> {
-            #outer
-            #head {
-                #inner
-                #body
-            }
-        }};
+    if inner_binds.is_empty() {
+        if let Some((head, body)) = split_closure(expr) {
+            return quote_spanned! {*span=> {
+                #outer
+                #head {
+                    #inner
+                    #body
+                }
+            }};
+        }
     }
-    // Another expression that names parameters (`make(config)`) is evaluated per incarnation.
+    // Evaluated per incarnation, where the bindings are in scope (`make(config)`, or a closure
+    // naming what the worker uses).
     let ctx = Ident::new("ctx", Span::mixed_site());
     let args = Ident::new("args", Span::mixed_site());
     let start = Ident::new("start", Span::mixed_site());
@@ -132,12 +146,63 @@ pub(super) fn start_fn(worker: &Worker, params: &[Param], template: bool) -> Tok
     };
     quote_spanned! {*span=> {
         #outer
+        #outer_binds
         move |#params| {
             #inner
+            #inner_binds
             let #start = #expr;
             #call
         }
     }}
+}
+
+/// The `let`s that bind, by the names the start expression uses, the handles of the nodes the
+/// worker uses, the breakers it uses or depends on (clones of the tree's, made once outside
+/// and once per incarnation) and its carried state.
+fn bindings(worker: &Worker, depends_on: &[Ident]) -> (TokenStream, TokenStream) {
+    let ctx = Ident::new("ctx", Span::mixed_site());
+    let (mut outer, mut inner) = (TokenStream::new(), TokenStream::new());
+    let mut breakers: Vec<&Ident> = Vec::new();
+    for used in &worker.uses {
+        if !mentions(&worker.expr, &used.name) {
+            continue;
+        }
+        let name = &used.name;
+        match &used.what {
+            UsedKind::Node { up, index, handle } => {
+                let h = handle_type(handle);
+                let up = proc_macro2::Literal::usize_unsuffixed(*up);
+                let index = match index {
+                    Some(i) => {
+                        let i = proc_macro2::Literal::usize_unsuffixed(*i);
+                        quote!(::core::option::Option::Some(#i))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                inner.extend(quote! {
+                    let #name: #h = ::supervisor::__private::used_at(&#ctx, #up, #index);
+                });
+            }
+            UsedKind::Breaker => breakers.push(name),
+        }
+    }
+    for name in depends_on {
+        if mentions(&worker.expr, name) && !breakers.iter().any(|b| unraw(b) == unraw(name)) {
+            breakers.push(name);
+        }
+    }
+    for name in breakers {
+        let var = breaker_var(name);
+        outer.extend(quote!(let #name = ::core::clone::Clone::clone(&#var);));
+        inner.extend(quote!(let #name = ::core::clone::Clone::clone(&#name);));
+    }
+    let state = Ident::new("state", Span::call_site());
+    if let (Some(ty), true) = (&worker.state, mentions(&worker.expr, &state)) {
+        inner.extend(quote! {
+            let #state: ::supervisor::Stash<#ty> = ::supervisor::__private::stash(&#ctx);
+        });
+    }
+    (outer, inner)
 }
 
 /// The factory of a `from_worker` child: a fresh worker value for every incarnation.

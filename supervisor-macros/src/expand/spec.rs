@@ -186,7 +186,7 @@ pub(super) fn child_spec(
             let span = w.span;
             match w.start {
                 Start::Fn => {
-                    let f = start_fn(w, params, false);
+                    let f = start_fn(w, &child.detection.depends_on, params, false);
                     match &w.mailbox {
                         // The mailbox type as written: see `__private::with_mailbox`.
                         Some(m) => {
@@ -279,11 +279,11 @@ pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shar
     // The mailbox type as written: see `__private::template`.
     let mut out = match w.start {
         Start::Fn if w.mailbox.is_none() => {
-            let f = start_fn(w, params, true);
+            let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f))
         }
         Start::Fn => {
-            let f = start_fn(w, params, true);
+            let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::__private::template::<#a, #m, _, _>(#f))
         }
         // A function of the child's arguments to a fresh worker (`|slot| Slot::new(slot)`).

@@ -4,9 +4,10 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::Type;
 
+use crate::check::unraw;
 use crate::model::{
-    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Policy, PoolOverflow,
-    Restart, Shutdown, StaticSup, Strategy, Sup, Template, Worker,
+    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Handle, Policy,
+    PoolOverflow, Restart, Shutdown, StaticSup, Strategy, Sup, Template, UsedKind, Worker,
 };
 use crate::parse::Param;
 
@@ -303,7 +304,41 @@ pub(super) fn worker_settings(worker: &Worker) -> TokenStream {
     if let Some(state) = &worker.state {
         out.extend(quote!(.state::<#state>()));
     }
+    for used in &worker.uses {
+        if let UsedKind::Node { handle, .. } = &used.what {
+            let name = unraw(&used.name);
+            let h = handle_type(handle);
+            out.extend(quote!(.uses(&::supervisor::Uses::<#h>::new(#name))));
+        }
+    }
     out
+}
+
+/// The handle a child using a node receives (S17.1), as the tree's handles type it (S9).
+pub(super) fn handle_type(handle: &Handle) -> TokenStream {
+    let or_none = |m: &Option<Box<Type>>| match m {
+        Some(m) => m.to_token_stream(),
+        None => quote!(::supervisor::NoMailbox),
+    };
+    match handle {
+        Handle::Child { mailbox } => {
+            let m = or_none(mailbox);
+            quote!(::supervisor::ChildRef<#m>)
+        }
+        Handle::Pool { mailbox } => {
+            let m = or_none(mailbox);
+            quote!(::supervisor::PoolRef<#m>)
+        }
+        Handle::Dynamic { args, mailbox } => {
+            let a = match args {
+                Some(a) => a.to_token_stream(),
+                None => quote!(()),
+            };
+            let m = or_none(mailbox);
+            quote!(::supervisor::DynamicRef<#a, #m>)
+        }
+        Handle::Supervisor => quote!(::supervisor::SupervisorRef),
+    }
 }
 
 pub(super) fn mailbox_type(worker: &Worker) -> TokenStream {

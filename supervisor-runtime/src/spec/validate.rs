@@ -37,6 +37,9 @@ struct Level<'a> {
 /// S17.2: each name a child uses is an earlier node of its own level or one above, or an
 /// ancestor; else the rule it breaks, with the start order that decides it.
 fn check_uses(child: &ErasedChild, level: &Level<'_>) -> Result<(), SpecRule> {
+    if let (Starter::Supervisor { .. }, Some(name)) = (&child.start, child.uses().first()) {
+        return Err(SpecRule::Uses(Arc::clone(name), UsesRule::OnSupervisor));
+    }
     for name in child.uses().iter() {
         let mut current = Some(level);
         let mut innermost = true;
@@ -63,24 +66,10 @@ fn check_uses(child: &ErasedChild, level: &Level<'_>) -> Result<(), SpecRule> {
             innermost = false;
         };
         if !found {
-            let problem = match descends(child, name) {
-                true => UsesRule::Descendant,
-                false => UsesRule::Unknown,
-            };
-            return Err(SpecRule::Uses(Arc::clone(name), problem));
+            return Err(SpecRule::Uses(Arc::clone(name), UsesRule::Unknown));
         }
     }
     Ok(())
-}
-
-/// Whether `name` is a node below `child`.
-fn descends(child: &ErasedChild, name: &str) -> bool {
-    let Starter::Supervisor { spec } = &child.start else {
-        return false;
-    };
-    spec.children
-        .iter()
-        .any(|c| &*c.id == name || descends(c, name))
 }
 
 fn checked(spec: &SupervisorSpec, path: &str, level: &Level<'_>) -> Result<(), SpecError> {
