@@ -450,6 +450,23 @@ fn cases() -> Vec<(&'static str, Builder)> {
             ),
         ),
         (
+            "args_not_clone",
+            Rejects(
+                || {
+                    let t = Template::temporary(|ctx: ChildContext, n: u32| async move {
+                        let _ = (ctx, n);
+                        Ok::<(), String>(())
+                    });
+                    let sessions = SupervisorSpec::dynamic(
+                        "sessions",
+                        t.restart(Restart::Transient),
+                    );
+                    app().child(ChildSpec::supervisor(sessions)).validate()
+                },
+                SpecRule::MovedArgsRestarted,
+            ),
+        ),
+        (
             "uses_later_node",
             Rejects(
                 || {

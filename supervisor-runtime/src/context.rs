@@ -96,6 +96,15 @@ impl StartSignal {
     }
 }
 
+/// Where a dynamic child's arguments wait for its incarnations: a lock, so that arguments that
+/// are only `Send` (a connection) can be shared with the supervisor and moved out once.
+pub(crate) type ArgsSlot<A> = Mutex<Option<A>>;
+
+/// A dynamic child's arguments, as its supervisor keeps them.
+pub(crate) fn args_slot<A: Send + 'static>(args: A) -> AnyArc {
+    Arc::new(Mutex::new(Some(args)))
+}
+
 /// The untyped parts of a context, as a supervisor builds them.
 pub(crate) struct RawContext {
     pub node: Arc<dyn NodeView>,
@@ -148,13 +157,20 @@ impl RawContext {
         }
     }
 
-    pub(crate) fn take_args<A: Clone + 'static>(&mut self) -> Option<A> {
-        self.extra
-            .as_mut()?
-            .args
-            .take()?
-            .downcast_ref::<A>()
-            .cloned()
+    /// A copy of the dynamic child's arguments, for a template that restarts: each
+    /// incarnation gets its own.
+    pub(crate) fn copy_args<A: Clone + 'static>(&mut self) -> Option<A> {
+        let args = self.extra.as_mut()?.args.take()?;
+        let slot = args.downcast_ref::<ArgsSlot<A>>()?.lock().ok()?;
+        slot.as_ref().cloned()
+    }
+
+    /// The dynamic child's arguments themselves, moved into its only incarnation (a
+    /// temporary template's, whose arguments need not be `Clone`).
+    pub(crate) fn move_args<A: 'static>(&mut self) -> Option<A> {
+        let args = self.extra.as_mut()?.args.take()?;
+        let mut slot = args.downcast_ref::<ArgsSlot<A>>()?.lock().ok()?;
+        slot.take()
     }
 }
 

@@ -81,6 +81,10 @@ pub enum SpecRule {
     /// A temporary slot would shrink its pool for good when it ends (S14.6).
     #[error("a pool's slots are permanent or transient, not temporary")]
     TemporarySlot,
+    /// A template whose arguments move into its only incarnation was made to restart: a
+    /// restart would have no arguments.
+    #[error("a template whose arguments are moved (`Template::temporary`) must stay temporary")]
+    MovedArgsRestarted,
     /// A node a child uses (S17.2), with its name: not one it may use.
     #[error("uses `{0}`: {1}")]
     Uses(Arc<str>, UsesRule),

@@ -988,7 +988,7 @@ impl<A, M> std::ops::Deref for DynamicRef<A, M> {
     }
 }
 
-impl<A: Clone + Send + Sync + 'static, M: Message> DynamicRef<A, M> {
+impl<A: Send + 'static, M: Message> DynamicRef<A, M> {
     /// Starts a child from the template with `args`; its id is a number unique for the life of
     /// the tree (never reused, even after this supervisor restarts). A full supervisor answers [`ManagementError::MaxChildren`] (S9.3).
     ///
@@ -1005,7 +1005,7 @@ impl<A: Clone + Send + Sync + 'static, M: Message> DynamicRef<A, M> {
     pub async fn start_child(&self, args: A) -> Result<ChildRef<M>, ManagementError> {
         let node = self
             .sup
-            .call(|r| Command::StartDynamic(Arc::new(args), r))
+            .call(|r| Command::StartDynamic(crate::context::args_slot(args), r))
             .await??;
         Ok(ChildRef::new(node, self.sup.clone()))
     }

@@ -103,8 +103,8 @@ pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
-    Intensity, Overflow, PoolSpec, Restart, Routing, Shutdown, Strategy, SupervisorSpec, Template,
-    Uses, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    Intensity, Overflow, PoolSpec, Restart, RestartArgs, Routing, Shutdown, Strategy,
+    SupervisorSpec, Template, Uses, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};
@@ -201,7 +201,7 @@ pub mod __private {
     /// [`Template::new`](crate::Template::new).
     pub fn template<A, M: crate::Message, F, Fut>(start: F) -> crate::Template<A, M>
     where
-        A: Clone + Send + Sync + 'static,
+        A: crate::RestartArgs,
         F: Fn(crate::ChildContext<M>, A) -> Fut + Send + Sync + 'static,
         Fut: core::future::Future + Send + 'static,
         Fut::Output: crate::IntoExit,
@@ -209,10 +209,21 @@ pub mod __private {
         crate::Template::new(start)
     }
 
+    /// [`Template::temporary`](crate::Template::temporary).
+    pub fn template_once<A, M: crate::Message, F, Fut>(start: F) -> crate::Template<A, M>
+    where
+        A: Send + 'static,
+        F: Fn(crate::ChildContext<M>, A) -> Fut + Send + Sync + 'static,
+        Fut: core::future::Future + Send + 'static,
+        Fut::Output: crate::IntoExit,
+    {
+        crate::Template::temporary(start)
+    }
+
     /// [`Template::from_worker`](crate::Template::from_worker).
     pub fn template_from_worker<A, M: crate::Message, W, F>(make: F) -> crate::Template<A, M>
     where
-        A: Clone + Send + Sync + 'static,
+        A: crate::RestartArgs,
         W: crate::Worker<M>,
         F: Fn(A) -> W + Send + Sync + 'static,
     {

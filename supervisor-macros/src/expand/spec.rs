@@ -9,7 +9,8 @@ use super::tokens::{
 };
 use crate::check::unraw;
 use crate::model::{
-    Breaker, Child, ChildKind, Detection, Phi, Probe, Route, Start, Strategy, Sup, Template,
+    Breaker, Child, ChildKind, Detection, Phi, Probe, Restart, Route, Start, Strategy, Sup,
+    Template,
 };
 use crate::parse::{tokens_span, Param};
 
@@ -278,9 +279,15 @@ pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shar
     let span = w.span;
     // The mailbox type as written: see `__private::template`.
     let mut out = match w.start {
-        Start::Fn if w.mailbox.is_none() => {
+        Start::Fn if w.mailbox.is_none() && template.policy.restart != Restart::Temporary => {
             let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f))
+        }
+        // A temporary template's arguments move into its only incarnation: they need not be
+        // `Clone` (a connection handed to a session).
+        Start::Fn if template.policy.restart == Restart::Temporary => {
+            let f = start_fn(w, &template.detection.depends_on, params, true);
+            quote_spanned!(span=> ::supervisor::__private::template_once::<#a, #m, _, _>(#f))
         }
         Start::Fn => {
             let f = start_fn(w, &template.detection.depends_on, params, true);

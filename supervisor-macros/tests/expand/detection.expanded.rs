@@ -41,7 +41,12 @@ impl Fleet {
         );
         let sessions = ::supervisor::SupervisorSpec::dynamic(
             "sessions",
-            ::supervisor::Template::<String, ::supervisor::NoMailbox>::new(session::run)
+            ::supervisor::__private::template_once::<
+                String,
+                ::supervisor::NoMailbox,
+                _,
+                _,
+            >(session::run)
                 .restart(::supervisor::Restart::Temporary)
                 .depends_on(&breaker_llm)
                 .depends_on(&breaker_search),

@@ -48,10 +48,12 @@ impl App {
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
         let api__sessions = ::supervisor::SupervisorSpec::dynamic(
                 "sessions",
-                ::supervisor::Template::<
+                ::supervisor::__private::template_once::<
                     SessionArgs,
                     ::supervisor::NoMailbox,
-                >::new(session::run)
+                    _,
+                    _,
+                >(session::run)
                     .restart(::supervisor::Restart::Temporary),
             )
             .max_children(10000);

@@ -292,7 +292,7 @@ struct TemplateWorkerStart<A, M, F> {
 
 impl<A, M, W, F> Start for TemplateWorkerStart<A, M, F>
 where
-    A: Clone + Send + Sync + 'static,
+    A: RestartArgs,
     M: Message,
     W: Worker<M>,
     F: Fn(A) -> W + Send + Sync + 'static,
@@ -301,7 +301,7 @@ where
         let span = child_span(&raw);
         let run = async move {
             let mut ctx = ChildContext::<M>::attach_async(raw).await;
-            match ctx.raw.take_args::<A>() {
+            match ctx.raw.copy_args::<A>() {
                 Some(args) => drive((self.make)(args), &mut ctx).await,
                 None => ExitReason::error("dynamic child started without its arguments"),
             }
@@ -420,6 +420,15 @@ impl<M> ChildSpec<M> {
     policy_setters!("the child");
 }
 
+/// What the arguments of a template that restarts must be: each restart gets a copy.
+#[diagnostic::on_unimplemented(
+    message = "the arguments `{Self}` of a template that restarts must be `Clone + Send + 'static`",
+    label = "each restart of the child gets a copy of its arguments",
+    note = "make the template temporary (`restart = temporary` in the tree, `Template::temporary` in the builder): its arguments then move into its only incarnation and need only be `Send`; or share them in an `Arc`"
+)]
+pub trait RestartArgs: Clone + Send + 'static {}
+impl<T: Clone + Send + 'static> RestartArgs for T {}
+
 /// The template of a dynamic supervisor's children: `start(ctx, args)` for each incarnation,
 /// with the `args` given to `start_child` (cloned for each restart).
 #[must_use = "a builder does nothing until it is used"]
@@ -452,17 +461,18 @@ impl<A, M> fmt::Debug for Template<A, M> {
 // `Message` is then one error at the type (the macro's own check), not a second "no function
 // `new`" beside it.
 impl<A, M> Template<A, M> {
-    /// A template calling `start(ctx, args)` for every incarnation.
+    /// A template calling `start(ctx, args)` for every incarnation, each with its own copy
+    /// of the arguments given to `start_child`.
     pub fn new<F, Fut>(start: F) -> Self
     where
-        A: Clone + Send + Sync + 'static,
+        A: RestartArgs,
         M: Message,
         F: Fn(ChildContext<M>, A) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
         let call = start_fn(move |mut ctx: ChildContext<M>| {
-            let args = ctx.raw.take_args::<A>();
+            let args = ctx.raw.copy_args::<A>();
             let run = args.map(|a| start(ctx, a));
             async move {
                 match run {
@@ -486,12 +496,63 @@ impl<A, M> Template<A, M> {
 }
 
 impl<A, M> Template<A, M> {
+    /// A template of temporary children (S3.2), never restarted, whose arguments move into
+    /// their only incarnation: they need only be `Send`, so that an acceptor can hand each
+    /// connection to a child of its own.
+    ///
+    /// ```
+    /// use supervisor::{ChildContext, SupervisorSpec, Template};
+    ///
+    /// async fn session(ctx: ChildContext, conn: tokio::net::TcpStream) -> Result<(), String> {
+    ///     let _ = conn; // served until it closes
+    ///     ctx.cancelled().await;
+    ///     Ok(())
+    /// }
+    ///
+    /// let sessions = SupervisorSpec::dynamic("sessions", Template::temporary(session));
+    /// ```
+    pub fn temporary<F, Fut>(start: F) -> Self
+    where
+        A: Send + 'static,
+        M: Message,
+        F: Fn(ChildContext<M>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        let call = start_fn(move |mut ctx: ChildContext<M>| {
+            let args = ctx.raw.move_args::<A>();
+            let run = args.map(|a| start(ctx, a));
+            async move {
+                match run {
+                    Some(run) => run.await.into_exit(),
+                    None => ExitReason::error("dynamic child started without its arguments"),
+                }
+            }
+        });
+        let mut inner = erased::<M>(
+            "template",
+            Starter::Fn {
+                call,
+                awaits_start: false,
+            },
+        );
+        inner.restart = Restart::Temporary;
+        inner.extras_mut().moves_args = true;
+        Template {
+            inner,
+            args: TypeTag::of::<A>(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<A, M> Template<A, M> {
     /// A template of [`Worker`]s: `make(args)` builds a fresh one for every incarnation, which
     /// counts as started once [`Worker::init`] returned `Ok` (S2.1), as
     /// [`ChildSpec::from_worker`] does for a static child.
     pub fn from_worker<W, F>(make: F) -> Self
     where
-        A: Clone + Send + Sync + 'static,
+        A: RestartArgs,
         M: Message,
         W: Worker<M>,
         F: Fn(A) -> W + Send + Sync + 'static,

@@ -9,7 +9,7 @@ mod supervisor;
 mod uses;
 mod validate;
 
-pub use child::{ChildSpec, Template};
+pub use child::{ChildSpec, RestartArgs, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
 pub(crate) use model::{BoxFuture, ErasedChild, PoolSettings, Starter, SupervisorKind};
 pub use policy::{

@@ -58,6 +58,8 @@ pub(crate) struct ChildExtras {
     pub label: Option<Arc<AnyLabeler>>,
     /// The names of the nodes it uses (S17).
     pub uses: Arc<[Arc<str>]>,
+    /// A template whose arguments move into its only incarnation: it must stay temporary.
+    pub moves_args: bool,
 }
 
 #[derive(Clone)]
@@ -100,6 +102,10 @@ impl ErasedChild {
         static NONE: std::sync::LazyLock<Arc<[Arc<str>]>> =
             std::sync::LazyLock::new(|| Arc::from(Vec::new()));
         self.extras.as_ref().map_or(&NONE, |e| &e.uses)
+    }
+
+    pub(crate) fn moves_args(&self) -> bool {
+        self.extras.as_ref().is_some_and(|e| e.moves_args)
     }
 
     pub(crate) fn labeler(&self) -> Option<&AnyLabeler> {

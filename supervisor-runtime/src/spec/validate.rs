@@ -228,6 +228,9 @@ fn check_child_in(
             return Err(err(SpecRule::SignificantWithoutAutoShutdown));
         }
     }
+    if child.moves_args() && child.restart != Restart::Temporary {
+        return Err(err(SpecRule::MovedArgsRestarted));
+    }
     if child.restart == Restart::Temporary && child.backoff.is_some() {
         return Err(err(SpecRule::BackoffOnTemporary));
     }

@@ -1444,7 +1444,8 @@ impl Engine {
         };
         let template = Arc::new(template.template.clone());
         let id: Arc<str> = Arc::from(slot.to_string());
-        self.add_and_start(template, id, Some(Arc::new(slot))).await
+        self.add_and_start(template, id, Some(crate::context::args_slot(slot)))
+            .await
     }
 
     async fn add_dynamic(&mut self, args: AnyArc) -> Result<Arc<Node>, ManagementError> {
