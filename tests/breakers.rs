@@ -26,6 +26,9 @@ impl std::fmt::Display for ServiceDown {
 
 impl std::error::Error for ServiceDown {}
 
+// Every failure counts against the service (S13.5).
+impl supervisor::Disposition for ServiceDown {}
+
 async fn fail() -> Result<(), ServiceDown> {
     Err(ServiceDown)
 }
@@ -345,4 +348,62 @@ async fn half_open_permits_hold_under_contention() {
         most.load(Ordering::SeqCst)
     );
     assert!(admitted.load(Ordering::SeqCst) > 0);
+}
+
+#[derive(Debug)]
+enum ApiError {
+    BadRequest,
+    Down,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl supervisor::Disposition for ApiError {
+    fn directive(&self) -> supervisor::Directive {
+        match self {
+            // The caller's mistake: a restart, or the breaker, would not help.
+            ApiError::BadRequest => supervisor::Directive::Stop,
+            ApiError::Down => supervisor::Directive::Restart,
+        }
+    }
+}
+
+// S13.5: a call may fail with any usual error type (one declaring a disposition, `String`,
+// `anyhow::Error`, a boxed error); an error whose disposition is `stop` does not count.
+#[tokio::test(start_paused = true)]
+async fn any_error_type_counts_unless_its_disposition_is_stop() {
+    let b = CircuitBreaker::new("api", config().failure_threshold(3));
+    for _ in 0..5 {
+        let e = b.call(async { Err::<(), _>(ApiError::BadRequest) }).await;
+        assert!(matches!(e, Err(BreakerError::Failed(ApiError::BadRequest))));
+    }
+    #[cfg(feature = "anyhow")]
+    {
+        let stop: anyhow::Error = supervisor::Directed::stop("bad request").into();
+        let _ = b.call(async { Err::<(), _>(stop) }).await;
+    }
+    let boxed: supervisor::BoxError = supervisor::Directed::stop("bad request").into();
+    let _ = b.call(async { Err::<(), _>(boxed) }).await;
+    assert_eq!(b.stats().failures, 0, "the caller's mistakes");
+    let _ = b.call(async { Err::<(), String>("down".into()) }).await;
+    let _ = b.call(async { Err::<(), _>(std::io::Error::other("down")) }).await;
+    assert_eq!(b.stats().failures, 2);
+    assert_eq!(b.state(), BreakerState::Closed);
+    let _ = b.call(async { Err::<(), _>(ApiError::Down) }).await;
+    assert_eq!(b.state(), BreakerState::Open);
+}
+
+// S13.5: with the feature `anyhow`, an `anyhow::Error` is read down its chain.
+#[cfg(feature = "anyhow")]
+#[tokio::test(start_paused = true)]
+async fn an_anyhow_error_counts_unless_it_carries_a_stop() {
+    let b = CircuitBreaker::new("api", config());
+    let _ = b.call(async { Err::<(), _>(anyhow::anyhow!("down")) }).await;
+    let stop = anyhow::Error::from(supervisor::Directed::stop("bad request")).context("calling");
+    let _ = b.call(async { Err::<(), _>(stop) }).await;
+    assert_eq!(b.stats().failures, 1);
 }

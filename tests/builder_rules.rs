@@ -467,6 +467,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             ),
         ),
         (
+            "breaker_error_without_disposition",
+            CannotBeWritten("`CircuitBreaker::call` is the same API in both: rustc rejects the call, once, saying how to declare a disposition"),
+        ),
+        (
             "uses_later_node",
             Rejects(
                 || {

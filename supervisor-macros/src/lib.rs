@@ -229,7 +229,8 @@ use proc_macro2::TokenStream;
 /// `parameter_not_send`\]; a mailbox type that is
 /// not `Send + 'static`, at the type \[`mailbox_not_send`\]; the arguments of a template that
 /// restarts that are not `Clone`, saying that `restart = temporary` moves them instead
-/// \[`args_not_clone`\]; the message type of a broadcast
+/// \[`args_not_clone`\]; a call through a breaker whose error type declares no disposition
+/// \[`breaker_error_without_disposition`\]; the message type of a broadcast
 /// pool that is not `Clone`, at the type \[`broadcast_not_clone`\]; a `key_hash` closure that
 /// takes its message by value or whose key is not `Hash`, at the closure
 /// \[`key_hash_type_errors`\]; a misspelt child or a wrong message

@@ -14,7 +14,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
-use crate::directive::Directed;
+use crate::directive::Failure;
 use crate::event::{EventKind, Events};
 use crate::exit::Directive;
 use crate::state::BreakerState;
@@ -55,11 +55,89 @@ impl<F: Future> Future for LazyTimeout<F> {
     }
 }
 
+pin_project! {
+    /// The future of [`CircuitBreaker::call`]: admitted at its first poll, as an `async fn`
+    /// would be.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct BreakerCall<'a, E, F> {
+        inner: &'a Inner,
+        admitted: Option<Admission<'a>>,
+        // Set at the first poll: a call is admitted once.
+        started: bool,
+        disposition: fn(&E) -> Option<Directive>,
+        #[pin]
+        timed: LazyTimeout<F>,
+    }
+}
+
+impl<E, F> fmt::Debug for BreakerCall<'_, E, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BreakerCall")
+            .field("breaker", &self.inner.name)
+            .finish()
+    }
+}
+
+impl<'a, T, E: 'static, F: Future<Output = Result<T, E>>> Future for BreakerCall<'a, E, F> {
+    type Output = Result<T, BreakerError<E>>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let i: &'a Inner = this.inner;
+        if *this.started && this.admitted.is_none() {
+            // Polled again after it answered.
+            return std::task::Poll::Pending;
+        }
+        if !*this.started {
+            *this.started = true;
+            match i.admit() {
+                Ok(a) => *this.admitted = Some(a),
+                Err(retry_in) => {
+                    i.rejections.fetch_add(1, Ordering::Relaxed);
+                    return std::task::Poll::Ready(Err(BreakerError::Open {
+                        breaker: Arc::clone(&i.name),
+                        retry_in,
+                    }));
+                }
+            }
+        }
+        let outcome = std::task::ready!(this.timed.poll(cx));
+        let Some(admission) = this.admitted.take() else {
+            return std::task::Poll::Pending;
+        };
+        std::task::Poll::Ready(match outcome {
+            Ok(Ok(value)) => {
+                i.succeeded(admission);
+                Ok(value)
+            }
+            Ok(Err(error)) => {
+                if i.counts(&error, *this.disposition) {
+                    i.failed(admission);
+                } else {
+                    // Not the service's fault: neither a failure nor a success.
+                    drop(admission);
+                }
+                Err(BreakerError::Failed(error))
+            }
+            Err(Elapsed) => {
+                i.failed(admission);
+                Err(BreakerError::Timeout {
+                    breaker: Arc::clone(&i.name),
+                    after: i.config.call_timeout,
+                })
+            }
+        })
+    }
+}
+
 const CLOSED: u8 = 0;
 const OPEN: u8 = 1;
 const HALF_OPEN: u8 = 2;
 
-type Classifier = Arc<dyn Fn(&(dyn std::error::Error + 'static)) -> bool + Send + Sync>;
+type Classifier = Arc<dyn Fn(&dyn std::any::Any) -> bool + Send + Sync>;
 
 /// A breaker's settings (S13.8 defaults).
 #[derive(Clone)]
@@ -167,12 +245,14 @@ impl BreakerConfig {
         self
     }
 
-    /// Which errors count as failures (S13.5). By default every error does, except one whose
-    /// disposition is [`Directive::Stop`] (a [`Directed`] anywhere in its source chain): a
-    /// caller's own mistake says nothing about the service.
+    /// Which errors count as failures (S13.5), given each failed call's error to downcast
+    /// (`|e| e.downcast_ref::<DbError>().is_some_and(DbError::is_outage)`). By default every
+    /// error does, except one whose disposition is [`Directive::Stop`] (its type's
+    /// [`Disposition`](crate::Disposition), or a [`Directed`] in its source chain): a caller's
+    /// own mistake says nothing about the service.
     pub fn classify(
         mut self,
-        counts: impl Fn(&(dyn std::error::Error + 'static)) -> bool + Send + Sync + 'static,
+        counts: impl Fn(&dyn std::any::Any) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.classifier = Some(Arc::new(counts));
         self
@@ -401,49 +481,23 @@ impl CircuitBreaker {
     ///
     /// Cancelling it cancels the call, which then counts neither as a success nor as a failure; a
     /// half-open trial permit it held is given back.
-    pub async fn call<T, E, F>(&self, call: F) -> Result<T, BreakerError<E>>
+    pub fn call<T, E, F>(&self, call: F) -> BreakerCall<'_, E, F>
     where
         F: Future<Output = Result<T, E>>,
-        E: std::error::Error + 'static,
+        E: Failure + 'static,
     {
-        let i = &*self.inner;
-        let admission = match i.admit() {
-            Ok(a) => a,
-            Err(retry_in) => {
-                i.rejections.fetch_add(1, Ordering::Relaxed);
-                return Err(BreakerError::Open {
-                    breaker: Arc::clone(&i.name),
-                    retry_in,
-                });
-            }
-        };
-        match (LazyTimeout {
-            call,
-            limit: i.config.call_timeout,
-            sleep: None,
-        })
-        .await
-        {
-            Ok(Ok(value)) => {
-                i.succeeded(admission);
-                Ok(value)
-            }
-            Ok(Err(error)) => {
-                if i.counts(&error) {
-                    i.failed(admission);
-                } else {
-                    // Not the service's fault: neither a failure nor a success.
-                    drop(admission);
-                }
-                Err(BreakerError::Failed(error))
-            }
-            Err(_) => {
-                i.failed(admission);
-                Err(BreakerError::Timeout {
-                    breaker: Arc::clone(&i.name),
-                    after: i.config.call_timeout,
-                })
-            }
+        // The bound is met here, once: the future reads the disposition through this pointer,
+        // so that an error type without one is a single error, at the call.
+        BreakerCall {
+            inner: &self.inner,
+            admitted: None,
+            started: false,
+            disposition: <E as Failure>::disposition,
+            timed: LazyTimeout {
+                call,
+                limit: self.inner.config.call_timeout,
+                sleep: None,
+            },
         }
     }
 
@@ -558,20 +612,11 @@ impl Inner {
     }
 
     /// Whether a failed call counts (S13.5).
-    fn counts(&self, error: &(dyn std::error::Error + 'static)) -> bool {
+    fn counts<E: 'static>(&self, error: &E, disposition: fn(&E) -> Option<Directive>) -> bool {
         if let Some(classify) = &self.config.classifier {
             return classify(error);
         }
-        let mut current = Some(error);
-        while let Some(e) = current {
-            if e.downcast_ref::<Directed>()
-                .is_some_and(|d| d.directive() == Directive::Stop)
-            {
-                return false;
-            }
-            current = e.source();
-        }
-        true
+        disposition(error) != Some(Directive::Stop)
     }
 
     /// Changes the state under the lock when `change` says to (given the state now), and tells

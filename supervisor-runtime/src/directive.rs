@@ -112,6 +112,96 @@ impl std::error::Error for Directed {
     }
 }
 
+/// What a call through a circuit breaker may fail with (S13.5): an error whose disposition
+/// the breaker can read, so that a caller's own mistake (`stop`) is not counted against the
+/// service. Error types that declare a [`Disposition`] are; so are `String`, `&str`,
+/// `std::io::Error`, boxed errors, [`Directed`] and, with the feature `anyhow`,
+/// `anyhow::Error` (a `Directed` in their source chain is found).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error of a call through a breaker: it does not say whether the failure is the service's",
+    label = "the error type of this call",
+    note = "add `impl supervisor::Disposition for {Self} {{}}` (every error then counts against the service), and override `directive` to return `Directive::Stop` for the caller's own mistakes"
+)]
+pub trait Failure {
+    /// The error's disposition (S10.2), if it says one.
+    fn disposition(&self) -> Option<Directive>;
+}
+
+impl<E: Disposition> Failure for E {
+    fn disposition(&self) -> Option<Directive> {
+        Some(self.directive())
+    }
+}
+
+impl Failure for Directed {
+    fn disposition(&self) -> Option<Directive> {
+        Some(self.directive)
+    }
+}
+
+impl Failure for String {
+    fn disposition(&self) -> Option<Directive> {
+        None
+    }
+}
+
+impl Failure for &'static str {
+    fn disposition(&self) -> Option<Directive> {
+        None
+    }
+}
+
+impl Failure for std::io::Error {
+    fn disposition(&self) -> Option<Directive> {
+        directed_in(self)
+    }
+}
+
+impl Failure for Box<dyn std::error::Error + Send + Sync> {
+    fn disposition(&self) -> Option<Directive> {
+        directed_in(&**self)
+    }
+}
+
+impl Failure for Box<dyn std::error::Error + Send> {
+    fn disposition(&self) -> Option<Directive> {
+        directed_in(&**self)
+    }
+}
+
+impl Failure for Box<dyn std::error::Error> {
+    fn disposition(&self) -> Option<Directive> {
+        directed_in(&**self)
+    }
+}
+
+impl Failure for Arc<dyn std::error::Error + Send + Sync> {
+    fn disposition(&self) -> Option<Directive> {
+        directed_in(&**self)
+    }
+}
+
+#[cfg(feature = "anyhow")]
+impl Failure for anyhow::Error {
+    fn disposition(&self) -> Option<Directive> {
+        self.chain()
+            .find_map(|e| e.downcast_ref::<Directed>())
+            .map(|d| d.directive)
+    }
+}
+
+/// The directive of the first [`Directed`] in `error`'s source chain.
+fn directed_in(error: &(dyn std::error::Error + 'static)) -> Option<Directive> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(d) = e.downcast_ref::<Directed>() {
+            return Some(d.directive);
+        }
+        current = e.source();
+    }
+    None
+}
+
 /// A child's decider: a function of the exit reason to a directive (S10.2).
 pub(crate) type Decider = Arc<dyn Fn(&ExitReason) -> Directive + Send + Sync>;
 
@@ -130,12 +220,8 @@ pub(crate) fn decide(
         return (decide(reason), DirectiveSource::Decider);
     }
     if let ExitReason::Error(error) = reason {
-        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&**error);
-        while let Some(e) = current {
-            if let Some(d) = e.downcast_ref::<Directed>() {
-                return (d.directive, DirectiveSource::Disposition);
-            }
-            current = e.source();
+        if let Some(directive) = directed_in(&**error) {
+            return (directive, DirectiveSource::Disposition);
         }
     }
     (Directive::Restart, DirectiveSource::Default)

@@ -77,12 +77,12 @@ pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
 
 pub use backoff::Backoff;
-pub use breaker::{BreakerConfig, BreakerError, BreakerStats, CircuitBreaker};
+pub use breaker::{BreakerCall, BreakerConfig, BreakerError, BreakerStats, CircuitBreaker};
 pub use budget::ShutdownBudget;
 pub use call::{CallError, Reply};
 pub use context::{ChildContext, Message, NoMailbox};
 pub use describe::{NodeDescription, NodeKind, RouteKind, TreeDescription, Watching};
-pub use directive::{Directed, Disposition};
+pub use directive::{Directed, Disposition, Failure};
 pub use error::{
     BackoffRule, BreakerRule, ErrorCategory, HealthRule, HeartbeatRule, LookupError, MailboxError,
     ManagementError, SpecError, SpecRule, StartError, TreeError, UsesRule,
