@@ -390,7 +390,9 @@ async fn any_error_type_counts_unless_its_disposition_is_stop() {
     let _ = b.call(async { Err::<(), _>(boxed) }).await;
     assert_eq!(b.stats().failures, 0, "the caller's mistakes");
     let _ = b.call(async { Err::<(), String>("down".into()) }).await;
-    let _ = b.call(async { Err::<(), _>(std::io::Error::other("down")) }).await;
+    let _ = b
+        .call(async { Err::<(), _>(std::io::Error::other("down")) })
+        .await;
     assert_eq!(b.stats().failures, 2);
     assert_eq!(b.state(), BreakerState::Closed);
     let _ = b.call(async { Err::<(), _>(ApiError::Down) }).await;
@@ -402,7 +404,9 @@ async fn any_error_type_counts_unless_its_disposition_is_stop() {
 #[tokio::test(start_paused = true)]
 async fn an_anyhow_error_counts_unless_it_carries_a_stop() {
     let b = CircuitBreaker::new("api", config());
-    let _ = b.call(async { Err::<(), _>(anyhow::anyhow!("down")) }).await;
+    let _ = b
+        .call(async { Err::<(), _>(anyhow::anyhow!("down")) })
+        .await;
     let stop = anyhow::Error::from(supervisor::Directed::stop("bad request")).context("calling");
     let _ = b.call(async { Err::<(), _>(stop) }).await;
     assert_eq!(b.stats().failures, 1);

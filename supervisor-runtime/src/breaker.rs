@@ -248,7 +248,7 @@ impl BreakerConfig {
     /// Which errors count as failures (S13.5), given each failed call's error to downcast
     /// (`|e| e.downcast_ref::<DbError>().is_some_and(DbError::is_outage)`). By default every
     /// error does, except one whose disposition is [`Directive::Stop`] (its type's
-    /// [`Disposition`](crate::Disposition), or a [`Directed`] in its source chain): a caller's
+    /// [`Disposition`](crate::Disposition), or a [`Directed`](crate::Directed) in its source chain): a caller's
     /// own mistake says nothing about the service.
     pub fn classify(
         mut self,
