@@ -471,6 +471,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             CannotBeWritten("`CircuitBreaker::call` is the same API in both: rustc rejects the call, once, saying how to declare a disposition"),
         ),
         (
+            "mailbox_not_declared",
+            CannotBeWritten("`ChildSpec::with_mailbox` and `Template::new` take their types from the function: there is no second declaration to disagree with"),
+        ),
+        (
             "uses_later_node",
             Rejects(
                 || {

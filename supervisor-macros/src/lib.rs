@@ -230,7 +230,9 @@ use proc_macro2::TokenStream;
 /// not `Send + 'static`, at the type \[`mailbox_not_send`\]; the arguments of a template that
 /// restarts that are not `Clone`, saying that `restart = temporary` moves them instead
 /// \[`args_not_clone`\]; a call through a breaker whose error type declares no disposition
-/// \[`breaker_error_without_disposition`\]; the message type of a broadcast
+/// \[`breaker_error_without_disposition`\]; a start function named by path whose context or
+/// arguments are not the declared mailbox or `args`, saying what to declare
+/// \[`mailbox_not_declared`\]; the message type of a broadcast
 /// pool that is not `Clone`, at the type \[`broadcast_not_clone`\]; a `key_hash` closure that
 /// takes its message by value or whose key is not `Hash`, at the closure
 /// \[`key_hash_type_errors`\]; a misspelt child or a wrong message

@@ -186,6 +186,84 @@ pub mod __private {
         crate::ChildSpec::with_mailbox(id, start)
     }
 
+    /// The context a start function named by path takes (`worker(run)`): that of the mailbox
+    /// the tree declares, said in one error at the name when it is another.
+    #[diagnostic::on_unimplemented(
+        message = "this child's context is `ChildContext<{M}>`, but its start function takes `{Self}`",
+        label = "the context's type is the mailbox the tree declares for this child",
+        note = "for a function of `ChildContext<Ask>`, declare `[mailbox = Ask]`; a child without a mailbox gets `ChildContext`"
+    )]
+    pub trait ContextOf<M>: Sized {
+        /// The context itself.
+        fn context(ctx: crate::ChildContext<M>) -> Self;
+    }
+
+    impl<M> ContextOf<M> for crate::ChildContext<M> {
+        fn context(ctx: crate::ChildContext<M>) -> Self {
+            ctx
+        }
+    }
+
+    /// The arguments a template's start function named by path takes: the `args` type the
+    /// tree declares, said in one error at the name when it is another.
+    #[diagnostic::on_unimplemented(
+        message = "this template's arguments are `{A}`, but its start function takes `{Self}`",
+        label = "the second argument's type is the template's `args`",
+        note = "declare the type the function takes: `[args = {Self}]`"
+    )]
+    pub trait ArgsOf<A>: Sized {
+        /// The arguments themselves.
+        fn args(args: A) -> Self;
+    }
+
+    impl<A> ArgsOf<A> for A {
+        fn args(args: A) -> Self {
+            args
+        }
+    }
+
+    /// A worker started by a function named by path, of the context the tree declares.
+    pub fn worker_fn<M: crate::Message, C, F, Fut>(
+        id: impl Into<Arc<str>>,
+        start: F,
+    ) -> crate::ChildSpec<M>
+    where
+        C: ContextOf<M>,
+        F: Fn(C) -> Fut + Send + Sync + 'static,
+        Fut: core::future::Future + Send + 'static,
+        Fut::Output: crate::IntoExit,
+    {
+        crate::ChildSpec::with_mailbox(id, move |ctx| start(C::context(ctx)))
+    }
+
+    /// A template started by a function named by path; its arguments copied for each restart.
+    pub fn template_fn<A: crate::RestartArgs, M: crate::Message, C, B, F, Fut>(
+        start: F,
+    ) -> crate::Template<A, M>
+    where
+        C: ContextOf<M>,
+        B: ArgsOf<A>,
+        F: Fn(C, B) -> Fut + Send + Sync + 'static,
+        Fut: core::future::Future + Send + 'static,
+        Fut::Output: crate::IntoExit,
+    {
+        crate::Template::new(move |ctx, args| start(C::context(ctx), B::args(args)))
+    }
+
+    /// A temporary template started by a function named by path; its arguments moved.
+    pub fn template_once_fn<A: Send + 'static, M: crate::Message, C, B, F, Fut>(
+        start: F,
+    ) -> crate::Template<A, M>
+    where
+        C: ContextOf<M>,
+        B: ArgsOf<A>,
+        F: Fn(C, B) -> Fut + Send + Sync + 'static,
+        Fut: core::future::Future + Send + 'static,
+        Fut::Output: crate::IntoExit,
+    {
+        crate::Template::temporary(move |ctx, args| start(C::context(ctx), B::args(args)))
+    }
+
     /// [`ChildSpec::from_worker`](crate::ChildSpec::from_worker).
     pub fn from_worker<M: crate::Message, W, F>(
         id: impl Into<Arc<str>>,

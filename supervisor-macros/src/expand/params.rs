@@ -156,6 +156,19 @@ pub(super) fn start_fn(
     }}
 }
 
+/// Whether the start expression is a function named by path (`run`, `agents::run`) that gets
+/// no per-incarnation bindings: called through a trait that says, in one error at the name,
+/// which context (and arguments) it must take.
+pub(super) fn is_named_fn(worker: &Worker, depends_on: &[Ident], params: &[Param]) -> bool {
+    let is_path = !worker.expr.is_empty()
+        && worker.expr.clone().into_iter().all(|t| match t {
+            TokenTree::Ident(_) => true,
+            TokenTree::Punct(p) => p.as_char() == ':',
+            _ => false,
+        });
+    is_path && clones(&worker.expr, params).is_empty() && bindings(worker, depends_on).1.is_empty()
+}
+
 /// The `let`s that bind, by the names the start expression uses, the handles of the nodes the
 /// worker uses, the breakers it uses or depends on (clones of the tree's, made once outside
 /// and once per incarnation) and its carried state.

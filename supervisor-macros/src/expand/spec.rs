@@ -3,7 +3,7 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
-use super::params::{shared_fn, start_fn, worker_factory};
+use super::params::{is_named_fn, shared_fn, start_fn, worker_factory};
 use super::tokens::{
     args_type, duration, int, mailbox_type, strategy, sup_settings, worker_settings, Shared,
 };
@@ -186,6 +186,10 @@ pub(super) fn child_spec(
         ChildKind::Worker(w) => {
             let span = w.span;
             match w.start {
+                Start::Fn if is_named_fn(w, &child.detection.depends_on, params) => {
+                    let (m, f) = (mailbox_type(w), &w.expr);
+                    quote_spanned!(span=> ::supervisor::__private::worker_fn::<#m, _, _, _>(#id, #f))
+                }
                 Start::Fn => {
                     let f = start_fn(w, &child.detection.depends_on, params, false);
                     match &w.mailbox {
@@ -278,14 +282,23 @@ pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shar
     let m = mailbox_type(w);
     let span = w.span;
     // The mailbox type as written: see `__private::template`.
+    let temporary = template.policy.restart == Restart::Temporary;
     let mut out = match w.start {
-        Start::Fn if w.mailbox.is_none() && template.policy.restart != Restart::Temporary => {
+        Start::Fn if is_named_fn(w, &template.detection.depends_on, params) => {
+            let f = &w.expr;
+            if temporary {
+                quote_spanned!(span=> ::supervisor::__private::template_once_fn::<#a, #m, _, _, _, _>(#f))
+            } else {
+                quote_spanned!(span=> ::supervisor::__private::template_fn::<#a, #m, _, _, _, _>(#f))
+            }
+        }
+        Start::Fn if w.mailbox.is_none() && !temporary => {
             let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(#f))
         }
         // A temporary template's arguments move into its only incarnation: they need not be
         // `Clone` (a connection handed to a session).
-        Start::Fn if template.policy.restart == Restart::Temporary => {
+        Start::Fn if temporary => {
             let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::__private::template_once::<#a, #m, _, _>(#f))
         }

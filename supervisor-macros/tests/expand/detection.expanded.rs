@@ -41,9 +41,11 @@ impl Fleet {
         );
         let sessions = ::supervisor::SupervisorSpec::dynamic(
             "sessions",
-            ::supervisor::__private::template_once::<
+            ::supervisor::__private::template_once_fn::<
                 String,
                 ::supervisor::NoMailbox,
+                _,
+                _,
                 _,
                 _,
             >(session::run)

@@ -13,7 +13,14 @@ impl Minimal {
     ///Builds the spec of [`Minimal`]: what [`Minimal::start`] starts. Tree parameters are cloned for every incarnation that uses them.
     pub fn spec() -> ::supervisor::SupervisorSpec {
         ::supervisor::SupervisorSpec::new("minimal")
-            .child(::supervisor::ChildSpec::worker("only", run))
+            .child(
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("only", run),
+            )
     }
     ///Starts the tree and returns once every child is up, with a [`minimal::Handle`] whose fields mirror the tree.
     pub async fn start() -> ::core::result::Result<

@@ -68,7 +68,12 @@ impl Pipeline {
             .strategy(::supervisor::Strategy::OneForAll)
             .intensity(3, ::supervisor::__private::Duration::from_secs(2))
             .child(
-                ::supervisor::ChildSpec::worker("parse", stage::parse)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("parse", stage::parse)
                     .backoff(
                         ::supervisor::Backoff::fixed(
                             ::supervisor::__private::Duration::from_millis(500),
@@ -76,7 +81,12 @@ impl Pipeline {
                     ),
             )
             .child(
-                ::supervisor::ChildSpec::worker("enrich", stage::enrich)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("enrich", stage::enrich)
                     .backoff(
                         ::supervisor::Backoff::exponential(
                                 ::supervisor::__private::Duration::from_millis(10),
@@ -107,7 +117,7 @@ impl Pipeline {
                     .significant(true),
             )
             .child(
-                ::supervisor::__private::with_mailbox::<Vec<u8>, _, _>("log", stage::log)
+                ::supervisor::__private::worker_fn::<Vec<u8>, _, _, _>("log", stage::log)
                     .mailbox_capacity(16),
             );
         ::supervisor::SupervisorSpec::new("pipeline")

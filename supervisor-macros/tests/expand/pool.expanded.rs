@@ -79,13 +79,27 @@ impl Render {
             ::supervisor::PoolSpec::new(
                 "fanout",
                 2,
-                ::supervisor::__private::template::<usize, Notice, _, _>(fanout::run),
+                ::supervisor::__private::template_fn::<
+                    usize,
+                    Notice,
+                    _,
+                    _,
+                    _,
+                    _,
+                >(fanout::run),
             ),
         );
         let shards = ::supervisor::PoolSpec::new(
                 "shards",
                 4,
-                ::supervisor::__private::template::<usize, Job, _, _>(thumbs::shard),
+                ::supervisor::__private::template_fn::<
+                    usize,
+                    Job,
+                    _,
+                    _,
+                    _,
+                    _,
+                >(thumbs::shard),
             )
             .key_hash(|job: &Job| job.user);
         ::supervisor::SupervisorSpec::new("render")

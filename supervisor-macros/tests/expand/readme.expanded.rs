@@ -48,9 +48,11 @@ impl App {
     pub fn spec(config: Arc<Config>) -> ::supervisor::SupervisorSpec {
         let api__sessions = ::supervisor::SupervisorSpec::dynamic(
                 "sessions",
-                ::supervisor::__private::template_once::<
+                ::supervisor::__private::template_once_fn::<
                     SessionArgs,
                     ::supervisor::NoMailbox,
+                    _,
+                    _,
                     _,
                     _,
                 >(session::run)
@@ -61,8 +63,9 @@ impl App {
             .strategy(::supervisor::Strategy::RestForOne)
             .intensity(5, ::supervisor::__private::Duration::from_secs(30))
             .child(
-                ::supervisor::__private::with_mailbox::<
+                ::supervisor::__private::worker_fn::<
                     ListenerMsg,
+                    _,
                     _,
                     _,
                 >("listener", api::listen),
@@ -92,7 +95,12 @@ impl App {
                     ),
             )
             .child(
-                ::supervisor::ChildSpec::worker("cache", cache::run)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("cache", cache::run)
                     .restart(::supervisor::Restart::Transient)
                     .backoff(
                         ::supervisor::Backoff::exponential(

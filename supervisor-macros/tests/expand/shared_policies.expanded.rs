@@ -50,20 +50,42 @@ impl Crawler {
         );
         let pages = ::supervisor::SupervisorSpec::dynamic(
             "pages",
-            ::supervisor::Template::<String, ::supervisor::NoMailbox>::new(crawl::page)
+            ::supervisor::__private::template_fn::<
+                String,
+                ::supervisor::NoMailbox,
+                _,
+                _,
+                _,
+                _,
+            >(crawl::page)
                 .policy(Self::__POLICY_0),
         );
         ::supervisor::SupervisorSpec::new("crawler")
             .child(
-                ::supervisor::ChildSpec::worker("fetch", crawl::fetch)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("fetch", crawl::fetch)
                     .policy(Self::__POLICY_0),
             )
             .child(
-                ::supervisor::ChildSpec::worker("parse", crawl::parse)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("parse", crawl::parse)
                     .policy(Self::__POLICY_0),
             )
             .child(
-                ::supervisor::ChildSpec::worker("store", crawl::store)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("store", crawl::store)
                     .shutdown(
                         ::supervisor::Shutdown::Timeout(
                             ::supervisor::__private::Duration::from_secs(30),
@@ -73,7 +95,12 @@ impl Crawler {
                     .heartbeat(heartbeat_0),
             )
             .child(
-                ::supervisor::ChildSpec::worker("index", crawl::index)
+                ::supervisor::__private::worker_fn::<
+                    ::supervisor::NoMailbox,
+                    _,
+                    _,
+                    _,
+                >("index", crawl::index)
                     .health(health_0.clone())
                     .heartbeat(heartbeat_0),
             )
