@@ -218,7 +218,10 @@ pub enum CallError {
     #[error("no reply within {0:?}")]
     Timeout(Duration),
     /// The incarnation that held the request ended before replying.
-    #[error("the worker exited before replying: {reason}{}", in_message(message))]
+    #[error(
+        "the worker exited before replying: {reason}{}",
+        in_message(reason, message)
+    )]
     Exited {
         /// How it ended.
         reason: ExitReason,
@@ -236,8 +239,12 @@ pub enum CallError {
     NoMailbox,
 }
 
-fn in_message(message: &Option<LastMessage>) -> String {
-    message.map_or_else(String::new, |m| format!(", while handling {m}"))
+/// The message a call's worker was handling, unless its exit names it already (S12.8).
+fn in_message(reason: &ExitReason, message: &Option<LastMessage>) -> String {
+    match (reason, message) {
+        (ExitReason::HeartbeatsLost { busy: Some(_), .. }, _) | (_, None) => String::new(),
+        (_, Some(m)) => format!(", while handling {m}"),
+    }
 }
 
 /// The last exits of a node's incarnations, each with its task, for calls waiting to learn why

@@ -366,7 +366,12 @@ pub struct LastMessage {
 
 impl fmt::Display for LastMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "message {} ({})", self.number, self.label)
+        write!(
+            f,
+            "message {} ({})",
+            self.number,
+            crate::types::short(self.label)
+        )
     }
 }
 
