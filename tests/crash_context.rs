@@ -139,6 +139,8 @@ async fn each_level_of_an_escalation_carries_its_childs_record() {
 #[derive(Debug)]
 enum Job {
     Work,
+    /// Takes 100 ms.
+    Slow,
     Crash(Reply<()>),
     Panic,
     Wedge,
@@ -146,7 +148,7 @@ enum Job {
 
 fn label(job: &Job) -> &'static str {
     match job {
-        Job::Work => "work",
+        Job::Work | Job::Slow => "work",
         Job::Crash(_) | Job::Panic => "crash",
         Job::Wedge => "wedge",
     }
@@ -157,6 +159,7 @@ async fn worker(mut ctx: ChildContext<Job>) -> Result<(), BoxError> {
         ctx.heartbeat();
         match job {
             Job::Work => {}
+            Job::Slow => tokio::time::sleep(100 * MS).await,
             Job::Crash(_reply) => panic!("crashed on a job"),
             Job::Panic => panic!("crashed on a job"),
             Job::Wedge => std::future::pending::<()>().await,
@@ -219,17 +222,24 @@ async fn an_unlabelled_message_is_named_by_its_type() {
     let app = Supervisor::start(spec).await.unwrap();
     let worker = app.child::<Job>("worker").unwrap();
     tokio::time::sleep(S).await;
-    // Queued together, taken without a wait in between.
-    worker.try_send(Job::Work).unwrap();
-    worker.try_send(Job::Work).unwrap();
+    // Queued together, taken without a wait in between: the run began when the first was.
+    let began = Instant::now();
+    worker.try_send(Job::Slow).unwrap();
+    worker.try_send(Job::Slow).unwrap();
     worker.try_send(Job::Panic).unwrap();
     let escalation = gave_up(app.join().await.unwrap_err());
-    let last = escalation.context.as_deref().unwrap().last_message.unwrap();
+    let context = escalation.context.as_deref().unwrap();
+    let last = context.last_message.unwrap();
     assert_eq!(last.number, 3);
+    assert_eq!(
+        last.taken, began,
+        "the run's start, not its own take 200 ms later"
+    );
+    assert_eq!(context.recent.last().unwrap().at, began + 200 * MS);
     assert!(last.label.ends_with("crash_context::Job"), "{}", last.label);
     assert!(escalation
         .to_string()
-        .contains("while handling message 3 (crash_context::Job)"));
+        .contains("while handling message 3 (Job)"));
 }
 
 // S19.2, S12.8: a conviction names the message the wedged incarnation took.
@@ -254,4 +264,27 @@ async fn a_conviction_names_the_message_that_wedged_the_worker() {
     ));
     let last = escalation.context.as_deref().unwrap().last_message.unwrap();
     assert_eq!((last.number, last.label), (4, "wedge"));
+}
+
+// S19: a live picture says how a child last failed and what it was handling.
+#[tokio::test(start_paused = true)]
+async fn a_live_picture_shows_the_last_failure() {
+    let spec = SupervisorSpec::new("app").intensity(5, 10 * S).child(
+        ChildSpec::with_mailbox("worker", worker)
+            .label_messages(label)
+            .backoff(Backoff::fixed(S)),
+    );
+    let app = Supervisor::start(spec).await.unwrap();
+    let worker = app.child::<Job>("worker").unwrap();
+    assert!(!app.picture().await.text().contains("last exit"));
+    worker.send(Job::Work).await.unwrap();
+    worker.send(Job::Panic).await.unwrap();
+    // During the backoff, the mailbox is free: the message it was handling is known.
+    tokio::time::sleep(S / 2).await;
+    let text = app.picture().await.text();
+    assert!(
+        text.contains("worker [backoff] <Job> [restarting, incarnation 0, 1 restart] [last exit: panicked: crashed on a job, handling message 2 (crash)]"),
+        "{text}"
+    );
+    app.shutdown().await.unwrap();
 }

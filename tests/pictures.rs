@@ -123,12 +123,12 @@ async fn a_live_tree_is_pictured_with_its_states() {
         p.text(),
         "app (one_for_one, 3 in 5s)\n\
          ├── db [running, incarnation 0]\n\
-         └── flaky [backoff] [restarting, incarnation 0, 1 restart]\n"
+         └── flaky [backoff] [restarting, incarnation 0, 1 restart] [last exit: down]\n"
     );
     let m = p.mermaid();
     assert!(m.contains("class n1 running;"), "{m}");
     assert!(m.contains("class n2 restarting;"), "{m}");
-    assert!(p.dot().contains("n2 [label=\"flaky [backoff] [restarting, incarnation 0, 1 restart]\", shape=ellipse, style=filled, fillcolor=\"#fff3cd\", color=\"#b26a00\"];"));
+    assert!(p.dot().contains("n2 [label=\"flaky [backoff] [restarting, incarnation 0, 1 restart] [last exit: down]\", shape=ellipse, style=filled, fillcolor=\"#fff3cd\", color=\"#b26a00\"];"));
     app.shutdown().await.unwrap();
 }
 

@@ -359,7 +359,7 @@ pub struct RestartRecord {
 pub const HISTORY_CAPACITY: usize = 64;
 
 /// One line of `which_children` (S9.1).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ChildInfo {
     /// The child's id.
@@ -380,6 +380,28 @@ pub struct ChildInfo {
     pub waiting_for: Option<Arc<str>>,
     /// The phi of a running child judged by its heartbeats (S12.5).
     pub phi: Option<f64>,
+    /// How its last incarnation ended, once one has (S19).
+    pub last_exit: Option<ExitReason>,
+    /// The last message it took, once no incarnation holds its mailbox (S19.2).
+    pub last_message: Option<crate::exit::LastMessage>,
+}
+
+/// Exit reasons compare by what they say: errors have no equality of their own.
+impl PartialEq for ChildInfo {
+    fn eq(&self, other: &Self) -> bool {
+        let said = |e: &Option<ExitReason>| e.as_ref().map(ToString::to_string);
+        self.id == other.id
+            && self.state == other.state
+            && self.kind == other.kind
+            && self.restarts == other.restarts
+            && self.incarnation == other.incarnation
+            && self.restart_at == other.restart_at
+            && self.health == other.health
+            && self.waiting_for == other.waiting_for
+            && self.phi == other.phi
+            && said(&self.last_exit) == said(&other.last_exit)
+            && self.last_message == other.last_message
+    }
 }
 
 /// What `count_children` answers (S9.2).

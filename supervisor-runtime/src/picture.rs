@@ -68,6 +68,8 @@ struct Drawn {
     id: String,
     /// What it uses: drawn as edges to those nodes and breakers (S17.3).
     uses: Vec<String>,
+    /// How its last incarnation ended, and the message it was handling (S19), when live.
+    crash: Option<String>,
     children: Vec<Drawn>,
 }
 
@@ -102,6 +104,7 @@ fn from_description(node: &NodeDescription) -> Drawn {
     Drawn {
         id: node.id.to_owned(),
         uses: node.watching.uses.iter().map(|&u| u.to_owned()).collect(),
+        crash: None,
         label: node.label(),
         shape: shape(&node.kind),
         live: None,
@@ -186,6 +189,7 @@ fn supervisor(
     Drawn {
         id: id.to_owned(),
         uses: Vec::new(),
+        crash: None,
         label: label(&Label {
             id,
             kind: &kind,
@@ -221,6 +225,7 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
             Drawn {
                 id: id.to_owned(),
                 uses: child.uses().iter().map(|u| u.to_string()).collect(),
+                crash: None,
                 label: label(&Label {
                     id,
                     kind: &NodeKind::Worker,
@@ -347,10 +352,11 @@ fn live(
                 ChildKind::Supervisor => sup.supervisor(&info.id).ok(),
                 ChildKind::Worker => None,
             };
-            let child = match inner {
+            let mut child = match inner {
                 Some(inner) => live(inner, info.id.to_string(), Some((spec, state)), used).await,
                 None => child_now(&spec, &info.id, state),
             };
+            child.crash = crash_line(&info);
             children.push(child);
         }
         let mut drawn = supervisor(&layout.spec, &id, how, children);
@@ -368,10 +374,22 @@ fn child_now(spec: &ErasedChild, id: &str, state: Live) -> Drawn {
     drawn
 }
 
+/// What a live picture says of a child's last failure (S19): its exit, and the message it was
+/// handling; nothing for a child that never failed.
+fn crash_line(info: &crate::event::ChildInfo) -> Option<String> {
+    let exit = info.last_exit.as_ref().filter(|e| e.is_abnormal())?;
+    let mut line = format!("last exit: {exit}");
+    if let Some(m) = &info.last_message {
+        let _ = write!(line, ", handling {m}");
+    }
+    Some(line)
+}
+
 fn leaf(id: &str, shape: Shape, live: Option<Live>) -> Drawn {
     Drawn {
         id: id.to_owned(),
         uses: Vec::new(),
+        crash: None,
         label: id.to_owned(),
         shape,
         live,
@@ -455,6 +473,9 @@ impl Drawn {
         }
         if !self.uses.is_empty() {
             let _ = write!(line, " [uses {}]", self.uses.join(", "));
+        }
+        if let Some(crash) = &self.crash {
+            let _ = write!(line, " [{crash}]");
         }
         line
     }

@@ -1530,6 +1530,11 @@ fn info(c: &Child) -> ChildInfo {
             Phase::Running(_) => c.node.beats().and_then(|b| b.phi()),
             _ => None,
         },
+        last_exit: c.history.as_ref().and_then(|h| h.last_exit.clone()),
+        last_message: match c.phase {
+            Phase::Running(_) => None,
+            _ => c.node.last_message(),
+        },
     }
 }
 
