@@ -258,13 +258,24 @@ impl<M: Message> ChildContext<M> {
         }
         // S12.7: waiting for the next message is idle, not silence.
         let mut idle = Idle::enter(&*self.raw.node, true);
-        let msg = tokio::select! {
-            biased;
-            _ = self.raw.token.cancelled() => None,
-            msg = rx.recv() => msg,
+        // Whether the task was suspended: a message that came before the first poll answered
+        // belongs to the run, and costs no clock read (S19.2).
+        let mut suspended = false;
+        let msg = {
+            let mut recv = std::pin::pin!(rx.recv());
+            let recv = std::future::poll_fn(|cx| {
+                let polled = std::future::Future::poll(recv.as_mut(), cx);
+                suspended |= polled.is_pending();
+                polled
+            });
+            tokio::select! {
+                biased;
+                _ = self.raw.token.cancelled() => None,
+                msg = recv => msg,
+            }
         };
         if let Some(msg) = &msg {
-            rx.took(msg, true);
+            rx.took(msg, suspended);
             idle.took = true;
             self.raw.node.took();
         }

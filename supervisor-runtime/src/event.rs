@@ -141,6 +141,7 @@ impl EventKind {
                 Happened::StartFailed {
                     incarnation: *incarnation,
                     reason: reason.clone(),
+                    restart_in: None,
                 },
                 true,
             ),
@@ -154,6 +155,7 @@ impl EventKind {
                     incarnation: *incarnation,
                     reason: reason.clone(),
                     directive: *directive,
+                    restart_in: None,
                 },
                 true,
             ),

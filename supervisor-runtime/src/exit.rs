@@ -306,6 +306,8 @@ pub enum Happened {
         incarnation: u64,
         /// Why.
         reason: ExitReason,
+        /// The delay of the restart decided on it, if one was.
+        restart_in: Option<Duration>,
     },
     /// An incarnation exited on its own, or was convicted.
     Exited {
@@ -315,6 +317,8 @@ pub enum Happened {
         reason: ExitReason,
         /// What the exit called for.
         directive: Directive,
+        /// The delay of the restart decided on it, if one was.
+        restart_in: Option<Duration>,
     },
     /// An incarnation was stopped by its supervisor.
     Stopped {
@@ -323,7 +327,7 @@ pub enum Happened {
         /// `shutdown` or `killed`.
         reason: ExitReason,
     },
-    /// A restart was decided, after `delay`.
+    /// A restart was decided, after `delay`, on no exit of its own (a group's).
     Restarting {
         /// The backoff delay.
         delay: Duration,
@@ -382,19 +386,24 @@ impl fmt::Display for Happened {
             Happened::StartFailed {
                 incarnation,
                 reason,
-            } => write!(f, "failed to start (incarnation {incarnation}): {reason}"),
+                restart_in,
+            } => {
+                write!(f, "failed to start (incarnation {incarnation}): {reason}")?;
+                write_restart(f, *restart_in)
+            }
             Happened::Exited {
                 incarnation,
                 reason,
                 directive,
+                restart_in,
             } => {
                 write!(f, "exited (incarnation {incarnation}): {reason}")?;
-                // `restart` only says the restart type and intensity apply; the next event says
-                // whether a restart was decided.
-                match directive {
-                    Directive::Restart => Ok(()),
-                    other => write!(f, "; directive: {other}"),
+                // `restart` only says the restart type and intensity apply: whether a restart
+                // was decided is said after.
+                if *directive != Directive::Restart {
+                    write!(f, "; directive: {directive}")?;
                 }
+                write_restart(f, *restart_in)
             }
             Happened::Stopped {
                 incarnation,
@@ -416,6 +425,14 @@ impl fmt::Display for Happened {
             }
             Happened::Suspect { phi } => write!(f, "suspect: phi {phi:.1}"),
         }
+    }
+}
+
+fn write_restart(f: &mut fmt::Formatter<'_>, restart_in: Option<Duration>) -> fmt::Result {
+    match restart_in {
+        Some(d) if d.is_zero() => f.write_str("; restarted at once"),
+        Some(d) => write!(f, "; restart in {d:?}"),
+        None => Ok(()),
     }
 }
 

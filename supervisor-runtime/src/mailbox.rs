@@ -192,8 +192,8 @@ impl<M> Rx<M> {
         self.run = None;
     }
 
-    /// Records `msg` as the last one taken; `waited` when the incarnation waited for it, which
-    /// ends a run (and costs a wake-up, beside which a clock read is nothing).
+    /// Records `msg` as the last one taken; `waited` when the incarnation was suspended waiting
+    /// for it, which ends a run (and costs a wake-up, beside which a clock read is nothing).
     #[inline]
     pub(crate) fn took(&mut self, msg: &M, waited: bool) {
         let taken = match self.run {

@@ -30,7 +30,7 @@ use crate::breaker::CircuitBreaker;
 use crate::context::{ContextExtra, NodeView, RawContext, StartSignal};
 use crate::error::{ManagementError, SpecError, StartError};
 use crate::event::{ChildCounts, ChildInfo, EventKind, Events, RestartRecord, HISTORY_CAPACITY};
-use crate::exit::{CrashContext, Escalation, ExitReason, Recent, CRASH_CONTEXT_EVENTS};
+use crate::exit::{CrashContext, Escalation, ExitReason, Happened, Recent, CRASH_CONTEXT_EVENTS};
 use crate::exit::{Directive, DirectiveSource};
 use crate::health::Health;
 use crate::node::{
@@ -161,9 +161,10 @@ impl Child {
         self.phase.alive()
     }
 
-    /// Keeps `kind` in the child's recent life (S19.1); a child that never failed keeps
-    /// nothing (S19.3).
-    fn remember(&mut self, kind: &EventKind) {
+    /// Keeps `kind` in the child's recent life (S19.1), at `now` (read only if kept); a child
+    /// that never failed keeps nothing (S19.3). A restart decided on an exit is written into
+    /// that exit's entry.
+    fn remember(&mut self, kind: &EventKind, now: impl FnOnce() -> Instant) {
         let Some((what, begins)) = kind.happened() else {
             return;
         };
@@ -172,13 +173,22 @@ impl Child {
             (None, true) => &mut self.history().recent,
             (None, false) => return,
         };
+        if let Happened::Restarting { delay } = what {
+            let last = recent.back_mut().map(|r| &mut r.what);
+            if let Some(
+                Happened::Exited { restart_in, .. } | Happened::StartFailed { restart_in, .. },
+            ) = last
+            {
+                if restart_in.is_none() {
+                    *restart_in = Some(delay);
+                    return;
+                }
+            }
+        }
         if recent.len() == CRASH_CONTEXT_EVENTS {
             recent.pop_front();
         }
-        recent.push_back(Recent {
-            at: Instant::now(),
-            what,
-        });
+        recent.push_back(Recent { at: now(), what });
     }
 
     /// Its crash context (S19): its recent life and the last message it took.
@@ -288,6 +298,9 @@ pub(crate) struct Engine {
     breakers: Option<Arc<[CircuitBreaker]>>,
     /// Where its children look up the nodes they use (S17.1).
     scope: Arc<Scope>,
+    /// The time an exit was handled at, read once for its event, its record (S19.1) and its
+    /// decision.
+    clock: Option<Instant>,
     /// Set while a pool starts its slots, so that they are published once (S14).
     starting_slots: bool,
     /// Children with a running incarnation, for the active-children gauge.
@@ -347,6 +360,7 @@ impl Engine {
         });
         Ok(Engine {
             scope,
+            clock: None,
             window: Window::new(spec.intensity.max_restarts, spec.intensity.period),
             next_seq: spec.children.len() as u64,
             children,
@@ -446,7 +460,8 @@ impl Engine {
         }
         if let Some(mut kind) = what {
             record(&child.node, self.spec.kind.removes_ended(), &kind);
-            child.remember(&kind);
+            let clock = self.clock;
+            child.remember(&kind, || clock.unwrap_or_else(Instant::now));
             let child = &*child;
             self.events.emit(|| {
                 if let EventKind::Exited { context, .. } = &mut kind {
@@ -746,6 +761,7 @@ impl Engine {
         if let Some(child) = self.children.get(&exit.seq) {
             child.node.record_exit(Some(exit.task), &exit.reason);
         }
+        self.clock = Some(Instant::now());
         let exited = EventKind::Exited {
             incarnation,
             reason: exit.reason.clone(),
@@ -772,6 +788,7 @@ impl Engine {
         reason: ExitReason,
         directive: Directive,
     ) -> Option<ExitReason> {
+        let now = self.clock.take().unwrap_or_else(Instant::now);
         let rules = self.rules();
         // Only S8's all_significant asks, and only about a significant child: a large
         // dynamic supervisor does not scan its children on every exit.
@@ -792,7 +809,6 @@ impl Engine {
             significant: child.spec.significant,
             other_significant_alive,
         };
-        let now = Instant::now();
         if restarts(&facts) {
             // The restart history (S9) records every restart decision, the one that exceeds
             // the intensity too.
@@ -942,7 +958,7 @@ impl Engine {
         let incarnation = key.incarnation()?;
         let child = self.children.get_mut(&seq)?;
         if let Some(note) = step.note {
-            child.remember(&note);
+            child.remember(&note, Instant::now);
             self.events.emit(|| (Arc::clone(child.node.path()), note));
         }
         match step.then {
