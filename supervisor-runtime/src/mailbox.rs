@@ -108,6 +108,7 @@ pub(crate) enum Pushed {
 impl<M> Tx<M> {
     /// Puts `msg` in the mailbox, waiting for room in a channel; `Err` gives it back when the
     /// mailbox is closed.
+    #[inline]
     pub(crate) async fn send(&self, msg: M) -> Result<Pushed, M> {
         match self {
             Tx::Channel(tx) => tx.send(msg).await.map(|()| Pushed::Queued).map_err(|e| e.0),
@@ -116,6 +117,7 @@ impl<M> Tx<M> {
     }
 
     /// Puts `msg` in the mailbox if it has room now (a ring always does, by dropping).
+    #[inline]
     pub(crate) fn try_send(&self, msg: M) -> Result<Pushed, TrySendError<M>> {
         match self {
             Tx::Channel(tx) => tx.try_send(msg).map(|()| Pushed::Queued),
@@ -124,6 +126,7 @@ impl<M> Tx<M> {
     }
 
     /// How many messages it can take now without waiting or dropping one.
+    #[inline]
     pub(crate) fn capacity(&self) -> usize {
         match self {
             Tx::Channel(tx) => tx.capacity(),
@@ -132,6 +135,7 @@ impl<M> Tx<M> {
     }
 
     /// How many messages it holds at most.
+    #[inline]
     pub(crate) fn max_capacity(&self) -> usize {
         match self {
             Tx::Channel(tx) => tx.max_capacity(),
@@ -170,6 +174,7 @@ impl<M> Rx<M> {
         }
     }
 
+    #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<M, TryRecvError> {
         match &mut self.queue {
             Queue::Channel(rx) => rx.try_recv(),
@@ -180,6 +185,7 @@ impl<M> Rx<M> {
     /// The next message; `None` once the mailbox is closed and empty.
     ///
     /// Cancel safe: a message is taken only when it is returned.
+    #[inline]
     pub(crate) async fn recv(&mut self) -> Option<M> {
         match &mut self.queue {
             Queue::Channel(rx) => rx.recv().await,
@@ -188,6 +194,7 @@ impl<M> Rx<M> {
     }
 
     /// A new incarnation holds the receiver: its first message begins a run.
+    #[inline]
     pub(crate) fn attached(&mut self) {
         self.run = None;
     }
