@@ -239,6 +239,27 @@ where
 }
 
 /// Builds the erased start function of a child from a function of its typed context.
+/// A template's start function: `start(ctx, args)` with the arguments `take` gets from the
+/// context (a copy, or the arguments themselves).
+fn start_with_args<A, M, F, Fut>(start: F, take: fn(&mut RawContext) -> Option<A>) -> StartFn
+where
+    A: Send + 'static,
+    M: Message,
+    F: Fn(ChildContext<M>, A) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExit,
+{
+    start_fn(move |mut ctx: ChildContext<M>| {
+        let run = take(&mut ctx.raw).map(|a| start(ctx, a));
+        async move {
+            match run {
+                Some(run) => run.await.into_exit(),
+                None => ExitReason::error("dynamic child started without its arguments"),
+            }
+        }
+    })
+}
+
 fn start_fn<M, F, Fut>(f: F) -> StartFn
 where
     M: Message,
@@ -471,16 +492,7 @@ impl<A, M> Template<A, M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let call = start_fn(move |mut ctx: ChildContext<M>| {
-            let args = ctx.raw.copy_args::<A>();
-            let run = args.map(|a| start(ctx, a));
-            async move {
-                match run {
-                    Some(run) => run.await.into_exit(),
-                    None => ExitReason::error("dynamic child started without its arguments"),
-                }
-            }
-        });
+        let call = start_with_args(start, RawContext::copy_args::<A>);
         Template {
             inner: erased::<M>(
                 "template",
@@ -519,16 +531,7 @@ impl<A, M> Template<A, M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let call = start_fn(move |mut ctx: ChildContext<M>| {
-            let args = ctx.raw.move_args::<A>();
-            let run = args.map(|a| start(ctx, a));
-            async move {
-                match run {
-                    Some(run) => run.await.into_exit(),
-                    None => ExitReason::error("dynamic child started without its arguments"),
-                }
-            }
-        });
+        let call = start_with_args(start, RawContext::move_args::<A>);
         let mut inner = erased::<M>(
             "template",
             Starter::Fn {
