@@ -853,7 +853,7 @@ impl Engine {
                 let restarting = EventKind::Restarting { delay, restarts };
                 self.transit(seq, Some(restarting), |p| p.pend(at, generation, None));
                 let group = self.stop_group(strategy, seq).await;
-                self.schedule(seq, group, at, generation).await;
+                self.schedule(seq, group, (at, now), generation).await;
                 None
             }
         }
@@ -879,8 +879,15 @@ impl Engine {
 
     /// Restarts `group` (in start order) at `at`: each member waits in `Pending` under one
     /// generation, so the group restarts together and a stale timer is recognised. The failed
-    /// child is pending already.
-    async fn schedule(&mut self, failed: u64, group: Vec<u64>, at: Instant, generation: u64) {
+    /// child is pending already. A restart due by `decided` (the exit's time) starts now: the
+    /// clock need not be read again to know it.
+    async fn schedule(
+        &mut self,
+        failed: u64,
+        group: Vec<u64>,
+        (at, decided): (Instant, Instant),
+        generation: u64,
+    ) {
         for &seq in &group {
             if seq == failed {
                 continue;
@@ -890,7 +897,7 @@ impl Engine {
                 self.transit(seq, None, |p| p.pend(at, generation, None));
             }
         }
-        if at <= Instant::now() {
+        if at <= decided || at <= Instant::now() {
             self.restart_group(generation, group).await;
         } else {
             for seq in group {
