@@ -1,13 +1,14 @@
-//! Tree parameters in the user's expressions: each incarnation, decider or probe gets clones of
-//! its own, and a type that cannot be a parameter is reported once, at the parameter.
+//! What the user's expressions see: tree parameters (each incarnation, decider or probe gets
+//! clones of its own, and a type that cannot be a parameter is reported once, at the
+//! parameter), and the nodes, breakers and state a worker uses, bound by name (S17).
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 
-use super::spec::breaker_var;
-use super::tokens::handle_type;
+use syn::Type;
+
 use crate::check::unraw;
-use crate::model::{UsedKind, Worker};
+use crate::model::{Handle, UsedKind, Worker};
 use crate::parse::Param;
 
 impl Param {
@@ -233,4 +234,36 @@ pub(super) fn worker_factory(worker: &Worker, params: &[Param]) -> TokenStream {
             #expr
         }
     }}
+}
+
+/// The local holding a breaker, invisible to the user's expressions.
+pub(super) fn breaker_var(name: &Ident) -> Ident {
+    Ident::new(&format!("breaker_{}", unraw(name)), Span::mixed_site())
+}
+
+/// The handle a child using a node receives (S17.1), as the tree's handles type it (S9).
+pub(super) fn handle_type(handle: &Handle) -> TokenStream {
+    let or_none = |m: &Option<Box<Type>>| match m {
+        Some(m) => m.to_token_stream(),
+        None => quote!(::supervisor::NoMailbox),
+    };
+    match handle {
+        Handle::Child { mailbox } => {
+            let m = or_none(mailbox);
+            quote!(::supervisor::ChildRef<#m>)
+        }
+        Handle::Pool { mailbox } => {
+            let m = or_none(mailbox);
+            quote!(::supervisor::PoolRef<#m>)
+        }
+        Handle::Dynamic { args, mailbox } => {
+            let a = match args {
+                Some(a) => a.to_token_stream(),
+                None => quote!(()),
+            };
+            let m = or_none(mailbox);
+            quote!(::supervisor::DynamicRef<#a, #m>)
+        }
+        Handle::Supervisor => quote!(::supervisor::SupervisorRef),
+    }
 }

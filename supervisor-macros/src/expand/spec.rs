@@ -3,14 +3,14 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
-use super::params::{is_named_fn, shared_fn, start_fn, worker_factory};
+use super::params::{breaker_var, is_named_fn, shared_fn, start_fn, worker_factory};
 use super::tokens::{
-    args_type, duration, int, mailbox_type, strategy, sup_settings, worker_settings, Shared,
+    args_type, duration, health_check, heartbeat, int, mailbox_type, strategy, sup_settings,
+    worker_settings, Shared,
 };
 use crate::check::unraw;
 use crate::model::{
-    Breaker, Child, ChildKind, Detection, Phi, Probe, Restart, Route, Start, Strategy, Sup,
-    Template,
+    Breaker, Child, ChildKind, Detection, Restart, Route, Start, Strategy, Sup, Template,
 };
 use crate::parse::{tokens_span, Param};
 
@@ -31,11 +31,6 @@ pub(super) fn spec_body(
         root.extend(quote!(.breaker(#var)));
     }
     quote!(#lets #root)
-}
-
-/// The local holding a breaker, invisible to the user's expressions.
-pub(super) fn breaker_var(name: &Ident) -> Ident {
-    Ident::new(&format!("breaker_{}", unraw(name)), Span::mixed_site())
 }
 
 /// `let breaker_llm = CircuitBreaker::new("llm", BreakerConfig::default()..);`, writing only
@@ -222,58 +217,6 @@ pub(super) fn child_spec(
     }
     out.extend(detection(&child.detection, params, shared));
     out
-}
-
-/// `HealthCheck::new(f)` with its settings, as written.
-pub(super) fn health_check(p: &Probe, params: &[Param]) -> TokenStream {
-    let f = shared_fn(&p.expr, p.span, params);
-    let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
-    for (setter, value) in [
-        ("interval", p.every),
-        ("timeout", p.timeout),
-        ("initial_delay", p.initial_delay),
-    ] {
-        if let Some(v) = value {
-            let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
-            check.extend(quote!(.#setter(#v)));
-        }
-    }
-    for (setter, value) in [
-        ("failure_threshold", p.failures),
-        ("success_threshold", p.successes),
-    ] {
-        if let Some(n) = value {
-            let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
-            check.extend(quote!(.#setter(#n)));
-        }
-    }
-    check
-}
-
-/// `Heartbeat::every(d)` with its settings, as written.
-pub(super) fn heartbeat(h: &Phi) -> TokenStream {
-    let every = duration(h.every);
-    let mut beat = quote!(::supervisor::Heartbeat::every(#every));
-    if let Some(t) = h.threshold {
-        let t = Literal::f64_unsuffixed(t);
-        beat.extend(quote!(.threshold(#t)));
-    }
-    if let Some(w) = h.window {
-        let w = int(w);
-        beat.extend(quote!(.window(#w)));
-    }
-    let durations = [
-        ("min_std_deviation", h.min_std),
-        ("acceptable_pause", h.acceptable_pause),
-        ("max_local_pause", h.max_local_pause),
-    ];
-    for (setter, value) in durations {
-        if let Some(v) = value {
-            let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
-            beat.extend(quote!(.#setter(#v)));
-        }
-    }
-    beat
 }
 
 pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shared) -> TokenStream {

@@ -1,13 +1,14 @@
 //! A checked value as the tokens that build it: settings the spec and the description share.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::Type;
 
+use super::params::{handle_type, shared_fn};
 use crate::check::unraw;
 use crate::model::{
-    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Handle, Policy,
-    PoolOverflow, Restart, Shutdown, StaticSup, Strategy, Sup, Template, UsedKind, Worker,
+    AutoShutdown, Backoff, BackoffKind, ChildKind, Detection, DynamicSup, Phi, Policy,
+    PoolOverflow, Probe, Restart, Shutdown, StaticSup, Strategy, Sup, Template, UsedKind, Worker,
 };
 use crate::parse::Param;
 
@@ -194,10 +195,10 @@ impl Shared {
             let mut count = |policy: &Policy, detection: &Detection| {
                 out.policies.count(policies_inline(policy));
                 if let Some(p) = &detection.health {
-                    out.health.count(super::spec::health_check(p, params));
+                    out.health.count(health_check(p, params));
                 }
                 if let Some(h) = &detection.heartbeat {
-                    out.heartbeats.count(super::spec::heartbeat(h));
+                    out.heartbeats.count(heartbeat(h));
                 }
             };
             match sup {
@@ -314,33 +315,6 @@ pub(super) fn worker_settings(worker: &Worker) -> TokenStream {
     out
 }
 
-/// The handle a child using a node receives (S17.1), as the tree's handles type it (S9).
-pub(super) fn handle_type(handle: &Handle) -> TokenStream {
-    let or_none = |m: &Option<Box<Type>>| match m {
-        Some(m) => m.to_token_stream(),
-        None => quote!(::supervisor::NoMailbox),
-    };
-    match handle {
-        Handle::Child { mailbox } => {
-            let m = or_none(mailbox);
-            quote!(::supervisor::ChildRef<#m>)
-        }
-        Handle::Pool { mailbox } => {
-            let m = or_none(mailbox);
-            quote!(::supervisor::PoolRef<#m>)
-        }
-        Handle::Dynamic { args, mailbox } => {
-            let a = match args {
-                Some(a) => a.to_token_stream(),
-                None => quote!(()),
-            };
-            let m = or_none(mailbox);
-            quote!(::supervisor::DynamicRef<#a, #m>)
-        }
-        Handle::Supervisor => quote!(::supervisor::SupervisorRef),
-    }
-}
-
 pub(super) fn mailbox_type(worker: &Worker) -> TokenStream {
     match &worker.mailbox {
         Some(m) => m.to_token_stream(),
@@ -373,4 +347,56 @@ pub(super) fn type_name(ty: &Type) -> String {
         out.push(c);
     }
     out
+}
+
+/// `HealthCheck::new(f)` with its settings, as written.
+pub(super) fn health_check(p: &Probe, params: &[Param]) -> TokenStream {
+    let f = shared_fn(&p.expr, p.span, params);
+    let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
+    for (setter, value) in [
+        ("interval", p.every),
+        ("timeout", p.timeout),
+        ("initial_delay", p.initial_delay),
+    ] {
+        if let Some(v) = value {
+            let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+            check.extend(quote!(.#setter(#v)));
+        }
+    }
+    for (setter, value) in [
+        ("failure_threshold", p.failures),
+        ("success_threshold", p.successes),
+    ] {
+        if let Some(n) = value {
+            let (setter, n) = (Ident::new(setter, Span::call_site()), int(n));
+            check.extend(quote!(.#setter(#n)));
+        }
+    }
+    check
+}
+
+/// `Heartbeat::every(d)` with its settings, as written.
+pub(super) fn heartbeat(h: &Phi) -> TokenStream {
+    let every = duration(h.every);
+    let mut beat = quote!(::supervisor::Heartbeat::every(#every));
+    if let Some(t) = h.threshold {
+        let t = Literal::f64_unsuffixed(t);
+        beat.extend(quote!(.threshold(#t)));
+    }
+    if let Some(w) = h.window {
+        let w = int(w);
+        beat.extend(quote!(.window(#w)));
+    }
+    let durations = [
+        ("min_std_deviation", h.min_std),
+        ("acceptable_pause", h.acceptable_pause),
+        ("max_local_pause", h.max_local_pause),
+    ];
+    for (setter, value) in durations {
+        if let Some(v) = value {
+            let (setter, v) = (Ident::new(setter, Span::call_site()), duration(v));
+            beat.extend(quote!(.#setter(#v)));
+        }
+    }
+    beat
 }

@@ -238,7 +238,6 @@ where
     }
 }
 
-/// Builds the erased start function of a child from a function of its typed context.
 /// A template's start function: `start(ctx, args)` with the arguments `take` gets from the
 /// context (a copy, or the arguments themselves).
 fn start_with_args<A, M, F, Fut>(start: F, take: fn(&mut RawContext) -> Option<A>) -> StartFn
@@ -260,6 +259,7 @@ where
     })
 }
 
+/// Builds the erased start function of a child from a function of its typed context.
 fn start_fn<M, F, Fut>(f: F) -> StartFn
 where
     M: Message,
