@@ -415,3 +415,52 @@ fn children_declared_alike_keep_their_policies() {
          └── store\n"
     );
 }
+
+/// Compares `got` with the golden file `tests/golden/{name}`; `UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, got: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(
+        got, want,
+        "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it)"
+    );
+}
+
+// The flagship tree as SVG: the same shapes and labels as the other formats, laid out here.
+#[test]
+fn the_flagship_tree_as_svg() {
+    let svg = Picture::from(&flagship::Service::TREE).svg();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(
+        svg.contains("data-path=\"service/ingest/fetcher\""),
+        "{svg}"
+    );
+    golden("flagship.svg", &svg);
+}
+
+// A running tree as SVG: states as CSS classes, a node's line as its tooltip, escaped.
+#[tokio::test(start_paused = true)]
+async fn a_live_tree_as_svg() {
+    let app = Supervisor::start(spec()).await.unwrap();
+    settle().await;
+    let svg = app.root().picture().await.svg();
+    assert!(
+        svg.contains("<g class=\"node worker running\" data-path=\"app/db\"><title>db [transient] [running, incarnation 0]</title>"),
+        "{svg}"
+    );
+    golden("live.svg", &svg);
+    let quoted = SupervisorSpec::new("a<b>&\"c\"").child(ChildSpec::worker("q", idle));
+    let svg = Picture::from(&quoted).svg();
+    assert!(
+        svg.contains("data-path=\"a&lt;b&gt;&amp;&quot;c&quot;\""),
+        "{svg}"
+    );
+    app.shutdown().await.unwrap();
+}

@@ -12,6 +12,8 @@ use crate::types::short;
 use crate::CircuitBreaker;
 use std::sync::Arc;
 
+mod svg;
+
 /// A picture of a tree, ready to be drawn in one of three formats.
 ///
 /// ```
