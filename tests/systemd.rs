@@ -281,3 +281,66 @@ async fn run_hears_a_stop_while_the_root_is_wedged() {
     stuck.abort();
     run.abort();
 }
+
+// S16.4: sd_watchdog_enabled(3): an unset WATCHDOG_PID means this process; another process's
+// pid turns the watchdog off (the status line still goes, every 5 s at most).
+#[tokio::test(start_paused = true)]
+async fn the_watchdog_reads_watchdog_pid_as_systemd_does() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("pid-unset");
+    std::env::remove_var("WATCHDOG_PID");
+    let tree = Service::start().await.expect("start");
+    let token = tree.shutdown_token();
+    let run = tokio::spawn(tree.run());
+    let since = Instant::now();
+    expect_ready(
+        &manager,
+        "running: 2 of 2 children up, no restarts in the last 5s",
+    )
+    .await;
+    manager.pings(since, 2).await;
+    token.cancel();
+    run.await.expect("run");
+    drop(manager);
+
+    let manager = Manager::bind("pid-other");
+    std::env::set_var("WATCHDOG_PID", (std::process::id() + 1).to_string());
+    let tree = Service::start().await.expect("start");
+    let token = tree.shutdown_token();
+    let run = tokio::spawn(tree.run());
+    assert_eq!(manager.next().await, ["READY=1"]);
+    assert_eq!(
+        manager.next().await,
+        ["STATUS=running: 2 of 2 children up, no restarts in the last 5s"],
+        "a status line, and no ping: the watchdog is another process's"
+    );
+    manager.silent().await;
+    token.cancel();
+    run.await.expect("run");
+}
+
+// S16.4: NOTIFY_SOCKET may name an abstract socket (`@name`), as sd_notify(3) allows.
+#[cfg(target_os = "linux")]
+#[tokio::test(start_paused = true)]
+async fn an_abstract_notify_socket_is_reached() {
+    use std::os::linux::net::SocketAddrExt;
+    let _env = ENVIRONMENT.lock().await;
+    let name = format!("supervisor-notify-{}-abstract", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let socket = std::os::unix::net::UnixDatagram::bind_addr(&addr).expect("bind");
+    socket.set_nonblocking(true).unwrap();
+    let socket = UnixDatagram::from_std(socket).unwrap();
+    std::env::set_var("NOTIFY_SOCKET", format!("@{name}"));
+    std::env::set_var("WATCHDOG_USEC", WATCHDOG.as_micros().to_string());
+    std::env::remove_var("WATCHDOG_PID");
+    let tree = Service::start().await.expect("start");
+    let token = tree.shutdown_token();
+    let run = tokio::spawn(tree.run());
+    let mut buf = vec![0; 4096];
+    let n = socket.recv(&mut buf).await.expect("a notification");
+    assert_eq!(&buf[..n], b"READY=1");
+    token.cancel();
+    run.await.expect("run");
+    std::env::remove_var("NOTIFY_SOCKET");
+    std::env::remove_var("WATCHDOG_USEC");
+}

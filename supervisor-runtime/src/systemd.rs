@@ -1,6 +1,11 @@
 //! What a tree run as a process tells its service manager (S16.4), over the systemd notification
 //! protocol. Without the `systemd` feature, or outside systemd (no `NOTIFY_SOCKET`), every call
 //! here does nothing.
+//!
+//! The protocol is a datagram of `KEY=value` lines to the socket `NOTIFY_SOCKET` names, a path
+//! or, after `@`, an abstract name (sd_notify(3)); the watchdog is on when `WATCHDOG_USEC` is
+//! set and `WATCHDOG_PID` is unset or this process (sd_watchdog_enabled(3)). Written here, in a
+//! few lines, because a crate for it read both differently.
 
 use crate::handle::SupervisorRef;
 #[cfg(feature = "systemd")]
@@ -24,17 +29,68 @@ fn status_line(v: &Vitals) -> String {
     )
 }
 
+/// The socket `NOTIFY_SOCKET` names, ready to send to.
+#[cfg(feature = "systemd")]
+struct Notifier {
+    socket: std::os::unix::net::UnixDatagram,
+    to: std::os::unix::net::SocketAddr,
+}
+
+#[cfg(feature = "systemd")]
+impl Notifier {
+    fn from_env() -> Option<Self> {
+        use std::os::unix::net::{SocketAddr, UnixDatagram};
+        let name = std::env::var_os("NOTIFY_SOCKET")?;
+        let to = match name.as_encoded_bytes().strip_prefix(b"@") {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Some(abstract_name) => {
+                #[cfg(target_os = "android")]
+                use std::os::android::net::SocketAddrExt;
+                #[cfg(target_os = "linux")]
+                use std::os::linux::net::SocketAddrExt;
+                SocketAddr::from_abstract_name(abstract_name).ok()?
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            Some(_) => return None,
+            None => SocketAddr::from_pathname(std::path::Path::new(&name)).ok()?,
+        };
+        let socket = UnixDatagram::unbound().ok()?;
+        // A full socket drops a notification rather than block the root's loop.
+        socket.set_nonblocking(true).ok()?;
+        Some(Notifier { socket, to })
+    }
+
+    fn send(&self, lines: &[&str]) {
+        let message = lines.join("\n");
+        if let Err(e) = self.socket.send_to_addr(message.as_bytes(), &self.to) {
+            tracing::warn!(error = %e, "systemd notification failed");
+        }
+    }
+}
+
+/// The watchdog interval, when the watchdog is on for this process (sd_watchdog_enabled(3)).
+#[cfg(feature = "systemd")]
+fn watchdog() -> Option<std::time::Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.trim().parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
+            return None;
+        }
+    }
+    (usec > 0).then(|| std::time::Duration::from_micros(usec))
+}
+
 /// The service manager, if the process has one to tell.
 pub(crate) struct ServiceManager {
     #[cfg(feature = "systemd")]
-    watching: bool,
+    notifier: Option<std::sync::Arc<Notifier>>,
 }
 
 impl ServiceManager {
     pub(crate) fn detect() -> Self {
         ServiceManager {
             #[cfg(feature = "systemd")]
-            watching: std::env::var_os("NOTIFY_SOCKET").is_some(),
+            notifier: Notifier::from_env().map(std::sync::Arc::new),
         }
     }
 
@@ -43,29 +99,24 @@ impl ServiceManager {
     /// looked at every 5 s without a watchdog.
     pub(crate) async fn ready(&self, root: &SupervisorRef) {
         #[cfg(feature = "systemd")]
-        if self.watching {
-            self.send(&[sd_notify::NotifyState::Ready]);
-            let mut usec = 0;
-            let watchdog = sd_notify::watchdog_enabled(false, &mut usec) && usec > 0;
-            let every = if watchdog {
-                std::time::Duration::from_micros(usec / 2)
-            } else {
-                STATUS_EVERY
-            };
+        if let Some(notifier) = &self.notifier {
+            notifier.send(&["READY=1"]);
+            let watchdog = watchdog();
+            let every = watchdog.map_or(STATUS_EVERY, |w| w / 2);
+            let notifier = std::sync::Arc::clone(notifier);
             let mut last = String::new();
             let beat = move |vitals: &Vitals| {
                 let line = status_line(vitals);
-                let mut states = Vec::with_capacity(2);
-                if watchdog {
-                    states.push(sd_notify::NotifyState::Watchdog);
+                let status = format!("STATUS={line}");
+                let mut lines = Vec::with_capacity(2);
+                if watchdog.is_some() {
+                    lines.push("WATCHDOG=1");
                 }
                 if line != last {
-                    states.push(sd_notify::NotifyState::Status(&line));
+                    lines.push(&status);
                 }
-                if !states.is_empty() {
-                    if let Err(e) = sd_notify::notify(false, &states) {
-                        tracing::warn!(error = %e, "systemd notification failed");
-                    }
+                if !lines.is_empty() {
+                    notifier.send(&lines);
                 }
                 if line != last {
                     last = line;
@@ -81,11 +132,8 @@ impl ServiceManager {
     /// `STOPPING=1` with the reason as the status line.
     pub(crate) fn stopping(&self, why: &str) {
         #[cfg(feature = "systemd")]
-        if self.watching {
-            self.send(&[
-                sd_notify::NotifyState::Stopping,
-                sd_notify::NotifyState::Status(why),
-            ]);
+        if let Some(notifier) = &self.notifier {
+            notifier.send(&["STOPPING=1", &format!("STATUS={why}")]);
         }
         #[cfg(not(feature = "systemd"))]
         let _ = why;
@@ -94,17 +142,10 @@ impl ServiceManager {
     /// A status line alone.
     pub(crate) fn status(&self, line: &str) {
         #[cfg(feature = "systemd")]
-        if self.watching {
-            self.send(&[sd_notify::NotifyState::Status(line)]);
+        if let Some(notifier) = &self.notifier {
+            notifier.send(&[&format!("STATUS={line}")]);
         }
         #[cfg(not(feature = "systemd"))]
         let _ = line;
-    }
-
-    #[cfg(feature = "systemd")]
-    fn send(&self, states: &[sd_notify::NotifyState<'_>]) {
-        if let Err(e) = sd_notify::notify(false, states) {
-            tracing::warn!(error = %e, "systemd notification failed");
-        }
     }
 }
