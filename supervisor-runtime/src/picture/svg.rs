@@ -44,65 +44,90 @@ fn box_width(label: &str) -> f64 {
     (label.chars().count() as f64 * CHAR_W + 2.0 * PAD_X).max(40.0)
 }
 
-/// The width each subtree needs (its box, or its children side by side, whichever is wider)
-/// and the width of its children side by side, in the numbering `Drawn::walk` gives.
-fn widths(node: &Drawn, out: &mut Vec<(f64, f64)>) -> f64 {
-    let me = out.len();
-    out.push((0.0, 0.0));
-    let own = box_width(&node.line());
-    let mut children = 0.0;
-    for (i, child) in node.children.iter().enumerate() {
-        if i > 0 {
-            children += GAP_X;
-        }
-        children += widths(child, out);
-    }
-    let w = own.max(children);
-    out[me] = (w, children);
-    w
+/// A subtree laid out on its own: its root box's left edge and the subtree's leftmost and
+/// rightmost extent, relative to its origin, and where each child's origin sits.
+struct Laid {
+    left: f64,
+    lo: f64,
+    hi: f64,
 }
 
-/// Lays the tree out depth first, in the numbering `Drawn::walk` gives: each subtree in its own
-/// band, so no two boxes overlap; each parent centred over its first and last child.
+/// Lays out `node`'s subtree relative to its own origin, children first: side by side, each
+/// subtree's extent (its boxes at every depth) after the one before, so that no two boxes of
+/// different subtrees can meet; the parent centred over its first and last child.
+fn lay(node: &Drawn, out: &mut Vec<(f64, f64)>) -> Laid {
+    let me = out.len();
+    // (this node's box left, relative to its origin; its origin, relative to its parent's)
+    out.push((0.0, 0.0));
+    let w = box_width(&node.line());
+    if node.children.is_empty() {
+        return Laid {
+            left: 0.0,
+            lo: 0.0,
+            hi: w,
+        };
+    }
+    let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+    let mut next = 0.0;
+    let (mut first, mut last) = (0.0, 0.0);
+    for (i, child) in node.children.iter().enumerate() {
+        let at = out.len();
+        let laid = lay(child, out);
+        let origin = next - laid.lo;
+        out[at].1 = origin;
+        next = origin + laid.hi + GAP_X;
+        lo = lo.min(origin + laid.lo);
+        hi = hi.max(origin + laid.hi);
+        let centre = origin + laid.left + box_width(&child.line()) / 2.0;
+        if i == 0 {
+            first = centre;
+        }
+        last = centre;
+    }
+    let left = (first + last) / 2.0 - w / 2.0;
+    out[me].0 = left;
+    Laid {
+        left,
+        lo: lo.min(left),
+        hi: hi.max(left + w),
+    }
+}
+
+/// Lays the tree out, in the numbering `Drawn::walk` gives: no two boxes overlap, each parent
+/// centred over its first and last child.
 pub(crate) fn layout(root: &Drawn) -> Vec<Placed> {
-    let mut spans = Vec::new();
-    widths(root, &mut spans);
-    let mut placed = Vec::with_capacity(spans.len());
-    place(root, None, MARGIN, MARGIN, &spans, &mut placed);
+    let mut rel = Vec::new();
+    let laid = lay(root, &mut rel);
+    let mut placed = Vec::with_capacity(rel.len());
+    place(root, None, MARGIN - laid.lo, MARGIN, &rel, &mut placed);
     placed
 }
 
 fn place(
     node: &Drawn,
     parent: Option<usize>,
-    left: f64,
+    origin: f64,
     top: f64,
-    spans: &[(f64, f64)],
+    rel: &[(f64, f64)],
     out: &mut Vec<Placed>,
 ) {
     let me = out.len();
-    let (span, children) = spans[me];
-    let w = box_width(&node.line());
     out.push(Placed {
-        x: left + (span - w) / 2.0,
+        x: origin + rel[me].0,
         y: top,
-        w,
+        w: box_width(&node.line()),
         parent,
     });
-    let mut x = left + (span - children) / 2.0;
-    let mut first_last = (None, None);
     for child in &node.children {
         let at = out.len();
-        place(child, Some(me), x, top + BOX_H + GAP_Y, spans, out);
-        x += spans[at].0 + GAP_X;
-        first_last.0.get_or_insert(at);
-        first_last.1 = Some(at);
-    }
-    // Centred over its first and last child, kept inside its own band: a box wider than its
-    // children's band, over children of unequal widths, would otherwise reach a neighbour's.
-    if let (Some(first), Some(last)) = first_last {
-        let centre = (out[first].centre() + out[last].centre()) / 2.0;
-        out[me].x = (centre - w / 2.0).min(left + span - w).max(left);
+        place(
+            child,
+            Some(me),
+            origin + rel[at].1,
+            top + BOX_H + GAP_Y,
+            rel,
+            out,
+        );
     }
 }
 
@@ -370,19 +395,20 @@ mod tests {
                 );
             }
         }
-        // A parent's centre is over its children's span.
-        let mut span: Vec<Option<(f64, f64)>> = vec![None; placed.len()];
+        // A parent is centred over its first and last child (children come in order).
+        let mut ends: Vec<Option<(f64, f64)>> = vec![None; placed.len()];
         for c in &placed {
             if let Some(p) = c.parent {
-                let (l, r) = span[p].unwrap_or((f64::MAX, f64::MIN));
-                span[p] = Some((l.min(c.x), r.max(c.x + c.w)));
+                let first = ends[p].map_or(c.centre(), |(f, _)| f);
+                ends[p] = Some((first, c.centre()));
             }
         }
-        for (p, s) in placed.iter().zip(&span) {
-            if let Some((l, r)) = s {
+        for (p, e) in placed.iter().zip(&ends) {
+            if let Some((first, last)) = e {
+                let mid = (first + last) / 2.0;
                 assert!(
-                    *l <= p.centre() + 0.01 && p.centre() <= r + 0.01,
-                    "{p:?} not over {s:?}"
+                    (p.centre() - mid).abs() < 0.01,
+                    "{p:?} not centred over {e:?}"
                 );
             }
         }
