@@ -151,7 +151,7 @@ async fn ready_then_pings_every_half_interval_then_stopping() {
     let since = Instant::now();
     expect_ready(
         &manager,
-        "running: 2 of 2 children up, no restarts in the last 5s",
+        "running: 2 of 2 children up, no restarts in the last minute",
     )
     .await;
     manager.pings(since, 3).await;
@@ -179,7 +179,7 @@ async fn a_wedged_root_stops_the_pings() {
     let since = Instant::now();
     expect_ready(
         &manager,
-        "running: 1 of 1 children up, no restarts in the last 5s",
+        "running: 1 of 1 children up, no restarts in the last minute",
     )
     .await;
     manager.pings(since, 2).await;
@@ -202,7 +202,7 @@ async fn a_root_that_gives_up_says_why_and_stops_the_pings() {
 
     expect_ready(
         &manager,
-        "running: 1 of 1 children up, no restarts in the last 1s",
+        "running: 1 of 1 children up, no restarts in the last minute",
     )
     .await;
     manager.pings(since, 2).await;
@@ -231,7 +231,7 @@ async fn the_status_line_follows_restarts() {
     let run = tokio::spawn(Hiccup::run());
     expect_ready(
         &manager,
-        "running: 1 of 1 children up, no restarts in the last 60s",
+        "running: 1 of 1 children up, no restarts in the last minute",
     )
     .await;
     manager.pings(since, 1).await;
@@ -240,7 +240,7 @@ async fn the_status_line_follows_restarts() {
         manager.next().await,
         [
             "WATCHDOG=1",
-            "STATUS=running: 1 of 1 children up, 1 restart in the last 60s"
+            "STATUS=running: 1 of 1 children up, 1 restart in the last minute"
         ]
     );
     assert_eq!(since.elapsed(), 2 * PING);
@@ -252,7 +252,7 @@ async fn the_status_line_follows_restarts() {
         manager.next().await,
         [
             "WATCHDOG=1",
-            "STATUS=running: 1 of 1 children up, no restarts in the last 60s"
+            "STATUS=running: 1 of 1 children up, no restarts in the last minute"
         ]
     );
     assert_eq!(since.elapsed(), 14 * PING);
@@ -295,7 +295,7 @@ async fn the_watchdog_reads_watchdog_pid_as_systemd_does() {
     let since = Instant::now();
     expect_ready(
         &manager,
-        "running: 2 of 2 children up, no restarts in the last 5s",
+        "running: 2 of 2 children up, no restarts in the last minute",
     )
     .await;
     manager.pings(since, 2).await;
@@ -311,7 +311,7 @@ async fn the_watchdog_reads_watchdog_pid_as_systemd_does() {
     assert_eq!(manager.next().await, ["READY=1"]);
     assert_eq!(
         manager.next().await,
-        ["STATUS=running: 2 of 2 children up, no restarts in the last 5s"],
+        ["STATUS=running: 2 of 2 children up, no restarts in the last minute"],
         "a status line, and no ping: the watchdog is another process's"
     );
     manager.silent().await;
@@ -343,4 +343,34 @@ async fn an_abstract_notify_socket_is_reached() {
     run.await.expect("run");
     std::env::remove_var("NOTIFY_SOCKET");
     std::env::remove_var("WATCHDOG_USEC");
+}
+
+supervision_tree! {
+    Deep: one_for_one {
+        api: one_for_one(max_restarts = 3, within = 60s) { worker: worker(fails_once_at_7s) },
+        cache: worker(serve),
+    }
+}
+
+// S16.4: the status line is about the whole tree: a restart two levels down shows.
+#[tokio::test(start_paused = true)]
+async fn the_status_line_counts_the_whole_tree() {
+    let _env = ENVIRONMENT.lock().await;
+    let manager = Manager::bind("deep");
+    let since = Instant::now();
+    let run = tokio::spawn(Deep::run());
+    expect_ready(
+        &manager,
+        "running: 3 of 3 children up, no restarts in the last minute",
+    )
+    .await;
+    manager.pings(since, 1).await;
+    assert_eq!(
+        manager.next().await,
+        [
+            "WATCHDOG=1",
+            "STATUS=running: 3 of 3 children up, 1 restart in the last minute"
+        ]
+    );
+    run.abort();
 }

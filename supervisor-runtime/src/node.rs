@@ -69,18 +69,50 @@ pub(crate) struct Pulse {
     pub beat: Box<dyn FnMut(&Vitals) + Send>,
 }
 
-/// What a supervisor's loop tells its pulse: how its children are doing.
+/// What a supervisor's loop tells its pulse: how the nodes below it are doing, at every depth.
 #[cfg_attr(not(feature = "systemd"), allow(dead_code))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Vitals {
-    /// Children with a running incarnation.
+    /// Nodes with a running incarnation.
     pub running: usize,
-    /// All its children.
+    /// Nodes waiting for their restart.
+    pub restarting: usize,
+    /// All the nodes below it.
     pub children: usize,
-    /// Restarts within its intensity period, up to now.
-    pub recent_restarts: usize,
-    /// That period.
-    pub period: std::time::Duration,
+    /// Their restarts so far, all told.
+    pub restarts: u64,
+}
+
+impl Vitals {
+    /// Counts the nodes below `node`, at every depth: declared children and those added at run
+    /// time (S16.4's status line is about the whole tree).
+    pub(crate) fn of(node: &Node) -> Vitals {
+        let mut v = Vitals::default();
+        v.count_below(node);
+        v
+    }
+
+    fn count_below(&mut self, node: &Node) {
+        let Some(sup) = node.sup.as_deref() else {
+            return;
+        };
+        let added: Vec<Arc<Node>> = sup
+            .added
+            .lock()
+            .map(|a| a.values().cloned().collect())
+            .unwrap_or_default();
+        for child in sup.children.iter().chain(&added) {
+            match child.state() {
+                ChildState::Gone(_) => continue,
+                ChildState::Running => self.running += 1,
+                ChildState::Restarting => self.restarting += 1,
+                _ => {}
+            }
+            self.children += 1;
+            self.restarts += u64::from(child.restarts());
+            self.count_below(child);
+        }
+    }
 }
 
 /// What a supervisor's one inbox carries: its children's exits and management requests.

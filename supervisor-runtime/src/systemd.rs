@@ -15,18 +15,47 @@ use crate::node::Vitals;
 #[cfg(feature = "systemd")]
 const STATUS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The one-line summary systemd shows (`systemctl status`).
+/// How far back the status line counts restarts.
 #[cfg(feature = "systemd")]
-fn status_line(v: &Vitals) -> String {
-    let restarts = match v.recent_restarts {
+const RESTARTS_OVER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The one-line summary systemd shows (`systemctl status`), about the whole tree: `recent` is
+/// the restarts in the last minute.
+#[cfg(feature = "systemd")]
+fn status_line(v: &Vitals, recent: u64) -> String {
+    let restarts = match recent {
         0 => "no restarts".to_owned(),
         1 => "1 restart".to_owned(),
         n => format!("{n} restarts"),
     };
+    let restarting = match v.restarting {
+        0 => String::new(),
+        n => format!(", {n} restarting"),
+    };
     format!(
-        "running: {} of {} children up, {restarts} in the last {:?}",
-        v.running, v.children, v.period
+        "running: {} of {} children up{restarting}, {restarts} in the last minute",
+        v.running, v.children
     )
+}
+
+/// The restarts of the last minute, from the totals the pulse has seen: the total now less the
+/// last total seen a minute ago or more (or the first, within the first minute).
+#[cfg(feature = "systemd")]
+#[derive(Default)]
+struct RecentRestarts(std::collections::VecDeque<(tokio::time::Instant, u64)>);
+
+#[cfg(feature = "systemd")]
+impl RecentRestarts {
+    fn count(&mut self, total: u64) -> u64 {
+        let now = tokio::time::Instant::now();
+        self.0.push_back((now, total));
+        // Keep one sample a minute old or more, as the base, and the newer ones.
+        while self.0.len() > 1 && now.duration_since(self.0[1].0) >= RESTARTS_OVER {
+            self.0.pop_front();
+        }
+        let base = self.0.front().map_or(total, |(_, t)| *t);
+        total.saturating_sub(base)
+    }
 }
 
 /// The socket `NOTIFY_SOCKET` names, ready to send to.
@@ -105,8 +134,9 @@ impl ServiceManager {
             let every = watchdog.map_or(STATUS_EVERY, |w| w / 2);
             let notifier = std::sync::Arc::clone(notifier);
             let mut last = String::new();
+            let mut recent = RecentRestarts::default();
             let beat = move |vitals: &Vitals| {
-                let line = status_line(vitals);
+                let line = status_line(vitals, recent.count(vitals.restarts));
                 let status = format!("STATUS={line}");
                 let mut lines = Vec::with_capacity(2);
                 if watchdog.is_some() {

@@ -1334,12 +1334,7 @@ impl Engine {
     /// catch up with a burst: one beat says as much as several.
     fn beat(&mut self) {
         let now = Instant::now();
-        let vitals = Vitals {
-            running: self.running,
-            children: self.children.len(),
-            recent_restarts: self.window.recent(now),
-            period: self.window.period(),
-        };
+        let vitals = Vitals::of(&self.node);
         if let Some((pulse, next)) = &mut self.pulse {
             (pulse.beat)(&vitals);
             *next = deadline(now, pulse.every);

@@ -171,11 +171,8 @@ impl Window {
         }
     }
 
-    pub(crate) fn period(&self) -> Duration {
-        self.period
-    }
-
-    /// Restart decisions within `period` of `now`.
+    /// Restart decisions within `period` of `now` (the model test reads it).
+    #[cfg(test)]
     pub(crate) fn recent(&self, now: Instant) -> usize {
         self.stamps
             .iter()
