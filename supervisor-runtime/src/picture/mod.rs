@@ -610,11 +610,27 @@ impl Picture {
     }
 }
 
+/// What a "uses" edge reaches, by its number in the chart.
+#[derive(Clone, Copy)]
+enum Used {
+    Node(usize),
+    Breaker(usize),
+}
+
+impl fmt::Display for Used {
+    /// Its id in a Mermaid or DOT chart.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Used::Node(n) => write!(f, "n{n}"),
+            Used::Breaker(b) => write!(f, "b{b}"),
+        }
+    }
+}
+
 impl Picture {
-    /// `(node, chart id of what it uses)` for each "uses" edge (S17.3): each name looked up as
-    /// the tree does, among the node's siblings, then each ancestor's, then the root and the
-    /// breakers.
-    fn uses_edges(&self, nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<(usize, String)> {
+    /// `(node, what it uses)` for each "uses" edge (S17.3): each name looked up as the tree
+    /// does, among the node's siblings, then each ancestor's, then the root and the breakers.
+    fn uses_edges(&self, nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<(usize, Used)> {
         let mut edges = Vec::new();
         for (n, parent, node) in nodes {
             for name in &node.uses {
@@ -625,17 +641,17 @@ impl Picture {
                         .iter()
                         .find(|(_, q, d)| *q == Some(p) && d.id == *name);
                     if let Some((m, _, _)) = sibling {
-                        found = Some(format!("n{m}"));
+                        found = Some(Used::Node(*m));
                         break;
                     }
                     level = nodes[p].1;
                 }
                 let root = nodes.first().filter(|(_, _, d)| d.id == *name);
                 let found = found
-                    .or_else(|| root.map(|(m, _, _)| format!("n{m}")))
+                    .or_else(|| root.map(|(m, _, _)| Used::Node(*m)))
                     .or_else(|| {
                         let b = self.breakers.iter().position(|(b, _)| b == name)?;
-                        Some(format!("b{b}"))
+                        Some(Used::Breaker(b))
                     });
                 if let Some(to) = found {
                     edges.push((*n, to));

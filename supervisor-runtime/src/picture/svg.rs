@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{breaker_class, breaker_line, Drawn, Picture, Shape, COLOURS};
+use super::{breaker_class, breaker_line, Drawn, Picture, Shape, Used, COLOURS};
 
 /// Width of a character of the labels' monospace font, in pixels.
 const CHAR_W: f64 = 7.2;
@@ -205,15 +205,12 @@ impl Picture {
             );
         }
         for (n, to) in self.uses_edges(&nodes) {
-            let end = match to.strip_prefix('n').and_then(|m| m.parse::<usize>().ok()) {
-                Some(m) => (placed[m].centre(), placed[m].y + BOX_H / 2.0),
-                None => {
-                    let b: usize = to.trim_start_matches('b').parse().unwrap_or(0);
-                    match breakers.get(b) {
-                        Some((x, w, _, _)) => (x + w / 2.0, by),
-                        None => continue,
-                    }
-                }
+            let end = match to {
+                Used::Node(m) => (placed[m].centre(), placed[m].y + BOX_H / 2.0),
+                Used::Breaker(b) => match breakers.get(b) {
+                    Some((x, w, _, _)) => (x + w / 2.0, by),
+                    None => continue,
+                },
             };
             let from = placed[n];
             let _ = writeln!(
