@@ -65,6 +65,19 @@ async fn ping(_probe: ProbeContext, db: Arc<Database>) -> Health {
     }
 }
 
+/// A client's session (simulated): it ends with an error when its client hangs up abruptly.
+pub struct Client {
+    pub hung_up: AtomicBool,
+}
+
+async fn session(ctx: ChildContext, client: Arc<Client>) -> Result<(), String> {
+    if client.hung_up.load(Ordering::SeqCst) {
+        return Err("client hung up".into());
+    }
+    ctx.cancelled().await;
+    Ok(())
+}
+
 async fn api(ctx: ChildContext) -> Result<(), String> {
     ctx.cancelled().await;
     // Draining in-flight requests would happen here, within the 10 s shutdown.
@@ -79,6 +92,11 @@ supervision_tree! {
             shutdown = 5s,
         ],
         api: worker(api) [shutdown = 10s],
+        /// One per client: sessions come and go, and one in backoff does not take the pod out
+        /// of its Service (S16.3).
+        sessions: dynamic(max_restarts = 100, within = 10s) {
+            worker(session) [args = Arc<Client>, backoff = fixed(5s), shutdown = 1s]
+        },
     }
 }
 
@@ -103,8 +121,10 @@ async fn readyz(State(health): State<HealthProbe>) -> (StatusCode, String) {
 fn answer(ok: bool, report: &supervisor::HealthReport) -> (StatusCode, String) {
     let mut body = String::new();
     for child in &report.children {
+        // Children that do not count for readiness (sessions) are listed, marked so.
+        let counts = if child.counts { "" } else { " (not counted)" };
         body += &format!(
-            "{} {:?} {:?} restarts={}\n",
+            "{} {:?} {:?} restarts={}{counts}\n",
             child.path, child.state, child.health, child.restarts
         );
     }

@@ -212,6 +212,10 @@ fn cases() -> Vec<(&'static str, Builder)> {
             ),
         ),
         (
+            "readiness_on_template",
+            CannotBeWritten("`readiness` exists on `ChildSpec` only, not on `Template` (S16.3)"),
+        ),
+        (
             "option_twice",
             MacroOnly("a builder call sets the value it is given"),
         ),

@@ -1,5 +1,6 @@
 //! The Kubernetes example's probes over real HTTP on 127.0.0.1 (S16.3): `/livez` and `/readyz`
-//! while the tree runs, while a child is unhealthy, and once the tree has given up; and the
+//! while the tree runs, while a child is unhealthy, while a session waits for its restart, and
+//! once the tree has given up; and the
 //! sample Deployment's grace period against the tree's shutdown budget.
 //!
 //! On a multi-thread runtime with the real clock (real sockets); every wait is for an event
@@ -15,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 #[path = "../examples/kubernetes.rs"]
 mod kubernetes;
 
-use kubernetes::{probes, Database, Service};
+use kubernetes::{probes, Client, Database, Service};
 
 /// A GET over a fresh connection: the status code and the body.
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
@@ -88,6 +89,31 @@ async fn livez_and_readyz_follow_the_tree() {
     health_becomes(&mut events, HealthStatus::Healthy).await;
     assert_eq!(get(addr, "/readyz").await.0, 200);
 
+    // A session whose client hung up waits 5 s for its restart: the pod stays in its Service.
+    let client = std::sync::Arc::new(Client {
+        hung_up: true.into(),
+    });
+    let session = tree.sessions.start_child(client).await.expect("session");
+    let wait = async {
+        loop {
+            let event = events.recv().await.expect("events");
+            if matches!(event.kind, EventKind::Restarting { .. }) && *event.path == *session.path()
+            {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .expect("the session's restart is scheduled");
+    let (status, body) = get(addr, "/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    let line = format!(
+        "{} Restarting Unknown restarts=1 (not counted)",
+        session.path()
+    );
+    assert!(body.contains(&line), "{body}");
+
     // Every connection breaks, at once and on every restart: the root gives up.
     db.break_down();
     let outcome = tree.join().await;
@@ -117,8 +143,9 @@ fn the_sample_deployment_gives_the_tree_time_to_stop() {
     let grace = Duration::from_secs(grace[0]);
 
     let budget = Service::TREE.shutdown_budget();
-    // database 5 s, then api 10 s: one after the other.
-    assert_eq!(budget.limit(), Some(Duration::from_secs(15)));
+    // In reverse start order, one after the other: the sessions 1 s (stopped together), the
+    // api 10 s, the database 5 s.
+    assert_eq!(budget.limit(), Some(Duration::from_secs(16)));
     assert!(budget.check(grace), "{budget} > {grace:?}");
 
     // The value passed down to the service is the same.

@@ -75,6 +75,7 @@ pub(crate) const OPTIONS: &[Opt] = &[
     Opt { name: "restart", lists: &[Child], value: Own, takes: "permanent \\| transient \\| temporary", builder: "`.restart(Restart::..)`", doc: "when the child is restarted", rule: "S3.2" },
     Opt { name: "shutdown", lists: &[Child], value: Own, takes: "brutal_kill \\| infinity \\| DURATION", builder: "`.shutdown(Shutdown::..)`", doc: "how long its stop may take", rule: "S6.2" },
     Opt { name: "significant", lists: &[Child], value: Own, takes: "(flag) \\| BOOL", builder: "`.significant(bool)`", doc: "its end counts for auto_shutdown", rule: "S8" },
+    Opt { name: "readiness", lists: &[Child], value: Own, takes: "counts \\| ignored", builder: "`.readiness(Readiness::..)`", doc: "whether it counts for the tree's readiness", rule: "S16.3" },
     Opt { name: "backoff", lists: &[Child], value: Own, takes: "none \\| fixed(D) \\| linear(D, D, D) \\| exponential(D, D)", builder: "`.backoff(Backoff::..)`", doc: "the delay before each restart", rule: "S1.2" },
     Opt { name: "mailbox", lists: &[Child], value: Type, takes: "Type", builder: "`ChildSpec::with_mailbox`, `Template::<A, M>`", doc: "the type of its messages", rule: "S9.8" },
     Opt { name: "mailbox_capacity", lists: &[Child], value: Count, takes: "INT", builder: "`.mailbox_capacity(n)`", doc: "its mailbox's bound (default 1024)", rule: "S9.8" },

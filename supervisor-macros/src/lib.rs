@@ -96,6 +96,7 @@ use proc_macro2::TokenStream;
 /// child_option := restart = permanent | transient | temporary
 ///               | shutdown = brutal_kill | infinity | DURATION
 ///               | significant | significant = BOOL
+///               | readiness = counts | ignored             declared children (S16.3)
 ///               | backoff = none | fixed(D) | linear(D, D, D) | exponential(D, D)
 ///                           (each may end with `, reset_after = D`; exponential also with
 ///                            `, multiplier = F` and `, jitter = F`)
@@ -179,7 +180,7 @@ use proc_macro2::TokenStream;
 /// | `each_child_parses` | children that do not parse are reported, each skipped up to its `,` | grammar | `missing_colon_after_id`, `syntax_errors_do_not_hide_others` |
 /// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option`, `misspelt_required_option`, `renamed_option` |
 /// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
-/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool` |
+/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool`, `readiness_on_template` |
 /// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |
 /// | `type_options_are_types` | `mailbox`, `args` and `state` take a type | grammar | `mailbox_not_a_type` |
 /// | `significant_is_not_permanent` | a significant child is not permanent | S1.4, S8 | `significant_permanent` |

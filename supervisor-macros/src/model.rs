@@ -141,6 +141,8 @@ pub(crate) struct Child {
     pub id: Ident,
     pub policy: Policy,
     pub detection: Detection,
+    /// `readiness = ignored`: it does not count for the tree's readiness (S16.3).
+    pub readiness_ignored: bool,
     pub kind: ChildKind,
 }
 

@@ -41,6 +41,8 @@ const WORDS: &[&str] = &[
     "temporary",
     "brutal_kill",
     "infinity",
+    "counts",
+    "ignored",
     "=",
     ",",
     ":",

@@ -386,6 +386,8 @@ pub struct ChildInfo {
     pub last_exit: Option<ExitReason>,
     /// The last message it took, once no incarnation holds its mailbox (S19.2).
     pub last_message: Option<crate::exit::LastMessage>,
+    /// Whether it counts for the tree's readiness (S16.3).
+    pub readiness: crate::Readiness,
 }
 
 /// Exit reasons compare by what they say: errors have no equality of their own.
@@ -403,6 +405,7 @@ impl PartialEq for ChildInfo {
             && self.phi == other.phi
             && said(&self.last_exit) == said(&other.last_exit)
             && self.last_message == other.last_message
+            && self.readiness == other.readiness
     }
 }
 

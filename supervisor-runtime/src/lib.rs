@@ -103,7 +103,7 @@ pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
-    Intensity, Overflow, PoolSpec, Restart, RestartArgs, Routing, Shutdown, Strategy,
+    Intensity, Overflow, PoolSpec, Readiness, Restart, RestartArgs, Routing, Shutdown, Strategy,
     SupervisorSpec, Template, Uses, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;

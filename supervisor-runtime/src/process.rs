@@ -309,22 +309,21 @@ impl HealthProbe {
     /// Cancel safe: it only reads.
     pub async fn report(&self) -> HealthReport {
         let deadline = crate::time::deadline(tokio::time::Instant::now(), self.liveness_timeout);
-        let mut children = Vec::new();
-        let mut unanswered = Vec::new();
+        let mut walk = Walk {
+            deadline,
+            children: Vec::new(),
+            unanswered: Vec::new(),
+        };
         // Live: the root's loop answers in time, and it has not ended.
-        let live = collect(self.root.clone(), deadline, &mut children, &mut unanswered).await;
-        let ready = live
-            && !self.token.is_cancelled()
-            && unanswered.is_empty()
-            && children.iter().all(|c| {
-                !matches!(c.state, ChildState::Restarting | ChildState::Starting)
-                    && matches!(c.health, HealthStatus::Unknown | HealthStatus::Healthy)
-            });
+        let (live, all_ready) = walk
+            .supervisor(self.root.clone(), Shape::Static, true)
+            .await;
+        let ready = live && all_ready && !self.token.is_cancelled() && walk.unanswered.is_empty();
         HealthReport {
             live,
             ready,
-            children,
-            unanswered,
+            children: walk.children,
+            unanswered: walk.unanswered,
         }
     }
 }
@@ -335,7 +334,8 @@ impl HealthProbe {
 pub struct HealthReport {
     /// The root's loop answers and the tree has not ended.
     pub live: bool,
-    /// Live, not shutting down, and no child restarting, unhealthy or degraded.
+    /// Live, not shutting down, every supervisor answered, and every child that counts is
+    /// ready (see [`ChildReport::counts`]).
     pub ready: bool,
     /// Every child of the tree, depth first.
     pub children: Vec<ChildReport>,
@@ -352,47 +352,105 @@ pub struct ChildReport {
     pub path: Arc<str>,
     /// Its state.
     pub state: ChildState,
-    /// Its health as last probed.
+    /// Its health as last probed; degraded is reported here but leaves the tree ready.
     pub health: HealthStatus,
     /// Its restarts so far.
     pub restarts: u32,
     /// Its phi, when it is judged by heartbeats and running (S12.5).
     pub phi: Option<f64>,
+    /// Whether it counts for readiness on its own (S16.3): a declared child does unless it (or
+    /// an ancestor) is declared [`Readiness::Ignored`](crate::Readiness::Ignored); a dynamic
+    /// supervisor's children never do, and a pool's slots count together, through their pool.
+    pub counts: bool,
+    /// Whether it is ready: running (or ended as its restart type allows) and not unhealthy; a
+    /// supervisor also needs its children that count, a pool one ready slot.
+    pub ready: bool,
 }
 
-/// Walks `sup`'s subtree into `out` until `deadline`; `false` when `sup` itself did not
-/// answer (ended, or wedged past the deadline).
-fn collect<'a>(
-    sup: SupervisorRef,
+/// How a supervisor's children count for readiness (S16.3).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Each declared child counts.
+    Static,
+    /// Sessions come and go: none counts.
+    Dynamic,
+    /// One ready slot is enough.
+    Pool,
+}
+
+/// One walk of the tree for a report, bounded by one deadline.
+struct Walk {
     deadline: tokio::time::Instant,
-    out: &'a mut Vec<ChildReport>,
-    unanswered: &'a mut Vec<Arc<str>>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
-    Box::pin(async move {
-        let Ok(Ok(list)) = tokio::time::timeout_at(deadline, sup.which_children()).await else {
-            return false;
-        };
-        for info in list {
-            out.push(ChildReport {
-                path: Arc::from(format!("{}/{}", sup.path(), info.id)),
-                state: info.state,
-                health: info.health,
-                restarts: info.restarts,
-                phi: info.phi,
-            });
-            if info.kind == ChildKind::Supervisor {
-                if let Ok(inner) = sup.supervisor(&info.id) {
-                    let path: Arc<str> = Arc::from(inner.path());
-                    // A supervisor child that is not running has no loop to answer.
-                    let running = matches!(info.state, ChildState::Running);
-                    if !collect(inner, deadline, out, unanswered).await && running {
-                        unanswered.push(path);
+    children: Vec<ChildReport>,
+    unanswered: Vec<Arc<str>>,
+}
+
+impl Walk {
+    /// Walks `sup`'s subtree; answers whether `sup` itself answered (ended, or wedged past the
+    /// deadline, it did not) and whether its children make it ready. `counting` is false below
+    /// a node that does not count for the tree: their readiness is still reported.
+    fn supervisor(
+        &mut self,
+        sup: SupervisorRef,
+        shape: Shape,
+        counting: bool,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = (bool, bool)> + Send + '_>> {
+        Box::pin(async move {
+            let Ok(Ok(list)) = tokio::time::timeout_at(self.deadline, sup.which_children()).await
+            else {
+                return (false, false);
+            };
+            let mut all = true;
+            let mut any = false;
+            for info in list {
+                let counts = counting
+                    && shape == Shape::Static
+                    && info.readiness == crate::Readiness::Counts;
+                let at = self.children.len();
+                self.children.push(ChildReport {
+                    path: Arc::from(format!("{}/{}", sup.path(), info.id)),
+                    state: info.state,
+                    health: info.health,
+                    restarts: info.restarts,
+                    phi: info.phi,
+                    counts,
+                    ready: false,
+                });
+                let mut ready = match info.state {
+                    ChildState::Running => info.health != HealthStatus::Unhealthy,
+                    ChildState::Starting | ChildState::Restarting => false,
+                    // Stopped or ended as its restart type allows: nothing is missing.
+                    _ => true,
+                };
+                if info.kind == ChildKind::Supervisor {
+                    if let Ok(inner) = sup.supervisor(&info.id) {
+                        let inner_shape = match &inner.node().sup.as_deref().map(|s| &s.kind) {
+                            Some(crate::node::SupShape::Pool(_)) => Shape::Pool,
+                            Some(crate::node::SupShape::Dynamic { .. }) => Shape::Dynamic,
+                            _ => Shape::Static,
+                        };
+                        let path: Arc<str> = Arc::from(inner.path());
+                        let running = matches!(info.state, ChildState::Running);
+                        let (answered, below) = self.supervisor(inner, inner_shape, counts).await;
+                        // A supervisor child that is not running has no loop to answer.
+                        if !answered && running {
+                            self.unanswered.push(path);
+                        }
+                        ready &= below;
                     }
                 }
+                self.children[at].ready = ready;
+                all &= info.readiness == crate::Readiness::Ignored || ready;
+                any |= ready && matches!(info.state, ChildState::Running);
             }
-        }
-        true
-    })
+            let ready = match shape {
+                Shape::Static => all,
+                Shape::Dynamic => true,
+                Shape::Pool => any,
+            };
+            (true, ready)
+        })
+    }
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), as one stream.

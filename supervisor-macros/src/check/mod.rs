@@ -325,6 +325,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
         id: id.clone(),
         policy: Policy::default(),
         detection: Detection::default(),
+        readiness_ignored: false,
         kind: ChildKind::Worker(Box::new(Worker::placeholder(node.kind.span()))),
     };
     if !is_node_kind(&node.kind) {
@@ -354,6 +355,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
     }
     child.policy = opts.policy;
     child.detection = opts.detection;
+    child.readiness_ignored = opts.readiness_ignored;
     child
 }
 
@@ -512,6 +514,7 @@ struct ChildOptions {
     /// Names, resolved once the whole tree is read.
     uses: Vec<Ident>,
     detection: Detection,
+    readiness_ignored: bool,
 }
 
 fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -> ChildOptions {
@@ -547,6 +550,10 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                 }
             }
             "shutdown" => out.policy.shutdown = values::shutdown(v, cx),
+            "readiness" => {
+                let w = values::word(v, "readiness", rules::READINESS, cx);
+                out.readiness_ignored = w.is_some_and(|w| w == "ignored");
+            }
             "backoff" => out.policy.backoff = values::backoff(v, cx),
             "mailbox" => out.mailbox = rules::type_options_are_types(&opt.key, v, cx),
             "args" => out.args = rules::type_options_are_types(&opt.key, v, cx),

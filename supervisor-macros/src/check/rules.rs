@@ -31,6 +31,8 @@ pub(crate) const NODE_KINDS: &[&str] = &[
 pub(crate) const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
 pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest", "drop_oldest"];
 pub(crate) const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
+/// Whether a child counts for readiness (S16.3).
+pub(crate) const READINESS: &[&str] = &["counts", "ignored"];
 pub(crate) const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
 
 const KEYWORDS: &[&str] = &[
@@ -542,6 +544,9 @@ pub(crate) fn option_applies_to_the_node(
         }
         Place::Supervisor if k == "mailbox" || k == "mailbox_capacity" => {
             format!("a supervisor has no mailbox; `{k}` applies to workers")
+        }
+        Place::Template | Place::PoolTemplate if k == "readiness" => {
+            "`readiness` applies to declared children: a dynamic supervisor's children never count for readiness, and a pool counts while one of its slots is ready (S16.3)".to_string()
         }
         Place::PoolTemplate if k == "args" => {
             "a pool's slots get their slot number (a `usize`) as their argument; `args` does not apply".to_string()

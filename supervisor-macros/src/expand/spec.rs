@@ -212,6 +212,9 @@ pub(super) fn child_spec(
         }
     };
     out.extend(shared.policies(&child.policy));
+    if child.readiness_ignored {
+        out.extend(quote!(.readiness(::supervisor::Readiness::Ignored)));
+    }
     if let ChildKind::Worker(w) = &child.kind {
         out.extend(worker_settings(w));
     }

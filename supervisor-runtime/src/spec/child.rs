@@ -438,6 +438,32 @@ impl<M> ChildSpec<M> {
         self
     }
 
+    /// Says whether the child counts for the tree's readiness (S16.3; by default it does).
+    /// A dynamic supervisor's children never count, so a template has no such setting.
+    ///
+    /// ```
+    /// use supervisor::{ChildContext, ChildSpec, Readiness};
+    ///
+    /// async fn cache(ctx: ChildContext) -> Result<(), std::io::Error> {
+    ///     ctx.cancelled().await;
+    ///     Ok(())
+    /// }
+    ///
+    /// let spec = ChildSpec::worker("cache", cache).readiness(Readiness::Ignored);
+    /// assert_eq!(spec.get_readiness(), Readiness::Ignored);
+    /// ```
+    pub fn readiness(mut self, readiness: crate::Readiness) -> Self {
+        if readiness != crate::Readiness::Counts || self.inner.extras.is_some() {
+            self.inner.extras_mut().readiness = readiness;
+        }
+        self
+    }
+
+    /// Whether the child counts for the tree's readiness.
+    pub fn get_readiness(&self) -> crate::Readiness {
+        self.inner.readiness()
+    }
+
     policy_setters!("the child");
 }
 

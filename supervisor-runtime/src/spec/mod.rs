@@ -13,8 +13,8 @@ pub use child::{ChildSpec, RestartArgs, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
 pub(crate) use model::{BoxFuture, ErasedChild, PoolSettings, Starter, SupervisorKind};
 pub use policy::{
-    AutoShutdown, ChildKind, ChildPolicy, Intensity, Overflow, Restart, Shutdown, Strategy,
-    DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    AutoShutdown, ChildKind, ChildPolicy, Intensity, Overflow, Readiness, Restart, Shutdown,
+    Strategy, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use pool::{PoolSpec, Routing};
 pub use uses::Uses;

@@ -60,6 +60,8 @@ pub(crate) struct ChildExtras {
     pub uses: Arc<[Arc<str>]>,
     /// A template whose arguments move into its only incarnation: it must stay temporary.
     pub moves_args: bool,
+    /// Whether it counts for the tree's readiness (S16.3).
+    pub readiness: super::policy::Readiness,
 }
 
 #[derive(Clone)]
@@ -118,6 +120,13 @@ impl ErasedChild {
 
     pub(crate) fn decider(&self) -> Option<&Decider> {
         self.extras.as_ref()?.decider.as_ref()
+    }
+
+    pub(crate) fn readiness(&self) -> super::policy::Readiness {
+        self.extras
+            .as_ref()
+            .map(|e| e.readiness)
+            .unwrap_or_default()
     }
 
     pub(crate) fn health(&self) -> Option<&HealthCheck> {

@@ -59,6 +59,18 @@ pub enum Shutdown {
     Infinity,
 }
 
+/// Whether a declared child counts for the tree's readiness (S16.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Readiness {
+    /// The tree is ready only while this child (a pool: one of its slots) is running and not
+    /// unhealthy; a supervisor also needs its own children that count.
+    #[default]
+    Counts,
+    /// The child, and everything below it, is reported but never makes the tree unready: a
+    /// cache the service can work without, say.
+    Ignored,
+}
+
 /// Whether a child is a worker or a supervisor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChildKind {

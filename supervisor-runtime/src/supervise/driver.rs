@@ -1524,9 +1524,6 @@ pub(crate) fn gone_or_missing(node: &Node) -> ManagementError {
     }
 }
 
-/// The trace of a transition, and its count (the `metrics` feature). The path is joined only if
-/// the level is enabled: most workers' paths are never needed. A dynamic supervisor's children
-/// are counted together, their ids being unbounded.
 /// One line of `which_children` (S9.1).
 fn info(c: &Child) -> ChildInfo {
     ChildInfo {
@@ -1553,9 +1550,13 @@ fn info(c: &Child) -> ChildInfo {
             Phase::Running(_) => None,
             _ => c.node.last_message(),
         },
+        readiness: c.spec.readiness(),
     }
 }
 
+/// The trace of a transition, and its count (the `metrics` feature). The path is joined only if
+/// the level is enabled: most workers' paths are never needed. A dynamic supervisor's children
+/// are counted together, their ids being unbounded.
 fn record(node: &Node, dynamic: bool, kind: &EventKind) {
     let labels = || telemetry::ChildLabels {
         supervisor: node.parent_path().unwrap_or(&node.id),
