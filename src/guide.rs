@@ -22,6 +22,12 @@ pub mod recipes {
     #![doc = include_str!("../docs/guide/recipes.md")]
 }
 
+/// Needs the feature `observer`.
+#[cfg(feature = "observer")]
+pub mod watching {
+    #![doc = include_str!("../docs/guide/watching.md")]
+}
+
 pub mod coming_from {
     #![doc = include_str!("../docs/guide/coming_from.md")]
 }

@@ -11,5 +11,10 @@ pub use supervisor_runtime::*;
 
 pub mod guide;
 
+/// A live page of the running tree (S21), served from its own process: the feature
+/// `observer`.
+#[cfg(feature = "observer")]
+pub use supervisor_observer as observer;
+
 #[doc(inline)]
 pub use supervisor_macros::supervision_tree;

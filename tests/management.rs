@@ -564,6 +564,7 @@ async fn s9_5_an_observer_sees_the_first_start_and_a_failed_start() {
         let what = match e.kind {
             EventKind::Started { incarnation } => format!("started #{incarnation}"),
             EventKind::StartFailed { incarnation, .. } => format!("start failed #{incarnation}"),
+            EventKind::Stopping { incarnation, .. } => format!("stopping #{incarnation}"),
             EventKind::Stopped { incarnation, .. } => format!("stopped #{incarnation}"),
             EventKind::Gone { how, .. } => format!("gone ({how})"),
             other => format!("{other:?}"),
@@ -575,6 +576,7 @@ async fn s9_5_an_observer_sees_the_first_start_and_a_failed_start() {
         [
             "app/a started #0",
             "app/b start failed #0",
+            "app/a stopping #0",
             "app/a stopped #0",
             "app gone (the tree ended)",
             "app/a gone (the tree ended)",

@@ -404,6 +404,10 @@ async fn a_cancelled_resize_still_retires_its_slots_and_counts_their_messages() 
             seen.as_slice(),
             [
                 EventKind::Started { incarnation: 0 },
+                EventKind::Stopping {
+                    incarnation: 0,
+                    kill_after: Some(_)
+                },
                 EventKind::Stopped {
                     incarnation: 0,
                     reason: ExitReason::Killed

@@ -43,7 +43,10 @@ async fn a_child_terminating_itself_is_stopped_without_deadlock() {
             .await
             .unwrap();
         let e = until(&mut events, |e| {
-            !matches!(e.kind, EventKind::Started { .. })
+            !matches!(
+                e.kind,
+                EventKind::Started { .. } | EventKind::Stopping { .. }
+            )
         })
         .await;
         assert!(

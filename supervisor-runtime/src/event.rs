@@ -100,6 +100,15 @@ pub enum EventKind {
         /// How many times the child has been restarted, this one included.
         restarts: u32,
     },
+    /// A supervisor asked a running incarnation to stop (S6.2): at shutdown, for a restart of
+    /// its group, or on request. `Stopped` follows when it has.
+    Stopping {
+        /// The incarnation asked.
+        incarnation: u64,
+        /// How long it has before it is killed, from now: zero for `brutal_kill`, `None` for
+        /// `infinity`.
+        kill_after: Option<Duration>,
+    },
     /// A running incarnation was stopped by its supervisor.
     Stopped {
         /// The incarnation that was stopped.
@@ -186,6 +195,7 @@ impl EventKind {
             ),
             EventKind::Suspect { phi, .. } => (Happened::Suspect { phi: *phi }, true),
             EventKind::Breaker { .. }
+            | EventKind::Stopping { .. }
             | EventKind::Gone { .. }
             | EventKind::GaveUp { .. }
             | EventKind::AutoShutdown => return None,
@@ -388,6 +398,39 @@ pub struct ChildInfo {
     pub last_message: Option<crate::exit::LastMessage>,
     /// Whether it counts for the tree's readiness (S16.3).
     pub readiness: crate::Readiness,
+    /// How full its mailbox is, for a child with one.
+    pub mailbox: Option<MailboxUse>,
+}
+
+/// How full a mailbox is: messages queued against its capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MailboxUse {
+    /// Messages waiting to be taken.
+    pub queued: usize,
+    /// The most it holds.
+    pub capacity: usize,
+}
+
+/// How much of a supervisor's restart intensity is in use (S4): restarts decided within its
+/// period, until now. Displayed as `2/3 in 5s`: two of three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntensityUse {
+    /// Restarts decided within the last `within`.
+    pub restarts: u32,
+    /// The most it allows within `within`; one more and it gives up.
+    pub max_restarts: u32,
+    /// The period.
+    pub within: std::time::Duration,
+}
+
+impl std::fmt::Display for IntensityUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} in {:?}",
+            self.restarts, self.max_restarts, self.within
+        )
+    }
 }
 
 /// Exit reasons compare by what they say: errors have no equality of their own.
@@ -406,6 +449,7 @@ impl PartialEq for ChildInfo {
             && said(&self.last_exit) == said(&other.last_exit)
             && self.last_message == other.last_message
             && self.readiness == other.readiness
+            && self.mailbox == other.mailbox
     }
 }
 

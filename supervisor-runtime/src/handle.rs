@@ -83,7 +83,8 @@ impl Supervisor {
             return Err(start_error(&node, reason));
         }
         node.set_state(ChildState::Running);
-        let task = tokio::spawn(CatchUnwind::new(engine.run()));
+        let name = crate::spawn::task_name(|| Arc::clone(node.path()));
+        let task = crate::spawn::spawn_named(CatchUnwind::new(engine.run()), name);
         Ok(SupervisorHandle {
             root: SupervisorRef { node },
             events,
@@ -157,7 +158,8 @@ impl SupervisorHandle {
         self.breakers.iter().find(|b| b.name() == name)
     }
 
-    pub(crate) fn breakers(&self) -> &[CircuitBreaker] {
+    /// The circuit breakers declared with the root (S13.1), in declaration order.
+    pub fn breakers(&self) -> &[CircuitBreaker] {
         &self.breakers
     }
 
@@ -416,6 +418,20 @@ impl SupervisorRef {
     /// Cancel safe: it only reads.
     pub async fn restart_history(&self) -> Result<Vec<RestartRecord>, ManagementError> {
         self.call(Command::History).await
+    }
+
+    /// How much of its restart intensity is in use now (S4): `2/3 in 5s` is one restart away
+    /// from giving up.
+    ///
+    /// # Errors
+    ///
+    /// As [`which_children`](Self::which_children).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    pub async fn intensity_use(&self) -> Result<crate::IntensityUse, ManagementError> {
+        self.call(Command::Intensity).await
     }
 
     /// The child node with this id, in O(log n) (S9.7).

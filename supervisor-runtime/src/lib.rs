@@ -88,8 +88,8 @@ pub use error::{
     ManagementError, SpecError, SpecRule, StartError, TreeError, UsesRule,
 };
 pub use event::{
-    ChildCounts, ChildInfo, Event, EventKind, EventStream, Observer, RecvError, RestartRecord,
-    TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
+    ChildCounts, ChildInfo, Event, EventKind, EventStream, IntensityUse, MailboxUse, Observer,
+    RecvError, RestartRecord, TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
 pub use exit::{
     BoxError, Busy, ChainLink, CrashContext, Directive, DirectiveSource, Escalation, ExitReason,
@@ -98,7 +98,7 @@ pub use exit::{
 pub use handle::{ChildRef, DynamicRef, Supervisor, SupervisorHandle, SupervisorRef, TreeHandle};
 pub use health::{Health, HealthCheck, IntoHealth, ProbeContext};
 pub use heartbeat::Heartbeat;
-pub use picture::{Live, Picture};
+pub use picture::{Live, Picture, PictureNode};
 pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{

@@ -32,6 +32,8 @@ pub(crate) trait ErasedMailbox: Send + Sync {
     fn take(&self) -> (usize, Box<dyn Any + Send>);
     /// The last message taken (S19.2), once no incarnation holds the receiver.
     fn last_message(&self) -> Option<LastMessage>;
+    /// How many messages are queued, and how many it holds at most.
+    fn used(&self) -> crate::MailboxUse;
 }
 
 impl<M: Send + 'static> MailboxInner<M> {
@@ -80,6 +82,14 @@ impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
 
     fn last_message(&self) -> Option<LastMessage> {
         self.rx.try_lock().ok()?.last
+    }
+
+    fn used(&self) -> crate::MailboxUse {
+        let capacity = self.tx.max_capacity();
+        crate::MailboxUse {
+            queued: capacity.saturating_sub(self.tx.capacity()),
+            capacity,
+        }
     }
 }
 

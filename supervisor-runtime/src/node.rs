@@ -40,6 +40,7 @@ pub(crate) enum Command {
     Layout(oneshot::Sender<Layout>),
     CountChildren(oneshot::Sender<ChildCounts>),
     History(oneshot::Sender<Vec<RestartRecord>>),
+    Intensity(oneshot::Sender<crate::IntensityUse>),
     /// The child to stop, and the task asking (to recognise a child stopping itself).
     Terminate(Arc<Node>, Option<tokio::task::Id>, Reply<()>),
     Restart(Arc<Node>, Reply<()>),
@@ -508,6 +509,11 @@ impl NodeView for Node {
 
 impl Node {
     /// The last message its incarnations took (S19.2), once none holds its mailbox.
+    /// How full its mailbox is, for a child with one.
+    pub(crate) fn mailbox_use(&self) -> Option<crate::MailboxUse> {
+        self.mailbox.as_deref().map(|m| m.used())
+    }
+
     pub(crate) fn last_message(&self) -> Option<crate::exit::LastMessage> {
         self.mailbox.as_ref()?.last_message()
     }

@@ -150,6 +150,8 @@ pub(crate) struct Report {
     pub signal: Option<Arc<StartSignal>>,
     /// The incarnation's stop request: once it is made, the supervisor collects the end itself.
     pub stop: CancellationToken,
+    /// Its task's name in tokio-console.
+    pub name: TaskName,
 }
 
 impl Report {
@@ -184,13 +186,57 @@ pub(crate) fn spawn_incarnation<F>(future: F, report: Report, span: Option<Span>
 where
     F: Future<Output = ExitReason> + Send + 'static,
 {
+    let name = report.name.clone();
     let task = Incarnation {
         run: CatchUnwind::new(future),
         report: Some(report),
     };
     match span {
-        Some(span) => tokio::spawn(task.instrument(span)),
-        None => tokio::spawn(task),
+        Some(span) => spawn_named(task.instrument(span), name),
+        None => spawn_named(task, name),
+    }
+}
+
+/// A task's name in tokio-console: its node's path, with the feature `tokio-console` under
+/// `tokio_unstable` (where tasks have names); empty otherwise, at no cost.
+#[derive(Clone)]
+pub(crate) struct TaskName {
+    #[cfg(all(tokio_unstable, feature = "tokio-console"))]
+    name: Arc<str>,
+}
+
+/// The name of a task, made only when tasks have names.
+#[inline]
+pub(crate) fn task_name(name: impl FnOnce() -> Arc<str>) -> TaskName {
+    #[cfg(all(tokio_unstable, feature = "tokio-console"))]
+    return TaskName { name: name() };
+    #[cfg(not(all(tokio_unstable, feature = "tokio-console")))]
+    {
+        drop(name);
+        TaskName {}
+    }
+}
+
+/// Spawns a task of the tree, named in tokio-console when built with
+/// `RUSTFLAGS="--cfg tokio_unstable"`.
+#[inline]
+pub(crate) fn spawn_named<F>(future: F, name: TaskName) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    #[cfg(all(tokio_unstable, feature = "tokio-console"))]
+    {
+        // tokio's builder fails only where `tokio::spawn` would panic: outside a runtime.
+        tokio::task::Builder::new()
+            .name(&name.name)
+            .spawn(future)
+            .expect("spawned from within a tokio runtime")
+    }
+    #[cfg(not(all(tokio_unstable, feature = "tokio-console")))]
+    {
+        let TaskName {} = name;
+        tokio::spawn(future)
     }
 }
 

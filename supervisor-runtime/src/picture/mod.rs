@@ -55,8 +55,10 @@ pub struct Live {
 enum Shape {
     Worker,
     Supervisor,
-    /// A dynamic supervisor or a pool: its one child is a template.
-    Many,
+    /// A dynamic supervisor: its one child is a template.
+    Dynamic,
+    /// A pool: its one child is its slots' template.
+    Pool,
 }
 
 #[derive(Clone, Debug)]
@@ -124,7 +126,8 @@ fn shape(kind: &NodeKind) -> Shape {
     match kind {
         NodeKind::Worker => Shape::Worker,
         NodeKind::Supervisor { .. } => Shape::Supervisor,
-        NodeKind::Dynamic { .. } | NodeKind::Pool { .. } => Shape::Many,
+        NodeKind::Dynamic { .. } => Shape::Dynamic,
+        NodeKind::Pool { .. } => Shape::Pool,
     }
 }
 
@@ -261,12 +264,23 @@ impl SupervisorRef {
     ///
     /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
+        self.picture_with(&[]).await
+    }
+
+    /// [`picture`](Self::picture), with `breakers` drawn beside it whether or not a child
+    /// depends on them: the tree's, from [`SupervisorHandle::breakers`], for a watcher that
+    /// holds only references.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    pub async fn picture_with(&self, breakers: &[CircuitBreaker]) -> Picture {
         let mut used = Vec::new();
         let root = live(self.clone(), self.id().to_owned(), None, &mut used).await;
         Picture {
             name: self.id().to_owned(),
             root,
-            breakers: with_states(Vec::new(), used),
+            breakers: with_states(breakers.to_vec(), used),
         }
     }
 }
@@ -279,14 +293,7 @@ impl SupervisorHandle {
     ///
     /// Cancel safe: it only reads.
     pub async fn picture(&self) -> Picture {
-        let mut used = Vec::new();
-        let root = self.root();
-        let drawn = live(root.clone(), root.id().to_owned(), None, &mut used).await;
-        Picture {
-            name: root.id().to_owned(),
-            root: drawn,
-            breakers: with_states(self.breakers().to_vec(), used),
-        }
+        self.root().picture_with(self.breakers()).await
     }
 }
 
@@ -402,7 +409,7 @@ fn leaf(id: &str, shape: Shape, live: Option<Live>) -> Drawn {
 
 impl Live {
     fn describe(&self) -> String {
-        let mut s = state_name(self.state).to_owned();
+        let mut s = self.state.name().to_owned();
         if let Some(n) = self.incarnation {
             let _ = write!(s, ", incarnation {n}");
         }
@@ -441,16 +448,6 @@ impl Live {
     }
 }
 
-fn state_name(state: ChildState) -> &'static str {
-    match state {
-        ChildState::Starting => "starting",
-        ChildState::Running => "running",
-        ChildState::Restarting => "restarting",
-        ChildState::Stopping => "stopping",
-        ChildState::Stopped => "stopped",
-        ChildState::Gone(_) => "gone",
-    }
-}
 
 /// Fill and stroke of each live class, shared by Mermaid and DOT.
 const COLOURS: &[(&str, &str, &str)] = &[
@@ -493,7 +490,42 @@ impl Drawn {
     }
 }
 
+/// One node of a [`Picture`], as its charts draw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PictureNode {
+    /// Its path from the root (`app/api/db`); in a picture of a spec, a template's last
+    /// segment is `<template>` (a pool's `<slot>`).
+    pub path: String,
+    /// Its label without its live state (`db (pool of 3, round_robin)`): its kind and
+    /// policies.
+    pub label: String,
+    /// `worker`, `supervisor`, `dynamic` or `pool`.
+    pub kind: &'static str,
+}
+
 impl Picture {
+    /// Its nodes, depth first in start order: what an outline beside the chart lists.
+    pub fn nodes(&self) -> Vec<PictureNode> {
+        let mut nodes = Vec::new();
+        self.root.walk(None, &mut nodes);
+        let paths = svg::paths(&nodes);
+        nodes
+            .iter()
+            .zip(paths)
+            .map(|((_, _, node), path)| PictureNode {
+                path,
+                label: node.label.clone(),
+                kind: match node.shape {
+                    Shape::Worker => "worker",
+                    Shape::Supervisor => "supervisor",
+                    Shape::Dynamic => "dynamic",
+                    Shape::Pool => "pool",
+                },
+            })
+            .collect()
+    }
+
     /// The tree as text, one node a line (what `App::TREE` prints).
     pub fn text(&self) -> String {
         fn go(out: &mut String, node: &Drawn, prefix: &str, last: bool) {
@@ -529,7 +561,7 @@ impl Picture {
             let text = mermaid_text(&node.line());
             let _ = match node.shape {
                 Shape::Supervisor => writeln!(out, "    n{n}[\"{text}\"]"),
-                Shape::Many => writeln!(out, "    n{n}[[\"{text}\"]]"),
+                Shape::Dynamic | Shape::Pool => writeln!(out, "    n{n}[[\"{text}\"]]"),
                 Shape::Worker => writeln!(out, "    n{n}(\"{text}\")"),
             };
         }
@@ -576,7 +608,7 @@ impl Picture {
         for (n, _, node) in &nodes {
             let shape = match node.shape {
                 Shape::Supervisor => "box",
-                Shape::Many => "box3d",
+                Shape::Dynamic | Shape::Pool => "box3d",
                 Shape::Worker => "ellipse",
             };
             let class = node.live.map(|live| live.class());

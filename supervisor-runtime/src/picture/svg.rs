@@ -227,7 +227,7 @@ impl Picture {
             let kind = match node.shape {
                 Shape::Worker => "worker",
                 Shape::Supervisor => "supervisor",
-                Shape::Many => "many",
+                Shape::Dynamic | Shape::Pool => "many",
             };
             let state = node
                 .live
@@ -245,7 +245,7 @@ impl Picture {
             } else {
                 2.0
             };
-            if node.shape == Shape::Many {
+            if matches!(node.shape, Shape::Dynamic | Shape::Pool) {
                 // A stack: the template stands for many.
                 let _ = writeln!(
                     out,
@@ -298,7 +298,7 @@ impl Picture {
 }
 
 /// Each node's path from the root (`app/api/db`), in the chart's numbering.
-fn paths(nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<String> {
+pub(super) fn paths(nodes: &[(usize, Option<usize>, &Drawn)]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(nodes.len());
     for (_, parent, node) in nodes {
         let path = match parent {

@@ -36,7 +36,10 @@ use crate::health::Health;
 use crate::node::{
     Aborted, Command, Layout, Msg, Node, Pulse, Reply, Scope, SupNode, SupShape, Visible, Vitals,
 };
-use crate::spawn::{child_span, spawn_incarnation, Exit, ExitSink, ExitTx, Report, TaskHandle};
+use crate::spawn::{
+    child_span, spawn_incarnation, spawn_named, task_name, Exit, ExitSink, ExitTx, Report,
+    TaskHandle,
+};
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
     Strategy, SupervisorKind, SupervisorSpec,
@@ -653,6 +656,7 @@ impl Engine {
             seq,
             signal,
             stop: token.clone(),
+            name: task_name(|| Arc::clone(child.node.path())),
         };
         // What starts it, taken out of the table so that the table can change meanwhile.
         let how = match &child.spec.start {
@@ -980,14 +984,18 @@ impl Engine {
                 let probe =
                     crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
                 let inbox = self.inbox_tx.clone();
-                let task = tokio::spawn(async move {
-                    let health = probe.await;
-                    let _ = inbox.send(Msg::Probed {
-                        seq,
-                        incarnation,
-                        health,
-                    });
-                });
+                let name = task_name(|| Arc::from(format!("probe of {}", child.node.path())));
+                let task = spawn_named(
+                    async move {
+                        let health = probe.await;
+                        let _ = inbox.send(Msg::Probed {
+                            seq,
+                            incarnation,
+                            health,
+                        });
+                    },
+                    name,
+                );
                 watch.probing = Some(TaskHandle::new(task));
                 None
             }
@@ -1101,17 +1109,32 @@ impl Engine {
         let Some(child) = self.children.get_mut(&seq) else {
             return;
         };
-        let brutal = child.spec.shutdown() == Shutdown::BrutalKill;
+        let policy = child.spec.shutdown();
+        let brutal = policy == Shutdown::BrutalKill;
         // Nothing running: a pending restart is cancelled.
-        self.transit(seq, None, |p| {
-            if let Some(r) = p.stop() {
+        let asked = self.transit(seq, None, |p| {
+            Ok(p.stop().map(|r| {
                 r.token.cancel();
                 if brutal {
                     r.task.abort();
                 }
-            }
-            Ok(())
+                r.incarnation
+            }))
         });
+        if let (Some(Some(incarnation)), Some(child)) = (asked, self.children.get(&seq)) {
+            let kill_after = match policy {
+                Shutdown::BrutalKill => Some(Duration::ZERO),
+                Shutdown::Timeout(limit) => Some(limit),
+                Shutdown::Infinity => None,
+            };
+            self.events.emit(|| {
+                let kind = EventKind::Stopping {
+                    incarnation,
+                    kill_after,
+                };
+                (Arc::clone(child.node.path()), kind)
+            });
+        }
     }
 
     /// Waits for a child signalled by [`signal_stop`](Self::signal_stop), killing it when its
@@ -1283,6 +1306,9 @@ impl Engine {
             }
             Command::History(reply) => {
                 let _ = reply.send(self.history.iter().cloned().collect());
+            }
+            Command::Intensity(reply) => {
+                let _ = reply.send(self.window.used(Instant::now()));
             }
             Command::Terminate(node, caller, reply) => self.terminate(&node, caller, reply).await,
             Command::Restart(node, reply) => {
@@ -1551,6 +1577,7 @@ fn info(c: &Child) -> ChildInfo {
             _ => c.node.last_message(),
         },
         readiness: c.spec.readiness(),
+        mailbox: c.node.mailbox_use(),
     }
 }
 

@@ -16,10 +16,12 @@ supervision_tree! {
         children: worker(run),
         root: worker(run),
         breaker: worker(run),
+        breakers: worker(run),
         run: worker(run),
         health_report: worker(run),
         health_probe: worker(run),
         picture: worker(run),
+        picture_with: worker(run),
         subscribe: worker(run),
         join: worker(run),
         shutdown: worker(run),
@@ -30,6 +32,7 @@ supervision_tree! {
         which_children: worker(run),
         count_children: worker(run),
         restart_history: worker(run),
+        intensity_use: worker(run),
         terminate_child: worker(run),
         restart_child: worker(run),
         delete_child: worker(run),
@@ -67,7 +70,7 @@ fn main() {
         assert_eq!(app.supervisor_ref().path(), "app");
         // The generated accessor hides no method of `SupervisorRef`.
         assert_eq!(app.supervisor("api").unwrap().path(), "app/api");
-        assert_eq!(app.which_children().await.unwrap().len(), 32);
+        assert_eq!(app.which_children().await.unwrap().len(), 35);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor_ref().path(), "app/api");

@@ -180,6 +180,19 @@ impl Window {
             .count()
     }
 
+    /// How much of the intensity is in use at `now` (what an operator watches).
+    pub(crate) fn used(&self, now: Instant) -> crate::IntensityUse {
+        let recent = self
+            .stamps
+            .iter()
+            .filter(|&&at| now.duration_since(at) < self.period);
+        crate::IntensityUse {
+            restarts: recent.count() as u32,
+            max_restarts: self.max,
+            within: self.period,
+        }
+    }
+
     /// Records a restart decision at `now`; `false` when it exceeds the intensity (S4.2: more
     /// than `max` within `period`).
     pub(crate) fn allow(&mut self, now: Instant) -> bool {
