@@ -5,7 +5,6 @@
 //! earlier workload and kept by the allocator cannot hide the cost.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,10 @@ use supervisor::{ChildContext, ChildSpec, Supervisor, SupervisorSpec};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+mod workloads;
+
+use workloads::{crash, w1_ours, w3_ours, Restarts, UpCounter};
 
 const CHILD_ENV: &str = "SUPERVISOR_BENCH_MEMORY";
 
@@ -42,58 +45,7 @@ fn percentile(xs: &[Duration], p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// Latencies from a crash to the next incarnation running, shared by ours and the floor.
-#[derive(Default)]
-struct Restarts {
-    crash_at: Option<Instant>,
-    samples: Vec<Duration>,
-}
-
-impl Restarts {
-    /// Called when an incarnation starts; `true` while more crashes are wanted.
-    fn started(&mut self, wanted: usize) -> bool {
-        if let Some(c) = self.crash_at.take() {
-            self.samples.push(c.elapsed());
-        }
-        self.samples.len() < wanted
-    }
-}
-
-fn crash(panic: bool) -> Result<(), &'static str> {
-    if panic {
-        std::panic::panic_any("crash")
-    }
-    Err("crash")
-}
-
 // W1 -------------------------------------------------------------------------------------
-
-async fn w1_ours(n: usize, panic: bool) -> Vec<Duration> {
-    let state = Arc::new(Mutex::new(Restarts::default()));
-    let done = Arc::new(Notify::new());
-    let (s, d) = (Arc::clone(&state), Arc::clone(&done));
-    let spec = SupervisorSpec::new("w1")
-        .intensity(1, Duration::from_nanos(1))
-        .child(ChildSpec::worker("c", move |ctx: ChildContext| {
-            let (s, d) = (Arc::clone(&s), Arc::clone(&d));
-            async move {
-                // Up when the incarnation's own task runs, not when its start closure is called.
-                let more = s.lock().unwrap().started(n);
-                if !more {
-                    d.notify_one();
-                    ctx.cancelled().await;
-                    return Ok(());
-                }
-                s.lock().unwrap().crash_at = Some(Instant::now());
-                crash(panic)
-            }
-        }));
-    let app = Supervisor::start(spec).await.expect("start");
-    done.notified().await;
-    app.shutdown().await.expect("shutdown");
-    let samples = std::mem::take(&mut state.lock().unwrap().samples);
-    samples
-}
 
 async fn w1_floor(n: usize, panic: bool) -> Vec<Duration> {
     let state = Arc::new(Mutex::new(Restarts::default()));
@@ -226,68 +178,6 @@ fn memory_per_child(variant: &str, n: usize) -> Option<usize> {
 }
 
 // W3 -------------------------------------------------------------------------------------
-
-/// Counts incarnations that came up and wakes the bench when `target` have since the reset.
-#[derive(Default)]
-struct UpCounter {
-    up: AtomicUsize,
-    target: AtomicUsize,
-    all_up: Notify,
-}
-
-impl UpCounter {
-    fn arm(&self, target: usize) {
-        self.up.store(0, Ordering::SeqCst);
-        self.target.store(target, Ordering::SeqCst);
-    }
-    fn one_up(&self) {
-        if self.up.fetch_add(1, Ordering::SeqCst) + 1 == self.target.load(Ordering::SeqCst) {
-            self.all_up.notify_one();
-        }
-    }
-}
-
-async fn w3_ours(n: usize, reps: usize) -> Vec<Duration> {
-    let up = Arc::new(UpCounter::default());
-    let trigger = Arc::new(Notify::new());
-    let mut spec = SupervisorSpec::new("w3")
-        .strategy(supervisor::Strategy::OneForAll)
-        .intensity(u32::MAX, Duration::from_nanos(1));
-    for i in 0..n {
-        let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
-        spec = spec.child(ChildSpec::worker(
-            i.to_string(),
-            move |ctx: ChildContext| {
-                let (up, trigger) = (Arc::clone(&up), Arc::clone(&trigger));
-                async move {
-                    up.one_up();
-                    if i == n / 2 {
-                        tokio::select! {
-                            _ = trigger.notified() => return Err("crash"),
-                            _ = ctx.cancelled() => {}
-                        }
-                    } else {
-                        ctx.cancelled().await;
-                    }
-                    Ok(())
-                }
-            },
-        ));
-    }
-    up.arm(n);
-    let app = Supervisor::start(spec).await.expect("start");
-    up.all_up.notified().await;
-    let mut samples = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        up.arm(n);
-        let t = Instant::now();
-        trigger.notify_one();
-        up.all_up.notified().await;
-        samples.push(t.elapsed());
-    }
-    app.shutdown().await.expect("shutdown");
-    samples
-}
 
 async fn w3_floor(n: usize, reps: usize) -> Vec<Duration> {
     let up = Arc::new(UpCounter::default());

@@ -536,7 +536,6 @@ fn ms(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
 
-
 fn health_name(health: HealthStatus) -> &'static str {
     match health {
         HealthStatus::Unknown => "unknown",

@@ -448,7 +448,6 @@ impl Live {
     }
 }
 
-
 /// Fill and stroke of each live class, shared by Mermaid and DOT.
 const COLOURS: &[(&str, &str, &str)] = &[
     ("running", "#d9f2d9", "#2e7d32"),
