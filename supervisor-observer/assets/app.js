@@ -156,6 +156,13 @@
       }
       if (g.dataset.path === selected) cls.push('selected');
       g.setAttribute('class', cls.join(' '));
+      // The box's live part follows the row: its state and incarnation as they are now.
+      const text = g.querySelector('text');
+      if (r && text) {
+        text.textContent = text.textContent
+          .replace(/\[(starting|running|restarting|stopping|stopped|gone|exited)/, '[' + r.state)
+          .replace(/incarnation \d+/, 'incarnation ' + (r.incarnation ?? 0));
+      }
     }
   }
 

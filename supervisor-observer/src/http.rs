@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
@@ -30,6 +31,10 @@ const STYLE: &str = include_str!("../assets/app.css");
 
 /// The most an action's body may hold.
 const BODY_LIMIT: usize = 4 * 1024;
+
+/// The kernel's send buffer of each connection: what a page that stops reading can hold there,
+/// beside the batches the stream keeps for it. Linux's default grows to megabytes.
+const SEND_BUFFER: usize = 64 * 1024;
 
 /// Nothing from elsewhere, no inline script or style, no framing, no form posts.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -70,6 +75,11 @@ pub(crate) fn serve(
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app);
     let stopped = hub.stopped.clone();
+    let listener = listener.tap_io(|tcp| {
+        // Best effort: without it a slow page holds more in the kernel, nothing worse.
+        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER);
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, service)
