@@ -24,13 +24,16 @@ use workloads::{w1_watched, w3_watched};
 #[derive(Clone, Copy, PartialEq)]
 enum Watch {
     Not,
+    /// A bare subscriber, never read: what building and sending the events costs.
+    Subscribed,
     Served,
     Page,
 }
 
 /// The page, and the task reading its stream as a browser would.
 struct Watching {
-    _page: Serving,
+    _page: Option<Serving>,
+    _events: Option<supervisor::EventStream>,
     reader: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -46,6 +49,13 @@ async fn watch(tree: &SupervisorHandle, how: Watch) -> Option<Watching> {
     if how == Watch::Not {
         return None;
     }
+    if how == Watch::Subscribed {
+        return Some(Watching {
+            _page: None,
+            _events: Some(tree.subscribe()),
+            reader: None,
+        });
+    }
     let page = Page::new().serve(tree).await.expect("serve");
     let reader = (how == Watch::Page).then(|| {
         let addr = page.addr();
@@ -58,7 +68,8 @@ async fn watch(tree: &SupervisorHandle, how: Watch) -> Option<Watching> {
         })
     });
     Some(Watching {
-        _page: page,
+        _page: Some(page),
+        _events: None,
         reader,
     })
 }
@@ -121,11 +132,11 @@ fn main() {
                 .unwrap(),
         ),
     ] {
-        for how in [Watch::Served, Watch::Page] {
-            let label = if how == Watch::Served {
-                "served, no page"
-            } else {
-                "a page open"
+        for how in [Watch::Subscribed, Watch::Served, Watch::Page] {
+            let label = match how {
+                Watch::Subscribed => "a bare subscriber",
+                Watch::Served => "served, no page",
+                _ => "a page open",
             };
             let (mut plain, mut watched) = (Vec::new(), Vec::new());
             let (mut plain3, mut watched3) = (Vec::new(), Vec::new());

@@ -221,6 +221,32 @@ async fn actions_need_to_be_enabled_and_need_the_token() {
     tree.shutdown().await.unwrap();
 }
 
+// S21.1, S19: with no page open the observer follows no events (it costs the tree nothing);
+// a page opened later finds what happened meanwhile, from the children's own records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_opened_later_finds_what_happened_before() {
+    let (tree, page) = serve(Page::new()).await;
+    tree.crashy.send("the first failure").await.unwrap();
+    tree.crashy.send("the second failure").await.unwrap();
+    // Both failures are over once the third incarnation is up.
+    while tree.crashy.incarnation() != Some(2) || tree.crashy.state() != ChildState::Running {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut sse = Sse::open(page.addr(), "").await;
+    let (event, _, data) = sse.next().await;
+    assert_eq!(event, "snapshot");
+    let timeline = &data[data.find("\"timeline\"").expect("a timeline")..];
+    let first = timeline
+        .find("the first failure")
+        .expect("the first failure recalled");
+    let second = timeline
+        .find("the second failure")
+        .expect("the second failure recalled");
+    assert!(first < second, "in order: {timeline}");
+    assert!(timeline.contains("\"kind\":\"recalled\""), "{timeline}");
+    tree.shutdown().await.unwrap();
+}
+
 // S21.1: the redaction hook rewrites every exit reason the page shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_reasons_are_redacted() {

@@ -257,8 +257,13 @@ async fn events(State(app): State<App>, headers: HeaderMap) -> Response {
     if hub.viewers.load(Ordering::SeqCst) >= app.settings.max_viewers {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "too many pages open");
     }
+    // The page's first picture comes from a walk made for it: the model is not kept up to
+    // date while no page is open.
+    let mut walked = hub.walked.subscribe();
+    let seen = *walked.borrow_and_update();
     hub.viewer_opened();
     let viewer = Viewer(Arc::clone(&hub));
+    let _ = tokio::time::timeout(Duration::from_secs(2), walked.wait_for(|n| *n > seen)).await;
     // Subscribed before the snapshot is taken: a batch made meanwhile is in one or the other,
     // and one in both is skipped by its id.
     let rx = hub.batches.subscribe();

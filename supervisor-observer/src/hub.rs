@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, Notify};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{Entry, Model, Status};
+use crate::model::{Model, Status, What};
 use crate::Settings;
 
 /// One message of the stream: a numbered batch of changes, as JSON.
@@ -45,6 +45,8 @@ pub(crate) struct Hub {
     pub skipped: AtomicU64,
     pub resyncs: AtomicU64,
     viewer_came: Notify,
+    /// Counts the walks done: a page that opens waits for the one its arrival asked for.
+    pub walked: tokio::sync::watch::Sender<u64>,
     pub root: SupervisorRef,
     pub stopped: CancellationToken,
 }
@@ -95,12 +97,7 @@ impl Hub {
 
     /// Adds an entry of the observer's own to the timeline (an action).
     pub(crate) fn note(&self, path: &str, kind: &'static str, text: String) {
-        self.model().push(Entry {
-            at: Instant::now(),
-            path: Arc::from(path),
-            kind,
-            text,
-        });
+        (self.model()).push(Instant::now(), Arc::from(path), What::Line(kind, text));
     }
 
     /// Sends what changed since the last batch, if anything did.
@@ -131,7 +128,6 @@ impl Hub {
 /// Starts the subscriber; it ends when the tree does, or when `stopped` is cancelled.
 pub(crate) async fn start(handle: &SupervisorHandle, settings: &Settings) -> Arc<Hub> {
     let root = handle.root().clone();
-    let events = handle.subscribe();
     let model = Model::new(
         root.id().to_owned(),
         settings.history,
@@ -149,6 +145,7 @@ pub(crate) async fn start(handle: &SupervisorHandle, settings: &Settings) -> Arc
         skipped: AtomicU64::new(0),
         resyncs: AtomicU64::new(0),
         viewer_came: Notify::new(),
+        walked: tokio::sync::watch::Sender::new(0),
         root,
         stopped: CancellationToken::new(),
     });
@@ -156,36 +153,43 @@ pub(crate) async fn start(handle: &SupervisorHandle, settings: &Settings) -> Arc
         hub: Arc::clone(&hub),
         health: handle.health_probe(),
         breakers: handle.breakers().to_vec(),
+        recall: true,
     };
     let mut walker = walker;
-    // The first walk before the page is served: a page opened at once finds the tree.
+    // The first walk before the page is served: a page opened at once finds the tree. The
+    // children's recent lives are recalled when the first page opens.
     walker.walk().await;
+    walker.recall = true;
     hub.flush();
     let shutdown = handle.shutdown_token();
-    tokio::spawn(run(
-        walker,
-        events,
-        shutdown,
-        settings.tick,
-        settings.refresh,
-    ));
+    tokio::spawn(run(walker, shutdown, settings.tick, settings.refresh));
     hub
 }
 
-async fn run(
-    mut walker: Walker,
-    mut events: supervisor_runtime::EventStream,
-    shutdown: CancellationToken,
-    tick: Duration,
-    refresh: Duration,
-) {
+/// How long the events are still followed after the last page closed: a page that reloads,
+/// or reconnects after a network blip, finds the timeline whole.
+const LINGER: Duration = Duration::from_secs(30);
+
+async fn run(mut walker: Walker, shutdown: CancellationToken, tick: Duration, refresh: Duration) {
     let hub = Arc::clone(&walker.hub);
     let mut ticks = tokio::time::interval(tick);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut walks = tokio::time::interval(refresh);
     walks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The tree's events are followed only while a page is open (and a while after): with no
+    // page, the observer costs the tree nothing. What happened meanwhile comes back from the
+    // children's own records when a page opens (S19).
+    let mut events: Option<supervisor_runtime::EventStream> = None;
+    let mut last_viewer = Instant::now();
     let mut shutting = false;
+    let mut ended = false;
     loop {
+        let viewing = hub.viewers.load(Ordering::SeqCst) > 0;
+        if viewing {
+            last_viewer = Instant::now();
+        } else if events.is_some() && last_viewer.elapsed() > LINGER {
+            events = None;
+        }
         tokio::select! {
             biased;
             () = hub.stopped.cancelled() => break,
@@ -198,7 +202,7 @@ async fn run(
                     model.header_touched = true;
                 }
             }
-            got = events.recv() => match got {
+            got = next(&mut events), if events.is_some() => match got {
                 Ok(event) => hub.model().apply(&event),
                 Err(RecvError::Lagged(n)) => {
                     // The walk that follows puts the rows right; the timeline keeps a gap.
@@ -207,27 +211,46 @@ async fn run(
                     model.header_touched = true;
                 }
                 Err(RecvError::Closed) => {
+                    events = None;
+                    ended = true;
                     {
                         let mut model = hub.model();
-                        if model.status != Status::GaveUp {
-                            model.status = Status::Stopped;
-                        }
+                        model.status = match model.status {
+                            Status::GaveUp => Status::GaveUp,
+                            _ if shutting => Status::Stopped,
+                            _ => Status::Ended,
+                        };
                         model.live = false;
                         model.ready = false;
                         model.header_touched = true;
                     }
                     hub.flush();
-                    break;
                 }
             },
-            _ = ticks.tick() => hub.flush(),
-            _ = walks.tick(), if hub.viewers.load(Ordering::SeqCst) > 0 => {
-                walker.walk().await;
+            _ = ticks.tick(), if viewing || events.is_some() => hub.flush(),
+            _ = walks.tick(), if viewing && !ended => walker.walk().await,
+            () = hub.viewer_came.notified() => {
+                if events.is_none() && !ended {
+                    events = Some(hub.root.subscribe());
+                    walker.recall = true;
+                }
+                if !ended {
+                    walker.walk().await;
+                }
+                hub.flush();
+                hub.walked.send_modify(|n| *n += 1);
             }
-            () = hub.viewer_came.notified() => walker.walk().await,
         }
     }
-    // The pages stay: they show how the tree ended until the page is stopped.
+}
+
+async fn next(
+    events: &mut Option<supervisor_runtime::EventStream>,
+) -> Result<supervisor_runtime::Event, RecvError> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Walks the tree for what events do not carry: mailbox depths, intensities, the time left
@@ -236,6 +259,9 @@ struct Walker {
     hub: Arc<Hub>,
     health: HealthProbe,
     breakers: Vec<CircuitBreaker>,
+    /// Whether the next walk adds the children's recent lives to the timeline: the events
+    /// were not followed before it.
+    recall: bool,
 }
 
 impl Walker {
@@ -254,6 +280,12 @@ impl Walker {
                 if let Some(used) = used {
                     model.intensity(path, *used);
                 }
+            }
+            if std::mem::take(&mut self.recall) {
+                let contexts: Vec<_> = (found.iter())
+                    .flat_map(|(_, infos, _)| infos.iter().filter_map(|i| i.context.clone()))
+                    .collect();
+                model.recall(&contexts);
             }
             if model.live != report.live || model.ready != report.ready {
                 model.live = report.live;

@@ -1,14 +1,14 @@
 //! The page's model of the tree: one row per node, the recent events and the breakers, kept
 //! from the event stream and from walks of the tree, and written out as JSON.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 use supervisor_runtime::{
-    BreakerState, ChildInfo, ChildKind, ChildState, Event, EventKind, ExitReason, HealthStatus,
-    IntensityUse, PictureNode,
+    BreakerState, ChildInfo, ChildKind, ChildState, CrashContext, Directive, Event, EventKind,
+    ExitReason, HealthStatus, IntensityUse, LastMessage, PictureNode,
 };
 use tokio::time::Instant;
 
@@ -31,17 +31,17 @@ pub(crate) struct Row {
     /// When its restart is due.
     pub restart_at: Option<Instant>,
     pub health: &'static str,
-    pub health_cause: Option<String>,
+    pub health_cause: Option<Arc<str>>,
     pub phi: Option<f64>,
-    pub waiting_for: Option<String>,
+    pub waiting_for: Option<Arc<str>>,
     pub mailbox: Option<(usize, usize)>,
-    pub last_exit: Option<String>,
-    pub directive: Option<String>,
-    /// The last exit's whole chain of causes (`{:#}`).
-    pub chain: Option<String>,
-    /// Its crash context (S19), one line per entry.
-    pub context: Vec<String>,
-    pub last_message: Option<String>,
+    /// Kept as they came and written out only when a page asks: with no page reading, a
+    /// restart costs the model a few field writes.
+    pub last_exit: Option<ExitReason>,
+    pub directive: Option<Directive>,
+    /// Its crash context (S19).
+    pub context: Option<Arc<CrashContext>>,
+    pub last_message: Option<LastMessage>,
     /// When its stop began and when its kill comes (`None`: it is waited for).
     pub stopping: Option<(Instant, Option<Instant>)>,
     /// When its last restarts were decided.
@@ -55,6 +55,8 @@ pub(crate) enum Status {
     ShuttingDown,
     Stopped,
     GaveUp,
+    /// It ended while no page was open: how is not known.
+    Ended,
 }
 
 impl Status {
@@ -64,6 +66,7 @@ impl Status {
             Status::ShuttingDown => "shutting down",
             Status::Stopped => "stopped",
             Status::GaveUp => "gave up",
+            Status::Ended => "ended",
         }
     }
 }
@@ -71,11 +74,24 @@ impl Status {
 /// One entry of the timeline.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
+    /// Its place in the timeline: batches send the entries after the last one sent.
+    pub seq: u64,
     pub at: Instant,
     pub path: Arc<str>,
-    pub kind: &'static str,
-    pub text: String,
+    pub what: What,
 }
+
+/// What an entry says: an event of the tree, written out when a page asks, or a line of the
+/// observer's own (an action, or a child's recent life from before the page was open).
+#[derive(Clone, Debug)]
+pub(crate) enum What {
+    Event(EventKind),
+    Line(&'static str, String),
+}
+
+/// The most timeline entries one batch carries: a page shows a few hundred; the rest of a
+/// burst is counted.
+const EVENTS_PER_BATCH: usize = 200;
 
 /// Everything the page shows, as of the last event and walk.
 pub(crate) struct Model {
@@ -84,7 +100,8 @@ pub(crate) struct Model {
     /// milliseconds since the first, shown as the second.
     pub epoch: Instant,
     pub epoch_wall: SystemTime,
-    pub rows: BTreeMap<Arc<str>, Row>,
+    /// By path; the page orders them by `order`.
+    pub rows: HashMap<Arc<str>, Row>,
     pub timeline: VecDeque<Entry>,
     pub history: usize,
     pub breakers: BTreeMap<String, (BreakerState, u32, Option<Instant>)>,
@@ -92,9 +109,12 @@ pub(crate) struct Model {
     pub live: bool,
     pub ready: bool,
     /// Paths changed since the last batch.
-    pub touched: BTreeSet<Arc<str>>,
-    /// Timeline entries not yet sent.
-    pub fresh: Vec<Entry>,
+    pub touched: HashSet<Arc<str>>,
+    /// The next entry's number, and the last one a batch carried.
+    pub next_seq: u64,
+    pub sent_seq: u64,
+    /// Entries left out of batches in bursts, all told.
+    pub skipped: u64,
     pub breakers_touched: bool,
     pub header_touched: bool,
     /// The version of the diagram drawn last: the page fetches it again when it changes.
@@ -112,15 +132,17 @@ impl Model {
             name,
             epoch: Instant::now(),
             epoch_wall: SystemTime::now(),
-            rows: BTreeMap::new(),
+            rows: HashMap::new(),
             timeline: VecDeque::new(),
             history,
             breakers: BTreeMap::new(),
             status: Status::Running,
             live: true,
             ready: false,
-            touched: BTreeSet::new(),
-            fresh: Vec::new(),
+            touched: HashSet::new(),
+            next_seq: 1,
+            sent_seq: 0,
+            skipped: 0,
             breakers_touched: false,
             header_touched: false,
             diagram: 0,
@@ -137,32 +159,31 @@ impl Model {
         }
     }
 
-    fn reason(&self, reason: &ExitReason) -> String {
-        self.said(reason.to_string())
-    }
-
     fn row(&mut self, path: &Arc<str>) -> &mut Row {
         self.touched.insert(Arc::clone(path));
-        if !self.rows.contains_key(path) {
-            // A node not seen yet: a child added at run time. The next walk draws and labels
-            // it.
-            self.redraw = true;
+        match self.rows.entry(Arc::clone(path)) {
+            std::collections::hash_map::Entry::Occupied(row) => row.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                // A node not seen yet: a child added at run time. The next walk draws and
+                // labels it.
+                self.redraw = true;
+                slot.insert(Row {
+                    order: usize::MAX,
+                    kind: "worker",
+                    label: path.rsplit('/').next().unwrap_or_default().to_owned(),
+                    state: "starting",
+                    health: "unknown",
+                    ..Row::default()
+                })
+            }
         }
-        self.rows.entry(Arc::clone(path)).or_insert_with(|| Row {
-            order: usize::MAX,
-            kind: "worker",
-            label: path.rsplit('/').next().unwrap_or_default().to_owned(),
-            state: "starting",
-            health: "unknown",
-            ..Row::default()
-        })
     }
 
-    /// Takes one event of the tree into the model and the timeline.
+    /// Takes one event of the tree into the rows and the timeline; nothing is written out.
     pub(crate) fn apply(&mut self, event: &Event) {
         let at = event.at;
         let path = &event.path;
-        let text = match &event.kind {
+        match &event.kind {
             EventKind::Started { incarnation } => {
                 let row = self.row(path);
                 row.state = "running";
@@ -170,88 +191,43 @@ impl Model {
                 row.restart_at = None;
                 row.stopping = None;
                 row.waiting_for = None;
-                format!("incarnation {incarnation} up")
             }
-            EventKind::StartFailed {
-                incarnation,
-                reason,
-            } => {
-                let said = self.reason(reason);
-                let row = self.row(path);
-                row.last_exit = Some(said.clone());
-                format!("incarnation {incarnation} failed to start: {said}")
+            EventKind::StartFailed { reason, .. } => {
+                self.row(path).last_exit = Some(reason.clone());
             }
             EventKind::Exited {
-                incarnation,
                 reason,
                 directive,
                 context,
                 ..
             } => {
-                let said = self.reason(reason);
-                let chain = self.said(format!("{reason:#}"));
-                let lines: Vec<String> = context
-                    .as_ref()
-                    .map(|c| {
-                        c.recent
-                            .iter()
-                            .map(|r| {
-                                let ago = at.saturating_duration_since(r.at);
-                                self.said(format!("-{ago:.3?} {}", r.what))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let message = context
-                    .as_ref()
-                    .and_then(|c| c.last_message.as_ref())
-                    .map(|m| self.said(m.to_string()));
                 let row = self.row(path);
                 row.state = "exited";
-                row.last_exit = Some(said.clone());
                 // A normal exit calls for nothing: its restart type alone decides.
-                row.directive = reason.is_abnormal().then(|| directive.to_string());
-                row.chain = Some(chain);
-                if !lines.is_empty() {
-                    row.context = lines;
-                }
-                if message.is_some() {
-                    row.last_message = message;
-                }
-                if reason.is_abnormal() {
-                    format!("incarnation {incarnation} exited: {said} ({directive})")
-                } else {
-                    format!("incarnation {incarnation} exited: {said}")
+                row.directive = reason.is_abnormal().then_some(*directive);
+                row.last_exit = Some(reason.clone());
+                if let Some(context) = context {
+                    row.last_message = context.last_message.or(row.last_message);
+                    row.context = Some(Arc::clone(context));
                 }
             }
             EventKind::Health { status, cause, .. } => {
-                let cause = cause.as_ref().map(|c| self.said(c.to_string()));
                 let row = self.row(path);
                 row.health = health_name(*status);
                 row.health_cause = cause.clone();
-                match cause {
-                    Some(c) => format!("{}: {c}", health_name(*status)),
-                    None => health_name(*status).to_owned(),
-                }
             }
-            EventKind::Suspect { phi, .. } => {
-                self.row(path).phi = Some(*phi);
-                format!("suspect, phi {phi:.1}")
-            }
+            EventKind::Suspect { phi, .. } => self.row(path).phi = Some(*phi),
             EventKind::Breaker {
                 state,
-                consecutive_failures: failures,
+                consecutive_failures,
                 retry_in,
             } => {
                 let reopens = retry_in.map(|d| at + d);
-                self.breakers
-                    .insert(path.to_string(), (*state, *failures, reopens));
+                (self.breakers).insert(path.to_string(), (*state, *consecutive_failures, reopens));
                 self.breakers_touched = true;
-                format!("breaker {}", breaker_name(*state))
             }
-            EventKind::AwaitingBreaker { breaker, retry_in } => {
-                self.row(path).waiting_for = Some(breaker.to_string());
-                format!("restart waits for breaker {breaker} ({retry_in:?})")
+            EventKind::AwaitingBreaker { breaker, .. } => {
+                self.row(path).waiting_for = Some(Arc::clone(breaker));
             }
             EventKind::Restarting { delay, restarts } => {
                 let row = self.row(path);
@@ -262,74 +238,75 @@ impl Model {
                 if row.ticks.len() > TICKS {
                     row.ticks.pop_front();
                 }
-                format!("restart {restarts} in {delay:?}")
             }
-            EventKind::Stopping {
-                incarnation,
-                kill_after,
-            } => {
+            EventKind::Stopping { kill_after, .. } => {
                 let row = self.row(path);
                 row.state = "stopping";
                 row.stopping = Some((at, kill_after.map(|d| at + d)));
-                match kill_after {
-                    Some(d) => format!("incarnation {incarnation} stopping, killed in {d:?}"),
-                    None => format!("incarnation {incarnation} stopping, waited for"),
-                }
             }
-            EventKind::Stopped {
-                incarnation,
-                reason,
-            } => {
-                let said = self.reason(reason);
+            EventKind::Stopped { reason, .. } => {
                 let row = self.row(path);
                 row.state = "stopped";
                 row.stopping = None;
-                row.last_exit = Some(said.clone());
-                format!("incarnation {incarnation} stopped: {said}")
+                row.last_exit = Some(reason.clone());
             }
-            EventKind::Gone { how, undelivered } => {
+            EventKind::Gone { .. } => {
                 self.row(path).state = "gone";
                 // Its row and box go at the next walk.
                 self.redraw = true;
-                format!("gone ({how}), {undelivered} messages undelivered")
             }
-            EventKind::GaveUp { escalation } => {
-                let said = self.said(escalation.to_string());
-                self.row(path).last_exit = Some(said.clone());
+            EventKind::GaveUp { .. } => {
                 if **path == *self.name {
                     self.status = Status::GaveUp;
                     self.live = false;
                     self.ready = false;
                     self.header_touched = true;
                 }
-                format!("gave up: {said}")
             }
-            EventKind::AutoShutdown => "auto_shutdown".to_owned(),
+            EventKind::AutoShutdown => {}
             _ => return,
-        };
-        self.push(Entry {
-            at,
-            path: Arc::clone(path),
-            kind: kind_name(&event.kind),
-            text,
-        });
+        }
+        self.push(at, Arc::clone(path), What::Event(event.kind.clone()));
     }
 
-    /// Adds an entry of the observer's own (an action) to the timeline.
-    pub(crate) fn push(&mut self, entry: Entry) {
-        self.timeline.push_back(entry.clone());
+    /// Adds an entry to the timeline.
+    pub(crate) fn push(&mut self, at: Instant, path: Arc<str>, what: What) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.timeline.push_back(Entry {
+            seq,
+            at,
+            path,
+            what,
+        });
         while self.timeline.len() > self.history {
             self.timeline.pop_front();
         }
-        self.fresh.push(entry);
+    }
+
+    /// Adds the recent lives of children (S19) to the timeline, where they are newer than
+    /// what it holds: what happened while no page was open.
+    pub(crate) fn recall(&mut self, contexts: &[Arc<CrashContext>]) {
+        let since = self.timeline.back().map(|e| e.at);
+        let mut lines: Vec<(Instant, Arc<str>, String)> = Vec::new();
+        for c in contexts {
+            for r in &c.recent {
+                if since.is_none_or(|s| r.at > s) {
+                    lines.push((r.at, Arc::clone(&c.path), r.what.to_string()));
+                }
+            }
+        }
+        lines.sort_by_key(|(at, _, _)| *at);
+        let keep = lines.len().saturating_sub(self.history);
+        for (at, path, text) in lines.into_iter().skip(keep) {
+            self.push(at, path, What::Line("recalled", text));
+        }
     }
 
     /// Takes a supervisor's answer to a walk: each child's line of `which_children`.
     pub(crate) fn refresh(&mut self, sup_path: &str, infos: &[ChildInfo], now: Instant) {
         for info in infos {
             let path: Arc<str> = Arc::from(format!("{sup_path}/{}", info.id));
-            let last_exit = info.last_exit.as_ref().map(|r| self.reason(r));
-            let last_message = info.last_message.as_ref().map(|m| self.said(m.to_string()));
             let before = self.rows.get(&path).cloned();
             let row = self.row(&path);
             if info.kind == ChildKind::Supervisor && row.kind == "worker" {
@@ -341,13 +318,16 @@ impl Model {
             row.restart_at = info.restart_at.filter(|&at| at > now);
             row.health = health_name(info.health);
             row.phi = info.phi;
-            row.waiting_for = info.waiting_for.as_ref().map(|b| b.to_string());
+            row.waiting_for.clone_from(&info.waiting_for);
             row.mailbox = info.mailbox.map(|m| (m.queued, m.capacity));
-            if last_exit.is_some() {
-                row.last_exit = last_exit;
+            if info.last_exit.is_some() {
+                row.last_exit.clone_from(&info.last_exit);
             }
-            if last_message.is_some() {
-                row.last_message = last_message;
+            if info.last_message.is_some() {
+                row.last_message = info.last_message;
+            }
+            if info.context.is_some() {
+                row.context.clone_from(&info.context);
             }
             if info.state != ChildState::Stopping {
                 row.stopping = None;
@@ -371,7 +351,7 @@ impl Model {
 
     /// Takes the picture's labels and kinds; drops the rows of nodes no longer in the tree.
     pub(crate) fn layout(&mut self, nodes: &[PictureNode]) {
-        let present: BTreeSet<&str> = nodes.iter().map(|n| n.path.as_str()).collect();
+        let present: HashSet<&str> = nodes.iter().map(|n| n.path.as_str()).collect();
         let gone: Vec<Arc<str>> = (self.rows.keys())
             .filter(|p| !present.contains(&***p))
             .cloned()
@@ -403,7 +383,7 @@ impl Model {
             "uptime_ms": ms(now.saturating_duration_since(self.epoch)),
             "epoch_wall_ms": self.epoch_wall.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
             "now_ms": self.at(now),
-            "dropped": self.dropped,
+            "dropped": self.dropped + self.skipped,
             "diagram": self.diagram,
         })
     }
@@ -429,15 +409,32 @@ impl Model {
                 .map(|at| ms(at.saturating_duration_since(now)))),
         );
         out.insert("health".into(), json!(row.health));
-        out.insert("health_cause".into(), json!(row.health_cause));
+        let said = |text: Option<String>| text.map(|t| self.said(t));
+        out.insert(
+            "health_cause".into(),
+            json!(said(row.health_cause.as_ref().map(|c| c.to_string()))),
+        );
         out.insert("phi".into(), json!(row.phi.filter(|p| p.is_finite())));
-        out.insert("waiting_for".into(), json!(row.waiting_for));
+        out.insert("waiting_for".into(), json!(row.waiting_for.as_deref()));
         out.insert("mailbox".into(), json!(row.mailbox));
-        out.insert("last_exit".into(), json!(row.last_exit));
-        out.insert("directive".into(), json!(row.directive));
-        out.insert("chain".into(), json!(row.chain));
-        out.insert("context".into(), json!(row.context));
-        out.insert("last_message".into(), json!(row.last_message));
+        let exit = row.last_exit.as_ref();
+        out.insert("last_exit".into(), json!(said(exit.map(|r| r.to_string()))));
+        let directive = row.directive.map(|d| d.to_string());
+        out.insert("directive".into(), json!(directive));
+        out.insert("chain".into(), json!(said(exit.map(|r| format!("{r:#}")))));
+        let context: Vec<String> = row.context.as_ref().map_or_else(Vec::new, |c| {
+            let end = c.recent.last().map(|r| r.at);
+            c.recent
+                .iter()
+                .map(|r| {
+                    let ago = end.map_or(Duration::ZERO, |e| e.saturating_duration_since(r.at));
+                    self.said(format!("-{ago:.3?} {}", r.what))
+                })
+                .collect()
+        });
+        out.insert("context".into(), json!(context));
+        let message = row.last_message.map(|m| m.to_string());
+        out.insert("last_message".into(), json!(said(message)));
         out.insert(
             "stopping".into(),
             json!(row.stopping.map(|(since, kill)| json!({
@@ -453,7 +450,11 @@ impl Model {
     }
 
     fn entry_json(&self, e: &Entry) -> Value {
-        json!({ "at_ms": self.at(e.at), "path": &*e.path, "kind": e.kind, "text": e.text })
+        let (kind, text) = match &e.what {
+            What::Event(kind) => (kind_name(kind), self.said(event_text(kind))),
+            What::Line(kind, text) => (*kind, self.said(text.clone())),
+        };
+        json!({ "at_ms": self.at(e.at), "path": &*e.path, "kind": kind, "text": text })
     }
 
     fn breakers_json(&self, now: Instant) -> Value {
@@ -484,11 +485,8 @@ impl Model {
 
     /// What changed since the last batch, or `None` when nothing did; clears the changes.
     pub(crate) fn batch(&mut self, now: Instant) -> Option<Value> {
-        if self.touched.is_empty()
-            && self.fresh.is_empty()
-            && !self.breakers_touched
-            && !self.header_touched
-        {
+        let fresh = self.timeline.back().is_some_and(|e| e.seq > self.sent_seq);
+        if self.touched.is_empty() && !fresh && !self.breakers_touched && !self.header_touched {
             return None;
         }
         let touched = std::mem::take(&mut self.touched);
@@ -499,8 +497,17 @@ impl Model {
                 None => json!({ "path": &**p, "removed": true }),
             })
             .collect();
-        let events: Vec<Value> = self.fresh.iter().map(|e| self.entry_json(e)).collect();
-        self.fresh.clear();
+        let new = (self.timeline.iter().rev())
+            .take_while(|e| e.seq > self.sent_seq)
+            .count();
+        // A burst beyond what a page shows is counted, not written out.
+        let skip = new.saturating_sub(EVENTS_PER_BATCH);
+        self.skipped += skip as u64;
+        let first = self.timeline.len() - new + skip;
+        let events: Vec<Value> = (self.timeline.range(first..))
+            .map(|e| self.entry_json(e))
+            .collect();
+        self.sent_seq = self.timeline.back().map_or(self.sent_seq, |e| e.seq);
         let breakers = if self.breakers_touched {
             self.breakers_json(now)
         } else {
@@ -527,7 +534,8 @@ fn same(a: &Row, b: &Row) -> bool {
         && a.phi == b.phi
         && a.waiting_for == b.waiting_for
         && a.mailbox == b.mailbox
-        && a.last_exit == b.last_exit
+        && a.last_exit.as_ref().map(ToString::to_string)
+            == b.last_exit.as_ref().map(ToString::to_string)
         && a.last_message == b.last_message
         && a.stopping == b.stopping
 }
@@ -569,5 +577,56 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::GaveUp { .. } => "gave_up",
         EventKind::AutoShutdown => "auto_shutdown",
         _ => "other",
+    }
+}
+
+/// An event as the timeline writes it.
+fn event_text(kind: &EventKind) -> String {
+    match kind {
+        EventKind::Started { incarnation } => format!("incarnation {incarnation} up"),
+        EventKind::StartFailed {
+            incarnation,
+            reason,
+        } => format!("incarnation {incarnation} failed to start: {reason}"),
+        EventKind::Exited {
+            incarnation,
+            reason,
+            directive,
+            ..
+        } if reason.is_abnormal() => {
+            format!("incarnation {incarnation} exited: {reason} ({directive})")
+        }
+        EventKind::Exited {
+            incarnation,
+            reason,
+            ..
+        } => format!("incarnation {incarnation} exited: {reason}"),
+        EventKind::Health { status, cause, .. } => match cause {
+            Some(c) => format!("{}: {c}", health_name(*status)),
+            None => health_name(*status).to_owned(),
+        },
+        EventKind::Suspect { phi, .. } => format!("suspect, phi {phi:.1}"),
+        EventKind::Breaker { state, .. } => format!("breaker {}", breaker_name(*state)),
+        EventKind::AwaitingBreaker { breaker, retry_in } => {
+            format!("restart waits for breaker {breaker} ({retry_in:?})")
+        }
+        EventKind::Restarting { delay, restarts } => format!("restart {restarts} in {delay:?}"),
+        EventKind::Stopping {
+            incarnation,
+            kill_after: Some(d),
+        } => format!("incarnation {incarnation} stopping, killed in {d:?}"),
+        EventKind::Stopping { incarnation, .. } => {
+            format!("incarnation {incarnation} stopping, waited for")
+        }
+        EventKind::Stopped {
+            incarnation,
+            reason,
+        } => format!("incarnation {incarnation} stopped: {reason}"),
+        EventKind::Gone { how, undelivered } => {
+            format!("gone ({how}), {undelivered} messages undelivered")
+        }
+        EventKind::GaveUp { escalation } => format!("gave up: {escalation}"),
+        EventKind::AutoShutdown => "auto_shutdown".to_owned(),
+        _ => String::new(),
     }
 }

@@ -400,6 +400,9 @@ pub struct ChildInfo {
     pub readiness: crate::Readiness,
     /// How full its mailbox is, for a child with one.
     pub mailbox: Option<MailboxUse>,
+    /// Its recent life, once it has failed (S19): what a watcher that was not listening then
+    /// can still show.
+    pub context: Option<Arc<crate::CrashContext>>,
 }
 
 /// How full a mailbox is: messages queued against its capacity.
@@ -450,6 +453,8 @@ impl PartialEq for ChildInfo {
             && self.last_message == other.last_message
             && self.readiness == other.readiness
             && self.mailbox == other.mailbox
+            && self.context.as_ref().map(ToString::to_string)
+                == other.context.as_ref().map(ToString::to_string)
     }
 }
 

@@ -420,6 +420,20 @@ impl SupervisorRef {
         self.call(Command::History).await
     }
 
+    /// The events of the tree this supervisor belongs to (S9.4), from now on: what
+    /// [`SupervisorHandle::subscribe`] gives, for a holder of a reference. The stream ends when
+    /// the tree does.
+    pub fn subscribe(&self) -> crate::EventStream {
+        match self.node.sup.as_deref() {
+            Some(sup) => sup.events.subscribe(),
+            None => {
+                let events = crate::event::Events::new();
+                events.close();
+                events.subscribe()
+            }
+        }
+    }
+
     /// How much of its restart intensity is in use now (S4): `2/3 in 5s` is one restart away
     /// from giving up.
     ///

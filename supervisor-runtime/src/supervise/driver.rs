@@ -1578,6 +1578,10 @@ fn info(c: &Child) -> ChildInfo {
         },
         readiness: c.spec.readiness(),
         mailbox: c.node.mailbox_use(),
+        context: match c.history {
+            Some(_) => c.crash_context(),
+            None => None,
+        },
     }
 }
 
