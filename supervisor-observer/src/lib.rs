@@ -45,10 +45,13 @@
 //!
 //! # Cost
 //!
-//! One subscriber of the tree's events, whose model no page calls into: pages read numbered
-//! batches of changes (every 100 ms at most) over server-sent events. The tree is walked (for
-//! mailbox depths, intensities, readiness) only while a page is open. A page that cannot keep
-//! up is sent a fresh snapshot rather than a backlog (S21.3).
+//! With no page open, nothing: the tree's events are not followed. The first page to open
+//! subscribes, walks the tree, and recalls what happened meanwhile from the children's own
+//! records (their crash contexts, S19). While a page is open, one subscriber keeps the model,
+//! which no page calls into: pages read numbered batches of changes (every 100 ms at most)
+//! over server-sent events, and the tree is walked once a second for what events do not
+//! carry (mailbox depths, intensities, readiness). A page that cannot keep up is sent a fresh
+//! snapshot rather than a backlog (S21.3).
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
