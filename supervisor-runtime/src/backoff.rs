@@ -239,6 +239,11 @@ impl Jitter {
         Jitter(RandomState::new().hash_one(0x5eed_u64) | 1)
     }
 
+    /// From a given seed: a test kit's, so that a run with jitter replays (S22.2).
+    pub(crate) fn seeded(seed: u64) -> Self {
+        Jitter(seed | 1)
+    }
+
     pub(crate) fn unit(&mut self) -> f64 {
         let mut x = self.0;
         x ^= x << 13;

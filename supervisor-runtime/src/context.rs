@@ -126,6 +126,8 @@ pub(crate) struct ContextExtra {
     /// Where the nodes it uses are looked up (S17.1), for children that use some and for
     /// supervisors.
     pub scope: Option<AnyArc>,
+    /// A fault a test kit makes this incarnation have (S22), taken out when it is spawned.
+    pub plan: Option<crate::intercept::Plan>,
 }
 
 impl RawContext {
@@ -139,7 +141,8 @@ impl RawContext {
             && extra.start_signal.is_none()
             && extra.args.is_none()
             && extra.breakers.is_none()
-            && extra.scope.is_none();
+            && extra.scope.is_none()
+            && extra.plan.is_none();
         RawContext {
             node,
             token,

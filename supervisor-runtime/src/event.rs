@@ -214,6 +214,8 @@ pub(crate) struct Events {
     tx: Arc<RwLock<Option<broadcast::Sender<Event>>>>,
     /// Live [`EventStream`]s; read on every transition, so kept apart from the channel's lock.
     listeners: Arc<AtomicUsize>,
+    /// The test kit installed on the tree, told every event (S22).
+    pub(crate) intercept: Option<Arc<dyn crate::intercept::Intercept>>,
 }
 
 impl Events {
@@ -225,12 +227,16 @@ impl Events {
         Events {
             tx: Arc::new(RwLock::new(Some(broadcast::channel(capacity.max(1)).0))),
             listeners: Arc::new(AtomicUsize::new(0)),
+            intercept: None,
         }
     }
 
     /// Builds and sends the event only when somebody listens: restarts stay cheap otherwise,
     /// and a worker's path is not even joined.
     pub(crate) fn emit(&self, event: impl FnOnce() -> (Arc<str>, EventKind)) {
+        if let Some(kit) = &self.intercept {
+            return self.emit_to_kit(kit, event);
+        }
         if self.listeners.load(Ordering::Relaxed) > 0 {
             if let Some(tx) = self.tx.read().ok().as_deref().and_then(Option::as_ref) {
                 let (path, kind) = event();
@@ -239,6 +245,27 @@ impl Events {
                     path,
                     kind,
                 });
+            }
+        }
+    }
+
+    /// A tree with a test kit: the kit is told every event, then the listeners get it.
+    #[cold]
+    fn emit_to_kit(
+        &self,
+        kit: &Arc<dyn crate::intercept::Intercept>,
+        event: impl FnOnce() -> (Arc<str>, EventKind),
+    ) {
+        let (path, kind) = event();
+        let event = Event {
+            at: Instant::now(),
+            path,
+            kind,
+        };
+        kit.record(&event);
+        if self.listeners.load(Ordering::Relaxed) > 0 {
+            if let Some(tx) = self.tx.read().ok().as_deref().and_then(Option::as_ref) {
+                let _ = tx.send(event);
             }
         }
     }

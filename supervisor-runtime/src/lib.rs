@@ -55,6 +55,7 @@ mod exit;
 mod handle;
 mod health;
 mod heartbeat;
+mod intercept;
 mod mailbox;
 mod node;
 mod picture;
@@ -68,6 +69,8 @@ mod supervise;
 mod systemd;
 mod table;
 pub mod telemetry;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod time;
 mod types;
 mod uses;

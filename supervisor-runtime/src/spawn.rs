@@ -182,13 +182,40 @@ impl Report {
 
 /// Spawns one incarnation. Generic over the child's future so that the future lives inside the
 /// task itself: no second allocation per child.
-pub(crate) fn spawn_incarnation<F>(future: F, report: Report, span: Option<Span>) -> JoinHandle<()>
+pub(crate) fn spawn_incarnation<F>(future: F, report: Report, how: Spawning) -> JoinHandle<()>
+where
+    F: Future<Output = ExitReason> + Send + 'static,
+{
+    let Spawning { span, plan } = how;
+    if let Some(plan) = plan {
+        return spawn_planned(future, report, span, plan);
+    }
+    let name = report.name.clone();
+    let task = Incarnation {
+        run: CatchUnwind::new(future),
+        report: Some(report),
+    };
+    match span {
+        Some(span) => spawn_named(task.instrument(span), name),
+        None => spawn_named(task, name),
+    }
+}
+
+/// [`spawn_incarnation`] of an incarnation a test kit makes have a fault (S22).
+#[cold]
+fn spawn_planned<F>(
+    future: F,
+    report: Report,
+    span: Option<Span>,
+    plan: crate::intercept::Plan,
+) -> JoinHandle<()>
 where
     F: Future<Output = ExitReason> + Send + 'static,
 {
     let name = report.name.clone();
+    let run = crate::intercept::planned(plan, report.stop.clone(), future);
     let task = Incarnation {
-        run: CatchUnwind::new(future),
+        run: CatchUnwind::new(run),
         report: Some(report),
     };
     match span {
@@ -240,8 +267,23 @@ where
     }
 }
 
+/// What an incarnation's task is spawned with besides its future: its span, and the fault a
+/// test kit makes it have (S22), taken from its context so that no task carries the field.
+pub(crate) struct Spawning {
+    span: Option<Span>,
+    plan: Option<crate::intercept::Plan>,
+}
+
+/// How to spawn the incarnation `raw` is the context of.
+pub(crate) fn spawning(raw: &mut RawContext) -> Spawning {
+    Spawning {
+        span: child_span(raw),
+        plan: raw.extra.as_mut().and_then(|e| e.plan.take()),
+    }
+}
+
 /// A span per incarnation, only when someone records it: it costs memory in every task.
-pub(crate) fn child_span(raw: &RawContext) -> Option<Span> {
+fn child_span(raw: &RawContext) -> Option<Span> {
     tracing::enabled!(tracing::Level::DEBUG).then(
         || tracing::debug_span!("child", path = %raw.node.path(), incarnation = raw.incarnation()),
     )

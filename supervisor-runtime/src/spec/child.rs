@@ -16,7 +16,7 @@ use crate::context::{ChildContext, Message, NoMailbox, RawContext};
 use crate::exit::Directive;
 use crate::exit::{ExitReason, IntoExit};
 use crate::mailbox::mailbox_factory;
-use crate::spawn::{child_span, spawn_incarnation, IntoExitFuture, Report, Start, StartFn};
+use crate::spawn::{spawn_incarnation, spawning, IntoExitFuture, Report, Start, StartFn};
 use crate::types::TypeTag;
 use crate::worker::Worker;
 
@@ -222,17 +222,17 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: IntoExit,
 {
-    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
-        let span = child_span(&raw);
+    fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
+        let how = spawning(&mut raw);
         match ChildContext::<M>::try_attach(raw) {
-            Ok(ctx) => spawn_incarnation(IntoExitFuture::new((self.f)(ctx)), report, span),
+            Ok(ctx) => spawn_incarnation(IntoExitFuture::new((self.f)(ctx)), report, how),
             Err(pending) => spawn_incarnation(
                 async move {
                     let ctx = pending.attach().await;
                     (self.f)(ctx).await.into_exit()
                 },
                 report,
-                span,
+                how,
             ),
         }
     }
@@ -284,13 +284,13 @@ where
     W: Worker<M>,
     F: Fn() -> W + Send + Sync + 'static,
 {
-    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
-        let span = child_span(&raw);
+    fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
+        let how = spawning(&mut raw);
         let run = async move {
             let mut ctx = ChildContext::<M>::attach_async(raw).await;
             drive((self.make)(), &mut ctx).await
         };
-        spawn_incarnation(run, report, span)
+        spawn_incarnation(run, report, how)
     }
 }
 
@@ -318,8 +318,8 @@ where
     W: Worker<M>,
     F: Fn(A) -> W + Send + Sync + 'static,
 {
-    fn spawn(self: Arc<Self>, raw: RawContext, report: Report) -> JoinHandle<()> {
-        let span = child_span(&raw);
+    fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
+        let how = spawning(&mut raw);
         let run = async move {
             let mut ctx = ChildContext::<M>::attach_async(raw).await;
             match ctx.raw.copy_args::<A>() {
@@ -327,7 +327,7 @@ where
                 None => ExitReason::error("dynamic child started without its arguments"),
             }
         };
-        spawn_incarnation(run, report, span)
+        spawn_incarnation(run, report, how)
     }
 }
 

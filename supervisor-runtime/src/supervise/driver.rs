@@ -37,8 +37,7 @@ use crate::node::{
     Aborted, Command, Layout, Msg, Node, Pulse, Reply, Scope, SupNode, SupShape, Visible, Vitals,
 };
 use crate::spawn::{
-    child_span, spawn_incarnation, spawn_named, task_name, Exit, ExitSink, ExitTx, Report,
-    TaskHandle,
+    spawn_incarnation, spawn_named, spawning, task_name, Exit, ExitSink, ExitTx, Report, TaskHandle,
 };
 use crate::spec::{
     check_child, AutoShutdown, BoxFuture, ChildKind, ErasedChild, Restart, Shutdown, Starter,
@@ -233,11 +232,12 @@ pub(crate) type StartFuture =
 fn start_supervisor(
     spec: Arc<SupervisorSpec>,
     node: Arc<Node>,
-    raw: RawContext,
+    mut raw: RawContext,
     report: Report,
 ) -> StartFuture {
     Box::pin(async move {
-        let span = child_span(&raw);
+        // A supervisor's own run can be made to fail too: a panic of its loop is its exit.
+        let how = spawning(&mut raw);
         let extra = raw.extra.as_ref();
         let inherited = extra.and_then(|e| e.breakers.clone());
         let scope = extra.and_then(|e| e.scope.clone());
@@ -245,7 +245,7 @@ fn start_supervisor(
         let mut engine = Engine::new(spec, node, raw.token, false, inherited, scope)?;
         engine.start().await?;
         let run: BoxFuture = Box::pin(engine.run());
-        Ok(spawn_incarnation(run, report, span))
+        Ok(spawn_incarnation(run, report, how))
     })
 }
 
@@ -357,6 +357,11 @@ impl Engine {
         }
         sup.set_sender(Some(inbox_tx.clone()));
         let span = tracing::info_span!("supervisor", path = %node.path());
+        // Under a test kit, jitter replays from its seed (S22.2).
+        let jitter = match &sup.events.intercept {
+            Some(kit) => Jitter::seeded(kit.seed(node.path())),
+            None => Jitter::new(),
+        };
         let scope = Arc::new(Scope {
             sup: Arc::clone(&node),
             up,
@@ -384,7 +389,7 @@ impl Engine {
             stop_timer: None,
             breakers,
             starting_slots: false,
-            jitter: Jitter::new(),
+            jitter,
             span,
         })
     }
@@ -648,6 +653,8 @@ impl Engine {
                     names: Arc::clone(child.spec.uses()),
                 }) as AnyArc
             }),
+            plan: (self.events.intercept.as_ref())
+                .and_then(|kit| kit.plan(child.node.path(), incarnation)),
         };
         let view: Arc<dyn NodeView> = Arc::clone(&child.node) as _;
         let raw = RawContext::new(view, token.clone(), extra);
@@ -983,11 +990,16 @@ impl Engine {
                 let check = child.spec.health()?;
                 let probe =
                     crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
+                let scripted = (self.events.intercept.as_ref())
+                    .and_then(|kit| kit.probe(child.node.path(), incarnation));
                 let inbox = self.inbox_tx.clone();
                 let name = task_name(|| Arc::from(format!("probe of {}", child.node.path())));
                 let task = spawn_named(
                     async move {
-                        let health = probe.await;
+                        let health = match scripted {
+                            Some(health) => health,
+                            None => probe.await,
+                        };
                         let _ = inbox.send(Msg::Probed {
                             seq,
                             incarnation,

@@ -1,0 +1,881 @@
+//! Testing a tree against faults (S22): faults by path on a schedule, expectations on the
+//! event stream in virtual time, a seed that replays a run, and a journal of it.
+//!
+//! Install a kit on the test's thread before the tree starts; the tree, from the macro or the
+//! builder, needs no change:
+//!
+//! ```
+//! use std::time::Duration;
+//! use supervisor::testkit::{exited, gave_up, restarting, Fault, TestKit};
+//! use supervisor::{supervision_tree, ChildContext};
+//!
+//! async fn db(ctx: ChildContext) -> Result<(), String> {
+//!     ctx.cancelled().await;
+//!     Ok(())
+//! }
+//!
+//! supervision_tree! {
+//!     App: one_for_one(max_restarts = 2, within = 5s) {
+//!         db: worker(db) [backoff = fixed(100ms)],
+//!     }
+//! }
+//!
+//! #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! async fn main() {
+//!     let kit = TestKit::new();
+//!     let _installed = kit.install();
+//!     // Every incarnation of app/db panics a second after it starts.
+//!     kit.fault("app/db", Fault::panic().after(Duration::from_secs(1)));
+//!     let app = App::start().await.unwrap();
+//!     kit.expect(exited("app/db").panicked()).await;
+//!     kit.expect(restarting("app/db").after(Duration::from_millis(100))).await;
+//!     kit.expect(gave_up("app")).await;
+//!     assert!(app.join().await.is_err());
+//! }
+//! ```
+//!
+//! # Traps
+//!
+//! - tokio's paused clock jumps to the next timer whenever every task is idle: a run is
+//!   deterministic because time moves only then. Wait with `tokio::time::sleep`, not
+//!   `tokio::time::advance` (which moves the clock while tasks may still have work to do).
+//! - Real I/O, and operating-system processes, do not run on the paused clock: test them in
+//!   real time, or put a scripted fake behind the same interface.
+//! - `tokio::select!` without `biased` polls its branches in a random order: a run replays
+//!   exactly only with `biased`, or under `--cfg tokio_unstable` with a runtime seed
+//!   (`tokio::runtime::Builder::rng_seed`).
+//! - A multi-thread runtime interleaves tasks by the operating system's scheduling: the seed
+//!   replays the faults and the jitter, not the interleaving.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::health::Health;
+use crate::intercept::{self, Injected, Intercept, Plan};
+use crate::{Event, EventKind, ExitReason};
+
+/// The environment variable that fixes the seed: `SUPERVISOR_TEST_SEED=42 cargo test name`.
+pub const SEED_VAR: &str = "SUPERVISOR_TEST_SEED";
+/// The environment variable that repeats [`TestKit::repeat`] with new seeds.
+pub const RUNS_VAR: &str = "SUPERVISOR_TEST_RUNS";
+
+/// A test kit: install it, give it faults, and expect events (S22).
+#[derive(Clone)]
+pub struct TestKit {
+    inner: Arc<Kit>,
+}
+
+impl fmt::Debug for TestKit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestKit")
+            .field("seed", &self.inner.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Kit {
+    seed: u64,
+    /// The one generator of the run: fault draws; jitter seeds derive from `seed`.
+    rng: Mutex<u64>,
+    rules: Mutex<Vec<Rule>>,
+    seen: Mutex<Seen>,
+    arrived: Notify,
+    epoch: Instant,
+    patience: Mutex<Duration>,
+    /// The root of the tree it was installed on last: a failure message draws it.
+    root: Mutex<Option<crate::SupervisorRef>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Events not yet looked at by an expectation.
+    pending: VecDeque<Event>,
+    /// Events looked at since the last match, as journal lines.
+    since_match: Vec<String>,
+    journal: Vec<String>,
+}
+
+struct Rule {
+    glob: String,
+    fault: Fault,
+    fired: u32,
+}
+
+/// A fault for the incarnations of the nodes whose paths a glob matches, and when it strikes
+/// (S22.1). By default it strikes every incarnation, at once.
+#[derive(Clone, Debug)]
+#[must_use = "a fault does nothing until given to a kit"]
+pub struct Fault {
+    what: What,
+    times: Option<u32>,
+    incarnations: Option<Vec<u64>>,
+    after: Duration,
+    probability: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+enum What {
+    Run(Injected),
+    Probe(Health),
+}
+
+impl Fault {
+    fn of(what: What) -> Self {
+        Fault {
+            what,
+            times: None,
+            incarnations: None,
+            after: Duration::ZERO,
+            probability: None,
+        }
+    }
+
+    /// The incarnation panics (`injected: panic`).
+    pub fn panic() -> Self {
+        Fault::of(What::Run(Injected::Panic))
+    }
+
+    /// The incarnation returns an error (`injected: error`).
+    pub fn error() -> Self {
+        Fault::of(What::Run(Injected::Error))
+    }
+
+    /// The incarnation ends normally.
+    pub fn exit() -> Self {
+        Fault::of(What::Run(Injected::Exit))
+    }
+
+    /// The incarnation stops working but still answers its stop.
+    pub fn hang() -> Self {
+        Fault::of(What::Run(Injected::Hang))
+    }
+
+    /// The incarnation stops working and ignores its stop: it is killed at its shutdown
+    /// timeout.
+    pub fn hang_ignoring_stop() -> Self {
+        Fault::of(What::Run(Injected::HangIgnoringStop))
+    }
+
+    /// Once asked to stop, the incarnation takes `delay` longer.
+    pub fn slow_stop(delay: Duration) -> Self {
+        Fault::of(What::Run(Injected::SlowStop(delay)))
+    }
+
+    /// The incarnation fails before it is up: a failed start for a worker with `init` (S9.6),
+    /// an exit at once for one without.
+    pub fn fail_start() -> Self {
+        Fault::of(What::Run(Injected::FailStart))
+    }
+
+    /// The incarnation takes `delay` longer to come up: a worker with `init` is up that much
+    /// later; one without is up at once (its task runs) and starts its work late.
+    pub fn slow_start(delay: Duration) -> Self {
+        Fault::of(What::Run(Injected::SlowStart(delay)))
+    }
+
+    /// The node's probe answers `health` instead of probing (S11).
+    pub fn probe(health: Health) -> Self {
+        Fault::of(What::Probe(health))
+    }
+
+    /// Strikes once, then no more.
+    pub fn once(self) -> Self {
+        self.times(1)
+    }
+
+    /// Strikes `n` times, then no more.
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// Strikes only the incarnations with these numbers (S3.6: the first is 0).
+    pub fn on_incarnations(mut self, numbers: impl IntoIterator<Item = u64>) -> Self {
+        self.incarnations = Some(numbers.into_iter().collect());
+        self
+    }
+
+    /// Strikes `delay` after the incarnation starts (a fault of the run; a probe's answer and
+    /// a start's faults ignore it).
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.after = delay;
+        self
+    }
+
+    /// Strikes each time with this probability, drawn from the kit's seed.
+    pub fn with_probability(mut self, p: f64) -> Self {
+        self.probability = Some(p.clamp(0.0, 1.0));
+        self
+    }
+}
+
+impl Default for TestKit {
+    fn default() -> Self {
+        TestKit::new()
+    }
+}
+
+impl TestKit {
+    /// A kit with the seed from `SUPERVISOR_TEST_SEED`, or a random one; the seed is printed
+    /// with the line that replays the test.
+    pub fn new() -> Self {
+        let seed = std::env::var(SEED_VAR)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(random_seed);
+        let kit = TestKit::with_seed(seed);
+        eprintln!("supervisor testkit: {}", kit.replay_line());
+        kit
+    }
+
+    /// A kit with this seed.
+    pub fn with_seed(seed: u64) -> Self {
+        TestKit {
+            inner: Arc::new(Kit {
+                seed,
+                rng: Mutex::new(seed),
+                rules: Mutex::new(Vec::new()),
+                seen: Mutex::new(Seen::default()),
+                arrived: Notify::new(),
+                epoch: Instant::now(),
+                patience: Mutex::new(Duration::from_secs(60)),
+                root: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Its seed.
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// The command that replays this test with this seed.
+    pub fn replay_line(&self) -> String {
+        let name = std::thread::current()
+            .name()
+            .filter(|n| *n != "main")
+            .map_or_else(String::new, |n| format!(" {n}"));
+        format!("{SEED_VAR}={} cargo test{name}", self.inner.seed)
+    }
+
+    /// How long an expectation waits, in the runtime's time, before it fails (default 60 s;
+    /// on the paused clock a wait for nothing ends at once).
+    pub fn patience(&self, limit: Duration) -> &Self {
+        *lock(&self.inner.patience) = limit;
+        self
+    }
+
+    /// Installs the kit on this thread: every tree started from it until the guard drops is
+    /// steered and watched by it.
+    pub fn install(&self) -> Installed {
+        let previous = intercept::install(Arc::clone(&self.inner) as Arc<dyn Intercept>);
+        Installed { previous }
+    }
+
+    /// Gives the nodes whose paths `glob` matches a fault: `*` stands for any part of one
+    /// segment, `**` for any number of segments (`app/*/db`, `app/**`). The first fault
+    /// given that applies strikes.
+    pub fn fault(&self, glob: &str, fault: Fault) -> &Self {
+        lock(&self.inner.rules).push(Rule {
+            glob: glob.to_owned(),
+            fault,
+            fired: 0,
+        });
+        self
+    }
+
+    /// The run so far, one line per event: times from the kit's creation, no addresses.
+    /// Equal for equal seeds on the paused clock: compare it with a golden file.
+    pub fn journal(&self) -> String {
+        let seen = lock(&self.inner.seen);
+        let mut out = String::new();
+        for line in &seen.journal {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Waits for an event `matcher` matches, skipping others; panics when none comes within
+    /// the patience, with what it saw and the line that replays the test.
+    pub async fn expect(&self, matcher: Matcher) -> Event {
+        match self.try_expect(matcher).await {
+            Ok(event) => event,
+            Err(unmet) => panic!("{unmet}"),
+        }
+    }
+
+    /// [`expect`](Self::expect), answering instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`Unmet`] when no matching event came within the patience.
+    pub async fn try_expect(&self, matcher: Matcher) -> Result<Event, Unmet> {
+        let patience = *lock(&self.inner.patience);
+        let deadline = Instant::now() + patience;
+        loop {
+            let waiting = self.inner.arrived.notified();
+            if let Some(event) = self.next_pending() {
+                if matcher.matches(&event) {
+                    lock(&self.inner.seen).since_match.clear();
+                    return Ok(event);
+                }
+                continue;
+            }
+            if tokio::time::timeout_at(deadline, waiting).await.is_err() {
+                return Err(self.unmet(format!("{matcher}"), patience).await);
+            }
+        }
+    }
+
+    /// Expects each matcher in turn: the events they match come in this order, others may
+    /// come between.
+    pub async fn expect_in_order(&self, matchers: impl IntoIterator<Item = Matcher>) {
+        for m in matchers {
+            self.expect(m).await;
+        }
+    }
+
+    /// Expects one event for each matcher, in any order.
+    pub async fn expect_all(&self, matchers: impl IntoIterator<Item = Matcher>) {
+        let mut left: Vec<Matcher> = matchers.into_iter().collect();
+        let patience = *lock(&self.inner.patience);
+        let deadline = Instant::now() + patience;
+        while !left.is_empty() {
+            let waiting = self.inner.arrived.notified();
+            if let Some(event) = self.next_pending() {
+                if let Some(i) = left.iter().position(|m| m.matches(&event)) {
+                    let _matched = left.remove(i);
+                    lock(&self.inner.seen).since_match.clear();
+                }
+                continue;
+            }
+            if tokio::time::timeout_at(deadline, waiting).await.is_err() {
+                let names: Vec<String> = left.iter().map(ToString::to_string).collect();
+                let wanted = format!("all of [{}]", names.join(", "));
+                panic!("{}", self.unmet(wanted, patience).await);
+            }
+        }
+    }
+
+    /// Expects no event at all for `quiet`: the tree has settled.
+    pub async fn expect_quiet(&self, quiet: Duration) {
+        let deadline = Instant::now() + quiet;
+        loop {
+            let waiting = self.inner.arrived.notified();
+            if let Some(event) = self.next_pending() {
+                let line = self.line(&event);
+                let unmet = self.unmet(format!("no event for {quiet:?}, but: {line}"), quiet);
+                panic!("{}", unmet.await);
+            }
+            if tokio::time::timeout_at(deadline, waiting).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Expects the node at `path` to end for good (its `Gone` event; for the root, the
+    /// tree's end).
+    pub async fn expect_ended(&self, path: &str) {
+        self.expect(gone(path)).await;
+    }
+
+    /// Runs `test` once with this kit's seed, and again with a new seed for each further run
+    /// `SUPERVISOR_TEST_RUNS` asks for; each run gets a fresh kit, installed. A failing run
+    /// prints its seed first.
+    pub async fn repeat<F, Fut>(mut test: F)
+    where
+        F: FnMut(TestKit) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let runs: u32 = std::env::var(RUNS_VAR)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        for run in 0..runs {
+            let kit = if run == 0 {
+                TestKit::new()
+            } else {
+                let kit = TestKit::with_seed(random_seed());
+                eprintln!("supervisor testkit: run {}: {}", run + 1, kit.replay_line());
+                kit
+            };
+            let installed = kit.install();
+            test(kit).await;
+            drop(installed);
+        }
+    }
+
+    /// Runs `test` twice with `seed` and compares the journals (S22.2): `Ok` with the
+    /// journal when they are equal, `Err` with the first line that differs otherwise.
+    ///
+    /// # Errors
+    ///
+    /// The first line where the two runs differ.
+    pub async fn check_determinism<F, Fut>(seed: u64, mut test: F) -> Result<String, String>
+    where
+        F: FnMut(TestKit) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut journals = Vec::new();
+        for _ in 0..2 {
+            let kit = TestKit::with_seed(seed);
+            let installed = kit.install();
+            test(kit.clone()).await;
+            drop(installed);
+            journals.push(kit.journal());
+        }
+        let (a, b) = (&journals[0], &journals[1]);
+        if a == b {
+            return Ok(journals.swap_remove(0));
+        }
+        let at = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+        let line = at.unwrap_or_else(|| a.lines().count().min(b.lines().count()));
+        Err(format!(
+            "seed {seed} did not replay: line {} differs: {:?} against {:?}",
+            line + 1,
+            a.lines().nth(line).unwrap_or("(end)"),
+            b.lines().nth(line).unwrap_or("(end)"),
+        ))
+    }
+
+    fn next_pending(&self) -> Option<Event> {
+        let mut seen = lock(&self.inner.seen);
+        let event = seen.pending.pop_front()?;
+        let line = self.inner.line(&event);
+        seen.since_match.push(line);
+        Some(event)
+    }
+
+    fn line(&self, event: &Event) -> String {
+        self.inner.line(event)
+    }
+
+    async fn unmet(&self, wanted: String, patience: Duration) -> Unmet {
+        let seen = lock(&self.inner.seen).since_match.clone();
+        let root = lock(&self.inner.root).clone();
+        let tree = match root {
+            Some(root) => root.picture().await.text(),
+            None => "(no tree started under the kit)\n".to_owned(),
+        };
+        Unmet {
+            wanted,
+            patience,
+            seen,
+            tree,
+            replay: self.replay_line(),
+        }
+    }
+}
+
+/// An expectation that was not met: what was wanted, every event seen since the last match,
+/// and the line that replays the test.
+#[derive(Clone, Debug)]
+pub struct Unmet {
+    wanted: String,
+    patience: Duration,
+    seen: Vec<String>,
+    tree: String,
+    replay: String,
+}
+
+impl fmt::Display for Unmet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "expected within {:?}: {}", self.patience, self.wanted)?;
+        writeln!(f, "events seen since the last match ({}):", self.seen.len())?;
+        for line in &self.seen {
+            writeln!(f, "  {line}")?;
+        }
+        writeln!(f, "the tree now:")?;
+        for line in self.tree.lines() {
+            writeln!(f, "  {line}")?;
+        }
+        write!(f, "replay: {}", self.replay)
+    }
+}
+
+impl std::error::Error for Unmet {}
+
+/// Puts back the kit installed before, when dropped.
+#[must_use = "the kit stays installed only while this guard lives"]
+pub struct Installed {
+    previous: Option<Arc<dyn Intercept>>,
+}
+
+impl fmt::Debug for Installed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Installed").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        intercept::restore(self.previous.take());
+    }
+}
+
+impl Kit {
+    /// The next draw of the run's generator, in [0, 1).
+    fn draw(&self) -> f64 {
+        let mut state = lock(&self.rng);
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        (mix(*state) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The first rule for this path and incarnation that strikes now.
+    fn strike(&self, path: &str, incarnation: u64, probe: bool) -> Option<Fault> {
+        let mut rules = lock(&self.rules);
+        for rule in rules.iter_mut() {
+            let applies = matches!(rule.fault.what, What::Probe(_)) == probe
+                && glob(&rule.glob, path)
+                && rule.fault.times.is_none_or(|n| rule.fired < n)
+                && (rule.fault.incarnations.as_ref()).is_none_or(|i| i.contains(&incarnation));
+            if !applies {
+                continue;
+            }
+            if let Some(p) = rule.fault.probability {
+                if self.draw() >= p {
+                    continue;
+                }
+            }
+            rule.fired += 1;
+            return Some(rule.fault.clone());
+        }
+        None
+    }
+
+    fn line(&self, event: &Event) -> String {
+        let at = event.at.saturating_duration_since(self.epoch);
+        format!("{:>10} {} {}", Secs(at), event.path, describe(&event.kind))
+    }
+}
+
+impl Intercept for Kit {
+    fn plan(&self, path: &str, incarnation: u64) -> Option<Plan> {
+        let fault = self.strike(path, incarnation, false)?;
+        match fault.what {
+            What::Run(fault_kind) => Some(Plan {
+                fault: fault_kind,
+                after: fault.after,
+            }),
+            What::Probe(_) => None,
+        }
+    }
+
+    fn probe(&self, path: &str, incarnation: u64) -> Option<Health> {
+        match self.strike(path, incarnation, true)?.what {
+            What::Probe(health) => Some(health),
+            What::Run(_) => None,
+        }
+    }
+
+    fn seed(&self, path: &str) -> u64 {
+        path.bytes()
+            .fold(mix(self.seed), |h, b| mix(h ^ u64::from(b)))
+    }
+
+    fn attach(&self, root: &crate::SupervisorRef) {
+        *lock(&self.root) = Some(root.clone());
+    }
+
+    fn record(&self, event: &Event) {
+        let line = self.line(event);
+        let mut seen = lock(&self.seen);
+        seen.journal.push(line);
+        seen.pending.push_back(event.clone());
+        drop(seen);
+        self.arrived.notify_waiters();
+    }
+}
+
+/// Seconds with three decimals, as journals write times.
+struct Secs(Duration);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!("+{:.3}s", self.0.as_secs_f64()))
+    }
+}
+
+/// An event as a journal line writes it: no addresses, nothing that varies between runs of
+/// one seed.
+fn describe(kind: &EventKind) -> String {
+    match kind {
+        EventKind::Started { incarnation } => format!("started #{incarnation}"),
+        EventKind::StartFailed {
+            incarnation,
+            reason,
+        } => format!("start failed #{incarnation}: {reason}"),
+        EventKind::Exited {
+            incarnation,
+            reason,
+            directive,
+            ..
+        } => format!(
+            "exited #{incarnation} {}: {reason} -> {directive}",
+            reason.kind()
+        ),
+        EventKind::Health { status, .. } => format!("health {status:?}"),
+        EventKind::Suspect { phi, .. } => format!("suspect phi {phi:.2}"),
+        EventKind::Breaker { state, .. } => format!("breaker {state:?}"),
+        EventKind::AwaitingBreaker { breaker, retry_in } => {
+            format!("awaits breaker {breaker} {retry_in:?}")
+        }
+        EventKind::Restarting { delay, restarts } => format!("restarting #{restarts} in {delay:?}"),
+        EventKind::Stopping {
+            incarnation,
+            kill_after,
+        } => {
+            format!("stopping #{incarnation}, kill after {kill_after:?}")
+        }
+        EventKind::Stopped {
+            incarnation,
+            reason,
+        } => format!("stopped #{incarnation}: {reason}"),
+        EventKind::Gone { how, undelivered } => format!("gone ({how}), {undelivered} undelivered"),
+        EventKind::GaveUp { escalation } => format!("gave up: {escalation}"),
+        EventKind::AutoShutdown => "auto_shutdown".to_owned(),
+    }
+}
+
+/// Which events a [`Matcher`] takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Started,
+    StartFailed,
+    Exited,
+    Restarting,
+    Stopped,
+    Gone,
+    GaveUp,
+    Health,
+}
+
+/// A small predicate on events, written as it reads: `exited("app/db").panicked()`. Its path
+/// is a glob, as a fault's is.
+#[derive(Clone, Debug)]
+#[must_use = "a matcher does nothing until expected"]
+pub struct Matcher {
+    path: String,
+    kind: Kind,
+    reason: Option<&'static str>,
+    delay: Option<Duration>,
+    incarnation: Option<u64>,
+}
+
+fn matcher(path: &str, kind: Kind) -> Matcher {
+    Matcher {
+        path: path.to_owned(),
+        kind,
+        reason: None,
+        delay: None,
+        incarnation: None,
+    }
+}
+
+/// An incarnation of the node came up.
+pub fn started(path: &str) -> Matcher {
+    matcher(path, Kind::Started)
+}
+
+/// An incarnation of the node failed to start.
+pub fn start_failed(path: &str) -> Matcher {
+    matcher(path, Kind::StartFailed)
+}
+
+/// An incarnation of the node exited on its own (or was convicted).
+pub fn exited(path: &str) -> Matcher {
+    matcher(path, Kind::Exited)
+}
+
+/// The node's restart was decided.
+pub fn restarting(path: &str) -> Matcher {
+    matcher(path, Kind::Restarting)
+}
+
+/// An incarnation of the node was stopped by its supervisor.
+pub fn stopped(path: &str) -> Matcher {
+    matcher(path, Kind::Stopped)
+}
+
+/// The node is gone for good.
+pub fn gone(path: &str) -> Matcher {
+    matcher(path, Kind::Gone)
+}
+
+/// The supervisor gave up (S4.2).
+pub fn gave_up(path: &str) -> Matcher {
+    matcher(path, Kind::GaveUp)
+}
+
+/// The node's health changed (S11).
+pub fn health(path: &str) -> Matcher {
+    matcher(path, Kind::Health)
+}
+
+impl Matcher {
+    /// Its exit reason is a panic.
+    pub fn panicked(mut self) -> Self {
+        self.reason = Some("panic");
+        self
+    }
+
+    /// Its exit reason is an error.
+    pub fn errored(mut self) -> Self {
+        self.reason = Some("error");
+        self
+    }
+
+    /// Its exit reason is a normal exit.
+    pub fn normally(mut self) -> Self {
+        self.reason = Some("normal");
+        self
+    }
+
+    /// Its exit reason is a kill (a stop that ran out of time).
+    pub fn killed(mut self) -> Self {
+        self.reason = Some("killed");
+        self
+    }
+
+    /// A restart after exactly this delay.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Of the incarnation with this number.
+    pub fn incarnation(mut self, number: u64) -> Self {
+        self.incarnation = Some(number);
+        self
+    }
+
+    /// Whether `event` is one this matcher takes.
+    pub fn matches(&self, event: &Event) -> bool {
+        if !glob(&self.path, &event.path) {
+            return false;
+        }
+        let (kind, reason, delay, incarnation) = match &event.kind {
+            EventKind::Started { incarnation } => (Kind::Started, None, None, Some(*incarnation)),
+            EventKind::StartFailed {
+                incarnation,
+                reason,
+            } => (Kind::StartFailed, Some(reason), None, Some(*incarnation)),
+            EventKind::Exited {
+                incarnation,
+                reason,
+                ..
+            } => (Kind::Exited, Some(reason), None, Some(*incarnation)),
+            EventKind::Restarting { delay, .. } => (Kind::Restarting, None, Some(*delay), None),
+            EventKind::Stopped {
+                incarnation,
+                reason,
+            } => (Kind::Stopped, Some(reason), None, Some(*incarnation)),
+            EventKind::Gone { .. } => (Kind::Gone, None, None, None),
+            EventKind::GaveUp { .. } => (Kind::GaveUp, None, None, None),
+            EventKind::Health { .. } => (Kind::Health, None, None, None),
+            _ => return false,
+        };
+        kind == self.kind
+            && self
+                .reason
+                .is_none_or(|r| reason.map(ExitReason::kind) == Some(r))
+            && self.delay.is_none_or(|d| delay == Some(d))
+            && self.incarnation.is_none_or(|n| incarnation == Some(n))
+    }
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.kind {
+            Kind::Started => "started",
+            Kind::StartFailed => "start_failed",
+            Kind::Exited => "exited",
+            Kind::Restarting => "restarting",
+            Kind::Stopped => "stopped",
+            Kind::Gone => "gone",
+            Kind::GaveUp => "gave_up",
+            Kind::Health => "health",
+        };
+        write!(f, "{name}({:?})", self.path)?;
+        match self.reason {
+            Some("panic") => f.write_str(".panicked()")?,
+            Some("error") => f.write_str(".errored()")?,
+            Some("normal") => f.write_str(".normally()")?,
+            Some("killed") => f.write_str(".killed()")?,
+            _ => {}
+        }
+        if let Some(d) = self.delay {
+            write!(f, ".after({d:?})")?;
+        }
+        if let Some(n) = self.incarnation {
+            write!(f, ".incarnation({n})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` matches `pattern`: `*` is any part of one segment, `**` any number of
+/// segments.
+fn glob(pattern: &str, path: &str) -> bool {
+    fn segments<'a>(p: &[&'a str], s: &[&'a str]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => segments(&p[1..], s) || (!s.is_empty() && segments(p, &s[1..])),
+            (Some(pat), Some(seg)) => {
+                segment(pat.as_bytes(), seg.as_bytes()) && segments(&p[1..], &s[1..])
+            }
+            _ => false,
+        }
+    }
+    fn segment(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => segment(&p[1..], s) || (!s.is_empty() && segment(p, &s[1..])),
+            (Some(a), Some(b)) if a == b => segment(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<&str> = pattern.split('/').collect();
+    let s: Vec<&str> = path.split('/').collect();
+    segments(&p, &s)
+}
+
+/// A finaliser of splitmix64: spreads a counter into 64 random-looking bits.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000_000
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs_match_segments() {
+        assert!(glob("app/db", "app/db"));
+        assert!(!glob("app/db", "app/dbx"));
+        assert!(glob("app/*", "app/db"));
+        assert!(!glob("app/*", "app/db/0"));
+        assert!(glob("app/**", "app/db/0"));
+        assert!(glob("app/**", "app"));
+        assert!(glob("app/d*/0", "app/db/0"));
+        assert!(glob("**/0", "app/db/0"));
+    }
+}

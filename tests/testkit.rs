@@ -1,0 +1,253 @@
+//! The test kit (S22), on the paused clock: each fault produces its documented events at its
+//! time, schedules strike as written, a seed replays a run (jitter and draws included), a
+//! failing expectation says what it saw and how to replay it, and one seed's journal is a
+//! golden file.
+
+use std::time::Duration;
+
+use supervisor::testkit::{
+    exited, gave_up, gone, health, restarting, start_failed, started, stopped, Fault, TestKit,
+};
+use supervisor::{
+    async_trait, supervision_tree, Backoff, BoxError, ChildContext, ChildSpec, Health, HealthCheck,
+    ProbeContext, Shutdown, Supervisor, SupervisorSpec, Worker,
+};
+
+const MS: Duration = Duration::from_millis(1);
+const S: Duration = Duration::from_secs(1);
+
+async fn idle(ctx: ChildContext) -> Result<(), BoxError> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+fn app(children: impl IntoIterator<Item = ChildSpec>) -> SupervisorSpec {
+    SupervisorSpec::new("app")
+        .intensity(1_000, S)
+        .children(children)
+}
+
+// S22.1: panic, error and normal exit strike at their time, on the incarnations asked for.
+#[tokio::test(start_paused = true)]
+async fn run_faults_strike_at_their_time() {
+    let kit = TestKit::with_seed(1);
+    let _installed = kit.install();
+    kit.fault("app/a", Fault::panic().after(2 * S).once())
+        .fault("app/b", Fault::error().on_incarnations([1]))
+        .fault("app/c", Fault::exit().after(S).times(2));
+    let t0 = tokio::time::Instant::now();
+    let tree = Supervisor::start(app([
+        ChildSpec::worker("a", idle),
+        ChildSpec::worker("b", idle),
+        ChildSpec::worker("c", idle),
+    ]))
+    .await
+    .unwrap();
+    let e = kit.expect(exited("app/c").normally().incarnation(0)).await;
+    assert_eq!(e.at - t0, S);
+    let e = kit.expect(exited("app/a").panicked().incarnation(0)).await;
+    assert_eq!(e.at - t0, 2 * S);
+    kit.expect(restarting("app/a").after(Duration::ZERO)).await;
+    let e = kit.expect(exited("app/c").normally().incarnation(1)).await;
+    assert_eq!(e.at - t0, 2 * S);
+    // Once: the second incarnation of `a` runs on; `b` fails only on its incarnation 1,
+    // which a terminate and restart brings.
+    tree.root().terminate_child("b").await.unwrap();
+    tree.root().restart_child("b").await.unwrap();
+    kit.expect(exited("app/b").errored().incarnation(1)).await;
+    kit.expect(started("app/b").incarnation(2)).await;
+    kit.expect_quiet(60 * S).await;
+    tree.shutdown().await.unwrap();
+}
+
+/// A worker with `init`, whose start can fail.
+struct WithInit;
+
+#[async_trait]
+impl Worker for WithInit {
+    async fn init(&mut self, _ctx: &mut ChildContext) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    async fn run(&mut self, ctx: &mut ChildContext) -> Result<(), BoxError> {
+        ctx.cancelled().await;
+        Ok(())
+    }
+}
+
+// S22.1: a failed start, a slow start, a hang, a hang ignoring the stop, a slow stop.
+#[tokio::test(start_paused = true)]
+async fn start_and_stop_faults() {
+    let kit = TestKit::with_seed(2);
+    let _installed = kit.install();
+    // The first start must succeed (a failed first start fails the tree's start, S9.6):
+    // incarnation 0 panics at 1 s, and its restart's start fails.
+    kit.fault("app/init", Fault::panic().after(S).on_incarnations([0]))
+        .fault("app/init", Fault::fail_start().on_incarnations([1]))
+        .fault("app/slow", Fault::slow_start(3 * S))
+        .fault("app/hung", Fault::hang())
+        .fault("app/deaf", Fault::hang_ignoring_stop())
+        .fault("app/lazy", Fault::slow_stop(500 * MS));
+    let t0 = tokio::time::Instant::now();
+    let spec = app([
+        ChildSpec::from_worker("init", || WithInit).backoff(Backoff::fixed(S)),
+        ChildSpec::from_worker("slow", || WithInit),
+        ChildSpec::worker("hung", idle),
+        ChildSpec::worker("deaf", idle).shutdown(Shutdown::Timeout(2 * S)),
+        ChildSpec::worker("lazy", idle).shutdown(Shutdown::Timeout(2 * S)),
+    ]);
+    let start = tokio::spawn(Supervisor::start(spec));
+    let e = kit.expect(started("app/slow")).await;
+    assert_eq!(e.at - t0, 3 * S, "up 3 s late");
+    let tree = start.await.unwrap().unwrap();
+    kit.expect(start_failed("app/init").incarnation(1)).await;
+    let e = kit.expect(started("app/init").incarnation(2)).await;
+    assert_eq!(e.at - t0, 5 * S, "after its backoff of 1 s");
+
+    let stopping = tokio::time::Instant::now();
+    tree.shutdown_token().cancel();
+    // Reverse start order: lazy takes 500 ms more, deaf is killed at its 2 s, hung stops.
+    let e = kit.expect(stopped("app/lazy")).await;
+    assert_eq!(e.at - stopping, 500 * MS);
+    let e = kit.expect(stopped("app/deaf").killed()).await;
+    assert_eq!(e.at - stopping, 500 * MS + 2 * S);
+    let e = kit.expect(stopped("app/hung")).await;
+    assert_eq!(e.at - stopping, 500 * MS + 2 * S);
+    kit.expect_ended("app").await;
+    tree.join().await.unwrap();
+}
+
+// S22.1: a probe made to answer unhealthy convicts the child (S11.2).
+#[tokio::test(start_paused = true)]
+async fn probe_answers_are_scripted() {
+    let kit = TestKit::with_seed(3);
+    let _installed = kit.install();
+    kit.fault(
+        "app/db",
+        Fault::probe(Health::unhealthy("scripted")).on_incarnations([0]),
+    );
+    let check = HealthCheck::new(|_p: ProbeContext| async { Health::Healthy })
+        .interval(S)
+        .timeout(100 * MS)
+        .failure_threshold(2);
+    let tree = Supervisor::start(app([ChildSpec::worker("db", idle).health(check)]))
+        .await
+        .unwrap();
+    kit.expect(health("app/db")).await;
+    let e = kit.expect(exited("app/db").incarnation(0)).await;
+    assert!(format!("{e:?}").contains("scripted"), "{e:?}");
+    // The next incarnation's probe is its own: healthy.
+    kit.expect(started("app/db").incarnation(1)).await;
+    kit.expect(health("app/db")).await;
+    kit.expect_quiet(10 * S).await;
+    tree.shutdown().await.unwrap();
+}
+
+supervision_tree! {
+    /// A tree from the macro, unchanged for the kit.
+    Shop: one_for_one(max_restarts = 3, within = 10s) {
+        db: worker(idle) [backoff = exponential(100ms, 2s, jitter = 0.5)],
+        api: worker(idle),
+    }
+}
+
+async fn crash_loop(kit: TestKit) {
+    // The database panics a second into each incarnation; the api fails now and then, as the
+    // seed draws it. The jitter of db's backoff comes from the seed too.
+    kit.fault("shop/db", Fault::panic().after(S)).fault(
+        "shop/api",
+        Fault::error().after(700 * MS).with_probability(0.5),
+    );
+    let shop = Shop::start().await.unwrap();
+    kit.expect(gave_up("shop")).await;
+    let _ = shop.join().await;
+}
+
+// S22.2: one seed, one run: the jitter and the draws replay; the journal has no addresses.
+#[tokio::test(start_paused = true)]
+async fn a_seed_replays_its_run() {
+    let journal = TestKit::check_determinism(7, crash_loop).await.unwrap();
+    assert!(journal.contains("shop/db exited #0 panic: panicked: injected: panic -> restart"));
+    assert!(!journal.contains("0x"), "no addresses: {journal}");
+    let other = TestKit::check_determinism(8, crash_loop).await.unwrap();
+    assert_ne!(
+        journal, other,
+        "another seed, another run (jitter and draws)"
+    );
+}
+
+// S22.2: a golden journal for one seed.
+#[tokio::test(start_paused = true)]
+async fn the_journal_of_seed_7_is_golden() {
+    let journal = TestKit::check_determinism(7, crash_loop).await.unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/testkit_seed_7.journal"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &journal).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).expect("the golden journal");
+    assert_eq!(journal, golden, "UPDATE_GOLDEN=1 writes it anew");
+}
+
+// S22.3: a failing expectation says what it wanted, every event seen since the last match,
+// the tree as it is, and the line that replays the test.
+#[tokio::test(start_paused = true)]
+async fn an_unmet_expectation_explains_itself() {
+    let kit = TestKit::with_seed(99);
+    let _installed = kit.install();
+    kit.patience(5 * S);
+    kit.fault("app/a", Fault::error().after(S).once());
+    let tree = Supervisor::start(app([ChildSpec::worker("a", idle)]))
+        .await
+        .unwrap();
+    let unmet = kit
+        .try_expect(exited("app/a").panicked())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unmet.contains("expected within 5s: exited(\"app/a\").panicked()"),
+        "{unmet}"
+    );
+    assert!(
+        unmet.contains("app/a exited #0 error: injected: error -> restart"),
+        "{unmet}"
+    );
+    assert!(unmet.contains("app/a started #1"), "{unmet}");
+    assert!(
+        unmet.contains("the tree now:\n  app (one_for_one"),
+        "{unmet}"
+    );
+    assert!(
+        unmet.contains("SUPERVISOR_TEST_SEED=99 cargo test"),
+        "{unmet}"
+    );
+    assert!(
+        unmet.contains("an_unmet_expectation_explains_itself"),
+        "{unmet}"
+    );
+    tree.shutdown().await.unwrap();
+}
+
+// S22.3: expectations in any order, and a path that has ended.
+#[tokio::test(start_paused = true)]
+async fn sets_in_any_order_and_ends() {
+    let kit = TestKit::with_seed(5);
+    let _installed = kit.install();
+    // `once` is once for the glob: the first incarnation asked about, `a`'s, ends.
+    kit.fault("app/*", Fault::exit().after(S).once());
+    let tree = Supervisor::start(app([
+        ChildSpec::worker("a", idle).restart(supervisor::Restart::Temporary),
+        ChildSpec::worker("b", idle).restart(supervisor::Restart::Temporary),
+    ]))
+    .await
+    .unwrap();
+    kit.expect_all([gone("app/a"), exited("app/a").normally()])
+        .await;
+    kit.expect_quiet(10 * S).await;
+    assert_eq!(tree.root().which_children().await.unwrap().len(), 1);
+    tree.shutdown().await.unwrap();
+    kit.expect_ended("app").await;
+}
