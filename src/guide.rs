@@ -22,6 +22,12 @@ pub mod recipes {
     #![doc = include_str!("../docs/guide/recipes.md")]
 }
 
+/// Needs the feature `testkit`.
+#[cfg(feature = "testkit")]
+pub mod testing {
+    #![doc = include_str!("../docs/guide/testing.md")]
+}
+
 /// Needs the feature `observer`.
 #[cfg(feature = "observer")]
 pub mod watching {

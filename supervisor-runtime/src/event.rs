@@ -1,5 +1,6 @@
 //! Observation: the events a subscriber receives, the restart history, and child listings.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -207,6 +208,34 @@ impl EventKind {
 /// oldest events and is told how many (`RecvError::Lagged`).
 pub const EVENT_CAPACITY: usize = 1024;
 
+/// A test kit installed on a tree (S22): told every event, and asked by the supervisors.
+pub(crate) trait Kit: crate::intercept::Intercept {
+    /// Every event of the tree, as it is emitted, whether or not anyone subscribed.
+    fn record(&self, event: &Event);
+}
+
+thread_local! {
+    /// The kit installed on this thread: trees started from it get it.
+    static INSTALLED: RefCell<Option<Arc<dyn Kit>>> = const { RefCell::new(None) };
+}
+
+/// The kit trees started on this thread now get.
+pub(crate) fn installed() -> Option<Arc<dyn Kit>> {
+    INSTALLED.with(|i| i.borrow().clone())
+}
+
+/// Installs `kit` on this thread; returns the one it replaced, for [`restore`].
+#[cfg_attr(not(feature = "testkit"), allow(dead_code))]
+pub(crate) fn install(kit: Arc<dyn Kit>) -> Option<Arc<dyn Kit>> {
+    INSTALLED.with(|i| i.borrow_mut().replace(kit))
+}
+
+/// Puts back what [`install`] replaced.
+#[cfg_attr(not(feature = "testkit"), allow(dead_code))]
+pub(crate) fn restore(previous: Option<Arc<dyn Kit>>) {
+    INSTALLED.with(|i| *i.borrow_mut() = previous);
+}
+
 #[derive(Clone)]
 pub(crate) struct Events {
     /// The channel's sender, taken out when the tree ends so that streams close (the nodes that
@@ -215,7 +244,7 @@ pub(crate) struct Events {
     /// Live [`EventStream`]s; read on every transition, so kept apart from the channel's lock.
     listeners: Arc<AtomicUsize>,
     /// The test kit installed on the tree, told every event (S22).
-    pub(crate) intercept: Option<Arc<dyn crate::intercept::Intercept>>,
+    pub(crate) intercept: Option<Arc<dyn Kit>>,
 }
 
 impl Events {
@@ -251,11 +280,7 @@ impl Events {
 
     /// A tree with a test kit: the kit is told every event, then the listeners get it.
     #[cold]
-    fn emit_to_kit(
-        &self,
-        kit: &Arc<dyn crate::intercept::Intercept>,
-        event: impl FnOnce() -> (Arc<str>, EventKind),
-    ) {
+    fn emit_to_kit(&self, kit: &Arc<dyn Kit>, event: impl FnOnce() -> (Arc<str>, EventKind)) {
         let (path, kind) = event();
         let event = Event {
             at: Instant::now(),

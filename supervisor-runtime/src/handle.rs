@@ -68,16 +68,17 @@ impl Supervisor {
         spec.validate()?;
         let mut events = observer.events.clone();
         // A test kit installed on this thread watches and steers the tree (S22).
-        events.intercept = crate::intercept::installed();
+        events.intercept = crate::event::installed();
         let spec = Arc::new(spec);
         // Breakers declared anywhere in the tree report their state changes to it (S13.6).
         spec.walk(&mut |s| s.breakers.iter().for_each(|b| b.attach(&events)));
         let breakers: Arc<[CircuitBreaker]> = spec.breakers.iter().cloned().collect();
         let node = Node::instantiate_root(&spec, &events);
         if let Some(kit) = &events.intercept {
-            kit.attach(&SupervisorRef {
+            let root = SupervisorRef {
                 node: Arc::clone(&node),
-            });
+            };
+            kit.attach(&root);
         }
         let token = CancellationToken::new();
         // The root's children start in the caller's task. Should the caller drop this future

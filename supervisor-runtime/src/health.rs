@@ -25,6 +25,17 @@ pub enum Health {
 }
 
 impl Health {
+    /// A probe's answer as a test kit scripts it (S22): the status, with the cause for
+    /// degraded and unhealthy.
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
+    pub(crate) fn scripted(status: HealthStatus, cause: Arc<str>) -> Self {
+        match status {
+            HealthStatus::Degraded => Health::Degraded(cause),
+            HealthStatus::Unhealthy => Health::Unhealthy(cause),
+            _ => Health::Healthy,
+        }
+    }
+
     /// A degraded result, with why.
     pub fn degraded(why: impl Into<Arc<str>>) -> Self {
         Health::Degraded(why.into())

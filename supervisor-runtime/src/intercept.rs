@@ -3,7 +3,6 @@
 //! without one pays a branch where it would be consulted.
 #![cfg_attr(not(feature = "testkit"), allow(dead_code))]
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,21 +10,20 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::ExitReason;
-use crate::health::Health;
-use crate::Event;
+use crate::state::HealthStatus;
 
-/// Installed on a tree when it starts; consulted by its supervisors.
+/// What a supervisor asks the kit installed on its tree. It names no type of the modules that
+/// hold it (events, handles, health): those import this one.
 pub(crate) trait Intercept: Send + Sync {
     /// What this incarnation's run is made to do, if anything.
     fn plan(&self, path: &str, incarnation: u64) -> Option<Plan>;
-    /// What this probe of this incarnation answers instead of the probe, if anything.
-    fn probe(&self, path: &str, incarnation: u64) -> Option<Health>;
+    /// What this probe of this incarnation answers instead of the probe, if anything: a
+    /// status, and a cause for degraded and unhealthy.
+    fn probe(&self, path: &str, incarnation: u64) -> Option<(HealthStatus, Arc<str>)>;
     /// The seed of this supervisor's backoff jitter.
     fn seed(&self, path: &str) -> u64;
-    /// Every event of the tree, as it is emitted, whether or not anyone subscribed.
-    fn record(&self, event: &Event);
-    /// The tree's root, once it exists: what a failure message draws.
-    fn attach(&self, root: &crate::SupervisorRef);
+    /// The tree's root (a `SupervisorRef`), once it exists: what a failure message draws.
+    fn attach(&self, root: &dyn std::any::Any);
 }
 
 /// A fault made to happen to one incarnation.
@@ -107,25 +105,4 @@ where
             }
         }
     }
-}
-
-thread_local! {
-    /// The kit installed on this thread: trees started from it get it.
-    static INSTALLED: RefCell<Option<Arc<dyn Intercept>>> = const { RefCell::new(None) };
-}
-
-/// The kit trees started on this thread now get.
-pub(crate) fn installed() -> Option<Arc<dyn Intercept>> {
-    INSTALLED.with(|i| i.borrow().clone())
-}
-
-/// Installs `kit` on this thread until the returned guard drops; the one it replaced comes
-/// back then.
-pub(crate) fn install(kit: Arc<dyn Intercept>) -> Option<Arc<dyn Intercept>> {
-    INSTALLED.with(|i| i.borrow_mut().replace(kit))
-}
-
-/// Puts back what [`install`] replaced.
-pub(crate) fn restore(previous: Option<Arc<dyn Intercept>>) {
-    INSTALLED.with(|i| *i.borrow_mut() = previous);
 }

@@ -55,8 +55,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::event::Kit;
 use crate::health::Health;
-use crate::intercept::{self, Injected, Intercept, Plan};
+use crate::intercept::{Injected, Intercept, Plan};
+use crate::state::HealthStatus;
 use crate::{Event, EventKind, ExitReason};
 
 /// The environment variable that fixes the seed: `SUPERVISOR_TEST_SEED=42 cargo test name`.
@@ -67,7 +69,7 @@ pub const RUNS_VAR: &str = "SUPERVISOR_TEST_RUNS";
 /// A test kit: install it, give it faults, and expect events (S22).
 #[derive(Clone)]
 pub struct TestKit {
-    inner: Arc<Kit>,
+    inner: Arc<Inner>,
 }
 
 impl fmt::Debug for TestKit {
@@ -78,7 +80,7 @@ impl fmt::Debug for TestKit {
     }
 }
 
-struct Kit {
+struct Inner {
     seed: u64,
     /// The one generator of the run: fault draws; jitter seeds derive from `seed`.
     rng: Mutex<u64>,
@@ -236,7 +238,7 @@ impl TestKit {
     /// A kit with this seed.
     pub fn with_seed(seed: u64) -> Self {
         TestKit {
-            inner: Arc::new(Kit {
+            inner: Arc::new(Inner {
                 seed,
                 rng: Mutex::new(seed),
                 rules: Mutex::new(Vec::new()),
@@ -273,7 +275,7 @@ impl TestKit {
     /// Installs the kit on this thread: every tree started from it until the guard drops is
     /// steered and watched by it.
     pub fn install(&self) -> Installed {
-        let previous = intercept::install(Arc::clone(&self.inner) as Arc<dyn Intercept>);
+        let previous = crate::event::install(Arc::clone(&self.inner) as Arc<dyn Kit>);
         Installed { previous }
     }
 
@@ -505,7 +507,7 @@ impl std::error::Error for Unmet {}
 /// Puts back the kit installed before, when dropped.
 #[must_use = "the kit stays installed only while this guard lives"]
 pub struct Installed {
-    previous: Option<Arc<dyn Intercept>>,
+    previous: Option<Arc<dyn Kit>>,
 }
 
 impl fmt::Debug for Installed {
@@ -516,11 +518,11 @@ impl fmt::Debug for Installed {
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        intercept::restore(self.previous.take());
+        crate::event::restore(self.previous.take());
     }
 }
 
-impl Kit {
+impl Inner {
     /// The next draw of the run's generator, in [0, 1).
     fn draw(&self) -> f64 {
         let mut state = lock(&self.rng);
@@ -556,7 +558,7 @@ impl Kit {
     }
 }
 
-impl Intercept for Kit {
+impl Intercept for Inner {
     fn plan(&self, path: &str, incarnation: u64) -> Option<Plan> {
         let fault = self.strike(path, incarnation, false)?;
         match fault.what {
@@ -568,9 +570,11 @@ impl Intercept for Kit {
         }
     }
 
-    fn probe(&self, path: &str, incarnation: u64) -> Option<Health> {
+    fn probe(&self, path: &str, incarnation: u64) -> Option<(HealthStatus, Arc<str>)> {
         match self.strike(path, incarnation, true)?.what {
-            What::Probe(health) => Some(health),
+            What::Probe(Health::Healthy) => Some((HealthStatus::Healthy, Arc::from(""))),
+            What::Probe(Health::Degraded(cause)) => Some((HealthStatus::Degraded, cause)),
+            What::Probe(Health::Unhealthy(cause)) => Some((HealthStatus::Unhealthy, cause)),
             What::Run(_) => None,
         }
     }
@@ -580,10 +584,14 @@ impl Intercept for Kit {
             .fold(mix(self.seed), |h, b| mix(h ^ u64::from(b)))
     }
 
-    fn attach(&self, root: &crate::SupervisorRef) {
-        *lock(&self.root) = Some(root.clone());
+    fn attach(&self, root: &dyn std::any::Any) {
+        if let Some(root) = root.downcast_ref::<crate::SupervisorRef>() {
+            *lock(&self.root) = Some(root.clone());
+        }
     }
+}
 
+impl Kit for Inner {
     fn record(&self, event: &Event) {
         let line = self.line(event);
         let mut seen = lock(&self.seen);

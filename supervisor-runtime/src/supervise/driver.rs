@@ -991,7 +991,8 @@ impl Engine {
                 let probe =
                     crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
                 let scripted = (self.events.intercept.as_ref())
-                    .and_then(|kit| kit.probe(child.node.path(), incarnation));
+                    .and_then(|kit| kit.probe(child.node.path(), incarnation))
+                    .map(|(status, cause)| crate::health::Health::scripted(status, cause));
                 let inbox = self.inbox_tx.clone();
                 let name = task_name(|| Arc::from(format!("probe of {}", child.node.path())));
                 let task = spawn_named(
