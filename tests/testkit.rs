@@ -251,3 +251,43 @@ async fn sets_in_any_order_and_ends() {
     tree.shutdown().await.unwrap();
     kit.expect_ended("app").await;
 }
+
+// S22.3: faults drawn from the seed all over a tree, and the invariants hold through them and
+// after the shutdown.
+#[tokio::test(start_paused = true)]
+async fn the_invariants_hold_through_random_faults() {
+    let kit = TestKit::with_seed(2026);
+    let _installed = kit.install();
+    kit.fault(
+        "app/**",
+        Fault::panic().after(300 * MS).with_probability(0.3),
+    )
+    .fault(
+        "app/**",
+        Fault::error().after(500 * MS).with_probability(0.3),
+    )
+    .fault("app/**", Fault::hang_ignoring_stop().with_probability(0.1));
+    let inner = SupervisorSpec::new("inner")
+        .strategy(supervisor::Strategy::OneForAll)
+        .intensity(10_000, S)
+        .children(
+            (0..4).map(|i| ChildSpec::worker(format!("w{i}"), idle).shutdown(Shutdown::Timeout(S))),
+        );
+    let spec = app((0..4).map(|i| {
+        ChildSpec::worker(format!("c{i}"), idle)
+            .backoff(Backoff::exponential(10 * MS, S).jitter(0.5))
+            .shutdown(Shutdown::Timeout(S))
+    }))
+    .intensity(10_000, S)
+    .child(ChildSpec::supervisor(inner));
+    let tree = Supervisor::start(spec).await.unwrap();
+    tokio::time::sleep(30 * S).await;
+    tree.shutdown().await.unwrap();
+    kit.expect_ended("app").await;
+    let journal = kit.journal();
+    assert!(
+        journal.matches("restarting").count() > 10,
+        "faults struck:\n{journal}"
+    );
+    kit.assert_invariants();
+}

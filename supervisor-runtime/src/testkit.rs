@@ -100,6 +100,17 @@ struct Seen {
     /// Events looked at since the last match, as journal lines.
     since_match: Vec<String>,
     journal: Vec<String>,
+    /// What each node is doing, as the events tell it, for the invariants.
+    ledger: std::collections::HashMap<Arc<str>, Life>,
+    violations: Vec<String>,
+}
+
+/// One node's life as its events tell it.
+#[derive(Default)]
+struct Life {
+    alive: Option<u64>,
+    restart_pending: bool,
+    gone: bool,
 }
 
 struct Rule {
@@ -447,6 +458,48 @@ impl TestKit {
         ))
     }
 
+    /// The invariants the run broke so far (S22.3): an incarnation started while another of
+    /// the same node was alive, an exit of an incarnation that was not, a node gone while
+    /// alive; and, once the tree has ended, a node left behind (not gone) or a restart decided
+    /// and never carried out.
+    pub fn violations(&self) -> Vec<String> {
+        let seen = lock(&self.inner.seen);
+        let mut out = seen.violations.clone();
+        let root = lock(&self.inner.root)
+            .as_ref()
+            .map(|r| Arc::<str>::from(r.path()));
+        let ended = root
+            .as_ref()
+            .and_then(|r| seen.ledger.get(r))
+            .is_some_and(|l| l.gone);
+        if ended {
+            let mut left: Vec<String> = (seen.ledger.iter())
+                .filter(|(_, life)| !life.gone || life.restart_pending)
+                .map(|(path, life)| match life.restart_pending {
+                    true => format!("a restart of {path} decided and never carried out"),
+                    false => format!("{path} left behind after the tree ended"),
+                })
+                .collect();
+            left.sort();
+            out.extend(left);
+        }
+        out
+    }
+
+    /// Panics listing [`violations`](Self::violations), with the line that replays the test,
+    /// when there are any.
+    pub fn assert_invariants(&self) {
+        let broken = self.violations();
+        if !broken.is_empty() {
+            panic!(
+                "invariants broken ({}):\n  {}\nreplay: {}",
+                broken.len(),
+                broken.join("\n  "),
+                self.replay_line()
+            );
+        }
+    }
+
     fn next_pending(&self) -> Option<Event> {
         let mut seen = lock(&self.inner.seen);
         let event = seen.pending.pop_front()?;
@@ -595,10 +648,52 @@ impl Kit for Inner {
     fn record(&self, event: &Event) {
         let line = self.line(event);
         let mut seen = lock(&self.seen);
+        check(&mut seen, event, &line);
         seen.journal.push(line);
         seen.pending.push_back(event.clone());
         drop(seen);
         self.arrived.notify_waiters();
+    }
+}
+
+/// Checks the invariants one event can break, as the run goes on (S22.3): one incarnation of
+/// a node alive at a time, an exit only of the incarnation alive, nothing alive when it goes.
+fn check(seen: &mut Seen, event: &Event, line: &str) {
+    let life = seen.ledger.entry(Arc::clone(&event.path)).or_default();
+    let broken = match &event.kind {
+        EventKind::Started { incarnation } => {
+            let broken = life
+                .alive
+                .map(|a| format!("two incarnations alive at once (#{a} still was)"));
+            life.alive = Some(*incarnation);
+            life.restart_pending = false;
+            broken
+        }
+        EventKind::StartFailed { .. } => {
+            life.restart_pending = false;
+            None
+        }
+        EventKind::Exited { incarnation, .. } | EventKind::Stopped { incarnation, .. } => {
+            let broken = (life.alive != Some(*incarnation))
+                .then(|| format!("an exit of #{incarnation}, alive was {:?}", life.alive));
+            life.alive = None;
+            broken
+        }
+        EventKind::Restarting { .. } => {
+            life.restart_pending = true;
+            None
+        }
+        EventKind::Gone { .. } => {
+            life.gone = true;
+            life.restart_pending = false;
+            life.alive
+                .take()
+                .map(|a| format!("gone while #{a} was alive"))
+        }
+        _ => None,
+    };
+    if let Some(what) = broken {
+        seen.violations.push(format!("{what}: {line}"));
     }
 }
 
@@ -873,7 +968,52 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::{check, glob, Seen};
+    use crate::{Event, EventKind, ExitReason};
+    use std::sync::Arc;
+
+    fn event(path: &str, kind: EventKind) -> Event {
+        Event {
+            at: tokio::time::Instant::now(),
+            path: Arc::from(path),
+            kind,
+        }
+    }
+
+    // S22.3: the checker catches what the runtime must never do.
+    #[test]
+    fn the_invariants_catch_two_live_incarnations_and_a_stray_exit() {
+        let mut seen = Seen::default();
+        for (path, kind) in [
+            ("app/a", EventKind::Started { incarnation: 0 }),
+            ("app/a", EventKind::Started { incarnation: 1 }),
+            (
+                "app/b",
+                EventKind::Stopped {
+                    incarnation: 4,
+                    reason: ExitReason::Shutdown,
+                },
+            ),
+            ("app/c", EventKind::Started { incarnation: 0 }),
+            (
+                "app/c",
+                EventKind::Gone {
+                    how: crate::Gone::Deleted,
+                    undelivered: 0,
+                },
+            ),
+        ] {
+            check(&mut seen, &event(path, kind), path);
+        }
+        assert_eq!(
+            seen.violations,
+            [
+                "two incarnations alive at once (#0 still was): app/a",
+                "an exit of #4, alive was None: app/b",
+                "gone while #0 was alive: app/c",
+            ]
+        );
+    }
 
     #[test]
     fn globs_match_segments() {
