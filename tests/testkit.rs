@@ -291,3 +291,60 @@ async fn the_invariants_hold_through_random_faults() {
     );
     kit.assert_invariants();
 }
+
+async fn beating(ctx: ChildContext) -> Result<(), BoxError> {
+    loop {
+        ctx.heartbeat();
+        tokio::select! {
+            () = ctx.cancelled() => return Ok(()),
+            () = tokio::time::sleep(100 * MS) => {}
+        }
+    }
+}
+
+// S22.1, S12: a hang stops the work, and with it the heartbeats: the judge convicts.
+#[tokio::test(start_paused = true)]
+async fn a_hang_silences_the_heartbeats() {
+    let kit = TestKit::with_seed(11);
+    let _installed = kit.install();
+    kit.fault("app/agent", Fault::hang().after(2 * S).on_incarnations([0]));
+    let spec =
+        app(
+            [
+                ChildSpec::worker("agent", beating)
+                    .heartbeat(supervisor::Heartbeat::every(100 * MS)),
+            ],
+        );
+    let tree = Supervisor::start(spec).await.unwrap();
+    let e = kit.expect(exited("app/agent").incarnation(0)).await;
+    let supervisor::EventKind::Exited { reason, .. } = &e.kind else {
+        unreachable!()
+    };
+    assert_eq!(reason.kind(), "heartbeats lost", "{reason}");
+    kit.expect(started("app/agent").incarnation(1)).await;
+    kit.expect_quiet(10 * S).await;
+    tree.shutdown().await.unwrap();
+}
+
+// S22.1, S13.7: a tripped breaker holds its dependents' restarts until it lets a trial
+// through.
+#[tokio::test(start_paused = true)]
+async fn a_tripped_breaker_holds_the_restarts_of_its_dependents() {
+    let kit = TestKit::with_seed(12);
+    let _installed = kit.install();
+    let upstream = supervisor::CircuitBreaker::new(
+        "upstream",
+        supervisor::BreakerConfig::default().reset_timeout(5 * S),
+    );
+    kit.fault("app/client", Fault::error().after(S).once());
+    let spec =
+        app([ChildSpec::worker("client", idle).depends_on(&upstream)]).breaker(upstream.clone());
+    let t0 = tokio::time::Instant::now();
+    let tree = Supervisor::start(spec).await.unwrap();
+    kit.trip(&upstream);
+    kit.expect(exited("app/client").errored()).await;
+    let e = kit.expect(started("app/client").incarnation(1)).await;
+    // The breaker opened at 0 for 5 s: the restart decided at 1 s waits until then.
+    assert_eq!(e.at - t0, 5 * S);
+    tree.shutdown().await.unwrap();
+}

@@ -504,8 +504,20 @@ impl CircuitBreaker {
     /// Sends this breaker's state changes to a tree's subscribers too.
     pub(crate) fn attach(&self, events: &Events) {
         if let Ok(mut slow) = self.inner.slow.lock() {
+            // Under a test kit, the reopening's jitter replays from its seed (S22.2).
+            if let Some(kit) = &events.intercept {
+                slow.jitter = crate::backoff::Jitter::seeded(kit.seed(&self.inner.name));
+            }
             slow.sinks.push(events.clone());
         }
+    }
+
+    /// Opens the breaker now, as reaching its failure threshold would: a test kit's fault
+    /// (S22.1).
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
+    pub(crate) fn trip(&self) {
+        self.inner
+            .transition(|_, state| (state != OPEN).then_some(OPEN));
     }
 
     pub(crate) fn same(&self, other: &CircuitBreaker) -> bool {

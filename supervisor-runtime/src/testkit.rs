@@ -163,7 +163,8 @@ impl Fault {
         Fault::of(What::Run(Injected::Exit))
     }
 
-    /// The incarnation stops working but still answers its stop.
+    /// The incarnation stops working but still answers its stop. A child that beats from
+    /// its work stops beating with it: its judge convicts it (S12).
     pub fn hang() -> Self {
         Fault::of(What::Run(Injected::Hang))
     }
@@ -299,6 +300,13 @@ impl TestKit {
             fault,
             fired: 0,
         });
+        self
+    }
+
+    /// Opens `breaker` now, as reaching its failure threshold would (S13.2): its dependents'
+    /// restarts wait, its calls fail at once, until its reset timeout lets a trial through.
+    pub fn trip(&self, breaker: &crate::CircuitBreaker) -> &Self {
+        breaker.trip();
         self
     }
 
