@@ -348,3 +348,25 @@ async fn a_tripped_breaker_holds_the_restarts_of_its_dependents() {
     assert_eq!(e.at - t0, 5 * S);
     tree.shutdown().await.unwrap();
 }
+
+// S22.2: repeated runs get fresh seeds and fresh kits, each installed for its run.
+#[tokio::test(start_paused = true)]
+async fn repeated_runs_get_new_seeds() {
+    let mut seeds = Vec::new();
+    TestKit::repeat_runs(3, |kit| {
+        seeds.push(kit.seed());
+        async move {
+            kit.fault("app/a", Fault::error().after(S).once());
+            let tree = Supervisor::start(app([ChildSpec::worker("a", idle)]))
+                .await
+                .unwrap();
+            kit.expect(exited("app/a").errored()).await;
+            tree.shutdown().await.unwrap();
+            assert!(kit.violations().is_empty(), "{:?}", kit.violations());
+        }
+    })
+    .await;
+    assert_eq!(seeds.len(), 3);
+    seeds.dedup();
+    assert_eq!(seeds.len(), 3, "a new seed for each run");
+}

@@ -409,7 +409,7 @@ impl TestKit {
     /// Runs `test` once with this kit's seed, and again with a new seed for each further run
     /// `SUPERVISOR_TEST_RUNS` asks for; each run gets a fresh kit, installed. A failing run
     /// prints its seed first.
-    pub async fn repeat<F, Fut>(mut test: F)
+    pub async fn repeat<F, Fut>(test: F)
     where
         F: FnMut(TestKit) -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -417,9 +417,19 @@ impl TestKit {
         let runs: u32 = std::env::var(RUNS_VAR)
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(1)
-            .max(1);
-        for run in 0..runs {
+            .unwrap_or(1);
+        TestKit::repeat_runs(runs, test).await;
+    }
+
+    /// [`repeat`](Self::repeat) with the number of runs given (at least one): the first
+    /// with the seed of `SUPERVISOR_TEST_SEED` or a random one, each further one with a new
+    /// random seed, printed.
+    pub async fn repeat_runs<F, Fut>(runs: u32, mut test: F)
+    where
+        F: FnMut(TestKit) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        for run in 0..runs.max(1) {
             let kit = if run == 0 {
                 TestKit::new()
             } else {
