@@ -303,3 +303,50 @@ async fn question_mark_carries_the_disposition() {
         .unwrap();
     assert!(matches!(app.join().await, Err(TreeError::Fatal(_))));
 }
+
+// S6.3 (defect, found by the test kit: the children of a supervisor whose own loop panicked,
+// through a panicking decider for one, ended without a report): their ends are reported, and
+// before the supervisor's own exit.
+#[tokio::test(start_paused = true)]
+async fn a_supervisor_whose_loop_panics_reports_its_childrens_ends() {
+    let p = common::Probe::default();
+    let inner = supervisor::SupervisorSpec::new("inner")
+        .child(
+            supervisor::ChildSpec::worker("a", p.failing("a", common::S))
+                .decider(|_| panic!("the decider broke")),
+        )
+        .child(supervisor::ChildSpec::worker("b", p.idle("b")));
+    let spec = supervisor::SupervisorSpec::new("app")
+        .intensity(100, 60 * common::S)
+        .child(supervisor::ChildSpec::supervisor(inner));
+    let observer = supervisor::Observer::new();
+    let mut events = observer.subscribe();
+    let app = supervisor::Supervisor::start_observed(spec, &observer)
+        .await
+        .unwrap();
+    let stopped = common::until(&mut events, |e| {
+        &*e.path == "app/inner/b" && matches!(e.kind, supervisor::EventKind::Stopped { .. })
+    })
+    .await;
+    assert!(matches!(
+        stopped.kind,
+        supervisor::EventKind::Stopped {
+            incarnation: 0,
+            reason: supervisor::ExitReason::Killed
+        }
+    ));
+    let exited = common::until(&mut events, |e| {
+        &*e.path == "app/inner" && matches!(e.kind, supervisor::EventKind::Exited { .. })
+    })
+    .await;
+    assert!(
+        matches!(&exited.kind, supervisor::EventKind::Exited { reason, .. } if reason.kind() == "panic"),
+        "{exited:?}"
+    );
+    assert_eq!(
+        p.live(),
+        2,
+        "the new incarnation of inner runs a and b, nothing else"
+    );
+    let _ = app.shutdown().await;
+}

@@ -370,3 +370,59 @@ async fn repeated_runs_get_new_seeds() {
     seeds.dedup();
     assert_eq!(seeds.len(), 3, "a new seed for each run");
 }
+
+// S22.3, S4: with tight intensities and random faults, every restart is within its
+// supervisor's intensity and every give-up is beyond it, over twenty seeds.
+#[tokio::test(start_paused = true)]
+async fn restarts_and_give_ups_match_the_intensity_model() {
+    let mut gave_up = 0;
+    for seed in 0..20 {
+        let kit = TestKit::with_seed(seed);
+        let installed = kit.install();
+        kit.fault(
+            "app/**",
+            Fault::panic().after(200 * MS).with_probability(0.4),
+        )
+        .fault("app/**", Fault::fail_start().with_probability(0.1));
+        let inner = SupervisorSpec::new("inner")
+            .strategy(supervisor::Strategy::RestForOne)
+            .intensity(2, 2 * S)
+            .children((0..3).map(|i| ChildSpec::worker(format!("w{i}"), idle)));
+        let spec = SupervisorSpec::new("app")
+            .intensity(3, 5 * S)
+            .children((0..3).map(|i| {
+                ChildSpec::worker(format!("c{i}"), idle).backoff(Backoff::fixed(300 * MS))
+            }))
+            .child(ChildSpec::supervisor(inner));
+        // A failed first start fails the tree's start (S9.6): nothing to check then.
+        let Ok(tree) = Supervisor::start(spec).await else {
+            drop(installed);
+            continue;
+        };
+        tokio::time::sleep(60 * S).await;
+        if tree.join_now_or_shutdown().await {
+            gave_up += 1;
+        }
+        kit.expect_ended("app").await;
+        if !kit.violations().is_empty() {
+            eprintln!("{}", kit.journal());
+        }
+        kit.assert_invariants();
+        drop(installed);
+    }
+    assert!(gave_up > 0, "some runs gave up");
+}
+
+trait JoinOrShutdown {
+    /// Whether the tree had given up; shuts it down otherwise.
+    async fn join_now_or_shutdown(&self) -> bool;
+}
+
+impl JoinOrShutdown for supervisor::SupervisorHandle {
+    async fn join_now_or_shutdown(&self) -> bool {
+        if self.shutdown_token().is_cancelled() {
+            return false;
+        }
+        matches!(self.shutdown().await, Err(supervisor::TreeError::GaveUp(_)))
+    }
+}

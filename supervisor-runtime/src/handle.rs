@@ -442,6 +442,14 @@ impl SupervisorRef {
         }
     }
 
+    /// The restart intensity it runs with (S4.1).
+    pub fn intensity(&self) -> crate::Intensity {
+        self.node
+            .sup
+            .as_deref()
+            .map_or(crate::Intensity::DEFAULT, |s| s.intensity)
+    }
+
     /// How much of its restart intensity is in use now (S4): `2/3 in 5s` is one restart away
     /// from giving up.
     ///

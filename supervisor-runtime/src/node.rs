@@ -208,6 +208,8 @@ pub(crate) struct SupNode {
     pub next_dynamic: AtomicU64,
     /// What its references need of its kind.
     pub kind: SupShape,
+    /// Its restart intensity (S4.1), for those who check it from outside.
+    pub intensity: crate::Intensity,
     pub events: Events,
     /// Tasks of children aborted because this supervisor was killed, awaited by its parent so
     /// that a killed subtree is gone when its stop returns (S6.3).
@@ -563,6 +565,7 @@ impl SupNode {
                     message: d.template.message,
                 })),
             },
+            intensity: spec.intensity,
             events: events.clone(),
             aborted: Mutex::new(Vec::new()),
         }

@@ -102,7 +102,15 @@ struct Seen {
     journal: Vec<String>,
     /// What each node is doing, as the events tell it, for the invariants.
     ledger: std::collections::HashMap<Arc<str>, Life>,
+    /// Each supervisor's restart decisions, as a model of its intensity (S4).
+    windows: std::collections::HashMap<Arc<str>, Window>,
     violations: Vec<String>,
+}
+
+/// A supervisor's restart decisions within its period.
+#[derive(Default)]
+struct Window {
+    decisions: VecDeque<Instant>,
 }
 
 /// One node's life as its events tell it.
@@ -478,8 +486,9 @@ impl TestKit {
 
     /// The invariants the run broke so far (S22.3): an incarnation started while another of
     /// the same node was alive, an exit of an incarnation that was not, a node gone while
-    /// alive; and, once the tree has ended, a node left behind (not gone) or a restart decided
-    /// and never carried out.
+    /// alive, a restart beyond a supervisor's intensity or a give-up within it (against a
+    /// model of S4); and, once the tree has ended, a node left behind (not gone) or a restart
+    /// decided and never carried out.
     pub fn violations(&self) -> Vec<String> {
         let seen = lock(&self.inner.seen);
         let mut out = seen.violations.clone();
@@ -665,8 +674,12 @@ impl Intercept for Inner {
 impl Kit for Inner {
     fn record(&self, event: &Event) {
         let line = self.line(event);
+        let root = lock(&self.root).clone();
         let mut seen = lock(&self.seen);
         check(&mut seen, event, &line);
+        if let Some(root) = root {
+            check_intensity(&mut seen, &root, event, &line);
+        }
         seen.journal.push(line);
         seen.pending.push_back(event.clone());
         drop(seen);
@@ -707,6 +720,80 @@ fn check(seen: &mut Seen, event: &Event, line: &str) {
             life.alive
                 .take()
                 .map(|a| format!("gone while #{a} was alive"))
+        }
+        _ => None,
+    };
+    if let Some(what) = broken {
+        seen.violations.push(format!("{what}: {line}"));
+    }
+}
+
+/// Checks each supervisor's intensity against a model of it (S4.1, S4.2): a restart is
+/// decided only while the decisions within the period are at most `max_restarts`, and a
+/// supervisor gives up for want of a restart only when one more would be beyond it. A
+/// supervisor's new incarnation starts a new window.
+fn check_intensity(seen: &mut Seen, root: &crate::SupervisorRef, event: &Event, line: &str) {
+    let path = &event.path;
+    let supervisor_of = |path: &str| -> Option<(Arc<str>, crate::Intensity)> {
+        let (parent, _) = path.rsplit_once('/')?;
+        let sup = if parent == root.path() {
+            root.clone()
+        } else {
+            let rel = parent.strip_prefix(root.path())?.strip_prefix('/')?;
+            root.supervisor(rel).ok()?
+        };
+        Some((Arc::from(parent), sup.intensity()))
+    };
+    let broken = match &event.kind {
+        EventKind::Started { .. } => {
+            // A supervisor's new incarnation has a new window.
+            seen.windows.remove(path);
+            None
+        }
+        EventKind::Restarting { .. } => {
+            let Some((sup, intensity)) = supervisor_of(path) else {
+                return;
+            };
+            let window = seen.windows.entry(sup).or_default();
+            window.decisions.push_back(event.at);
+            while let Some(&first) = window.decisions.front() {
+                if event.at.duration_since(first) >= intensity.period {
+                    window.decisions.pop_front();
+                } else {
+                    break;
+                }
+            }
+            let n = window.decisions.len();
+            (n > intensity.max_restarts as usize).then(|| {
+                format!(
+                    "a restart beyond the intensity ({n} decisions within {:?}, at most {})",
+                    intensity.period, intensity.max_restarts
+                )
+            })
+        }
+        // An escalating or fatal directive gives up at once, whatever the intensity.
+        EventKind::GaveUp { escalation } if escalation.directive == crate::Directive::Restart => {
+            let intensity = if **path == *root.path() {
+                root.intensity()
+            } else {
+                let rel = path
+                    .strip_prefix(root.path())
+                    .and_then(|r| r.strip_prefix('/'));
+                match rel.and_then(|r| root.supervisor(r).ok()) {
+                    Some(sup) => sup.intensity(),
+                    None => return,
+                }
+            };
+            let window = seen.windows.entry(Arc::clone(path)).or_default();
+            let recent = (window.decisions.iter())
+                .filter(|&&d| event.at.duration_since(d) < intensity.period)
+                .count();
+            (recent < intensity.max_restarts as usize).then(|| {
+                format!(
+                    "gave up within its intensity ({recent} decisions within {:?}, {} allowed)",
+                    intensity.period, intensity.max_restarts
+                )
+            })
         }
         _ => None,
     };
@@ -986,7 +1073,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check, glob, Seen};
+    use super::{check, check_intensity, glob, Seen};
     use crate::{Event, EventKind, ExitReason};
     use std::sync::Arc;
 
@@ -996,6 +1083,47 @@ mod tests {
             path: Arc::from(path),
             kind,
         }
+    }
+
+    // S22.3, S4: the intensity model catches a restart beyond the intensity, and a give-up
+    // within it.
+    #[tokio::test(start_paused = true)]
+    async fn the_intensity_model_catches_both_ways() {
+        let spec = crate::SupervisorSpec::new("app")
+            .intensity(1, std::time::Duration::from_secs(10))
+            .child(crate::ChildSpec::worker(
+                "a",
+                |ctx: crate::ChildContext| async move {
+                    ctx.cancelled().await;
+                    Ok::<(), crate::BoxError>(())
+                },
+            ));
+        let tree = crate::Supervisor::start(spec).await.unwrap();
+        let root = tree.root().clone();
+        let mut seen = Seen::default();
+        let restarting = || EventKind::Restarting {
+            delay: std::time::Duration::ZERO,
+            restarts: 1,
+        };
+        check_intensity(&mut seen, &root, &event("app/a", restarting()), "first");
+        assert!(seen.violations.is_empty(), "{:?}", seen.violations);
+        check_intensity(&mut seen, &root, &event("app/a", restarting()), "second");
+        assert_eq!(seen.violations.len(), 1, "{:?}", seen.violations);
+        assert!(seen.violations[0].starts_with("a restart beyond the intensity"));
+
+        let mut seen = Seen::default();
+        let escalation = Arc::new(crate::Escalation {
+            supervisor: Arc::from("app"),
+            child: Arc::from("app/a"),
+            cause: ExitReason::Panic(Arc::from("boom")),
+            directive: crate::Directive::Restart,
+            context: None,
+        });
+        let gave_up = EventKind::GaveUp { escalation };
+        check_intensity(&mut seen, &root, &event("app", gave_up), "gave up");
+        assert_eq!(seen.violations.len(), 1, "{:?}", seen.violations);
+        assert!(seen.violations[0].starts_with("gave up within its intensity"));
+        tree.shutdown().await.unwrap();
     }
 
     // S22.3: the checker catches what the runtime must never do.

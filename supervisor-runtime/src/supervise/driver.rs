@@ -768,6 +768,11 @@ impl Engine {
             // (S6.4).
             _ => return None,
         };
+        // A supervisor whose own loop failed (a panicking decider, say) left its children's
+        // tasks aborted: they are gone, and their ends reported, before its own exit is (S6.3).
+        if child.node.sup.is_some() {
+            reap(Arc::clone(&child.node), self.events.clone()).await;
+        }
         let (directive, source) = self.decide(exit.seq, &exit.reason);
         if let Some(child) = self.children.get(&exit.seq) {
             child.node.record_exit(Some(exit.task), &exit.reason);

@@ -33,6 +33,7 @@ supervision_tree! {
         count_children: worker(run),
         restart_history: worker(run),
         intensity_use: worker(run),
+        intensity: worker(run),
         terminate_child: worker(run),
         restart_child: worker(run),
         delete_child: worker(run),
@@ -70,7 +71,7 @@ fn main() {
         assert_eq!(app.supervisor_ref().path(), "app");
         // The generated accessor hides no method of `SupervisorRef`.
         assert_eq!(app.supervisor("api").unwrap().path(), "app/api");
-        assert_eq!(app.which_children().await.unwrap().len(), 35);
+        assert_eq!(app.which_children().await.unwrap().len(), 36);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor_ref().path(), "app/api");
