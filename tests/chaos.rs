@@ -1,7 +1,7 @@
 //! Seeded fault injection (see `examples/chaos/harness.rs` for the faults and the checks):
 //! a bounded number of seeds on the paused clock, where the restart intensity is checked
 //! against a model too, and a short pass on a multi-thread runtime. Long runs:
-//! `cargo run --release --example chaos -- --faults 100000 --seed 7 [--multi-thread]`.
+//! `cargo run --release --features testkit --example chaos -- --faults 100000 --seed 7 [--multi-thread]`.
 
 #[path = "../examples/chaos/harness.rs"]
 mod harness;

@@ -79,6 +79,8 @@ pub struct Report {
     pub convictions: u64,
     pub held_restarts: u64,
     pub calls: BTreeMap<String, u64>,
+    /// Whether the test kit's invariants were checked too (on the paused clock).
+    pub kit_checked: bool,
     pub violations: Vec<String>,
 }
 
@@ -123,6 +125,9 @@ impl std::fmt::Display for Report {
             writeln!(f, "  {outcome:<20} {n}")?;
         }
         writeln!(f, "events checked: {}", self.events)?;
+        if self.kit_checked {
+            writeln!(f, "test kit invariants: checked")?;
+        }
         write!(f, "violations: {}", self.violations.len())?;
         // By kind (numbers left out), each with its first instance.
         let mut kinds: BTreeMap<String, (usize, &String)> = BTreeMap::new();
@@ -651,6 +656,25 @@ fn expected_management_error(e: &ManagementError) -> bool {
 
 /// Runs one schedule of `config.faults` faults; trees whose root gives up are started again.
 pub async fn run(config: &Config) -> Report {
+    // The test kit's invariants beside the harness's own: a second, independent checker,
+    // run on the paused clock, where its intensity model sees the supervisors' own times.
+    let kit = config
+        .paused_clock
+        .then(|| supervisor::testkit::TestKit::with_seed(config.seed));
+    let installed = kit.as_ref().map(|k| k.install());
+    let mut report = run_trees(config).await;
+    drop(installed);
+    if let Some(kit) = kit {
+        let broken = kit.violations();
+        report.kit_checked = true;
+        report
+            .violations
+            .extend(broken.into_iter().map(|v| format!("test kit: {v}")));
+    }
+    report
+}
+
+async fn run_trees(config: &Config) -> Report {
     let mut report = Report::default();
     let mut rng = Rng::new(config.seed);
     let shared = Arc::new(Shared::default());

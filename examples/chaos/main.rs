@@ -1,8 +1,8 @@
 //! Seeded fault injection over a 3-level tree, checking the supervision rules as it runs.
 //!
 //! ```text
-//! cargo run --release --example chaos -- --faults 100000 --seed 7
-//! cargo run --release --example chaos -- --faults 100000 --seed 7 --multi-thread
+//! cargo run --release --features testkit --example chaos -- --faults 100000 --seed 7
+//! cargo run --release --features testkit --example chaos -- --faults 100000 --seed 7 --multi-thread
 //! ```
 //!
 //! On the default current-thread runtime the clock is paused (virtual time: exact, fast, and

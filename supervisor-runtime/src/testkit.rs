@@ -117,6 +117,8 @@ struct Window {
 #[derive(Default)]
 struct Life {
     alive: Option<u64>,
+    /// The highest incarnation number its events named.
+    last: Option<u64>,
     restart_pending: bool,
     gone: bool,
 }
@@ -490,25 +492,11 @@ impl TestKit {
     /// model of S4); and, once the tree has ended, a node left behind (not gone) or a restart
     /// decided and never carried out.
     pub fn violations(&self) -> Vec<String> {
+        let root = lock(&self.inner.root).clone();
         let seen = lock(&self.inner.seen);
         let mut out = seen.violations.clone();
-        let root = lock(&self.inner.root)
-            .as_ref()
-            .map(|r| Arc::<str>::from(r.path()));
-        let ended = root
-            .as_ref()
-            .and_then(|r| seen.ledger.get(r))
-            .is_some_and(|l| l.gone);
-        if ended {
-            let mut left: Vec<String> = (seen.ledger.iter())
-                .filter(|(_, life)| !life.gone || life.restart_pending)
-                .map(|(path, life)| match life.restart_pending {
-                    true => format!("a restart of {path} decided and never carried out"),
-                    false => format!("{path} left behind after the tree ended"),
-                })
-                .collect();
-            left.sort();
-            out.extend(left);
+        if let Some(root) = root {
+            out.extend(left_behind(&seen, root.path()));
         }
         out
     }
@@ -666,7 +654,15 @@ impl Intercept for Inner {
 
     fn attach(&self, root: &dyn std::any::Any) {
         if let Some(root) = root.downcast_ref::<crate::SupervisorRef>() {
-            *lock(&self.root) = Some(root.clone());
+            let previous = lock(&self.root).replace(root.clone());
+            // A new tree under the same kit: the last one's end is checked, then forgotten.
+            if let Some(previous) = previous {
+                let mut seen = lock(&self.seen);
+                let left = left_behind(&seen, previous.path());
+                seen.violations.extend(left);
+                seen.ledger.clear();
+                seen.windows.clear();
+            }
         }
     }
 }
@@ -687,9 +683,30 @@ impl Kit for Inner {
     }
 }
 
+/// Once the tree whose root is at `root` has ended: the nodes it left behind, and the
+/// restarts decided and never carried out.
+fn left_behind(seen: &Seen, root: &str) -> Vec<String> {
+    if !seen.ledger.get(root).is_some_and(|l| l.gone) {
+        return Vec::new();
+    }
+    let mut left: Vec<String> = (seen.ledger.iter())
+        .filter(|(_, life)| !life.gone || life.restart_pending)
+        .map(|(path, life)| match life.restart_pending {
+            true => format!("a restart of {path} decided and never carried out"),
+            false => format!("{path} left behind after the tree ended"),
+        })
+        .collect();
+    left.sort();
+    left
+}
+
 /// Checks the invariants one event can break, as the run goes on (S22.3): one incarnation of
 /// a node alive at a time, an exit only of the incarnation alive, nothing alive when it goes.
 fn check(seen: &mut Seen, event: &Event, line: &str) {
+    // A breaker's events are named by the breaker, not a node.
+    if matches!(event.kind, EventKind::Breaker { .. }) {
+        return;
+    }
     let life = seen.ledger.entry(Arc::clone(&event.path)).or_default();
     let broken = match &event.kind {
         EventKind::Started { incarnation } => {
@@ -697,17 +714,23 @@ fn check(seen: &mut Seen, event: &Event, line: &str) {
                 .alive
                 .map(|a| format!("two incarnations alive at once (#{a} still was)"));
             life.alive = Some(*incarnation);
+            life.last = life.last.max(Some(*incarnation));
             life.restart_pending = false;
             broken
         }
-        EventKind::StartFailed { .. } => {
+        EventKind::StartFailed { incarnation, .. } => {
+            life.last = life.last.max(Some(*incarnation));
             life.restart_pending = false;
             None
         }
         EventKind::Exited { incarnation, .. } | EventKind::Stopped { incarnation, .. } => {
-            let broken = (life.alive != Some(*incarnation))
+            // The one alive ends, or one still starting (stopped during its `init`): a newer
+            // number than any seen.
+            let starting = life.alive.is_none() && life.last.is_none_or(|l| *incarnation > l);
+            let broken = (life.alive != Some(*incarnation) && !starting)
                 .then(|| format!("an exit of #{incarnation}, alive was {:?}", life.alive));
             life.alive = None;
+            life.last = life.last.max(Some(*incarnation));
             broken
         }
         EventKind::Restarting { .. } => {
@@ -1133,6 +1156,23 @@ mod tests {
         for (path, kind) in [
             ("app/a", EventKind::Started { incarnation: 0 }),
             ("app/a", EventKind::Started { incarnation: 1 }),
+            ("app/b", EventKind::Started { incarnation: 3 }),
+            (
+                "app/b",
+                EventKind::Stopped {
+                    incarnation: 3,
+                    reason: ExitReason::Shutdown,
+                },
+            ),
+            // An exit of an incarnation older than one that ended: none was alive.
+            (
+                "app/b",
+                EventKind::Stopped {
+                    incarnation: 2,
+                    reason: ExitReason::Shutdown,
+                },
+            ),
+            // Stopped while starting (in its `init`): a newer number, never up.
             (
                 "app/b",
                 EventKind::Stopped {
@@ -1155,7 +1195,7 @@ mod tests {
             seen.violations,
             [
                 "two incarnations alive at once (#0 still was): app/a",
-                "an exit of #4, alive was None: app/b",
+                "an exit of #2, alive was None: app/b",
                 "gone while #0 was alive: app/c",
             ]
         );
