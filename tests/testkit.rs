@@ -117,6 +117,63 @@ async fn start_and_stop_faults() {
     tree.join().await.unwrap();
 }
 
+// S22.1: the current incarnation struck now: a panic, an error, an exit at the strike's
+// instant; a slow stop and a hang ignoring the stop, felt when the stop comes; a glob strikes
+// every running incarnation it names, and a node that is not running is not struck.
+#[tokio::test(start_paused = true)]
+async fn strikes_hit_the_running_incarnation_now() {
+    let kit = TestKit::with_seed(4);
+    let _installed = kit.install();
+    let tree = Supervisor::start(app([
+        ChildSpec::worker("a", idle),
+        ChildSpec::worker("b", idle),
+        ChildSpec::worker("c", idle).shutdown(Shutdown::Timeout(2 * S)),
+        ChildSpec::worker("d", idle).shutdown(Shutdown::Timeout(2 * S)),
+    ]))
+    .await
+    .unwrap();
+    tokio::time::sleep(3 * S).await;
+    let now = tokio::time::Instant::now();
+    assert_eq!(kit.strike("app/a", Fault::panic()), 1);
+    let e = kit.expect(exited("app/a").panicked().incarnation(0)).await;
+    assert_eq!(e.at, now, "at the strike's instant");
+    assert_eq!(kit.strike("app/b", Fault::error()), 1);
+    kit.expect(exited("app/b").errored().incarnation(0)).await;
+    kit.expect(started("app/b").incarnation(1)).await;
+    // Every running incarnation under app: four.
+    assert_eq!(kit.strike("app/*", Fault::exit()), 4);
+    kit.expect_all([
+        exited("app/a").normally().incarnation(1),
+        exited("app/b").normally().incarnation(1),
+        exited("app/c").normally().incarnation(0),
+        exited("app/d").normally().incarnation(0),
+    ])
+    .await;
+    kit.expect(started("app/d").incarnation(1)).await;
+    assert_eq!(kit.strike("app/c", Fault::slow_stop(700 * MS)), 1);
+    assert_eq!(kit.strike("app/d", Fault::hang_ignoring_stop()), 1);
+    // A terminated node has nothing running to strike.
+    tree.root().terminate_child("a").await.unwrap();
+    assert_eq!(kit.strike("app/a", Fault::panic()), 0);
+    let stopping = tokio::time::Instant::now();
+    tree.shutdown_token().cancel();
+    let e = kit.expect(stopped("app/d").killed()).await;
+    assert_eq!(e.at - stopping, 2 * S, "killed at its shutdown timeout");
+    let e = kit.expect(stopped("app/c")).await;
+    assert_eq!(e.at - stopping, 2 * S + 700 * MS, "700 ms late");
+    kit.expect_ended("app").await;
+    tree.join().await.unwrap();
+    kit.assert_invariants();
+}
+
+// S22.1: faults of a start and probe answers strike only what is to come.
+#[tokio::test(start_paused = true)]
+#[should_panic(expected = "a fault of a start cannot strike a running incarnation")]
+async fn a_start_fault_cannot_strike_now() {
+    let kit = TestKit::with_seed(4);
+    kit.strike("app/a", Fault::fail_start());
+}
+
 // S22.1: a probe made to answer unhealthy convicts the child (S11.2).
 #[tokio::test(start_paused = true)]
 async fn probe_answers_are_scripted() {

@@ -126,8 +126,8 @@ pub(crate) struct ContextExtra {
     /// Where the nodes it uses are looked up (S17.1), for children that use some and for
     /// supervisors.
     pub scope: Option<AnyArc>,
-    /// A fault a test kit makes this incarnation have (S22), taken out when it is spawned.
-    pub plan: Option<crate::intercept::Plan>,
+    /// How a test kit steers this incarnation (S22), taken out when it is spawned.
+    pub steer: Option<Box<crate::intercept::Steer>>,
 }
 
 impl RawContext {
@@ -142,7 +142,7 @@ impl RawContext {
             && extra.args.is_none()
             && extra.breakers.is_none()
             && extra.scope.is_none()
-            && extra.plan.is_none();
+            && extra.steer.is_none();
         RawContext {
             node,
             token,

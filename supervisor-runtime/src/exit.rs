@@ -506,6 +506,8 @@ pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> Arc<str> 
         Arc::from(*s)
     } else if let Some(s) = payload.downcast_ref::<String>() {
         Arc::from(s.as_str())
+    } else if payload.is::<crate::intercept::InjectedPanic>() {
+        Arc::from(crate::intercept::InjectedPanic::MESSAGE)
     } else {
         Arc::from("<non-string panic payload>")
     }

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::ExitReason;
@@ -15,8 +16,9 @@ use crate::state::HealthStatus;
 /// What a supervisor asks the kit installed on its tree. It names no type of the modules that
 /// hold it (events, handles, health): those import this one.
 pub(crate) trait Intercept: Send + Sync {
-    /// What this incarnation's run is made to do, if anything.
-    fn plan(&self, path: &str, incarnation: u64) -> Option<Plan>;
+    /// How this incarnation is steered: a fault planned for it, and where faults struck
+    /// while it runs arrive.
+    fn steer(&self, path: &str, incarnation: u64) -> Option<Box<Steer>>;
     /// What this probe of this incarnation answers instead of the probe, if anything: a
     /// status, and a cause for degraded and unhealthy.
     fn probe(&self, path: &str, incarnation: u64) -> Option<(HealthStatus, Arc<str>)>;
@@ -24,6 +26,14 @@ pub(crate) trait Intercept: Send + Sync {
     fn seed(&self, path: &str) -> u64;
     /// The tree's root (a `SupervisorRef`), once it exists: what a failure message draws.
     fn attach(&self, root: &dyn std::any::Any);
+}
+
+/// How a kit steers one incarnation.
+pub(crate) struct Steer {
+    /// The fault planned for it when it started.
+    pub plan: Option<Plan>,
+    /// Faults struck while it runs (`TestKit::strike`), at once.
+    pub strikes: mpsc::UnboundedReceiver<Injected>,
 }
 
 /// A fault made to happen to one incarnation.
@@ -64,45 +74,65 @@ impl std::fmt::Display for InjectedError {
 
 impl std::error::Error for InjectedError {}
 
-/// Runs `run` as `plan` says; `stop` is the incarnation's stop request.
-pub(crate) async fn planned<F>(plan: Plan, stop: CancellationToken, run: F) -> ExitReason
+/// Runs `run` as `steer` says; `stop` is the incarnation's stop request. Every choice is
+/// biased, so that a run replays (S22.2).
+pub(crate) async fn planned<F>(steer: Box<Steer>, stop: CancellationToken, run: F) -> ExitReason
 where
     F: Future<Output = ExitReason>,
 {
+    let Steer { plan, mut strikes } = *steer;
     let mut run = std::pin::pin!(run);
-    let strikes = tokio::time::sleep(plan.after);
-    match plan.fault {
-        Injected::FailStart => ExitReason::error(InjectedError("injected: failed to start")),
-        Injected::SlowStart(delay) => {
-            tokio::time::sleep(delay).await;
-            run.await
+    let mut planned = None;
+    let mut slow = None;
+    match plan.map(|p| (p.fault, p.after)) {
+        Some((Injected::FailStart, _)) => {
+            return ExitReason::error(InjectedError("injected: failed to start"));
         }
-        Injected::SlowStop(delay) => {
-            // Biased, so that a run replays (S22.2): the stop wins when the run ends with it.
-            tokio::select! {
-                biased;
-                () = stop.cancelled() => {}
-                reason = &mut run => return reason,
+        Some((Injected::SlowStart(delay), _)) => tokio::time::sleep(delay).await,
+        // A slow stop is there from the start, whenever the stop comes.
+        Some((Injected::SlowStop(delay), _)) => slow = Some(delay),
+        Some((fault, after)) => planned = Some((fault, after)),
+        None => {}
+    }
+    let strikes_at = tokio::time::sleep(planned.map_or(Duration::ZERO, |(_, after)| after));
+    let mut strikes_at = std::pin::pin!(strikes_at);
+    let mut live = true;
+    loop {
+        let fault = tokio::select! {
+            biased;
+            // The stop wins when the run ends with it.
+            () = stop.cancelled(), if slow.is_some() => {
+                tokio::time::sleep(slow.unwrap_or_default()).await;
+                return run.await;
             }
-            tokio::time::sleep(delay).await;
-            run.await
-        }
-        fault => {
-            tokio::select! {
-                biased;
-                reason = &mut run => return reason,
-                () = strikes => {}
+            reason = &mut run => return reason,
+            () = &mut strikes_at, if planned.is_some() => planned.take().map(|(f, _)| f),
+            struck = strikes.recv(), if live => {
+                live = struck.is_some();
+                struck
             }
-            match fault {
-                Injected::Panic => std::panic::panic_any("injected: panic"),
-                Injected::Error => ExitReason::error(InjectedError("injected: error")),
-                Injected::Hang => {
-                    stop.cancelled().await;
-                    ExitReason::Shutdown
-                }
-                Injected::HangIgnoringStop => std::future::pending().await,
-                _ => ExitReason::Normal,
+        };
+        match fault {
+            Some(Injected::Panic) => std::panic::panic_any(InjectedPanic),
+            Some(Injected::Error) => return ExitReason::error(InjectedError("injected: error")),
+            Some(Injected::Exit) => return ExitReason::Normal,
+            Some(Injected::Hang) => {
+                stop.cancelled().await;
+                return ExitReason::Shutdown;
             }
+            Some(Injected::HangIgnoringStop) => return std::future::pending().await,
+            Some(Injected::SlowStop(delay)) => slow = Some(delay),
+            // Faults of a start strike only a start.
+            Some(Injected::FailStart | Injected::SlowStart(_)) | None => {}
         }
     }
+}
+
+/// The payload of an injected panic: its message is `injected: panic`, and the panic hook the
+/// kit installs keeps it out of the test's output.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InjectedPanic;
+
+impl InjectedPanic {
+    pub(crate) const MESSAGE: &'static str = "injected: panic";
 }

@@ -186,9 +186,9 @@ pub(crate) fn spawn_incarnation<F>(future: F, report: Report, how: Spawning) -> 
 where
     F: Future<Output = ExitReason> + Send + 'static,
 {
-    let Spawning { span, plan } = how;
-    if let Some(plan) = plan {
-        return spawn_planned(future, report, span, plan);
+    let Spawning { span, steer } = how;
+    if let Some(steer) = steer {
+        return spawn_steered(future, report, span, steer);
     }
     let name = report.name.clone();
     let task = Incarnation {
@@ -201,19 +201,19 @@ where
     }
 }
 
-/// [`spawn_incarnation`] of an incarnation a test kit makes have a fault (S22).
+/// [`spawn_incarnation`] of an incarnation a test kit steers (S22).
 #[cold]
-fn spawn_planned<F>(
+fn spawn_steered<F>(
     future: F,
     report: Report,
     span: Option<Span>,
-    plan: crate::intercept::Plan,
+    steer: Box<crate::intercept::Steer>,
 ) -> JoinHandle<()>
 where
     F: Future<Output = ExitReason> + Send + 'static,
 {
     let name = report.name.clone();
-    let run = crate::intercept::planned(plan, report.stop.clone(), future);
+    let run = crate::intercept::planned(steer, report.stop.clone(), future);
     let task = Incarnation {
         run: CatchUnwind::new(run),
         report: Some(report),
@@ -271,14 +271,14 @@ where
 /// test kit makes it have (S22), taken from its context so that no task carries the field.
 pub(crate) struct Spawning {
     span: Option<Span>,
-    plan: Option<crate::intercept::Plan>,
+    steer: Option<Box<crate::intercept::Steer>>,
 }
 
 /// How to spawn the incarnation `raw` is the context of.
 pub(crate) fn spawning(raw: &mut RawContext) -> Spawning {
     Spawning {
         span: child_span(raw),
-        plan: raw.extra.as_mut().and_then(|e| e.plan.take()),
+        steer: raw.extra.as_mut().and_then(|e| e.steer.take()),
     }
 }
 

@@ -52,12 +52,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::event::Kit;
 use crate::health::Health;
-use crate::intercept::{Injected, Intercept, Plan};
+use crate::intercept::{Injected, Intercept, Plan, Steer};
 use crate::state::HealthStatus;
 use crate::{Event, EventKind, ExitReason};
 
@@ -91,6 +92,8 @@ struct Inner {
     patience: Mutex<Duration>,
     /// The root of the tree it was installed on last: a failure message draws it.
     root: Mutex<Option<crate::SupervisorRef>>,
+    /// Where faults struck now reach each node's current incarnation.
+    live: Mutex<std::collections::BTreeMap<Arc<str>, UnboundedSender<Injected>>>,
 }
 
 #[derive(Default)]
@@ -269,6 +272,7 @@ impl TestKit {
                 epoch: Instant::now(),
                 patience: Mutex::new(Duration::from_secs(60)),
                 root: Mutex::new(None),
+                live: Mutex::new(std::collections::BTreeMap::new()),
             }),
         }
     }
@@ -297,6 +301,7 @@ impl TestKit {
     /// Installs the kit on this thread: every tree started from it until the guard drops is
     /// steered and watched by it.
     pub fn install(&self) -> Installed {
+        quiet_injected_panics();
         let previous = crate::event::install(Arc::clone(&self.inner) as Arc<dyn Kit>);
         Installed { previous }
     }
@@ -311,6 +316,38 @@ impl TestKit {
             fired: 0,
         });
         self
+    }
+
+    /// Strikes the running incarnations of the nodes whose paths `glob` matches with `fault`
+    /// now (S22.1), and returns how many it struck: a panic, an error, an exit, a hang or a
+    /// slow stop of the current incarnation. Its schedule is for faults to come and is ignored
+    /// here, but for a probability, drawn from the seed for each incarnation (in path order).
+    ///
+    /// # Panics
+    ///
+    /// When `fault` is a fault of a start or a probe's answer: those strike only what is yet
+    /// to come; give them with [`fault`](Self::fault).
+    #[track_caller]
+    pub fn strike(&self, glob: &str, fault: Fault) -> usize {
+        let What::Run(injected) = fault.what else {
+            panic!("a probe's answer cannot strike now: give it with TestKit::fault");
+        };
+        if matches!(injected, Injected::FailStart | Injected::SlowStart(_)) {
+            panic!("a fault of a start cannot strike a running incarnation: give it with TestKit::fault");
+        }
+        let mut live = lock(&self.inner.live);
+        let mut struck = 0;
+        live.retain(|path, strikes| {
+            if strikes.is_closed() {
+                return false;
+            }
+            let hit = self::glob(glob, path)
+                && fault.probability.is_none_or(|p| self.inner.draw() < p)
+                && strikes.send(injected).is_ok();
+            struck += usize::from(hit);
+            true
+        });
+        struck
     }
 
     /// Opens `breaker` now, as reaching its failure threshold would (S13.2): its dependents'
@@ -627,15 +664,19 @@ impl Inner {
 }
 
 impl Intercept for Inner {
-    fn plan(&self, path: &str, incarnation: u64) -> Option<Plan> {
-        let fault = self.strike(path, incarnation, false)?;
-        match fault.what {
-            What::Run(fault_kind) => Some(Plan {
-                fault: fault_kind,
-                after: fault.after,
-            }),
-            What::Probe(_) => None,
-        }
+    fn steer(&self, path: &str, incarnation: u64) -> Option<Box<Steer>> {
+        let plan = self
+            .strike(path, incarnation, false)
+            .and_then(|fault| match fault.what {
+                What::Run(fault_kind) => Some(Plan {
+                    fault: fault_kind,
+                    after: fault.after,
+                }),
+                What::Probe(_) => None,
+            });
+        let (tx, strikes) = unbounded_channel();
+        lock(&self.live).insert(Arc::from(path), tx);
+        Some(Box::new(Steer { plan, strikes }))
     }
 
     fn probe(&self, path: &str, incarnation: u64) -> Option<(HealthStatus, Arc<str>)> {
@@ -823,6 +864,20 @@ fn check_intensity(seen: &mut Seen, root: &crate::SupervisorRef, event: &Event, 
     if let Some(what) = broken {
         seen.violations.push(format!("{what}: {line}"));
     }
+}
+
+/// Keeps the kit's own panics out of the test's output, once per process: thousands of them
+/// would bury the one that matters. Every other panic goes to the hook that was there.
+fn quiet_injected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<crate::intercept::InjectedPanic>() {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Seconds with three decimals, as journals write times.

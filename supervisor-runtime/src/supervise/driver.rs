@@ -653,8 +653,8 @@ impl Engine {
                     names: Arc::clone(child.spec.uses()),
                 }) as AnyArc
             }),
-            plan: (self.events.intercept.as_ref())
-                .and_then(|kit| kit.plan(child.node.path(), incarnation)),
+            steer: (self.events.intercept.as_ref())
+                .and_then(|kit| kit.steer(child.node.path(), incarnation)),
         };
         let view: Arc<dyn NodeView> = Arc::clone(&child.node) as _;
         let raw = RawContext::new(view, token.clone(), extra);
