@@ -9,8 +9,9 @@ use supervisor::testkit::{
     exited, gave_up, gone, health, restarting, start_failed, started, stopped, Fault, TestKit,
 };
 use supervisor::{
-    async_trait, supervision_tree, Backoff, BoxError, ChildContext, ChildSpec, Health, HealthCheck,
-    ProbeContext, Shutdown, Supervisor, SupervisorSpec, Worker,
+    async_trait, supervision_tree, Backoff, BoxError, ChildContext, ChildSpec, EventKind, Health,
+    HealthCheck, Overflow, PoolSpec, ProbeContext, Shutdown, Supervisor, SupervisorSpec, Template,
+    Worker,
 };
 
 const MS: Duration = Duration::from_millis(1);
@@ -172,6 +173,64 @@ async fn strikes_hit_the_running_incarnation_now() {
 async fn a_start_fault_cannot_strike_now() {
     let kit = TestKit::with_seed(4);
     kit.strike("app/a", Fault::fail_start());
+}
+
+async fn counter(mut ctx: ChildContext<u32>) -> Result<(), BoxError> {
+    while ctx.recv().await.is_some() {
+        tokio::time::sleep(MS).await;
+    }
+    Ok(())
+}
+
+// S22.3, S9.8, S14.3, S14.5: every message a mailbox accepted is taken by an incarnation,
+// reported undelivered, dropped to make room or moved to another slot: through restarts struck
+// while messages wait, a drop_oldest pool overflowing, a pool shrinking with messages queued,
+// and the tree's end with messages left.
+#[tokio::test(start_paused = true)]
+async fn every_accepted_message_is_accounted_for() {
+    let kit = TestKit::with_seed(5);
+    let _installed = kit.install();
+    let template = Template::<usize, u32>::new(|ctx: ChildContext<u32>, _slot: usize| counter(ctx))
+        .mailbox_capacity(4);
+    let tree = Supervisor::start(
+        app([])
+            .child(ChildSpec::with_mailbox("counter", counter).mailbox_capacity(64))
+            .child(ChildSpec::supervisor(
+                PoolSpec::new("ring", 2, template.clone()).overflow(Overflow::DropOldest),
+            ))
+            .child(ChildSpec::supervisor(PoolSpec::new("pool", 3, template))),
+    )
+    .await
+    .unwrap();
+    let counter_ref = tree.root().child::<u32>("counter").unwrap();
+    let ring = tree.root().pool::<u32>("ring").unwrap();
+    let pool = tree.root().pool::<u32>("pool").unwrap();
+    for round in 0..20u32 {
+        for n in 0..10 {
+            counter_ref.send(round * 10 + n).await.unwrap();
+            ring.send(n).await.unwrap();
+        }
+        for n in 0..8 {
+            pool.send(n).await.unwrap();
+        }
+        if round % 3 == 0 {
+            kit.strike("app/counter", Fault::panic());
+            kit.strike("app/ring/*", Fault::error());
+        }
+        tokio::time::sleep(2 * MS).await;
+    }
+    assert!(ring.dropped() > 0, "the ring overflowed");
+    pool.resize(1).await.unwrap();
+    for n in 0..30 {
+        counter_ref.send(n).await.unwrap();
+    }
+    tree.shutdown().await.unwrap();
+    let e = kit.expect(gone("app/counter")).await;
+    assert!(
+        matches!(e.kind, EventKind::Gone { undelivered, .. } if undelivered > 0),
+        "messages were left at the end: {e:?}"
+    );
+    kit.assert_invariants();
 }
 
 // S22.1: a probe made to answer unhealthy convicts the child (S11.2).

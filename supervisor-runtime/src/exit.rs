@@ -501,13 +501,22 @@ impl<E: Into<BoxError>> IntoExit for Result<(), E> {
     }
 }
 
+/// The payload of an injected panic: its message is `injected: panic`, and the panic hook the
+/// kit installs keeps it out of the test's output.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InjectedPanic;
+
+impl InjectedPanic {
+    pub(crate) const MESSAGE: &'static str = "injected: panic";
+}
+
 pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> Arc<str> {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         Arc::from(*s)
     } else if let Some(s) = payload.downcast_ref::<String>() {
         Arc::from(s.as_str())
-    } else if payload.is::<crate::intercept::InjectedPanic>() {
-        Arc::from(crate::intercept::InjectedPanic::MESSAGE)
+    } else if payload.is::<InjectedPanic>() {
+        Arc::from(InjectedPanic::MESSAGE)
     } else {
         Arc::from("<non-string panic payload>")
     }

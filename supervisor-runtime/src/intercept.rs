@@ -1,6 +1,7 @@
 //! What a test kit installed on a tree may change (S22): an incarnation's run, a probe's
-//! answer, the seed of backoff jitter; and what it is told: every event, as it happens. A tree
-//! without one pays a branch where it would be consulted.
+//! answer, the seed of backoff jitter; and what it is told: every event, as it happens, and
+//! what became of each gone node's messages. A tree without one pays a branch where it would
+//! be consulted.
 #![cfg_attr(not(feature = "testkit"), allow(dead_code))]
 
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::exit::ExitReason;
+use crate::exit::{ExitReason, InjectedPanic};
 use crate::state::HealthStatus;
 
 /// What a supervisor asks the kit installed on its tree. It names no type of the modules that
@@ -26,6 +27,20 @@ pub(crate) trait Intercept: Send + Sync {
     fn seed(&self, path: &str) -> u64;
     /// The tree's root (a `SupervisorRef`), once it exists: what a failure message draws.
     fn attach(&self, root: &dyn std::any::Any);
+    /// What became of the messages of the node at `path`, which is going (S22.3).
+    fn delivered(&self, path: &str, delivery: Delivery);
+}
+
+/// What became of the messages a node's mailbox accepted, told when the node goes (S22.3):
+/// each was taken by an incarnation, reported undelivered, dropped to make room (S14.3) or
+/// moved to another mailbox (S14.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    pub accepted: u64,
+    pub taken: u64,
+    pub undelivered: u64,
+    pub dropped: u64,
+    pub moved: u64,
 }
 
 /// How a kit steers one incarnation.
@@ -126,13 +141,4 @@ where
             Some(Injected::FailStart | Injected::SlowStart(_)) | None => {}
         }
     }
-}
-
-/// The payload of an injected panic: its message is `injected: panic`, and the panic hook the
-/// kit installs keeps it out of the test's output.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct InjectedPanic;
-
-impl InjectedPanic {
-    pub(crate) const MESSAGE: &'static str = "injected: panic";
 }

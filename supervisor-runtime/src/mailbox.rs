@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use crate::exit::LastMessage;
+use crate::intercept::Delivery;
 use crate::types::TypeTag;
 
 pub(crate) struct MailboxInner<M> {
@@ -34,6 +35,33 @@ pub(crate) trait ErasedMailbox: Send + Sync {
     fn last_message(&self) -> Option<LastMessage>;
     /// How many messages are queued, and how many it holds at most.
     fn used(&self) -> crate::MailboxUse;
+    /// What became of the messages it accepted, when a test kit counts them (S22.3); read
+    /// once it is closed.
+    fn delivery(&self, undelivered: usize) -> Option<Delivery>;
+}
+
+/// What a mailbox watched by a test kit counts: the messages it accepted, those dropped to make
+/// room (S14.3), and those moved out to another mailbox (S14.5).
+#[derive(Default)]
+pub(crate) struct Counts {
+    accepted: AtomicU64,
+    dropped: AtomicU64,
+    moved: AtomicU64,
+}
+
+impl Counts {
+    fn pushed(&self, pushed: Pushed) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+        if pushed == Pushed::DroppedOldest {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A channel's sender that counts what it accepts.
+pub(crate) struct Audited<M> {
+    tx: mpsc::Sender<M>,
+    counts: Counts,
 }
 
 impl<M: Send + 'static> MailboxInner<M> {
@@ -77,6 +105,11 @@ impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
 
     fn take(&self) -> (usize, Box<dyn Any + Send>) {
         let queued = self.drain();
+        if let Some(counts) = self.tx.counts() {
+            counts
+                .moved
+                .fetch_add(queued.len() as u64, Ordering::Relaxed);
+        }
         (queued.len(), Box::new(queued))
     }
 
@@ -91,12 +124,27 @@ impl<M: Send + 'static> ErasedMailbox for MailboxInner<M> {
             capacity,
         }
     }
+
+    fn delivery(&self, undelivered: usize) -> Option<Delivery> {
+        let counts = self.tx.counts()?;
+        // Each message an incarnation took is numbered (S19.2): the last number is the count.
+        let taken = self.rx.try_lock().ok()?.last.map_or(0, |l| l.number);
+        Some(Delivery {
+            accepted: counts.accepted.load(Ordering::Relaxed),
+            taken,
+            undelivered: undelivered as u64,
+            dropped: counts.dropped.load(Ordering::Relaxed),
+            moved: counts.moved.load(Ordering::Relaxed),
+        })
+    }
 }
 
 /// The sending side of a mailbox.
 pub(crate) enum Tx<M> {
     Channel(mpsc::Sender<M>),
     Ring(Arc<Ring<M>>),
+    /// A channel whose mailbox a test kit watches.
+    Audited(Arc<Audited<M>>),
 }
 
 impl<M> Clone for Tx<M> {
@@ -104,6 +152,7 @@ impl<M> Clone for Tx<M> {
         match self {
             Tx::Channel(tx) => Tx::Channel(tx.clone()),
             Tx::Ring(ring) => Tx::Ring(Arc::clone(ring)),
+            Tx::Audited(a) => Tx::Audited(Arc::clone(a)),
         }
     }
 }
@@ -123,6 +172,11 @@ impl<M> Tx<M> {
         match self {
             Tx::Channel(tx) => tx.send(msg).await.map(|()| Pushed::Queued).map_err(|e| e.0),
             Tx::Ring(ring) => ring.push(msg),
+            Tx::Audited(a) => {
+                a.tx.send(msg).await.map_err(|e| e.0)?;
+                a.counts.pushed(Pushed::Queued);
+                Ok(Pushed::Queued)
+            }
         }
     }
 
@@ -132,6 +186,20 @@ impl<M> Tx<M> {
         match self {
             Tx::Channel(tx) => tx.try_send(msg).map(|()| Pushed::Queued),
             Tx::Ring(ring) => ring.push(msg).map_err(TrySendError::Closed),
+            Tx::Audited(a) => {
+                a.tx.try_send(msg)?;
+                a.counts.pushed(Pushed::Queued);
+                Ok(Pushed::Queued)
+            }
+        }
+    }
+
+    /// What it counts, when a test kit watches its mailbox.
+    fn counts(&self) -> Option<&Counts> {
+        match self {
+            Tx::Channel(_) => None,
+            Tx::Ring(ring) => ring.counts.as_ref(),
+            Tx::Audited(a) => Some(&a.counts),
         }
     }
 
@@ -141,6 +209,7 @@ impl<M> Tx<M> {
         match self {
             Tx::Channel(tx) => tx.capacity(),
             Tx::Ring(ring) => ring.capacity - ring.len(),
+            Tx::Audited(a) => a.tx.capacity(),
         }
     }
 
@@ -150,6 +219,7 @@ impl<M> Tx<M> {
         match self {
             Tx::Channel(tx) => tx.max_capacity(),
             Tx::Ring(ring) => ring.capacity,
+            Tx::Audited(a) => a.tx.max_capacity(),
         }
     }
 }
@@ -243,15 +313,18 @@ pub(crate) struct Ring<M> {
     closed: AtomicBool,
     /// Wakes the receiver; a permit is kept when it is not waiting.
     ready: Notify,
+    /// What it accepted and dropped, when a test kit watches it.
+    counts: Option<Counts>,
 }
 
 impl<M> Ring<M> {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, audited: bool) -> Self {
         Ring {
             queue: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
             capacity: capacity.max(1),
             closed: AtomicBool::new(false),
             ready: Notify::new(),
+            counts: audited.then(Counts::default),
         }
     }
 
@@ -278,6 +351,9 @@ impl<M> Ring<M> {
             drop(queue);
             Pushed::Queued
         };
+        if let Some(counts) = &self.counts {
+            counts.pushed(pushed);
+        }
         self.ready.notify_one();
         Ok(pushed)
     }
@@ -307,8 +383,9 @@ impl<M> Ring<M> {
     }
 }
 
-/// Makes a mailbox of a capacity, with the spec's [`Labeler`] of its message type, if any.
-pub(crate) type MailboxFactory = fn(usize, Option<&AnyLabeler>) -> Box<dyn ErasedMailbox>;
+/// Makes a mailbox of a capacity, with the spec's [`Labeler`] of its message type, if any;
+/// counting what it accepts when a test kit watches the tree (S22.3).
+pub(crate) type MailboxFactory = fn(usize, Option<&AnyLabeler>, bool) -> Box<dyn ErasedMailbox>;
 
 /// A [`Labeler`] of some message type, as specs keep it.
 pub(crate) type AnyLabeler = dyn Any + Send + Sync;
@@ -319,10 +396,17 @@ fn labeler<M: 'static>(label: Option<&AnyLabeler>) -> Option<Labeler<M>> {
 
 /// A mailbox of `capacity` messages whose senders wait for room.
 pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
-    |capacity, label| {
+    |capacity, label, audited| {
         let (tx, rx) = mpsc::channel::<M>(capacity);
+        let tx = match audited {
+            true => Tx::Audited(Arc::new(Audited {
+                tx,
+                counts: Counts::default(),
+            })),
+            false => Tx::Channel(tx),
+        };
         Box::new(MailboxInner {
-            tx: Tx::Channel(tx),
+            tx,
             rx: Arc::new(tokio::sync::Mutex::new(Rx::new(
                 Queue::Channel(rx),
                 labeler(label),
@@ -333,8 +417,8 @@ pub(crate) fn mailbox_factory<M: Send + 'static>() -> MailboxFactory {
 
 /// A mailbox of `capacity` messages that drops its oldest to make room (S14.3 `drop_oldest`).
 pub(crate) fn ring_factory<M: Send + 'static>() -> MailboxFactory {
-    |capacity, label| {
-        let ring = Arc::new(Ring::<M>::new(capacity));
+    |capacity, label, audited| {
+        let ring = Arc::new(Ring::<M>::new(capacity, audited));
         Box::new(MailboxInner {
             tx: Tx::Ring(Arc::clone(&ring)),
             rx: Arc::new(tokio::sync::Mutex::new(Rx::new(
@@ -353,7 +437,7 @@ mod tests {
     // takes nothing and gives what it holds, then says so.
     #[test]
     fn a_ring_drops_its_oldest_to_make_room() {
-        let ring = Ring::new(3);
+        let ring = Ring::new(3, false);
         let pushed: Vec<Pushed> = (0..5).map(|n| ring.push(n).unwrap()).collect();
         use Pushed::{DroppedOldest as D, Queued as Q};
         assert_eq!(pushed, [Q, Q, Q, D, D]);
@@ -369,7 +453,7 @@ mod tests {
     // A receiver waiting on an empty ring is woken by a push, and by the close.
     #[tokio::test]
     async fn a_waiting_receiver_is_woken() {
-        let ring = Arc::new(Ring::new(2));
+        let ring = Arc::new(Ring::new(2, false));
         let r = Arc::clone(&ring);
         let waiter = tokio::spawn(async move { (r.recv().await, r.recv().await) });
         tokio::task::yield_now().await;

@@ -312,6 +312,11 @@ impl Node {
             return false;
         }
         let undelivered = self.mailbox.as_ref().map_or(0, |m| m.close());
+        if let (Some(kit), Some(mailbox)) = (&events.intercept, &self.mailbox) {
+            if let Some(delivery) = mailbox.delivery(undelivered) {
+                kit.delivered(self.path(), delivery);
+            }
+        }
         // S15.2: the carried state goes with the node.
         if let Some(stash) = self.rare.get().and_then(|r| r.stash.as_ref()) {
             stash.clear();
@@ -376,6 +381,7 @@ impl Node {
                     spec.mailbox_capacity
                         .map_or(DEFAULT_MAILBOX_CAPACITY, |c| c as usize),
                     spec.labeler(),
+                    events.intercept.is_some(),
                 )
             }),
             rare: {

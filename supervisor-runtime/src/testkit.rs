@@ -58,7 +58,7 @@ use tokio::time::Instant;
 
 use crate::event::Kit;
 use crate::health::Health;
-use crate::intercept::{Injected, Intercept, Plan, Steer};
+use crate::intercept::{Delivery, Injected, Intercept, Plan, Steer};
 use crate::state::HealthStatus;
 use crate::{Event, EventKind, ExitReason};
 
@@ -318,6 +318,13 @@ impl TestKit {
         self
     }
 
+    /// Forgets every fault given with [`fault`](Self::fault) that is still to strike: a new
+    /// tree under the same kit starts clean.
+    pub fn clear_faults(&self) -> &Self {
+        lock(&self.inner.rules).clear();
+        self
+    }
+
     /// Strikes the running incarnations of the nodes whose paths `glob` matches with `fault`
     /// now (S22.1), and returns how many it struck: a panic, an error, an exit, a hang or a
     /// slow stop of the current incarnation. Its schedule is for faults to come and is ignored
@@ -526,8 +533,12 @@ impl TestKit {
     /// The invariants the run broke so far (S22.3): an incarnation started while another of
     /// the same node was alive, an exit of an incarnation that was not, a node gone while
     /// alive, a restart beyond a supervisor's intensity or a give-up within it (against a
-    /// model of S4); and, once the tree has ended, a node left behind (not gone) or a restart
-    /// decided and never carried out.
+    /// model of S4; on a current-thread runtime, where events come at the times decided), a
+    /// message its mailbox accepted and that was neither taken by an
+    /// incarnation, reported undelivered (S9.8), dropped to make room (S14.3) nor moved to
+    /// another slot (S14.5), counted when its node goes; and, once the tree has ended, a node
+    /// left behind (not gone) or a restart decided and never carried out. That messages come
+    /// in the order they were sent is the channel's own guarantee, not checked here.
     pub fn violations(&self) -> Vec<String> {
         let root = lock(&self.inner.root).clone();
         let seen = lock(&self.inner.seen);
@@ -638,7 +649,8 @@ impl Inner {
     /// The first rule for this path and incarnation that strikes now.
     fn strike(&self, path: &str, incarnation: u64, probe: bool) -> Option<Fault> {
         let mut rules = lock(&self.rules);
-        for rule in rules.iter_mut() {
+        for at in 0..rules.len() {
+            let rule = &mut rules[at];
             let applies = matches!(rule.fault.what, What::Probe(_)) == probe
                 && glob(&rule.glob, path)
                 && rule.fault.times.is_none_or(|n| rule.fired < n)
@@ -652,7 +664,12 @@ impl Inner {
                 }
             }
             rule.fired += 1;
-            return Some(rule.fault.clone());
+            let fault = rule.fault.clone();
+            // A rule spent is dropped, so that a long run's schedule does not pile up.
+            if fault.times.is_some_and(|n| rule.fired >= n) {
+                rules.remove(at);
+            }
+            return Some(fault);
         }
         None
     }
@@ -688,6 +705,31 @@ impl Intercept for Inner {
         }
     }
 
+    fn delivered(&self, path: &str, d: Delivery) {
+        let accounted = d.taken + d.undelivered + d.dropped + d.moved;
+        // On several threads a sender counts its message a moment after the mailbox has it:
+        // more accounted for than accepted may be that moment, fewer never is.
+        let one_thread = one_thread();
+        let broken = if d.accepted > accounted {
+            format!(
+                "{} accepted messages neither taken nor reported",
+                d.accepted - accounted
+            )
+        } else if d.accepted < accounted && one_thread {
+            format!(
+                "{} more messages taken or reported than accepted",
+                accounted - d.accepted
+            )
+        } else {
+            return;
+        };
+        lock(&self.seen).violations.push(format!(
+            "{broken}: {path} (accepted {}, taken {}, reported undelivered {}, dropped {}, \
+             moved {})",
+            d.accepted, d.taken, d.undelivered, d.dropped, d.moved
+        ));
+    }
+
     fn seed(&self, path: &str) -> u64 {
         path.bytes()
             .fold(mix(self.seed), |h, b| mix(h ^ u64::from(b)))
@@ -714,7 +756,9 @@ impl Kit for Inner {
         let root = lock(&self.root).clone();
         let mut seen = lock(&self.seen);
         check(&mut seen, event, &line);
-        if let Some(root) = root {
+        // The model needs the times the supervisors decided at, which an event's are on one
+        // thread; on several, another thread may run between a decision and its event.
+        if let Some(root) = root.filter(|_| one_thread()) {
             check_intensity(&mut seen, &root, event, &line);
         }
         seen.journal.push(line);
@@ -866,6 +910,13 @@ fn check_intensity(seen: &mut Seen, root: &crate::SupervisorRef, event: &Event, 
     }
 }
 
+/// Whether the kit runs on a current-thread runtime, where what it is told comes in the order
+/// it happened.
+fn one_thread() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
+}
+
 /// Keeps the kit's own panics out of the test's output, once per process: thousands of them
 /// would bury the one that matters. Every other panic goes to the hook that was there.
 fn quiet_injected_panics() {
@@ -873,7 +924,7 @@ fn quiet_injected_panics() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<crate::intercept::InjectedPanic>() {
+            if !info.payload().is::<crate::exit::InjectedPanic>() {
                 previous(info);
             }
         }));
@@ -1202,6 +1253,29 @@ mod tests {
         assert_eq!(seen.violations.len(), 1, "{:?}", seen.violations);
         assert!(seen.violations[0].starts_with("gave up within its intensity"));
         tree.shutdown().await.unwrap();
+    }
+
+    // S22.3: a message accepted and neither taken, reported, dropped nor moved is caught; on
+    // one thread, one accounted for twice is too.
+    #[tokio::test]
+    async fn the_delivery_check_catches_a_lost_message_and_a_double_count() {
+        use crate::intercept::{Delivery, Intercept};
+        let kit = super::TestKit::with_seed(1);
+        let whole = Delivery {
+            accepted: 10,
+            taken: 5,
+            undelivered: 2,
+            dropped: 2,
+            moved: 1,
+        };
+        kit.inner.delivered("app/a", whole);
+        assert!(kit.violations().is_empty(), "{:?}", kit.violations());
+        kit.inner.delivered("app/b", Delivery { taken: 4, ..whole });
+        kit.inner.delivered("app/c", Delivery { taken: 6, ..whole });
+        let broken = kit.violations();
+        assert_eq!(broken.len(), 2, "{broken:?}");
+        assert!(broken[0].starts_with("1 accepted messages neither taken nor reported: app/b"));
+        assert!(broken[1].starts_with("1 more messages taken or reported than accepted: app/c"));
     }
 
     // S22.3: the checker catches what the runtime must never do.
