@@ -61,6 +61,43 @@ async fn run_faults_strike_at_their_time() {
     tree.shutdown().await.unwrap();
 }
 
+// S22.1: a fault every period strikes whichever incarnation runs then, counted from when it
+// was given (and its delay), not from each start.
+#[tokio::test(start_paused = true)]
+async fn a_fault_every_period_strikes_on_the_clock() {
+    let kit = TestKit::with_seed(3);
+    let _installed = kit.install();
+    let t0 = tokio::time::Instant::now();
+    kit.fault("app/a", Fault::panic().every(10 * S))
+        .fault("app/b", Fault::error().after(5 * S).every(10 * S).times(2));
+    let tree = Supervisor::start(app([
+        ChildSpec::worker("a", idle).backoff(Backoff::fixed(S)),
+        ChildSpec::worker("b", idle).backoff(Backoff::fixed(3 * S)),
+    ]))
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    for m in [
+        exited("app/b").errored().incarnation(0),
+        exited("app/a").panicked().incarnation(0),
+        exited("app/b").errored().incarnation(1),
+        exited("app/a").panicked().incarnation(1),
+        exited("app/a").panicked().incarnation(2),
+    ] {
+        seen.push((kit.expect(m).await.at - t0).as_secs());
+    }
+    assert_eq!(
+        seen,
+        [5, 10, 15, 20, 30],
+        "on the clock, not a period after each restart"
+    );
+    // Twice for b, then no more: once a is stopped (in its backoff), nothing happens.
+    kit.expect(restarting("app/a").after(S)).await;
+    tree.root().terminate_child("a").await.unwrap();
+    kit.expect_quiet(60 * S).await;
+    tree.shutdown().await.unwrap();
+}
+
 /// A worker with `init`, whose start can fail.
 struct WithInit;
 

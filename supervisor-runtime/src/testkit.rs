@@ -130,6 +130,8 @@ struct Rule {
     glob: String,
     fault: Fault,
     fired: u32,
+    /// When it was given: what `every` counts periods from.
+    given: Instant,
 }
 
 /// A fault for the incarnations of the nodes whose paths a glob matches, and when it strikes
@@ -141,6 +143,7 @@ pub struct Fault {
     times: Option<u32>,
     incarnations: Option<Vec<u64>>,
     after: Duration,
+    every: Option<Duration>,
     probability: Option<f64>,
 }
 
@@ -157,6 +160,7 @@ impl Fault {
             times: None,
             incarnations: None,
             after: Duration::ZERO,
+            every: None,
             probability: None,
         }
     }
@@ -231,6 +235,15 @@ impl Fault {
     /// a start's faults ignore it).
     pub fn after(mut self, delay: Duration) -> Self {
         self.after = delay;
+        self
+    }
+
+    /// Strikes every `period` from when the fault was given, the incarnation running then,
+    /// whichever it is: `every(10s)` at 10, 20, 30 s, however often the node restarts between;
+    /// `after(5s).every(10s)` at 5, 15, 25 s. A fault of the run only,
+    /// as [`after`](Self::after); a period of zero is taken as one nanosecond.
+    pub fn every(mut self, period: Duration) -> Self {
+        self.every = Some(period.max(Duration::from_nanos(1)));
         self
     }
 
@@ -314,6 +327,7 @@ impl TestKit {
             glob: glob.to_owned(),
             fault,
             fired: 0,
+            given: Instant::now(),
         });
         self
     }
@@ -664,7 +678,14 @@ impl Inner {
                 }
             }
             rule.fired += 1;
-            let fault = rule.fault.clone();
+            let mut fault = rule.fault.clone();
+            if let Some(period) = fault.every {
+                let first = match fault.after {
+                    Duration::ZERO => period,
+                    after => after,
+                };
+                fault.after = until_next(rule.given + first, period, Instant::now());
+            }
             // A rule spent is dropped, so that a long run's schedule does not pile up.
             if fault.times.is_some_and(|n| rule.fired >= n) {
                 rules.remove(at);
@@ -908,6 +929,19 @@ fn check_intensity(seen: &mut Seen, root: &crate::SupervisorRef, event: &Event, 
     if let Some(what) = broken {
         seen.violations.push(format!("{what}: {line}"));
     }
+}
+
+/// How long from `now` until the first of `first`, `first + period`, `first + 2 period`, ...
+/// that is not past.
+fn until_next(first: Instant, period: Duration, now: Instant) -> Duration {
+    if now <= first {
+        return first - now;
+    }
+    let since = (now - first).as_nanos();
+    let period_ns = period.as_nanos();
+    let periods = since.div_ceil(period_ns);
+    let next = periods * period_ns - since;
+    Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
 }
 
 /// Whether the kit runs on a current-thread runtime, where what it is told comes in the order
@@ -1276,6 +1310,19 @@ mod tests {
         assert_eq!(broken.len(), 2, "{broken:?}");
         assert!(broken[0].starts_with("1 accepted messages neither taken nor reported: app/b"));
         assert!(broken[1].starts_with("1 more messages taken or reported than accepted: app/c"));
+    }
+
+    // S22.1: the next strike of a periodic fault: the first not past, exact on the period.
+    #[test]
+    fn the_next_strike_of_a_period() {
+        use std::time::Duration;
+        let t0 = tokio::time::Instant::now();
+        let s = Duration::from_secs;
+        assert_eq!(super::until_next(t0 + s(10), s(10), t0), s(10));
+        assert_eq!(super::until_next(t0, s(10), t0), s(0));
+        assert_eq!(super::until_next(t0, s(10), t0 + s(10)), s(0));
+        assert_eq!(super::until_next(t0, s(10), t0 + s(11)), s(9));
+        assert_eq!(super::until_next(t0, s(10), t0 + s(25)), s(5));
     }
 
     // S22.3: the checker catches what the runtime must never do.
