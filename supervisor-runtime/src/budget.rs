@@ -135,14 +135,16 @@ fn subtree(node: &NodeDescription, path: &str) -> ShutdownBudget {
         .iter()
         .map(|c| described(c, &format!("{path}/{}", c.id)));
     match node.kind {
-        NodeKind::Worker | NodeKind::Supervisor { .. } => ShutdownBudget::sum(children),
+        NodeKind::Worker | NodeKind::Process | NodeKind::Supervisor { .. } => {
+            ShutdownBudget::sum(children)
+        }
         NodeKind::Dynamic { .. } | NodeKind::Pool { .. } => ShutdownBudget::max(children),
     }
 }
 
 fn described(node: &NodeDescription, path: &str) -> ShutdownBudget {
     match node.kind {
-        NodeKind::Worker => leaf(node.shutdown, path),
+        NodeKind::Worker | NodeKind::Process => leaf(node.shutdown, path),
         _ => subtree(node, path).under(node.shutdown),
     }
 }
@@ -177,7 +179,7 @@ fn spec_subtree(spec: &SupervisorSpec, path: &str) -> ShutdownBudget {
 fn spec_child(child: &ErasedChild, path: &str) -> ShutdownBudget {
     match &child.start {
         Starter::Supervisor { spec } => spec_subtree(spec, path).under(child.shutdown()),
-        Starter::Fn { .. } => leaf(child.shutdown(), path),
+        Starter::Fn { .. } | Starter::Process { .. } => leaf(child.shutdown(), path),
     }
 }
 

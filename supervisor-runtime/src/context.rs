@@ -23,6 +23,9 @@ pub(crate) trait NodeView: Send + Sync + 'static {
     fn beat(&self);
     /// The child's carried state, if it declared one (S15).
     fn stash(&self) -> Option<AnyArc>;
+    /// Its running process, if it is an operating-system process (S20).
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    fn process(&self) -> Option<&crate::os::ProcessSlot>;
     /// Whether the incarnation is working on a message it took (S14.2).
     fn set_busy(&self, busy: bool);
     /// A message taken from the mailbox (S12.8).

@@ -65,6 +65,8 @@ pub struct Watching {
 pub enum NodeKind {
     /// A worker.
     Worker,
+    /// An operating-system process (S20).
+    Process,
     /// A static supervisor.
     Supervisor {
         /// Its strategy.
@@ -200,7 +202,7 @@ impl NodeDescription {
             NodeKind::Supervisor { intensity, .. }
             | NodeKind::Dynamic { intensity, .. }
             | NodeKind::Pool { intensity, .. } => *intensity = value,
-            NodeKind::Worker => {}
+            NodeKind::Worker | NodeKind::Process => {}
         }
         self
     }
@@ -359,6 +361,7 @@ impl NodeDescription {
             probe_every: self.watching.probe_every,
             heartbeat_every: self.watching.heartbeat_every,
             state: self.state,
+            command: None,
         })
     }
 }
@@ -375,6 +378,8 @@ pub(crate) struct Label<'a> {
     pub(crate) probe_every: Option<Duration>,
     pub(crate) heartbeat_every: Option<Duration>,
     pub(crate) state: Option<&'a str>,
+    /// A process child's command, as it is shown (S20).
+    pub(crate) command: Option<&'a str>,
 }
 
 /// A node's line in a picture: its id, its kind's settings, and what differs from the defaults.
@@ -382,6 +387,9 @@ pub(crate) fn label(l: &Label<'_>) -> String {
     let mut s = String::from(l.id);
     match *l.kind {
         NodeKind::Worker => {}
+        NodeKind::Process => {
+            let _ = write!(s, " (process: {})", l.command.unwrap_or("?"));
+        }
         NodeKind::Supervisor {
             strategy,
             intensity,

@@ -83,6 +83,11 @@ impl Directed {
     pub fn directive(&self) -> Directive {
         self.directive
     }
+
+    /// The error it carries, to be downcast to its own type.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
 }
 
 impl<E: Disposition + std::error::Error + Send + Sync + 'static> From<E> for Directed {

@@ -455,6 +455,21 @@ pub struct ChildInfo {
     /// Its recent life, once it has failed (S19): what a watcher that was not listening then
     /// can still show.
     pub context: Option<Arc<crate::CrashContext>>,
+    /// Its process, for an operating-system process child (S20).
+    pub process: Option<ProcessInfo>,
+}
+
+/// What a process child runs now (S20).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProcessInfo {
+    /// The pid of its running incarnation, which is also its process group.
+    pub pid: Option<u32>,
+    /// The command as it is shown: the program, and its arguments only when the child's
+    /// process shows them.
+    pub command: Arc<str>,
+    /// The last lines its running (or last) incarnation wrote to stderr, oldest first.
+    pub stderr_tail: Vec<Arc<str>>,
 }
 
 /// How full a mailbox is: messages queued against its capacity.
@@ -505,6 +520,7 @@ impl PartialEq for ChildInfo {
             && self.last_message == other.last_message
             && self.readiness == other.readiness
             && self.mailbox == other.mailbox
+            && self.process == other.process
             && self.context.as_ref().map(ToString::to_string)
                 == other.context.as_ref().map(ToString::to_string)
     }

@@ -58,6 +58,7 @@ mod heartbeat;
 mod intercept;
 mod mailbox;
 mod node;
+mod os;
 mod picture;
 mod pool;
 mod process;
@@ -65,6 +66,8 @@ mod spawn;
 mod spec;
 mod stash;
 mod state;
+#[cfg(all(unix, feature = "process"))]
+mod subprocess;
 mod supervise;
 mod systemd;
 mod table;
@@ -92,7 +95,7 @@ pub use error::{
 };
 pub use event::{
     ChildCounts, ChildInfo, Event, EventKind, EventStream, IntensityUse, MailboxUse, Observer,
-    RecvError, RestartRecord, TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
+    ProcessInfo, RecvError, RestartRecord, TryRecvError, EVENT_CAPACITY, HISTORY_CAPACITY,
 };
 pub use exit::{
     BoxError, Busy, ChainLink, CrashContext, Directive, DirectiveSource, Escalation, ExitReason,
@@ -106,8 +109,9 @@ pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
-    Intensity, Overflow, PoolSpec, Readiness, Restart, RestartArgs, Routing, Shutdown, Strategy,
-    SupervisorSpec, Template, Uses, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    Intensity, Overflow, PoolSpec, Process, ProcessExit, ProcessStartError, Readiness, Ready,
+    Restart, RestartArgs, Routing, Shutdown, StderrTail, Strategy, SupervisorSpec, Template, Uses,
+    DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -19,9 +20,10 @@ use crate::exit::ExitReason;
 use crate::health::Health;
 use crate::heartbeat::Beats;
 use crate::mailbox::{ErasedMailbox, MailboxInner};
+use crate::os::ProcessSlot;
 use crate::spawn::Exit;
 use crate::spec::{
-    ChildKind, ErasedChild, PoolSettings, Starter, SupervisorKind, SupervisorSpec,
+    ChildKind, ErasedChild, PoolSettings, Shutdown, Starter, SupervisorKind, SupervisorSpec,
     DEFAULT_MAILBOX_CAPACITY,
 };
 use crate::stash::StashSlot;
@@ -191,6 +193,8 @@ struct Rare {
     /// The exits of its incarnations, for calls whose request was dropped (S14.4); made by the
     /// first call.
     exits: ExitsSlot,
+    /// Its running process, when it is an operating-system process (S20).
+    process: Option<ProcessSlot>,
 }
 
 /// The parts of a node that only supervisors have.
@@ -259,6 +263,11 @@ impl Node {
     /// Its heartbeats, when it is judged by them (S12).
     pub(crate) fn beats(&self) -> Option<&Beats> {
         self.rare.get()?.beats.as_ref()
+    }
+
+    /// Its running process, when it is an operating-system process (S20).
+    pub(crate) fn process_slot(&self) -> Option<&ProcessSlot> {
+        self.rare.get()?.process.as_ref()
     }
 
     /// The record of this node's exits, made on first use.
@@ -356,7 +365,7 @@ impl Node {
         let path = OnceLock::new();
         let parent_path = parent_path.cloned();
         let sup = match &spec.start {
-            Starter::Fn { .. } => None,
+            Starter::Fn { .. } | Starter::Process { .. } => None,
             Starter::Supervisor { spec: s, .. } => {
                 // A supervisor's path is its children's parent path: made now.
                 let own = match &parent_path {
@@ -387,11 +396,24 @@ impl Node {
             rare: {
                 let beats = spec.heartbeat().map(|_| Beats::new());
                 let stash = spec.state().map(|(make, _)| StashSlot::new(make));
-                if beats.is_some() || stash.is_some() {
+                let process = match &spec.start {
+                    Starter::Process { spec: p, .. } => Some(ProcessSlot::new(
+                        Arc::from(p.command_line()),
+                        p.tail_lines,
+                        match spec.shutdown() {
+                            Shutdown::Timeout(limit) => Some(limit),
+                            Shutdown::BrutalKill => Some(Duration::ZERO),
+                            Shutdown::Infinity => None,
+                        },
+                    )),
+                    _ => None,
+                };
+                if beats.is_some() || stash.is_some() || process.is_some() {
                     OnceLock::from(Box::new(Rare {
                         beats,
                         stash,
                         exits: ExitsSlot::new(),
+                        process,
                     }))
                 } else {
                     OnceLock::new()
@@ -484,6 +506,10 @@ impl NodeView for Node {
 
     fn stash(&self) -> Option<AnyArc> {
         self.rare.get()?.stash.as_ref()?.get()
+    }
+
+    fn process(&self) -> Option<&ProcessSlot> {
+        self.process_slot()
     }
 
     fn set_busy(&self, busy: bool) {

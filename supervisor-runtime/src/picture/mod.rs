@@ -124,7 +124,7 @@ fn from_description(node: &NodeDescription) -> Drawn {
 
 fn shape(kind: &NodeKind) -> Shape {
     match kind {
-        NodeKind::Worker => Shape::Worker,
+        NodeKind::Worker | NodeKind::Process => Shape::Worker,
         NodeKind::Supervisor { .. } => Shape::Supervisor,
         NodeKind::Dynamic { .. } => Shape::Dynamic,
         NodeKind::Pool { .. } => Shape::Pool,
@@ -206,6 +206,7 @@ fn supervisor(
             probe_every: None,
             heartbeat_every: None,
             state: None,
+            command: None,
         }),
         shape: shape(&kind),
         live: None,
@@ -220,7 +221,11 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
         Starter::Supervisor { spec } => {
             from_spec(spec, id, child.restart, child.significant, backoff)
         }
-        Starter::Fn { .. } => {
+        Starter::Fn { .. } | Starter::Process { .. } => {
+            let (kind, command) = match &child.start {
+                Starter::Process { spec, .. } => (NodeKind::Process, Some(spec.command_line())),
+                _ => (NodeKind::Worker, None),
+            };
             let mailbox = child
                 .mailbox
                 .is_some()
@@ -233,7 +238,7 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
                 crash: None,
                 label: label(&Label {
                     id,
-                    kind: &NodeKind::Worker,
+                    kind: &kind,
                     restart: child.restart,
                     significant: child.significant,
                     backoff,
@@ -242,6 +247,7 @@ fn from_child(child: &ErasedChild, id: &str) -> Drawn {
                     probe_every: child.health().map(|h| h.interval),
                     heartbeat_every: child.heartbeat().map(|h| h.interval),
                     state,
+                    command: command.as_deref(),
                 }),
                 shape: Shape::Worker,
                 live: None,
@@ -359,7 +365,7 @@ fn live(
             used.extend(spec.depends_on().iter().cloned());
             let inner = match info.kind {
                 ChildKind::Supervisor => sup.supervisor(&info.id).ok(),
-                ChildKind::Worker => None,
+                ChildKind::Worker | ChildKind::Process => None,
             };
             let mut child = match inner {
                 Some(inner) => live(inner, info.id.to_string(), Some((spec, state)), used).await,

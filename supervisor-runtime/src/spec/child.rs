@@ -344,6 +344,29 @@ impl ChildSpec<NoMailbox> {
         ChildSpec::with_mailbox(id, start)
     }
 
+    /// An operating-system process (S20): each incarnation is one process of `process`, in a
+    /// process group of its own, up when its readiness condition holds; stopping it closes its
+    /// stdin and sends SIGTERM to the group, then SIGKILL at the shutdown timeout, and waits
+    /// until the group is empty.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, Process, Ready, Shutdown, SupervisorSpec};
+    ///
+    /// let tools = SupervisorSpec::new("tools").child(
+    ///     ChildSpec::process("search", Process::new("search-server").ready(Ready::Line("ready".into())))
+    ///         .shutdown(Shutdown::Timeout(Duration::from_secs(5))),
+    /// );
+    /// ```
+    #[cfg(all(unix, feature = "process"))]
+    pub fn process(id: impl Into<Arc<str>>, process: super::process::Process) -> Self {
+        let spec = Arc::new(process);
+        let call: crate::spawn::StartFn = Arc::new(crate::subprocess::ProcessStart {
+            spec: Arc::clone(&spec),
+        });
+        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Process { call, spec }))
+    }
+
     /// A nested supervisor of any kind. Its shutdown defaults to infinity (S1.3).
     pub fn supervisor(spec: impl AnySupervisorSpec) -> Self {
         let spec = spec.into_spec();

@@ -5,6 +5,7 @@ mod child;
 mod model;
 mod policy;
 mod pool;
+mod process;
 mod supervisor;
 mod uses;
 mod validate;
@@ -17,6 +18,7 @@ pub use policy::{
     Strategy, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use pool::{PoolSpec, Routing};
+pub use process::{Process, ProcessExit, ProcessStartError, Ready, StderrTail};
 pub use uses::Uses;
 pub(crate) use validate::check_child;
 

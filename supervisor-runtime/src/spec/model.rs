@@ -71,6 +71,13 @@ pub(crate) enum Starter {
     Fn { call: StartFn, awaits_start: bool },
     /// A nested supervisor: it starts its subtree in its parent's task, then runs its own.
     Supervisor { spec: Arc<SupervisorSpec> },
+    /// An operating-system process (S20): `call` runs one incarnation of `spec`, which counts
+    /// as started once the process is up by its readiness condition.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    Process {
+        call: StartFn,
+        spec: Arc<super::process::Process>,
+    },
 }
 
 impl ErasedChild {
@@ -78,12 +85,13 @@ impl ErasedChild {
         match self.start {
             Starter::Fn { .. } => ChildKind::Worker,
             Starter::Supervisor { .. } => ChildKind::Supervisor,
+            Starter::Process { .. } => ChildKind::Process,
         }
     }
 
     pub(crate) fn shutdown(&self) -> Shutdown {
         self.shutdown.unwrap_or(match self.kind() {
-            ChildKind::Worker => DEFAULT_WORKER_SHUTDOWN,
+            ChildKind::Worker | ChildKind::Process => DEFAULT_WORKER_SHUTDOWN,
             ChildKind::Supervisor => Shutdown::Infinity,
         })
     }

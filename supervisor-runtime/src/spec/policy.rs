@@ -71,13 +71,15 @@ pub enum Readiness {
     Ignored,
 }
 
-/// Whether a child is a worker or a supervisor.
+/// Whether a child is a worker, a supervisor or an operating-system process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChildKind {
     /// A task doing work.
     Worker,
     /// A supervisor of its own children.
     Supervisor,
+    /// An operating-system process (S20).
+    Process,
 }
 
 /// When a supervisor stops by itself because significant children exited (S8).

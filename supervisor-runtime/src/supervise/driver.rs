@@ -634,6 +634,8 @@ impl Engine {
         let awaits_start = match &child.spec.start {
             Starter::Fn { awaits_start, .. } => *awaits_start,
             Starter::Supervisor { .. } => false,
+            // Up once its readiness condition holds (S20.1).
+            Starter::Process { .. } => true,
         };
         let (signal, started) = if awaits_start {
             let (s, rx) = StartSignal::new();
@@ -667,7 +669,7 @@ impl Engine {
         };
         // What starts it, taken out of the table so that the table can change meanwhile.
         let how = match &child.spec.start {
-            Starter::Fn { call, .. } => Ok(Arc::clone(call)),
+            Starter::Fn { call, .. } | Starter::Process { call, .. } => Ok(Arc::clone(call)),
             Starter::Supervisor { spec } => Err((Arc::clone(spec), Arc::clone(&child.node))),
         };
         let running = |task| Running {
@@ -1225,6 +1227,8 @@ impl Engine {
         };
         if matches!(reason, ExitReason::Killed) {
             if let Some(node) = self.children.get(&seq).map(|c| Arc::clone(&c.node)) {
+                #[cfg(all(unix, feature = "process"))]
+                crate::subprocess::until_group_empty(&node).await;
                 reap(node, self.events.clone()).await;
             }
         }
@@ -1316,7 +1320,8 @@ impl Engine {
                     counts.specs += 1;
                     counts.active += usize::from(c.phase.running().is_some());
                     match c.node.kind {
-                        ChildKind::Worker => counts.workers += 1,
+                        // As OTP counts them: whatever is not a supervisor is a worker.
+                        ChildKind::Worker | ChildKind::Process => counts.workers += 1,
                         ChildKind::Supervisor => counts.supervisors += 1,
                     }
                 }
@@ -1600,6 +1605,11 @@ fn info(c: &Child) -> ChildInfo {
             Some(_) => c.crash_context(),
             None => None,
         },
+        process: c.node.process_slot().map(|p| crate::event::ProcessInfo {
+            pid: p.group().and_then(|g| u32::try_from(g).ok()),
+            command: Arc::clone(&p.command),
+            stderr_tail: p.stderr_tail(),
+        }),
     }
 }
 

@@ -1,0 +1,394 @@
+//! Operating-system processes as children (S20), in real time with `sh` as the fixture: groups
+//! stopped by signals and waited for until empty, statuses as exits and directives, output
+//! drained and its tail kept, readiness by a line, and nothing left behind: no process, no
+//! zombie, no descriptor.
+
+#![cfg(target_os = "linux")]
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use supervisor::{
+    ChildSpec, Directed, Directive, Event, EventKind, EventStream, ExitReason, Observer, Process,
+    ProcessExit, ProcessStartError, Ready, Restart, Shutdown, StartError, Supervisor,
+    SupervisorHandle, SupervisorSpec, TreeError,
+};
+
+const MS: Duration = Duration::from_millis(1);
+
+fn sh(script: &str) -> Process {
+    Process::new("sh").args(["-c", script])
+}
+
+async fn start(spec: SupervisorSpec) -> (SupervisorHandle, EventStream) {
+    let observer = Observer::new();
+    let events = observer.subscribe();
+    let tree = Supervisor::start_observed(spec, &observer)
+        .await
+        .expect("the tree starts");
+    (tree, events)
+}
+
+/// The first event matching `pred`, within 10 s of real time.
+async fn until(events: &mut EventStream, pred: impl Fn(&Event) -> bool) -> Event {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(e) if pred(&e) => return e,
+                Ok(_) => {}
+                Err(e) => panic!("event stream: {e:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .expect("the event came within 10 s")
+}
+
+fn process_exit(reason: &ExitReason) -> Option<ProcessExit> {
+    let ExitReason::Error(e) = reason else {
+        return None;
+    };
+    e.downcast_ref::<ProcessExit>().cloned().or_else(|| {
+        let directed = e.downcast_ref::<Directed>()?;
+        directed.inner().downcast_ref::<ProcessExit>().cloned()
+    })
+}
+
+/// The pid (and process group) of the running incarnation of `id` under the root.
+async fn pid(tree: &SupervisorHandle, id: &str) -> i32 {
+    let children = tree.root().which_children().await.unwrap();
+    let info = children.iter().find(|c| &*c.id == id).expect("the child");
+    let pid = info.process.as_ref().and_then(|p| p.pid).expect("a pid");
+    i32::try_from(pid).unwrap()
+}
+
+/// The processes of group `pgid` as /proc lists them: (pid, state).
+fn members(pgid: i32) -> Vec<(i32, char)> {
+    let mut members = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command, which is in parentheses and may hold spaces.
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) {
+            members.push((pid, fields[0].chars().next().unwrap_or('?')));
+        }
+    }
+    members
+}
+
+/// The processes of group `pgid` still running (not zombies).
+fn group_members(pgid: i32) -> Vec<i32> {
+    (members(pgid).into_iter())
+        .filter(|(_, state)| *state != 'Z')
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Waits until no process of `pgid` exists at all, zombies included: the orphans of a killed
+/// group are reaped by the init process, in its own time.
+async fn until_reaped(pgid: i32) {
+    let begun = Instant::now();
+    while !members(pgid).is_empty() {
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "group {pgid} still listed after 10 s: {:?}",
+            members(pgid)
+        );
+        tokio::time::sleep(10 * MS).await;
+    }
+}
+
+// S20.1, S20.3: up when spawned; exit 0 of a transient process is a normal exit, not
+// restarted; a code is an error carrying it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_are_exits() {
+    let (tree, mut events) = start(
+        SupervisorSpec::new("app")
+            .child(ChildSpec::process("ok", sh("sleep 0.1; exit 0")).restart(Restart::Transient))
+            .child(
+                ChildSpec::process("three", sh("sleep 0.1; exit 3")).restart(Restart::Transient),
+            ),
+    )
+    .await;
+    let e = until(&mut events, |e| {
+        matches!(e.kind, EventKind::Exited { .. }) && &*e.path == "app/three"
+    })
+    .await;
+    let EventKind::Exited { reason, .. } = &e.kind else {
+        unreachable!()
+    };
+    let exit = process_exit(reason).expect("a process exit");
+    assert_eq!(exit.code(), Some(3));
+    assert_eq!(reason.to_string(), "sh exited with code 3");
+    until(&mut events, |e| {
+        matches!(e.kind, EventKind::Started { incarnation: 1 }) && &*e.path == "app/three"
+    })
+    .await;
+    let children = tree.root().which_children().await.unwrap();
+    let ok = children.iter().find(|c| &*c.id == "ok").unwrap();
+    assert_eq!(
+        ok.restarts, 0,
+        "a normal exit of a transient child is not restarted"
+    );
+    assert!(matches!(ok.last_exit, Some(ExitReason::Normal)));
+    tree.shutdown().await.unwrap();
+}
+
+// S20.3, S10.2: a code in the exit-code table carries its directive: 78 is fatal and ends the
+// tree; death by a signal is an error naming the signal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exit_code_table_and_signals() {
+    let (tree, mut events) = start(
+        SupervisorSpec::new("app")
+            .child(
+                ChildSpec::process("segv", sh("sleep 0.1; kill -SEGV $$"))
+                    .restart(Restart::Temporary),
+            )
+            .child(ChildSpec::process(
+                "config",
+                sh("sleep 0.5; echo 'bad config: no such key' >&2; exit 78")
+                    .exit_code(78, Directive::Fatal),
+            )),
+    )
+    .await;
+    let e = until(&mut events, |e| {
+        matches!(e.kind, EventKind::Exited { .. }) && &*e.path == "app/segv"
+    })
+    .await;
+    let EventKind::Exited { reason, .. } = &e.kind else {
+        unreachable!()
+    };
+    let exit = process_exit(reason).expect("a process exit");
+    assert_eq!(exit.code(), None);
+    assert_eq!(exit.signal(), Some(11));
+    assert_eq!(reason.to_string(), "sh was killed by SIGSEGV");
+    match tree.join().await {
+        Err(TreeError::Fatal(escalation)) => {
+            let exit = process_exit(&escalation.cause).expect("the process's exit");
+            assert_eq!(exit.code(), Some(78));
+            assert_eq!(exit.stderr_tail().len(), 1);
+            assert_eq!(&*exit.stderr_tail()[0], "bad config: no such key");
+        }
+        other => panic!("expected a fatal end, got {other:?}"),
+    }
+}
+
+// S20.2: a process ignoring SIGTERM is killed at its shutdown timeout, with its whole group,
+// and the stop returns only once the group is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_ignoring_sigterm_is_killed_at_its_timeout() {
+    let (tree, mut events) = start(
+        SupervisorSpec::new("app").child(
+            ChildSpec::process("deaf", sh("trap '' TERM; sleep 1000 & sleep 1000; wait"))
+                .shutdown(Shutdown::Timeout(300 * MS)),
+        ),
+    )
+    .await;
+    let group = pid(&tree, "deaf").await;
+    tokio::time::sleep(100 * MS).await;
+    assert!(group_members(group).len() >= 3, "sh and its two sleeps");
+    let stopping = Instant::now();
+    tree.root().terminate_child("deaf").await.unwrap();
+    let took = stopping.elapsed();
+    assert!(
+        took >= 300 * MS,
+        "killed at its timeout, not before: {took:?}"
+    );
+    let e = until(&mut events, |e| matches!(e.kind, EventKind::Stopped { .. })).await;
+    assert!(
+        matches!(
+            e.kind,
+            EventKind::Stopped {
+                reason: ExitReason::Killed,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        group_members(group),
+        Vec::<i32>::new(),
+        "the group is empty once the stop returns"
+    );
+    tree.shutdown().await.unwrap();
+}
+
+// S20.2: the leader exits on SIGTERM while its own child ignores it: the group is still
+// followed, and killed at the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_exits_leaves_no_child_behind() {
+    let script = "(trap '' TERM; exec sleep 1000) & trap 'exit 0' TERM; wait; wait";
+    let (tree, _events) = start(
+        SupervisorSpec::new("app")
+            .child(ChildSpec::process("leader", sh(script)).shutdown(Shutdown::Timeout(300 * MS))),
+    )
+    .await;
+    let group = pid(&tree, "leader").await;
+    tokio::time::sleep(100 * MS).await;
+    assert_eq!(group_members(group).len(), 2);
+    let stopping = Instant::now();
+    tree.root().terminate_child("leader").await.unwrap();
+    assert!(
+        stopping.elapsed() >= 300 * MS,
+        "the ignoring child holds the stop until the kill"
+    );
+    assert_eq!(group_members(group), Vec::<i32>::new());
+    tree.shutdown().await.unwrap();
+}
+
+// S20.2, S6.3: `sleep 1000 & wait` leaves nothing behind once the tree stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_tree_leaves_no_process() {
+    let (tree, _events) =
+        start(SupervisorSpec::new("app").child(ChildSpec::process("bg", sh("sleep 1000 & wait"))))
+            .await;
+    let group = pid(&tree, "bg").await;
+    tokio::time::sleep(100 * MS).await;
+    assert_eq!(group_members(group).len(), 2);
+    let stopping = Instant::now();
+    tree.shutdown().await.unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(4),
+        "SIGTERM ended it, well before the 5 s kill"
+    );
+    assert_eq!(group_members(group), Vec::<i32>::new());
+}
+
+// S20.3: a process writing a MiB to stderr on one line never blocks on its pipe; the line is
+// cut, and the tail is in its exit's context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chatty_process_never_blocks_and_its_tail_is_kept() {
+    let script = "head -c 1048576 /dev/zero | tr '\\0' x >&2; echo >&2; \
+                  i=0; while [ $i -lt 2000 ]; do echo \"line $i\" >&2; i=$((i+1)); done; \
+                  echo 'last words' >&2; exit 3";
+    let (tree, mut events) = start(SupervisorSpec::new("app").child(
+        ChildSpec::process("chatty", sh(script).stderr_tail(3)).restart(Restart::Temporary),
+    ))
+    .await;
+    let e = until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let EventKind::Exited { reason, .. } = &e.kind else {
+        unreachable!()
+    };
+    let exit = process_exit(reason).expect("a process exit");
+    let tail: Vec<&str> = exit.stderr_tail().iter().map(|l| &**l).collect();
+    assert_eq!(tail, ["line 1998", "line 1999", "last words"]);
+    // The tail is the error's source: whatever prints the chain shows it.
+    let ExitReason::Error(error) = reason else {
+        unreachable!()
+    };
+    let source = error.source().expect("the tail as the source").to_string();
+    assert!(source.ends_with("line 1999\n  last words"), "{source}");
+    tree.shutdown().await.unwrap();
+}
+
+// S20.1: up when it prints its readiness line; the tree's start waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_on_its_readiness_line() {
+    let begun = Instant::now();
+    let (tree, _events) = start(
+        SupervisorSpec::new("app").child(ChildSpec::process(
+            "server",
+            sh("echo booting; sleep 0.3; echo 'ready on 8080'; sleep 1000")
+                .ready(Ready::Line("ready".into())),
+        )),
+    )
+    .await;
+    assert!(begun.elapsed() >= 300 * MS, "up only once it said so");
+    tree.shutdown().await.unwrap();
+}
+
+// S20.1: not ready within its timeout is a failed start carrying the stderr tail; the
+// process was killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readiness_timeout_is_a_failed_start_with_the_tail() {
+    let spec = SupervisorSpec::new("app").child(ChildSpec::process(
+        "mute",
+        sh("echo 'cannot bind: address in use' >&2; sleep 1000")
+            .ready(Ready::Line("ready".into()))
+            .ready_timeout(300 * MS),
+    ));
+    match Supervisor::start(spec).await {
+        Err(StartError::ChildFailed {
+            cause: ExitReason::Error(e),
+            ..
+        }) => match e.downcast_ref::<ProcessStartError>() {
+            Some(ProcessStartError::NotReady { stderr_tail, .. }) => {
+                assert_eq!(stderr_tail.lines().len(), 1);
+                assert_eq!(&*stderr_tail.lines()[0], "cannot bind: address in use");
+            }
+            other => panic!("not ready expected, got {other:?}"),
+        },
+        other => panic!("a failed start expected, got {other:?}"),
+    }
+    let spec = SupervisorSpec::new("app").child(ChildSpec::process(
+        "missing",
+        Process::new("/no/such/program"),
+    ));
+    match Supervisor::start(spec).await {
+        Err(StartError::ChildFailed {
+            cause: ExitReason::Error(e),
+            ..
+        }) => assert!(
+            matches!(
+                e.downcast_ref::<ProcessStartError>(),
+                Some(ProcessStartError::Spawn { .. })
+            ),
+            "{e}"
+        ),
+        other => panic!("a failed start expected, got {other:?}"),
+    }
+}
+
+// S20.2, S6.1: a tree's processes stop in reverse start order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_stop_in_reverse_order() {
+    let (tree, mut events) = start(
+        SupervisorSpec::new("app")
+            .child(ChildSpec::process("a", sh("sleep 1000 & wait")))
+            .child(ChildSpec::process("b", sh("sleep 1000 & wait")))
+            .child(ChildSpec::process("c", sh("sleep 1000 & wait"))),
+    )
+    .await;
+    tree.shutdown().await.unwrap();
+    let mut order = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let EventKind::Stopped { reason, .. } = &e.kind {
+            assert!(
+                matches!(reason, ExitReason::Shutdown),
+                "stopped by SIGTERM: {reason:?}"
+            );
+            order.push(e.path.to_string());
+        }
+    }
+    assert_eq!(order, ["app/c", "app/b", "app/a"]);
+}
+
+// S20: pictures and `which_children` show a process child's command, arguments hidden unless
+// shown, and its running pid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pictures_and_listings_show_the_command() {
+    let spec = SupervisorSpec::new("app")
+        .child(ChildSpec::process("secret", sh("sleep 1000")))
+        .child(ChildSpec::process(
+            "open",
+            Process::new("sleep").arg("1000").show_args(),
+        ));
+    let text = supervisor::Picture::from(&spec).text();
+    assert!(text.contains("secret (process: sh …)"), "{text}");
+    assert!(text.contains("open (process: sleep 1000)"), "{text}");
+    let (tree, _events) = start(spec).await;
+    let children = tree.root().which_children().await.unwrap();
+    let open = children[1].process.as_ref().expect("a process");
+    assert_eq!(&*open.command, "sleep 1000");
+    assert_eq!(group_members(pid(&tree, "open").await).len(), 1);
+    tree.shutdown().await.unwrap();
+}
