@@ -405,3 +405,132 @@ async fn pictures_and_listings_show_the_command() {
     assert_eq!(group_members(pid(&tree, "open").await).len(), 1);
     tree.shutdown().await.unwrap();
 }
+
+/// The `tool_server` example, built beside the tests (`cargo test` builds the examples).
+fn tool_server(name: &str) -> Process {
+    // target/<profile>/deps/processes-<hash> -> target/<profile>/examples/tool_server
+    let exe = std::env::current_exe().expect("the test binary");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("the target directory");
+    let server = dir.join("examples").join("tool_server");
+    assert!(
+        server.exists(),
+        "{} is missing: `cargo build --example tool_server` (a whole `cargo test` builds it)",
+        server.display()
+    );
+    Process::new(server).args(["--name", name])
+}
+
+// S20.4: requests answered by id, results and error objects, notifications, through a
+// restart: a request made while the process restarts is answered by the next one; one that
+// reaches a dying process ends with its exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_to_a_json_rpc_process() {
+    use serde_json::json;
+    use supervisor::{CallError, RequestError, Rpc};
+    let (tree, mut events) = start(SupervisorSpec::new("app").child(ChildSpec::process_rpc(
+        "tools",
+        tool_server("tools").ready(Ready::Line("ready".into())),
+    )))
+    .await;
+    let tools = tree.child::<Rpc>("tools").unwrap();
+    let s = Duration::from_secs(5);
+    let sum = tools
+        .request(
+            "tools/call",
+            json!({"name": "add", "arguments": {"a": 2, "b": 3}}),
+            s,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sum["content"][0]["text"], "5");
+    // Many at once, answered each by its own id.
+    let asks = (0..50).map(|n| {
+        let tools = tools.clone();
+        async move {
+            let r = tools
+                .request(
+                    "tools/call",
+                    json!({"name": "echo", "arguments": {"text": n.to_string()}}),
+                    s,
+                )
+                .await
+                .unwrap();
+            assert_eq!(r["content"][0]["text"], n.to_string());
+        }
+    });
+    futures_join(asks).await;
+    match tools
+        .request("tools/call", json!({"name": "fail"}), s)
+        .await
+    {
+        Err(RequestError::Rpc(e)) => {
+            assert_eq!((e.code, e.message.as_str()), (-32000, "the tool failed"));
+            assert_eq!(e.data, Some(json!({"tool": "fail"})));
+        }
+        other => panic!("an error object expected, got {other:?}"),
+    }
+    tools
+        .notify("notifications/initialized", json!({}))
+        .await
+        .unwrap();
+    // The process dies holding the request: the call ends with its exit (S14.4).
+    match tools
+        .request("tools/call", json!({"name": "crash"}), s)
+        .await
+    {
+        Err(RequestError::Call(CallError::Exited { reason, .. })) => {
+            assert_eq!(process_exit(&reason).and_then(|e| e.code()), Some(3));
+        }
+        other => panic!("the exit expected, got {other:?}"),
+    }
+    // Sent while it restarts: answered by the next process.
+    let pid = tools
+        .request("tools/call", json!({"name": "pid"}), s)
+        .await
+        .unwrap();
+    let e = until(&mut events, |e| {
+        matches!(e.kind, EventKind::Started { incarnation: 1 })
+    })
+    .await;
+    drop(e);
+    assert_eq!(
+        pid["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .parse::<u32>()
+            .ok(),
+        tree.root().which_children().await.unwrap()[0]
+            .process
+            .as_ref()
+            .and_then(|p| p.pid)
+    );
+    // A request that outlives its timeout is a timeout, and the process goes on.
+    match tools
+        .request(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 500}}),
+            100 * MS,
+        )
+        .await
+    {
+        Err(RequestError::Call(CallError::Timeout(_))) => {}
+        other => panic!("a timeout expected, got {other:?}"),
+    }
+    assert!(tools.request("ping", json!({}), s).await.is_ok());
+    tree.shutdown().await.unwrap();
+}
+
+async fn futures_join(
+    futures: impl IntoIterator<Item = impl std::future::Future<Output = ()> + Send + 'static>,
+) {
+    let mut set = tokio::task::JoinSet::new();
+    for f in futures {
+        set.spawn(f);
+    }
+    while let Some(done) = set.join_next().await {
+        done.unwrap();
+    }
+}

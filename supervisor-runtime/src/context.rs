@@ -229,6 +229,12 @@ impl<M: Message> ChildContext<M> {
         }
     }
 
+    /// Whether it holds a mailbox.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    pub(crate) fn has_mailbox(&self) -> bool {
+        self.mailbox.is_some()
+    }
+
     pub(crate) async fn attach_async(raw: RawContext) -> Self {
         match Self::try_attach(raw) {
             Ok(ctx) => ctx,

@@ -62,6 +62,8 @@ mod os;
 mod picture;
 mod pool;
 mod process;
+#[cfg(all(unix, feature = "process"))]
+mod rpc;
 mod spawn;
 mod spec;
 mod stash;
@@ -107,6 +109,8 @@ pub use heartbeat::Heartbeat;
 pub use picture::{Live, Picture, PictureNode};
 pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
+#[cfg(all(unix, feature = "process"))]
+pub use rpc::{RequestError, Rpc, RpcError};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
     Intensity, Overflow, PoolSpec, Process, ProcessExit, ProcessStartError, Readiness, Ready,

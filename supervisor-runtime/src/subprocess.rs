@@ -3,21 +3,26 @@
 //! status made an exit reason. Nothing of it outlives the incarnation: a guard kills the group
 //! when the task is dropped (a stop's timeout aborts it).
 
+use std::collections::{HashMap, VecDeque};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustix::process::Signal;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, Instant};
+use tokio_util::sync::CancellationToken;
 
-use crate::context::RawContext;
+use crate::call::Reply;
+use crate::context::{ChildContext, RawContext};
 use crate::directive::Directed;
 use crate::exit::ExitReason;
 use crate::os::{group_alive, signal_group, ProcessSlot};
+use crate::rpc::{self, Incoming, Rpc, RpcError};
 use crate::spawn::{spawn_incarnation, spawning, Report, Start};
 use crate::spec::{Process, ProcessExit, ProcessStartError, Ready};
 
@@ -42,10 +47,12 @@ pub(crate) const REAP_LIMIT: Duration = Duration::from_secs(5);
 const LAST_LINES: Duration = Duration::from_millis(200);
 
 async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
-    let Some(slot) = raw.node.process() else {
+    let node = Arc::clone(&raw.node);
+    let Some(slot) = node.process() else {
         return ExitReason::error("a process child's node has no process slot");
     };
-    let path = Arc::clone(raw.node.path());
+    // A process child without a mailbox attaches none: its `recv` is never polled.
+    let ctx = ChildContext::<Rpc>::attach_async(raw).await;
     let mut command = Command::new(&spec.program);
     command
         .args(&spec.args)
@@ -80,85 +87,149 @@ async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     };
     slot.spawned(group);
     let stdin = child.stdin.take();
-    let out = Lines::new(child.stdout.take(), spec.max_line);
-    let err = Lines::new(child.stderr.take(), spec.max_line);
+    let rpc = ctx.has_mailbox();
+    let out_limit = if rpc { spec.max_message } else { spec.max_line };
     let mut running = Running {
+        out: Lines::new(child.stdout.take(), out_limit),
+        err: Lines::new(child.stderr.take(), spec.max_line),
         group: Group {
             child,
             group,
             slot,
             empty: false,
         },
-        stdin,
-        out,
-        err,
-        path: &path,
+        stdin: Writer::new(stdin, rpc),
+        token: ctx.raw.token.clone(),
+        ctx,
+        path: Arc::clone(node.path()),
         spec: &spec,
+        leader: None,
     };
-    if let Some(exit) = running.until_ready(&raw).await {
+    if let Some(exit) = running.until_ready().await {
         return exit;
     }
-    raw.signal_started();
-    let status = tokio::select! {
-        biased;
-        () = raw.token.cancelled() => return running.stop().await,
-        status = running.until_exit() => status,
-    };
-    running.after_own_exit(status).await
+    running.ctx.raw.signal_started();
+    loop {
+        match running.step(true, None).await {
+            Step::Cancelled => return running.stop().await,
+            Step::Exited => return running.after_own_exit().await,
+            Step::Line(..) | Step::Tick => {}
+        }
+    }
+}
+
+/// What one step of a running incarnation saw.
+enum Step {
+    /// Its stop was asked for.
+    Cancelled,
+    /// Its leader exited (the status is in `Running::leader`).
+    Exited,
+    /// A line of its output that was not an answer: `true` for stderr.
+    Line(bool, String),
+    /// The step's deadline passed.
+    Tick,
 }
 
 /// What one incarnation holds while it runs.
 struct Running<'a> {
     group: Group<'a>,
-    stdin: Option<ChildStdin>,
+    stdin: Writer,
     out: Lines,
     err: Lines,
-    path: &'a Arc<str>,
+    ctx: ChildContext<Rpc>,
+    /// The incarnation's stop request (the context's, apart so that both can be borrowed).
+    token: CancellationToken,
+    path: Arc<str>,
     spec: &'a Process,
+    /// The leader's status, once it exited.
+    leader: Option<std::io::Result<ExitStatus>>,
 }
 
 impl Running<'_> {
-    /// Waits until the incarnation is up by its spec; `Some` with its exit if it is not.
-    async fn until_ready(&mut self, raw: &RawContext) -> Option<ExitReason> {
-        let deadline = Instant::now() + self.spec.ready_timeout;
-        let wanted = match &self.spec.ready {
-            Ready::Spawned => return None,
-            Ready::Line(text) => Some(text.as_str()),
-            Ready::After(_) => None,
+    /// One step: the next thing that happens among the stop, the leader's exit, a line of
+    /// output, a message of the mailbox to write, the room to write it, and `until`. Lines
+    /// are logged, stderr kept in the tail, answers sent to their callers, before returning.
+    async fn step(&mut self, stop: bool, until: Option<Instant>) -> Step {
+        let leader_running = self.leader.is_none();
+        let step = tokio::select! {
+            biased;
+            () = self.token.cancelled(), if stop => Step::Cancelled,
+            line = self.out.next(), if !self.out.done() => match line {
+                Some(line) => Step::Line(false, line),
+                None => Step::Tick,
+            },
+            line = self.err.next(), if !self.err.done() => match line {
+                Some(line) => Step::Line(true, line),
+                None => Step::Tick,
+            },
+            written = self.stdin.write_some(), if self.stdin.pending() => {
+                if written.is_err() {
+                    // The process closed its stdin: its requests cannot be answered.
+                    self.stdin.close();
+                }
+                Step::Tick
+            }
+            message = self.ctx.recv(), if self.stdin.wants_more() => {
+                if let Some(message) = message {
+                    self.stdin.put(message);
+                }
+                Step::Tick
+            }
+            status = self.group.child.wait(), if leader_running => {
+                self.leader = Some(status);
+                Step::Exited
+            }
+            () = sleep_until_or_never(until) => Step::Tick,
         };
-        let up_at = match &self.spec.ready {
-            Ready::After(delay) => Instant::now() + *delay,
-            _ => deadline,
+        match step {
+            Step::Line(false, line) => self.stdout(line),
+            Step::Line(true, line) => self.stderr(line),
+            other => other,
+        }
+    }
+
+    /// A line of stdout: an answer to a request, a request of the process's own (refused),
+    /// or a line to log.
+    fn stdout(&mut self, line: String) -> Step {
+        if self.stdin.speaks() {
+            match rpc::parse(&line) {
+                Incoming::Answer(id, answer) => {
+                    self.stdin.answer(id, answer);
+                    return Step::Tick;
+                }
+                Incoming::Request(id) => self.stdin.refuse(&id),
+                Incoming::Other => {}
+            }
+        }
+        tracing::info!(child = %self.path, stream = "stdout", "{line}");
+        Step::Line(false, line)
+    }
+
+    fn stderr(&mut self, line: String) -> Step {
+        tracing::info!(child = %self.path, stream = "stderr", "{line}");
+        self.group.slot.push_stderr(Arc::from(line.as_str()));
+        Step::Line(true, line)
+    }
+
+    /// Waits until the incarnation is up by its spec; `Some` with its exit if it is not.
+    async fn until_ready(&mut self) -> Option<ExitReason> {
+        let deadline = Instant::now() + self.spec.ready_timeout;
+        let (wanted, up_at) = match &self.spec.ready {
+            Ready::Spawned => return None,
+            Ready::Line(text) => (Some(text.clone()), deadline),
+            Ready::After(delay) => (None, (Instant::now() + *delay).min(deadline)),
         };
         loop {
-            tokio::select! {
-                biased;
-                () = raw.token.cancelled() => return Some(self.stop().await),
-                line = self.out.next(), if !self.out.done() => {
-                    if let Some(line) = line {
-                        let up = wanted.is_some_and(|w| line.contains(w));
-                        self.log("stdout", line);
-                        if up {
-                            return None;
-                        }
-                    }
+            match self.step(true, Some(up_at)).await {
+                Step::Cancelled => return Some(self.stop().await),
+                Step::Exited => return Some(self.after_own_exit().await),
+                Step::Line(_, line) if wanted.as_deref().is_some_and(|w| line.contains(w)) => {
+                    return None;
                 }
-                line = self.err.next(), if !self.err.done() => {
-                    if let Some(line) = line {
-                        let up = wanted.is_some_and(|w| line.contains(w));
-                        self.stderr(line);
-                        if up {
-                            return None;
-                        }
-                    }
-                }
-                status = self.group.child.wait() => {
-                    return Some(self.after_own_exit(status).await);
-                }
-                () = tokio::time::sleep_until(up_at.min(deadline)) => {
-                    if wanted.is_none() && up_at <= deadline {
-                        return None;
-                    }
+                Step::Line(..) => {}
+                Step::Tick if Instant::now() < up_at => {}
+                Step::Tick if wanted.is_none() && up_at < deadline => return None,
+                Step::Tick => {
                     signal_group(self.group.group, Signal::KILL);
                     self.until_empty(None).await;
                     return Some(ExitReason::error(ProcessStartError::NotReady {
@@ -171,40 +242,20 @@ impl Running<'_> {
         }
     }
 
-    /// Drains the output until the leader exits.
-    async fn until_exit(&mut self) -> std::io::Result<ExitStatus> {
-        loop {
-            tokio::select! {
-                biased;
-                line = self.out.next(), if !self.out.done() => {
-                    if let Some(line) = line {
-                        self.log("stdout", line);
-                    }
-                }
-                line = self.err.next(), if !self.err.done() => {
-                    if let Some(line) = line {
-                        self.stderr(line);
-                    }
-                }
-                status = self.group.child.wait() => return status,
-            }
-        }
-    }
-
-    /// S20.2: stdin closed, SIGTERM to the group, then the group waited for until it is
-    /// empty; the supervisor aborts the task at the shutdown timeout, and the guard's SIGKILL
-    /// ends the group.
+    /// S20.2: stdin closed, SIGTERM to the group, then the group waited for until nothing of
+    /// it runs; the supervisor aborts the task at the shutdown timeout, and the guard's
+    /// SIGKILL ends the group.
     async fn stop(&mut self) -> ExitReason {
-        drop(self.stdin.take());
+        self.stdin.close();
         signal_group(self.group.group, Signal::TERM);
         self.until_empty(None).await;
         ExitReason::Shutdown
     }
 
     /// The leader exited on its own: what is left of its group is stopped (a restart never
-    /// races an orphan for a port), then the status is the exit.
-    async fn after_own_exit(&mut self, status: std::io::Result<ExitStatus>) -> ExitReason {
-        drop(self.stdin.take());
+    /// races an orphan for a port), then its status is the exit.
+    async fn after_own_exit(&mut self) -> ExitReason {
+        self.stdin.close();
         if group_alive(self.group.group) {
             signal_group(self.group.group, Signal::TERM);
             let grace = self.group.slot.shutdown.unwrap_or(REMAINS_GRACE);
@@ -215,64 +266,37 @@ impl Running<'_> {
         } else {
             self.group.emptied();
         }
-        self.last_lines().await;
-        match status {
-            Ok(status) => self.exit(status),
-            Err(error) => ExitReason::error(error),
+        // What is still in the pipes, for a short while: a process outside the group may
+        // hold them open.
+        let until = Instant::now() + LAST_LINES;
+        while !(self.out.done() && self.err.done()) && Instant::now() < until {
+            self.step(false, Some(until)).await;
+        }
+        match self.leader.take() {
+            Some(Ok(status)) => self.exit(status),
+            Some(Err(error)) => ExitReason::error(error),
+            None => ExitReason::Normal,
         }
     }
 
-    /// Waits, draining the output, until the leader is reaped and its group is empty, or
-    /// `limit` has passed (`false` then).
+    /// Waits, draining the output, until the leader is reaped and nothing of its group runs,
+    /// or `limit` has passed (`false` then).
     async fn until_empty(&mut self, limit: Option<Duration>) -> bool {
         let deadline = limit.map(|l| Instant::now() + l);
         let mut poll = Duration::from_millis(1);
-        let mut leader_gone = false;
         loop {
-            if leader_gone && !group_alive(self.group.group) {
+            if self.leader.is_some() && !group_alive(self.group.group) {
                 self.group.emptied();
                 return true;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
                 return false;
             }
-            tokio::select! {
-                biased;
-                line = self.out.next(), if !self.out.done() => {
-                    if let Some(line) = line {
-                        self.log("stdout", line);
-                    }
-                }
-                line = self.err.next(), if !self.err.done() => {
-                    if let Some(line) = line {
-                        self.stderr(line);
-                    }
-                }
-                _ = self.group.child.wait(), if !leader_gone => leader_gone = true,
-                () = sleep(poll) => poll = (poll * 2).min(Duration::from_millis(50)),
-            }
-        }
-    }
-
-    /// Reads what is still in the pipes once the group is gone, for a short while (a process
-    /// outside the group may hold them open).
-    async fn last_lines(&mut self) {
-        let until = Instant::now() + LAST_LINES;
-        while !(self.out.done() && self.err.done()) {
-            tokio::select! {
-                biased;
-                line = self.out.next(), if !self.out.done() => {
-                    if let Some(line) = line {
-                        self.log("stdout", line);
-                    }
-                }
-                line = self.err.next(), if !self.err.done() => {
-                    if let Some(line) = line {
-                        self.stderr(line);
-                    }
-                }
-                () = tokio::time::sleep_until(until) => return,
-            }
+            let next = now + poll;
+            self.step(false, Some(deadline.map_or(next, |d| d.min(next))))
+                .await;
+            poll = (poll * 2).min(Duration::from_millis(50));
         }
     }
 
@@ -293,14 +317,107 @@ impl Running<'_> {
             None => ExitReason::error(exit),
         }
     }
+}
 
-    fn log(&self, stream: &'static str, line: String) {
-        tracing::info!(child = %self.path, stream, "{line}");
+async fn sleep_until_or_never(until: Option<Instant>) {
+    match until {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The process's stdin: closed at the stop; for a child that speaks JSON-RPC, the lines to
+/// write (written as the pipe takes them, so that a process that does not read never blocks
+/// the reading of its output) and the requests waiting for their answers.
+struct Writer {
+    stdin: Option<ChildStdin>,
+    rpc: bool,
+    queue: VecDeque<Vec<u8>>,
+    written: usize,
+    pending: HashMap<u64, Reply<Result<Value, RpcError>>>,
+    next_id: u64,
+}
+
+/// Lines waiting to be written before the mailbox is read again.
+const QUEUED_LINES: usize = 16;
+
+impl Writer {
+    fn new(stdin: Option<ChildStdin>, rpc: bool) -> Self {
+        Writer {
+            stdin,
+            rpc,
+            queue: VecDeque::new(),
+            written: 0,
+            pending: HashMap::new(),
+            next_id: 1,
+        }
     }
 
-    fn stderr(&self, line: String) {
-        tracing::info!(child = %self.path, stream = "stderr", "{line}");
-        self.group.slot.push_stderr(Arc::from(line));
+    fn speaks(&self) -> bool {
+        self.rpc
+    }
+
+    fn pending(&self) -> bool {
+        self.stdin.is_some() && !self.queue.is_empty()
+    }
+
+    fn wants_more(&self) -> bool {
+        self.rpc && self.stdin.is_some() && self.queue.len() < QUEUED_LINES
+    }
+
+    fn put(&mut self, message: Rpc) {
+        let line = match message {
+            Rpc::Notify { method, params } => rpc::notify_line(&method, &params),
+            Rpc::Request {
+                method,
+                params,
+                reply,
+            } => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.pending.insert(id, reply);
+                rpc::request_line(id, &method, &params)
+            }
+        };
+        self.queue.push_back(line);
+    }
+
+    fn refuse(&mut self, id: &Value) {
+        if self.stdin.is_some() {
+            self.queue.push_back(rpc::refusal_line(id));
+        }
+    }
+
+    fn answer(&mut self, id: u64, answer: Result<Value, RpcError>) {
+        if let Some(reply) = self.pending.remove(&id) {
+            // The caller may have given up: its answer has nowhere to go.
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Writes what the pipe takes of the first queued line. Cancel safe: nothing is written
+    /// unless it returns.
+    async fn write_some(&mut self) -> std::io::Result<()> {
+        let (Some(stdin), Some(line)) = (self.stdin.as_mut(), self.queue.front()) else {
+            return Ok(());
+        };
+        let n = stdin.write(&line[self.written..]).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.written += n;
+        if self.written == line.len() {
+            self.queue.pop_front();
+            self.written = 0;
+        }
+        Ok(())
+    }
+
+    /// Closes stdin: requests waiting for their answers are dropped, and end with the
+    /// incarnation's exit (S14.4).
+    fn close(&mut self) {
+        self.stdin = None;
+        self.queue.clear();
     }
 }
 

@@ -367,6 +367,44 @@ impl ChildSpec<NoMailbox> {
         ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Process { call, spec }))
     }
 
+    /// An operating-system process called over its stdin and stdout as newline-delimited
+    /// JSON-RPC 2.0 (S20.4), as MCP servers are: the child's [`ChildRef`](crate::ChildRef)
+    /// sends notifications and makes requests (`request(method, params, timeout)`), matched to
+    /// their answers by id, with the calls and timeouts of S14.4. Otherwise as
+    /// [`process`](ChildSpec::process).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, Process, Supervisor, SupervisorSpec};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tree = Supervisor::start(
+    ///     SupervisorSpec::new("tools")
+    ///         .child(ChildSpec::process_rpc("search", Process::new("search-mcp-server"))),
+    /// )
+    /// .await?;
+    /// let search = tree.child::<supervisor::Rpc>("search")?;
+    /// let tools = search
+    ///     .request("tools/list", serde_json::json!({}), Duration::from_secs(5))
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(all(unix, feature = "process"))]
+    pub fn process_rpc(
+        id: impl Into<Arc<str>>,
+        process: super::process::Process,
+    ) -> ChildSpec<crate::rpc::Rpc> {
+        let spec = Arc::new(process);
+        let call: crate::spawn::StartFn = Arc::new(crate::subprocess::ProcessStart {
+            spec: Arc::clone(&spec),
+        });
+        ChildSpec::from_erased(erased::<crate::rpc::Rpc>(
+            id,
+            Starter::Process { call, spec },
+        ))
+    }
+
     /// A nested supervisor of any kind. Its shutdown defaults to infinity (S1.3).
     pub fn supervisor(spec: impl AnySupervisorSpec) -> Self {
         let spec = spec.into_spec();

@@ -40,6 +40,7 @@ pub struct Process {
     pub(crate) exit_codes: Arc<[(i32, Directive)]>,
     pub(crate) tail_lines: usize,
     pub(crate) max_line: usize,
+    pub(crate) max_message: usize,
     pub(crate) show_args: bool,
 }
 
@@ -59,6 +60,8 @@ pub enum Ready {
 pub(crate) const DEFAULT_TAIL_LINES: usize = 20;
 /// The longest line of output kept whole by default; the rest of a longer line is dropped.
 pub(crate) const DEFAULT_MAX_LINE: usize = 8 * 1024;
+/// The longest JSON-RPC message read from stdout by default (S20.4).
+pub(crate) const DEFAULT_MAX_MESSAGE: usize = 4 * 1024 * 1024;
 /// How long an incarnation may take to be up by default, when it waits for a line or a delay.
 pub(crate) const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -77,6 +80,7 @@ impl Process {
             exit_codes: Arc::from([]),
             tail_lines: DEFAULT_TAIL_LINES,
             max_line: DEFAULT_MAX_LINE,
+            max_message: DEFAULT_MAX_MESSAGE,
             show_args: false,
         }
     }
@@ -159,6 +163,13 @@ impl Process {
     /// dropped.
     pub fn max_line(mut self, bytes: usize) -> Self {
         self.max_line = bytes.max(1);
+        self
+    }
+
+    /// The longest line of stdout read as a JSON-RPC message, for a child that speaks it
+    /// (4 MiB by default): a longer one is cut, cannot be read, and its request times out.
+    pub fn max_message(mut self, bytes: usize) -> Self {
+        self.max_message = bytes.max(1);
         self
     }
 

@@ -1,0 +1,222 @@
+//! Calls to a process child over its stdin and stdout as newline-delimited JSON-RPC 2.0
+//! (S20.4): the messages its mailbox takes, the errors a request ends with, and the typed calls
+//! on its handle.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::call::{CallError, Reply};
+use crate::handle::ChildRef;
+use crate::MailboxError;
+
+/// A message to a process child that speaks JSON-RPC 2.0 over its stdin and stdout (S20.4).
+/// Sent while the child restarts, it waits in the mailbox for the next process.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Rpc {
+    /// A notification: one line, no answer.
+    Notify {
+        /// The method.
+        method: String,
+        /// Its parameters.
+        params: Value,
+    },
+    /// A request, answered by the line that carries its id.
+    Request {
+        /// The method.
+        method: String,
+        /// Its parameters.
+        params: Value,
+        /// Where its answer goes: the result, or the error object the process answered.
+        reply: Reply<Result<Value, RpcError>>,
+    },
+}
+
+impl Rpc {
+    /// A request of `method` with `params`, answered through `reply`.
+    pub fn request(
+        method: impl Into<String>,
+        params: Value,
+        reply: Reply<Result<Value, RpcError>>,
+    ) -> Self {
+        Rpc::Request {
+            method: method.into(),
+            params,
+            reply,
+        }
+    }
+
+    /// A notification of `method` with `params`.
+    pub fn notify(method: impl Into<String>, params: Value) -> Self {
+        Rpc::Notify {
+            method: method.into(),
+            params,
+        }
+    }
+}
+
+/// The error object a process answered a request with (JSON-RPC 2.0 section 5.1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RpcError {
+    /// Its code.
+    pub code: i64,
+    /// Its message.
+    pub message: String,
+    /// Its data, if any.
+    pub data: Option<Value>,
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error {}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+/// How a request to a process child failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The call did not get an answer (S14.4): a timeout, the child gone, the process exited
+    /// holding it (with its exit).
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The process answered with an error object.
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+}
+
+impl ChildRef<Rpc> {
+    /// Sends `method` with `params` as a request and waits for its result, all within
+    /// `timeout`; a request that reaches the process as it dies ends with its exit (S14.4).
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::Call`] without an answer, [`RequestError::Rpc`] with the process's
+    /// error object.
+    pub async fn request(
+        &self,
+        method: impl Into<String>,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, RequestError> {
+        let method = method.into();
+        Ok(self
+            .call(|reply| Rpc::request(method, params, reply), timeout)
+            .await??)
+    }
+
+    /// Sends `method` with `params` as a notification, waiting for room in the mailbox.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::send`].
+    pub async fn notify(
+        &self,
+        method: impl Into<String>,
+        params: Value,
+    ) -> Result<(), MailboxError<Rpc>> {
+        self.send(Rpc::notify(method, params)).await
+    }
+}
+
+/// What the runner makes of a line of the process's stdout.
+pub(crate) enum Incoming {
+    /// The answer to request `id`.
+    Answer(u64, Result<Value, RpcError>),
+    /// A request of the process's own, which is refused (method not found).
+    Request(Value),
+    /// A notification, or a line that is not JSON-RPC: logged.
+    Other,
+}
+
+pub(crate) fn parse(line: &str) -> Incoming {
+    let Ok(Value::Object(mut message)) = serde_json::from_str::<Value>(line) else {
+        return Incoming::Other;
+    };
+    let id = message.get("id").cloned();
+    if message.contains_key("method") {
+        return match id {
+            Some(id) if !id.is_null() => Incoming::Request(id),
+            _ => Incoming::Other,
+        };
+    }
+    let Some(id) = id.and_then(|id| id.as_u64()) else {
+        return Incoming::Other;
+    };
+    if let Some(error) = message.remove("error") {
+        let code = error.get("code").and_then(Value::as_i64).unwrap_or(0);
+        let text = error.get("message").and_then(Value::as_str).unwrap_or("");
+        return Incoming::Answer(
+            id,
+            Err(RpcError {
+                code,
+                message: text.to_owned(),
+                data: error.get("data").cloned(),
+            }),
+        );
+    }
+    Incoming::Answer(id, Ok(message.remove("result").unwrap_or(Value::Null)))
+}
+
+/// The line of a request.
+pub(crate) fn request_line(id: u64, method: &str, params: &Value) -> Vec<u8> {
+    line(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+}
+
+/// The line of a notification.
+pub(crate) fn notify_line(method: &str, params: &Value) -> Vec<u8> {
+    line(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+}
+
+/// The refusal of a request the process made of its supervisor.
+pub(crate) fn refusal_line(id: &Value) -> Vec<u8> {
+    line(&json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": {"code": -32601, "message": "method not found"},
+    }))
+}
+
+fn line(value: &Value) -> Vec<u8> {
+    let mut bytes = value.to_string().into_bytes();
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // S20.4: answers by id, results and error objects; requests of the process's own; the rest.
+    #[test]
+    fn lines_are_read_as_json_rpc() {
+        let Incoming::Answer(7, Ok(v)) = parse(r#"{"jsonrpc":"2.0","id":7,"result":{"a":1}}"#)
+        else {
+            panic!("an answer");
+        };
+        assert_eq!(v, json!({"a": 1}));
+        let Incoming::Answer(8, Err(e)) =
+            parse(r#"{"jsonrpc":"2.0","id":8,"error":{"code":-32000,"message":"no"}}"#)
+        else {
+            panic!("an error answer");
+        };
+        assert_eq!((e.code, e.message.as_str()), (-32000, "no"));
+        assert!(matches!(
+            parse(r#"{"jsonrpc":"2.0","id":"x","method":"sampling"}"#),
+            Incoming::Request(_)
+        ));
+        assert!(matches!(
+            parse(r#"{"jsonrpc":"2.0","method":"log"}"#),
+            Incoming::Other
+        ));
+        assert!(matches!(parse("listening on 8080"), Incoming::Other));
+        assert_eq!(
+            request_line(1, "ping", &json!({})),
+            b"{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":{}}\n"
+        );
+    }
+}
