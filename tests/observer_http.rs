@@ -385,3 +385,43 @@ async fn a_slow_page_is_resynced_with_bounded_memory() {
     );
     tree.shutdown().await.unwrap();
 }
+
+// S21, S20: a process child's row has its pid, its command (arguments hidden) and the tail of
+// its stderr, redacted like every text.
+#[cfg(all(feature = "process", target_os = "linux"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_row_shows_pid_command_and_stderr() {
+    use supervisor::{ChildSpec, Process, Supervisor, SupervisorSpec};
+    let spec = SupervisorSpec::new("app").child(ChildSpec::process(
+        "tool",
+        Process::new("sh").args([
+            "-c",
+            "echo 'token hunter2 rejected' >&2; echo 'listening' >&2; sleep 1000",
+        ]),
+    ));
+    let tree = Supervisor::start(spec).await.unwrap();
+    let page = Page::new()
+        .redact(|text| text.replace("hunter2", "[redacted]"))
+        .serve(&tree)
+        .await
+        .unwrap();
+    let pid = loop {
+        let info = &tree.root().which_children().await.unwrap()[0];
+        let process = info.process.as_ref().expect("a process");
+        if process.stderr_tail.len() == 2 {
+            break process.pid.expect("a pid");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let mut sse = Sse::open(page.addr(), "").await;
+    let (event, _, data) = sse.next().await;
+    assert_eq!(event, "snapshot");
+    assert!(data.contains(&format!("\"pid\":{pid}")), "{data}");
+    assert!(data.contains("\"command\":\"sh …\""), "{data}");
+    assert!(
+        data.contains("\"stderr\":[\"token [redacted] rejected\",\"listening\"]"),
+        "{data}"
+    );
+    assert!(data.contains("\"kind\":\"process\""), "{data}");
+    tree.shutdown().await.unwrap();
+}

@@ -282,6 +282,7 @@
       ['node', r.label], ['kind', r.kind], ['state', stateText(r)], ['incarnation', r.incarnation],
       ['restarts', r.restarts], ['intensity', r.intensity], ['health', r.health_cause ? `${r.health}: ${r.health_cause}` : r.health],
       ['phi', r.phi === null ? null : r.phi.toFixed(2)], ['waits for', r.waiting_for], ['mailbox', mailboxText(r)],
+      ['command', r.command], ['pid', r.pid], ['stderr', (r.stderr || []).join('\n')],
       ['last exit', r.last_exit], ['directive', r.directive], ['last message', r.last_message],
     ];
     $('panel-fields').replaceChildren(...fields.filter(([, v]) => v !== null && v !== undefined && v !== '')

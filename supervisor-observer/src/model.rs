@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 use supervisor_runtime::{
     BreakerState, ChildInfo, ChildKind, ChildState, CrashContext, Directive, Event, EventKind,
-    ExitReason, HealthStatus, IntensityUse, LastMessage, PictureNode,
+    ExitReason, HealthStatus, IntensityUse, LastMessage, PictureNode, ProcessInfo,
 };
 use tokio::time::Instant;
 
@@ -35,6 +35,8 @@ pub(crate) struct Row {
     pub phi: Option<f64>,
     pub waiting_for: Option<Arc<str>>,
     pub mailbox: Option<(usize, usize)>,
+    /// A process child's running pid, its command, and the tail of its stderr (S20).
+    pub process: Option<ProcessInfo>,
     /// Kept as they came and written out only when a page asks: with no page reading, a
     /// restart costs the model a few field writes.
     pub last_exit: Option<ExitReason>,
@@ -320,6 +322,10 @@ impl Model {
             row.phi = info.phi;
             row.waiting_for.clone_from(&info.waiting_for);
             row.mailbox = info.mailbox.map(|m| (m.queued, m.capacity));
+            row.process.clone_from(&info.process);
+            if info.kind == ChildKind::Process {
+                row.kind = "process";
+            }
             if info.last_exit.is_some() {
                 row.last_exit.clone_from(&info.last_exit);
             }
@@ -417,6 +423,14 @@ impl Model {
         out.insert("phi".into(), json!(row.phi.filter(|p| p.is_finite())));
         out.insert("waiting_for".into(), json!(row.waiting_for.as_deref()));
         out.insert("mailbox".into(), json!(row.mailbox));
+        if let Some(p) = &row.process {
+            out.insert("pid".into(), json!(p.pid));
+            out.insert("command".into(), json!(self.said(p.command.to_string())));
+            let tail: Vec<String> = (p.stderr_tail.iter())
+                .map(|l| self.said(l.to_string()))
+                .collect();
+            out.insert("stderr".into(), json!(tail));
+        }
         let exit = row.last_exit.as_ref();
         out.insert("last_exit".into(), json!(said(exit.map(|r| r.to_string()))));
         let directive = row.directive.map(|d| d.to_string());
@@ -534,6 +548,7 @@ fn same(a: &Row, b: &Row) -> bool {
         && a.phi == b.phi
         && a.waiting_for == b.waiting_for
         && a.mailbox == b.mailbox
+        && a.process == b.process
         && a.last_exit.as_ref().map(ToString::to_string)
             == b.last_exit.as_ref().map(ToString::to_string)
         && a.last_message == b.last_message
