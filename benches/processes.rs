@@ -1,0 +1,209 @@
+//! Process children (S20) beside bare `tokio::process` doing the same, in the same run, on both
+//! runtime flavours. `cargo bench --bench processes --features process` prints one table;
+//! `-- quick` runs fewer repetitions.
+//!
+//! - P1: spawn-to-up of 100 `sleep` processes (a tree's start: one after another, each in a
+//!   group of its own), against spawning them one after another in groups of their own.
+//! - P2: stop-to-gone of the same: the tree's shutdown (reverse order, SIGTERM to each group,
+//!   until nothing of it runs), against SIGTERM and a wait for each, in reverse order.
+//! - P3: a JSON-RPC round trip to a process (`request`), against writing the same line to its
+//!   stdin and reading its answer from stdout by hand. The server is this binary itself, run
+//!   with `SUPERVISOR_BENCH_SERVER=1`.
+
+use std::io::{BufRead, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use supervisor::{ChildSpec, Process, Rpc, Supervisor, SupervisorSpec};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const SERVER_ENV: &str = "SUPERVISOR_BENCH_SERVER";
+const PROCESSES: usize = 100;
+
+fn runtime(flavor: &str) -> tokio::runtime::Runtime {
+    let mut b = if flavor == "current_thread" {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    b.enable_all().build().expect("runtime")
+}
+
+/// The echo server P3 calls: a line in, `{"jsonrpc":"2.0","id":<id>,"result":{}}` out.
+fn serve() {
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let id = line
+            .split("\"id\":")
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .unwrap_or("0");
+        if writeln!(out, "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{{}}}}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+async fn p1_p2_ours() -> (Duration, Duration) {
+    let mut spec = SupervisorSpec::new("bench");
+    for n in 0..PROCESSES {
+        spec = spec.child(ChildSpec::process(
+            format!("p{n}"),
+            Process::new("sleep").arg("1000"),
+        ));
+    }
+    let t = Instant::now();
+    let tree = Supervisor::start(spec).await.expect("start");
+    let up = t.elapsed();
+    let t = Instant::now();
+    tree.shutdown().await.expect("shutdown");
+    (up, t.elapsed())
+}
+
+async fn p1_p2_floor() -> (Duration, Duration) {
+    let t = Instant::now();
+    let mut children = Vec::new();
+    for _ in 0..PROCESSES {
+        let child = tokio::process::Command::new("sleep")
+            .arg("1000")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn");
+        children.push(child);
+    }
+    let up = t.elapsed();
+    let t = Instant::now();
+    for mut child in children.into_iter().rev() {
+        let pid = child
+            .id()
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32));
+        // std has SIGKILL only, which a stop does not send first.
+        let pid = pid.expect("pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+        child.wait().await.expect("wait");
+    }
+    (up, t.elapsed())
+}
+
+fn server() -> Process {
+    Process::new(std::env::current_exe().expect("this binary")).env(SERVER_ENV, "1")
+}
+
+async fn p3_ours(calls: u32) -> Duration {
+    let tree = Supervisor::start(
+        SupervisorSpec::new("bench").child(ChildSpec::process_rpc("echo", server())),
+    )
+    .await
+    .expect("start");
+    let echo = tree.child::<Rpc>("echo").expect("echo");
+    let t = Instant::now();
+    for _ in 0..calls {
+        echo.request("ping", serde_json::json!({}), Duration::from_secs(10))
+            .await
+            .expect("answer");
+    }
+    let per = t.elapsed() / calls;
+    tree.shutdown().await.expect("shutdown");
+    per
+}
+
+async fn p3_floor(calls: u32) -> Duration {
+    let mut child = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
+        .env(SERVER_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let t = Instant::now();
+    for id in 1..=u64::from(calls) {
+        let line = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "ping", "params": {}});
+        let mut bytes = line.to_string().into_bytes();
+        bytes.push(b'\n');
+        stdin.write_all(&bytes).await.expect("write");
+        let answer = lines.next_line().await.expect("read").expect("a line");
+        let value: serde_json::Value = serde_json::from_str(&answer).expect("json");
+        assert_eq!(value["id"], id);
+    }
+    let per = t.elapsed() / calls;
+    drop(stdin);
+    child.wait().await.expect("exit");
+    per
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort_unstable();
+    xs[xs.len() / 2]
+}
+
+fn row(what: String, ours: Duration, floor: Duration, target: &str) {
+    println!(
+        "{what:<58} {ours:>12?} {floor:>12?} {:>6.2}x  {target}",
+        ours.as_secs_f64() / floor.as_secs_f64()
+    );
+}
+
+fn main() {
+    if std::env::var_os(SERVER_ENV).is_some() {
+        return serve();
+    }
+    let quick = std::env::args().any(|a| a == "quick");
+    let (reps, calls) = if quick { (3, 2_000) } else { (7, 10_000) };
+    println!(
+        "{:<58} {:>12} {:>12} {:>7}  target",
+        "workload (median)", "supervisor", "floor", "ratio"
+    );
+    println!("{}", "-".repeat(100));
+    for flavor in ["current_thread", "multi_thread(2)"] {
+        let rt = runtime(flavor);
+        let (mut up, mut gone, mut up_f, mut gone_f) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..reps {
+            let (u, g) = rt.block_on(async { tokio::spawn(p1_p2_floor()).await.unwrap() });
+            up_f.push(u);
+            gone_f.push(g);
+            let (u, g) = rt.block_on(async { tokio::spawn(p1_p2_ours()).await.unwrap() });
+            up.push(u);
+            gone.push(g);
+        }
+        let n = PROCESSES;
+        row(
+            format!("P1 spawn-to-up of {n} sleep processes, {flavor}"),
+            median(up),
+            median(up_f),
+            "<= 1.2x",
+        );
+        row(
+            format!("P2 stop-to-gone of {n} sleep processes, {flavor}"),
+            median(gone),
+            median(gone_f),
+            "<= 1.2x",
+        );
+        let (mut rpc, mut rpc_f) = (vec![], vec![]);
+        for _ in 0..reps {
+            rpc_f.push(rt.block_on(async { tokio::spawn(p3_floor(calls)).await.unwrap() }));
+            rpc.push(rt.block_on(async { tokio::spawn(p3_ours(calls)).await.unwrap() }));
+        }
+        row(
+            format!("P3 JSON-RPC round trip, {flavor}"),
+            median(rpc),
+            median(rpc_f),
+            "<= 1.2x",
+        );
+    }
+    println!(
+        "\nmachine: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+}
