@@ -28,6 +28,12 @@ pub mod testing {
     #![doc = include_str!("../docs/guide/testing.md")]
 }
 
+/// Needs the feature `process`, on Unix.
+#[cfg(all(unix, feature = "process"))]
+pub mod processes {
+    #![doc = include_str!("../docs/guide/processes.md")]
+}
+
 /// Needs the feature `observer`.
 #[cfg(feature = "observer")]
 pub mod watching {

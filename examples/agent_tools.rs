@@ -1,0 +1,121 @@
+//! An agent fleet that supervises two MCP-style tool servers (operating-system processes that
+//! speak JSON-RPC over stdio) and calls them (S20).
+//!
+//! ```text
+//! cargo run --example agent_tools --features process
+//! ```
+//!
+//! The tool servers are this same program, run with `--serve NAME` (see `tools/server.rs`): no
+//! download, nothing to install. Each is up once it says `ready` on stderr, and is stopped by
+//! SIGTERM to its process group, SIGKILL two seconds later if it has not gone. The agent asks
+//! `search` to echo and `calc` to add, and now and then asks `calc` to crash: its supervisor
+//! restarts it, the request that was in flight ends with the process's exit (code 3, with the
+//! last line of its stderr), and the next one is answered by the new process. The tree runs for
+//! `AGENT_RUN_FOR` seconds (3 by default), then stops in order; a crash of the whole program
+//! leaves no tool server behind when its service manager kills the control group (see the
+//! guide's "Supervising processes").
+
+#[path = "tools/server.rs"]
+mod server;
+
+use std::time::Duration;
+
+use serde_json::json;
+use supervisor::{
+    BoxError, ChildContext, ChildSpec, Process, Ready, RequestError, Rpc, Shutdown, Supervisor,
+    SupervisorRef, SupervisorSpec, Uses,
+};
+
+fn tool(name: &str) -> ChildSpec<Rpc> {
+    let me = std::env::current_exe().expect("this program");
+    ChildSpec::process_rpc(
+        name,
+        Process::new(me)
+            .args(["--serve", name])
+            .ready(Ready::Line("ready".into()))
+            .ready_timeout(Duration::from_secs(5)),
+    )
+    .shutdown(Shutdown::Timeout(Duration::from_secs(2)))
+}
+
+/// The agent: a loop of tool calls. A failed call is reported and the loop goes on: the tool's
+/// supervisor, not the agent, deals with a crashed tool.
+async fn agent(ctx: ChildContext, tools: Uses<SupervisorRef>) -> Result<(), BoxError> {
+    let tools = ctx.used(&tools)?;
+    let search = tools.child::<Rpc>("search")?;
+    let calc = tools.child::<Rpc>("calc")?;
+    let s = Duration::from_secs(2);
+    let mut n = 0u64;
+    loop {
+        n += 1;
+        let found = search
+            .request(
+                "tools/call",
+                json!({"name": "echo", "arguments": {"text": format!("query {n}")}}),
+                s,
+            )
+            .await;
+        let ask = if n % 7 == 0 { "crash" } else { "add" };
+        let sum = calc
+            .request(
+                "tools/call",
+                json!({"name": ask, "arguments": {"a": n, "b": 1}}),
+                s,
+            )
+            .await;
+        match (found, sum) {
+            (Ok(found), Ok(sum)) => println!(
+                "agent: search said {}, calc said {}",
+                found["content"][0]["text"], sum["content"][0]["text"]
+            ),
+            (_, Err(RequestError::Call(e))) => println!("agent: calc failed: {e}"),
+            (Err(e), _) | (_, Err(e)) => println!("agent: a tool failed: {e}"),
+        }
+        tokio::select! {
+            () = ctx.cancelled() => return Ok(()),
+            () = tokio::time::sleep(Duration::from_millis(150)) => {}
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("--serve") {
+        server::serve(&args.next().unwrap_or_else(|| "tools".into()));
+        return Ok(());
+    }
+    let tools = Uses::<SupervisorRef>::new("tools");
+    let agent_tools = tools.clone();
+    let spec = SupervisorSpec::new("fleet")
+        .child(ChildSpec::supervisor(
+            SupervisorSpec::new("tools")
+                .intensity(5, Duration::from_secs(10))
+                .child(tool("search"))
+                .child(tool("calc")),
+        ))
+        .child(ChildSpec::worker("agent", move |ctx| agent(ctx, agent_tools.clone())).uses(&tools));
+    println!("{}", supervisor::Picture::from(&spec).text());
+    let tree = Supervisor::start(spec).await?;
+    let secs = std::env::var("AGENT_RUN_FOR")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let children = tree.supervisor("tools")?.which_children().await?;
+    for c in &children {
+        let p = c.process.as_ref().expect("a process child");
+        println!(
+            "{}: pid {:?}, {} restarts, last exit: {}",
+            c.id,
+            p.pid,
+            c.restarts,
+            c.last_exit
+                .as_ref()
+                .map_or("none".into(), ToString::to_string)
+        );
+    }
+    tree.shutdown().await?;
+    println!("stopped: no tool server left running");
+    Ok(())
+}
