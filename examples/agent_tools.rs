@@ -55,7 +55,7 @@ async fn agent(ctx: ChildContext, tools: Uses<SupervisorRef>) -> Result<(), BoxE
                 s,
             )
             .await;
-        let ask = if n % 7 == 0 { "crash" } else { "add" };
+        let ask = if n.is_multiple_of(7) { "crash" } else { "add" };
         let sum = calc
             .request(
                 "tools/call",
