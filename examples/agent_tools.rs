@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The tool servers are this same program, run with `--serve NAME` (see `tools/server.rs`): no
-//! download, nothing to install. Each is up once it says `ready` on stderr, and is stopped by
+//! download, nothing to install. Each is up once it answered MCP's `initialize`, and is stopped by
 //! SIGTERM to its process group, SIGKILL two seconds later if it has not gone. The agent asks
 //! `search` to echo and `calc` to add, and now and then asks `calc` to crash: its supervisor
 //! restarts it, the request that was in flight ends with the process's exit (code 3, with the
@@ -32,7 +32,8 @@ fn tool(name: &str) -> ChildSpec<Rpc> {
         name,
         Process::new(me)
             .args(["--serve", name])
-            .ready(Ready::Line("ready".into()))
+            // Up once the MCP handshake is done: `initialize` answered, then `initialized`.
+            .ready(Ready::mcp("agent_tools"))
             .ready_timeout(Duration::from_secs(5)),
     )
     .shutdown(Shutdown::Timeout(Duration::from_secs(2)))

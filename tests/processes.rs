@@ -534,3 +534,60 @@ async fn futures_join(
         done.unwrap();
     }
 }
+
+// S20.1, S20.4: up once the MCP handshake is done (initialize answered, then the initialized
+// notification); a readiness request answered with an error is a failed start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_after_the_mcp_handshake() {
+    use supervisor::Rpc;
+    let (tree, _events) = start(SupervisorSpec::new("app").child(ChildSpec::process_rpc(
+        "tools",
+        tool_server("tools").ready(Ready::mcp("tests")),
+    )))
+    .await;
+    let tools = tree.child::<Rpc>("tools").unwrap();
+    // The server logs each notification to stderr as it takes it; a request after it is
+    // answered after it.
+    let s = Duration::from_secs(5);
+    tools
+        .request("ping", serde_json::json!({}), s)
+        .await
+        .unwrap();
+    // Its stderr is read apart from its stdout: the line may come a moment after the answer.
+    let begun = Instant::now();
+    loop {
+        let info = &tree.root().which_children().await.unwrap()[0];
+        let tail = &info.process.as_ref().unwrap().stderr_tail;
+        if tail
+            .iter()
+            .any(|l| &**l == "tools: notification notifications/initialized")
+        {
+            break;
+        }
+        assert!(begun.elapsed() < Duration::from_secs(5), "{tail:?}");
+        tokio::time::sleep(5 * MS).await;
+    }
+    tree.shutdown().await.unwrap();
+
+    let spec = SupervisorSpec::new("app").child(ChildSpec::process(
+        "tools",
+        tool_server("tools").ready(Ready::Request {
+            method: "no/such/method".into(),
+            params: serde_json::json!({}),
+            then: None,
+        }),
+    ));
+    match Supervisor::start(spec).await {
+        Err(StartError::ChildFailed {
+            cause: ExitReason::Error(e),
+            ..
+        }) => assert!(
+            matches!(
+                e.downcast_ref::<ProcessStartError>(),
+                Some(ProcessStartError::Refused { .. })
+            ),
+            "{e}"
+        ),
+        other => panic!("a refused start expected, got {other:?}"),
+    }
+}

@@ -163,13 +163,22 @@ pub(crate) fn parse(line: &str) -> Incoming {
 }
 
 /// The line of a request.
+/// Parameters of `null` are left out, as JSON-RPC 2.0 allows only a structure there.
 pub(crate) fn request_line(id: u64, method: &str, params: &Value) -> Vec<u8> {
-    line(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+    let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    if !params.is_null() {
+        message["params"] = params.clone();
+    }
+    line(&message)
 }
 
-/// The line of a notification.
+/// The line of a notification; parameters of `null` are left out.
 pub(crate) fn notify_line(method: &str, params: &Value) -> Vec<u8> {
-    line(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    let mut message = json!({"jsonrpc": "2.0", "method": method});
+    if !params.is_null() {
+        message["params"] = params.clone();
+    }
+    line(&message)
 }
 
 /// The refusal of a request the process made of its supervisor.
@@ -217,6 +226,10 @@ mod tests {
         assert_eq!(
             request_line(1, "ping", &json!({})),
             b"{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":{}}\n"
+        );
+        assert_eq!(
+            notify_line("notifications/initialized", &Value::Null),
+            b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
         );
     }
 }

@@ -87,7 +87,7 @@ async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     };
     slot.spawned(group);
     let stdin = child.stdin.take();
-    let rpc = ctx.has_mailbox();
+    let rpc = ctx.has_mailbox() || matches!(spec.ready, Ready::Request { .. });
     let out_limit = if rpc { spec.max_message } else { spec.max_line };
     let mut running = Running {
         out: Lines::new(child.stdout.take(), out_limit),
@@ -98,7 +98,7 @@ async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
             slot,
             empty: false,
         },
-        stdin: Writer::new(stdin, rpc),
+        stdin: Writer::new(stdin, rpc, ctx.has_mailbox()),
         token: ctx.raw.token.clone(),
         ctx,
         path: Arc::clone(node.path()),
@@ -218,9 +218,34 @@ impl Running<'_> {
             Ready::Spawned => return None,
             Ready::Line(text) => (Some(text.clone()), deadline),
             Ready::After(delay) => (None, (Instant::now() + *delay).min(deadline)),
+            Ready::Request { method, params, .. } => {
+                self.stdin.ask_ready(method, params);
+                (None, deadline)
+            }
         };
         loop {
-            match self.step(true, Some(up_at)).await {
+            let step = self.step(true, Some(up_at)).await;
+            match self.stdin.ready_answer.take() {
+                Some(Ok(_)) => {
+                    if let Ready::Request {
+                        then: Some(then), ..
+                    } = &self.spec.ready
+                    {
+                        self.stdin.put(Rpc::notify(then.as_str(), Value::Null));
+                    }
+                    return None;
+                }
+                Some(Err(error)) => {
+                    signal_group(self.group.group, Signal::KILL);
+                    self.until_empty(None).await;
+                    return Some(ExitReason::error(ProcessStartError::Refused {
+                        program: program(self.spec),
+                        answer: error.to_string(),
+                    }));
+                }
+                None => {}
+            }
+            match step {
                 Step::Cancelled => return Some(self.stop().await),
                 Step::Exited => return Some(self.after_own_exit().await),
                 Step::Line(_, line) if wanted.as_deref().is_some_and(|w| line.contains(w)) => {
@@ -332,25 +357,41 @@ async fn sleep_until_or_never(until: Option<Instant>) {
 struct Writer {
     stdin: Option<ChildStdin>,
     rpc: bool,
+    /// Whether messages come from a mailbox to be written.
+    mailbox: bool,
     queue: VecDeque<Vec<u8>>,
     written: usize,
     pending: HashMap<u64, Reply<Result<Value, RpcError>>>,
     next_id: u64,
+    /// The id of the readiness request (`Ready::Request`), and its answer once it came.
+    ready_id: Option<u64>,
+    ready_answer: Option<Result<Value, RpcError>>,
 }
 
 /// Lines waiting to be written before the mailbox is read again.
 const QUEUED_LINES: usize = 16;
 
 impl Writer {
-    fn new(stdin: Option<ChildStdin>, rpc: bool) -> Self {
+    fn new(stdin: Option<ChildStdin>, rpc: bool, mailbox: bool) -> Self {
         Writer {
             stdin,
             rpc,
+            mailbox,
             queue: VecDeque::new(),
             written: 0,
             pending: HashMap::new(),
             next_id: 1,
+            ready_id: None,
+            ready_answer: None,
         }
+    }
+
+    /// Queues the readiness request; its answer goes to `ready_answer`.
+    fn ask_ready(&mut self, method: &str, params: &Value) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.ready_id = Some(id);
+        self.queue.push_back(rpc::request_line(id, method, params));
     }
 
     fn speaks(&self) -> bool {
@@ -362,7 +403,7 @@ impl Writer {
     }
 
     fn wants_more(&self) -> bool {
-        self.rpc && self.stdin.is_some() && self.queue.len() < QUEUED_LINES
+        self.mailbox && self.stdin.is_some() && self.queue.len() < QUEUED_LINES
     }
 
     fn put(&mut self, message: Rpc) {
@@ -389,6 +430,11 @@ impl Writer {
     }
 
     fn answer(&mut self, id: u64, answer: Result<Value, RpcError>) {
+        if self.ready_id == Some(id) {
+            self.ready_id = None;
+            self.ready_answer = Some(answer);
+            return;
+        }
         if let Some(reply) = self.pending.remove(&id) {
             // The caller may have given up: its answer has nowhere to go.
             let _ = reply.send(answer);

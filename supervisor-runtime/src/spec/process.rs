@@ -54,6 +54,34 @@ pub enum Ready {
     Line(String),
     /// This long after it is spawned, if it is still running.
     After(Duration),
+    /// Once it answers this JSON-RPC request on stdout with a result (S20.4); then `then`, if
+    /// given, is sent as a notification. An MCP server: [`Ready::mcp`].
+    #[cfg(feature = "process")]
+    Request {
+        /// The method.
+        method: String,
+        /// Its parameters.
+        params: serde_json::Value,
+        /// A notification sent once it answered.
+        then: Option<String>,
+    },
+}
+
+#[cfg(feature = "process")]
+impl Ready {
+    /// Up once an MCP server answered `initialize` (announcing this client), after which it is
+    /// sent `notifications/initialized`: the handshake of the Model Context Protocol.
+    pub fn mcp(client: &str) -> Self {
+        Ready::Request {
+            method: "initialize".into(),
+            params: serde_json::json!({
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": client, "version": env!("CARGO_PKG_VERSION")},
+            }),
+            then: Some("notifications/initialized".into()),
+        }
+    }
 }
 
 /// The lines of stderr kept for an exit's context by default.
@@ -281,6 +309,13 @@ pub enum ProcessStartError {
         /// What the operating system said.
         error: Arc<std::io::Error>,
     },
+    /// It answered its readiness request with an error (S20.4); it was killed.
+    Refused {
+        /// The program.
+        program: Arc<str>,
+        /// The error object it answered with.
+        answer: String,
+    },
     /// It was not up within its readiness timeout; it was killed.
     NotReady {
         /// The program.
@@ -301,6 +336,9 @@ impl fmt::Display for ProcessStartError {
             ProcessStartError::NotReady { program, after, .. } => {
                 write!(f, "{program} was not ready within {after:?}")
             }
+            ProcessStartError::Refused { program, answer } => {
+                write!(f, "{program} refused its readiness request: {answer}")
+            }
         }
     }
 }
@@ -309,6 +347,7 @@ impl std::error::Error for ProcessStartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ProcessStartError::Spawn { error, .. } => Some(&**error as _),
+            ProcessStartError::Refused { .. } => None,
             ProcessStartError::NotReady { stderr_tail, .. } => {
                 (!stderr_tail.0.is_empty()).then_some(stderr_tail as _)
             }
