@@ -10,10 +10,11 @@
 //! SIGTERM to its process group, SIGKILL two seconds later if it has not gone. The agent asks
 //! `search` to echo and `calc` to add, and now and then asks `calc` to crash: its supervisor
 //! restarts it, the request that was in flight ends with the process's exit (code 3, with the
-//! last line of its stderr), and the next one is answered by the new process. The tree runs for
-//! `AGENT_RUN_FOR` seconds (3 by default), then stops in order; a crash of the whole program
-//! leaves no tool server behind when its service manager kills the control group (see the
-//! guide's "Supervising processes").
+//! last line of its stderr), and the next one is answered by the new process. The tree runs
+//! until SIGINT or SIGTERM (or for `AGENT_RUN_FOR` seconds), then stops in order. The tool
+//! servers die with it even if it is killed (`die_with_supervisor`, Linux); their own children
+//! would not: a service manager that kills the control group covers those (see the guide's
+//! "Supervising processes").
 
 #[path = "tools/server.rs"]
 mod server;
@@ -34,7 +35,9 @@ fn tool(name: &str) -> ChildSpec<Rpc> {
             .args(["--serve", name])
             // Up once the MCP handshake is done: `initialize` answered, then `initialized`.
             .ready(Ready::mcp("agent_tools"))
-            .ready_timeout(Duration::from_secs(5)),
+            .ready_timeout(Duration::from_secs(5))
+            // Killed by the kernel if this program dies, even by SIGKILL (Linux).
+            .die_with_supervisor(),
     )
     .shutdown(Shutdown::Timeout(Duration::from_secs(2)))
 }
@@ -79,7 +82,7 @@ async fn agent(ctx: ChildContext, tools: Uses<SupervisorRef>) -> Result<(), BoxE
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() == Some("--serve") {
@@ -98,10 +101,32 @@ async fn main() -> Result<(), BoxError> {
         .child(ChildSpec::worker("agent", move |ctx| agent(ctx, agent_tools.clone())).uses(&tools));
     println!("{}", supervisor::Picture::from(&spec).text());
     let tree = Supervisor::start(spec).await?;
-    let secs = std::env::var("AGENT_RUN_FOR")
+    let mut events = tree.subscribe();
+    // Prints each stop as it happens; ends with the tree's event stream.
+    let printer = tokio::spawn(async move {
+        while let Ok(e) = events.recv().await {
+            if let supervisor::EventKind::Stopped { .. } = e.kind {
+                println!("stopped {}", e.path);
+            }
+        }
+    });
+    let pids = tree.supervisor("tools")?.which_children().await?;
+    let pid = |i: usize| pids[i].process.as_ref().and_then(|p| p.pid).unwrap_or(0);
+    let up = format!("up: search pid {}, calc pid {}", pid(0), pid(1));
+    let Some(secs) = std::env::var("AGENT_RUN_FOR")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+    else {
+        // Said once `run` listens for signals: on this one thread, the task runs only when
+        // `run` first waits, after it has installed its handlers.
+        tokio::spawn(async move { println!("{up}") });
+        // Until SIGINT or SIGTERM, which stop the tree in order (S16).
+        let exit = tree.run().await;
+        let _ = printer.await;
+        println!("exit: {exit}");
+        return Ok(());
+    };
+    println!("{up}");
     tokio::time::sleep(Duration::from_secs(secs)).await;
     let children = tree.supervisor("tools")?.which_children().await?;
     for c in &children {
@@ -117,6 +142,7 @@ async fn main() -> Result<(), BoxError> {
         );
     }
     tree.shutdown().await?;
-    println!("stopped: no tool server left running");
+    let _ = printer.await;
+    println!("no tool server left running");
     Ok(())
 }

@@ -591,3 +591,102 @@ async fn up_after_the_mcp_handshake() {
         other => panic!("a refused start expected, got {other:?}"),
     }
 }
+
+/// The `agent_tools` example, running until a signal: its output, and the pids of its two tool
+/// servers once they are up.
+fn agent_tools() -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    [i32; 2],
+) {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().expect("the test binary");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("the target directory");
+    let example = dir.join("examples").join("agent_tools");
+    assert!(
+        example.exists(),
+        "{} is missing: `cargo build --example agent_tools --features process`",
+        example.display()
+    );
+    let mut child = std::process::Command::new(example)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the example runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("up: search pid ") {
+            let (search, calc) = rest.split_once(", calc pid ").unwrap();
+            return (
+                child,
+                lines,
+                [search.parse().unwrap(), calc.parse().unwrap()],
+            );
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the example never said its tools were up");
+}
+
+/// Whether `pid` is a running process (a zombie is not).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(") ")
+                .map(|(_, rest)| !rest.starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+fn signal(child: &std::process::Child, signal: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, signal).unwrap();
+}
+
+// S20.2, S16.2, S6.1: SIGINT to a program running a tree stops it in order: the agent, then
+// the tool servers in reverse start order; the program exits 0 and no server is left.
+#[test]
+fn sigint_stops_the_processes_in_reverse_order() {
+    let (mut child, lines, pids) = agent_tools();
+    assert!(pids.iter().all(|&p| running(p)));
+    signal(&child, rustix::process::Signal::INT);
+    let output: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}: {output:#?}");
+    let stopped: Vec<&str> = (output.iter())
+        .filter_map(|l| l.strip_prefix("stopped "))
+        .collect();
+    assert_eq!(
+        stopped,
+        [
+            "fleet/agent",
+            "fleet/tools/calc",
+            "fleet/tools/search",
+            "fleet/tools"
+        ],
+    );
+    assert!(pids.iter().all(|&p| !running(p)), "no tool server left");
+}
+
+// S20.2: a program killed by SIGKILL runs no stop; its tool servers, spawned to die with it,
+// are killed by the kernel.
+#[test]
+fn a_killed_supervisor_takes_its_processes_with_it() {
+    let (mut child, _lines, pids) = agent_tools();
+    signal(&child, rustix::process::Signal::KILL);
+    child.wait().unwrap();
+    let begun = Instant::now();
+    while pids.iter().any(|&p| running(p)) {
+        assert!(
+            begun.elapsed() < Duration::from_secs(5),
+            "the servers outlived their supervisor"
+        );
+        std::thread::sleep(10 * MS);
+    }
+}

@@ -34,7 +34,9 @@
 //! - `metrics`: restarts, exits, give-ups and escalations counted, and running children,
 //!   breaker states and phi gauged, through the `metrics` facade; names and labels in
 //!   [`telemetry`].
-#![forbid(unsafe_code)]
+// One `unsafe` block, opt-in: a process child's parent-death signal, set between fork and exec
+// (`subprocess::contained`).
+#![deny(unsafe_code)]
 #![warn(
     missing_docs,
     missing_debug_implementations,

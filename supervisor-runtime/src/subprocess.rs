@@ -73,7 +73,12 @@ async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     if let Some(dir) = &spec.current_dir {
         command.current_dir(dir);
     }
-    let mut child = match command.spawn() {
+    let spawned = if spec.die_with_supervisor {
+        contained(command).await
+    } else {
+        command.spawn()
+    };
+    let mut child = match spawned {
         Ok(child) => child,
         Err(error) => {
             return ExitReason::error(ProcessStartError::Spawn {
@@ -465,6 +470,66 @@ impl Writer {
         self.stdin = None;
         self.queue.clear();
     }
+}
+
+/// Spawns `command` so that the kernel kills it when this process dies (S20.2), from the one
+/// thread that spawns such processes: the parent-death signal is sent when the thread that
+/// forked the child ends, and this one never does.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+async fn contained(mut command: Command) -> std::io::Result<Child> {
+    use std::sync::mpsc;
+    use std::sync::OnceLock;
+    type Job = (
+        Command,
+        tokio::runtime::Handle,
+        tokio::sync::oneshot::Sender<std::io::Result<Child>>,
+    );
+    static SPAWNER: OnceLock<std::io::Result<mpsc::Sender<Job>>> = OnceLock::new();
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: two system calls (prctl, getppid) and an error
+    // made without allocating.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            // The supervisor died between the fork and the prctl: the signal will not come.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::ErrorKind::Other.into());
+            }
+            Ok(())
+        });
+    }
+    let spawner = SPAWNER.get_or_init(|| {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("supervisor-spawner".into())
+            .spawn(move || {
+                for (mut command, runtime, answer) in queue {
+                    let _entered = runtime.enter();
+                    let _ = answer.send(command.spawn());
+                }
+            })
+            .map(|_| jobs)
+    });
+    let spawner = match spawner {
+        Ok(spawner) => spawner,
+        Err(e) => return Err(std::io::Error::new(e.kind(), e.to_string())),
+    };
+    let (answer, child) = tokio::sync::oneshot::channel();
+    let job = (command, tokio::runtime::Handle::current(), answer);
+    if spawner.send(job).is_err() {
+        return Err(std::io::Error::other("the spawner thread is gone"));
+    }
+    child
+        .await
+        .unwrap_or_else(|_| Err(std::io::Error::other("the spawner thread is gone")))
+}
+
+/// Elsewhere there is no parent-death signal: spawned as any other.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+async fn contained(mut command: Command) -> std::io::Result<Child> {
+    command.spawn()
 }
 
 /// After a killed process child's task ended (its guard sent SIGKILL to the group), waits

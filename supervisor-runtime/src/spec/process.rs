@@ -42,6 +42,7 @@ pub struct Process {
     pub(crate) max_line: usize,
     pub(crate) max_message: usize,
     pub(crate) show_args: bool,
+    pub(crate) die_with_supervisor: bool,
 }
 
 /// When an incarnation of a process child is up (S20.1).
@@ -110,6 +111,7 @@ impl Process {
             max_line: DEFAULT_MAX_LINE,
             max_message: DEFAULT_MAX_MESSAGE,
             show_args: false,
+            die_with_supervisor: false,
         }
     }
 
@@ -205,6 +207,17 @@ impl Process {
     /// default: arguments often carry tokens.
     pub fn show_args(mut self) -> Self {
         self.show_args = true;
+        self
+    }
+
+    /// The kernel kills the process (SIGKILL) if the supervising process dies, even by
+    /// SIGKILL, where no stop can run (S20.2): Linux's parent-death signal. The process is
+    /// spawned from a thread of the runtime's that never ends, since the signal follows the
+    /// thread that spawned it. Only the process itself is signalled, not the rest of its
+    /// group: run the tree under a service manager that kills its control group for that. On
+    /// other systems it does nothing.
+    pub fn die_with_supervisor(mut self) -> Self {
+        self.die_with_supervisor = true;
         self
     }
 
