@@ -204,6 +204,18 @@ async fn actions_need_to_be_enabled_and_need_the_token() {
     let restart = r#"{"action":"restart","path":"app/db"}"#;
     assert_eq!(request(addr, &action(addr, &right), restart).await.0, 200);
     assert_eq!(tree.db.state(), ChildState::Running);
+    // S18.3: pause and resume.
+    let pause = r#"{"action":"pause","path":"app/db"}"#;
+    assert_eq!(request(addr, &action(addr, &right), pause).await.0, 200);
+    assert_eq!(tree.db.state(), ChildState::Paused);
+    let resume = r#"{"action":"resume","path":"app/db"}"#;
+    assert_eq!(request(addr, &action(addr, &right), resume).await.0, 200);
+    assert_eq!(tree.db.state(), ChildState::Running);
+    assert_eq!(
+        request(addr, &action(addr, &right), resume).await.0,
+        409,
+        "not held"
+    );
     let unknown = r#"{"action":"restart","path":"app/nope"}"#;
     assert_eq!(request(addr, &action(addr, &right), unknown).await.0, 404);
     let bad = r#"{"action":"explode","path":"app/db"}"#;

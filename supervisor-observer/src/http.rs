@@ -354,10 +354,13 @@ async fn action(
     let field = |name: &str| request.get(name).and_then(|v| v.as_str()).unwrap_or("");
     let (verb, path) = (field("action"), field("path"));
     let reason: String = field("reason").chars().take(200).collect();
-    if !matches!(verb, "restart" | "terminate" | "delete") {
+    if !matches!(
+        verb,
+        "restart" | "terminate" | "delete" | "pause" | "resume"
+    ) {
         return refuse(
             StatusCode::BAD_REQUEST,
-            "the action is restart, terminate or delete",
+            "the action is restart, terminate, delete, pause or resume",
         );
     }
     let agent = headers
@@ -411,6 +414,8 @@ async fn act(app: &App, verb: &str, path: &str) -> Result<(), (StatusCode, Strin
     match verb {
         "terminate" => sup.terminate_child(id).await.map_err(conflict),
         "delete" => sup.delete_child(id).await.map_err(conflict),
+        "pause" => sup.pause_child(id).await.map_err(conflict),
+        "resume" => sup.resume_child(id).await.map_err(conflict),
         _ => {
             // Restarting a running child is stopping it and starting it again.
             let running = sup

@@ -245,6 +245,9 @@ pub enum ManagementError {
     /// The child is waiting to be restarted.
     #[error("child `{0}` is restarting")]
     Restarting(Arc<str>),
+    /// The child is neither paused nor quarantined: there is nothing to resume (S18).
+    #[error("child `{0}` is neither paused nor quarantined")]
+    NotHeld(Arc<str>),
     /// A sibling already has that id.
     #[error("a child `{0}` already exists")]
     AlreadyExists(Arc<str>),

@@ -131,6 +131,18 @@ pub enum EventKind {
     },
     /// A supervisor stopped by itself through auto_shutdown.
     AutoShutdown,
+    /// The child exceeded its own restart budget (S18.1) and is held until resumed: at most
+    /// `max_restarts` within `within`.
+    Quarantined {
+        /// The budget's restarts.
+        max_restarts: u32,
+        /// The budget's window.
+        within: std::time::Duration,
+    },
+    /// The child was paused: stopped by its shutdown policy and held (S18.3).
+    Paused,
+    /// A quarantined or paused child was resumed, to be started again (S18.1, S18.3).
+    Resumed,
 }
 
 impl EventKind {
@@ -199,7 +211,10 @@ impl EventKind {
             | EventKind::Stopping { .. }
             | EventKind::Gone { .. }
             | EventKind::GaveUp { .. }
-            | EventKind::AutoShutdown => return None,
+            | EventKind::AutoShutdown
+            | EventKind::Quarantined { .. }
+            | EventKind::Paused
+            | EventKind::Resumed => return None,
         })
     }
 }

@@ -488,7 +488,8 @@ impl SupervisorRef {
         self.terminate_node(self.resolve(id)?).await
     }
 
-    /// Starts a stopped child again; a running or restarting one is an error (S9.3).
+    /// Starts a stopped child again; a running or restarting one is an error (S9.3). A paused
+    /// or quarantined child is resumed (S18).
     ///
     /// # Errors
     ///
@@ -501,6 +502,38 @@ impl SupervisorRef {
     /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
     pub async fn restart_child(&self, id: &str) -> Result<(), ManagementError> {
         self.restart_node(self.resolve(id)?).await
+    }
+
+    /// Pauses a child (S18.3): it is stopped by its shutdown policy (a restart due is
+    /// cancelled) and held, not restarted by anything, until [`resume_child`](Self::resume_child).
+    /// Messages sent to it meanwhile wait in its mailbox, up to its capacity. A pause is not an
+    /// exit of the child's own: it counts toward no intensity and triggers no auto_shutdown.
+    /// Pausing a held child pauses it.
+    ///
+    /// # Errors
+    ///
+    /// As [`terminate_child`](Self::terminate_child) for a child that is not there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
+    pub async fn pause_child(&self, id: &str) -> Result<(), ManagementError> {
+        self.pause_node(self.resolve(id)?).await
+    }
+
+    /// Starts a paused or quarantined child again (S18.1, S18.3), its restart budget fresh.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagementError::NotHeld`] for a child that is neither;
+    /// [`ManagementError::StartFailed`] when it fails to start; as
+    /// [`terminate_child`](Self::terminate_child) for a child that is not there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
+    pub async fn resume_child(&self, id: &str) -> Result<(), ManagementError> {
+        self.resume_node(self.resolve(id)?).await
     }
 
     /// Removes a stopped child for good; a running or restarting one is an error (S9.3).
@@ -525,6 +558,14 @@ impl SupervisorRef {
 
     async fn restart_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
         self.on_node(node, Command::Restart).await
+    }
+
+    async fn pause_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
+        self.on_node(node, Command::Pause).await
+    }
+
+    async fn resume_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
+        self.on_node(node, Command::Resume).await
     }
 
     async fn delete_node(&self, node: Arc<Node>) -> Result<(), ManagementError> {
@@ -836,6 +877,32 @@ impl<M> ChildRef<M> {
         self.parent.restart_node(Arc::clone(&self.node)).await
     }
 
+    /// Pauses the child (see [`SupervisorRef::pause_child`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`SupervisorRef::pause_child`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
+    pub async fn pause(&self) -> Result<(), ManagementError> {
+        self.parent.pause_node(Arc::clone(&self.node)).await
+    }
+
+    /// Starts the paused or quarantined child again (see [`SupervisorRef::resume_child`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`SupervisorRef::resume_child`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling the wait does not cancel the request: the supervisor carries it out all the same.
+    pub async fn resume(&self) -> Result<(), ManagementError> {
+        self.parent.resume_node(Arc::clone(&self.node)).await
+    }
+
     /// Removes the stopped child (see [`SupervisorRef::delete_child`]).
     ///
     /// # Errors
@@ -1054,5 +1121,43 @@ impl<A: Send + 'static, M: Message> DynamicRef<A, M> {
             .call(|r| Command::StartDynamic(crate::context::args_slot(args), r))
             .await??;
         Ok(ChildRef::new(node, self.sup.clone()))
+    }
+}
+
+#[cfg(all(unix, feature = "process"))]
+impl ChildRef<crate::rpc::Rpc> {
+    /// Sends `method` with `params` as a request and waits for its result, all within
+    /// `timeout`; a request that reaches the process as it dies ends with its exit (S14.4).
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::Call`] without an answer, [`RequestError::Rpc`] with the process's
+    /// error object.
+    pub async fn request(
+        &self,
+        method: impl Into<String>,
+        params: serde_json::Value,
+        timeout: std::time::Duration,
+    ) -> Result<serde_json::Value, crate::rpc::RequestError> {
+        let method = method.into();
+        Ok(self
+            .call(
+                |reply| crate::rpc::Rpc::request(method, params, reply),
+                timeout,
+            )
+            .await??)
+    }
+
+    /// Sends `method` with `params` as a notification, waiting for room in the mailbox.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChildRef::send`].
+    pub async fn notify(
+        &self,
+        method: impl Into<String>,
+        params: serde_json::Value,
+    ) -> Result<(), MailboxError<crate::rpc::Rpc>> {
+        self.send(crate::rpc::Rpc::notify(method, params)).await
     }
 }

@@ -114,10 +114,10 @@ pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 #[cfg(all(unix, feature = "process"))]
 pub use rpc::{RequestError, Rpc, RpcError};
 pub use spec::{
-    AnySupervisorSpec, AutoShutdown, ChildKind, ChildPolicy, ChildSpec, DynamicSupervisorSpec,
-    Intensity, Overflow, PoolSpec, Process, ProcessExit, ProcessStartError, Readiness, Ready,
-    Restart, RestartArgs, Routing, Shutdown, StderrTail, Strategy, SupervisorSpec, Template, Uses,
-    DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    AnySupervisorSpec, AutoShutdown, Budget, ChildKind, ChildPolicy, ChildSpec,
+    DynamicSupervisorSpec, Intensity, OnExhausted, Overflow, PoolSpec, Process, ProcessExit,
+    ProcessStartError, Readiness, Ready, Restart, RestartArgs, Routing, Shutdown, StderrTail,
+    Strategy, SupervisorSpec, Template, Uses, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};

@@ -47,6 +47,10 @@ pub(crate) enum Command {
     Terminate(Arc<Node>, Option<tokio::task::Id>, Reply<()>),
     Restart(Arc<Node>, Reply<()>),
     Delete(Arc<Node>, Reply<()>),
+    /// Stop the child by its shutdown policy and hold it (S18.3).
+    Pause(Arc<Node>, Reply<()>),
+    /// Start a quarantined or paused child again, with a fresh budget (S18.1, S18.3).
+    Resume(Arc<Node>, Reply<()>),
     StartChild(Box<ErasedChild>, Reply<Arc<Node>>),
     StartDynamic(AnyArc, Reply<Arc<Node>>),
     /// A pool to this many slots: new ones start; the highest are stopped and go, and the

@@ -418,9 +418,16 @@ impl Walk {
                 });
                 let mut ready = match info.state {
                     ChildState::Running => info.health != HealthStatus::Unhealthy,
-                    ChildState::Starting | ChildState::Restarting => false,
-                    // Stopped or ended as its restart type allows: nothing is missing.
-                    _ => true,
+                    // S18.1: quarantined is a failure held, not an end.
+                    ChildState::Starting | ChildState::Restarting | ChildState::Quarantined => {
+                        false
+                    }
+                    // Stopped, paused by an operator, or ended as its restart type allows:
+                    // nothing is missing that was meant to run.
+                    ChildState::Stopped
+                    | ChildState::Paused
+                    | ChildState::Stopping
+                    | ChildState::Gone(_) => true,
                 };
                 if info.kind == ChildKind::Supervisor {
                     if let Ok(inner) = sup.supervisor(&info.id) {

@@ -3,13 +3,10 @@
 //! on its handle.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::call::{CallError, Reply};
-use crate::handle::ChildRef;
-use crate::MailboxError;
 
 /// A message to a process child that speaks JSON-RPC 2.0 over its stdin and stdout (S20.4).
 /// Sent while the child restarts, it waits in the mailbox for the next process.
@@ -87,40 +84,6 @@ pub enum RequestError {
     /// The process answered with an error object.
     #[error(transparent)]
     Rpc(#[from] RpcError),
-}
-
-impl ChildRef<Rpc> {
-    /// Sends `method` with `params` as a request and waits for its result, all within
-    /// `timeout`; a request that reaches the process as it dies ends with its exit (S14.4).
-    ///
-    /// # Errors
-    ///
-    /// [`RequestError::Call`] without an answer, [`RequestError::Rpc`] with the process's
-    /// error object.
-    pub async fn request(
-        &self,
-        method: impl Into<String>,
-        params: Value,
-        timeout: Duration,
-    ) -> Result<Value, RequestError> {
-        let method = method.into();
-        Ok(self
-            .call(|reply| Rpc::request(method, params, reply), timeout)
-            .await??)
-    }
-
-    /// Sends `method` with `params` as a notification, waiting for room in the mailbox.
-    ///
-    /// # Errors
-    ///
-    /// As [`ChildRef::send`].
-    pub async fn notify(
-        &self,
-        method: impl Into<String>,
-        params: Value,
-    ) -> Result<(), MailboxError<Rpc>> {
-        self.send(Rpc::notify(method, params)).await
-    }
 }
 
 /// What the runner makes of a line of the process's stdout.

@@ -14,6 +14,10 @@ pub enum ChildState {
     Restarting,
     /// Not running: terminated, exited without restart, or its supervisor is not running.
     Stopped,
+    /// It exhausted its own restart budget and is held, not restarted, until resumed (S18.1).
+    Quarantined,
+    /// Paused by an operator: stopped and held, not restarted, until resumed (S18.3).
+    Paused,
     /// The child no longer exists, and never will again under this handle.
     Gone(Gone),
 }
@@ -61,6 +65,8 @@ impl ChildState {
             ChildState::Stopping => 2,
             ChildState::Restarting => 3,
             ChildState::Stopped => 4,
+            ChildState::Quarantined => 5,
+            ChildState::Paused => 6,
             ChildState::Gone(Gone::Deleted) => Self::GONE,
             ChildState::Gone(Gone::Ended) => Self::GONE + 1,
             ChildState::Gone(Gone::SupervisorEnded) => Self::GONE + 2,
@@ -75,6 +81,8 @@ impl ChildState {
             2 => ChildState::Stopping,
             3 => ChildState::Restarting,
             4 => ChildState::Stopped,
+            5 => ChildState::Quarantined,
+            6 => ChildState::Paused,
             8 => ChildState::Gone(Gone::Deleted),
             9 => ChildState::Gone(Gone::Ended),
             10 => ChildState::Gone(Gone::SupervisorEnded),
@@ -90,6 +98,8 @@ impl ChildState {
             ChildState::Stopping => "stopping",
             ChildState::Restarting => "restarting",
             ChildState::Stopped => "stopped",
+            ChildState::Quarantined => "quarantined",
+            ChildState::Paused => "paused",
             ChildState::Gone(_) => "gone",
         }
     }

@@ -18,13 +18,69 @@ use tokio::time::{sleep, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::call::Reply;
+use crate::context::NoMailbox;
 use crate::context::{ChildContext, RawContext};
 use crate::directive::Directed;
 use crate::exit::ExitReason;
 use crate::os::{group_alive, signal_group, ProcessSlot};
 use crate::rpc::{self, Incoming, Rpc, RpcError};
 use crate::spawn::{spawn_incarnation, spawning, Report, Start};
-use crate::spec::{Process, ProcessExit, ProcessStartError, Ready};
+use crate::spec::{erased, ChildSpec, Process, ProcessExit, ProcessStartError, Ready, Starter};
+
+impl ChildSpec<NoMailbox> {
+    /// An operating-system process (S20): each incarnation is one process of `process`, in a
+    /// process group of its own, up when its readiness condition holds; stopping it closes its
+    /// stdin and sends SIGTERM to the group, then SIGKILL at the shutdown timeout, and waits
+    /// until the group is empty.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, Process, Ready, Shutdown, SupervisorSpec};
+    ///
+    /// let tools = SupervisorSpec::new("tools").child(
+    ///     ChildSpec::process("search", Process::new("search-server").ready(Ready::Line("ready".into())))
+    ///         .shutdown(Shutdown::Timeout(Duration::from_secs(5))),
+    /// );
+    /// ```
+    pub fn process(id: impl Into<Arc<str>>, process: Process) -> Self {
+        let spec = Arc::new(process);
+        let call: crate::spawn::StartFn = Arc::new(ProcessStart {
+            spec: Arc::clone(&spec),
+        });
+        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Process { call, spec }))
+    }
+
+    /// An operating-system process called over its stdin and stdout as newline-delimited
+    /// JSON-RPC 2.0 (S20.4), as MCP servers are: the child's [`ChildRef`](crate::ChildRef)
+    /// sends notifications and makes requests (`request(method, params, timeout)`), matched to
+    /// their answers by id, with the calls and timeouts of S14.4. Otherwise as
+    /// [`process`](ChildSpec::process).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, Process, Supervisor, SupervisorSpec};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tree = Supervisor::start(
+    ///     SupervisorSpec::new("tools")
+    ///         .child(ChildSpec::process_rpc("search", Process::new("search-mcp-server"))),
+    /// )
+    /// .await?;
+    /// let search = tree.child::<supervisor::Rpc>("search")?;
+    /// let tools = search
+    ///     .request("tools/list", serde_json::json!({}), Duration::from_secs(5))
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn process_rpc(id: impl Into<Arc<str>>, process: Process) -> ChildSpec<Rpc> {
+        let spec = Arc::new(process);
+        let call: crate::spawn::StartFn = Arc::new(ProcessStart {
+            spec: Arc::clone(&spec),
+        });
+        ChildSpec::from_erased(erased::<Rpc>(id, Starter::Process { call, spec }))
+    }
+}
 
 /// The start function of a process child.
 pub(crate) struct ProcessStart {

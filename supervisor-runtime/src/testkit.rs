@@ -999,6 +999,12 @@ fn describe(kind: &EventKind) -> String {
             format!("awaits breaker {breaker} {retry_in:?}")
         }
         EventKind::Restarting { delay, restarts } => format!("restarting #{restarts} in {delay:?}"),
+        EventKind::Quarantined {
+            max_restarts,
+            within,
+        } => format!("quarantined: more than {max_restarts} restarts within {within:?}"),
+        EventKind::Paused => "paused".to_owned(),
+        EventKind::Resumed => "resumed".to_owned(),
         EventKind::Stopping {
             incarnation,
             kill_after,

@@ -449,6 +449,8 @@ impl Live {
             (ChildState::Restarting, _) => "restarting",
             (ChildState::Stopping, _) => "stopping",
             (ChildState::Stopped, _) => "stopped",
+            (ChildState::Quarantined, _) => "quarantined",
+            (ChildState::Paused, _) => "paused",
             (ChildState::Gone(_), _) => "gone",
         }
     }
@@ -462,6 +464,8 @@ const COLOURS: &[(&str, &str, &str)] = &[
     ("stopping", "#fff3cd", "#b26a00"),
     ("degraded", "#fff3cd", "#b26a00"),
     ("stopped", "#eeeeee", "#616161"),
+    ("paused", "#eeeeee", "#616161"),
+    ("quarantined", "#f3e5f5", "#6a1b9a"),
     ("unhealthy", "#fde2e1", "#c62828"),
     ("gone", "#fde2e1", "#c62828"),
 ];

@@ -125,6 +125,39 @@ macro_rules! policy_setters {
         }
 
         #[doc = concat!(
+            "Gives ", $subject, " a restart budget of its own (S18.1): at most `max_restarts` ",
+            "restarts within `within`, counted before its supervisor's intensity. One more, ",
+            "and `on_exhausted` applies: escalate (the supervisor gives up) by default, or ",
+            "quarantine."
+        )]
+        pub fn restart_budget(mut self, max_restarts: u32, within: std::time::Duration) -> Self {
+            let extras = self.inner.extras_mut();
+            let on_exhausted = extras.budget.map(|b| b.on_exhausted).unwrap_or_default();
+            extras.budget = Some(super::policy::Budget {
+                max_restarts,
+                within,
+                on_exhausted,
+            });
+            self
+        }
+
+        #[doc = concat!(
+            "What happens when ", $subject, " exceeds its restart budget (S18.1); without a ",
+            "budget set, a budget of 3 restarts within 5 s."
+        )]
+        pub fn on_exhausted(mut self, on_exhausted: super::policy::OnExhausted) -> Self {
+            let extras = self.inner.extras_mut();
+            let mut budget = extras.budget.unwrap_or(super::policy::Budget {
+                max_restarts: 3,
+                within: std::time::Duration::from_secs(5),
+                on_exhausted,
+            });
+            budget.on_exhausted = on_exhausted;
+            extras.budget = Some(budget);
+            self
+        }
+
+        #[doc = concat!(
             "Makes the restarts of ", $subject, " wait while `breaker` is open: restarting ",
             "against a service known to be down is pointless (S13.7)."
         )]
@@ -194,7 +227,7 @@ impl<M> fmt::Debug for ChildSpec<M> {
     }
 }
 
-fn erased<M: Message>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
+pub(crate) fn erased<M: Message>(id: impl Into<Arc<str>>, start: Starter) -> ErasedChild {
     let mailbox = (TypeId::of::<M>() != TypeId::of::<NoMailbox>()).then(mailbox_factory::<M>);
     ErasedChild {
         mailbox,
@@ -344,67 +377,6 @@ impl ChildSpec<NoMailbox> {
         ChildSpec::with_mailbox(id, start)
     }
 
-    /// An operating-system process (S20): each incarnation is one process of `process`, in a
-    /// process group of its own, up when its readiness condition holds; stopping it closes its
-    /// stdin and sends SIGTERM to the group, then SIGKILL at the shutdown timeout, and waits
-    /// until the group is empty.
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// use supervisor::{ChildSpec, Process, Ready, Shutdown, SupervisorSpec};
-    ///
-    /// let tools = SupervisorSpec::new("tools").child(
-    ///     ChildSpec::process("search", Process::new("search-server").ready(Ready::Line("ready".into())))
-    ///         .shutdown(Shutdown::Timeout(Duration::from_secs(5))),
-    /// );
-    /// ```
-    #[cfg(all(unix, feature = "process"))]
-    pub fn process(id: impl Into<Arc<str>>, process: super::process::Process) -> Self {
-        let spec = Arc::new(process);
-        let call: crate::spawn::StartFn = Arc::new(crate::subprocess::ProcessStart {
-            spec: Arc::clone(&spec),
-        });
-        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Process { call, spec }))
-    }
-
-    /// An operating-system process called over its stdin and stdout as newline-delimited
-    /// JSON-RPC 2.0 (S20.4), as MCP servers are: the child's [`ChildRef`](crate::ChildRef)
-    /// sends notifications and makes requests (`request(method, params, timeout)`), matched to
-    /// their answers by id, with the calls and timeouts of S14.4. Otherwise as
-    /// [`process`](ChildSpec::process).
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// use supervisor::{ChildSpec, Process, Supervisor, SupervisorSpec};
-    ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let tree = Supervisor::start(
-    ///     SupervisorSpec::new("tools")
-    ///         .child(ChildSpec::process_rpc("search", Process::new("search-mcp-server"))),
-    /// )
-    /// .await?;
-    /// let search = tree.child::<supervisor::Rpc>("search")?;
-    /// let tools = search
-    ///     .request("tools/list", serde_json::json!({}), Duration::from_secs(5))
-    ///     .await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    #[cfg(all(unix, feature = "process"))]
-    pub fn process_rpc(
-        id: impl Into<Arc<str>>,
-        process: super::process::Process,
-    ) -> ChildSpec<crate::rpc::Rpc> {
-        let spec = Arc::new(process);
-        let call: crate::spawn::StartFn = Arc::new(crate::subprocess::ProcessStart {
-            spec: Arc::clone(&spec),
-        });
-        ChildSpec::from_erased(erased::<crate::rpc::Rpc>(
-            id,
-            Starter::Process { call, spec },
-        ))
-    }
-
     /// A nested supervisor of any kind. Its shutdown defaults to infinity (S1.3).
     pub fn supervisor(spec: impl AnySupervisorSpec) -> Self {
         let spec = spec.into_spec();
@@ -456,7 +428,7 @@ impl<M: Message> ChildSpec<M> {
 }
 
 impl<M> ChildSpec<M> {
-    fn from_erased(inner: ErasedChild) -> Self {
+    pub(crate) fn from_erased(inner: ErasedChild) -> Self {
         ChildSpec {
             inner,
             _message: PhantomData,

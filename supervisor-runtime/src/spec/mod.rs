@@ -10,12 +10,14 @@ mod supervisor;
 mod uses;
 mod validate;
 
+#[cfg(all(unix, feature = "process"))]
+pub(crate) use child::erased;
 pub use child::{ChildSpec, RestartArgs, Template};
 pub use model::{AnySupervisorSpec, DynamicSupervisorSpec, SupervisorSpec};
 pub(crate) use model::{BoxFuture, ErasedChild, PoolSettings, Starter, SupervisorKind};
 pub use policy::{
-    AutoShutdown, ChildKind, ChildPolicy, Intensity, Overflow, Readiness, Restart, Shutdown,
-    Strategy, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
+    AutoShutdown, Budget, ChildKind, ChildPolicy, Intensity, OnExhausted, Overflow, Readiness,
+    Restart, Shutdown, Strategy, DEFAULT_MAILBOX_CAPACITY, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use pool::{PoolSpec, Routing};
 pub use process::{Process, ProcessExit, ProcessStartError, Ready, StderrTail};

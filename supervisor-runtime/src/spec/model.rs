@@ -62,6 +62,8 @@ pub(crate) struct ChildExtras {
     pub moves_args: bool,
     /// Whether it counts for the tree's readiness (S16.3).
     pub readiness: super::policy::Readiness,
+    /// Its own restart budget (S18.1).
+    pub budget: Option<super::policy::Budget>,
 }
 
 #[derive(Clone)]
@@ -128,6 +130,10 @@ impl ErasedChild {
 
     pub(crate) fn decider(&self) -> Option<&Decider> {
         self.extras.as_ref()?.decider.as_ref()
+    }
+
+    pub(crate) fn budget(&self) -> Option<super::policy::Budget> {
+        self.extras.as_ref()?.budget
     }
 
     pub(crate) fn readiness(&self) -> super::policy::Readiness {

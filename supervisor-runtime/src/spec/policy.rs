@@ -71,6 +71,29 @@ pub enum Readiness {
     Ignored,
 }
 
+/// What happens when a child exceeds its own restart budget (S18.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OnExhausted {
+    /// Its supervisor gives up at once (S4.4), as for an `escalate` directive.
+    #[default]
+    Escalate,
+    /// The child is left quarantined: not restarted, shown as such, not ready, until
+    /// resumed with a fresh budget; its supervisor carries on.
+    Quarantine,
+}
+
+/// A child's own restart budget (S18.1): at most `max_restarts` restarts within `within`,
+/// counted before its supervisor's intensity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Budget {
+    /// The restarts it allows within `within`.
+    pub max_restarts: u32,
+    /// The sliding window.
+    pub within: std::time::Duration,
+    /// What happens when one more restart would exceed it.
+    pub on_exhausted: OnExhausted,
+}
+
 /// Whether a child is a worker, a supervisor or an operating-system process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChildKind {

@@ -23,7 +23,7 @@ use super::core::decide::{
     Rules, Window,
 };
 use super::core::monitor::{JudgeMonitor, Monitor, ProbeMonitor, Step, Then, Watched};
-use super::core::phase::{self, Illegal};
+use super::core::phase::{self, Hold, Illegal};
 use super::core::timers::{Timer, TimerKey, Timers};
 use crate::backoff::Jitter;
 use crate::breaker::CircuitBreaker;
@@ -135,6 +135,8 @@ struct ChildHistory {
     args: Option<AnyArc>,
     last_exit: Option<ExitReason>,
     retry: Retry,
+    /// Its own restart budget's window (S18.1), made by its first restart decision.
+    budget: Option<Window>,
     /// Its recent life (S19.1), from its first failure on.
     recent: VecDeque<Recent>,
 }
@@ -839,7 +841,13 @@ impl Engine {
                 reason: reason.clone(),
             });
         }
-        match decide_exit(&facts, &rules, &mut self.window, now) {
+        let budget = child.spec.budget();
+        let budget = budget.map(|b| {
+            let window = (child.history().budget)
+                .get_or_insert_with(|| Window::new(b.max_restarts, b.within));
+            (window, b.on_exhausted)
+        });
+        match decide_exit(&facts, &rules, &mut self.window, budget, now) {
             ExitPlan::GiveUp(directive) => {
                 let context = self.children.get(&seq).and_then(Child::crash_context);
                 Some(self.give_up(path, reason, directive, context).await)
@@ -856,6 +864,21 @@ impl Engine {
                 self.events
                     .emit(|| (Arc::clone(self.node.path()), EventKind::AutoShutdown));
                 Some(ExitReason::Shutdown)
+            }
+            ExitPlan::Quarantine => {
+                let budget = self.children.get(&seq)?.spec.budget()?;
+                tracing::warn!(
+                    child = %path,
+                    "quarantined: more than {} restarts within {:?}",
+                    budget.max_restarts,
+                    budget.within
+                );
+                let quarantined = EventKind::Quarantined {
+                    max_restarts: budget.max_restarts,
+                    within: budget.within,
+                };
+                self.transit(seq, Some(quarantined), |p| p.hold(Hold::Quarantined));
+                None
             }
             ExitPlan::Restart(strategy) => {
                 let child = self.children.get_mut(&seq)?;
@@ -1338,10 +1361,20 @@ impl Engine {
                 let result = self.restart_stopped(&node).await;
                 let _ = reply.send(result);
             }
+            Command::Pause(node, reply) => {
+                let result = self.pause(&node).await;
+                let _ = reply.send(result);
+            }
+            Command::Resume(node, reply) => {
+                let result = self.resume(&node).await;
+                let _ = reply.send(result);
+            }
             Command::Delete(node, reply) => {
                 let result = self.locate(&node).and_then(|seq| {
                     match self.children.get(&seq).map(|c| c.phase.published()) {
-                        Some(ChildState::Stopped) => {
+                        Some(
+                            ChildState::Stopped | ChildState::Paused | ChildState::Quarantined,
+                        ) => {
                             self.remove(seq, Gone::Deleted);
                             Ok(())
                         }
@@ -1467,10 +1500,46 @@ impl Engine {
         }
     }
 
+    /// S18.3: stopped by its shutdown policy, without counting as an exit of its own, and held.
+    async fn pause(&mut self, node: &Arc<Node>) -> Result<(), ManagementError> {
+        let seq = self.locate(node)?;
+        self.shutdown_child(seq).await;
+        if self
+            .children
+            .get(&seq)
+            .is_some_and(|c| c.phase.published() == ChildState::Paused)
+        {
+            return Ok(());
+        }
+        self.transit(seq, Some(EventKind::Paused), |p| p.hold(Hold::Paused));
+        Ok(())
+    }
+
+    /// S18.1, S18.3: a held child released, with a fresh budget, and started.
+    async fn resume(&mut self, node: &Arc<Node>) -> Result<(), ManagementError> {
+        let seq = self.locate(node)?;
+        let child = self.children.get_mut(&seq);
+        let Some(child) = child.filter(|c| matches!(c.phase, Phase::Held(_))) else {
+            return Err(ManagementError::NotHeld(Arc::clone(node.path())));
+        };
+        if let Some(history) = child.history.as_mut() {
+            history.budget = None;
+        }
+        self.transit(seq, Some(EventKind::Resumed), Phase::release);
+        self.start_child(seq)
+            .await
+            .map_err(|cause| ManagementError::StartFailed {
+                path: Arc::clone(node.path()),
+                cause,
+            })
+    }
+
     async fn restart_stopped(&mut self, node: &Arc<Node>) -> Result<(), ManagementError> {
         let seq = self.locate(node)?;
         match self.children.get(&seq).map(|c| c.phase.published()) {
             Some(ChildState::Stopped) => {}
+            // A held child is resumed.
+            Some(ChildState::Paused | ChildState::Quarantined) => return self.resume(node).await,
             Some(ChildState::Restarting) => {
                 return Err(ManagementError::Restarting(Arc::clone(node.path())))
             }
@@ -1702,7 +1771,7 @@ impl Drop for Engine {
                 // A supervisor child starting its subtree in this task: the subtree's own
                 // engine was dropped with that start.
                 Phase::Starting(None) => (None, None),
-                Phase::Stopped | Phase::Pending { .. } => {
+                Phase::Stopped | Phase::Pending { .. } | Phase::Held(_) => {
                     if let Some(how) = then_gone {
                         node.go(how, &self.events);
                     }

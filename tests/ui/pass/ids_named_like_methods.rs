@@ -36,6 +36,8 @@ supervision_tree! {
         intensity: worker(run),
         terminate_child: worker(run),
         restart_child: worker(run),
+        pause_child: worker(run),
+        resume_child: worker(run),
         delete_child: worker(run),
         start_child: worker(run),
         child: worker(run),
@@ -71,7 +73,7 @@ fn main() {
         assert_eq!(app.supervisor_ref().path(), "app");
         // The generated accessor hides no method of `SupervisorRef`.
         assert_eq!(app.supervisor("api").unwrap().path(), "app/api");
-        assert_eq!(app.which_children().await.unwrap().len(), 36);
+        assert_eq!(app.which_children().await.unwrap().len(), 38);
         assert_eq!(app.api.which_children.path(), "app/api/which_children");
         assert_eq!(app.api.which_children().await.unwrap().len(), 2);
         assert_eq!(app.api.supervisor_ref().path(), "app/api");

@@ -7,7 +7,7 @@ use tokio::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::exit::Directive;
-use crate::spec::{AutoShutdown, Restart, Strategy};
+use crate::spec::{AutoShutdown, OnExhausted, Restart, Strategy};
 
 /// What a supervisor knows of itself when it decides: its rules, fixed for an incarnation.
 #[derive(Clone, Copy, Debug)]
@@ -44,13 +44,18 @@ pub(crate) enum ExitPlan {
     Leave { remove: bool, shut_down: bool },
     /// Restart the child, with the group its strategy names (S3.1-S3.3), after its backoff.
     Restart(Strategy),
+    /// S18.1: the child's own budget is exhausted: it is held, not restarted, and its
+    /// supervisor's intensity does not count it.
+    Quarantine,
 }
 
-/// S10.1 and S3: whether an exit is restarted, left, or escalated.
+/// S10.1 and S3: whether an exit is restarted, left, or escalated; a restart is counted
+/// against the child's own budget first (S18.1), then against the supervisor's intensity.
 pub(crate) fn decide_exit(
     facts: &ExitFacts,
     rules: &Rules,
     window: &mut Window,
+    budget: Option<(&mut Window, OnExhausted)>,
     now: Instant,
 ) -> ExitPlan {
     if matches!(facts.directive, Directive::Escalate | Directive::Fatal) {
@@ -61,6 +66,14 @@ pub(crate) fn decide_exit(
             remove: ends_for_good(rules, facts.restart),
             shut_down: shuts_down(rules.auto_shutdown, facts),
         };
+    }
+    if let Some((budget, on_exhausted)) = budget {
+        if !budget.allow(now) {
+            return match on_exhausted {
+                OnExhausted::Escalate => ExitPlan::GiveUp(Directive::Escalate),
+                OnExhausted::Quarantine => ExitPlan::Quarantine,
+            };
+        }
     }
     if window.allow(now) {
         ExitPlan::Restart(rules.strategy)

@@ -26,6 +26,16 @@ pub(crate) enum Phase<R> {
         generation: u64,
         waiting_for: Option<Arc<str>>,
     },
+    /// No incarnation, none due, and none until resumed: quarantined after its own budget ran
+    /// out (S18.1), or paused (S18.3).
+    Held(Hold),
+}
+
+/// Why a child is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hold {
+    Quarantined,
+    Paused,
 }
 
 /// A transition asked of a phase it does not leave from; the phase is unchanged.
@@ -44,6 +54,8 @@ impl<R> Phase<R> {
             Phase::Running(_) => ChildState::Running,
             Phase::Stopping(_) => ChildState::Stopping,
             Phase::Pending { .. } => ChildState::Restarting,
+            Phase::Held(Hold::Quarantined) => ChildState::Quarantined,
+            Phase::Held(Hold::Paused) => ChildState::Paused,
         }
     }
 
@@ -52,7 +64,7 @@ impl<R> Phase<R> {
         match self {
             Phase::Starting(r) => r.as_ref(),
             Phase::Running(r) | Phase::Stopping(r) => Some(r),
-            Phase::Stopped | Phase::Pending { .. } => None,
+            Phase::Stopped | Phase::Pending { .. } | Phase::Held(_) => None,
         }
     }
 
@@ -60,13 +72,36 @@ impl<R> Phase<R> {
         match self {
             Phase::Starting(r) => r.as_mut(),
             Phase::Running(r) | Phase::Stopping(r) => Some(r),
-            Phase::Stopped | Phase::Pending { .. } => None,
+            Phase::Stopped | Phase::Pending { .. } | Phase::Held(_) => None,
         }
     }
 
-    /// Whether it has an incarnation or a restart due (S8: alive).
+    /// Whether it has an incarnation or a restart due (S8: alive; a group restart touches it).
+    /// A held child has neither: a sibling's group restart leaves it held.
     pub(crate) fn alive(&self) -> bool {
-        !matches!(self, Phase::Stopped)
+        !matches!(self, Phase::Stopped | Phase::Held(_))
+    }
+
+    /// Stopped or Pending -> Held: quarantined or paused, a pending restart cancelled.
+    pub(crate) fn hold(&mut self, hold: Hold) -> Result<(), Illegal> {
+        match self {
+            Phase::Stopped | Phase::Pending { .. } | Phase::Held(_) => {
+                *self = Phase::Held(hold);
+                Ok(())
+            }
+            _ => Err(self.illegal("hold")),
+        }
+    }
+
+    /// Held -> Stopped: resumed, to be started.
+    pub(crate) fn release(&mut self) -> Result<(), Illegal> {
+        match self {
+            Phase::Held(_) => {
+                *self = Phase::Stopped;
+                Ok(())
+            }
+            _ => Err(self.illegal("release")),
+        }
     }
 
     /// Whether it waits for the group restart numbered `generation`.
@@ -142,6 +177,8 @@ impl<R> Phase<R> {
                 *self = Phase::Stopping(r);
             }
             Phase::Starting(None) | Phase::Stopped | Phase::Pending { .. } => {}
+            // A held child stays held: nothing runs to stop.
+            held @ Phase::Held(_) => *self = held,
         }
         match self {
             Phase::Stopping(r) => Some(r),
@@ -206,6 +243,7 @@ mod tests {
                 generation: 0,
                 waiting_for: None,
             },
+            Phase::Held(Hold::Paused),
         ]
     }
 
@@ -214,22 +252,38 @@ mod tests {
     /// Every transition from every phase: the phases it leaves from, and the state after it.
     #[test]
     fn every_transition_from_every_phase() {
-        let now = Instant::now();
-        let table: [(&str, Step, [Option<S>; 6]); 8] = [
+        const PAUSED: Option<S> = Some(S::Paused);
+        let table: [(&str, Step, [Option<S>; 7]); 10] = [
             (
                 "start",
                 |p| p.start(Some(2)).is_ok(),
-                [Some(S::Starting), None, None, None, None, Some(S::Starting)],
+                [
+                    Some(S::Starting),
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(S::Starting),
+                    None,
+                ],
             ),
             (
                 "run",
                 |p| p.run(2).is_ok(),
-                [Some(S::Running), None, None, None, None, Some(S::Running)],
+                [
+                    Some(S::Running),
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(S::Running),
+                    None,
+                ],
             ),
             (
                 "up",
                 |p| p.up(None).is_ok(),
-                [None, None, Some(S::Running), None, None, None],
+                [None, None, Some(S::Running), None, None, None, None],
             ),
             (
                 "end",
@@ -239,6 +293,7 @@ mod tests {
                     Some(S::Stopped),
                     Some(S::Stopped),
                     Some(S::Stopped),
+                    None,
                     None,
                     None,
                 ],
@@ -256,12 +311,13 @@ mod tests {
                     Some(S::Stopping),
                     Some(S::Stopping),
                     Some(S::Stopped),
+                    PAUSED,
                 ],
             ),
             (
                 "stopped",
                 |p| p.stopped().is_ok(),
-                [None, None, None, None, Some(S::Stopped), None],
+                [None, None, None, None, Some(S::Stopped), None, None],
             ),
             (
                 "pend",
@@ -273,7 +329,26 @@ mod tests {
                     None,
                     None,
                     Some(S::Restarting),
+                    None,
                 ],
+            ),
+            (
+                "hold",
+                |p| p.hold(Hold::Quarantined).is_ok(),
+                [
+                    Some(S::Quarantined),
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(S::Quarantined),
+                    Some(S::Quarantined),
+                ],
+            ),
+            (
+                "release",
+                |p| p.release().is_ok(),
+                [None, None, None, None, None, None, Some(S::Stopped)],
             ),
             (
                 "abandon",
@@ -281,10 +356,9 @@ mod tests {
                     p.abandon();
                     true
                 },
-                [Some(S::Stopped); 6],
+                [Some(S::Stopped); 7],
             ),
         ];
-        let _ = now;
         for (name, step, expected) in table {
             for (from, want) in every().into_iter().zip(expected) {
                 let before = from.published();

@@ -53,7 +53,7 @@ fn one_exit_by_directive_restart_type_reason_and_auto_shutdown() {
                                 };
                                 let rules = rules(Strategy::RestForOne, removes_ended, policy);
                                 let mut window = Window::new(3, Duration::from_secs(5));
-                                let plan = decide_exit(&facts, &rules, &mut window, now);
+                                let plan = decide_exit(&facts, &rules, &mut window, None, now);
                                 let restarts = match restart {
                                     Restart::Permanent => true,
                                     Restart::Transient => abnormal,
@@ -105,13 +105,13 @@ fn intensity_gives_up_on_the_restart_that_exceeds_it() {
         for i in 0..max {
             let at = t0 + Duration::from_secs(u64::from(i));
             assert_eq!(
-                decide_exit(&facts, &rules, &mut window, at),
+                decide_exit(&facts, &rules, &mut window, None, at),
                 ExitPlan::Restart(Strategy::OneForOne)
             );
         }
         let last = t0 + Duration::from_millis(4_999);
         assert_eq!(
-            decide_exit(&facts, &rules, &mut window, last),
+            decide_exit(&facts, &rules, &mut window, None, last),
             ExitPlan::GiveUp(Directive::Restart),
             "max {max}"
         );
@@ -403,9 +403,10 @@ proptest! {
                 significant,
                 other_significant_alive: (0..n).any(|c| alive[c] && setup.children[c].1),
             };
-            let plan = decide_exit(&facts, &rules, &mut window, now);
+            let plan = decide_exit(&facts, &rules, &mut window, None, now);
             let got = match plan {
                 ExitPlan::GiveUp(d) => Outcome::Ended(d),
+                ExitPlan::Quarantine => unreachable!("no budget in this model"),
                 ExitPlan::Leave { shut_down: true, .. } => Outcome::ShutDown,
                 ExitPlan::Leave { .. } => Outcome::Left,
                 ExitPlan::Restart(strategy) => {
@@ -437,5 +438,62 @@ proptest! {
             }
             prop_assert_eq!(&alive, &model.alive);
         }
+    }
+}
+
+// S18.1: a child's own budget is counted before its supervisor's intensity: one restart more
+// than it allows quarantines it (the supervisor's window untouched) or escalates.
+#[test]
+fn a_childs_budget_comes_before_the_intensity() {
+    let t0 = Instant::now();
+    let rules = rules(Strategy::OneForOne, false, AutoShutdown::Never);
+    let facts = ExitFacts {
+        directive: Directive::Restart,
+        restart: Restart::Permanent,
+        abnormal: true,
+        significant: false,
+        other_significant_alive: false,
+    };
+    let s = Duration::from_secs(1);
+    for (on_exhausted, expected) in [
+        (OnExhausted::Quarantine, ExitPlan::Quarantine),
+        (OnExhausted::Escalate, ExitPlan::GiveUp(Directive::Escalate)),
+    ] {
+        let mut window = Window::new(10, 10 * s);
+        let mut budget = Window::new(2, 10 * s);
+        for i in 0..2 {
+            let at = t0 + i * s;
+            let plan = decide_exit(
+                &facts,
+                &rules,
+                &mut window,
+                Some((&mut budget, on_exhausted)),
+                at,
+            );
+            assert_eq!(plan, ExitPlan::Restart(Strategy::OneForOne));
+        }
+        let plan = decide_exit(
+            &facts,
+            &rules,
+            &mut window,
+            Some((&mut budget, on_exhausted)),
+            t0 + 2 * s,
+        );
+        assert_eq!(plan, expected);
+        assert_eq!(
+            window.used(t0 + 2 * s).restarts,
+            2,
+            "the supervisor counted the two restarts only"
+        );
+        // Past its window the budget allows again.
+        let later = t0 + 12 * s;
+        let plan = decide_exit(
+            &facts,
+            &rules,
+            &mut window,
+            Some((&mut budget, on_exhausted)),
+            later,
+        );
+        assert_eq!(plan, ExitPlan::Restart(Strategy::OneForOne));
     }
 }
