@@ -162,3 +162,72 @@ async fn a_paused_child_is_held_and_its_messages_wait() {
     assert_eq!(children[0].mailbox.map(|m| m.queued), Some(0));
     tree.shutdown().await.unwrap();
 }
+
+// S18.2: a tree whose supervisors each keep within their intensity can still restart too
+// much as a whole: past its storm limit it stops in order, ends with a storm error naming the
+// children that restarted most, and a process running it exits with 70.
+#[tokio::test(start_paused = true)]
+async fn a_restart_storm_stops_the_tree() {
+    async fn crashing(_ctx: ChildContext) -> Result<(), BoxError> {
+        tokio::time::sleep(10 * MS).await;
+        Err("crash".into())
+    }
+    let mut spec = SupervisorSpec::new("app").storm_limit(50, S);
+    for n in 0..5 {
+        spec = spec.child(ChildSpec::supervisor(
+            SupervisorSpec::new(format!("s{n}"))
+                .intensity(200, S)
+                .child(ChildSpec::worker("w", crashing))
+                .child(ChildSpec::worker("steady", idle)),
+        ));
+    }
+    let t0 = tokio::time::Instant::now();
+    let tree = Supervisor::start(spec).await.unwrap();
+    let outcome = tree.join().await;
+    // Five children restarting every 10 ms pass 50 within a second after about 100 ms.
+    let took = t0.elapsed();
+    assert!(took >= 100 * MS && took < 200 * MS, "{took:?}");
+    match outcome {
+        Err(TreeError::Storm(report)) => {
+            assert_eq!((report.max_restarts, report.within), (50, S));
+            assert_eq!(report.most.len(), 5);
+            assert!(report
+                .most
+                .iter()
+                .all(|(child, n)| child.ends_with("/w") && *n >= 10));
+        }
+        other => panic!("a storm expected, got {other:?}"),
+    }
+    // Run as the process's main work, it is exit code 70 (S16.1).
+    let mut spec = SupervisorSpec::new("app").storm_limit(5, S);
+    spec = spec
+        .child(ChildSpec::worker("w", crashing))
+        .intensity(100, S);
+    let exit = Supervisor::run(spec).await;
+    assert!(matches!(exit, supervisor::Exit::Storm(_)), "{exit}");
+    assert_eq!(exit.code(), 70);
+}
+
+// S18.2: under the limit nothing happens; and only the root has one.
+#[tokio::test(start_paused = true)]
+async fn the_storm_limit_is_the_roots() {
+    // Ten restarts a second, under a limit of fifteen.
+    let spec = SupervisorSpec::new("app")
+        .storm_limit(15, S)
+        .child(ChildSpec::worker("w", failing))
+        .intensity(100, S);
+    let tree = Supervisor::start(spec).await.unwrap();
+    // Between two exits: the hundredth was at 10 s.
+    tokio::time::sleep(10 * S + 50 * MS).await;
+    assert_eq!(tree.root().which_children().await.unwrap()[0].restarts, 100);
+    tree.shutdown().await.unwrap();
+
+    let nested = SupervisorSpec::new("app").child(ChildSpec::supervisor(
+        SupervisorSpec::new("inner")
+            .storm_limit(5, S)
+            .child(ChildSpec::worker("w", idle)),
+    ));
+    let error = nested.validate().unwrap_err();
+    assert_eq!(error.rule, supervisor::SpecRule::StormLimitBelowRoot);
+    assert_eq!(&*error.path, "app/inner");
+}

@@ -36,6 +36,9 @@ pub enum SpecRule {
     /// The intensity period is zero.
     #[error("restart intensity period must be greater than zero")]
     ZeroPeriod,
+    /// A storm limit below the root: it caps the whole tree, so only the root has one (S18.2).
+    #[error("only the root supervisor has a storm_limit: it caps the whole tree")]
+    StormLimitBelowRoot,
     /// A permanent child cannot be significant: it never exits on its own for good.
     #[error("a permanent child cannot be significant")]
     SignificantPermanent,
@@ -222,6 +225,9 @@ pub enum TreeError {
     /// The root supervisor's own task panicked or was aborted from outside.
     #[error("the root supervisor task ended abnormally: {0}")]
     Aborted(ExitReason),
+    /// The tree restarted more than its storm limit allows (S18.2) and stopped in order.
+    #[error(transparent)]
+    Storm(Arc<crate::StormReport>),
 }
 
 /// A management request that could not be carried out (S9.3). Children are named by path.

@@ -259,6 +259,8 @@ pub(crate) struct Events {
     /// Live [`EventStream`]s; read on every transition, so kept apart from the channel's lock.
     listeners: Arc<AtomicUsize>,
     /// The test kit installed on the tree, told every event (S22).
+    /// The tree's restart limit (S18.2), on a tree that has one.
+    pub(crate) storm: Option<Arc<crate::storm::Storm>>,
     pub(crate) intercept: Option<Arc<dyn Kit>>,
 }
 
@@ -272,6 +274,7 @@ impl Events {
             tx: Arc::new(RwLock::new(Some(broadcast::channel(capacity.max(1)).0))),
             listeners: Arc::new(AtomicUsize::new(0)),
             intercept: None,
+            storm: None,
         }
     }
 

@@ -69,6 +69,11 @@ impl Supervisor {
         let mut events = observer.events.clone();
         // A test kit installed on this thread watches and steers the tree (S22).
         events.intercept = crate::event::installed();
+        let token = CancellationToken::new();
+        events.storm = (spec.storm_limit).map(|limit| {
+            let storm = crate::storm::Storm::new(limit.max_restarts, limit.period, token.clone());
+            Arc::new(storm)
+        });
         let spec = Arc::new(spec);
         // Breakers declared anywhere in the tree report their state changes to it (S13.6).
         spec.walk(&mut |s| s.breakers.iter().for_each(|b| b.attach(&events)));
@@ -80,7 +85,6 @@ impl Supervisor {
             };
             kit.attach(&root);
         }
-        let token = CancellationToken::new();
         // The root's children start in the caller's task. Should the caller drop this future
         // before the tree is up, dropping the engine aborts whatever it started.
         let mut engine = Engine::new(spec, Arc::clone(&node), token.clone(), true, None, None)
@@ -195,7 +199,12 @@ impl SupervisorHandle {
         if let Some(handle) = task.as_mut() {
             // Awaited in place: a joiner that gives up waiting leaves it for the others.
             let reason = handle.await.unwrap_or(ExitReason::Killed);
+            let storm = self.events.storm.as_ref().and_then(|s| s.tripped());
             let _ = self.outcome.set(match reason {
+                // S18.2: the storm stopped the tree, in order.
+                ExitReason::Normal | ExitReason::Shutdown if storm.is_some() => {
+                    Err(TreeError::Storm(storm.unwrap_or_else(|| unreachable!())))
+                }
                 ExitReason::Normal | ExitReason::Shutdown => Ok(()),
                 ExitReason::Escalation(e) if e.is_fatal() => Err(TreeError::Fatal(e)),
                 ExitReason::Escalation(e) => Err(TreeError::GaveUp(e)),

@@ -70,6 +70,7 @@ mod spawn;
 mod spec;
 mod stash;
 mod state;
+mod storm;
 #[cfg(all(unix, feature = "process"))]
 mod subprocess;
 mod supervise;
@@ -121,6 +122,7 @@ pub use spec::{
 };
 pub use stash::Stash;
 pub use state::{BreakerState, ChildState, Gone, HealthStatus};
+pub use storm::StormReport;
 pub use time::MAX_DURATION;
 pub use uses::Usable;
 pub use worker::Worker;

@@ -30,6 +30,8 @@ pub enum Exit {
     Aborted(ExitReason),
     /// A second signal aborted a shutdown that was taking too long: exit code 70.
     Interrupted,
+    /// A restart storm stopped the tree (S18.2): exit code 70.
+    Storm(Arc<crate::StormReport>),
     /// The tree did not start: 78 for an invalid spec, 70 otherwise.
     StartFailed(StartError),
 }
@@ -45,9 +47,11 @@ impl Exit {
         match self {
             Exit::Stopped => 0,
             Exit::Fatal(_) | Exit::StartFailed(StartError::Spec(_)) => Self::CONFIG,
-            Exit::GaveUp(_) | Exit::Aborted(_) | Exit::Interrupted | Exit::StartFailed(_) => {
-                Self::SOFTWARE
-            }
+            Exit::GaveUp(_)
+            | Exit::Storm(_)
+            | Exit::Aborted(_)
+            | Exit::Interrupted
+            | Exit::StartFailed(_) => Self::SOFTWARE,
         }
     }
 
@@ -57,6 +61,7 @@ impl Exit {
             Err(TreeError::GaveUp(e)) => Exit::GaveUp(e),
             Err(TreeError::Fatal(e)) => Exit::Fatal(e),
             Err(TreeError::Aborted(reason)) => Exit::Aborted(reason),
+            Err(TreeError::Storm(report)) => Exit::Storm(report),
         }
     }
 
@@ -97,6 +102,9 @@ impl Exit {
             Exit::Interrupted => {
                 tracing::error!(exit_code = code, "tree aborted by a second signal")
             }
+            Exit::Storm(report) => {
+                tracing::error!(exit_code = code, storm = %report, "tree stopped by a restart storm")
+            }
             Exit::StartFailed(e) => {
                 tracing::error!(exit_code = code, error = %e, "tree did not start")
             }
@@ -118,6 +126,7 @@ impl fmt::Display for Exit {
                 write!(f, "fatal: {child} failed: {cause}")
             }
             Exit::Aborted(reason) => write!(f, "aborted: {reason}"),
+            Exit::Storm(report) => write!(f, "{report}"),
             Exit::Interrupted => f.write_str("aborted by a second signal during the shutdown"),
             Exit::StartFailed(e) => write!(f, "did not start: {e}"),
         }

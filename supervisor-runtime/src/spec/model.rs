@@ -252,6 +252,8 @@ pub struct SupervisorSpec {
     /// Breakers declared here: reachable by name from this supervisor's descendants' contexts,
     /// and, on the root, from the tree's handle (S13.1).
     pub(crate) breakers: Vec<CircuitBreaker>,
+    /// The whole tree's restart limit (S18.2): the root's alone.
+    pub(crate) storm_limit: Option<Intensity>,
 }
 
 impl SupervisorSpec {

@@ -31,7 +31,20 @@ impl SupervisorSpec {
             children: Vec::new(),
             kind,
             breakers: Vec::new(),
+            storm_limit: None,
         }
+    }
+
+    /// Caps the restarts of the whole tree (S18.2): more than `max_restarts` restarts decided
+    /// within `within`, anywhere below, and the tree stops in order and ends with
+    /// [`TreeError::Storm`](crate::TreeError::Storm) (exit code 70), however each supervisor
+    /// keeps within its own intensity. On the root only.
+    pub fn storm_limit(mut self, max_restarts: u32, within: Duration) -> Self {
+        self.storm_limit = Some(Intensity {
+            max_restarts,
+            period: within,
+        });
+        self
     }
 
     /// Declares a circuit breaker with this supervisor (S13.1): its descendants reach it with

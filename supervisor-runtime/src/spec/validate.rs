@@ -82,6 +82,16 @@ fn checked(spec: &SupervisorSpec, path: &str, level: &Level<'_>) -> Result<(), S
         return Err(err(path, SpecRule::ZeroPeriod));
     }
     check_duration(spec.intensity.period, "the intensity period").map_err(|r| err(path, r))?;
+    if let Some(storm) = spec.storm_limit {
+        // S18.2: the whole tree's limit, counted at the root.
+        if level.up.is_some() {
+            return Err(err(path, SpecRule::StormLimitBelowRoot));
+        }
+        if storm.period.is_zero() {
+            return Err(err(path, SpecRule::ZeroPeriod));
+        }
+        check_duration(storm.period, "the storm limit's window").map_err(|r| err(path, r))?;
+    }
     for breaker in &spec.breakers {
         let rule = |r| SpecRule::Breaker(Arc::from(breaker.name()), r);
         breaker.config().check().map_err(|r| err(path, rule(r)))?;

@@ -881,6 +881,9 @@ impl Engine {
                 None
             }
             ExitPlan::Restart(strategy) => {
+                if let Some(storm) = &self.events.storm {
+                    storm.restarted(&path, now);
+                }
                 let child = self.children.get_mut(&seq)?;
                 let backoff = child.spec.backoff();
                 let unit = self.jitter.unit();
