@@ -231,3 +231,22 @@ async fn the_storm_limit_is_the_roots() {
     assert_eq!(error.rule, supervisor::SpecRule::StormLimitBelowRoot);
     assert_eq!(&*error.path, "app/inner");
 }
+
+supervisor::supervision_tree! {
+    Guarded: one_for_one(storm_limit = 50 within 1s, max_restarts = 100, within = 1s) {
+        flaky: worker(failing) [max_restarts = 2, within = 10s, on_exhausted = quarantine],
+        steady: worker(idle),
+    }
+}
+
+// S18.1, S18.2: the grammar's budget and storm limit are the builder's.
+#[tokio::test(start_paused = true)]
+async fn the_macro_declares_budgets_and_storm_limits() {
+    let spec = Guarded::spec();
+    assert_eq!(spec.child_ids().collect::<Vec<_>>(), ["flaky", "steady"]);
+    let tree = Guarded::start().await.unwrap();
+    tokio::time::sleep(400 * MS).await;
+    assert_eq!(tree.flaky.state(), ChildState::Quarantined);
+    assert_eq!(tree.steady.state(), ChildState::Running);
+    tree.shutdown().await.unwrap();
+}

@@ -47,6 +47,30 @@ use Builder::*;
 fn cases() -> Vec<(&'static str, Builder)> {
     vec![
         (
+            "unknown_on_exhausted",
+            CannotBeWritten("`OnExhausted` is an enum"),
+        ),
+        (
+            "storm_limit_below_root",
+            Rejects(
+                || {
+                    app()
+                        .storm_limit(1000, 60 * 1000 * MS)
+                        .child(ChildSpec::supervisor(
+                            SupervisorSpec::new("ingest")
+                                .storm_limit(100, 10 * 1000 * MS)
+                                .child(w("fetch")),
+                        ))
+                        .validate()
+                },
+                SpecRule::StormLimitBelowRoot,
+            ),
+        ),
+        (
+            "storm_limit_malformed",
+            CannotBeWritten("`SupervisorSpec::storm_limit` takes the restarts and the window"),
+        ),
+        (
             "all_errors_at_once",
             Rejects(
                 || app().child(w("db")).child(w("db")).validate(),

@@ -65,8 +65,9 @@ use Value::*;
 /// Every option, in the order the guide gives them.
 #[rustfmt::skip]
 pub(crate) const OPTIONS: &[Opt] = &[
-    Opt { name: "max_restarts", lists: &[Static, Dynamic, Pool], value: Count, takes: "INT", builder: "`.intensity(max_restarts, within)`", doc: "restarts allowed within the period (default 3)", rule: "S4.1" },
-    Opt { name: "within", lists: &[Static, Dynamic, Pool], value: Duration, takes: "DURATION", builder: "`.intensity(max_restarts, within)`", doc: "the intensity's period (default 5s)", rule: "S4.1" },
+    Opt { name: "max_restarts", lists: &[Static, Dynamic, Pool, Child], value: Count, takes: "INT", builder: "`.intensity(max_restarts, within)`; on a child `.restart_budget(max_restarts, within)`", doc: "restarts allowed within the period (default 3); on a child, its own budget", rule: "S4.1, S18.1" },
+    Opt { name: "within", lists: &[Static, Dynamic, Pool, Child], value: Duration, takes: "DURATION", builder: "`.intensity(max_restarts, within)`; on a child `.restart_budget(max_restarts, within)`", doc: "the intensity's or the budget's period (default 5s)", rule: "S4.1, S18.1" },
+    Opt { name: "storm_limit", lists: &[Static], value: Own, takes: "INT within DURATION", builder: "`.storm_limit(max_restarts, within)`", doc: "the whole tree's restart limit (on the root)", rule: "S18.2" },
     Opt { name: "auto_shutdown", lists: &[Static], value: Own, takes: "never \\| any_significant \\| all_significant", builder: "`.auto_shutdown(AutoShutdown::..)`", doc: "stop when significant children end", rule: "S8" },
     Opt { name: "max_children", lists: &[Dynamic], value: Count, takes: "INT", builder: "`.max_children(n)`", doc: "the bound on a dynamic supervisor's children", rule: "S5.4" },
     Opt { name: "size", lists: &[Pool], value: Count, takes: "INT", builder: "`PoolSpec::new(id, size, template)`", doc: "the number of slots", rule: "S14.1" },
@@ -75,6 +76,7 @@ pub(crate) const OPTIONS: &[Opt] = &[
     Opt { name: "restart", lists: &[Child], value: Own, takes: "permanent \\| transient \\| temporary", builder: "`.restart(Restart::..)`", doc: "when the child is restarted", rule: "S3.2" },
     Opt { name: "shutdown", lists: &[Child], value: Own, takes: "brutal_kill \\| infinity \\| DURATION", builder: "`.shutdown(Shutdown::..)`", doc: "how long its stop may take", rule: "S6.2" },
     Opt { name: "significant", lists: &[Child], value: Own, takes: "(flag) \\| BOOL", builder: "`.significant(bool)`", doc: "its end counts for auto_shutdown", rule: "S8" },
+    Opt { name: "on_exhausted", lists: &[Child], value: Own, takes: "escalate \\| quarantine", builder: "`.on_exhausted(OnExhausted::..)`", doc: "what happens past its own budget", rule: "S18.1" },
     Opt { name: "readiness", lists: &[Child], value: Own, takes: "counts \\| ignored", builder: "`.readiness(Readiness::..)`", doc: "whether it counts for the tree's readiness", rule: "S16.3" },
     Opt { name: "backoff", lists: &[Child], value: Own, takes: "none \\| fixed(D) \\| linear(D, D, D) \\| exponential(D, D)", builder: "`.backoff(Backoff::..)`", doc: "the delay before each restart", rule: "S1.2" },
     Opt { name: "mailbox", lists: &[Child], value: Type, takes: "Type", builder: "`ChildSpec::with_mailbox`, `Template::<A, M>`", doc: "the type of its messages", rule: "S9.8" },

@@ -209,10 +209,12 @@ use proc_macro2::TokenStream;
 /// | `used_name_is_in_scope` | a worker uses the nodes that start before it, its ancestors and the tree's breakers | S17.2 | `uses_later_node`, `uses_unknown` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
+/// | `storm_limit_is_on_the_root` | `storm_limit` caps the whole tree, so it stands on the root alone | S18.2 | `storm_limit_below_root` |
 /// | `scalar` | a count, a duration or a number is read as the grammar's table says its option takes | grammar | `max_restarts_not_an_integer`, `float_out_of_range` |
 /// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |
 /// | `integer` | an integer is a plain integer literal (`_` separators allowed) no larger than `max` | grammar | `max_restarts_not_an_integer`, `integer_too_large` |
-/// | `word` | a word is one of the words its option takes (`permanent`, `any_significant`, ..) | grammar | `unknown_restart` |
+/// | `storm_limit` | a storm limit is a count of restarts `within` a window (`1000 within 60s`) | S18.2 | `storm_limit_malformed` |
+/// | `word` | a word is one of the words its option takes (`permanent`, `any_significant`, ..) | grammar | `unknown_restart`, `unknown_on_exhausted` |
 /// | `flag` | a flag is given alone, or as `true` or `false` | grammar | `significant_not_a_bool` |
 /// | `shutdown` | a shutdown is `brutal_kill`, `infinity` or a duration | grammar | `unknown_shutdown` |
 /// | `backoff` | a backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)` | grammar | `backoff_malformed` |

@@ -38,6 +38,17 @@ pub(crate) struct Detection {
     pub heartbeat: Option<Phi>,
     /// Breaker names, checked against the tree's (S13.7).
     pub depends_on: Vec<Ident>,
+    /// `max_restarts`, `within`, `on_exhausted`: a budget of its own (S18.1).
+    pub budget: Option<Budget>,
+}
+
+/// A child's own restart budget (S18.1); what is not written keeps the builder's default.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Budget {
+    pub max_restarts: Option<u64>,
+    /// Nanoseconds.
+    pub within: Option<u64>,
+    pub quarantine: bool,
 }
 
 /// `probe(f, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)` (S11).
@@ -103,6 +114,8 @@ pub(crate) struct StaticSup {
     pub intensity: Intensity,
     pub auto_shutdown: AutoShutdown,
     pub children: Vec<Child>,
+    /// `storm_limit = N within D`, on the root: restarts and nanoseconds (S18.2).
+    pub storm: Option<(u64, u64)>,
 }
 
 /// One template; children added at run time (S5.4).

@@ -172,6 +172,33 @@ pub(crate) fn integer(tokens: &TokenStream, what: &str, max: u64, cx: &Ctxt) -> 
     value
 }
 
+/// S18.2: a storm limit is a count of restarts `within` a window (`1000 within 60s`).
+pub(crate) fn storm_limit(tokens: &TokenStream, cx: &Ctxt) -> Option<(u64, u64)> {
+    let items: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let within = items
+        .iter()
+        .position(|t| matches!(t, TokenTree::Ident(i) if i == "within"));
+    let Some(at) = within.filter(|&at| at > 0 && at + 1 < items.len()) else {
+        cx.error_at(
+            tokens_span(tokens),
+            "expected `storm_limit = N within D`, such as `storm_limit = 1000 within 60s`",
+        );
+        return None;
+    };
+    let count: TokenStream = items[..at].iter().cloned().collect();
+    let period: TokenStream = items[at + 1..].iter().cloned().collect();
+    let n = integer(&count, "storm_limit", u32::MAX.into(), cx);
+    let d = duration(&period, cx);
+    if d == Some(0) {
+        cx.error_at(
+            tokens_span(&period),
+            "the storm limit's window must be greater than zero",
+        );
+        return None;
+    }
+    Some((n?, d?))
+}
+
 /// grammar: a word is one of the words its option takes (`permanent`, `any_significant`, ..).
 pub(crate) fn word(
     tokens: &TokenStream,

@@ -63,7 +63,7 @@ pub(crate) fn check(mut ast: TreeAst) -> Checked {
     }
     let root = match ast.root.kind == "pool" {
         true => None,
-        false => supervisor(&ast.root, snake_case(&name), ast.name.span(), &cx),
+        false => supervisor(&ast.root, snake_case(&name), ast.name.span(), true, &cx),
     }
     .unwrap_or_else(|| empty_root(&name));
     rules::handle_type_names_are_distinct(&root, &cx);
@@ -103,6 +103,7 @@ fn empty_root(name: &str) -> Sup {
         intensity: Intensity::default(),
         auto_shutdown: AutoShutdown::Never,
         children: Vec::new(),
+        storm: None,
     })
 }
 
@@ -168,7 +169,7 @@ pub(crate) fn handle_type_name(path: &[&str]) -> String {
 }
 
 /// A supervisor node of any kind; `None` when its kind is not a supervisor's.
-fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> {
+fn supervisor(node: &NodeAst, id: String, span: Span, root: bool, cx: &Ctxt) -> Option<Sup> {
     let strategy = match node.kind.to_string().as_str() {
         "one_for_one" => Strategy::OneForOne,
         "one_for_all" => Strategy::OneForAll,
@@ -183,10 +184,19 @@ fn supervisor(node: &NodeAst, id: String, span: Span, cx: &Ctxt) -> Option<Sup> 
         intensity: Intensity::default(),
         auto_shutdown: AutoShutdown::Never,
         children: Vec::new(),
+        storm: None,
     };
     let mut auto_span = None;
     for opt in sup_options(node.args.as_ref(), Place::StaticOptions, &sup.id, cx) {
         if intensity(&opt, &mut sup.intensity, cx) {
+            continue;
+        }
+        if opt.key == "storm_limit" {
+            if rules::storm_limit_is_on_the_root(&opt.key, root, &sup.id, cx) {
+                if let Some(v) = rules::option_has_a_value(&opt, cx) {
+                    sup.storm = values::storm_limit(v, cx);
+                }
+            }
             continue;
         }
         // `auto_shutdown`, the only other option `option_is_known` and `option_applies` let by.
@@ -332,7 +342,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
         return child;
     }
     // The node itself first, then its options: errors come in the order they are written.
-    let place = match supervisor(node, label.clone(), id.span(), cx) {
+    let place = match supervisor(node, label.clone(), id.span(), false, cx) {
         Some(sup) => {
             child.kind = ChildKind::Sup(sup);
             Place::Supervisor
@@ -550,6 +560,29 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                 }
             }
             "shutdown" => out.policy.shutdown = values::shutdown(v, cx),
+            "max_restarts" => {
+                let n = values::scalar(&key, v, cx).and_then(Scalar::count);
+                out.detection
+                    .budget
+                    .get_or_insert_with(Default::default)
+                    .max_restarts = n;
+            }
+            "within" => {
+                if let Some(d) = values::scalar(&key, v, cx).and_then(Scalar::duration) {
+                    rules::period_is_not_zero(d, tokens_span(v), cx);
+                    out.detection
+                        .budget
+                        .get_or_insert_with(Default::default)
+                        .within = Some(d);
+                }
+            }
+            "on_exhausted" => {
+                let w = values::word(v, "on_exhausted", rules::ON_EXHAUSTED, cx);
+                out.detection
+                    .budget
+                    .get_or_insert_with(Default::default)
+                    .quarantine = w.is_some_and(|w| w == "quarantine");
+            }
             "readiness" => {
                 let w = values::word(v, "readiness", rules::READINESS, cx);
                 out.readiness_ignored = w.is_some_and(|w| w == "ignored");

@@ -31,6 +31,8 @@ pub(crate) const NODE_KINDS: &[&str] = &[
 pub(crate) const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
 pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest", "drop_oldest"];
 pub(crate) const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
+/// What happens past a child's own budget (S18.1).
+pub(crate) const ON_EXHAUSTED: &[&str] = &["escalate", "quarantine"];
 /// Whether a child counts for readiness (S16.3).
 pub(crate) const READINESS: &[&str] = &["counts", "ignored"];
 pub(crate) const AUTO_SHUTDOWNS: &[&str] = &["never", "any_significant", "all_significant"];
@@ -508,9 +510,20 @@ pub(crate) fn option_applies_to_the_node(
 ) -> bool {
     let k = key.to_string();
     let k = k.as_str();
+    // `max_restarts` and `within` stand in both: a supervisor's intensity, a child's budget.
+    let of_supervisors = names(List::Static).contains(&k)
+        || names(List::Dynamic).contains(&k)
+        || names(List::Pool).contains(&k);
+    let of_children = names(List::Child).contains(&k);
+    let own = match place {
+        Place::StaticOptions => names(List::Static).contains(&k),
+        Place::DynamicOptions => names(List::Dynamic).contains(&k),
+        Place::PoolOptions => names(List::Pool).contains(&k),
+        _ => of_children,
+    };
     let msg = match place {
         Place::StaticOptions | Place::DynamicOptions | Place::PoolOptions
-            if names(List::Child).contains(&k) =>
+            if of_children && !own =>
         {
             format!("`{k}` is a child option: write it in `[..]` after the supervisor's `(..)`")
         }
@@ -528,18 +541,10 @@ pub(crate) fn option_applies_to_the_node(
         Place::DynamicOptions if k == "auto_shutdown" => {
             "`auto_shutdown` does not apply to a dynamic supervisor: its children cannot be significant".to_string()
         }
-        Place::Supervisor
-            if names(List::Static).contains(&k)
-                || names(List::Dynamic).contains(&k)
-                || names(List::Pool).contains(&k) =>
-        {
+        Place::Supervisor if of_supervisors && !own => {
             format!("`{k}` is a supervisor option: write it in the `(..)` after the strategy")
         }
-        Place::Worker | Place::Template | Place::PoolTemplate
-            if names(List::Static).contains(&k)
-                || names(List::Dynamic).contains(&k)
-                || names(List::Pool).contains(&k) =>
-        {
+        Place::Worker | Place::Template | Place::PoolTemplate if of_supervisors && !own => {
             format!("`{k}` is a supervisor option and does not apply to worker `{label}`")
         }
         Place::Supervisor if k == "mailbox" || k == "mailbox_capacity" => {
@@ -999,4 +1004,18 @@ fn option_span(node: &NodeAst, key: &str) -> Span {
         .as_ref()
         .and_then(|o| o.items.iter().find(|i| i.key == key))
         .map_or(node.span(), |i| i.key.span())
+}
+
+/// S18.2: `storm_limit` caps the whole tree, so it stands on the root alone.
+pub(crate) fn storm_limit_is_on_the_root(key: &Ident, root: bool, sup: &str, cx: &Ctxt) -> bool {
+    if !root {
+        cx.error_at(
+            key.span(),
+            format!(
+                "`storm_limit` applies to the root: it caps the restarts of the whole tree, \
+                 and `{sup}` is not the root (S18.2)"
+            ),
+        );
+    }
+    root
 }

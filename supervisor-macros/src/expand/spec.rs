@@ -88,6 +88,17 @@ pub(super) fn detection(d: &Detection, params: &[Param], shared: &Shared) -> Tok
         let var = breaker_var(name);
         out.extend(quote!(.depends_on(&#var)));
     }
+    if let Some(b) = d.budget {
+        // What is not written keeps the builder's default (3 within 5 s, escalate).
+        if b.max_restarts.is_some() || b.within.is_some() {
+            let max = int(b.max_restarts.unwrap_or(3));
+            let within = duration(b.within.unwrap_or(5_000_000_000));
+            out.extend(quote!(.restart_budget(#max, #within)));
+        }
+        if b.quarantine {
+            out.extend(quote!(.on_exhausted(::supervisor::OnExhausted::Quarantine)));
+        }
+    }
     out
 }
 
@@ -162,6 +173,14 @@ pub(super) fn sup_spec(
         }
     };
     out.extend(sup_settings(sup));
+    if let Sup::Static(crate::model::StaticSup {
+        storm: Some((max, within)),
+        ..
+    }) = sup
+    {
+        let (max, within) = (int(*max), duration(*within));
+        out.extend(quote!(.storm_limit(#max, #within)));
+    }
     for child in sup.children() {
         let c = child_spec(child, params, path, lets, shared);
         out.extend(quote!(.child(#c)));

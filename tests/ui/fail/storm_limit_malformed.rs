@@ -1,0 +1,14 @@
+use supervisor::{supervision_tree, ChildContext};
+
+async fn run(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+supervision_tree! {
+    App: one_for_one(storm_limit = 1000) {
+        fetch: worker(run),
+    }
+}
+
+fn main() {}
