@@ -8,7 +8,8 @@ mod harness;
 
 use harness::{run, Config};
 
-// S3, S4.1, S4.3, S6.3, S9.4, S9.8, S10-S15, checked together under random faults.
+// S3, S4.1, S4.3, S6.3, S9.4, S9.8, S10-S15, S18.1, S18.3, checked together under random
+// faults.
 #[tokio::test(start_paused = true)]
 async fn seeded_fault_schedules_break_no_rule() {
     for seed in 1..=6 {
@@ -30,6 +31,8 @@ async fn seeded_fault_schedules_break_no_rule() {
             report.convictions > 0 && report.held_restarts > 0,
             "{report}"
         );
+        // Budgets and pauses: quarantines and pauses took effect (S18.1, S18.3).
+        assert!(report.quarantines > 0 && report.pauses > 0, "{report}");
         for outcome in [
             "Answer -> answered",
             "Drop -> unanswered",

@@ -81,6 +81,9 @@ pub struct Report {
     pub events: u64,
     pub convictions: u64,
     pub held_restarts: u64,
+    /// Quarantines (S18.1) and pauses (S18.3) that took effect.
+    pub quarantines: u64,
+    pub pauses: u64,
     pub calls: BTreeMap<String, u64>,
     /// The kit's journal: how many events it recorded.
     pub journal_lines: u64,
@@ -122,6 +125,11 @@ impl std::fmt::Display for Report {
             f,
             "convictions: {}, restarts of a breaker's dependent checked: {}",
             self.convictions, self.held_restarts
+        )?;
+        writeln!(
+            f,
+            "quarantines: {}, pauses: {}",
+            self.quarantines, self.pauses
         )?;
         writeln!(f, "calls:")?;
         for (outcome, n) in &self.calls {
@@ -386,11 +394,15 @@ fn tree(shared: &Arc<Shared>, feat: &Arc<features::Feat>) -> SupervisorSpec {
                     .shutdown(timeout(10)),
                 )
                 .child(
-                    worker(shared, "o1", Restart::Permanent, timeout(20)).backoff(
-                        Backoff::exponential(MS, 20 * MS)
-                            .jitter(0.5)
-                            .reset_after(50 * MS),
-                    ),
+                    worker(shared, "o1", Restart::Permanent, timeout(20))
+                        .backoff(
+                            Backoff::exponential(MS, 20 * MS)
+                                .jitter(0.5)
+                                .reset_after(50 * MS),
+                        )
+                        // Its own budget, tighter than its supervisor's intensity (S18.1).
+                        .restart_budget(1, 200 * MS)
+                        .on_exhausted(supervisor::OnExhausted::Quarantine),
                 ),
         ))
         .child(ChildSpec::supervisor(
@@ -457,6 +469,8 @@ impl Checker {
             } => report.killed += 1,
             EventKind::StartFailed { .. } => report.failed_starts += 1,
             EventKind::Restarting { .. } => report.restart_decisions += 1,
+            EventKind::Quarantined { .. } => report.quarantines += 1,
+            EventKind::Paused => report.pauses += 1,
             EventKind::GaveUp { .. } => {
                 report.give_ups += 1;
                 if e.path.as_ref() == "root" {
@@ -542,6 +556,7 @@ fn expected_management_error(e: &ManagementError) -> bool {
             | ManagementError::MaxChildren(_)
             | ManagementError::NotRunning(_)
             | ManagementError::StartFailed { .. }
+            | ManagementError::NotHeld(_)
     )
 }
 
@@ -704,7 +719,7 @@ impl Run<'_> {
                 return true; // the root gave up
             }
             tokio::time::sleep(Duration::from_micros(rng.below(8000))).await;
-            let kind = rng.below(125);
+            let kind = rng.below(131);
             let counted: Option<&'static str> = match kind {
                 0..=59 => {
                     let which = rng.below(5);
@@ -785,6 +800,19 @@ impl Run<'_> {
                         kit.strike(t.path(), Fault::panic());
                     }
                     Some("burst")
+                }
+                125.. => {
+                    // An operator pauses or resumes a worker (S18.3); o1, quarantined when
+                    // its own budget runs out (S18.1), is resumed this way too.
+                    let (sup, id) = *rng.pick(WORKERS);
+                    let pause = rng.below(2) == 0;
+                    let r = match app.supervisor(sup) {
+                        Ok(s) if pause => s.pause_child(id).await,
+                        Ok(s) => s.resume_child(id).await,
+                        Err(_) => Ok(()),
+                    };
+                    check(r, report);
+                    Some(if pause { "pause" } else { "resume" })
                 }
                 100.. => self.features.inject(app, rng, report).await,
                 _ => {
