@@ -47,6 +47,23 @@ use Builder::*;
 fn cases() -> Vec<(&'static str, Builder)> {
     vec![
         (
+            "process_without_program",
+            CannotBeWritten("`Process::new` takes the program"),
+        ),
+        ("unknown_ready", CannotBeWritten("`Ready` is an enum")),
+        (
+            "exit_codes_malformed",
+            CannotBeWritten("`Process::exit_code` takes an `i32` and a `Directive`"),
+        ),
+        (
+            "stdio_on_worker",
+            CannotBeWritten("JSON-RPC calls are `ChildSpec::process_rpc`, a process's constructor"),
+        ),
+        (
+            "mailbox_on_process",
+            CannotBeWritten("`ChildSpec::process` makes a child without a mailbox; `process_rpc` one of `Rpc`"),
+        ),
+        (
             "unknown_on_exhausted",
             CannotBeWritten("`OnExhausted` is an enum"),
         ),

@@ -690,3 +690,39 @@ fn a_killed_supervisor_takes_its_processes_with_it() {
         std::thread::sleep(10 * MS);
     }
 }
+
+fn tool_server_path() -> std::path::PathBuf {
+    tool_server("calc").program().into()
+}
+
+supervisor::supervision_tree! {
+    Tools: one_for_one(max_restarts = 5, within = 10s) {
+        search: process("sh", "-c", "echo ready >&2; sleep 1000")
+            [ready = line("ready"), shutdown = 2s, die_with_supervisor],
+        calc: process(tool_server_path(), "--name", "calc")
+            [stdio = json_rpc, ready = mcp, exit_codes = [78 => fatal], env = [("TOOL_MODE", "test")]],
+    }
+}
+
+// S20: process children declared in the macro are the builder's: program and arguments,
+// readiness, the exit-code table, JSON-RPC calls through a typed handle, pictures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_macro_declares_process_children() {
+    let text = supervisor::Picture::from(&Tools::TREE).text();
+    assert!(text.contains("search (process)"), "{text}");
+    let tree = Tools::start().await.unwrap();
+    let answer = tree
+        .calc
+        .request(
+            "tools/call",
+            serde_json::json!({"name": "add", "arguments": {"a": 20, "b": 22}}),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["content"][0]["text"], "42");
+    assert_eq!(tree.search.state(), supervisor::ChildState::Running);
+    let live = tree.root().picture().await.text();
+    assert!(live.contains("search (process: sh …)"), "{live}");
+    tree.shutdown().await.unwrap();
+}

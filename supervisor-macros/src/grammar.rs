@@ -22,6 +22,8 @@ pub(crate) enum List {
     Phi,
     /// `breaker(..)`.
     Breaker,
+    /// `[..]` after a `process(..)` child, beside the child options.
+    Process,
 }
 
 /// How an option's value is read: the parser dispatches on it. Bounds are rules of their own
@@ -88,6 +90,13 @@ pub(crate) const OPTIONS: &[Opt] = &[
     Opt { name: "depends_on", lists: &[Child], value: Own, takes: "name \\| [name, ..]", builder: "`.depends_on(&breaker)`", doc: "breakers whose opening holds its restarts", rule: "S13.7" },
     Opt { name: "uses", lists: &[Child], value: Own, takes: "name \\| [name, ..]", builder: "`.uses(&Uses::<H>::new(name))`", doc: "earlier nodes and breakers its start expression names", rule: "S17.1" },
     Opt { name: "state", lists: &[Child], value: Type, takes: "Type", builder: "`.state::<T>()`", doc: "state carried across its restarts", rule: "S15" },
+    Opt { name: "stdio", lists: &[Process], value: Own, takes: "lines \\| json_rpc", builder: "`ChildSpec::process`, `ChildSpec::process_rpc`", doc: "its stdout read as log lines, or as JSON-RPC answers to calls", rule: "S20.3, S20.4" },
+    Opt { name: "ready", lists: &[Process], value: Own, takes: "spawned \\| line(\"text\") \\| after(D) \\| mcp", builder: "`.ready(Ready::..)`", doc: "when an incarnation is up", rule: "S20.1" },
+    Opt { name: "ready_timeout", lists: &[Process], value: Duration, takes: "DURATION", builder: "`.ready_timeout(d)`", doc: "how long it may take to be up (default 30s)", rule: "S20.1" },
+    Opt { name: "exit_codes", lists: &[Process], value: Own, takes: "[INT => directive, ..]", builder: "`.exit_code(code, Directive::..)`", doc: "what an exit code calls for (`78 => fatal`)", rule: "S20.3" },
+    Opt { name: "env", lists: &[Process], value: Expr, takes: "expr", builder: "`.envs(vars)`", doc: "variables of its environment (`[(\"K\", \"v\")]`)", rule: "S20.1" },
+    Opt { name: "cwd", lists: &[Process], value: Expr, takes: "expr", builder: "`.current_dir(dir)`", doc: "its working directory", rule: "S20.1" },
+    Opt { name: "die_with_supervisor", lists: &[Process], value: Own, takes: "(flag)", builder: "`.die_with_supervisor()`", doc: "killed by the kernel if the supervising process dies (Linux)", rule: "S20.2" },
     Opt { name: "interval", lists: &[Probe, Phi], value: Duration, takes: "DURATION", builder: "`.interval(d)`, `Heartbeat::every(d)`", doc: "the probe's or the heartbeat's interval", rule: "S11.1, S12.6" },
     Opt { name: "timeout", lists: &[Probe], value: Duration, takes: "DURATION", builder: "`.timeout(d)`", doc: "a probe's time limit", rule: "S11.1" },
     Opt { name: "failure_threshold", lists: &[Probe, Breaker], value: Count, takes: "INT", builder: "`.failure_threshold(n)`", doc: "failures in a row that convict, or open", rule: "S11.2, S13.2" },
@@ -137,8 +146,8 @@ pub(crate) fn names(list: List) -> &'static [&'static str] {
             .map(|o| o.name)
             .collect()
     }
-    static LISTS: LazyLock<[Vec<&'static str>; 7]> =
-        LazyLock::new(|| [Static, Dynamic, Pool, Child, Probe, Phi, Breaker].map(of));
+    static LISTS: LazyLock<[Vec<&'static str>; 8]> =
+        LazyLock::new(|| [Static, Dynamic, Pool, Child, Probe, Phi, Breaker, Process].map(of));
     &LISTS[list as usize]
 }
 
@@ -160,6 +169,7 @@ pub(crate) fn markdown() -> String {
                 Probe => "probe",
                 Phi => "phi",
                 Breaker => "breaker",
+                Process => "process",
             })
             .collect();
         out.push_str(&format!(

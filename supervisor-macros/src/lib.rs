@@ -167,20 +167,21 @@ use proc_macro2::TokenStream;
 /// | `ids_are_unique` | sibling ids are unique | S1.2, S1.4 | `duplicate_id` |
 /// | `handle_type_names_are_distinct` | nested supervisors' handle types are distinct (`a_b`, `a { b }`), and not `Root` or `Handle` | names | `handle_type_names_clash` |
 /// | `root_is_a_supervisor` | the root is a supervisor: `one_for_one`, `one_for_all`, `rest_for_one` or `dynamic` | S5.6 | `unknown_root_strategy`, `pool_as_root` |
-/// | `node_kind_is_known` | a node is a `worker`, a `from_worker` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy`, `node_kind_typo_one_error` |
+/// | `node_kind_is_known` | a node is a `worker`, a `from_worker`, a `process` or a supervisor of a known strategy | grammar | `unknown_node_kind`, `unknown_strategy`, `node_kind_typo_one_error` |
 /// | `root_has_no_child_options` | the root has no parent, so no child options | S1.2 | `restart_on_root` |
 /// | `supervisor_has_children` | a static supervisor has its children in braces, one at least | S1.1, S1.4 | `supervisor_without_children` |
 /// | `dynamic_has_one_template` | a dynamic supervisor has exactly one template | S1.4, S5.4 | `dynamic_without_template`, `dynamic_two_templates`, `pool_messages` |
 /// | `template_has_no_id` | a template has no id: its children get numbers as ids | S5.4 | `template_with_id` |
 /// | `template_is_a_worker` | a template is a worker | S5.4 | `template_is_a_supervisor` |
 /// | `template_is_not_significant` | a template is not significant | S5.4, S8 | `dynamic_significant_template` |
+/// | `process_has_a_program` | a process names its program, then its arguments: `process("server", "--port", "0")` | S20.1 | `process_without_program` |
 /// | `worker_has_one_start_expression` | a worker has one start expression (a trailing comma is fine) | S1.2 | `worker_without_start`, `two_start_expressions` |
 /// | `worker_has_no_children` | a worker has no children | S1.2 | `worker_with_children` |
 /// | `only_doc_comments_on_children` | only doc comments stand on a child | grammar | `attribute_on_child` |
 /// | `each_child_parses` | children that do not parse are reported, each skipped up to its `,` | grammar | `missing_colon_after_id`, `syntax_errors_do_not_hide_others` |
 /// | `option_is_known` | an option is one the grammar knows | grammar | `unknown_child_option`, `unknown_supervisor_option`, `misspelt_required_option`, `renamed_option` |
 /// | `option_is_given_once` | an option is given once | grammar | `option_twice`, `supervisor_option_twice` |
-/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool`, `readiness_on_template` |
+/// | `option_applies_to_the_node` | an option applies to the node it is written on, in the list it is written in | S5.6 | `option_out_of_place`, `overflow_outside_a_pool`, `readiness_on_template`, `stdio_on_worker`, `mailbox_on_process` |
 /// | `option_has_a_value` | an option other than a flag has a value (`key = value`) | grammar | `option_without_value` |
 /// | `type_options_are_types` | `mailbox`, `args` and `state` take a type | grammar | `mailbox_not_a_type` |
 /// | `significant_is_not_permanent` | a significant child is not permanent | S1.4, S8 | `significant_permanent` |
@@ -214,6 +215,8 @@ use proc_macro2::TokenStream;
 /// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |
 /// | `integer` | an integer is a plain integer literal (`_` separators allowed) no larger than `max` | grammar | `max_restarts_not_an_integer`, `integer_too_large` |
 /// | `storm_limit` | a storm limit is a count of restarts `within` a window (`1000 within 60s`) | S18.2 | `storm_limit_malformed` |
+/// | `ready` | a readiness is `spawned`, `line("text")`, `after(D)` or `mcp` | S20.1 | `unknown_ready` |
+/// | `exit_codes` | exit codes are `[INT => directive, ..]`, each directive `restart`, `stop`, `escalate` or `fatal` | S20.3 | `exit_codes_malformed` |
 /// | `word` | a word is one of the words its option takes (`permanent`, `any_significant`, ..) | grammar | `unknown_restart`, `unknown_on_exhausted` |
 /// | `flag` | a flag is given alone, or as `true` or `false` | grammar | `significant_not_a_bool` |
 /// | `shutdown` | a shutdown is `brutal_kill`, `infinity` or a duration | grammar | `unknown_shutdown` |

@@ -187,6 +187,8 @@ pub(crate) struct Worker {
     /// The same names, looked up in the tree (S17); a name not in scope (reported) is left
     /// out.
     pub uses: Vec<Used>,
+    /// A process child's program and settings (S20).
+    pub process: Option<Box<ProcessNode>>,
 }
 
 /// A name a worker uses (S17.1), resolved as a variable in a block.
@@ -237,6 +239,7 @@ impl Worker {
             state: None,
             names_used: Vec::new(),
             uses: Vec::new(),
+            process: None,
         }
     }
 }
@@ -259,6 +262,34 @@ pub(crate) enum Start {
     Fn,
     /// `from_worker(expr)`: expr makes a fresh `Worker` for every incarnation.
     FromWorker,
+    /// `process(program, args..)`: an operating-system process (S20); `Worker::process` holds
+    /// the rest.
+    Process,
+}
+
+/// `ready = ..` of a process child (S20.1).
+pub(crate) enum ReadyNode {
+    Spawned,
+    Mcp,
+    Line(syn::LitStr),
+    /// Nanoseconds.
+    After(u64),
+}
+
+/// What a `process(..)` child says beyond its program (S20): its arguments and its `[..]`.
+#[derive(Default)]
+pub(crate) struct ProcessNode {
+    pub program: TokenStream,
+    pub args: Vec<TokenStream>,
+    pub json_rpc: bool,
+    pub ready: Option<ReadyNode>,
+    /// Nanoseconds.
+    pub ready_timeout: Option<u64>,
+    /// Codes and the directive variant each calls for.
+    pub exit_codes: Vec<(i32, Ident)>,
+    pub env: Option<TokenStream>,
+    pub cwd: Option<TokenStream>,
+    pub die_with_supervisor: bool,
 }
 
 /// What every child has, whatever its kind (S1.2).

@@ -199,6 +199,79 @@ pub(crate) fn storm_limit(tokens: &TokenStream, cx: &Ctxt) -> Option<(u64, u64)>
     Some((n?, d?))
 }
 
+/// S20.1: a readiness is `spawned`, `line("text")`, `after(D)` or `mcp`.
+pub(crate) fn ready(tokens: &TokenStream, cx: &Ctxt) -> Option<crate::model::ReadyNode> {
+    use crate::model::ReadyNode;
+    let expected = "expected a readiness: `spawned`, `line(\"text\")`, `after(D)` or `mcp`";
+    let items: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    match items.as_slice() {
+        [TokenTree::Ident(i)] if i == "spawned" => Some(ReadyNode::Spawned),
+        [TokenTree::Ident(i)] if i == "mcp" => Some(ReadyNode::Mcp),
+        [TokenTree::Ident(i), TokenTree::Group(g)] if i == "line" => {
+            match single_lit(&g.stream()) {
+                Some(Lit::Str(text)) => Some(ReadyNode::Line(text)),
+                _ => {
+                    cx.error_at(
+                        g.span(),
+                        "`line(..)` takes the text of the line, a string literal",
+                    );
+                    None
+                }
+            }
+        }
+        [TokenTree::Ident(i), TokenTree::Group(g)] if i == "after" => {
+            duration(&g.stream(), cx).map(ReadyNode::After)
+        }
+        _ => {
+            cx.error_at(tokens_span(tokens), expected);
+            None
+        }
+    }
+}
+
+/// S20.3: exit codes are `[INT => directive, ..]`, each directive `restart`, `stop`, `escalate` or `fatal`.
+pub(crate) fn exit_codes(tokens: &TokenStream, cx: &Ctxt) -> Vec<(i32, Ident)> {
+    let expected = "expected exit codes: `[78 => fatal, 75 => restart]`";
+    let items: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let [TokenTree::Group(g)] = items.as_slice() else {
+        cx.error_at(tokens_span(tokens), expected);
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in split_top_level_commas(&g.stream()) {
+        if entry.is_empty() {
+            continue;
+        }
+        let parts: Vec<TokenTree> = entry.clone().into_iter().collect();
+        let arrow = parts.windows(2).position(|w| {
+            matches!((&w[0], &w[1]), (TokenTree::Punct(a), TokenTree::Punct(b))
+                if a.as_char() == '=' && b.as_char() == '>')
+        });
+        let Some(at) = arrow else {
+            cx.error_at(tokens_span(&entry), expected);
+            continue;
+        };
+        let code: TokenStream = parts[..at].iter().cloned().collect();
+        let word_tokens: TokenStream = parts[at + 2..].iter().cloned().collect();
+        let Some(code) = integer(&code, "an exit code", 255, cx) else {
+            continue;
+        };
+        let directives = ["restart", "stop", "escalate", "fatal"];
+        let Some(w) = word(&word_tokens, "directive", &directives, cx) else {
+            continue;
+        };
+        let variant = match w.as_str() {
+            "stop" => "Stop",
+            "escalate" => "Escalate",
+            "fatal" => "Fatal",
+            _ => "Restart",
+        };
+        let code = i32::try_from(code).unwrap_or(0);
+        out.push((code, Ident::new(variant, proc_macro2::Span::call_site())));
+    }
+    out
+}
+
 /// grammar: a word is one of the words its option takes (`permanent`, `any_significant`, ..).
 pub(crate) fn word(
     tokens: &TokenStream,

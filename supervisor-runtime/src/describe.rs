@@ -144,6 +144,13 @@ impl NodeDescription {
         }
     }
 
+    /// An operating-system process with the default policies (S20).
+    pub const fn process(id: &'static str) -> Self {
+        let mut node = NodeDescription::worker(id);
+        node.kind = NodeKind::Process;
+        node
+    }
+
     /// A static supervisor with the default intensity and auto_shutdown never.
     pub const fn supervisor(
         id: &'static str,
@@ -387,9 +394,12 @@ pub(crate) fn label(l: &Label<'_>) -> String {
     let mut s = String::from(l.id);
     match *l.kind {
         NodeKind::Worker => {}
-        NodeKind::Process => {
-            let _ = write!(s, " (process: {})", l.command.unwrap_or("?"));
-        }
+        NodeKind::Process => match l.command {
+            Some(command) => {
+                let _ = write!(s, " (process: {command})");
+            }
+            None => s.push_str(" (process)"),
+        },
         NodeKind::Supervisor {
             strategy,
             intensity,

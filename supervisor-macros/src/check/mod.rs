@@ -15,7 +15,7 @@ use syn::{Attribute, Ident, Token, Type};
 use crate::ctxt::Ctxt;
 use crate::model::{
     AutoShutdown, Child, ChildKind, Detection, DynamicSup, Intensity, Policy, PoolOverflow,
-    PoolSup, Restart, Route, Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
+    PoolSup, ProcessNode, Restart, Route, Start, StaticSup, Strategy, Sup, Template, Tree, Worker,
 };
 use crate::parse::{tokens_span, Args, NodeAst, OptionAst, Options, TreeAst};
 use crate::suggest::{did_you_mean, snake_case, upper_camel_case};
@@ -349,7 +349,11 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
         }
         None => {
             child.kind = ChildKind::Worker(Box::new(worker(node, &label, cx)));
-            Place::Worker
+            if node.kind == "process" {
+                Place::Process
+            } else {
+                Place::Worker
+            }
         }
     };
     let opts = child_options(node.options.as_ref(), place, &label, cx);
@@ -357,6 +361,24 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
     rules::significant_needs_auto_shutdown(&opts.policy, parent_auto, node, &label, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, &label, cx);
     if let ChildKind::Worker(w) = &mut child.kind {
+        if let Some(p) = w.process.as_mut() {
+            let program = std::mem::take(&mut p.program);
+            let args = std::mem::take(&mut p.args);
+            **p = ProcessNode {
+                program,
+                args,
+                ..opts.process
+            };
+            if p.json_rpc {
+                w.mailbox = Some(syn::parse_quote!(::supervisor::Rpc));
+            }
+        }
+        if w.process.is_some() {
+            child.policy = opts.policy;
+            child.detection = opts.detection;
+            child.readiness_ignored = opts.readiness_ignored;
+            return child;
+        }
         w.mailbox = opts.mailbox;
         w.mailbox_capacity = opts.mailbox_capacity;
         w.state = opts.state;
@@ -488,6 +510,19 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Worker {
         Some(a) => (values::split_top_level_commas(&a.tokens), a.span),
         None => (Vec::new(), node.kind.span()),
     };
+    if node.kind == "process" {
+        let mut w = Worker::placeholder(span);
+        w.start = Start::Process;
+        let mut parts = parts.into_iter().filter(|p| !p.is_empty());
+        if let Some(program) = rules::process_has_a_program(node, label, parts.next(), cx) {
+            w.process = Some(Box::new(ProcessNode {
+                program,
+                args: parts.collect(),
+                ..ProcessNode::default()
+            }));
+        }
+        return w;
+    }
     if !rules::worker_has_one_start_expression(node, label, &parts, cx) {
         return Worker::placeholder(span);
     }
@@ -510,6 +545,7 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Worker {
         state: None,
         names_used: Vec::new(),
         uses: Vec::new(),
+        process: None,
     }
 }
 
@@ -525,6 +561,8 @@ struct ChildOptions {
     uses: Vec<Ident>,
     detection: Detection,
     readiness_ignored: bool,
+    /// A process child's own options (S20).
+    process: ProcessNode,
 }
 
 fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -> ChildOptions {
@@ -540,6 +578,11 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
             continue;
         }
         let key = key.to_string();
+        if key == "die_with_supervisor" {
+            out.process.die_with_supervisor =
+                values::flag(&opt.key, opt.value.as_ref(), cx).unwrap_or(true);
+            continue;
+        }
         if key == "significant" {
             // Written but malformed (`significant = yes`): read as meant, so that the rules that
             // depend on it (auto_shutdown needs a significant child) do not report it again.
@@ -560,6 +603,17 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                 }
             }
             "shutdown" => out.policy.shutdown = values::shutdown(v, cx),
+            "stdio" => {
+                let w = values::word(v, "stdio", rules::STDIO, cx);
+                out.process.json_rpc = w.is_some_and(|w| w == "json_rpc");
+            }
+            "ready" => out.process.ready = values::ready(v, cx),
+            "ready_timeout" => {
+                out.process.ready_timeout = values::scalar(&key, v, cx).and_then(Scalar::duration);
+            }
+            "exit_codes" => out.process.exit_codes = values::exit_codes(v, cx),
+            "env" => out.process.env = Some(v.clone()),
+            "cwd" => out.process.cwd = Some(v.clone()),
             "max_restarts" => {
                 let n = values::scalar(&key, v, cx).and_then(Scalar::count);
                 out.detection

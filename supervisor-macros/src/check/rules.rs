@@ -22,6 +22,7 @@ pub(crate) const SUPERVISOR_KINDS: &[&str] =
 pub(crate) const NODE_KINDS: &[&str] = &[
     "worker",
     "from_worker",
+    "process",
     "one_for_one",
     "one_for_all",
     "rest_for_one",
@@ -31,6 +32,8 @@ pub(crate) const NODE_KINDS: &[&str] = &[
 pub(crate) const ROUTES: &[&str] = &["round_robin", "least_loaded", "key_hash", "broadcast"];
 pub(crate) const OVERFLOWS: &[&str] = &["wait", "reject", "drop_newest", "drop_oldest"];
 pub(crate) const RESTARTS: &[&str] = &["permanent", "transient", "temporary"];
+/// How a process child's stdout is read (S20.3, S20.4).
+pub(crate) const STDIO: &[&str] = &["lines", "json_rpc"];
 /// What happens past a child's own budget (S18.1).
 pub(crate) const ON_EXHAUSTED: &[&str] = &["escalate", "quarantine"];
 /// Whether a child counts for readiness (S16.3).
@@ -62,6 +65,8 @@ pub(crate) enum Place {
     Template,
     /// `[..]` after a pool's template.
     PoolTemplate,
+    /// `[..]` after a `process(..)` child.
+    Process,
 }
 
 // Names ----------------------------------------------------------------------------------
@@ -273,7 +278,7 @@ pub(crate) fn root_is_a_supervisor(kind: &Ident, cx: &Ctxt) -> bool {
     false
 }
 
-/// grammar: a node is a `worker`, a `from_worker` or a supervisor of a known strategy.
+/// grammar: a node is a `worker`, a `from_worker`, a `process` or a supervisor of a known strategy.
 pub(crate) fn node_kind_is_known(kind: &Ident, cx: &Ctxt) -> bool {
     let k = kind.to_string();
     if NODE_KINDS.contains(&k.as_str()) {
@@ -401,6 +406,23 @@ pub(crate) fn template_is_not_significant(
     }
 }
 
+/// S20.1: a process names its program, then its arguments: `process("server", "--port", "0")`.
+pub(crate) fn process_has_a_program(
+    node: &NodeAst,
+    label: &str,
+    program: Option<TokenStream>,
+    cx: &Ctxt,
+) -> Option<TokenStream> {
+    if program.is_none() {
+        let span = node.args.as_ref().map_or(node.kind.span(), |a| a.span);
+        cx.shape_error_at(
+            span,
+            format!("`{label}` needs a program: `process(\"server\", \"--port\", \"0\")`, its arguments after it"),
+        );
+    }
+    program
+}
+
 /// S1.2: a worker has one start expression (a trailing comma is fine).
 pub(crate) fn worker_has_one_start_expression(
     node: &NodeAst,
@@ -461,6 +483,7 @@ pub(crate) fn option_is_known(key: &Ident, place: Place, cx: &Ctxt) -> bool {
         names(List::Dynamic),
         names(List::Pool),
         names(List::Child),
+        names(List::Process),
     ]
     .iter()
     .any(|list| list.contains(&k.as_str()));
@@ -481,9 +504,27 @@ pub(crate) fn options_at(place: Place) -> &'static [&'static str] {
         Place::StaticOptions => names(List::Static),
         Place::DynamicOptions => names(List::Dynamic),
         Place::PoolOptions => names(List::Pool),
+        Place::Process => &PROCESS_OPTIONS,
         _ => names(List::Child),
     }
 }
+
+/// A process child's options: the child options, and its own.
+static PROCESS_OPTIONS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let worker_only = [
+        "mailbox",
+        "mailbox_capacity",
+        "args",
+        "state",
+        "uses",
+        "heartbeat",
+    ];
+    (names(List::Child).iter())
+        .filter(|n| !worker_only.contains(n))
+        .chain(names(List::Process))
+        .copied()
+        .collect()
+});
 
 /// grammar: an option is given once.
 pub(crate) fn option_is_given_once(
@@ -521,7 +562,15 @@ pub(crate) fn option_applies_to_the_node(
         Place::PoolOptions => names(List::Pool).contains(&k),
         _ => of_children,
     };
+    let of_processes = names(List::Process).contains(&k);
     let msg = match place {
+        Place::Process if !PROCESS_OPTIONS.contains(&k) && of_children => {
+            format!("`{k}` does not apply to process child `{label}`: a process has no start function, state or heartbeats of its own; calls to it are `stdio = json_rpc` (S20)")
+        }
+        Place::Process if of_processes => return true,
+        _ if of_processes => {
+            format!("`{k}` applies to `process(..)` children (S20), and `{label}` is not one")
+        }
         Place::StaticOptions | Place::DynamicOptions | Place::PoolOptions
             if of_children && !own =>
         {

@@ -67,7 +67,10 @@ pub(super) fn describe_child(child: &Child, shared: &Shared) -> TokenStream {
 }
 
 pub(super) fn describe_worker(id: &str, worker: &Worker) -> TokenStream {
-    let mut out = quote!(::supervisor::NodeDescription::worker(#id));
+    let mut out = match worker.start {
+        crate::model::Start::Process => quote!(::supervisor::NodeDescription::process(#id)),
+        _ => quote!(::supervisor::NodeDescription::worker(#id)),
+    };
     if let Some(m) = &worker.mailbox {
         let n = type_name(m);
         out.extend(quote!(.mailbox(#n)));

@@ -219,6 +219,7 @@ pub(super) fn child_spec(
                     let m = mailbox_type(w);
                     quote_spanned!(span=> ::supervisor::__private::from_worker::<#m, _, _>(#id, #f))
                 }
+                Start::Process => process_spec(&id, w),
             }
         }
         ChildKind::Sup(sup) => {
@@ -271,6 +272,13 @@ pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shar
             let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::__private::template::<#a, #m, _, _>(#f))
         }
+        // A process template was reported (`template_is_a_worker`) and has no start function:
+        // the template of a worker that does nothing stands in.
+        Start::Process => {
+            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(|_, _| async {
+                ::core::result::Result::<(), ::std::string::String>::Ok(())
+            }))
+        }
         // A function of the child's arguments to a fresh worker (`|slot| Slot::new(slot)`).
         Start::FromWorker => {
             let f = shared_fn(&w.expr, span, params);
@@ -291,4 +299,50 @@ pub(crate) fn spec_for_bench(tree: &crate::model::Tree) -> TokenStream {
         &tree.params,
         &Shared::of(&tree.root, &tree.params),
     )
+}
+
+/// `process(program, args..) [..]` as the builder writes it (S20).
+fn process_spec(id: &str, w: &crate::model::Worker) -> TokenStream {
+    use crate::model::ReadyNode;
+    let Some(p) = w.process.as_deref() else {
+        return quote!(::supervisor::ChildSpec::worker(#id, |_| async {
+            ::core::result::Result::<(), ::std::string::String>::Ok(())
+        }));
+    };
+    let program = &p.program;
+    let mut process = quote_spanned!(w.span=> ::supervisor::Process::new(#program));
+    for arg in &p.args {
+        process.extend(quote!(.arg(#arg)));
+    }
+    if let Some(env) = &p.env {
+        process.extend(quote!(.envs(#env)));
+    }
+    if let Some(cwd) = &p.cwd {
+        process.extend(quote!(.current_dir(#cwd)));
+    }
+    match &p.ready {
+        None | Some(ReadyNode::Spawned) => {}
+        Some(ReadyNode::Mcp) => process.extend(quote!(.ready(::supervisor::Ready::mcp(#id)))),
+        Some(ReadyNode::Line(text)) => process
+            .extend(quote!(.ready(::supervisor::Ready::Line(::std::string::String::from(#text))))),
+        Some(ReadyNode::After(d)) => {
+            let d = duration(*d);
+            process.extend(quote!(.ready(::supervisor::Ready::After(#d))));
+        }
+    }
+    if let Some(limit) = p.ready_timeout {
+        let limit = duration(limit);
+        process.extend(quote!(.ready_timeout(#limit)));
+    }
+    for (code, directive) in &p.exit_codes {
+        process.extend(quote!(.exit_code(#code, ::supervisor::Directive::#directive)));
+    }
+    if p.die_with_supervisor {
+        process.extend(quote!(.die_with_supervisor()));
+    }
+    if p.json_rpc {
+        quote!(::supervisor::ChildSpec::process_rpc(#id, #process))
+    } else {
+        quote!(::supervisor::ChildSpec::process(#id, #process))
+    }
 }

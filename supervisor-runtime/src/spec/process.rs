@@ -146,6 +146,19 @@ impl Process {
         self
     }
 
+    /// Sets variables of its environment.
+    pub fn envs<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        for (name, value) in vars {
+            self = self.env(name, value);
+        }
+        self
+    }
+
     /// Removes a variable from its environment.
     pub fn env_remove(mut self, name: impl AsRef<OsStr>) -> Self {
         self.env.push((name.as_ref().to_owned(), None));

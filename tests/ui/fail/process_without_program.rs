@@ -1,0 +1,15 @@
+use supervisor::{supervision_tree, ChildContext};
+
+async fn run(ctx: ChildContext) -> Result<(), String> {
+    ctx.cancelled().await;
+    Ok(())
+}
+
+supervision_tree! {
+    App: one_for_one {
+        db: worker(run),
+        tool: process(),
+    }
+}
+
+fn main() {}
