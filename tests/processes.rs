@@ -700,7 +700,7 @@ supervisor::supervision_tree! {
         search: process("sh", "-c", "echo ready >&2; sleep 1000")
             [ready = line("ready"), shutdown = 2s, die_with_supervisor],
         calc: process(tool_server_path(), "--name", "calc")
-            [stdio = json_rpc, ready = mcp, exit_codes = [78 => fatal], env = [("TOOL_MODE", "test")]],
+            [stdio = json_rpc, ready = mcp, exit_codes = [78 => fatal], env_clear, env = [("TOOL_MODE", "test")]],
     }
 }
 

@@ -94,6 +94,7 @@ pub(crate) const OPTIONS: &[Opt] = &[
     Opt { name: "ready", lists: &[Process], value: Own, takes: "spawned \\| line(\"text\") \\| after(D) \\| mcp", builder: "`.ready(Ready::..)`", doc: "when an incarnation is up", rule: "S20.1" },
     Opt { name: "ready_timeout", lists: &[Process], value: Duration, takes: "DURATION", builder: "`.ready_timeout(d)`", doc: "how long it may take to be up (default 30s)", rule: "S20.1" },
     Opt { name: "exit_codes", lists: &[Process], value: Own, takes: "[INT => directive, ..]", builder: "`.exit_code(code, Directive::..)`", doc: "what an exit code calls for (`78 => fatal`)", rule: "S20.3" },
+    Opt { name: "env_clear", lists: &[Process], value: Own, takes: "(flag)", builder: "`.env_clear()`", doc: "an empty environment but for `env`, instead of the supervisor's", rule: "S20.1" },
     Opt { name: "env", lists: &[Process], value: Expr, takes: "expr", builder: "`.envs(vars)`", doc: "variables of its environment (`[(\"K\", \"v\")]`)", rule: "S20.1" },
     Opt { name: "cwd", lists: &[Process], value: Expr, takes: "expr", builder: "`.current_dir(dir)`", doc: "its working directory", rule: "S20.1" },
     Opt { name: "die_with_supervisor", lists: &[Process], value: Own, takes: "(flag)", builder: "`.die_with_supervisor()`", doc: "killed by the kernel if the supervising process dies (Linux)", rule: "S20.2" },

@@ -287,6 +287,7 @@ pub(crate) struct ProcessNode {
     pub ready_timeout: Option<u64>,
     /// Codes and the directive variant each calls for.
     pub exit_codes: Vec<(i32, Ident)>,
+    pub env_clear: bool,
     pub env: Option<TokenStream>,
     pub cwd: Option<TokenStream>,
     pub die_with_supervisor: bool,

@@ -583,6 +583,10 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
                 values::flag(&opt.key, opt.value.as_ref(), cx).unwrap_or(true);
             continue;
         }
+        if key == "env_clear" {
+            out.process.env_clear = values::flag(&opt.key, opt.value.as_ref(), cx).unwrap_or(true);
+            continue;
+        }
         if key == "significant" {
             // Written but malformed (`significant = yes`): read as meant, so that the rules that
             // depend on it (auto_shutdown needs a significant child) do not report it again.

@@ -314,6 +314,9 @@ fn process_spec(id: &str, w: &crate::model::Worker) -> TokenStream {
     for arg in &p.args {
         process.extend(quote!(.arg(#arg)));
     }
+    if p.env_clear {
+        process.extend(quote!(.env_clear()));
+    }
     if let Some(env) = &p.env {
         process.extend(quote!(.envs(#env)));
     }
