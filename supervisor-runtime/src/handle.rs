@@ -1140,7 +1140,8 @@ impl ChildRef<crate::rpc::Rpc> {
     ///
     /// # Errors
     ///
-    /// [`RequestError::Call`] without an answer, [`RequestError::Rpc`] with the process's
+    /// [`RequestError::Call`](crate::RequestError::Call) without an answer,
+    /// [`RequestError::Rpc`](crate::RequestError::Rpc) with the process's
     /// error object.
     pub async fn request(
         &self,
