@@ -55,6 +55,21 @@ fn process_exit(reason: &ExitReason) -> Option<ProcessExit> {
     })
 }
 
+/// How the start of `spec` failed, for a tree whose only child is a process that does not
+/// come up.
+async fn start_error(spec: SupervisorSpec) -> ProcessStartError {
+    match Supervisor::start(spec).await {
+        Err(StartError::ChildFailed {
+            cause: ExitReason::Error(e),
+            ..
+        }) => match e.downcast_ref::<ProcessStartError>() {
+            Some(error) => error.clone(),
+            None => panic!("a process start error expected, got {e}"),
+        },
+        other => panic!("a failed start expected, got {other:?}"),
+    }
+}
+
 /// The pid (and process group) of the running incarnation of `id` under the root.
 async fn pid(tree: &SupervisorHandle, id: &str) -> i32 {
     let children = tree.root().which_children().await.unwrap();
@@ -329,36 +344,19 @@ async fn a_readiness_timeout_is_a_failed_start_with_the_tail() {
             .ready(Ready::Line("ready".into()))
             .ready_timeout(300 * MS),
     ));
-    match Supervisor::start(spec).await {
-        Err(StartError::ChildFailed {
-            cause: ExitReason::Error(e),
-            ..
-        }) => match e.downcast_ref::<ProcessStartError>() {
-            Some(ProcessStartError::NotReady { stderr_tail, .. }) => {
-                assert_eq!(stderr_tail.lines().len(), 1);
-                assert_eq!(&*stderr_tail.lines()[0], "cannot bind: address in use");
-            }
-            other => panic!("not ready expected, got {other:?}"),
-        },
-        other => panic!("a failed start expected, got {other:?}"),
+    match start_error(spec).await {
+        ProcessStartError::NotReady { stderr_tail, .. } => {
+            assert_eq!(stderr_tail.lines().len(), 1);
+            assert_eq!(&*stderr_tail.lines()[0], "cannot bind: address in use");
+        }
+        other => panic!("not ready expected, got {other:?}"),
     }
     let spec = SupervisorSpec::new("app").child(ChildSpec::process(
         "missing",
         Process::new("/no/such/program"),
     ));
-    match Supervisor::start(spec).await {
-        Err(StartError::ChildFailed {
-            cause: ExitReason::Error(e),
-            ..
-        }) => assert!(
-            matches!(
-                e.downcast_ref::<ProcessStartError>(),
-                Some(ProcessStartError::Spawn { .. })
-            ),
-            "{e}"
-        ),
-        other => panic!("a failed start expected, got {other:?}"),
-    }
+    let error = start_error(spec).await;
+    assert!(matches!(error, ProcessStartError::Spawn { .. }), "{error}");
 }
 
 // S20.2, S6.1: a tree's processes stop in reverse start order.
@@ -577,19 +575,11 @@ async fn up_after_the_mcp_handshake() {
             then: None,
         }),
     ));
-    match Supervisor::start(spec).await {
-        Err(StartError::ChildFailed {
-            cause: ExitReason::Error(e),
-            ..
-        }) => assert!(
-            matches!(
-                e.downcast_ref::<ProcessStartError>(),
-                Some(ProcessStartError::Refused { .. })
-            ),
-            "{e}"
-        ),
-        other => panic!("a refused start expected, got {other:?}"),
-    }
+    let error = start_error(spec).await;
+    assert!(
+        matches!(error, ProcessStartError::Refused { .. }),
+        "{error}"
+    );
 }
 
 /// The `agent_tools` example, running until a signal: its output, and the pids of its two tool
