@@ -24,6 +24,18 @@ pub(crate) trait Start: Send + Sync + 'static {
 
 pub(crate) type StartFn = Arc<dyn Start>;
 
+/// Without the feature `process` no process child can be declared (`ChildSpec::process` does not
+/// exist); should one be started all the same, its start fails and says why.
+#[cfg(not(all(unix, feature = "process")))]
+impl Start for crate::spec::Process {
+    fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
+        let how = spawning(&mut raw);
+        let fail =
+            async { ExitReason::error("operating-system processes need the feature `process`") };
+        spawn_incarnation(fail, report, how)
+    }
+}
+
 /// An incarnation's end, as its task reports it: the child, and the task, which names the
 /// incarnation (its number is the supervisor's to know, so the task does not carry it).
 pub(crate) struct Exit {

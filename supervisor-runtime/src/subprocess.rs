@@ -44,10 +44,7 @@ impl ChildSpec<NoMailbox> {
     /// ```
     pub fn process(id: impl Into<Arc<str>>, process: Process) -> Self {
         let spec = Arc::new(process);
-        let call: crate::spawn::StartFn = Arc::new(ProcessStart {
-            spec: Arc::clone(&spec),
-        });
-        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Process { call, spec }))
+        ChildSpec::from_erased(erased::<NoMailbox>(id, Starter::Process { spec }))
     }
 
     /// An operating-system process called over its stdin and stdout as newline-delimited
@@ -75,22 +72,15 @@ impl ChildSpec<NoMailbox> {
     /// ```
     pub fn process_rpc(id: impl Into<Arc<str>>, process: Process) -> ChildSpec<Rpc> {
         let spec = Arc::new(process);
-        let call: crate::spawn::StartFn = Arc::new(ProcessStart {
-            spec: Arc::clone(&spec),
-        });
-        ChildSpec::from_erased(erased::<Rpc>(id, Starter::Process { call, spec }))
+        ChildSpec::from_erased(erased::<Rpc>(id, Starter::Process { spec }))
     }
 }
 
-/// The start function of a process child.
-pub(crate) struct ProcessStart {
-    pub spec: Arc<Process>,
-}
-
-impl Start for ProcessStart {
+/// A process child's spec is its own start function.
+impl Start for Process {
     fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
         let how = spawning(&mut raw);
-        spawn_incarnation(run(Arc::clone(&self.spec), raw), report, how)
+        spawn_incarnation(run(self, raw), report, how)
     }
 }
 

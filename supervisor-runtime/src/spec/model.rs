@@ -73,13 +73,11 @@ pub(crate) enum Starter {
     Fn { call: StartFn, awaits_start: bool },
     /// A nested supervisor: it starts its subtree in its parent's task, then runs its own.
     Supervisor { spec: Arc<SupervisorSpec> },
-    /// An operating-system process (S20): `call` runs one incarnation of `spec`, which counts
-    /// as started once the process is up by its readiness condition.
+    /// An operating-system process (S20): `spec` runs one incarnation (it is its own start
+    /// function), which counts as started once the process is up by its readiness condition.
+    /// One pointer, so that every child's spec stays as small as before it.
     #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
-    Process {
-        call: StartFn,
-        spec: Arc<super::process::Process>,
-    },
+    Process { spec: Arc<super::process::Process> },
 }
 
 impl ErasedChild {

@@ -152,3 +152,10 @@ fn a_pool_template_is_not_temporary() {
             .is_ok());
     }
 }
+
+// W2: every declared child's spec holds a start function; a variant wider than the others
+// (a process's program beside its start function) cost each child 16 bytes of memory.
+#[test]
+fn a_start_function_is_three_words_at_most() {
+    assert!(std::mem::size_of::<super::Starter>() <= 3 * std::mem::size_of::<usize>());
+}

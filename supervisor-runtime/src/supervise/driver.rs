@@ -671,7 +671,8 @@ impl Engine {
         };
         // What starts it, taken out of the table so that the table can change meanwhile.
         let how = match &child.spec.start {
-            Starter::Fn { call, .. } | Starter::Process { call, .. } => Ok(Arc::clone(call)),
+            Starter::Fn { call, .. } => Ok(Arc::clone(call)),
+            Starter::Process { spec } => Ok(Arc::clone(spec) as crate::spawn::StartFn),
             Starter::Supervisor { spec } => Err((Arc::clone(spec), Arc::clone(&child.node))),
         };
         let running = |task| Running {
