@@ -10,6 +10,9 @@
 //! - Memory per child with a health check and with heartbeats, above a plain child, each in a
 //!   fresh process.
 
+mod workloads;
+use workloads::runtime;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,17 +25,6 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 const CHILD_ENV: &str = "SUPERVISOR_BENCH_DETECTION_MEMORY";
-
-fn runtime(flavor: &str) -> tokio::runtime::Runtime {
-    let mut b = if flavor == "current_thread" {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(2);
-        b
-    };
-    b.enable_all().build().expect("runtime")
-}
 
 /// User plus system CPU time of this process, from /proc (clock ticks of 10 ms).
 fn cpu_time() -> Duration {

@@ -6,23 +6,15 @@
 //!   loaded), against 4 tasks with one mpsc channel each and senders going round robin.
 //! - W9: a call's round trip to a worker, against a bare request carrying a oneshot to a task.
 
+mod workloads;
+use workloads::runtime;
+
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use supervisor::{ChildContext, ChildSpec, PoolSpec, Reply, Supervisor, SupervisorSpec, Template};
 use tokio::sync::{mpsc, oneshot, Notify};
-
-fn runtime(flavor: &str) -> tokio::runtime::Runtime {
-    let mut b = if flavor == "current_thread" {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(2);
-        b
-    };
-    b.enable_all().build().expect("runtime")
-}
 
 /// Counts processed messages and wakes the bench at the target.
 struct Done {

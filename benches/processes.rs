@@ -17,19 +17,12 @@ use std::time::{Duration, Instant};
 use supervisor::{ChildSpec, Process, Rpc, Supervisor, SupervisorSpec};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+mod workloads;
+
+use workloads::runtime;
+
 const SERVER_ENV: &str = "SUPERVISOR_BENCH_SERVER";
 const PROCESSES: usize = 100;
-
-fn runtime(flavor: &str) -> tokio::runtime::Runtime {
-    let mut b = if flavor == "current_thread" {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(2);
-        b
-    };
-    b.enable_all().build().expect("runtime")
-}
 
 /// The echo server P3 calls: a line in, `{"jsonrpc":"2.0","id":<id>,"result":{}}` out.
 fn serve() {

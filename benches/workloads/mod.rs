@@ -1,5 +1,5 @@
-//! The workloads W1 and W3 on our side, shared by the benches that measure them as they are
-//! and under a watcher (the observer's bench).
+//! What the benches share: the runtime of each flavour, and the workloads W1 and W3 on our side,
+//! measured as they are and under a watcher (the observer's bench).
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,6 +8,18 @@ use std::time::{Duration, Instant};
 
 use supervisor::{ChildContext, ChildSpec, Supervisor, SupervisorSpec};
 use tokio::sync::Notify;
+
+/// A runtime of the flavour a row names: `current_thread`, or two worker threads.
+pub fn runtime(flavor: &str) -> tokio::runtime::Runtime {
+    let mut b = if flavor == "current_thread" {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    b.enable_all().build().expect("runtime")
+}
 
 /// What starts watching a tree: whatever it returns is kept until the run ends.
 pub type Watcher<'a, G> = std::pin::Pin<Box<dyn std::future::Future<Output = G> + Send + 'a>>;

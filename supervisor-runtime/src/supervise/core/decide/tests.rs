@@ -24,6 +24,17 @@ const ALL_POLICIES: [AutoShutdown; 3] = [
     AutoShutdown::AllSignificant,
 ];
 
+/// A permanent, insignificant child's abnormal exit that calls for a restart.
+fn permanent_crash() -> ExitFacts {
+    ExitFacts {
+        directive: Directive::Restart,
+        restart: Restart::Permanent,
+        abnormal: true,
+        significant: false,
+        other_significant_alive: false,
+    }
+}
+
 fn rules(strategy: Strategy, removes_ended: bool, auto_shutdown: AutoShutdown) -> Rules {
     Rules {
         strategy,
@@ -93,13 +104,7 @@ fn one_exit_by_directive_restart_type_reason_and_auto_shutdown() {
 fn intensity_gives_up_on_the_restart_that_exceeds_it() {
     let t0 = Instant::now();
     let rules = rules(Strategy::OneForOne, false, AutoShutdown::Never);
-    let facts = ExitFacts {
-        directive: Directive::Restart,
-        restart: Restart::Permanent,
-        abnormal: true,
-        significant: false,
-        other_significant_alive: false,
-    };
+    let facts = permanent_crash();
     for max in 0..4u32 {
         let mut window = Window::new(max, Duration::from_secs(5));
         for i in 0..max {
@@ -447,13 +452,7 @@ proptest! {
 fn a_childs_budget_comes_before_the_intensity() {
     let t0 = Instant::now();
     let rules = rules(Strategy::OneForOne, false, AutoShutdown::Never);
-    let facts = ExitFacts {
-        directive: Directive::Restart,
-        restart: Restart::Permanent,
-        abnormal: true,
-        significant: false,
-        other_significant_alive: false,
-    };
+    let facts = permanent_crash();
     let s = Duration::from_secs(1);
     for (on_exhausted, expected) in [
         (OnExhausted::Quarantine, ExitPlan::Quarantine),
