@@ -169,15 +169,17 @@ impl<M> Tx<M> {
     /// mailbox is closed.
     #[inline]
     pub(crate) async fn send(&self, msg: M) -> Result<Pushed, M> {
-        match self {
-            Tx::Channel(tx) => tx.send(msg).await.map(|()| Pushed::Queued).map_err(|e| e.0),
-            Tx::Ring(ring) => ring.push(msg),
-            Tx::Audited(a) => {
-                a.tx.send(msg).await.map_err(|e| e.0)?;
-                a.counts.pushed(Pushed::Queued);
-                Ok(Pushed::Queued)
-            }
+        // One await for both channels: a second would make every sender's future larger.
+        let tx = match self {
+            Tx::Channel(tx) => tx,
+            Tx::Audited(a) => &a.tx,
+            Tx::Ring(ring) => return ring.push(msg),
+        };
+        tx.send(msg).await.map_err(|e| e.0)?;
+        if let Tx::Audited(a) = self {
+            a.counts.pushed(Pushed::Queued);
         }
+        Ok(Pushed::Queued)
     }
 
     /// Puts `msg` in the mailbox if it has room now (a ring always does, by dropping).
