@@ -32,6 +32,25 @@ fn probe() -> HealthCheck {
     HealthCheck::new(|_probe: ProbeContext| async { Health::Healthy })
 }
 
+/// A ping health check on a process whose stdout is log lines: its mailbox takes no `Rpc`.
+#[cfg(all(unix, feature = "process"))]
+fn ping_on_a_lines_process() -> Builder {
+    Rejects(
+        || {
+            let tools = supervisor::Process::new("tool-server");
+            app()
+                .child(ChildSpec::process("tools", tools).health(HealthCheck::mcp_ping()))
+                .validate()
+        },
+        SpecRule::Health(HealthRule::AsksAnotherMailbox),
+    )
+}
+
+#[cfg(not(all(unix, feature = "process")))]
+fn ping_on_a_lines_process() -> Builder {
+    CannotBeWritten("`HealthCheck::mcp_ping` and process children need the feature `process`")
+}
+
 /// How the builder handles one compile-time rule of the macro.
 enum Builder {
     /// Built by hand, validation answers with this rule.
@@ -59,6 +78,7 @@ fn cases() -> Vec<(&'static str, Builder)> {
             "stdio_on_worker",
             CannotBeWritten("JSON-RPC calls are `ChildSpec::process_rpc`, a process's constructor"),
         ),
+        ("ping_on_lines_process", ping_on_a_lines_process()),
         (
             "mailbox_on_process",
             CannotBeWritten("`ChildSpec::process` makes a child without a mailbox; `process_rpc` one of `Rpc`"),

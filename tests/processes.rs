@@ -582,6 +582,141 @@ async fn up_after_the_mcp_handshake() {
     );
 }
 
+/// A line server in `sh`: answers `got <line>`, says nothing to `quiet ..`, exits 3 on `exit`.
+fn line_server() -> Process {
+    sh(r#"echo ready >&2
+while read -r l; do
+  case "$l" in quiet*) ;; exit) exit 3 ;; *) echo "got $l" ;; esac
+done"#)
+    .ready(Ready::Line("ready".into()))
+}
+
+// S20.4: a process spoken to in plain lines: each call answered by the next line of output,
+// concurrent calls each by their own; a send with no answer; a line break refused; a call the
+// process dies holding ends with its exit, and the next process answers (S14.4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_plain_lines() {
+    use supervisor::{CallError, Line, LineError};
+    let (tree, mut events) =
+        start(SupervisorSpec::new("app").child(ChildSpec::process_lines("calc", line_server())))
+            .await;
+    let calc = tree.child::<Line>("calc").unwrap();
+    let s = Duration::from_secs(5);
+    assert_eq!(calc.call_line("hello", s).await.unwrap(), "got hello");
+    calc.send_line("quiet please").await.unwrap();
+    let calls = (0..20).map(|i| {
+        let calc = calc.clone();
+        tokio::spawn(async move { (i, calc.call_line(format!("n{i}"), s).await) })
+    });
+    for call in calls {
+        let (i, answer) = call.await.unwrap();
+        assert_eq!(answer.unwrap(), format!("got n{i}"));
+    }
+    assert!(matches!(
+        calc.call_line("two\nlines", s).await,
+        Err(LineError::NotOneLine)
+    ));
+    assert!(matches!(
+        calc.send_line("two\rlines").await,
+        Err(LineError::NotOneLine)
+    ));
+    let died = calc.call_line("exit", s).await;
+    assert!(
+        matches!(died, Err(LineError::Call(CallError::Exited { .. }))),
+        "{died:?}"
+    );
+    until(&mut events, |e| {
+        matches!(e.kind, EventKind::Started { incarnation: 1 })
+    })
+    .await;
+    assert_eq!(calc.call_line("again", s).await.unwrap(), "got again");
+    tree.shutdown().await.unwrap();
+}
+
+// S20.4, S11.2: MCP's ping as the health probe: answered, the process is healthy; wedged (a
+// tool call that keeps its only thread), the pings go unanswered, the incarnation is convicted
+// and the next process answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wedged_process_fails_its_ping() {
+    use supervisor::{HealthCheck, HealthStatus, Rpc};
+    let ping = HealthCheck::mcp_ping()
+        .interval(300 * MS)
+        .timeout(150 * MS)
+        .failure_threshold(2);
+    let (tree, mut events) = start(
+        SupervisorSpec::new("app").child(
+            ChildSpec::process_rpc("tools", tool_server("tools").ready(Ready::mcp("tests")))
+                .health(ping),
+        ),
+    )
+    .await;
+    until(&mut events, |e| {
+        matches!(
+            e.kind,
+            EventKind::Health {
+                status: HealthStatus::Healthy,
+                ..
+            }
+        )
+    })
+    .await;
+    let tools = tree.child::<Rpc>("tools").unwrap();
+    let wedge = tokio::spawn({
+        let tools = tools.clone();
+        async move {
+            let args = serde_json::json!({"name": "slow", "arguments": {"ms": 60_000}});
+            tools
+                .request("tools/call", args, Duration::from_secs(30))
+                .await
+        }
+    });
+    let unhealthy = until(&mut events, |e| {
+        matches!(
+            e.kind,
+            EventKind::Health {
+                status: HealthStatus::Unhealthy,
+                ..
+            }
+        )
+    })
+    .await;
+    let EventKind::Health {
+        incarnation, cause, ..
+    } = unhealthy.kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(incarnation, 0);
+    let cause = cause.expect("a cause");
+    assert!(cause.contains("timed out"), "{cause}");
+    until(&mut events, |e| {
+        matches!(e.kind, EventKind::Started { incarnation: 1 })
+    })
+    .await;
+    // The call the wedged process held ends with its exit (S14.4), and the next one answers.
+    assert!(wedge.await.unwrap().is_err());
+    let s = Duration::from_secs(5);
+    tools
+        .request("ping", serde_json::json!({}), s)
+        .await
+        .unwrap();
+    tree.shutdown().await.unwrap();
+}
+
+// S11, S20.4: a ping fits only a JSON-RPC process: on another child the spec is refused.
+#[test]
+fn a_ping_on_another_child_is_refused() {
+    use supervisor::{HealthCheck, HealthRule, SpecRule};
+    let spec = SupervisorSpec::new("app")
+        .child(ChildSpec::process("tools", Process::new("true")).health(HealthCheck::mcp_ping()));
+    let error = spec.validate().unwrap_err();
+    assert_eq!(error.rule, SpecRule::Health(HealthRule::AsksAnotherMailbox));
+    assert_eq!(
+        error.to_string(),
+        "invalid spec at `app/tools`: invalid health check: the probe asks the child with messages its mailbox does not take"
+    );
+}
+
 /// The `agent_tools` example, running until a signal: its output, and the pids of its two tool
 /// servers once they are up.
 fn agent_tools() -> (
@@ -690,12 +825,15 @@ supervisor::supervision_tree! {
         search: process("sh", "-c", "echo ready >&2; sleep 1000")
             [ready = line("ready"), shutdown = 2s, die_with_supervisor],
         calc: process(tool_server_path(), "--name", "calc")
-            [stdio = json_rpc, ready = mcp, exit_codes = [78 => fatal], env_clear, env = [("TOOL_MODE", "test")]],
+            [stdio = json_rpc, ready = mcp, exit_codes = [78 => fatal], env_clear, env = [("TOOL_MODE", "test")],
+             health = ping(interval = 50ms, timeout = 40ms, failure_threshold = 100)],
+        echo: process("sh", "-c", "while read -r l; do echo \"got $l\"; done") [stdio = lines],
     }
 }
 
 // S20: process children declared in the macro are the builder's: program and arguments,
-// readiness, the exit-code table, JSON-RPC calls through a typed handle, pictures.
+// readiness, the exit-code table, JSON-RPC calls through a typed handle, a ping as the health
+// probe, pictures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_macro_declares_process_children() {
     let text = supervisor::Picture::from(&Tools::TREE).text();
@@ -712,6 +850,22 @@ async fn the_macro_declares_process_children() {
         .unwrap();
     assert_eq!(answer["content"][0]["text"], "42");
     assert_eq!(tree.search.state(), supervisor::ChildState::Running);
+    let echo = tree
+        .echo
+        .call_line("hi", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(echo, "got hi");
+    // `health = ping(..)`: the process answers MCP's ping, so its health turns healthy.
+    let begun = Instant::now();
+    while tree.root().which_children().await.unwrap()[1].health != supervisor::HealthStatus::Healthy
+    {
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "never pinged healthy"
+        );
+        tokio::time::sleep(5 * MS).await;
+    }
     let live = tree.root().picture().await.text();
     assert!(live.contains("search (process: sh …)"), "{live}");
     tree.shutdown().await.unwrap();

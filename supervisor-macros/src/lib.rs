@@ -210,6 +210,7 @@ use proc_macro2::TokenStream;
 /// | `used_name_is_in_scope` | a worker uses the nodes that start before it, its ancestors and the tree's breakers | S17.2 | `uses_later_node`, `uses_unknown` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
+/// | `ping_is_on_a_json_rpc_process` | `ping` asks a process that speaks JSON-RPC: `stdio = json_rpc` | S20.4 | `ping_on_lines_process` |
 /// | `storm_limit_is_on_the_root` | `storm_limit` caps the whole tree, so it stands on the root alone | S18.2 | `storm_limit_below_root` |
 /// | `scalar` | a count, a duration or a number is read as the grammar's table says its option takes | grammar | `max_restarts_not_an_integer`, `float_out_of_range` |
 /// | `duration` | a duration is a number and its unit, no space between, at most 100 years (`1.5s`) | grammar | `duration_without_unit`, `duration_unknown_unit`, `duration_with_a_space`, `duration_negative`, `duration_too_large` |
@@ -221,7 +222,7 @@ use proc_macro2::TokenStream;
 /// | `flag` | a flag is given alone, or as `true` or `false` | grammar | `significant_not_a_bool` |
 /// | `shutdown` | a shutdown is `brutal_kill`, `infinity` or a duration | grammar | `unknown_shutdown` |
 /// | `backoff` | a backoff is `none`, `fixed(D)`, `linear(D, D, D)` or `exponential(D, D)` | grammar | `backoff_malformed` |
-/// | `probe` | a probe is `probe(check, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)` | grammar | `probe_malformed` |
+/// | `probe` | a probe is `probe(check, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)`, or `ping(..)` with the same options | grammar | `probe_malformed` |
 /// | `phi` | heartbeats are `phi(interval = D, threshold = F, window = N, min_std_deviation = D, acceptable_pause = D, max_local_pause = D)` | grammar | `phi_malformed` |
 /// | `breaker` | a breaker is `breaker(failure_threshold = N, call_timeout = D, reset_timeout = D, max_reset_timeout = D, half_open_max_calls = N, success_threshold = N, jitter = F)` | grammar | `breaker_malformed` |
 /// | `route` | a route is `round_robin`, `least_loaded`, `key_hash(key)` or `broadcast` | grammar | `unknown_route` |

@@ -53,7 +53,10 @@ pub(crate) struct Budget {
 
 /// `probe(f, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)` (S11).
 pub(crate) struct Probe {
+    /// The check, empty for `ping(..)`.
     pub expr: TokenStream,
+    /// `ping(..)`: MCP's ping to a JSON-RPC process (S20.4) instead of a check of the user's.
+    pub ping: bool,
     pub span: Span,
     pub every: Option<u64>,
     pub timeout: Option<u64>,
@@ -281,7 +284,10 @@ pub(crate) enum ReadyNode {
 pub(crate) struct ProcessNode {
     pub program: TokenStream,
     pub args: Vec<TokenStream>,
+    /// `stdio = json_rpc`: called in JSON-RPC (a mailbox of `Rpc`).
     pub json_rpc: bool,
+    /// `stdio = lines`: called in plain lines (a mailbox of `Line`).
+    pub lines: bool,
     pub ready: Option<ReadyNode>,
     /// Nanoseconds.
     pub ready_timeout: Option<u64>,

@@ -422,23 +422,34 @@ pub(crate) fn backoff(tokens: &TokenStream, cx: &Ctxt) -> Option<Backoff> {
     Some(Backoff { kind, reset_after })
 }
 
-/// grammar: a probe is `probe(check, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)`.
+/// grammar: a probe is `probe(check, interval = D, timeout = D, failure_threshold = N, success_threshold = N, initial_delay = D)`, or `ping(..)` with the same options.
 pub(crate) fn probe(tokens: &TokenStream, cx: &Ctxt) -> Option<Probe> {
     let shape = "`probe(check_db, interval = 10s, timeout = 2s, failure_threshold = 3)`";
-    let (_, parts, _) = call_named(tokens, "probe", shape, cx)?;
-    let mut parts = parts.into_iter();
-    let expr = parts.next().filter(|p| !p.is_empty() && !is_named(p));
-    let Some(expr) = expr else {
-        cx.error_at(
-            tokens_span(tokens),
-            format!("a probe starts with its check, an async fn of the `ProbeContext`: {shape}"),
-        );
-        return None;
+    let ping = matches!(as_call(tokens), Some((called, _, _)) if called == "ping");
+    let name = if ping { "ping" } else { "probe" };
+    let (called, parts, _) = call_named(tokens, name, shape, cx)?;
+    let mut parts = parts.into_iter().peekable();
+    let (expr, span) = if ping {
+        (TokenStream::new(), called.span())
+    } else {
+        let expr = parts.next().filter(|p| !p.is_empty() && !is_named(p));
+        let Some(expr) = expr else {
+            cx.error_at(
+                tokens_span(tokens),
+                format!(
+                    "a probe starts with its check, an async fn of the `ProbeContext`: {shape}"
+                ),
+            );
+            return None;
+        };
+        let span = tokens_span(&expr);
+        (expr, span)
     };
     let rest: Vec<TokenStream> = parts.collect();
     let mut probe = Probe {
-        span: tokens_span(&expr),
+        span,
         expr,
+        ping,
         every: None,
         timeout: None,
         failures: None,

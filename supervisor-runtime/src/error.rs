@@ -158,6 +158,10 @@ pub enum HealthRule {
     /// A threshold of zero would convict, or reset, without a probe.
     #[error("thresholds must be at least 1")]
     ZeroThreshold,
+    /// A probe that asks the child through a mailbox its messages do not fit (a JSON-RPC ping
+    /// on a child that is not a JSON-RPC process).
+    #[error("the probe asks the child with messages its mailbox does not take")]
+    AsksAnotherMailbox,
 }
 
 /// What is wrong with a backoff.

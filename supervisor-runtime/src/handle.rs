@@ -1171,3 +1171,47 @@ impl ChildRef<crate::rpc::Rpc> {
         self.send(crate::rpc::Rpc::notify(method, params)).await
     }
 }
+
+#[cfg(all(unix, feature = "process"))]
+impl ChildRef<crate::rpc::Line> {
+    /// Writes `line` to the process and waits for the next line of its output that no earlier
+    /// call took, all within `timeout`; a call the process dies holding ends with its exit
+    /// (S14.4).
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::NotOneLine`](crate::LineError::NotOneLine) for text with a line break,
+    /// [`LineError::Call`](crate::LineError::Call) without an answer.
+    pub async fn call_line(
+        &self,
+        line: impl Into<String>,
+        timeout: std::time::Duration,
+    ) -> Result<String, crate::rpc::LineError> {
+        let line = line.into();
+        if !crate::rpc::one_line(&line) {
+            return Err(crate::rpc::LineError::NotOneLine);
+        }
+        let make = |reply| crate::rpc::Line::Call { line, reply };
+        self.call(make, timeout).await?
+    }
+
+    /// Writes `line` to the process, waiting for room in the mailbox; no answer is read.
+    ///
+    /// # Errors
+    ///
+    /// [`LineError::NotOneLine`](crate::LineError::NotOneLine) for text with a line break,
+    /// [`LineError::Call`](crate::LineError::Call) when the child is gone.
+    pub async fn send_line(&self, line: impl Into<String>) -> Result<(), crate::rpc::LineError> {
+        let line = line.into();
+        if !crate::rpc::one_line(&line) {
+            return Err(crate::rpc::LineError::NotOneLine);
+        }
+        self.send(crate::rpc::Line::Send(line))
+            .await
+            .map_err(|error| match error {
+                MailboxError::Gone(_, how) => CallError::Gone(how).into(),
+                // `send` waits for room: only a child without this mailbox is left.
+                MailboxError::Full(_) | MailboxError::NoMailbox(_) => CallError::NoMailbox.into(),
+            })
+    }
+}

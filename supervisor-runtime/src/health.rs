@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::exit::BoxError;
 use crate::spawn::{CatchUnwind, FromPanic};
 use crate::state::HealthStatus;
+use crate::types::{AnyArc, TypeTag};
 
 /// What one probe found (S11.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +102,8 @@ impl<E: Into<BoxError>> IntoHealth for Result<Health, E> {
 pub struct ProbeContext {
     path: Arc<str>,
     incarnation: u64,
+    /// The child's node, for a probe that asks the child itself (a JSON-RPC ping, S20.4).
+    child: Option<AnyArc>,
 }
 
 impl ProbeContext {
@@ -112,6 +115,12 @@ impl ProbeContext {
     /// The incarnation being probed (S3.6).
     pub fn incarnation(&self) -> u64 {
         self.incarnation
+    }
+
+    /// The child's node, given to checks that ask the child through its mailbox.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    pub(crate) fn child(&self) -> Option<&AnyArc> {
+        self.child.as_ref()
     }
 }
 
@@ -149,6 +158,9 @@ pub struct HealthCheck {
     pub(crate) failure_threshold: u32,
     pub(crate) success_threshold: u32,
     pub(crate) initial_delay: Duration,
+    /// The type of the messages a probe that asks the child sends to its mailbox: such a check
+    /// fits only a child with a mailbox of that type.
+    pub(crate) asks: Option<TypeTag>,
 }
 
 impl fmt::Debug for HealthCheck {
@@ -191,7 +203,15 @@ impl HealthCheck {
             failure_threshold: Self::DEFAULT_FAILURE_THRESHOLD,
             success_threshold: Self::DEFAULT_SUCCESS_THRESHOLD,
             initial_delay: Duration::ZERO,
+            asks: None,
         }
+    }
+
+    /// The check asks the child through a mailbox of `M`: its probe is given the child's node.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    pub(crate) fn asking<M: 'static>(mut self) -> Self {
+        self.asks = Some(TypeTag::of::<M>());
+        self
     }
 
     /// Time from the end of one probe to the start of the next (greater than zero).
@@ -231,8 +251,13 @@ pub(crate) fn probe_once(
     check: &HealthCheck,
     path: Arc<str>,
     incarnation: u64,
+    child: Option<AnyArc>,
 ) -> impl Future<Output = Health> + Send + 'static {
-    let run = CatchUnwind::new((check.probe)(ProbeContext { path, incarnation }));
+    let run = CatchUnwind::new((check.probe)(ProbeContext {
+        path,
+        incarnation,
+        child,
+    }));
     let limit = check.timeout;
     async move {
         match tokio::time::timeout(limit, run).await {

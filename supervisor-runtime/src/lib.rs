@@ -113,7 +113,7 @@ pub use picture::{Live, Picture, PictureNode};
 pub use pool::{jump_hash, PoolError, PoolRef};
 pub use process::{ChildReport, Exit, HealthProbe, HealthReport};
 #[cfg(all(unix, feature = "process"))]
-pub use rpc::{RequestError, Rpc, RpcError};
+pub use rpc::{Line, LineError, RequestError, Rpc, RpcError};
 pub use spec::{
     AnySupervisorSpec, AutoShutdown, Budget, ChildKind, ChildPolicy, ChildSpec,
     DynamicSupervisorSpec, Intensity, OnExhausted, Overflow, PoolSpec, Process, ProcessExit,

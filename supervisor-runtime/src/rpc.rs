@@ -1,12 +1,14 @@
-//! Calls to a process child over its stdin and stdout as newline-delimited JSON-RPC 2.0
-//! (S20.4): the messages its mailbox takes, the errors a request ends with, and the typed calls
-//! on its handle.
+//! Calls to a process child over its stdin and stdout (S20.4), as newline-delimited JSON-RPC 2.0
+//! or as plain lines: the messages its mailbox takes and the errors a call ends with.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
 use crate::call::{CallError, Reply};
+use crate::health::{Health, HealthCheck, ProbeContext};
+use crate::node::Node;
 
 /// A message to a process child that speaks JSON-RPC 2.0 over its stdin and stdout (S20.4).
 /// Sent while the child restarts, it waits in the mailbox for the next process.
@@ -54,6 +56,42 @@ impl Rpc {
     }
 }
 
+/// A message to a process child that speaks in plain lines (S20.4): each is written to its
+/// stdin as one line; a call is answered by the next line of its stdout that no earlier call
+/// took. Sent while the child restarts, it waits in the mailbox for the next process.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Line {
+    /// A line, no answer.
+    Send(String),
+    /// A line answered by the next line of the process's output.
+    Call {
+        /// The line, without its newline.
+        line: String,
+        /// Where its answer goes.
+        reply: Reply<Result<String, LineError>>,
+    },
+}
+
+/// How a call of a line to a process child failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// The call did not get an answer (S14.4): a timeout, the child gone, the process exited
+    /// holding it (with its exit).
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The text holds a line break: a line protocol cannot carry it, and its answer would be
+    /// taken for another's.
+    #[error("a line to a process holds a line break")]
+    NotOneLine,
+}
+
+/// Whether `text` can go as one line.
+pub(crate) fn one_line(text: &str) -> bool {
+    !text.contains(['\n', '\r'])
+}
+
 /// The error object a process answered a request with (JSON-RPC 2.0 section 5.1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RpcError {
@@ -84,6 +122,63 @@ pub enum RequestError {
     /// The process answered with an error object.
     #[error(transparent)]
     Rpc(#[from] RpcError),
+}
+
+impl HealthCheck {
+    /// A check whose probe sends `method` with `params` to a process child as a JSON-RPC request
+    /// (S20.4): healthy when it is answered with a result, unhealthy when it is answered with an
+    /// error object, when the process exits holding it, or when no answer comes within the
+    /// check's timeout. The request waits in the mailbox behind the calls already there, so a
+    /// process too busy to answer in time counts as unhealthy. Fits only a child made with
+    /// [`ChildSpec::process_rpc`](crate::ChildSpec::process_rpc); on another,
+    /// [`HealthRule::AsksAnotherMailbox`](crate::HealthRule::AsksAnotherMailbox).
+    pub fn rpc(method: impl Into<String>, params: Value) -> Self {
+        let method: Arc<str> = Arc::from(method.into());
+        HealthCheck::new(move |ctx: ProbeContext| {
+            let tx = ctx
+                .child()
+                .and_then(|node| node.downcast_ref::<Node>())
+                .and_then(|node| node.mailbox::<Rpc>())
+                .map(|mailbox| mailbox.tx.clone());
+            let (method, params) = (Arc::clone(&method), params.clone());
+            async move {
+                let Some(tx) = tx else {
+                    return Health::unhealthy("the child takes no JSON-RPC requests");
+                };
+                let (reply, answer) = crate::call::reply();
+                let request = Rpc::request(method.as_ref(), params, reply);
+                if tx.send(request).await.is_err() {
+                    return Health::unhealthy("the child is gone");
+                }
+                match answer.await {
+                    Ok(Ok(Ok(_))) => Health::Healthy,
+                    Ok(Ok(Err(error))) => Health::unhealthy(format!("{method} answered {error}")),
+                    Ok(Err(_)) | Err(_) => {
+                        Health::unhealthy(format!("{method} was not answered: the process exited"))
+                    }
+                }
+            }
+        })
+        .asking::<Rpc>()
+    }
+
+    /// MCP's `ping` as the probe: [`rpc`](Self::rpc)`("ping", {})`.
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, HealthCheck, Process};
+    ///
+    /// let tool = ChildSpec::process_rpc("search", Process::new("search-server")).health(
+    ///     HealthCheck::mcp_ping()
+    ///         .interval(Duration::from_secs(30))
+    ///         .timeout(Duration::from_secs(5)),
+    /// );
+    /// # }
+    /// ```
+    pub fn mcp_ping() -> Self {
+        HealthCheck::rpc("ping", json!({}))
+    }
 }
 
 /// What the runner makes of a line of the process's stdout.

@@ -3,6 +3,7 @@
 //! status made an exit reason. Nothing of it outlives the incarnation: a guard kills the group
 //! when the task is dropped (a stop's timeout aborts it).
 
+use std::any::TypeId;
 use std::collections::{HashMap, VecDeque};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
@@ -18,12 +19,13 @@ use tokio::time::{sleep, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::call::Reply;
+use crate::context::Message;
 use crate::context::NoMailbox;
 use crate::context::{ChildContext, RawContext};
 use crate::directive::Directed;
 use crate::exit::ExitReason;
 use crate::os::{group_alive, signal_group, ProcessSlot};
-use crate::rpc::{self, Incoming, Rpc, RpcError};
+use crate::rpc::{self, Incoming, Line, LineError, Rpc, RpcError};
 use crate::spawn::{spawn_incarnation, spawning, Report, Start};
 use crate::spec::{erased, ChildSpec, Process, ProcessExit, ProcessStartError, Ready, Starter};
 
@@ -74,13 +76,65 @@ impl ChildSpec<NoMailbox> {
         let spec = Arc::new(process);
         ChildSpec::from_erased(erased::<Rpc>(id, Starter::Process { spec }))
     }
+
+    /// An operating-system process called over its stdin and stdout in plain lines (S20.4):
+    /// the child's [`ChildRef`](crate::ChildRef) writes a line (`send_line`), or writes one
+    /// and waits for the next line of output that no earlier call took (`call_line`), with the
+    /// calls and timeouts of S14.4. Output lines that answer no call are logged. Otherwise as
+    /// [`process`](ChildSpec::process).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, Line, Process, Supervisor, SupervisorSpec};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tree = Supervisor::start(
+    ///     SupervisorSpec::new("tools").child(ChildSpec::process_lines("calc", Process::new("bc"))),
+    /// )
+    /// .await?;
+    /// let calc = tree.child::<Line>("calc")?;
+    /// assert_eq!(calc.call_line("6 * 7", Duration::from_secs(1)).await?, "42");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn process_lines(id: impl Into<Arc<str>>, process: Process) -> ChildSpec<Line> {
+        let spec = Arc::new(process);
+        ChildSpec::from_erased(erased::<Line>(id, Starter::Process { spec }))
+    }
 }
 
-/// A process child's spec is its own start function.
+/// A process child's spec is its own start function; the type of its mailbox says how it is
+/// spoken to.
 impl Start for Process {
     fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
         let how = spawning(&mut raw);
-        spawn_incarnation(run(self, raw), report, how)
+        let lines = (raw.node.mailbox()).is_some_and(|m| m.message().id == TypeId::of::<Line>());
+        if lines {
+            spawn_incarnation(run::<Line>(self, raw), report, how)
+        } else {
+            spawn_incarnation(run::<Rpc>(self, raw), report, how)
+        }
+    }
+}
+
+/// The messages a process child's mailbox takes, and how each becomes a line of its stdin.
+trait Spoken: Message {
+    /// Whether its stdout carries JSON-RPC answers.
+    const RPC: bool;
+    fn put(self, writer: &mut Writer);
+}
+
+impl Spoken for Rpc {
+    const RPC: bool = true;
+    fn put(self, writer: &mut Writer) {
+        writer.put_rpc(self);
+    }
+}
+
+impl Spoken for Line {
+    const RPC: bool = false;
+    fn put(self, writer: &mut Writer) {
+        writer.put_line(self);
     }
 }
 
@@ -92,13 +146,13 @@ pub(crate) const REAP_LIMIT: Duration = Duration::from_secs(5);
 /// How long the pipes are read after the group emptied, for the lines still in them.
 const LAST_LINES: Duration = Duration::from_millis(200);
 
-async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
+async fn run<M: Spoken>(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     let node = Arc::clone(&raw.node);
     let Some(slot) = node.process() else {
         return ExitReason::error("a process child's node has no process slot");
     };
     // A process child without a mailbox attaches none: its `recv` is never polled.
-    let ctx = ChildContext::<Rpc>::attach_async(raw).await;
+    let ctx = ChildContext::<M>::attach_async(raw).await;
     let mut command = Command::new(&spec.program);
     command
         .args(&spec.args)
@@ -138,7 +192,7 @@ async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     };
     slot.spawned(group);
     let stdin = child.stdin.take();
-    let rpc = ctx.has_mailbox() || matches!(spec.ready, Ready::Request { .. });
+    let rpc = (M::RPC && ctx.has_mailbox()) || matches!(spec.ready, Ready::Request { .. });
     let out_limit = if rpc { spec.max_message } else { spec.max_line };
     let mut running = Running {
         out: Lines::new(child.stdout.take(), out_limit),
@@ -159,6 +213,9 @@ async fn run(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     if let Some(exit) = running.until_ready().await {
         return exit;
     }
+    // Messages wait in the mailbox until the process is up: a request written before an MCP
+    // server's handshake, or a line answered by its readiness output, would be wrong.
+    running.stdin.up = true;
     running.ctx.raw.signal_started();
     loop {
         match running.step(true, None).await {
@@ -182,12 +239,12 @@ enum Step {
 }
 
 /// What one incarnation holds while it runs.
-struct Running<'a> {
+struct Running<'a, M> {
     group: Group<'a>,
     stdin: Writer,
     out: Lines,
     err: Lines,
-    ctx: ChildContext<Rpc>,
+    ctx: ChildContext<M>,
     /// The incarnation's stop request (the context's, apart so that both can be borrowed).
     token: CancellationToken,
     path: Arc<str>,
@@ -196,7 +253,7 @@ struct Running<'a> {
     leader: Option<std::io::Result<ExitStatus>>,
 }
 
-impl Running<'_> {
+impl<M: Spoken> Running<'_, M> {
     /// One step: the next thing that happens among the stop, the leader's exit, a line of
     /// output, a message of the mailbox to write, the room to write it, and `until`. Lines
     /// are logged, stderr kept in the tail, answers sent to their callers, before returning.
@@ -222,7 +279,7 @@ impl Running<'_> {
             }
             message = self.ctx.recv(), if self.stdin.wants_more() => {
                 if let Some(message) = message {
-                    self.stdin.put(message);
+                    message.put(&mut self.stdin);
                 }
                 Step::Tick
             }
@@ -251,6 +308,10 @@ impl Running<'_> {
                 Incoming::Request(id) => self.stdin.refuse(&id),
                 Incoming::Other => {}
             }
+        } else if let Some(reply) = self.stdin.lines.pop_front() {
+            // The caller may have given up: its answer has nowhere to go.
+            let _ = reply.send(Ok(line));
+            return Step::Tick;
         }
         tracing::info!(child = %self.path, stream = "stdout", "{line}");
         Step::Line(false, line)
@@ -282,7 +343,7 @@ impl Running<'_> {
                         then: Some(then), ..
                     } = &self.spec.ready
                     {
-                        self.stdin.put(Rpc::notify(then.as_str(), Value::Null));
+                        self.stdin.put_rpc(Rpc::notify(then.as_str(), Value::Null));
                     }
                     return None;
                 }
@@ -410,14 +471,22 @@ struct Writer {
     rpc: bool,
     /// Whether messages come from a mailbox to be written.
     mailbox: bool,
-    queue: VecDeque<Vec<u8>>,
+    /// Lines to write, each with the reply of the line call it is, if it is one.
+    queue: VecDeque<(Vec<u8>, Option<LineReply>)>,
     written: usize,
     pending: HashMap<u64, Reply<Result<Value, RpcError>>>,
+    /// Line calls written and waiting, oldest first, each for the next line of output; one
+    /// not written yet waits in `queue`, so that no line answers a call it came before.
+    lines: VecDeque<LineReply>,
+    /// Whether the process is up, so that the mailbox is read.
+    up: bool,
     next_id: u64,
     /// The id of the readiness request (`Ready::Request`), and its answer once it came.
     ready_id: Option<u64>,
     ready_answer: Option<Result<Value, RpcError>>,
 }
+
+type LineReply = Reply<Result<String, LineError>>;
 
 /// Lines waiting to be written before the mailbox is read again.
 const QUEUED_LINES: usize = 16;
@@ -431,6 +500,8 @@ impl Writer {
             queue: VecDeque::new(),
             written: 0,
             pending: HashMap::new(),
+            lines: VecDeque::new(),
+            up: false,
             next_id: 1,
             ready_id: None,
             ready_answer: None,
@@ -442,7 +513,8 @@ impl Writer {
         let id = self.next_id;
         self.next_id += 1;
         self.ready_id = Some(id);
-        self.queue.push_back(rpc::request_line(id, method, params));
+        self.queue
+            .push_back((rpc::request_line(id, method, params), None));
     }
 
     fn speaks(&self) -> bool {
@@ -454,10 +526,10 @@ impl Writer {
     }
 
     fn wants_more(&self) -> bool {
-        self.mailbox && self.stdin.is_some() && self.queue.len() < QUEUED_LINES
+        self.mailbox && self.up && self.stdin.is_some() && self.queue.len() < QUEUED_LINES
     }
 
-    fn put(&mut self, message: Rpc) {
+    fn put_rpc(&mut self, message: Rpc) {
         let line = match message {
             Rpc::Notify { method, params } => rpc::notify_line(&method, &params),
             Rpc::Request {
@@ -471,12 +543,30 @@ impl Writer {
                 rpc::request_line(id, &method, &params)
             }
         };
-        self.queue.push_back(line);
+        self.queue.push_back((line, None));
+    }
+
+    /// Queues a line; one that holds a line break is refused, not written.
+    fn put_line(&mut self, message: Line) {
+        let (text, reply) = match message {
+            Line::Send(text) => (text, None),
+            Line::Call { line, reply } => (line, Some(reply)),
+        };
+        if !rpc::one_line(&text) {
+            match reply {
+                Some(reply) => drop(reply.send(Err(LineError::NotOneLine))),
+                None => tracing::warn!("a line sent to a process holds a line break: not written"),
+            }
+            return;
+        }
+        let mut bytes = text.into_bytes();
+        bytes.push(b'\n');
+        self.queue.push_back((bytes, reply));
     }
 
     fn refuse(&mut self, id: &Value) {
         if self.stdin.is_some() {
-            self.queue.push_back(rpc::refusal_line(id));
+            self.queue.push_back((rpc::refusal_line(id), None));
         }
     }
 
@@ -495,7 +585,7 @@ impl Writer {
     /// Writes what the pipe takes of the first queued line. Cancel safe: nothing is written
     /// unless it returns.
     async fn write_some(&mut self) -> std::io::Result<()> {
-        let (Some(stdin), Some(line)) = (self.stdin.as_mut(), self.queue.front()) else {
+        let (Some(stdin), Some((line, _))) = (self.stdin.as_mut(), self.queue.front()) else {
             return Ok(());
         };
         let n = stdin.write(&line[self.written..]).await?;
@@ -504,14 +594,16 @@ impl Writer {
         }
         self.written += n;
         if self.written == line.len() {
-            self.queue.pop_front();
             self.written = 0;
+            if let Some((_, Some(reply))) = self.queue.pop_front() {
+                self.lines.push_back(reply);
+            }
         }
         Ok(())
     }
 
-    /// Closes stdin: requests waiting for their answers are dropped, and end with the
-    /// incarnation's exit (S14.4).
+    /// Closes stdin. Calls not written yet are dropped here, those written when the
+    /// incarnation ends, unless their answers come first: each ends with its exit (S14.4).
     fn close(&mut self) {
         self.stdin = None;
         self.queue.clear();

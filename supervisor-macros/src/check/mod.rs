@@ -357,6 +357,10 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
         }
     };
     let opts = child_options(node.options.as_ref(), place, &label, cx);
+    if let Some(probe) = opts.detection.health.as_ref().filter(|p| p.ping) {
+        let rpc = place == Place::Process && opts.process.json_rpc;
+        rules::ping_is_on_a_json_rpc_process(probe, rpc, &label, cx);
+    }
     rules::significant_is_not_permanent(&opts.policy, node, &label, cx);
     rules::significant_needs_auto_shutdown(&opts.policy, parent_auto, node, &label, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, &label, cx);
@@ -371,6 +375,8 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
             };
             if p.json_rpc {
                 w.mailbox = Some(syn::parse_quote!(::supervisor::Rpc));
+            } else if p.lines {
+                w.mailbox = Some(syn::parse_quote!(::supervisor::Line));
             }
         }
         if w.process.is_some() {
@@ -609,7 +615,8 @@ fn child_options(opts: Option<&Options>, place: Place, label: &str, cx: &Ctxt) -
             "shutdown" => out.policy.shutdown = values::shutdown(v, cx),
             "stdio" => {
                 let w = values::word(v, "stdio", rules::STDIO, cx);
-                out.process.json_rpc = w.is_some_and(|w| w == "json_rpc");
+                out.process.json_rpc = w.as_deref() == Some("json_rpc");
+                out.process.lines = w.as_deref() == Some("lines");
             }
             "ready" => out.process.ready = values::ready(v, cx),
             "ready_timeout" => {

@@ -1055,6 +1055,19 @@ fn option_span(node: &NodeAst, key: &str) -> Span {
         .map_or(node.span(), |i| i.key.span())
 }
 
+/// S20.4: `ping` asks a process that speaks JSON-RPC: `stdio = json_rpc`.
+pub(crate) fn ping_is_on_a_json_rpc_process(probe: &Probe, rpc: bool, label: &str, cx: &Ctxt) {
+    if !rpc {
+        cx.error_at(
+            probe.span,
+            format!(
+                "`ping` sends MCP's ping to a process that speaks JSON-RPC, and `{label}` is not \
+                 one: a `process(..)` with `stdio = json_rpc`, or `probe(check)` (S20.4, S11)"
+            ),
+        );
+    }
+}
+
 /// S18.2: `storm_limit` caps the whole tree, so it stands on the root alone.
 pub(crate) fn storm_limit_is_on_the_root(key: &Ident, root: bool, sup: &str, cx: &Ctxt) -> bool {
     if !root {

@@ -345,6 +345,8 @@ fn process_spec(id: &str, w: &crate::model::Worker) -> TokenStream {
     }
     if p.json_rpc {
         quote!(::supervisor::ChildSpec::process_rpc(#id, #process))
+    } else if p.lines {
+        quote!(::supervisor::ChildSpec::process_lines(#id, #process))
     } else {
         quote!(::supervisor::ChildSpec::process(#id, #process))
     }

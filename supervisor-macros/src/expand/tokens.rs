@@ -349,10 +349,14 @@ pub(super) fn type_name(ty: &Type) -> String {
     out
 }
 
-/// `HealthCheck::new(f)` with its settings, as written.
+/// `HealthCheck::new(f)`, or `HealthCheck::mcp_ping()`, with its settings, as written.
 pub(super) fn health_check(p: &Probe, params: &[Param]) -> TokenStream {
-    let f = shared_fn(&p.expr, p.span, params);
-    let mut check = quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f));
+    let mut check = if p.ping {
+        quote_spanned!(p.span=> ::supervisor::HealthCheck::mcp_ping())
+    } else {
+        let f = shared_fn(&p.expr, p.span, params);
+        quote_spanned!(p.span=> ::supervisor::HealthCheck::new(#f))
+    };
     for (setter, value) in [
         ("interval", p.every),
         ("timeout", p.timeout),

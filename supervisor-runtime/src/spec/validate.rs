@@ -247,6 +247,12 @@ fn check_child_in(
     child.backoff().check().map_err(err)?;
     if let Some(check) = child.health() {
         check_health(check).map_err(err)?;
+        if check
+            .asks
+            .is_some_and(|asks| asks.id != (child.message)().id)
+        {
+            return Err(err(SpecRule::Health(HealthRule::AsksAnotherMailbox)));
+        }
     }
     if child.state().is_some() && matches!(child.start, Starter::Supervisor { .. }) {
         return Err(err(SpecRule::StateOnSupervisor));

@@ -1022,8 +1022,16 @@ impl Engine {
             Then::Probe => {
                 let watch = child.watch.as_deref_mut()?;
                 let check = child.spec.health()?;
-                let probe =
-                    crate::health::probe_once(check, Arc::clone(child.node.path()), incarnation);
+                // Only a check that asks the child itself holds its node.
+                let node = check
+                    .asks
+                    .map(|_| Arc::clone(&child.node) as crate::types::AnyArc);
+                let probe = crate::health::probe_once(
+                    check,
+                    Arc::clone(child.node.path()),
+                    incarnation,
+                    node,
+                );
                 let scripted = (self.events.intercept.as_ref())
                     .and_then(|kit| kit.probe(child.node.path(), incarnation))
                     .map(|(status, cause)| crate::health::Health::scripted(status, cause));
