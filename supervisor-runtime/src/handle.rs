@@ -1017,22 +1017,26 @@ impl<M> ChildRef<M> {
         timeout: std::time::Duration,
     ) -> Result<T, CallError> {
         let deadline = crate::time::deadline(tokio::time::Instant::now(), timeout);
+        // One timer for the whole call, made only once a step must wait: on a multi-thread
+        // runtime a new timer can wake the worker parked on the driver, and a timer per step
+        // made a call to a process wake it twice.
+        let mut limit = std::pin::pin!(None);
         // Made before the request leaves, so that the exit of whoever holds it is recorded.
         let exits = self.node.exits();
-        match tokio::time::timeout_at(deadline, self.send(request)).await {
-            Err(_) => return Err(CallError::Timeout(timeout)),
-            Ok(Err(MailboxError::Gone(_, how))) => return Err(CallError::Gone(how)),
-            Ok(Err(MailboxError::NoMailbox(_))) => return Err(CallError::NoMailbox),
+        match within(limit.as_mut(), deadline, self.send(request)).await {
+            None => return Err(CallError::Timeout(timeout)),
+            Some(Err(MailboxError::Gone(_, how))) => return Err(CallError::Gone(how)),
+            Some(Err(MailboxError::NoMailbox(_))) => return Err(CallError::NoMailbox),
             // `send` waits for room: a full mailbox is the timeout above.
-            Ok(Err(MailboxError::Full(_))) => return Err(CallError::Timeout(timeout)),
-            Ok(Ok(())) => {}
+            Some(Err(MailboxError::Full(_))) => return Err(CallError::Timeout(timeout)),
+            Some(Ok(())) => {}
         }
-        let dropped = match tokio::time::timeout_at(deadline, answer).await {
-            Ok(Ok(Ok(answer))) => return Ok(answer),
-            Err(_) => return Err(CallError::Timeout(timeout)),
-            Ok(Ok(Err(dropped))) => dropped,
+        let dropped = match within(limit.as_mut(), deadline, answer).await {
+            Some(Ok(Ok(answer))) => return Ok(answer),
+            None => return Err(CallError::Timeout(timeout)),
+            Some(Ok(Err(dropped))) => dropped,
             // A reply slot that was forgotten rather than dropped.
-            Ok(Err(_)) => return Err(CallError::Unanswered),
+            Some(Err(_)) => return Err(CallError::Unanswered),
         };
         // Dropped in a poll of an incarnation, the poll says what became of it, even if the
         // child is gone since; dropped elsewhere (a gone child's mailbox closed), gone says it.
@@ -1041,9 +1045,8 @@ impl<M> ChildRef<M> {
             return Err(CallError::Gone(how));
         }
         // S14.4: with the reason of the incarnation that held it.
-        let ended = match tokio::time::timeout_at(deadline, dropped.ended()).await {
-            Ok(ended) => ended,
-            Err(_) => return Err(CallError::Timeout(timeout)),
+        let Some(ended) = within(limit.as_mut(), deadline, dropped.ended()).await else {
+            return Err(CallError::Timeout(timeout));
         };
         let unanswered = || gone().map_or(CallError::Unanswered, CallError::Gone);
         let exited = |(reason, message)| CallError::Exited { reason, message };
@@ -1066,9 +1069,9 @@ impl<M> ChildRef<M> {
                 if let Some(how) = gone() {
                     return Err(CallError::Gone(how));
                 }
-                match tokio::time::timeout_at(deadline, exits.of(task)).await {
-                    Ok(ended) => Err(exited(ended)),
-                    Err(_) => Err(CallError::Timeout(timeout)),
+                match within(limit.as_mut(), deadline, exits.of(task)).await {
+                    Some(ended) => Err(exited(ended)),
+                    None => Err(CallError::Timeout(timeout)),
                 }
             }
         }
@@ -1131,6 +1134,31 @@ impl<A: Send + 'static, M: Message> DynamicRef<A, M> {
             .await??;
         Ok(ChildRef::new(node, self.sup.clone()))
     }
+}
+
+/// `step` unless `deadline` passes first (`None`). The call's one timer, in `limit`, is made
+/// and registered only when a step is not ready at once, and then serves the later steps.
+async fn within<F: std::future::Future>(
+    mut limit: std::pin::Pin<&mut Option<tokio::time::Sleep>>,
+    deadline: tokio::time::Instant,
+    step: F,
+) -> Option<F::Output> {
+    use std::future::Future as _;
+    use std::task::Poll;
+    let mut step = std::pin::pin!(step);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = step.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if limit.is_none() {
+            limit.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        match limit.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(Poll::Pending) => Poll::Pending,
+            _ => Poll::Ready(None),
+        }
+    })
+    .await
 }
 
 #[cfg(all(unix, feature = "process"))]
