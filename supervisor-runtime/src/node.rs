@@ -239,10 +239,12 @@ impl Node {
     }
 
     /// Whether its incarnation is working on a message it took (S14.2).
+    #[inline]
     pub(crate) fn busy(&self) -> bool {
         self.busy.load(Ordering::Relaxed)
     }
 
+    #[inline]
     pub(crate) fn state(&self) -> ChildState {
         ChildState::from_u8(self.state.load(Ordering::Acquire))
     }

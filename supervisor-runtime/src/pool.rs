@@ -506,15 +506,26 @@ fn pick<M>(
             Ok(n) => judge(jump_hash(key(msg), n) as usize),
             Err(_) => Pick::None,
         },
-        // Fewest queued + in progress, ties to the lowest slot.
+        // Fewest queued + in progress, ties to the lowest slot: one pass, which stops at the
+        // first idle slot since none can beat it (this runs for every message).
         Routing::LeastLoaded => {
-            let least = (0..len).filter(|&i| running(i)).min_by_key(|&i| {
-                let (node, tx) = &slots[i];
-                let queued = tx.max_capacity() - tx.capacity();
-                (queued + usize::from(node.busy()), i)
-            });
+            let mut least: Option<(usize, usize, bool)> = None;
+            for (i, (node, tx)) in slots.iter().enumerate() {
+                if !matches!(node.state(), ChildState::Running) {
+                    continue;
+                }
+                let room = tx.capacity();
+                let load = tx.max_capacity() - room + usize::from(node.busy());
+                if least.is_none_or(|(fewest, _, _)| load < fewest) {
+                    least = Some((load, i, room > 0));
+                    if load == 0 {
+                        break;
+                    }
+                }
+            }
             match least {
-                Some(i) => judge(i),
+                Some((_, i, true)) => Pick::Room(i),
+                Some((_, i, false)) => Pick::Full(i),
                 None => (0..len)
                     .find(|&i| restarting(i))
                     .map_or(Pick::None, Pick::Down),
