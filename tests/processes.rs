@@ -633,6 +633,89 @@ async fn calls_in_plain_lines() {
     tree.shutdown().await.unwrap();
 }
 
+// S20, S14.1: a pool of process slots, each process made for its slot (its own name), called
+// over JSON-RPC in turn; every slot's listing shows its own process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_of_processes() {
+    use supervisor::{PoolSpec, Rpc, Template};
+    let servers = Template::process_rpc(tool_server("base"), |server, slot: &usize| {
+        server.args(["--name", &format!("slot{slot}")])
+    });
+    let spec = SupervisorSpec::new("app").child(ChildSpec::supervisor(
+        PoolSpec::new("tools", 3, servers).round_robin(),
+    ));
+    let (tree, _events) = start(spec).await;
+    let pool = tree.root().pool::<Rpc>("tools").unwrap();
+    let s = Duration::from_secs(5);
+    let mut names = Vec::new();
+    for _ in 0..3 {
+        let info = pool
+            .call(
+                |reply| Rpc::request("initialize", serde_json::json!({}), reply),
+                s,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        names.push(info["serverInfo"]["name"].as_str().unwrap().to_owned());
+    }
+    names.sort();
+    assert_eq!(names, ["slot0", "slot1", "slot2"]);
+    let pools = tree.root().which_children().await.unwrap();
+    let slots = tree
+        .root()
+        .supervisor("tools")
+        .unwrap()
+        .which_children()
+        .await
+        .unwrap();
+    assert_eq!(pools.len(), 1);
+    for slot in &slots {
+        let process = slot.process.as_ref().expect("a process slot");
+        assert!(process.pid.is_some());
+        assert!(
+            process.command.ends_with("tool_server …"),
+            "{}",
+            process.command
+        );
+    }
+    tree.shutdown().await.unwrap();
+}
+
+// S20, S5.4: a dynamic supervisor of processes: each child's process made from its arguments,
+// and made again from them when it restarts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_supervisor_of_processes() {
+    use supervisor::{Line, Template};
+    let server = sh(r#"echo ready >&2
+while read -r l; do
+  case "$l" in exit) exit 3 ;; *) echo "$GREETING $l" ;; esac
+done"#)
+    .ready(Ready::Line("ready".into()));
+    let template = Template::process_lines(server, |server, greeting: &String| {
+        server.env("GREETING", greeting)
+    })
+    .restart(Restart::Permanent);
+    let spec = SupervisorSpec::new("app").child(ChildSpec::supervisor(SupervisorSpec::dynamic(
+        "greeters", template,
+    )));
+    let (tree, mut events) = start(spec).await;
+    let greeters = tree.root().dynamic::<String, Line>("greeters").unwrap();
+    let hello = greeters.start_child("hello".to_owned()).await.unwrap();
+    let hi = greeters.start_child("hi".to_owned()).await.unwrap();
+    let s = Duration::from_secs(5);
+    assert_eq!(hello.call_line("you", s).await.unwrap(), "hello you");
+    assert_eq!(hi.call_line("you", s).await.unwrap(), "hi you");
+    assert!(hi.call_line("exit", s).await.is_err());
+    until(&mut events, |e| {
+        matches!(e.kind, EventKind::Started { incarnation: 1 })
+            && e.path.starts_with("app/greeters/")
+    })
+    .await;
+    assert_eq!(hi.call_line("again", s).await.unwrap(), "hi again");
+    tree.shutdown().await.unwrap();
+}
+
 // S20.4, S11.2: MCP's ping as the health probe: answered, the process is healthy; wedged (a
 // tool call that keeps its only thread), the pings go unanswered, the incarnation is convicted
 // and the next process answers again.
@@ -828,6 +911,9 @@ supervisor::supervision_tree! {
             [stdio = json_rpc, ready = mcp, exit_codes = [78 => fatal], env_clear, env = [("TOOL_MODE", "test")],
              health = ping(interval = 50ms, timeout = 40ms, failure_threshold = 100)],
         echo: process("sh", "-c", "while read -r l; do echo \"got $l\"; done") [stdio = lines],
+        models: pool(size = 2, route = least_loaded) {
+            process(tool_server_path(), "--name", "model") [stdio = json_rpc, ready = mcp],
+        },
     }
 }
 
@@ -850,6 +936,37 @@ async fn the_macro_declares_process_children() {
         .unwrap();
     assert_eq!(answer["content"][0]["text"], "42");
     assert_eq!(tree.search.state(), supervisor::ChildState::Running);
+    // A pool of processes: two servers, each call answered by one of them.
+    let answer = tree
+        .models
+        .call(
+            |reply| {
+                supervisor::Rpc::request("tools/call", serde_json::json!({"name": "pid"}), reply)
+            },
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let pid: u32 = answer["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let slots = tree
+        .root()
+        .supervisor("models")
+        .unwrap()
+        .which_children()
+        .await
+        .unwrap();
+    assert_eq!(slots.len(), 2);
+    assert!(
+        slots
+            .iter()
+            .any(|s| s.process.as_ref().unwrap().pid == Some(pid)),
+        "{pid}"
+    );
     let echo = tree
         .echo
         .call_line("hi", Duration::from_secs(5))

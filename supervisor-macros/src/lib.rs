@@ -172,7 +172,7 @@ use proc_macro2::TokenStream;
 /// | `supervisor_has_children` | a static supervisor has its children in braces, one at least | S1.1, S1.4 | `supervisor_without_children` |
 /// | `dynamic_has_one_template` | a dynamic supervisor has exactly one template | S1.4, S5.4 | `dynamic_without_template`, `dynamic_two_templates`, `pool_messages` |
 /// | `template_has_no_id` | a template has no id: its children get numbers as ids | S5.4 | `template_with_id` |
-/// | `template_is_a_worker` | a template is a worker | S5.4 | `template_is_a_supervisor` |
+/// | `template_is_a_worker` | a template is a worker or a process | S5.4 | `template_is_a_supervisor` |
 /// | `template_is_not_significant` | a template is not significant | S5.4, S8 | `dynamic_significant_template` |
 /// | `process_has_a_program` | a process names its program, then its arguments: `process("server", "--port", "0")` | S20.1 | `process_without_program` |
 /// | `worker_has_one_start_expression` | a worker has one start expression (a trailing comma is fine) | S1.2 | `worker_without_start`, `two_start_expressions` |

@@ -1234,7 +1234,7 @@ impl ChildRef<crate::rpc::Line> {
         if !crate::rpc::one_line(&line) {
             return Err(crate::rpc::LineError::NotOneLine);
         }
-        self.send(crate::rpc::Line::Send(line))
+        self.send(crate::rpc::Line::Write(line))
             .await
             .map_err(|error| match error {
                 MailboxError::Gone(_, how) => CallError::Gone(how).into(),

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct ProcessSlot {
     /// The running incarnation's process group (its leader's pid), 0 when none runs.
     group: AtomicI32,
-    /// The command as pictures show it.
-    pub command: Arc<str>,
+    /// The command as pictures show it: a template's, its running incarnation's.
+    command: Mutex<Arc<str>>,
     /// The child's shutdown timeout (`None`: infinity): what the remains of a group whose
     /// leader exited on its own get after SIGTERM.
     pub shutdown: Option<std::time::Duration>,
@@ -28,19 +28,30 @@ impl ProcessSlot {
     ) -> Self {
         ProcessSlot {
             group: AtomicI32::new(0),
-            command,
+            command: Mutex::new(command),
             shutdown,
             tail: Mutex::new(VecDeque::new()),
             tail_lines,
         }
     }
 
-    /// A new incarnation runs in `group`: the last one's tail goes.
-    pub(crate) fn spawned(&self, group: i32) {
+    /// A new incarnation runs in `group`, as `command` when it is its own (a template's):
+    /// the last one's tail goes.
+    pub(crate) fn spawned(&self, group: i32, command: Option<Arc<str>>) {
         self.group.store(group, Ordering::Release);
+        if let (Some(command), Ok(mut shown)) = (command, self.command.lock()) {
+            *shown = command;
+        }
         if let Ok(mut tail) = self.tail.lock() {
             tail.clear();
         }
+    }
+
+    /// The command as pictures show it.
+    pub(crate) fn command(&self) -> Arc<str> {
+        self.command
+            .lock()
+            .map_or_else(|_| Arc::from(""), |c| Arc::clone(&c))
     }
 
     /// The group is empty: nothing of the incarnation runs any more.

@@ -62,8 +62,9 @@ impl Rpc {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Line {
-    /// A line, no answer.
-    Send(String),
+    /// A line, no answer. (Not named `Send`: a public item of that name would make the
+    /// compiler spell out `std::marker::Send` in every error of a crate that depends on this.)
+    Write(String),
     /// A line answered by the next line of the process's output.
     Call {
         /// The line, without its newline.

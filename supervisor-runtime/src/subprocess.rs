@@ -19,6 +19,7 @@ use tokio::time::{sleep, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::call::Reply;
+use crate::context::ArgsSlot;
 use crate::context::Message;
 use crate::context::NoMailbox;
 use crate::context::{ChildContext, RawContext};
@@ -27,7 +28,11 @@ use crate::exit::ExitReason;
 use crate::os::{group_alive, signal_group, ProcessSlot};
 use crate::rpc::{self, Incoming, Line, LineError, Rpc, RpcError};
 use crate::spawn::{spawn_incarnation, spawning, Report, Start};
-use crate::spec::{erased, ChildSpec, Process, ProcessExit, ProcessStartError, Ready, Starter};
+use crate::spec::{
+    erased, ChildSpec, Process, ProcessExit, ProcessStartError, Ready, RestartArgs, Starter,
+    Template,
+};
+use crate::types::AnyArc;
 
 impl ChildSpec<NoMailbox> {
     /// An operating-system process (S20): each incarnation is one process of `process`, in a
@@ -103,16 +108,93 @@ impl ChildSpec<NoMailbox> {
     }
 }
 
+impl<A: RestartArgs> Template<A, NoMailbox> {
+    /// A template of process children (S20) for a dynamic supervisor or a pool: each
+    /// incarnation runs `adapt(process, &args)`, `process` made fit for the child's arguments
+    /// (a pool slot's number, a session's configuration). Pictures show `process`'s command
+    /// until an incarnation runs.
+    ///
+    /// ```no_run
+    /// use supervisor::{PoolSpec, Process, Ready, Template};
+    ///
+    /// // Four model servers, each on a port of its own, called in turn.
+    /// let servers = Template::process_rpc(
+    ///     Process::new("model-server").ready(Ready::Line("listening".into())),
+    ///     |server, slot: &usize| server.arg(format!("--port={}", 9000 + slot)),
+    /// );
+    /// let pool = PoolSpec::new("models", 4, servers);
+    /// ```
+    pub fn process<F>(process: Process, adapt: F) -> Self
+    where
+        F: Fn(Process, &A) -> Process + Send + Sync + 'static,
+    {
+        process_template(process, adapt)
+    }
+
+    /// [`process`](Template::process) called over JSON-RPC, as
+    /// [`ChildSpec::process_rpc`] is.
+    pub fn process_rpc<F>(process: Process, adapt: F) -> Template<A, Rpc>
+    where
+        F: Fn(Process, &A) -> Process + Send + Sync + 'static,
+    {
+        process_template(process, adapt)
+    }
+
+    /// [`process`](Template::process) called in plain lines, as
+    /// [`ChildSpec::process_lines`] is.
+    pub fn process_lines<F>(process: Process, adapt: F) -> Template<A, Line>
+    where
+        F: Fn(Process, &A) -> Process + Send + Sync + 'static,
+    {
+        process_template(process, adapt)
+    }
+}
+
+fn process_template<A: RestartArgs, M: Message, F>(mut process: Process, adapt: F) -> Template<A, M>
+where
+    F: Fn(Process, &A) -> Process + Send + Sync + 'static,
+{
+    process.adapt = Some(Arc::new(move |process, args: &AnyArc| {
+        let args = args.downcast_ref::<ArgsSlot<A>>()?.lock().ok()?.clone()?;
+        Some(adapt(process, &args))
+    }));
+    Template::from_erased(erased::<M>(
+        "template",
+        Starter::Process {
+            spec: Arc::new(process),
+        },
+    ))
+}
+
 /// A process child's spec is its own start function; the type of its mailbox says how it is
 /// spoken to.
 impl Start for Process {
     fn spawn(self: Arc<Self>, mut raw: RawContext, report: Report) -> JoinHandle<()> {
         let how = spawning(&mut raw);
+        // A template's incarnation runs its own process, made from the child's arguments.
+        let spec = match &self.adapt {
+            None => self,
+            Some(adapt) => {
+                let args = raw.extra.as_mut().and_then(|e| e.args.take());
+                let mut own = Process::clone(&self);
+                own.adapt = None;
+                match args.and_then(|args| adapt(own, &args)) {
+                    Some(own) => Arc::new(own),
+                    None => {
+                        let lost = async {
+                            ExitReason::error("a process template's child has no arguments")
+                        };
+                        return spawn_incarnation(lost, report, how);
+                    }
+                }
+            }
+        };
+        let (self_, raw) = (spec, raw);
         let lines = (raw.node.mailbox()).is_some_and(|m| m.message().id == TypeId::of::<Line>());
         if lines {
-            spawn_incarnation(run::<Line>(self, raw), report, how)
+            spawn_incarnation(run::<Line>(self_, raw), report, how)
         } else {
-            spawn_incarnation(run::<Rpc>(self, raw), report, how)
+            spawn_incarnation(run::<Rpc>(self_, raw), report, how)
         }
     }
 }
@@ -190,7 +272,11 @@ async fn run<M: Spoken>(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     let Some(group) = child.id().and_then(|id| i32::try_from(id).ok()) else {
         return ExitReason::error("a spawned process without a pid");
     };
-    slot.spawned(group);
+    // A template's incarnations each show their own command.
+    slot.spawned(
+        group,
+        spec.adapt.is_none().then(|| Arc::from(spec.command_line())),
+    );
     let stdin = child.stdin.take();
     let rpc = (M::RPC && ctx.has_mailbox()) || matches!(spec.ready, Ready::Request { .. });
     let out_limit = if rpc { spec.max_message } else { spec.max_line };
@@ -549,7 +635,7 @@ impl Writer {
     /// Queues a line; one that holds a line break is refused, not written.
     fn put_line(&mut self, message: Line) {
         let (text, reply) = match message {
-            Line::Send(text) => (text, None),
+            Line::Write(text) => (text, None),
             Line::Call { line, reply } => (line, Some(reply)),
         };
         if !rpc::one_line(&text) {

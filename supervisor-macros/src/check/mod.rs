@@ -356,30 +356,14 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
             }
         }
     };
-    let opts = child_options(node.options.as_ref(), place, &label, cx);
-    if let Some(probe) = opts.detection.health.as_ref().filter(|p| p.ping) {
-        let rpc = place == Place::Process && opts.process.json_rpc;
-        rules::ping_is_on_a_json_rpc_process(probe, rpc, &label, cx);
-    }
+    let mut opts = child_options(node.options.as_ref(), place, &label, cx);
+    ping_is_on_a_json_rpc_process(&opts, place, &label, cx);
     rules::significant_is_not_permanent(&opts.policy, node, &label, cx);
     rules::significant_needs_auto_shutdown(&opts.policy, parent_auto, node, &label, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, &label, cx);
     if let ChildKind::Worker(w) = &mut child.kind {
-        if let Some(p) = w.process.as_mut() {
-            let program = std::mem::take(&mut p.program);
-            let args = std::mem::take(&mut p.args);
-            **p = ProcessNode {
-                program,
-                args,
-                ..opts.process
-            };
-            if p.json_rpc {
-                w.mailbox = Some(syn::parse_quote!(::supervisor::Rpc));
-            } else if p.lines {
-                w.mailbox = Some(syn::parse_quote!(::supervisor::Line));
-            }
-        }
         if w.process.is_some() {
+            process_options(w, &mut opts);
             child.policy = opts.policy;
             child.detection = opts.detection;
             child.readiness_ignored = opts.readiness_ignored;
@@ -395,6 +379,32 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
     child.detection = opts.detection;
     child.readiness_ignored = opts.readiness_ignored;
     child
+}
+
+/// A process's own options on its node; its stdio gives it a mailbox of `Rpc` or `Line`.
+fn process_options(w: &mut Worker, opts: &mut ChildOptions) {
+    let Some(p) = w.process.as_mut() else {
+        return;
+    };
+    let program = std::mem::take(&mut p.program);
+    let args = std::mem::take(&mut p.args);
+    **p = ProcessNode {
+        program,
+        args,
+        ..std::mem::take(&mut opts.process)
+    };
+    if p.json_rpc {
+        w.mailbox = Some(syn::parse_quote!(::supervisor::Rpc));
+    } else if p.lines {
+        w.mailbox = Some(syn::parse_quote!(::supervisor::Line));
+    }
+}
+
+fn ping_is_on_a_json_rpc_process(opts: &ChildOptions, place: Place, label: &str, cx: &Ctxt) {
+    if let Some(probe) = opts.detection.health.as_ref().filter(|p| p.ping) {
+        let rpc = place == Place::Process && opts.process.json_rpc;
+        rules::ping_is_on_a_json_rpc_process(probe, rpc, label, cx);
+    }
 }
 
 /// A pool: `pool(size = N, route = .., overflow = ..) { worker(f) [mailbox = M] }` (S14).
@@ -492,6 +502,20 @@ fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Template
     }
     let label = "template";
     let mut worker = worker(node, label, cx);
+    // A process template: each slot or child runs the same process (S20).
+    if worker.process.is_some() {
+        let mut opts = child_options(node.options.as_ref(), Place::Process, label, cx);
+        ping_is_on_a_json_rpc_process(&opts, Place::Process, label, cx);
+        rules::template_is_not_significant(&mut opts.policy, node, owner, cx);
+        rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);
+        process_options(&mut worker, &mut opts);
+        return Template {
+            policy: opts.policy,
+            detection: opts.detection,
+            worker,
+            args: None,
+        };
+    }
     let mut opts = child_options(node.options.as_ref(), place, label, cx);
     rules::template_is_not_significant(&mut opts.policy, node, owner, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, label, cx);

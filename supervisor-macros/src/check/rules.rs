@@ -376,13 +376,13 @@ pub(crate) fn template_has_no_id(template: &NodeAst, owner: &str, cx: &Ctxt) {
     }
 }
 
-/// S5.4: a template is a worker.
+/// S5.4: a template is a worker or a process.
 pub(crate) fn template_is_a_worker(template: &NodeAst, owner: &str, cx: &Ctxt) -> bool {
     let kind = template.kind.to_string();
-    if kind != "worker" && kind != "from_worker" {
+    if !matches!(kind.as_str(), "worker" | "from_worker" | "process") {
         cx.shape_error_at(
             template.kind.span(),
-            format!("the template of {owner} is a worker, `worker(..)` or `from_worker(..)`, not `{kind}`"),
+            format!("the template of {owner} is a worker or a process, `worker(..)`, `from_worker(..)` or `process(..)`, not `{kind}`"),
         );
         return false;
     }

@@ -272,13 +272,17 @@ pub(super) fn template_spec(template: &Template, params: &[Param], shared: &Shar
             let f = start_fn(w, &template.detection.depends_on, params, true);
             quote_spanned!(span=> ::supervisor::__private::template::<#a, #m, _, _>(#f))
         }
-        // A process template was reported (`template_is_a_worker`) and has no start function:
-        // the template of a worker that does nothing stands in.
-        Start::Process => {
-            quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(|_, _| async {
+        // Every slot or child runs the same process, whatever its arguments (S20).
+        Start::Process => match w.process.as_deref() {
+            Some(p) => {
+                let process = process_value("template", p, span);
+                let make = process_maker(p);
+                quote_spanned!(span=> ::supervisor::Template::#make(#process, |process, _: &#a| process))
+            }
+            None => quote_spanned!(span=> ::supervisor::Template::<#a, #m>::new(|_, _| async {
                 ::core::result::Result::<(), ::std::string::String>::Ok(())
-            }))
-        }
+            })),
+        },
         // A function of the child's arguments to a fresh worker (`|slot| Slot::new(slot)`).
         Start::FromWorker => {
             let f = shared_fn(&w.expr, span, params);
@@ -303,14 +307,33 @@ pub(crate) fn spec_for_bench(tree: &crate::model::Tree) -> TokenStream {
 
 /// `process(program, args..) [..]` as the builder writes it (S20).
 fn process_spec(id: &str, w: &crate::model::Worker) -> TokenStream {
-    use crate::model::ReadyNode;
     let Some(p) = w.process.as_deref() else {
         return quote!(::supervisor::ChildSpec::worker(#id, |_| async {
             ::core::result::Result::<(), ::std::string::String>::Ok(())
         }));
     };
+    let process = process_value(id, p, w.span);
+    let make = process_maker(p);
+    quote!(::supervisor::ChildSpec::#make(#id, #process))
+}
+
+/// The constructor its stdio calls for: `process`, `process_rpc` or `process_lines`.
+fn process_maker(p: &crate::model::ProcessNode) -> Ident {
+    let name = if p.json_rpc {
+        "process_rpc"
+    } else if p.lines {
+        "process_lines"
+    } else {
+        "process"
+    };
+    Ident::new(name, Span::call_site())
+}
+
+/// The `Process` of `process(program, args..) [..]`; `id` names the MCP client it says it is.
+fn process_value(id: &str, p: &crate::model::ProcessNode, span: Span) -> TokenStream {
+    use crate::model::ReadyNode;
     let program = &p.program;
-    let mut process = quote_spanned!(w.span=> ::supervisor::Process::new(#program));
+    let mut process = quote_spanned!(span=> ::supervisor::Process::new(#program));
     for arg in &p.args {
         process.extend(quote!(.arg(#arg)));
     }
@@ -343,11 +366,5 @@ fn process_spec(id: &str, w: &crate::model::Worker) -> TokenStream {
     if p.die_with_supervisor {
         process.extend(quote!(.die_with_supervisor()));
     }
-    if p.json_rpc {
-        quote!(::supervisor::ChildSpec::process_rpc(#id, #process))
-    } else if p.lines {
-        quote!(::supervisor::ChildSpec::process_lines(#id, #process))
-    } else {
-        quote!(::supervisor::ChildSpec::process(#id, #process))
-    }
+    process
 }

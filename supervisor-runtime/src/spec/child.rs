@@ -566,6 +566,18 @@ impl<A, M> Template<A, M> {
     }
 }
 
+impl<A: 'static, M> Template<A, M> {
+    /// A template around an erased child, its start taking arguments of `A`.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    pub(crate) fn from_erased(inner: ErasedChild) -> Self {
+        Template {
+            inner,
+            args: TypeTag::of::<A>(),
+            _types: PhantomData,
+        }
+    }
+}
+
 impl<A, M> Template<A, M> {
     /// A template of temporary children (S3.2), never restarted, whose arguments move into
     /// their only incarnation: they need only be `Send`, so that an acceptor can hand each

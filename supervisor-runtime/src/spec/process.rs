@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::exit::Directive;
+use crate::types::AnyArc;
 
 /// The program a process child runs, and how (S20). Give it to
 /// [`ChildSpec::process`](crate::ChildSpec::process); the child's restart type, shutdown,
@@ -43,7 +44,15 @@ pub struct Process {
     pub(crate) max_message: usize,
     pub(crate) show_args: bool,
     pub(crate) die_with_supervisor: bool,
+    /// A template's (S5.4, S14.1): each incarnation's process is this one adapted to the
+    /// child's arguments, given erased.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    pub(crate) adapt: Option<Adapt>,
 }
+
+/// How a process template makes an incarnation's process from its own and the child's
+/// arguments (`None` when the arguments are not there).
+pub(crate) type Adapt = Arc<dyn Fn(Process, &AnyArc) -> Option<Process> + Send + Sync>;
 
 /// When an incarnation of a process child is up (S20.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +121,7 @@ impl Process {
             max_message: DEFAULT_MAX_MESSAGE,
             show_args: false,
             die_with_supervisor: false,
+            adapt: None,
         }
     }
 

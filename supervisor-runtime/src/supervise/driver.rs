@@ -1688,7 +1688,7 @@ fn info(c: &Child) -> ChildInfo {
         },
         process: c.node.process_slot().map(|p| crate::event::ProcessInfo {
             pid: p.group().and_then(|g| u32::try_from(g).ok()),
-            command: Arc::clone(&p.command),
+            command: p.command(),
             stderr_tail: p.stderr_tail(),
         }),
     }
