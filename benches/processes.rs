@@ -10,7 +10,8 @@
 //!   stdin and reading its answer from stdout by hand in the caller's task. A second reference,
 //!   "two tasks", is the least any supervised design pays: one task owns the pipes (someone
 //!   must drain the output while nobody calls) and callers reach it through a channel and get
-//!   their answers through a oneshot, matched by id. The server is this binary itself, run
+//!   their answers through a oneshot, matched by id; and the same with a deadline on each
+//!   answer, as every call of ours has (S14.4). The server is this binary itself, run
 //!   with `SUPERVISOR_BENCH_SERVER=1`.
 
 use std::io::{BufRead, Write};
@@ -147,8 +148,8 @@ fn request_line(id: u64) -> Vec<u8> {
 type Waiting = tokio::sync::oneshot::Sender<serde_json::Value>;
 
 /// The two-task reference: a task owns the pipes; callers send it their ids and wait for their
-/// answers.
-async fn p3_two_tasks(calls: u32) -> Duration {
+/// answers, `deadline` or not (a call of ours always has one).
+async fn p3_two_tasks(calls: u32, deadline: bool) -> Duration {
     let mut child = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
         .env(SERVER_ENV, "1")
         .stdin(Stdio::piped())
@@ -182,7 +183,14 @@ async fn p3_two_tasks(calls: u32) -> Duration {
     for id in 1..=u64::from(calls) {
         let (reply, answer) = tokio::sync::oneshot::channel();
         tx.send((id, reply)).await.expect("the owner");
-        assert_eq!(answer.await.expect("an answer")["id"], id);
+        let answer = if deadline {
+            tokio::time::timeout(Duration::from_secs(10), answer)
+                .await
+                .expect("in time")
+        } else {
+            answer.await
+        };
+        assert_eq!(answer.expect("an answer")["id"], id);
     }
     let per = t.elapsed() / calls;
     drop(tx);
@@ -239,11 +247,14 @@ fn main() {
         );
         // Round trips are bimodal on two cores (whether the server shares a core with the
         // caller): twice the repetitions, interleaved.
-        let (mut rpc, mut rpc_f, mut rpc_2) = (vec![], vec![], vec![]);
+        let (mut rpc, mut rpc_f, mut rpc_2, mut rpc_d) = (vec![], vec![], vec![], vec![]);
         for _ in 0..2 * reps {
             rpc_f.push(rt.block_on(async { tokio::spawn(p3_floor(calls)).await.unwrap() }));
             rpc.push(rt.block_on(async { tokio::spawn(p3_ours(calls)).await.unwrap() }));
-            rpc_2.push(rt.block_on(async { tokio::spawn(p3_two_tasks(calls)).await.unwrap() }));
+            let two = p3_two_tasks(calls, false);
+            rpc_2.push(rt.block_on(async { tokio::spawn(two).await.unwrap() }));
+            let timed = p3_two_tasks(calls, true);
+            rpc_d.push(rt.block_on(async { tokio::spawn(timed).await.unwrap() }));
         }
         let (rpc, rpc_f, rpc_2) = (median(rpc), median(rpc_f), median(rpc_2));
         row(
@@ -256,6 +267,12 @@ fn main() {
             format!("P3 beside the two-task reference, {flavor}"),
             rpc,
             rpc_2,
+            "(reference)",
+        );
+        row(
+            format!("P3 beside two tasks with a deadline per call, {flavor}"),
+            rpc,
+            median(rpc_d),
             "(reference)",
         );
     }
