@@ -86,7 +86,8 @@ async fn agent(ctx: ChildContext, tools: Uses<SupervisorRef>) -> Result<(), BoxE
 async fn main() -> Result<(), BoxError> {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() == Some("--serve") {
-        server::serve(&args.next().unwrap_or_else(|| "tools".into()));
+        // Strict, as an MCP server may be: no tool call before the handshake is done.
+        server::serve(&args.next().unwrap_or_else(|| "tools".into()), true);
         return Ok(());
     }
     let tools = Uses::<SupervisorRef>::new("tools");

@@ -800,6 +800,40 @@ fn a_ping_on_another_child_is_refused() {
     );
 }
 
+// S20.1, S20.4, S9.8: a request sent while an MCP server restarts waits in the mailbox until the
+// next process is up, handshake done: a strict server, which refuses tool calls before it was
+// initialized, answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sent_during_a_restart_waits_for_the_handshake() {
+    use supervisor::Rpc;
+    // The restart waits, so that the request is in the mailbox before the next process runs.
+    let (tree, mut events) = start(
+        SupervisorSpec::new("app").child(
+            ChildSpec::process_rpc(
+                "tools",
+                tool_server("tools")
+                    .arg("--strict")
+                    .ready(Ready::mcp("tests")),
+            )
+            .backoff(supervisor::Backoff::fixed(300 * MS)),
+        ),
+    )
+    .await;
+    let tools = tree.child::<Rpc>("tools").unwrap();
+    let s = Duration::from_secs(5);
+    let echo = serde_json::json!({"name": "echo", "arguments": {"text": "hi"}});
+    tools.request("tools/call", echo.clone(), s).await.unwrap();
+    let crash = serde_json::json!({"name": "crash"});
+    assert!(tools.request("tools/call", crash, s).await.is_err());
+    // Sent as soon as the exit is known, before the next process is spawned.
+    until(&mut events, |e| matches!(e.kind, EventKind::Exited { .. })).await;
+    let answer = tools.request("tools/call", echo, s).await.unwrap();
+    assert_eq!(answer["content"][0]["text"], "hi");
+    let info = &tree.root().which_children().await.unwrap()[0];
+    assert_eq!(info.incarnation, Some(1));
+    tree.shutdown().await.unwrap();
+}
+
 /// The `agent_tools` example, running until a signal: its output, and the pids of its two tool
 /// servers once they are up.
 fn agent_tools() -> (

@@ -1,15 +1,18 @@
 //! An MCP-style tool server: newline-delimited JSON-RPC 2.0 on stdin and stdout, logs on
 //! stderr. Methods: `initialize`, `ping`, `tools/list`, `tools/call` with the tools `echo`,
 //! `add`, `slow` (answers after `ms`), `fail` (an error object), `crash` (exits with code 3
-//! before answering), `pid` (its process id). Notifications are logged to stderr.
+//! before answering), `pid` (its process id). Notifications are logged to stderr. Strict, it
+//! refuses every request but `initialize` and `ping` until `notifications/initialized` came, as
+//! an MCP server may.
 
 use std::io::{BufRead, Write};
 
 use serde_json::{json, Value};
 
 /// Serves JSON-RPC on stdin and stdout until stdin ends.
-pub fn serve(name: &str) {
+pub fn serve(name: &str, strict: bool) {
     let name = name.to_owned();
+    let mut initialized = !strict;
     eprintln!("{name}: ready");
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
@@ -22,22 +25,14 @@ pub fn serve(name: &str) {
         let method = message["method"].as_str().unwrap_or("");
         let Some(id) = message.get("id").cloned() else {
             eprintln!("{name}: notification {method}");
+            initialized |= method == "notifications/initialized";
             continue;
         };
         let params = &message["params"];
         let answer = match method {
-            "initialize" => Ok(json!({
-                "protocolVersion": "2025-06-18",
-                "serverInfo": {"name": name, "version": "1.0.0"},
-                "capabilities": {"tools": {}},
-            })),
-            "ping" => Ok(json!({})),
-            "tools/list" => Ok(json!({"tools": [
-                {"name": "echo"}, {"name": "add"}, {"name": "slow"}, {"name": "fail"},
-                {"name": "crash"}, {"name": "pid"},
-            ]})),
-            "tools/call" => call(&name, &params["name"], &params["arguments"]),
-            other => Err(json!({"code": -32601, "message": format!("no method {other}")})),
+            "initialize" | "ping" => answer(&name, method, params),
+            _ if !initialized => Err(json!({"code": -32002, "message": "not initialized"})),
+            _ => answer(&name, method, params),
         };
         let reply = match answer {
             Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
@@ -49,6 +44,24 @@ pub fn serve(name: &str) {
         {
             break;
         }
+    }
+}
+
+/// The answer to a request of `method`.
+fn answer(name: &str, method: &str, params: &Value) -> Result<Value, Value> {
+    match method {
+        "initialize" => Ok(json!({
+            "protocolVersion": "2025-06-18",
+            "serverInfo": {"name": name, "version": "1.0.0"},
+            "capabilities": {"tools": {}},
+        })),
+        "ping" => Ok(json!({})),
+        "tools/list" => Ok(json!({"tools": [
+            {"name": "echo"}, {"name": "add"}, {"name": "slow"}, {"name": "fail"},
+            {"name": "crash"}, {"name": "pid"},
+        ]})),
+        "tools/call" => call(name, &params["name"], &params["arguments"]),
+        other => Err(json!({"code": -32601, "message": format!("no method {other}")})),
     }
 }
 
