@@ -574,6 +574,13 @@ fn cases() -> Vec<(&'static str, Builder)> {
             ),
         ),
         (
+            "uses_not_named",
+            MacroOnly(
+                "the builder's start function reads what it uses through its context \
+                 (`ctx.used(&uses)`); the macro binds names, so a name the start never gives is a mistake",
+            ),
+        ),
+        (
             "uses_not_a_name",
             CannotBeWritten("`Uses::new` takes a name"),
         ),

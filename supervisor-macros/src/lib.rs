@@ -208,6 +208,7 @@ use proc_macro2::TokenStream;
 /// | `state_is_on_a_worker` | only workers carry state across restarts | S15 | `state_on_supervisor` |
 /// | `uses_is_on_a_worker` | only a worker's start function uses nodes, not a supervisor or a `from_worker` factory | S17.1 | `uses_on_supervisor` |
 /// | `used_name_is_in_scope` | a worker uses the nodes that start before it, its ancestors and the tree's breakers | S17.2 | `uses_later_node`, `uses_unknown` |
+/// | `used_name_is_named` | a worker's start expression names each node and breaker it uses | S17.1 | `uses_not_named` |
 /// | `breakers_are_unique` | breaker names are unique in a tree | S13.1 | `breaker_declared_twice` |
 /// | `breakers_are_declared` | a child depends only on breakers the tree declares | S13.7 | `breaker_not_declared` |
 /// | `ping_is_on_a_json_rpc_process` | `ping` asks a process that speaks JSON-RPC: `stdio = json_rpc` | S20.4 | `ping_on_lines_process` |

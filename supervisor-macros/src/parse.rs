@@ -305,6 +305,15 @@ fn value_tokens(input: ParseStream<'_>) -> syn::Result<TokenStream> {
 }
 
 /// The first token of a stream, for spans.
+/// Whether `tokens` name `name` anywhere, in groups too.
+pub(crate) fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == *name,
+        TokenTree::Group(g) => mentions(&g.stream(), name),
+        _ => false,
+    })
+}
+
 pub(crate) fn first_span(tokens: &TokenStream) -> Option<Span> {
     tokens.clone().into_iter().next().map(|t| t.span())
 }

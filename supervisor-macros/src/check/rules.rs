@@ -1011,6 +1011,29 @@ pub(crate) fn used_name_is_in_scope(
     false
 }
 
+/// S17.1: a worker's start expression names each node and breaker it uses.
+pub(crate) fn used_name_is_named(name: &Ident, expr: &TokenStream, user: &str, cx: &Ctxt) -> bool {
+    if crate::parse::mentions(expr, name) {
+        return true;
+    }
+    let n = unraw(name);
+    let start = expr.to_string();
+    let hint = if start.is_empty() || start.contains('|') {
+        format!("name `{n}` in it")
+    } else {
+        format!("pass it on: `worker(|ctx| {start}(ctx, {n}))`")
+    };
+    // A shape error: the start, called as written, would fail a second time for this mistake.
+    cx.shape_error_at(
+        name.span(),
+        format!(
+            "`{user}` uses `{n}`, but its start expression does not name it: the macro binds \
+             what a worker uses by the names its start expression gives them; {hint}"
+        ),
+    );
+    false
+}
+
 /// S13.1: breaker names are unique in a tree.
 pub(crate) fn breakers_are_unique(names: &[Ident], cx: &Ctxt) {
     let mut seen: HashMap<String, Span> = HashMap::new();

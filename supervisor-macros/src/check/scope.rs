@@ -84,13 +84,17 @@ fn resolve_worker(w: &mut Worker, user: &str, stack: &[Level], top: &Top<'_>, cx
     }
     for name in &w.names_used {
         let (found, problem) = look_up(&unraw(name), user, stack, top);
-        if rules::used_name_is_in_scope(name, user, problem, cx) {
-            if let Some(what) = found {
-                w.uses.push(Used {
-                    name: name.clone(),
-                    what,
-                });
-            }
+        if !rules::used_name_is_in_scope(name, user, problem, cx) {
+            continue;
+        }
+        if !rules::used_name_is_named(name, &w.expr, user, cx) {
+            continue;
+        }
+        if let Some(what) = found {
+            w.uses.push(Used {
+                name: name.clone(),
+                what,
+            });
         }
     }
 }

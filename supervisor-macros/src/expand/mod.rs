@@ -77,7 +77,7 @@ pub(crate) fn expand(tree: &Tree, buildable: bool) -> TokenStream {
     // cloned, so that each is reported once.
     let exprs = root.user_exprs();
     let param_checks = (params.iter())
-        .filter(|p| !buildable || !exprs.iter().any(|e| params::mentions(e, &p.name)))
+        .filter(|p| !buildable || !exprs.iter().any(|e| crate::parse::mentions(e, &p.name)))
         .map(|p| {
         let ty = &p.ty;
         quote_spanned!(p.ty_span()=> const _: () = ::supervisor::__private::assert_tree_param::<#ty>();)

@@ -9,7 +9,7 @@ use syn::Type;
 
 use crate::check::unraw;
 use crate::model::{Handle, UsedKind, Worker};
-use crate::parse::Param;
+use crate::parse::{mentions, Param};
 
 impl Param {
     pub(super) fn ty_span(&self) -> Span {
@@ -40,14 +40,6 @@ pub(super) fn shared_fn(expr: &TokenStream, span: Span, params: &[Param]) -> Tok
             #expr
         }},
     }
-}
-
-pub(super) fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
-    tokens.clone().into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == *name,
-        TokenTree::Group(g) => mentions(&g.stream(), name),
-        _ => false,
-    })
 }
 
 /// `let p = TreeParam::clone_param(&p);` for each tree parameter `expr` names, spanned at the
