@@ -174,6 +174,7 @@ use proc_macro2::TokenStream;
 /// | `template_has_no_id` | a template has no id: its children get numbers as ids | S5.4 | `template_with_id` |
 /// | `template_is_a_worker` | a template is a worker or a process | S5.4 | `template_is_a_supervisor` |
 /// | `template_is_not_significant` | a template is not significant | S5.4, S8 | `dynamic_significant_template` |
+/// | `process_needs_the_feature` | `process(..)` children need the feature `process` of `supervisor` (on Unix) | S20 | `process_without_feature` |
 /// | `process_has_a_program` | a process names its program, then its arguments: `process("server", "--port", "0")` | S20.1 | `process_without_program` |
 /// | `worker_has_one_start_expression` | a worker has one start expression (a trailing comma is fine) | S1.2 | `worker_without_start`, `two_start_expressions` |
 /// | `worker_has_no_children` | a worker has no children | S1.2 | `worker_with_children` |
@@ -298,7 +299,8 @@ mod never_panic;
 mod compile_time;
 
 /// The table of rules in the docs is the list of rule functions (name, doc line, SEMANTICS
-/// rules), every rule has a case in `tests/ui/fail`, and every case there is named in the docs.
+/// rules), every rule has a case in `tests/ui/fail` (or `tests/ui/without_process`), and every
+/// case there is named in the docs.
 #[cfg(test)]
 #[test]
 fn documented_rules_are_the_rule_functions_and_the_trybuild_cases() {
@@ -377,9 +379,11 @@ fn documented_rules_are_the_rule_functions_and_the_trybuild_cases() {
         .collect();
     documented.sort();
     documented.dedup();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/fail");
-    let mut cases: Vec<String> = std::fs::read_dir(dir)
-        .expect("tests/ui/fail")
+    // `without_process` holds the case that needs the facade built without that feature.
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui");
+    let mut cases: Vec<String> = ["fail", "without_process"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(ui.join(dir)).expect("a folder of tests/ui"))
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
             name.strip_suffix(".rs").map(str::to_owned)

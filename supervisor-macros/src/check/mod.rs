@@ -543,6 +543,9 @@ fn worker(node: &NodeAst, label: &str, cx: &Ctxt) -> Worker {
     if node.kind == "process" {
         let mut w = Worker::placeholder(span);
         w.start = Start::Process;
+        if !rules::process_needs_the_feature(node, cx) {
+            return w;
+        }
         let mut parts = parts.into_iter().filter(|p| !p.is_empty());
         if let Some(program) = rules::process_has_a_program(node, label, parts.next(), cx) {
             w.process = Some(Box::new(ProcessNode {

@@ -406,6 +406,19 @@ pub(crate) fn template_is_not_significant(
     }
 }
 
+/// S20: `process(..)` children need the feature `process` of `supervisor` (on Unix).
+pub(crate) fn process_needs_the_feature(node: &NodeAst, cx: &Ctxt) -> bool {
+    if cfg!(feature = "process") {
+        return true;
+    }
+    cx.shape_error_at(
+        node.kind.span(),
+        "`process(..)` children need the feature `process` of `supervisor` (Unix only): \
+         `supervisor = { version = \"..\", features = [\"process\"] }` (S20)",
+    );
+    false
+}
+
 /// S20.1: a process names its program, then its arguments: `process("server", "--port", "0")`.
 pub(crate) fn process_has_a_program(
     node: &NodeAst,

@@ -1,0 +1,10 @@
+use supervisor::supervision_tree;
+
+supervision_tree! {
+    App: one_for_one {
+        tools: process("tool-server", "--stdio") [stdio = json_rpc, ready = mcp],
+        other: process("sidecar"),
+    }
+}
+
+fn main() {}
