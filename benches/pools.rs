@@ -7,7 +7,7 @@
 //! - W9: a call's round trip to a worker, against a bare request carrying a oneshot to a task.
 
 mod workloads;
-use workloads::runtime;
+use workloads::{median, runtime};
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -173,11 +173,6 @@ async fn w9_floor(calls: u64) -> Duration {
     drop(tx);
     server.await.expect("server");
     per
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort_unstable();
-    xs[xs.len() / 2]
 }
 
 fn main() {

@@ -23,7 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 mod workloads;
 
-use workloads::runtime;
+use workloads::{median, runtime};
 
 const SERVER_ENV: &str = "SUPERVISOR_BENCH_SERVER";
 const PROCESSES: usize = 100;
@@ -115,15 +115,27 @@ async fn p3_ours(calls: u32) -> Duration {
     per
 }
 
-async fn p3_floor(calls: u32) -> Duration {
+type ServerLines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// The echo server spawned by hand, with its stdin and the lines of its stdout.
+fn bare_server() -> (
+    tokio::process::Child,
+    tokio::process::ChildStdin,
+    ServerLines,
+) {
     let mut child = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
         .env(SERVER_ENV, "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let stdin = child.stdin.take().expect("stdin");
+    let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    (child, stdin, lines)
+}
+
+async fn p3_floor(calls: u32) -> Duration {
+    let (mut child, mut stdin, mut lines) = bare_server();
     let t = Instant::now();
     for id in 1..=u64::from(calls) {
         stdin.write_all(&request_line(id)).await.expect("write");
@@ -150,14 +162,7 @@ type Waiting = tokio::sync::oneshot::Sender<serde_json::Value>;
 /// The two-task reference: a task owns the pipes; callers send it their ids and wait for their
 /// answers, `deadline` or not (a call of ours always has one).
 async fn p3_two_tasks(calls: u32, deadline: bool) -> Duration {
-    let mut child = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
-        .env(SERVER_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut child, mut stdin, mut lines) = bare_server();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Waiting)>(64);
     let owner = tokio::spawn(async move {
         let mut waiting = std::collections::HashMap::new();
@@ -196,11 +201,6 @@ async fn p3_two_tasks(calls: u32, deadline: bool) -> Duration {
     drop(tx);
     owner.await.expect("the owner ends");
     per
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort_unstable();
-    xs[xs.len() / 2]
 }
 
 fn row(what: String, ours: Duration, floor: Duration, target: &str) {

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 mod workloads;
 
-use workloads::{crash, w1_ours, w3_ours, Restarts, UpCounter};
+use workloads::{crash, median, w1_ours, w3_ours, Restarts, UpCounter};
 
 const CHILD_ENV: &str = "SUPERVISOR_BENCH_MEMORY";
 
@@ -32,11 +32,6 @@ fn runtime_mt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort_unstable();
-    xs[xs.len() / 2]
 }
 
 fn percentile(xs: &[Duration], p: f64) -> Duration {

@@ -9,6 +9,12 @@ use std::time::{Duration, Instant};
 use supervisor::{ChildContext, ChildSpec, Supervisor, SupervisorSpec};
 use tokio::sync::Notify;
 
+/// The median of a run's repetitions.
+pub fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort_unstable();
+    xs[xs.len() / 2]
+}
+
 /// A runtime of the flavour a row names: `current_thread`, or two worker threads.
 pub fn runtime(flavor: &str) -> tokio::runtime::Runtime {
     let mut b = if flavor == "current_thread" {
