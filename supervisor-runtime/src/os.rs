@@ -35,11 +35,10 @@ impl ProcessSlot {
         }
     }
 
-    /// A new incarnation runs in `group`, as `command` when it is its own (a template's):
-    /// the last one's tail goes.
-    pub(crate) fn spawned(&self, group: i32, command: Option<Arc<str>>) {
+    /// A new incarnation runs in `group` as `command`: the last one's tail goes.
+    pub(crate) fn spawned(&self, group: i32, command: Arc<str>) {
         self.group.store(group, Ordering::Release);
-        if let (Some(command), Ok(mut shown)) = (command, self.command.lock()) {
+        if let Ok(mut shown) = self.command.lock() {
             *shown = command;
         }
         if let Ok(mut tail) = self.tail.lock() {

@@ -189,12 +189,11 @@ impl Start for Process {
                 }
             }
         };
-        let (self_, raw) = (spec, raw);
         let lines = (raw.node.mailbox()).is_some_and(|m| m.message().id == TypeId::of::<Line>());
         if lines {
-            spawn_incarnation(run::<Line>(self_, raw), report, how)
+            spawn_incarnation(run::<Line>(spec, raw), report, how)
         } else {
-            spawn_incarnation(run::<Rpc>(self_, raw), report, how)
+            spawn_incarnation(run::<Rpc>(spec, raw), report, how)
         }
     }
 }
@@ -272,11 +271,8 @@ async fn run<M: Spoken>(spec: Arc<Process>, raw: RawContext) -> ExitReason {
     let Some(group) = child.id().and_then(|id| i32::try_from(id).ok()) else {
         return ExitReason::error("a spawned process without a pid");
     };
-    // A template's incarnations each show their own command.
-    slot.spawned(
-        group,
-        spec.adapt.is_none().then(|| Arc::from(spec.command_line())),
-    );
+    // Each incarnation shows its own command: a template's differ from child to child.
+    slot.spawned(group, Arc::from(spec.command_line()));
     let stdin = child.stdin.take();
     let rpc = (M::RPC && ctx.has_mailbox()) || matches!(spec.ready, Ready::Request { .. });
     let out_limit = if rpc { spec.max_message } else { spec.max_line };
