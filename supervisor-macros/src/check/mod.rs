@@ -362,7 +362,7 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
     rules::significant_needs_auto_shutdown(&opts.policy, parent_auto, node, &label, cx);
     rules::backoff_is_not_on_temporary(&opts.policy, node, &label, cx);
     if let ChildKind::Worker(w) = &mut child.kind {
-        if w.process.is_some() {
+        if w.start == Start::Process {
             process_options(w, &mut opts);
             child.policy = opts.policy;
             child.detection = opts.detection;
@@ -381,22 +381,25 @@ fn child(node: &NodeAst, id: &Ident, parent_auto: AutoShutdown, cx: &Ctxt) -> Ch
     child
 }
 
-/// A process's own options on its node; its stdio gives it a mailbox of `Rpc` or `Line`.
+/// A process's own options on its node; its stdio gives it a mailbox of `Rpc` or `Line`. A
+/// process that could not be read (reported) has a mailbox all the same, of `()`, which exists
+/// without the feature: a pool of them reports no second error for want of one.
 fn process_options(w: &mut Worker, opts: &mut ChildOptions) {
-    let Some(p) = w.process.as_mut() else {
-        return;
+    let called = opts.process.json_rpc || opts.process.lines;
+    w.mailbox = match (called, w.process.is_some()) {
+        (false, _) => None,
+        (true, false) => Some(syn::parse_quote!(())),
+        (true, true) if opts.process.json_rpc => Some(syn::parse_quote!(::supervisor::Rpc)),
+        (true, true) => Some(syn::parse_quote!(::supervisor::Line)),
     };
-    let program = std::mem::take(&mut p.program);
-    let args = std::mem::take(&mut p.args);
-    **p = ProcessNode {
-        program,
-        args,
-        ..std::mem::take(&mut opts.process)
-    };
-    if p.json_rpc {
-        w.mailbox = Some(syn::parse_quote!(::supervisor::Rpc));
-    } else if p.lines {
-        w.mailbox = Some(syn::parse_quote!(::supervisor::Line));
+    if let Some(p) = w.process.as_mut() {
+        let program = std::mem::take(&mut p.program);
+        let args = std::mem::take(&mut p.args);
+        **p = ProcessNode {
+            program,
+            args,
+            ..std::mem::take(&mut opts.process)
+        };
     }
 }
 
@@ -503,7 +506,7 @@ fn template_of(node: &NodeAst, owner: &str, place: Place, cx: &Ctxt) -> Template
     let label = "template";
     let mut worker = worker(node, label, cx);
     // A process template: each slot or child runs the same process (S20).
-    if worker.process.is_some() {
+    if worker.start == Start::Process {
         let mut opts = child_options(node.options.as_ref(), Place::Process, label, cx);
         ping_is_on_a_json_rpc_process(&opts, Place::Process, label, cx);
         rules::template_is_not_significant(&mut opts.policy, node, owner, cx);
