@@ -294,6 +294,29 @@ impl<M: Message> ChildContext<M> {
         msg
     }
 
+    /// The next message, for a runner that watches its stop itself (a process child's, S20):
+    /// nothing registered for the cancellation, no idle mark (a process has no heartbeats), so
+    /// that a `select!` that polls it at every step pays for the mailbox alone.
+    #[cfg_attr(not(all(unix, feature = "process")), allow(dead_code))]
+    pub(crate) async fn recv_unwatched(&mut self) -> Option<M> {
+        let rx = self.mailbox.as_deref_mut()?;
+        let mut suspended = false;
+        let msg = {
+            let mut recv = std::pin::pin!(rx.recv());
+            std::future::poll_fn(|cx| {
+                let polled = std::future::Future::poll(recv.as_mut(), cx);
+                suspended |= polled.is_pending();
+                polled
+            })
+            .await
+        };
+        if let Some(msg) = &msg {
+            rx.took(msg, suspended);
+            self.raw.node.took();
+        }
+        msg
+    }
+
     /// A message if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Option<M> {
         let rx = self.mailbox.as_deref_mut()?;

@@ -6,17 +6,19 @@
 use std::any::TypeId;
 use std::collections::{HashMap, VecDeque};
 use std::os::unix::process::ExitStatusExt;
+use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use rustix::process::Signal;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, Instant};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::call::Reply;
 use crate::context::ArgsSlot;
@@ -286,7 +288,7 @@ async fn run<M: Spoken>(spec: Arc<Process>, raw: RawContext) -> ExitReason {
             empty: false,
         },
         stdin: Writer::new(stdin, rpc, ctx.has_mailbox()),
-        token: ctx.raw.token.clone(),
+        stopped: Box::pin(ctx.raw.token.clone().cancelled_owned()),
         ctx,
         path: Arc::clone(node.path()),
         spec: &spec,
@@ -327,8 +329,9 @@ struct Running<'a, M> {
     out: Lines,
     err: Lines,
     ctx: ChildContext<M>,
-    /// The incarnation's stop request (the context's, apart so that both can be borrowed).
-    token: CancellationToken,
+    /// The incarnation's stop request, waited for across steps: a new wait at every step would
+    /// register with the token and leave it again each time.
+    stopped: Pin<Box<WaitForCancellationFutureOwned>>,
     path: Arc<str>,
     spec: &'a Process,
     /// The leader's status, once it exited.
@@ -343,7 +346,7 @@ impl<M: Spoken> Running<'_, M> {
         let leader_running = self.leader.is_none();
         let step = tokio::select! {
             biased;
-            () = self.token.cancelled(), if stop => Step::Cancelled,
+            () = self.stopped.as_mut(), if stop => Step::Cancelled,
             line = self.out.next(), if !self.out.done() => match line {
                 Some(line) => Step::Line(false, line),
                 None => Step::Tick,
@@ -359,9 +362,17 @@ impl<M: Spoken> Running<'_, M> {
                 }
                 Step::Tick
             }
-            message = self.ctx.recv(), if self.stdin.wants_more() => {
-                if let Some(message) = message {
-                    message.put(&mut self.stdin);
+            message = self.ctx.recv_unwatched(), if self.stdin.wants_more() => {
+                match message {
+                    Some(message) => {
+                        message.put(&mut self.stdin);
+                        // Most lines fit the pipe at once: written now, not a step later.
+                        if self.stdin.write_now().await.is_err() {
+                            self.stdin.close();
+                        }
+                    }
+                    // Closed (the slot retired, the node gone): the stop follows.
+                    None => self.stdin.mailbox = false,
                 }
                 Step::Tick
             }
@@ -667,12 +678,25 @@ impl Writer {
     /// Writes what the pipe takes of the first queued line. Cancel safe: nothing is written
     /// unless it returns.
     async fn write_some(&mut self) -> std::io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_write_some(cx)).await
+    }
+
+    /// Writes what the pipe takes of the first queued line now, without waiting for room.
+    async fn write_now(&mut self) -> std::io::Result<()> {
+        std::future::poll_fn(|cx| match self.poll_write_some(cx) {
+            Poll::Pending => Poll::Ready(Ok(())),
+            done => done,
+        })
+        .await
+    }
+
+    fn poll_write_some(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let (Some(stdin), Some((line, _))) = (self.stdin.as_mut(), self.queue.front()) else {
-            return Ok(());
+            return Poll::Ready(Ok(()));
         };
-        let n = stdin.write(&line[self.written..]).await?;
+        let n = ready!(Pin::new(stdin).poll_write(cx, &line[self.written..]))?;
         if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
+            return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
         }
         self.written += n;
         if self.written == line.len() {
@@ -681,7 +705,7 @@ impl Writer {
                 self.lines.push_back(reply);
             }
         }
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 
     /// Closes stdin. Calls not written yet are dropped here, those written when the
@@ -859,9 +883,14 @@ impl Lines {
 }
 
 fn take(line: &mut Vec<u8>) -> String {
-    let text = String::from_utf8_lossy(line)
-        .trim_end_matches('\r')
-        .to_owned();
-    line.clear();
+    // Valid UTF-8, as nearly every line is, becomes the string without a copy.
+    let mut text = match String::from_utf8(std::mem::take(line)) {
+        Ok(text) => text,
+        Err(invalid) => String::from_utf8_lossy(invalid.as_bytes()).into_owned(),
+    };
+    // A line ended by CRLF, or by more carriage returns.
+    while text.ends_with('\r') {
+        text.pop();
+    }
     text
 }
