@@ -682,6 +682,64 @@ async fn a_pool_of_processes() {
     tree.shutdown().await.unwrap();
 }
 
+// S14.2, S20.4: least loaded counts a process slot's calls in flight: while slot 0 works on a
+// slow call, the next goes to slot 1, not behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_loaded_sees_calls_in_flight() {
+    use supervisor::{PoolSpec, Rpc, Template};
+    let servers = Template::process_rpc(tool_server("slot"), |server, _: &usize| server);
+    let spec = SupervisorSpec::new("app").child(ChildSpec::supervisor(
+        PoolSpec::new("tools", 2, servers).least_loaded(),
+    ));
+    let (tree, _events) = start(spec).await;
+    let pool = tree.root().pool::<Rpc>("tools").unwrap();
+    let s = Duration::from_secs(5);
+    let call = |tool: serde_json::Value| {
+        let pool = pool.clone();
+        async move {
+            pool.call(|reply| Rpc::request("tools/call", tool, reply), s)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let pid_of =
+        |answer: serde_json::Value| answer["content"][0]["text"].as_str().unwrap().to_owned();
+    // Both idle: the lowest slot answers.
+    let first = pid_of(call(serde_json::json!({"name": "pid"})).await);
+    let mut slow = Box::pin(call(
+        serde_json::json!({"name": "slow", "arguments": {"ms": 1000}}),
+    ));
+    // One poll routes it (slot 0, both idle) and leaves it waiting for its answer.
+    tokio::select! {
+        biased;
+        _ = &mut slow => panic!("answered at once"),
+        () = std::future::ready(()) => {}
+    }
+    let slow = tokio::spawn(slow);
+    // Slot 0 shows the slow call in flight once its runner took it from the mailbox.
+    let tools = tree.root().supervisor("tools").unwrap();
+    let begun = Instant::now();
+    loop {
+        let slots = tools.which_children().await.unwrap();
+        if slots[0].busy && slots[0].mailbox.is_some_and(|m| m.queued == 0) {
+            assert!(!slots[1].busy);
+            break;
+        }
+        assert!(begun.elapsed() < s, "the slow call was never taken");
+        tokio::time::sleep(MS).await;
+    }
+    let second = pid_of(call(serde_json::json!({"name": "pid"})).await);
+    assert_ne!(first, second, "a call waited behind the slow one");
+    assert!(
+        begun.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        begun.elapsed()
+    );
+    slow.await.unwrap();
+    tree.shutdown().await.unwrap();
+}
+
 // S20, S5.4: a dynamic supervisor of processes: each child's process made from its arguments,
 // and made again from them when it restarts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

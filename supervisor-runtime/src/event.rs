@@ -470,6 +470,10 @@ pub struct ChildInfo {
     pub readiness: crate::Readiness,
     /// How full its mailbox is, for a child with one.
     pub mailbox: Option<MailboxUse>,
+    /// Whether its running incarnation is at work on a message it took, or a process on a call
+    /// it has not answered: with `mailbox`, the load a pool's least-loaded routing reads
+    /// (S14.2).
+    pub busy: bool,
     /// Its recent life, once it has failed (S19): what a watcher that was not listening then
     /// can still show.
     pub context: Option<Arc<crate::CrashContext>>,

@@ -293,6 +293,8 @@ async fn run<M: Spoken>(spec: Arc<Process>, raw: RawContext) -> ExitReason {
         path: Arc::clone(node.path()),
         spec: &spec,
         leader: None,
+        // Attaching to the mailbox marked the node busy.
+        busy: true,
     };
     if let Some(exit) = running.until_ready().await {
         return exit;
@@ -336,6 +338,8 @@ struct Running<'a, M> {
     spec: &'a Process,
     /// The leader's status, once it exited.
     leader: Option<std::io::Result<ExitStatus>>,
+    /// What the node's busy flag says, written only when it changes.
+    busy: bool,
 }
 
 impl<M: Spoken> Running<'_, M> {
@@ -343,6 +347,7 @@ impl<M: Spoken> Running<'_, M> {
     /// output, a message of the mailbox to write, the room to write it, and `until`. Lines
     /// are logged, stderr kept in the tail, answers sent to their callers, before returning.
     async fn step(&mut self, stop: bool, until: Option<Instant>) -> Step {
+        self.show_busy();
         let leader_running = self.leader.is_none();
         let step = tokio::select! {
             biased;
@@ -366,6 +371,8 @@ impl<M: Spoken> Running<'_, M> {
                 match message {
                     Some(message) => {
                         message.put(&mut self.stdin);
+                        // Busy for the pool as soon as the call left the mailbox.
+                        self.show_busy();
                         // Most lines fit the pipe at once: written now, not a step later.
                         if self.stdin.write_now().await.is_err() {
                             self.stdin.close();
@@ -382,10 +389,22 @@ impl<M: Spoken> Running<'_, M> {
             }
             () = sleep_until_or_never(until) => Step::Tick,
         };
-        match step {
+        let step = match step {
             Step::Line(false, line) => self.stdout(line),
             Step::Line(true, line) => self.stderr(line),
             other => other,
+        };
+        // A call just taken, or the last one just answered, shows at once.
+        self.show_busy();
+        step
+    }
+
+    /// Tells the pool whether the process has calls in flight (S14.2), when that changes.
+    fn show_busy(&mut self) {
+        let busy = self.stdin.in_flight();
+        if busy != self.busy {
+            self.busy = busy;
+            self.ctx.raw.node.set_busy(busy);
         }
     }
 
@@ -395,14 +414,20 @@ impl<M: Spoken> Running<'_, M> {
         if self.stdin.speaks() {
             match rpc::parse(&line) {
                 Incoming::Answer(id, answer) => {
-                    self.stdin.answer(id, answer);
+                    if let Some((reply, answer)) = self.stdin.answered(id, answer) {
+                        // Idle for the pool before the caller hears: its next call may come
+                        // at once, from another thread (S14.2).
+                        self.show_busy();
+                        // The caller may have given up: its answer has nowhere to go.
+                        let _ = reply.send(answer);
+                    }
                     return Step::Tick;
                 }
                 Incoming::Request(id) => self.stdin.refuse(&id),
                 Incoming::Other => {}
             }
         } else if let Some(reply) = self.stdin.lines.pop_front() {
-            // The caller may have given up: its answer has nowhere to go.
+            self.show_busy();
             let _ = reply.send(Ok(line));
             return Step::Tick;
         }
@@ -581,6 +606,9 @@ struct Writer {
 
 type LineReply = Reply<Result<String, LineError>>;
 
+/// A request's reply slot and the answer that goes in it.
+type RpcReply = (Reply<Result<Value, RpcError>>, Result<Value, RpcError>);
+
 /// Lines waiting to be written before the mailbox is read again.
 const QUEUED_LINES: usize = 16;
 
@@ -616,6 +644,13 @@ impl Writer {
 
     fn pending(&self) -> bool {
         self.stdin.is_some() && !self.queue.is_empty()
+    }
+
+    /// Whether calls are written or queued and not answered yet: the process is at work on
+    /// them, for a pool's least-loaded routing (S14.2).
+    fn in_flight(&self) -> bool {
+        !(self.pending.is_empty() && self.lines.is_empty())
+            || self.queue.iter().any(|(_, reply)| reply.is_some())
     }
 
     fn wants_more(&self) -> bool {
@@ -663,16 +698,15 @@ impl Writer {
         }
     }
 
-    fn answer(&mut self, id: u64, answer: Result<Value, RpcError>) {
+    /// Where the answer to request `id` goes: its caller's reply, which is no longer pending.
+    fn answered(&mut self, id: u64, answer: Result<Value, RpcError>) -> Option<RpcReply> {
         if self.ready_id == Some(id) {
             self.ready_id = None;
             self.ready_answer = Some(answer);
-            return;
+            return None;
         }
-        if let Some(reply) = self.pending.remove(&id) {
-            // The caller may have given up: its answer has nowhere to go.
-            let _ = reply.send(answer);
-        }
+        let reply = self.pending.remove(&id)?;
+        Some((reply, answer))
     }
 
     /// Writes what the pipe takes of the first queued line. Cancel safe: nothing is written

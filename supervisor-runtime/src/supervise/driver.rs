@@ -1682,6 +1682,9 @@ fn info(c: &Child) -> ChildInfo {
         },
         readiness: c.spec.readiness(),
         mailbox: c.node.mailbox_use(),
+        busy: matches!(c.phase, Phase::Running(_))
+            && c.node.mailbox_use().is_some()
+            && c.node.busy(),
         context: match c.history {
             Some(_) => c.crash_context(),
             None => None,
