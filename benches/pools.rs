@@ -7,7 +7,7 @@
 //! - W9: a call's round trip to a worker, against a bare request carrying a oneshot to a task.
 
 mod workloads;
-use workloads::{median, runtime};
+use workloads::{header, median, runtime};
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -182,11 +182,7 @@ fn main() {
     } else {
         (1_000_000, 100_000, 5)
     };
-    println!(
-        "{:<58} {:>12} {:>12} {:>7}  target",
-        "workload (median)", "supervisor", "floor", "ratio"
-    );
-    println!("{}", "-".repeat(100));
+    header();
     for flavor in ["current_thread", "multi_thread(2)"] {
         let rt = runtime(flavor);
         for (least, what) in [(false, "round_robin"), (true, "least_loaded")] {

@@ -23,7 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 mod workloads;
 
-use workloads::{median, runtime};
+use workloads::{header, median, runtime};
 
 const SERVER_ENV: &str = "SUPERVISOR_BENCH_SERVER";
 const PROCESSES: usize = 100;
@@ -216,11 +216,7 @@ fn main() {
     }
     let quick = std::env::args().any(|a| a == "quick");
     let (reps, calls) = if quick { (3, 2_000) } else { (7, 10_000) };
-    println!(
-        "{:<58} {:>12} {:>12} {:>7}  target",
-        "workload (median)", "supervisor", "floor", "ratio"
-    );
-    println!("{}", "-".repeat(100));
+    header();
     for flavor in ["current_thread", "multi_thread(2)"] {
         let rt = runtime(flavor);
         let (mut up, mut gone, mut up_f, mut gone_f) = (vec![], vec![], vec![], vec![]);

@@ -404,21 +404,26 @@ async fn pictures_and_listings_show_the_command() {
     tree.shutdown().await.unwrap();
 }
 
-/// The `tool_server` example, built beside the tests (`cargo test` builds the examples).
-fn tool_server(name: &str) -> Process {
-    // target/<profile>/deps/processes-<hash> -> target/<profile>/examples/tool_server
+/// An example's binary, built beside the tests (a whole `cargo test` builds the examples).
+fn example(name: &str) -> std::path::PathBuf {
+    // target/<profile>/deps/processes-<hash> -> target/<profile>/examples/<name>
     let exe = std::env::current_exe().expect("the test binary");
     let dir = exe
         .parent()
         .and_then(|d| d.parent())
         .expect("the target directory");
-    let server = dir.join("examples").join("tool_server");
+    let example = dir.join("examples").join(name);
     assert!(
-        server.exists(),
-        "{} is missing: `cargo build --example tool_server` (a whole `cargo test` builds it)",
-        server.display()
+        example.exists(),
+        "{} is missing: `cargo build --example {name} --features process`",
+        example.display()
     );
-    Process::new(server).args(["--name", name])
+    example
+}
+
+/// The `tool_server` example, serving as `name`.
+fn tool_server(name: &str) -> Process {
+    Process::new(example("tool_server")).args(["--name", name])
 }
 
 // S20.4: requests answered by id, results and error objects, notifications, through a
@@ -900,18 +905,7 @@ fn agent_tools() -> (
     [i32; 2],
 ) {
     use std::io::BufRead;
-    let exe = std::env::current_exe().expect("the test binary");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("the target directory");
-    let example = dir.join("examples").join("agent_tools");
-    assert!(
-        example.exists(),
-        "{} is missing: `cargo build --example agent_tools --features process`",
-        example.display()
-    );
-    let mut child = std::process::Command::new(example)
+    let mut child = std::process::Command::new(example("agent_tools"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -9,6 +9,15 @@ use std::time::{Duration, Instant};
 use supervisor::{ChildContext, ChildSpec, Supervisor, SupervisorSpec};
 use tokio::sync::Notify;
 
+/// The head of a table of workloads, each beside its floor.
+pub fn header() {
+    println!(
+        "{:<58} {:>12} {:>12} {:>7}  target",
+        "workload (median)", "supervisor", "floor", "ratio"
+    );
+    println!("{}", "-".repeat(100));
+}
+
 /// The median of a run's repetitions.
 pub fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort_unstable();
